@@ -1,0 +1,14 @@
+//! keepalived-rs: a drop-in replacement for keepalived's VRRP daemon.
+//!
+//! Layers, in the direction data flows (see `DESIGN.md` of the project):
+//!
+//! * [`config`] reads `keepalived.conf` (source → syntax → typed model) and diagnoses it;
+//! * [`vrrp`] is the pure protocol core: wire codec and state machines, no I/O, no clock;
+//! * [`sys`] is the only place that talks to Linux (raw sockets, netlink, ARP);
+//! * [`daemon`] is the thin event loop that joins them.
+#![deny(unsafe_code)]
+
+pub mod config;
+pub mod daemon;
+pub mod sys;
+pub mod vrrp;
