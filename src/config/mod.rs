@@ -1,7 +1,67 @@
 //! Reading `keepalived.conf`: source (files, `include`, `@`, `$`, `~SEQ`) → syntax tree (nom)
 //! → typed [`model::Config`], with rustc-quality [`diag::Diagnostic`]s along the way.
+//!
+//! ```text
+//!  files ──source──► logical lines ──syntax──► node tree ──lower──► Config ──complete──► checked Config
+//!                                                                   (keyword tables)   (+ host checks)
+//! ```
 
+pub mod complete;
 pub mod diag;
+pub mod dump;
+pub mod host;
+pub mod keywords;
+pub mod lower;
+pub mod model;
 pub mod source;
 pub mod span;
 pub mod syntax;
+
+use diag::Diagnostic;
+use host::Host;
+use model::Config;
+use source::Preprocessed;
+use span::SourceMap;
+
+/// A configuration read and checked, with everything found along the way.
+pub struct Checked {
+    pub config: Config,
+    pub diagnostics: Vec<Diagnostic>,
+    pub sources: SourceMap,
+}
+
+impl Checked {
+    /// `keepalived -t`'s exit code for this configuration.
+    pub fn exit_code(&self) -> i32 {
+        diag::exit_code(&self.diagnostics)
+    }
+}
+
+/// Runs every stage after the source layer. `host` = `None` skips the host-dependent checks.
+pub fn check(pre: Preprocessed, host: Option<&dyn Host>) -> Checked {
+    let Preprocessed {
+        lines,
+        sources,
+        mut diagnostics,
+    } = pre;
+    let (nodes, syntax_diags) = syntax::parse(&lines);
+    diagnostics.extend(syntax_diags);
+    let (mut config, mut cx) = lower::lower(&nodes);
+    if let Some(h) = host {
+        if !cx.aborted {
+            host::check_users(&mut config, &mut cx, h);
+        }
+    }
+    complete::complete(&mut config, &mut cx);
+    if let Some(h) = host {
+        if !cx.aborted {
+            host::check_host(&mut config, &mut cx, h);
+        }
+    }
+    diagnostics.extend(cx.diags);
+    Checked {
+        config,
+        diagnostics,
+        sources,
+    }
+}

@@ -276,7 +276,9 @@ mod tests {
 
     #[test]
     fn block_with_children_and_spans() {
-        let (t, d) = parse(&lines("vrrp_instance VI_1 {\n  state MASTER\n  priority 101\n}\n"));
+        let (t, d) = parse(&lines(
+            "vrrp_instance VI_1 {\n  state MASTER\n  priority 101\n}\n",
+        ));
         assert!(d.is_empty(), "{d:?}");
         assert_eq!(kw(&t), ["vrrp_instance"]);
         assert_eq!(t[0].args[0].text, "VI_1");
@@ -327,7 +329,11 @@ mod tests {
         let (t, d) = parse(&lines("\n\n\nvrrp_instance A {\n state MASTER\n"));
         assert_eq!(t.len(), 1);
         assert_eq!(d.len(), 1);
-        assert!(d[0].message.contains("opened at line 4"), "{}", d[0].message);
+        assert!(
+            d[0].message.contains("opened at line 4"),
+            "{}",
+            d[0].message
+        );
         assert_eq!(d[0].span.unwrap().col, 17);
     }
 

@@ -1,0 +1,395 @@
+//! Completion and cross-checks: what keepalived's `vrrp_complete_instance` and friends do
+//! once the whole file is read — derived defaults, invalid combinations reset with a
+//! warning, references between blocks resolved.
+//!
+//! Messages are keepalived 2.2.7's (it prints them without a line number); ours carry the
+//! span of the instance or keyword concerned.
+
+use super::diag::{Diagnostic, Severity};
+use super::lower::{fmt_decimal_secs, Lower};
+use super::model::{AuthType, Config, Family, State, VrrpInstance};
+use super::span::Span;
+use std::collections::HashMap;
+use std::time::Duration;
+
+fn kw_span(cx: &Lower, inst: &VrrpInstance, kw: &str) -> Option<Span> {
+    cx.spans
+        .instance_keywords
+        .get(&(inst.name.clone(), kw.to_string()))
+        .copied()
+}
+
+fn was_set(cx: &Lower, inst: &VrrpInstance, kw: &str) -> bool {
+    kw_span(cx, inst, kw).is_some()
+}
+
+fn diag(sev: Severity, span: Option<Span>, msg: String) -> Diagnostic {
+    Diagnostic::new(sev, span, msg)
+}
+
+/// Completes every instance and group and runs the cross-checks.
+pub fn complete(cfg: &mut Config, cx: &mut Lower) {
+    if cx.aborted {
+        return;
+    }
+    let script_names: Vec<String> = cfg.scripts.iter().map(|s| s.name.clone()).collect();
+    let mut bad_instances = Vec::new();
+    for inst in cfg.instances.iter_mut() {
+        if !complete_instance(inst, cx, &script_names) {
+            bad_instances.push(inst.name.clone());
+        }
+    }
+    check_duplicate_vrids(cfg, cx);
+    check_sync_groups(cfg, cx);
+    check_scripts(cfg, cx);
+}
+
+/// Returns false when keepalived would refuse the instance.
+fn complete_instance(inst: &mut VrrpInstance, cx: &mut Lower, scripts: &[String]) -> bool {
+    let at = cx.spans.instances.get(&inst.name).copied();
+    let name = inst.name.clone();
+    if inst.virtual_router_id == 0 {
+        cx.push(
+            diag(
+                Severity::Error,
+                at,
+                format!("({name}) the virtual router id must be set"),
+            )
+            .with_hint(
+                "add 'virtual_router_id N' (1-255), the same on every node of this virtual router",
+            ),
+        );
+        return false;
+    }
+    let unicast_with_src = !inst.unicast_peer.is_empty() && inst.unicast_src_ip.is_some();
+    if inst.interface.is_none() && !unicast_with_src {
+        cx.push(
+            diag(Severity::Error, at, format!("({name}) Unknown interface!")).with_hint(
+                "add 'interface IFNAME' (required unless unicast_src_ip and unicast_peer are set)",
+            ),
+        );
+    }
+    // Priority and state derive from each other (1.2.20+).
+    if !was_set(cx, inst, "priority") && inst.state == State::Master {
+        inst.priority = 255;
+    }
+    if !was_set(cx, inst, "state") && inst.priority == 255 {
+        inst.state = State::Master;
+    }
+    // Family and version from the addresses.
+    if let Some(first) = inst.virtual_ipaddress.first() {
+        inst.family = if first.addr.is_ipv6() {
+            Family::Inet6
+        } else {
+            Family::Inet
+        };
+    }
+    if inst.family == Family::Inet6 && !was_set(cx, inst, "version") {
+        inst.version = 3;
+    }
+    let unicast_kw = ["unicast_src_ip", "unicast_peer"]
+        .iter()
+        .any(|k| was_set(cx, inst, k));
+    if inst.unicast_peer.is_empty()
+        && was_set(cx, inst, "unicast_src_ip")
+        && !inst.unicast_fault_no_peer
+    {
+        cx.push(diag(Severity::Warning, kw_span(cx, inst, "unicast_src_ip"), format!(
+            "({name}) A unicast keyword has been specified without any unicast peers. Defaulting to multicast. This usage is deprecated - please update your configuration."))
+            .with_hint("add a unicast_peer { … } block, or remove unicast_src_ip"));
+    }
+    let _ = unicast_kw;
+    if inst.version == 2 && inst.advert_int.subsec_micros() != 0 {
+        let secs = inst.advert_int.as_secs_f64();
+        cx.push(
+            diag(
+                Severity::Warning,
+                kw_span(cx, inst, "advert_int"),
+                format!(
+            "({name}) VRRPv2 advertisement interval {secs:.6}s must be an integer. rounding"),
+            )
+            .with_hint("VRRPv2 carries whole seconds; use 'version 3' for sub-second adverts"),
+        );
+        let rounded = (inst.advert_int.as_micros() + 500_000) / 1_000_000;
+        inst.advert_int = Duration::from_secs(rounded.max(1) as u64);
+    }
+    if inst.version == 3 && inst.advert_int > Duration::from_millis(40_950) {
+        cx.push(diag(
+            Severity::Warning,
+            kw_span(cx, inst, "advert_int"),
+            format!(
+                "({name}) VRRPv3 advertisement interval {} out of range - using 40.95",
+                fmt_decimal_secs(inst.advert_int, false)
+            ),
+        ));
+        inst.advert_int = Duration::from_millis(40_950);
+    }
+    // Authentication.
+    if inst.auth_type != AuthType::None {
+        if inst.version == 3 {
+            cx.push(
+                diag(
+                    Severity::Warning,
+                    kw_span(cx, inst, "auth_type"),
+                    format!("({name}) VRRP version 3 does not support authentication. Ignoring."),
+                )
+                .with_hint("remove the authentication block (VRRPv3 has no authentication)"),
+            );
+            inst.auth_type = AuthType::None;
+            inst.auth_pass = None;
+        } else if inst.strict_mode {
+            cx.push(diag(
+                Severity::Warning,
+                kw_span(cx, inst, "auth_type"),
+                "Strict mode does not support authentication. Ignoring.".into(),
+            ));
+            inst.auth_type = AuthType::None;
+            inst.auth_pass = None;
+        } else if inst.auth_pass.is_none() {
+            cx.push(
+                diag(
+                    Severity::Warning,
+                    kw_span(cx, inst, "auth_type"),
+                    format!("({name}) Authentication specified but no password given. Ignoring"),
+                )
+                .with_hint("add 'auth_pass SECRET' (up to 8 characters)"),
+            );
+            inst.auth_type = AuthType::None;
+        }
+    } else if inst.auth_pass.is_some() && inst.version == 2 {
+        // keepalived ignores a password without auth_type.
+        inst.auth_pass = None;
+    }
+    if inst.auth_type == AuthType::Ah && inst.state == State::Master && inst.priority != 255 {
+        cx.push(diag(
+            Severity::Warning,
+            kw_span(cx, inst, "state"),
+            format!(
+                "({name}) Initial state master is incompatible with AH authentication - clearing"
+            ),
+        ));
+        inst.state = State::Backup;
+    }
+    // Preemption.
+    if inst.nopreempt && inst.priority == 255 {
+        cx.push(diag(
+            Severity::Warning,
+            kw_span(cx, inst, "nopreempt"),
+            format!("({name}) nopreempt is incompatible with priority 255. resetting nopreempt"),
+        ));
+        inst.nopreempt = false;
+    }
+    if inst.nopreempt && inst.state == State::Master {
+        cx.push(
+            diag(
+                Severity::Warning,
+                kw_span(cx, inst, "nopreempt"),
+                format!(
+            "({name}) Warning - nopreempt will not work with initial state MASTER - clearing"),
+            )
+            .with_hint("use 'state BACKUP' on every node with nopreempt"),
+        );
+        inst.state = State::Backup;
+    }
+    if !inst.preempt_delay.is_zero() && inst.state == State::Master {
+        cx.push(diag(
+            Severity::Warning,
+            kw_span(cx, inst, "preempt_delay"),
+            format!(
+            "({name}) Warning - preempt delay will not work with initial state MASTER - clearing"),
+        ));
+        inst.state = State::Backup;
+    }
+    // Addresses.
+    if inst.virtual_ipaddress.is_empty() {
+        let required = inst.version == 3 || inst.family == Family::Inet6 || inst.strict_mode;
+        let (sev, what) = if required {
+            (Severity::Error, "required")
+        } else {
+            (Severity::Warning, "sensible")
+        };
+        cx.push(
+            diag(
+                sev,
+                at,
+                format!("({name}) No VIP specified; at least one is {what}"),
+            )
+            .with_hint("add a virtual_ipaddress { … } block"),
+        );
+    }
+    // Tracking.
+    if let Some(own) = inst.interface.clone() {
+        let before = inst.track_interface.len();
+        inst.track_interface.retain(|t| t.name != own);
+        if inst.track_interface.len() != before {
+            let sp = cx
+                .spans
+                .track_refs
+                .get(&(name.clone(), own.clone()))
+                .copied()
+                .or(at);
+            cx.push(diag(
+                Severity::Warning,
+                sp,
+                format!("({name}) Ignoring track_interface {own} since own interface"),
+            ));
+        }
+    }
+    for r in &inst.virtual_routes {
+        if !r.words.iter().any(|w| w == "dev" || w == "oif")
+            && !r.words.iter().any(|w| w == "no_track")
+        {
+            let dest = r.words.iter().find(|w| {
+                w.contains('/') || w.parse::<std::net::IpAddr>().is_ok() || *w == "default"
+            });
+            if let Some(dest) = dest {
+                let shown = if dest.contains('/') || dest == "default" {
+                    dest.clone()
+                } else {
+                    format!("{dest}/{}", if dest.contains(':') { 128 } else { 32 })
+                };
+                cx.push(diag(Severity::Warning, at, format!(
+                    "Warning - cannot track route {shown} with no interface specified, not tracking"))
+                    .with_hint("add 'dev IFNAME' to the route, or 'no_track'"));
+            }
+        }
+    }
+    let mut kept = Vec::new();
+    for t in std::mem::take(&mut inst.track_script) {
+        if scripts.contains(&t.name) {
+            kept.push(t);
+        } else {
+            let sp = cx
+                .spans
+                .track_refs
+                .get(&(name.clone(), t.name.clone()))
+                .copied()
+                .or(at);
+            let mut d = diag(
+                Severity::Warning,
+                sp,
+                format!("({name}) track script {} not found, ignoring...", t.name),
+            );
+            if let Some(s) = super::diag::suggest(&t.name, scripts.iter().map(String::as_str)) {
+                d = d.with_hint(format!("did you mean '{s}'?"));
+            } else {
+                d = d.with_hint("define it with vrrp_script NAME { script … }");
+            }
+            cx.push(d);
+        }
+    }
+    inst.track_script = kept;
+    true
+}
+
+/// Two instances with one VRID on one interface and family would answer each other's
+/// adverts.
+fn check_duplicate_vrids(cfg: &Config, cx: &mut Lower) {
+    let mut seen: HashMap<(u8, Family, Option<String>, bool), &str> = HashMap::new();
+    for i in &cfg.instances {
+        if i.virtual_router_id == 0 {
+            continue;
+        }
+        let key = (
+            i.virtual_router_id,
+            i.family,
+            i.interface.clone(),
+            i.is_unicast(),
+        );
+        if i.is_unicast() {
+            continue;
+        }
+        if let Some(first) = seen.get(&key) {
+            let fam = if i.family == Family::Inet6 {
+                "IPv6"
+            } else {
+                "IPv4"
+            };
+            let sp = cx.spans.instances.get(&i.name).copied();
+            cx.push(
+                diag(
+                    Severity::Error,
+                    sp,
+                    format!(
+                        "{first} and {} both use VRID {} with {fam} on interface {}",
+                        i.name,
+                        i.virtual_router_id,
+                        i.interface.as_deref().unwrap_or("(none)")
+                    ),
+                )
+                .with_hint("give each virtual router on an interface its own virtual_router_id"),
+            );
+        } else {
+            seen.insert(key, &i.name);
+        }
+    }
+}
+
+fn check_sync_groups(cfg: &mut Config, cx: &mut Lower) {
+    let names: Vec<String> = cfg.instances.iter().map(|i| i.name.clone()).collect();
+    let mut keep = Vec::new();
+    for mut g in std::mem::take(&mut cfg.sync_groups) {
+        let sp = cx.spans.sync_groups.get(&g.name).copied();
+        if g.group.is_empty() {
+            cx.push(diag(
+                Severity::Warning,
+                sp,
+                format!("Sync group {} has no virtual router(s). removing", g.name),
+            ));
+            continue;
+        }
+        let before = g.group.len();
+        let mut members = Vec::new();
+        for m in std::mem::take(&mut g.group) {
+            if names.contains(&m) {
+                members.push(m);
+            } else {
+                let mut d = diag(
+                    Severity::Warning,
+                    sp,
+                    format!(
+                        "Virtual router {m} specified in sync group {} doesn't exist - ignoring",
+                        g.name
+                    ),
+                );
+                if let Some(s) = super::diag::suggest(&m, names.iter().map(String::as_str)) {
+                    d = d.with_hint(format!("did you mean '{s}'?"));
+                }
+                cx.push(d);
+            }
+        }
+        g.group = members;
+        if g.group.is_empty() {
+            let _ = before;
+            cx.push(diag(Severity::Warning, sp, format!(
+                "Sync group {}, no matching virtual router found in group declaration - removing", g.name)));
+            continue;
+        }
+        if g.group.len() == 1 {
+            cx.push(diag(Severity::Warning, sp, format!(
+                "Sync group {} has only 1 virtual router(s) - this probably isn't what you want", g.name)));
+        }
+        keep.push(g);
+    }
+    cfg.sync_groups = keep;
+}
+
+fn check_scripts(cfg: &mut Config, cx: &mut Lower) {
+    let mut keep = Vec::new();
+    for s in std::mem::take(&mut cfg.scripts) {
+        if s.script.command.is_empty() {
+            let sp = cx.spans.scripts.get(&s.name).copied();
+            cx.push(
+                diag(
+                    Severity::Warning,
+                    sp,
+                    format!("No script set for vrrp_script {} - removing", s.name),
+                )
+                .with_hint("add 'script \"/path/to/check args\"'"),
+            );
+            continue;
+        }
+        keep.push(s);
+    }
+    cfg.scripts = keep;
+}

@@ -1,0 +1,256 @@
+//! Lines inside list blocks: addresses, routes, rules, tracked objects, unicast peers,
+//! and script command lines.
+
+use crate::config::diag::Diagnostic;
+use crate::config::dump::Dumper;
+use crate::config::lower::Lower;
+use crate::config::model::{IpAddress, Route, Rule, Script, TrackRef};
+use crate::config::syntax::Node;
+use std::net::IpAddr;
+
+/// Words that take a value in an address line (`dev eth0`, `label eth0:1`, …).
+const ADDR_VALUE_WORDS: &[&str] = &[
+    "brd",
+    "broadcast",
+    "dev",
+    "scope",
+    "label",
+    "peer",
+    "preferred_lft",
+    "track_group",
+];
+/// Flags keepalived 2.2.7 understands in an address line.
+const ADDR_FLAGS: &[&str] = &[
+    "home",
+    "-nodad",
+    "nodad",
+    "mngtmpaddr",
+    "noprefixroute",
+    "autojoin",
+    "no_track",
+    "use_vmac",
+];
+
+/// Parses `ADDR[/PREFIX]`.
+pub fn parse_prefixed(text: &str) -> Option<(IpAddr, u8)> {
+    let (a, p) = match text.split_once('/') {
+        Some((a, p)) => (a, Some(p)),
+        None => (text, None),
+    };
+    let addr: IpAddr = a.parse().ok()?;
+    let max = if addr.is_ipv4() { 32 } else { 128 };
+    let prefix = match p {
+        Some(p) => p.parse::<u8>().ok().filter(|p| *p <= max)?,
+        None => max,
+    };
+    Some((addr, prefix))
+}
+
+/// One address line (the node's keyword is the address). `None` (with keepalived's
+/// "VRRP parsed invalid IP" error) when the address does not parse.
+pub fn address_line(cx: &mut Lower, node: &Node) -> Option<IpAddress> {
+    let words: Vec<&crate::config::syntax::Token> = std::iter::once(&node.keyword)
+        .chain(node.args.iter())
+        .collect();
+    let Some((addr, prefix)) = parse_prefixed(&words[0].text) else {
+        cx.push(
+            Diagnostic::error(
+                words[0].span,
+                format!("VRRP parsed invalid IP {}. skipping IP...", words[0].text),
+            )
+            .with_hint("write an IPv4 or IPv6 address, optionally with /PREFIX"),
+        );
+        return None;
+    };
+    let mut a = IpAddress {
+        addr,
+        prefix,
+        broadcast: None,
+        dev: None,
+        scope: None,
+        label: None,
+        peer: None,
+        flags: Vec::new(),
+    };
+    let mut i = 1;
+    while i < words.len() {
+        let w = words[i].text.as_str();
+        if ADDR_VALUE_WORDS.contains(&w) {
+            let Some(v) = words.get(i + 1) else {
+                cx.error(words[i].span, format!("'{w}' needs a value - ignoring"));
+                break;
+            };
+            let v = v.text.clone();
+            match w {
+                "brd" | "broadcast" => a.broadcast = Some(v),
+                "dev" => a.dev = Some(v),
+                "scope" => a.scope = Some(v),
+                "label" => a.label = Some(v),
+                "peer" => a.peer = Some(v),
+                other => {
+                    a.flags.push(other.to_string());
+                    a.flags.push(v);
+                }
+            }
+            i += 2;
+        } else if ADDR_FLAGS.contains(&w) {
+            a.flags.push(w.to_string());
+            i += 1;
+        } else {
+            cx.push(
+                Diagnostic::error(
+                    words[i].span,
+                    format!("Unknown configuration entry '{w}' for ip address - ignoring"),
+                )
+                .with_hint("address options are brd, dev, scope, label, peer, home, -nodad, mngtmpaddr, noprefixroute, autojoin, no_track, preferred_lft, use_vmac, track_group"),
+            );
+            i += 1;
+        }
+    }
+    Some(a)
+}
+
+/// Prints an address line back.
+pub fn dump_address(d: &mut Dumper, a: &IpAddress) {
+    let mut words = vec![format!("{}/{}", a.addr, a.prefix)];
+    for (k, v) in [
+        ("brd", &a.broadcast),
+        ("dev", &a.dev),
+        ("scope", &a.scope),
+        ("label", &a.label),
+        ("peer", &a.peer),
+    ] {
+        if let Some(v) = v {
+            words.push(k.to_string());
+            words.push(v.clone());
+        }
+    }
+    words.extend(a.flags.iter().cloned());
+    d.line(&words[0], &words[1..]);
+}
+
+/// A route line, kept as words after keepalived's deprecation notes.
+pub fn route_line(cx: &mut Lower, node: &Node) -> Route {
+    let mut words = vec![node.keyword.text.clone()];
+    for t in &node.args {
+        match t.text.as_str() {
+            "gw" => cx.warn(
+                t.span,
+                "\"gw\" for routes is deprecated. Please use \"via\"",
+            ),
+            "or" => cx.warn(
+                t.span,
+                "\"or\" for routes is deprecated. Please use \"nexthop\"",
+            ),
+            _ => {}
+        }
+        words.push(t.text.clone());
+    }
+    Route { words }
+}
+
+/// A rule line.
+pub fn rule_line(_cx: &mut Lower, node: &Node) -> Rule {
+    Rule {
+        words: std::iter::once(&node.keyword)
+            .chain(&node.args)
+            .map(|t| t.text.clone())
+            .collect(),
+    }
+}
+
+/// A `track_*` entry: `NAME [weight W [reverse|noreverse]]`.
+pub fn track_ref(cx: &mut Lower, node: &Node, min: i64, max: i64) -> TrackRef {
+    let mut r = TrackRef {
+        name: node.keyword.text.clone(),
+        weight: None,
+        reverse: false,
+    };
+    let mut i = 0;
+    while i < node.args.len() {
+        let t = &node.args[i];
+        match t.text.as_str() {
+            "weight" => {
+                match node.args.get(i + 1) {
+                    Some(v) => {
+                        let v = v.clone();
+                        r.weight = cx.int(&v, min, max).map(|w| w as i32);
+                    }
+                    None => cx.error(t.span, "weight needs a value"),
+                }
+                i += 2;
+            }
+            "reverse" => {
+                r.reverse = true;
+                i += 1;
+            }
+            "noreverse" => {
+                r.reverse = false;
+                i += 1;
+            }
+            other => {
+                let owner = cx.owner.clone();
+                cx.push(
+                    Diagnostic::error(
+                        t.span,
+                        format!("({owner}) unknown track script option {other} - ignoring"),
+                    )
+                    .with_hint("write 'weight N', with spaces, optionally followed by 'reverse'"),
+                );
+                i += 1;
+            }
+        }
+    }
+    r
+}
+
+/// Prints a `track_*` entry back.
+pub fn dump_track_ref(d: &mut Dumper, r: &TrackRef) {
+    let mut w: Vec<String> = Vec::new();
+    if let Some(x) = r.weight {
+        w.push("weight".into());
+        w.push(x.to_string());
+    }
+    if r.reverse {
+        w.push("reverse".into());
+    }
+    d.line(&r.name, &w);
+}
+
+/// A script command: `CMD args…` or `"CMD args" [user [group]]`.
+pub fn script_value(cx: &mut Lower, node: &Node) -> Option<Script> {
+    let first = cx.arg(node, 0)?;
+    if first.quoted {
+        let user = node
+            .args
+            .get(1)
+            .map(|u| (u.text.clone(), node.args.get(2).map(|g| g.text.clone())));
+        Some(Script {
+            command: first.text.clone(),
+            user,
+        })
+    } else {
+        Some(Script {
+            command: node.args_joined(),
+            user: None,
+        })
+    }
+}
+
+/// Prints a script keyword back.
+pub fn dump_script(d: &mut Dumper, kw: &str, s: &Option<Script>) {
+    if let Some(s) = s {
+        let mut words = vec![s.command.clone()];
+        if let Some((u, g)) = &s.user {
+            words.push(u.clone());
+            words.extend(g.clone());
+        }
+        // Force quotes on the command so trailing words read back as user/group.
+        let mut line = format!("{kw} \"{}\"", s.command);
+        for w in &words[1..] {
+            line.push(' ');
+            line.push_str(&crate::config::dump::quote(w));
+        }
+        d.line::<&str>(&line, &[]);
+    }
+}

@@ -1,0 +1,586 @@
+//! `global_defs { … }`.
+
+use super::Keyword;
+use super::OtherSettings;
+use crate::config::diag::Diagnostic;
+use crate::config::dump::Dumper;
+use crate::config::lower::{fmt_decimal_secs, Lower};
+use crate::config::model::{Fifo, GlobalDefs, Script};
+use crate::config::syntax::Node;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+impl OtherSettings for GlobalDefs {
+    fn other(&mut self) -> &mut BTreeMap<String, Vec<String>> {
+        &mut self.other
+    }
+    fn other_ref(&self) -> &BTreeMap<String, Vec<String>> {
+        &self.other
+    }
+}
+
+/// `vrrp_garp_interval` / `vrrp_gna_interval`: keepalived 2.2.7 rejects 0 (found in many
+/// distribution default configs) with two errors.
+fn garp_interval(cx: &mut Lower, node: &Node) -> Option<Duration> {
+    let tok = cx.arg(node, 0)?.clone();
+    let v = cx.secs(
+        &tok,
+        Duration::from_micros(1),
+        Duration::from_micros(4_294_967_295),
+    );
+    if v.is_none() {
+        cx.push(
+            Diagnostic::error(
+                tok.span,
+                format!("{} '{}' is invalid", node.keyword.text, tok.text),
+            )
+            .with_hint(format!(
+                "remove the line for no delay between gratuitous packets ('{} 0' is rejected by keepalived 2.2.7)",
+                node.keyword.text
+            )),
+        );
+    }
+    v
+}
+
+fn fifo(cx: &mut Lower, node: &Node) -> Option<Fifo> {
+    let path = cx.arg(node, 0)?.text.clone();
+    let user = node
+        .args
+        .get(1)
+        .map(|u| (u.text.clone(), node.args.get(2).map(|g| g.text.clone())));
+    Some(Fifo {
+        path,
+        user,
+        script: None,
+    })
+}
+
+fn dump_fifo(d: &mut Dumper, kw: &str, script_kw: &str, f: &Option<Fifo>) {
+    if let Some(f) = f {
+        let mut w = vec![f.path.clone()];
+        if let Some((u, g)) = &f.user {
+            w.push(u.clone());
+            w.extend(g.clone());
+        }
+        d.line(kw, &w);
+        super::address::dump_script(d, script_kw, &f.script);
+    }
+}
+
+fn fifo_script(cx: &mut Lower, node: &Node, fifo: &mut Option<Fifo>) {
+    if let Some(s) = super::address::script_value(cx, node) {
+        fifo.get_or_insert_with(Fifo::default).script = Some(s);
+    }
+}
+
+fn garp_repeat(cx: &mut Lower, node: &Node) -> Option<u32> {
+    cx.int_arg(node, 0, 1, 255).map(|v| v as u32)
+}
+
+/// The `global_defs` table.
+pub static GLOBAL: &[Keyword<GlobalDefs>] = &[
+    word!(
+        "router_id",
+        "STRING",
+        router_id,
+        "Name of this router in notifications and dumps (default: host name)."
+    ),
+    keyword!(
+        "notification_email",
+        "{ ADDRESS… }",
+        "none",
+        "Where SMTP alerts go (alerts are not sent by this build).",
+        |cx, t, n| {
+            t.notification_email = n
+                .children()
+                .iter()
+                .map(|c| c.keyword.text.clone())
+                .collect();
+            if t.notification_email.is_empty() {
+                cx.warn(n.keyword.span, "Warning - empty notification_email block");
+            }
+        },
+        |t, d| if !t.notification_email.is_empty() {
+            d.block("notification_email", |d| {
+                for e in &t.notification_email {
+                    d.line::<&str>(e, &[])
+                }
+            })
+        }
+    ),
+    word!(
+        "notification_email_from",
+        "ADDRESS",
+        notification_email_from,
+        "From address of SMTP alerts."
+    ),
+    keyword!(
+        "smtp_server",
+        "HOST [PORT]",
+        "none",
+        "SMTP relay for alerts.",
+        |cx, t, n| if let Some(a) = cx.arg(n, 0) {
+            let host = a.text.clone();
+            let ok = host.parse::<std::net::IpAddr>().is_ok()
+                || (host
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
+                    && host.contains('.'));
+            if ok {
+                t.smtp_server = Some(n.args_joined());
+            } else {
+                let msg = format!(
+                    "Invalid smtp server {} {}",
+                    host,
+                    n.args.get(1).map_or("25", |p| p.text.as_str())
+                );
+                cx.error(a.span, msg);
+            }
+        },
+        |t, d| if let Some(v) = &t.smtp_server {
+            d.line("smtp_server", &v.split(' ').collect::<Vec<_>>())
+        }
+    ),
+    keyword!(
+        "smtp_connect_timeout",
+        "SECONDS",
+        "30",
+        "SMTP connect timeout.",
+        |cx, t, n| if let Some(v) = cx.int_arg(n, 0, 1, 2_678_400) {
+            t.smtp_connect_timeout = Some(v as u32)
+        },
+        |t, d| if let Some(v) = t.smtp_connect_timeout {
+            d.kv("smtp_connect_timeout", v)
+        }
+    ),
+    keyword!(
+        "vrrp_mcast_group4",
+        "IPV4",
+        "224.0.0.18",
+        "Multicast group of IPv4 adverts.",
+        |cx, t, n| if let Some(a) = cx.arg(n, 0) {
+            match a.text.parse() {
+                Ok(ip) => t.vrrp_mcast_group4 = ip,
+                Err(_) => {
+                    let m = format!("vrrp_mcast_group4 '{}' is invalid", a.text);
+                    cx.error(a.span, m)
+                }
+            }
+        },
+        |t, d| d.kv("vrrp_mcast_group4", t.vrrp_mcast_group4)
+    ),
+    keyword!(
+        "vrrp_mcast_group6",
+        "IPV6",
+        "ff02::12",
+        "Multicast group of IPv6 adverts.",
+        |cx, t, n| if let Some(a) = cx.arg(n, 0) {
+            match a.text.parse() {
+                Ok(ip) => t.vrrp_mcast_group6 = ip,
+                Err(_) => {
+                    let m = format!("vrrp_mcast_group6 '{}' is invalid", a.text);
+                    cx.error(a.span, m)
+                }
+            }
+        },
+        |t, d| d.kv("vrrp_mcast_group6", t.vrrp_mcast_group6)
+    ),
+    int!(
+        "vrrp_version",
+        vrrp_version,
+        2,
+        3,
+        "2",
+        "Default VRRP version of instances."
+    ),
+    secs!(
+        "vrrp_garp_master_delay",
+        garp.master_delay,
+        0,
+        255_000_000,
+        "5",
+        "Delay before the second gratuitous ARP burst after becoming master (0 = none)."
+    ),
+    keyword!(
+        "vrrp_garp_master_repeat",
+        "1-255",
+        "5",
+        "Gratuitous ARPs per address in each burst.",
+        |cx, t, n| if let Some(v) = garp_repeat(cx, n) {
+            t.garp.master_repeat = v
+        },
+        |t, d| d.kv("vrrp_garp_master_repeat", t.garp.master_repeat)
+    ),
+    secs!(
+        "vrrp_garp_master_refresh",
+        garp.master_refresh,
+        0,
+        4_294_967_295_000,
+        "0",
+        "Re-send gratuitous ARPs this often while master (0 = never)."
+    ),
+    keyword!(
+        "vrrp_garp_master_refresh_repeat",
+        "1-255",
+        "1",
+        "Gratuitous ARPs per address at each refresh.",
+        |cx, t, n| if let Some(v) = garp_repeat(cx, n) {
+            t.garp.master_refresh_repeat = v
+        },
+        |t, d| d.kv(
+            "vrrp_garp_master_refresh_repeat",
+            t.garp.master_refresh_repeat
+        )
+    ),
+    secs!(
+        "vrrp_garp_lower_prio_delay",
+        garp.lower_prio_delay,
+        0,
+        255_000_000,
+        "= vrrp_garp_master_delay",
+        "Delay of the second burst after a lower-priority advert."
+    ),
+    keyword!(
+        "vrrp_garp_lower_prio_repeat",
+        "1-255",
+        "= vrrp_garp_master_repeat",
+        "Gratuitous ARPs per address on a lower-priority advert.",
+        |cx, t, n| if let Some(v) = garp_repeat(cx, n) {
+            t.garp.lower_prio_repeat = v
+        },
+        |t, d| d.kv("vrrp_garp_lower_prio_repeat", t.garp.lower_prio_repeat)
+    ),
+    keyword!(
+        "vrrp_garp_interval",
+        "SECONDS",
+        "0",
+        "Pause between gratuitous ARPs on one interface (must be > 0 when given).",
+        |cx, t, n| if let Some(v) = garp_interval(cx, n) {
+            t.vrrp_garp_interval = v
+        },
+        |t, d| if !t.vrrp_garp_interval.is_zero() {
+            d.kv(
+                "vrrp_garp_interval",
+                fmt_decimal_secs(t.vrrp_garp_interval, false),
+            )
+        }
+    ),
+    keyword!(
+        "vrrp_gna_interval",
+        "SECONDS",
+        "0",
+        "Pause between unsolicited neighbour adverts on one interface (must be > 0 when given).",
+        |cx, t, n| if let Some(v) = garp_interval(cx, n) {
+            t.vrrp_gna_interval = v
+        },
+        |t, d| if !t.vrrp_gna_interval.is_zero() {
+            d.kv(
+                "vrrp_gna_interval",
+                fmt_decimal_secs(t.vrrp_gna_interval, false),
+            )
+        }
+    ),
+    flag!(
+        "vrrp_min_garp",
+        vrrp_min_garp,
+        "One gratuitous ARP per address, no second burst, no refresh."
+    ),
+    int!(
+        "vrrp_down_timer_adverts",
+        vrrp_down_timer_adverts,
+        1,
+        100,
+        "3",
+        "Adverts missed before a backup takes over."
+    ),
+    flag!(
+        "vrrp_lower_prio_no_advert",
+        vrrp_lower_prio_no_advert,
+        "A master does not answer a lower-priority advert with its own."
+    ),
+    flag!(
+        "vrrp_higher_prio_send_advert",
+        vrrp_higher_prio_send_advert,
+        "A master sends one advert before yielding to a higher priority."
+    ),
+    flag!(
+        "vrrp_check_unicast_src",
+        vrrp_check_unicast_src,
+        "Accept unicast adverts only from configured peers."
+    ),
+    flag!(
+        "vrrp_skip_check_adv_addr",
+        vrrp_skip_check_adv_addr,
+        "Skip the address list check for adverts from the known master."
+    ),
+    flag!(
+        "vrrp_strict",
+        vrrp_strict,
+        "Enforce RFC rules strictly (no auth, no unicast, VIPs required)."
+    ),
+    secs!(
+        "vrrp_startup_delay",
+        vrrp_startup_delay,
+        0,
+        4_294_967_295_000,
+        "0",
+        "Wait this long after start before running VRRP."
+    ),
+    flag!(
+        "log_unknown_vrids",
+        log_unknown_vrids,
+        "Log adverts for VRIDs not configured here."
+    ),
+    flag!(
+        "vrrp_notify_priority_changes",
+        vrrp_notify_priority_changes,
+        "Send priority changes to notify FIFOs."
+    ),
+    keyword!(
+        "notify_fifo",
+        "PATH [USER [GROUP]]",
+        "none",
+        "FIFO receiving one line per state change.",
+        |cx, t, n| if let Some(f) = fifo(cx, n) {
+            let s = t.notify_fifo.take().and_then(|o| o.script);
+            t.notify_fifo = Some(Fifo { script: s, ..f })
+        },
+        |t, d| dump_fifo(d, "notify_fifo", "notify_fifo_script", &t.notify_fifo)
+    ),
+    keyword!(
+        "notify_fifo_script",
+        "COMMAND",
+        "none",
+        "Program started with the FIFO path as its last argument.",
+        |cx, t, n| fifo_script(cx, n, &mut t.notify_fifo),
+        |_t, _d| {}
+    ),
+    keyword!(
+        "vrrp_notify_fifo",
+        "PATH [USER [GROUP]]",
+        "none",
+        "FIFO receiving VRRP state changes only.",
+        |cx, t, n| if let Some(f) = fifo(cx, n) {
+            let s = t.vrrp_notify_fifo.take().and_then(|o| o.script);
+            t.vrrp_notify_fifo = Some(Fifo { script: s, ..f })
+        },
+        |t, d| dump_fifo(
+            d,
+            "vrrp_notify_fifo",
+            "vrrp_notify_fifo_script",
+            &t.vrrp_notify_fifo
+        )
+    ),
+    keyword!(
+        "vrrp_notify_fifo_script",
+        "COMMAND",
+        "none",
+        "Program reading the VRRP notify FIFO.",
+        |cx, t, n| fifo_script(cx, n, &mut t.vrrp_notify_fifo),
+        |_t, _d| {}
+    ),
+    flag!(
+        "fifo_write_vrrp_states_on_reload",
+        fifo_write_vrrp_states_on_reload,
+        "Re-send every state to FIFOs after a reload."
+    ),
+    keyword!(
+        "script_user",
+        "USER [GROUP]",
+        "keepalived_script if it exists, else root",
+        "User (and group) scripts run as.",
+        |cx, t, n| if let Some(u) = cx.arg(n, 0) {
+            t.script_user = Some((u.text.clone(), n.args.get(1).map(|g| g.text.clone())))
+        },
+        |t, d| if let Some((u, g)) = &t.script_user {
+            let mut w = vec![u.clone()];
+            w.extend(g.clone());
+            d.line("script_user", &w)
+        }
+    ),
+    flag!(
+        "enable_script_security",
+        enable_script_security,
+        "Refuse scripts that a non-root user could modify."
+    ),
+    word!(
+        "default_interface",
+        "IFNAME",
+        default_interface,
+        "Interface for static addresses without 'dev'."
+    ),
+    flag!(
+        "dynamic_interfaces",
+        dynamic_interfaces,
+        "Allow interfaces that do not exist yet."
+    ),
+    word!(
+        "vmac_prefix",
+        "STRING",
+        vmac_prefix,
+        "Prefix of generated VMAC interface names."
+    ),
+    word!(
+        "metrics_listen",
+        "ADDR:PORT",
+        metrics_listen,
+        "Extension: serve Prometheus metrics and JSON over HTTP at this address."
+    ),
+    kept!("smtp_helo_name", "HELO name for SMTP alerts."),
+    kept!("smtp_alert", "Send SMTP alerts (not sent by this build)."),
+    kept!("smtp_alert_vrrp", "Send SMTP alerts for VRRP events."),
+    kept!(
+        "smtp_alert_checker",
+        "LVS checker alerts (no checker in this build)."
+    ),
+    kept!("no_email_faults", "Do not e-mail on faults."),
+    kept!(
+        "no_checker_emails",
+        "LVS checker e-mail setting (no checker in this build)."
+    ),
+    kept!(
+        "checker_log_all_failures",
+        "LVS checker setting (no checker in this build)."
+    ),
+    kept!("vrrp_garp_extra_if", "Gratuitous ARPs on extra interfaces."),
+    kept!("vrrp_vmac_garp_intvl", "Gratuitous ARP interval for VMACs."),
+    kept!("vrrp_priority", "Scheduling priority of the VRRP process."),
+    kept!(
+        "vrrp_rt_priority",
+        "Real-time scheduling priority of the VRRP process."
+    ),
+    kept!("vrrp_no_swap", "Lock the VRRP process in memory."),
+    kept!("vrrp_cpu_affinity", "CPUs the VRRP process may run on."),
+    kept!("vrrp_rlimit_rtime", "RLIMIT_RTTIME of the VRRP process."),
+    kept!("vrrp_rlimit_rttime", "RLIMIT_RTTIME of the VRRP process."),
+    kept!("vrrp_process_name", "Process name of the VRRP process."),
+    kept!("vrrp_netlink_cmd_rcv_bufs", "Netlink buffer size."),
+    kept!(
+        "vrrp_netlink_cmd_rcv_bufs_force",
+        "Netlink buffer size (forced)."
+    ),
+    kept!("vrrp_netlink_monitor_rcv_bufs", "Netlink buffer size."),
+    kept!(
+        "vrrp_netlink_monitor_rcv_bufs_force",
+        "Netlink buffer size (forced)."
+    ),
+    kept!("vrrp_rx_bufs_policy", "Receive buffer sizing policy."),
+    kept!("vrrp_rx_bufs_multiplier", "Receive buffer multiplier."),
+    kept!(
+        "vrrp_iptables",
+        "Firewall chain for strict mode (not managed by this build)."
+    ),
+    kept!(
+        "vrrp_ipsets",
+        "ipsets for strict mode (not managed by this build)."
+    ),
+    kept!(
+        "nftables",
+        "nftables table for strict mode (not managed by this build)."
+    ),
+    kept!("nftables_priority", "nftables setting."),
+    kept!("nftables_ifindex", "nftables setting."),
+    kept!("nftables_counters", "nftables setting."),
+    kept!("nftables_ipvs", "nftables LVS setting."),
+    kept!("nftables_ipvs_priority", "nftables LVS setting."),
+    kept!("nftables_ipvs_start_fwmark", "nftables LVS setting."),
+    kept!(
+        "max_auto_priority",
+        "Highest real-time priority set automatically."
+    ),
+    kept!(
+        "min_auto_priority_delay",
+        "Delay before raising priority automatically."
+    ),
+    kept!("vmac_addr_prefix", "Prefix of VMAC addresses."),
+    kept!(
+        "disable_local_igmp",
+        "Do not send IGMP reports for the VRRP group."
+    ),
+    kept!("process_names", "Set process names."),
+    kept!("process_monitor_rcv_bufs", "Process monitor buffer size."),
+    kept!(
+        "process_monitor_rcv_bufs_force",
+        "Process monitor buffer size (forced)."
+    ),
+    kept!("enable_snmp_vrrp", "SNMP (not in this build)."),
+    kept!("enable_snmp_keepalived", "SNMP (not in this build)."),
+    kept!("enable_snmp_checker", "SNMP (not in this build)."),
+    kept!("enable_snmp_rfc", "SNMP (not in this build)."),
+    kept!("enable_snmp_rfcv2", "SNMP (not in this build)."),
+    kept!("enable_snmp_rfcv3", "SNMP (not in this build)."),
+    kept!("enable_traps", "SNMP traps (not in this build)."),
+    kept!("snmp_socket", "SNMP socket (not in this build)."),
+    kept!("enable_dbus", "D-Bus (not in this build)."),
+    kept!("dbus_service_name", "D-Bus (not in this build)."),
+    kept!("startup_script", "Script run at start-up."),
+    kept!("startup_script_timeout", "Timeout of the start-up script."),
+    kept!("shutdown_script", "Script run at shutdown."),
+    kept!("shutdown_script_timeout", "Timeout of the shutdown script."),
+    kept!(
+        "reload_check_config",
+        "Check the configuration before a reload."
+    ),
+    kept!("reload_time_file", "Reload at a time written in this file."),
+    kept!("reload_repeat", "Repeat timed reloads."),
+    kept!("reload_file", "File touched on reload."),
+    kept!("config_save_dir", "Save configurations here."),
+    kept!("include_check", "Missing include files are errors."),
+    kept!("instance", "Instance name (pid files, ${_INSTANCE})."),
+    kept!("use_pid_dir", "Put pid files under /run/keepalived."),
+    kept!("child_wait_time", "Seconds to wait for children on stop."),
+    kept!("net_namespace", "Run in this network namespace."),
+    kept!("net_namespace_ipvs", "Network namespace for LVS."),
+    kept!("namespace_with_ipsets", "ipsets in the namespace."),
+    kept!("random_seed", "Seed for the random generator."),
+    kept!("umask", "File creation mask."),
+    kept!("data_use_instance", "Instance name in dump file names."),
+    kept!(
+        "tmp_config_directory",
+        "Directory for temporary configuration files."
+    ),
+    kept!(
+        "linkbeat_use_polling",
+        "Poll link state instead of netlink."
+    ),
+    kept!(
+        "rs_init_notifies",
+        "LVS real server notifies (no checker in this build)."
+    ),
+    kept!(
+        "checker_priority",
+        "LVS checker process setting (no checker in this build)."
+    ),
+    kept!("checker_rt_priority", "LVS checker process setting."),
+    kept!("checker_no_swap", "LVS checker process setting."),
+    kept!("checker_cpu_affinity", "LVS checker process setting."),
+    kept!("checker_rlimit_rtime", "LVS checker process setting."),
+    kept!("checker_rlimit_rttime", "LVS checker process setting."),
+    kept!("checker_process_name", "LVS checker process setting."),
+    kept!(
+        "bfd_priority",
+        "BFD process setting (no BFD in this build)."
+    ),
+    kept!("bfd_rt_priority", "BFD process setting."),
+    kept!("bfd_no_swap", "BFD process setting."),
+    kept!("bfd_cpu_affinity", "BFD process setting."),
+    kept!("bfd_rlimit_rtime", "BFD process setting."),
+    kept!("bfd_rlimit_rttime", "BFD process setting."),
+    kept!("bfd_process_name", "BFD process setting."),
+    kept!("lvs_flush", "LVS setting (no LVS in this build)."),
+    kept!("lvs_flush_onstop", "LVS setting."),
+    kept!("lvs_flush_on_stop", "LVS setting."),
+    kept!("lvs_timeouts", "LVS setting."),
+    kept!("lvs_sync_daemon", "LVS sync daemon (no LVS in this build)."),
+    kept!("lvs_notify_fifo", "LVS notify FIFO."),
+    kept!("lvs_notify_fifo_script", "LVS notify FIFO script."),
+    kept!("lvs_process_name", "LVS process name."),
+    kept!("lvs_netlink_cmd_rcv_bufs", "LVS netlink setting."),
+    kept!("lvs_netlink_cmd_rcv_bufs_force", "LVS netlink setting."),
+    kept!("lvs_netlink_monitor_rcv_bufs", "LVS netlink setting."),
+    kept!("lvs_netlink_monitor_rcv_bufs_force", "LVS netlink setting."),
+];
+
+#[allow(dead_code)]
+fn _assert_script_type(_: Script) {}

@@ -1,0 +1,514 @@
+//! Tracked objects and groups: `vrrp_script`, `vrrp_sync_group`, `track_file`,
+//! `vrrp_track_process`, and our `mysql_check`.
+
+use super::address::{dump_script, dump_track_ref, script_value, track_ref};
+use super::{Keyword, OtherSettings};
+use crate::config::dump::Dumper;
+use crate::config::lower::{fmt_decimal_secs, Lower};
+use crate::config::model::{MysqlCheck, SyncGroup, TrackFile, TrackProcess, TrackRef, VrrpScript};
+use crate::config::syntax::Node;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// `weight W [reverse]` of a tracked object.
+fn weight(cx: &mut Lower, n: &Node, min: i64, max: i64) -> Option<(i32, bool)> {
+    let w = cx.int_arg(n, 0, min, max)? as i32;
+    let reverse = n.args.get(1).is_some_and(|a| a.text == "reverse");
+    Some((w, reverse))
+}
+
+fn dump_weight(d: &mut Dumper, w: i32, reverse: bool) {
+    if reverse {
+        d.line("weight", &[w.to_string(), "reverse".into()]);
+    } else {
+        d.kv("weight", w);
+    }
+}
+
+fn secs_arg(cx: &mut Lower, n: &Node, min: Duration, max: Duration) -> Option<Duration> {
+    let a = cx.arg(n, 0)?.clone();
+    cx.secs(&a, min, max)
+}
+
+/// The `vrrp_script` table.
+pub static SCRIPT: &[Keyword<VrrpScript>] = &[
+    keyword!(
+        "script",
+        "COMMAND",
+        "none (required)",
+        "Command run every interval; exit 0 = success.",
+        |cx, t, n| if let Some(s) = script_value(cx, n) {
+            t.script = s
+        },
+        |t, d| dump_script(d, "script", &Some(t.script.clone()))
+    ),
+    keyword!(
+        "interval",
+        "SECONDS",
+        "1",
+        "Time between runs.",
+        |cx, t, n| if let Some(v) = secs_arg(
+            cx,
+            n,
+            Duration::from_micros(1),
+            Duration::from_secs(4_294_967)
+        ) {
+            t.interval = v
+        },
+        |t, d| d.kv("interval", fmt_decimal_secs(t.interval, false))
+    ),
+    keyword!(
+        "timeout",
+        "SECONDS",
+        "interval",
+        "A run lasting longer counts as failed.",
+        |cx, t, n| if let Some(v) = secs_arg(
+            cx,
+            n,
+            Duration::from_micros(1),
+            Duration::from_secs(4_294_967)
+        ) {
+            t.timeout = Some(v)
+        },
+        |t, d| if let Some(v) = t.timeout {
+            d.kv("timeout", fmt_decimal_secs(v, false))
+        }
+    ),
+    keyword!(
+        "weight",
+        "-253..253 [reverse]",
+        "0",
+        "Priority change while failed (negative) or succeeding (positive); 0 = FAULT on failure.",
+        |cx, t, n| if let Some((w, r)) = weight(cx, n, -253, 253) {
+            t.weight = w;
+            t.weight_reverse = r
+        },
+        |t, d| dump_weight(d, t.weight, t.weight_reverse)
+    ),
+    int!(
+        "rise",
+        rise,
+        1,
+        2_147_483_647,
+        "1",
+        "Successes needed to be considered up."
+    ),
+    int!(
+        "fall",
+        fall,
+        1,
+        2_147_483_647,
+        "1",
+        "Failures needed to be considered down."
+    ),
+    keyword!(
+        "user",
+        "USER [GROUP]",
+        "script_user",
+        "Run the script as this user.",
+        |cx, t, n| if let Some(u) = cx.arg(n, 0) {
+            t.script.user = Some((u.text.clone(), n.args.get(1).map(|g| g.text.clone())))
+        },
+        |_t, _d| {}
+    ),
+    flag!("init_fail", init_fail, "Start in the failed state."),
+];
+
+/// The `vrrp_sync_group` table.
+pub static SYNC_GROUP: &[Keyword<SyncGroup>] = &[
+    keyword!(
+        "group",
+        "{ INSTANCE… }",
+        "none (required)",
+        "Member instances.",
+        |_cx, t, n| t
+            .group
+            .extend(n.children().iter().map(|c| c.keyword.text.clone())),
+        |t, d| d.block("group", |d| t
+            .group
+            .iter()
+            .for_each(|g| d.line::<&str>(g, &[])))
+    ),
+    keyword!(
+        "notify_master",
+        "COMMAND",
+        "none",
+        "Run when the group becomes MASTER.",
+        |cx, t, n| t.notify_master = script_value(cx, n),
+        |t, d| dump_script(d, "notify_master", &t.notify_master)
+    ),
+    keyword!(
+        "notify_backup",
+        "COMMAND",
+        "none",
+        "Run when the group becomes BACKUP.",
+        |cx, t, n| t.notify_backup = script_value(cx, n),
+        |t, d| dump_script(d, "notify_backup", &t.notify_backup)
+    ),
+    keyword!(
+        "notify_fault",
+        "COMMAND",
+        "none",
+        "Run when the group enters FAULT.",
+        |cx, t, n| t.notify_fault = script_value(cx, n),
+        |t, d| dump_script(d, "notify_fault", &t.notify_fault)
+    ),
+    keyword!(
+        "notify_stop",
+        "COMMAND",
+        "none",
+        "Run when the group stops.",
+        |cx, t, n| t.notify_stop = script_value(cx, n),
+        |t, d| dump_script(d, "notify_stop", &t.notify_stop)
+    ),
+    keyword!(
+        "notify",
+        "COMMAND",
+        "none",
+        "Run on every group state change with GROUP NAME STATE 0 appended.",
+        |cx, t, n| t.notify = script_value(cx, n),
+        |t, d| dump_script(d, "notify", &t.notify)
+    ),
+    keyword!(
+        "smtp_alert",
+        "[on|off]",
+        "off",
+        "SMTP alerts (not sent by this build).",
+        |cx, t, n| t.smtp_alert = Some(cx.boolean(n)),
+        |t, d| if let Some(v) = t.smtp_alert {
+            d.kv("smtp_alert", if v { "on" } else { "off" })
+        }
+    ),
+    flag!(
+        "global_tracking",
+        global_tracking,
+        "Deprecated: members share tracking."
+    ),
+    flag!(
+        "sync_group_tracking_weight",
+        sync_group_tracking_weight,
+        "Keep tracking weights of members (otherwise forced to 0)."
+    ),
+    flag!(
+        "notify_priority_changes",
+        notify_priority_changes,
+        "Report priority changes to notify FIFOs."
+    ),
+    keyword!(
+        "track_interface",
+        "{ IFNAME [weight W] … }",
+        "none",
+        "Interfaces tracked by the whole group.",
+        |cx, t, n| {
+            let v: Vec<TrackRef> = n
+                .children()
+                .iter()
+                .map(|c| track_ref(cx, c, -254, 254))
+                .collect();
+            t.track_interface.extend(v)
+        },
+        |t, d| if !t.track_interface.is_empty() {
+            d.block("track_interface", |d| {
+                t.track_interface.iter().for_each(|r| dump_track_ref(d, r))
+            })
+        }
+    ),
+    keyword!(
+        "track_script",
+        "{ SCRIPT [weight W] … }",
+        "none",
+        "Scripts tracked by the whole group.",
+        |cx, t, n| {
+            let v: Vec<TrackRef> = n
+                .children()
+                .iter()
+                .map(|c| track_ref(cx, c, -254, 254))
+                .collect();
+            t.track_script.extend(v)
+        },
+        |t, d| if !t.track_script.is_empty() {
+            d.block("track_script", |d| {
+                t.track_script.iter().for_each(|r| dump_track_ref(d, r))
+            })
+        }
+    ),
+    keyword!(
+        "track_file",
+        "{ NAME [weight W] … }",
+        "none",
+        "Files tracked by the whole group.",
+        |cx, t, n| {
+            let v: Vec<TrackRef> = n
+                .children()
+                .iter()
+                .map(|c| track_ref(cx, c, -254, 254))
+                .collect();
+            t.track_file.extend(v)
+        },
+        |t, d| if !t.track_file.is_empty() {
+            d.block("track_file", |d| {
+                t.track_file.iter().for_each(|r| dump_track_ref(d, r))
+            })
+        }
+    ),
+    keyword!(
+        "track_process",
+        "{ NAME [weight W] … }",
+        "none",
+        "Processes tracked by the whole group.",
+        |cx, t, n| {
+            let v: Vec<TrackRef> = n
+                .children()
+                .iter()
+                .map(|c| track_ref(cx, c, -254, 254))
+                .collect();
+            t.track_process.extend(v)
+        },
+        |t, d| if !t.track_process.is_empty() {
+            d.block("track_process", |d| {
+                t.track_process.iter().for_each(|r| dump_track_ref(d, r))
+            })
+        }
+    ),
+    keyword!(
+        "track_bfd",
+        "{ … }",
+        "none",
+        "BFD tracking (no BFD in this build).",
+        |_cx, _t, _n| {},
+        |_t, _d| {}
+    ),
+];
+
+/// The `track_file` table.
+pub static TRACK_FILE: &[Keyword<TrackFile>] = &[
+    keyword!(
+        "file",
+        "PATH",
+        "none (required)",
+        "File holding an integer.",
+        |cx, t, n| if let Some(a) = cx.arg(n, 0) {
+            t.file = a.text.clone()
+        },
+        |t, d| d.kv("file", &t.file)
+    ),
+    keyword!(
+        "weight",
+        "-254..254 [reverse]",
+        "1",
+        "Priority change = file value × weight; 0 = FAULT on non-zero.",
+        |cx, t, n| if let Some((w, r)) = weight(cx, n, -254, 254) {
+            t.weight = w;
+            t.weight_reverse = r
+        },
+        |t, d| dump_weight(d, t.weight, t.weight_reverse)
+    ),
+    keyword!(
+        "init_file",
+        "[VALUE] [overwrite]",
+        "none",
+        "Create the file with VALUE (default 0) at start.",
+        |cx, t, n| {
+            let mut value = 0;
+            let mut overwrite = false;
+            for a in &n.args {
+                if a.text == "overwrite" {
+                    overwrite = true
+                } else if let Some(v) = cx.int(a, -2_147_483_648, 2_147_483_647) {
+                    value = v
+                }
+            }
+            t.init_file = Some((value, overwrite));
+        },
+        |t, d| if let Some((v, o)) = t.init_file {
+            if o {
+                d.line("init_file", &[v.to_string(), "overwrite".into()])
+            } else {
+                d.kv("init_file", v)
+            }
+        }
+    ),
+];
+
+impl OtherSettings for TrackProcess {
+    fn other(&mut self) -> &mut BTreeMap<String, Vec<String>> {
+        &mut self.other
+    }
+    fn other_ref(&self) -> &BTreeMap<String, Vec<String>> {
+        &self.other
+    }
+}
+
+/// The `vrrp_track_process` table.
+pub static TRACK_PROCESS: &[Keyword<TrackProcess>] = &[
+    keyword!(
+        "process",
+        "NAME [ARGS…]",
+        "none (required)",
+        "Process name (and arguments) to count.",
+        |cx, t, n| if cx.arg(n, 0).is_some() {
+            t.process = Some(n.args_joined())
+        },
+        |t, d| if let Some(p) = &t.process {
+            d.line("process", &p.split(' ').collect::<Vec<_>>())
+        }
+    ),
+    keyword!(
+        "param_match",
+        "initial|partial",
+        "exact",
+        "How arguments are matched.",
+        |cx, t, n| if let Some(a) = cx.arg(n, 0) {
+            t.param_match = Some(a.text.clone())
+        },
+        |t, d| if let Some(p) = &t.param_match {
+            d.kv("param_match", p)
+        }
+    ),
+    int!(
+        "weight",
+        weight,
+        -254,
+        254,
+        "0",
+        "Priority change while the process is missing (0 = FAULT)."
+    ),
+    int!(
+        "quorum",
+        quorum,
+        1,
+        65535,
+        "1",
+        "Processes needed to be up."
+    ),
+    keyword!(
+        "quorum_max",
+        "N",
+        "none",
+        "Most processes allowed.",
+        |cx, t, n| if let Some(v) = cx.int_arg(n, 0, 1, 65535) {
+            t.quorum_max = Some(v as u32)
+        },
+        |t, d| if let Some(v) = t.quorum_max {
+            d.kv("quorum_max", v)
+        }
+    ),
+    keyword!(
+        "delay",
+        "SECONDS",
+        "0",
+        "Wait this long before acting on a change.",
+        |cx, t, n| if let Some(v) = secs_arg(cx, n, Duration::ZERO, Duration::from_secs(4_294_967))
+        {
+            t.delay = Some(v)
+        },
+        |t, d| if let Some(v) = t.delay {
+            d.kv("delay", fmt_decimal_secs(v, false))
+        }
+    ),
+    kept!("terminate_delay", "Delay after a process terminates."),
+    kept!("fork_delay", "Delay after a process forks."),
+    kept!("full_command", "Match the full command line."),
+];
+
+/// The `mysql_check` table (our extension).
+pub static MYSQL_CHECK: &[Keyword<MysqlCheck>] = &[
+    keyword!(
+        "host",
+        "HOST",
+        "127.0.0.1",
+        "MySQL server to check.",
+        |cx, t, n| if let Some(a) = cx.arg(n, 0) {
+            t.host = a.text.clone()
+        },
+        |t, d| d.kv("host", &t.host)
+    ),
+    int!("port", port, 1, 65535, "3306", "TCP port."),
+    keyword!(
+        "credentials_file",
+        "PATH",
+        "none (anonymous)",
+        "File with 'user=' and 'password=' lines, readable only by root.",
+        |cx, t, n| if let Some(a) = cx.arg(n, 0) {
+            t.credentials_file = Some(a.text.clone())
+        },
+        |t, d| if let Some(v) = &t.credentials_file {
+            d.kv("credentials_file", v)
+        }
+    ),
+    keyword!(
+        "query",
+        "SQL",
+        "SELECT 1",
+        "Query run at every check.",
+        |cx, t, n| if cx.arg(n, 0).is_some() {
+            t.query = n.args_joined()
+        },
+        |t, d| d.line::<&str>("query", &[&t.query])
+    ),
+    keyword!(
+        "interval",
+        "SECONDS",
+        "0.2",
+        "Time between checks.",
+        |cx, t, n| if let Some(v) =
+            secs_arg(cx, n, Duration::from_millis(10), Duration::from_secs(3600))
+        {
+            t.interval = v
+        },
+        |t, d| d.kv("interval", fmt_decimal_secs(t.interval, false))
+    ),
+    keyword!(
+        "timeout",
+        "SECONDS",
+        "0.5",
+        "Connect and read timeout.",
+        |cx, t, n| if let Some(v) =
+            secs_arg(cx, n, Duration::from_millis(10), Duration::from_secs(3600))
+        {
+            t.timeout = v
+        },
+        |t, d| d.kv("timeout", fmt_decimal_secs(t.timeout, false))
+    ),
+    int!(
+        "weight",
+        weight,
+        -253,
+        253,
+        "0",
+        "As vrrp_script weight (0 = FAULT on failure)."
+    ),
+    int!(
+        "rise",
+        rise,
+        1,
+        1_000_000,
+        "1",
+        "Successes needed to be up."
+    ),
+    int!(
+        "fall",
+        fall,
+        1,
+        1_000_000,
+        "2",
+        "Failures needed to be down."
+    ),
+    keyword!(
+        "max_replication_lag",
+        "SECONDS",
+        "none",
+        "Fail when the replica lags more than this.",
+        |cx, t, n| if let Some(v) = secs_arg(cx, n, Duration::ZERO, Duration::from_secs(86_400)) {
+            t.max_lag = Some(v)
+        },
+        |t, d| if let Some(v) = t.max_lag {
+            d.kv("max_replication_lag", fmt_decimal_secs(v, false))
+        }
+    ),
+    flag!(
+        "require_replication",
+        require_replication,
+        "Fail unless the IO and SQL replication threads run."
+    ),
+];

@@ -1,0 +1,414 @@
+//! Top-level blocks.
+
+use super::address::{address_line, dump_address, route_line, rule_line};
+use super::{global, instance, objects, Keyword};
+use crate::config::diag::Diagnostic;
+use crate::config::lower::Lower;
+use crate::config::model::{
+    Config, GarpGroup, MysqlCheck, Script, SyncGroup, TrackFile, TrackProcess, VrrpInstance,
+    VrrpScript,
+};
+use crate::config::syntax::Node;
+use std::time::Duration;
+
+/// Blocks keepalived's checker and BFD processes read. This build has neither, so they are
+/// skipped whole and noted once each (keepalived built without LVS does the same, louder).
+pub const UNSUPPORTED_BLOCKS: &[&str] = &[
+    "virtual_server",
+    "virtual_server_group",
+    "real_server",
+    "bfd_instance",
+    "linkbeat_interfaces",
+    "interface_up_down_delays",
+    "track_group",
+    "SSL",
+    "ssl",
+];
+
+/// Name argument of a named block (`vrrp_instance NAME {`); missing ⇒ keepalived aborts.
+fn block_name(cx: &mut Lower, n: &Node) -> Option<String> {
+    cx.arg(n, 0).map(|a| a.text.clone())
+}
+
+fn no_block(cx: &mut Lower, n: &Node) -> bool {
+    if n.block.is_none() {
+        cx.push(
+            Diagnostic::error(
+                n.keyword.span,
+                "Missing '{' at beginning of configuration block",
+            )
+            .with_hint(format!(
+                "write '{} … {{' and close the block with '}}'",
+                n.keyword.text
+            )),
+        );
+        return true;
+    }
+    false
+}
+
+fn vrrp_instance(cx: &mut Lower, cfg: &mut Config, n: &Node) {
+    let Some(name) = block_name(cx, n) else {
+        return;
+    };
+    if no_block(cx, n) {
+        return;
+    }
+    if cfg.instances.iter().any(|i| i.name == name) {
+        cx.push(
+            Diagnostic::error(
+                n.args[0].span,
+                format!("vrrp instance {name} already defined"),
+            )
+            .with_hint("instance names must be unique; rename one of them"),
+        );
+        return;
+    }
+    let mut inst = VrrpInstance::new(&name);
+    inst.version = cfg.global.vrrp_version;
+    inst.garp = cfg.global.garp;
+    inst.down_timer_adverts = cfg.global.vrrp_down_timer_adverts;
+    inst.lower_prio_no_advert = cfg.global.vrrp_lower_prio_no_advert;
+    inst.higher_prio_send_advert = cfg.global.vrrp_higher_prio_send_advert;
+    inst.skip_check_adv_addr = cfg.global.vrrp_skip_check_adv_addr;
+    inst.check_unicast_src = cfg.global.vrrp_check_unicast_src;
+    inst.strict_mode = cfg.global.vrrp_strict;
+    cx.spans.instances.insert(name.clone(), n.args[0].span);
+    cx.owner = name;
+    cx.apply_block(instance::INSTANCE, &mut inst, n.children());
+    cfg.instances.push(inst);
+}
+
+fn vrrp_script(cx: &mut Lower, cfg: &mut Config, n: &Node) {
+    let Some(name) = block_name(cx, n) else {
+        return;
+    };
+    if no_block(cx, n) {
+        return;
+    }
+    let mut s = VrrpScript {
+        name: name.clone(),
+        script: Script::default(),
+        interval: Duration::from_secs(1),
+        timeout: None,
+        weight: 0,
+        weight_reverse: false,
+        rise: 1,
+        fall: 1,
+        init_fail: false,
+    };
+    cx.spans.scripts.insert(name.clone(), n.args[0].span);
+    cx.owner = name;
+    cx.apply_block(objects::SCRIPT, &mut s, n.children());
+    cfg.scripts.retain(|o| o.name != s.name);
+    cfg.scripts.push(s);
+}
+
+fn sync_group(cx: &mut Lower, cfg: &mut Config, n: &Node) {
+    let Some(name) = block_name(cx, n) else {
+        return;
+    };
+    if no_block(cx, n) {
+        return;
+    }
+    let mut g = SyncGroup {
+        name: name.clone(),
+        group: Vec::new(),
+        notify_master: None,
+        notify_backup: None,
+        notify_fault: None,
+        notify_stop: None,
+        notify: None,
+        smtp_alert: None,
+        global_tracking: false,
+        sync_group_tracking_weight: false,
+        notify_priority_changes: false,
+        track_interface: Vec::new(),
+        track_script: Vec::new(),
+        track_file: Vec::new(),
+        track_process: Vec::new(),
+    };
+    cx.spans.sync_groups.insert(name.clone(), n.args[0].span);
+    cx.owner = name;
+    cx.apply_block(objects::SYNC_GROUP, &mut g, n.children());
+    cfg.sync_groups.push(g);
+}
+
+fn track_file(cx: &mut Lower, cfg: &mut Config, n: &Node) {
+    let Some(name) = block_name(cx, n) else {
+        return;
+    };
+    if no_block(cx, n) {
+        return;
+    }
+    let mut f = TrackFile {
+        name,
+        file: String::new(),
+        weight: 1,
+        weight_reverse: false,
+        init_file: None,
+    };
+    cx.apply_block(objects::TRACK_FILE, &mut f, n.children());
+    cfg.track_files.push(f);
+}
+
+fn track_process(cx: &mut Lower, cfg: &mut Config, n: &Node) {
+    let Some(name) = block_name(cx, n) else {
+        return;
+    };
+    if no_block(cx, n) {
+        return;
+    }
+    let mut p = TrackProcess {
+        name,
+        process: None,
+        param_match: None,
+        weight: 0,
+        quorum: 1,
+        quorum_max: None,
+        delay: None,
+        other: Default::default(),
+    };
+    cx.apply_block(objects::TRACK_PROCESS, &mut p, n.children());
+    cfg.track_processes.push(p);
+}
+
+fn mysql_check(cx: &mut Lower, cfg: &mut Config, n: &Node) {
+    let Some(name) = block_name(cx, n) else {
+        return;
+    };
+    if no_block(cx, n) {
+        return;
+    }
+    let mut m = MysqlCheck {
+        name,
+        host: "127.0.0.1".into(),
+        port: 3306,
+        credentials_file: None,
+        query: "SELECT 1".into(),
+        interval: Duration::from_millis(200),
+        timeout: Duration::from_millis(500),
+        weight: 0,
+        rise: 1,
+        fall: 2,
+        max_lag: None,
+        require_replication: false,
+    };
+    cx.apply_block(objects::MYSQL_CHECK, &mut m, n.children());
+    cfg.mysql_checks.push(m);
+}
+
+fn unsupported(cx: &mut Lower, cfg: &mut Config, n: &Node) {
+    let kw = n.keyword.text.clone();
+    if !cfg.unsupported.contains(&kw) {
+        cx.push(
+            Diagnostic::info(
+                Some(n.keyword.span),
+                format!("'{kw}' is not supported by this VRRP-only build - block skipped"),
+            )
+            .with_hint(
+                "keepalived-rs runs VRRP only; run stock keepalived with -C for LVS/BFD checks",
+            ),
+        );
+    }
+    cfg.unsupported.push(kw);
+}
+
+macro_rules! unsupported_block {
+    ($name:literal) => {
+        keyword!(
+            $name,
+            "{ … }",
+            "",
+            "Not supported by this VRRP-only build: skipped with a note.",
+            unsupported,
+            |_t, _d| {}
+        )
+    };
+}
+
+/// The top-level table.
+pub static TOP: &[Keyword<Config>] = &[
+    keyword!(
+        "global_defs",
+        "{ … }",
+        "",
+        "Global settings.",
+        |cx, cfg, n| {
+            if !no_block(cx, n) {
+                cx.owner.clear();
+                cx.apply_block(global::GLOBAL, &mut cfg.global, n.children())
+            }
+        },
+        |cfg, d| d.block("global_defs", |d| global::GLOBAL.iter().for_each(|k| (k
+            .dump)(
+            &cfg.global,
+            d
+        )))
+    ),
+    keyword!(
+        "static_ipaddress",
+        "{ ADDR… }",
+        "",
+        "Addresses added at start and kept.",
+        |cx, cfg, n| for c in n.children() {
+            if let Some(a) = address_line(cx, c) {
+                cfg.static_ipaddress.push(a)
+            }
+        },
+        |cfg, d| if !cfg.static_ipaddress.is_empty() {
+            d.block("static_ipaddress", |d| {
+                cfg.static_ipaddress.iter().for_each(|a| dump_address(d, a))
+            })
+        }
+    ),
+    keyword!(
+        "static_routes",
+        "{ ROUTE… }",
+        "",
+        "Routes added at start and kept.",
+        |cx, cfg, n| for c in n.children() {
+            let r = route_line(cx, c);
+            cfg.static_routes.push(r)
+        },
+        |cfg, d| if !cfg.static_routes.is_empty() {
+            d.block("static_routes", |d| {
+                cfg.static_routes
+                    .iter()
+                    .for_each(|r| d.line(&r.words[0], &r.words[1..]))
+            })
+        }
+    ),
+    keyword!(
+        "static_rules",
+        "{ RULE… }",
+        "",
+        "Rules added at start and kept.",
+        |cx, cfg, n| for c in n.children() {
+            let r = rule_line(cx, c);
+            cfg.static_rules.push(r)
+        },
+        |cfg, d| if !cfg.static_rules.is_empty() {
+            d.block("static_rules", |d| {
+                cfg.static_rules
+                    .iter()
+                    .for_each(|r| d.line(&r.words[0], &r.words[1..]))
+            })
+        }
+    ),
+    keyword!(
+        "vrrp_script",
+        "NAME { … }",
+        "",
+        "A health-check script tracked by instances.",
+        vrrp_script,
+        |cfg, d| for s in &cfg.scripts {
+            d.block(
+                &format!("vrrp_script {}", crate::config::dump::quote(&s.name)),
+                |d| objects::SCRIPT.iter().for_each(|k| (k.dump)(s, d)),
+            )
+        }
+    ),
+    keyword!(
+        "track_file",
+        "NAME { … }",
+        "",
+        "A file whose integer value is tracked.",
+        track_file,
+        |cfg, d| for s in &cfg.track_files {
+            d.block(
+                &format!("track_file {}", crate::config::dump::quote(&s.name)),
+                |d| objects::TRACK_FILE.iter().for_each(|k| (k.dump)(s, d)),
+            )
+        }
+    ),
+    keyword!(
+        "vrrp_track_file",
+        "NAME { … }",
+        "",
+        "Deprecated name of track_file.",
+        track_file,
+        |_c, _d| {}
+    ),
+    keyword!(
+        "vrrp_track_process",
+        "NAME { … }",
+        "",
+        "A process whose presence is tracked.",
+        track_process,
+        |cfg, d| for s in &cfg.track_processes {
+            d.block(
+                &format!("vrrp_track_process {}", crate::config::dump::quote(&s.name)),
+                |d| objects::TRACK_PROCESS.iter().for_each(|k| (k.dump)(s, d)),
+            )
+        }
+    ),
+    keyword!(
+        "mysql_check",
+        "NAME { … }",
+        "",
+        "Extension: a native MySQL health check, tracked with track_mysql.",
+        mysql_check,
+        |cfg, d| for s in &cfg.mysql_checks {
+            d.block(
+                &format!("mysql_check {}", crate::config::dump::quote(&s.name)),
+                |d| objects::MYSQL_CHECK.iter().for_each(|k| (k.dump)(s, d)),
+            )
+        }
+    ),
+    keyword!(
+        "vrrp_instance",
+        "NAME { … }",
+        "",
+        "A virtual router.",
+        vrrp_instance,
+        |cfg, d| for s in &cfg.instances {
+            d.block(
+                &format!("vrrp_instance {}", crate::config::dump::quote(&s.name)),
+                |d| instance::INSTANCE.iter().for_each(|k| (k.dump)(s, d)),
+            )
+        }
+    ),
+    keyword!(
+        "vrrp_sync_group",
+        "NAME { … }",
+        "",
+        "Instances that change state together.",
+        sync_group,
+        |cfg, d| for s in &cfg.sync_groups {
+            d.block(
+                &format!("vrrp_sync_group {}", crate::config::dump::quote(&s.name)),
+                |d| objects::SYNC_GROUP.iter().for_each(|k| (k.dump)(s, d)),
+            )
+        }
+    ),
+    keyword!(
+        "garp_group",
+        "{ … }",
+        "",
+        "Gratuitous ARP pacing for a set of interfaces.",
+        |_cx, cfg, n| cfg.garp_groups.push(GarpGroup {
+            settings: n
+                .children()
+                .iter()
+                .map(|c| (
+                    c.keyword.text.clone(),
+                    c.args.iter().map(|a| a.text.clone()).collect()
+                ))
+                .collect()
+        }),
+        |cfg, d| for g in &cfg.garp_groups {
+            d.block("garp_group", |d| {
+                g.settings.iter().for_each(|(k, v)| d.line(k, v))
+            })
+        }
+    ),
+    unsupported_block!("virtual_server"),
+    unsupported_block!("virtual_server_group"),
+    unsupported_block!("real_server"),
+    unsupported_block!("bfd_instance"),
+    unsupported_block!("linkbeat_interfaces"),
+    unsupported_block!("interface_up_down_delays"),
+    unsupported_block!("track_group"),
+    unsupported_block!("SSL"),
+];

@@ -1,0 +1,292 @@
+//! Lowering: syntax tree → typed [`Config`], driven by the keyword tables.
+//!
+//! Each block kind has one table ([`super::keywords`]); a node is looked up there and its
+//! `apply` function fills the model. Anything not in the table is an unknown keyword,
+//! reported with the closest known one, and its block (if any) is skipped as a unit.
+
+use super::diag::{suggest, Diagnostic, Severity};
+use super::keywords::{self, Keyword};
+use super::model::Config;
+use super::span::Span;
+use super::syntax::{Node, Token};
+use std::collections::HashMap;
+use std::time::Duration;
+
+/// Where things were written, for the cross-checks that run after lowering.
+#[derive(Default, Debug, Clone)]
+pub struct Spans {
+    /// Instance name → span of its `vrrp_instance` keyword.
+    pub instances: HashMap<String, Span>,
+    /// (instance name, keyword) → span of the keyword's first argument (or keyword).
+    pub instance_keywords: HashMap<(String, String), Span>,
+    /// Script name → span of its `vrrp_script` keyword.
+    pub scripts: HashMap<String, Span>,
+    /// Sync group name → span.
+    pub sync_groups: HashMap<String, Span>,
+    /// (owner, tracked name) → span of the reference.
+    pub track_refs: HashMap<(String, String), Span>,
+}
+
+/// The lowering context: diagnostics and spans collected while applying keywords.
+pub struct Lower {
+    pub diags: Vec<Diagnostic>,
+    pub spans: Spans,
+    /// Set once keepalived would have stopped reading (a keyword missing its value).
+    pub aborted: bool,
+    /// Name of the block being lowered, for keepalived's `(VI_1) …` message prefixes.
+    pub owner: String,
+}
+
+impl Default for Lower {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Lower {
+    pub fn new() -> Self {
+        Lower {
+            diags: Vec::new(),
+            spans: Spans::default(),
+            aborted: false,
+            owner: String::new(),
+        }
+    }
+
+    pub fn push(&mut self, d: Diagnostic) {
+        self.diags.push(d);
+    }
+    pub fn error(&mut self, span: Span, msg: impl Into<String>) {
+        self.diags.push(Diagnostic::error(span, msg));
+    }
+    pub fn warn(&mut self, span: Span, msg: impl Into<String>) {
+        self.diags.push(Diagnostic::warning(span, msg));
+    }
+
+    /// The `i`-th argument (0-based), or keepalived's fatal "missing a parameter" error.
+    pub fn arg<'n>(&mut self, node: &'n Node, i: usize) -> Option<&'n Token> {
+        if let Some(t) = node.args.get(i) {
+            return Some(t);
+        }
+        if !self.aborted {
+            let kw = &node.keyword.text;
+            self.push(
+                Diagnostic::new(
+                    Severity::Error,
+                    Some(node.keyword.span),
+                    format!(
+                        "*** Configuration line starting `{kw}` is missing a parameter after keyword `{kw}` at word position {}",
+                        i + 2
+                    ),
+                )
+                .with_hint(format!("give '{kw}' a value; keepalived stops reading the configuration here"))
+                .aborting(),
+            );
+            self.aborted = true;
+        }
+        None
+    }
+
+    /// An integer in `[min, max]` with keepalived 2.x's messages.
+    pub fn int(&mut self, tok: &Token, min: i64, max: i64) -> Option<i64> {
+        match tok.text.parse::<i64>() {
+            Ok(v) if (min..=max).contains(&v) => Some(v),
+            Ok(_) => {
+                self.push(
+                    Diagnostic::error(
+                        tok.span,
+                        format!("number '{}' outside range [{min}, {max}]", tok.text),
+                    )
+                    .with_hint(format!("use a value from {min} to {max}")),
+                );
+                None
+            }
+            Err(_) => {
+                self.push(
+                    Diagnostic::error(tok.span, format!("invalid number '{}'", tok.text))
+                        .with_hint(format!("expected a whole number from {min} to {max}")),
+                );
+                None
+            }
+        }
+    }
+
+    /// The `i`-th argument as an integer in range; missing argument aborts.
+    pub fn int_arg(&mut self, node: &Node, i: usize, min: i64, max: i64) -> Option<i64> {
+        let tok = self.arg(node, i)?.clone();
+        self.int(&tok, min, max)
+    }
+
+    /// A decimal number of seconds in `[min, max]` (µs precision, as keepalived's
+    /// `read_decimal_unsigned_strvec` with 6 digits).
+    pub fn secs(&mut self, tok: &Token, min: Duration, max: Duration) -> Option<Duration> {
+        let range = || {
+            format!(
+                "[{}, {}]",
+                fmt_decimal_secs(min, true),
+                fmt_decimal_secs(max, true)
+            )
+        };
+        match parse_decimal_micros(&tok.text) {
+            Some(us) => {
+                let d = Duration::from_micros(us);
+                if d < min || d > max {
+                    self.push(
+                        Diagnostic::error(
+                            tok.span,
+                            format!("number '{}' outside range {}", tok.text, range()),
+                        )
+                        .with_hint(format!("use a number of seconds in {}", range())),
+                    );
+                    None
+                } else {
+                    Some(d)
+                }
+            }
+            None => {
+                self.push(
+                    Diagnostic::error(tok.span, format!("invalid number '{}'", tok.text))
+                        .with_hint("expected a number of seconds, e.g. 1 or 0.5"),
+                );
+                None
+            }
+        }
+    }
+
+    /// keepalived's boolean: bare keyword = true; else on/off, true/false, yes/no.
+    pub fn boolean(&mut self, node: &Node) -> bool {
+        match node.args.first() {
+            None => true,
+            Some(t) => match t.text.to_ascii_lowercase().as_str() {
+                "on" | "true" | "yes" => true,
+                "off" | "false" | "no" => false,
+                _ => {
+                    self.push(
+                        Diagnostic::error(
+                            t.span,
+                            format!(
+                                "Invalid boolean value '{}' for {}",
+                                t.text, node.keyword.text
+                            ),
+                        )
+                        .with_hint("use on/off, true/false or yes/no (or the bare keyword for on)"),
+                    );
+                    true
+                }
+            },
+        }
+    }
+
+    /// Applies every child node of a block through `table`.
+    pub fn apply_block<T>(&mut self, table: &[Keyword<T>], target: &mut T, children: &[Node]) {
+        for child in children {
+            if self.aborted {
+                return;
+            }
+            self.apply_one(table, target, child);
+        }
+    }
+
+    /// Applies one node through `table`, or reports it as unknown.
+    pub fn apply_one<T>(&mut self, table: &[Keyword<T>], target: &mut T, node: &Node) {
+        let name = node.keyword.text.as_str();
+        match table
+            .iter()
+            .find(|k| k.name == name || k.aliases.contains(&name))
+        {
+            Some(k) => (k.apply)(self, target, node),
+            None => self.unknown(node, table.iter().map(|k| k.name)),
+        }
+    }
+
+    /// "Unknown keyword 'X'" with the closest known keyword as a hint. Its block is
+    /// skipped whole (keepalived instead mis-nests it; see DIFFERENCES.md).
+    pub fn unknown<'a>(&mut self, node: &Node, known: impl IntoIterator<Item = &'a str>) {
+        let word = &node.keyword.text;
+        let mut d = Diagnostic::error(node.keyword.span, format!("Unknown keyword '{word}'"));
+        if let Some(s) = suggest(word, known) {
+            d = d.with_hint(format!("did you mean '{s}'?"));
+        } else if let Some(s) = suggest(word, keywords::all_keyword_names()) {
+            d = d.with_hint(format!("'{s}' exists, but not in this block"));
+        }
+        if node.block.is_some() {
+            let hint = match d.hint.take() {
+                Some(h) => format!("{h} (its {{ }} block is skipped)"),
+                None => "its { } block is skipped".to_string(),
+            };
+            d = d.with_hint(hint);
+        }
+        self.push(d);
+    }
+}
+
+/// Parses `12`, `0.5`, `1.000001` into microseconds (at most 6 decimals, no sign).
+pub fn parse_decimal_micros(s: &str) -> Option<u64> {
+    let (int, frac) = match s.split_once('.') {
+        Some((i, f)) => (i, f),
+        None => (s, ""),
+    };
+    if (int.is_empty() && frac.is_empty())
+        || !int.bytes().all(|b| b.is_ascii_digit())
+        || !frac.bytes().all(|b| b.is_ascii_digit())
+        || frac.len() > 6
+    {
+        return None;
+    }
+    let i: u64 = if int.is_empty() { 0 } else { int.parse().ok()? };
+    let f: u64 = if frac.is_empty() {
+        0
+    } else {
+        format!("{frac:0<6}").parse().ok()?
+    };
+    i.checked_mul(1_000_000)?.checked_add(f)
+}
+
+/// Formats seconds as keepalived prints ranges (`0.000001`, `4294.967295`) or, with
+/// `fixed = false`, as short as possible (`1`, `0.5`) for `--dump-conf`.
+pub fn fmt_decimal_secs(d: Duration, fixed: bool) -> String {
+    let us = d.as_micros();
+    let (i, f) = (us / 1_000_000, us % 1_000_000);
+    if f == 0 && !fixed {
+        return i.to_string();
+    }
+    if f == 0 {
+        return i.to_string();
+    }
+    let s = format!("{i}.{f:06}");
+    if fixed {
+        s
+    } else {
+        s.trim_end_matches('0').to_string()
+    }
+}
+
+/// Lowers a whole syntax tree.
+pub fn lower(nodes: &[Node]) -> (Config, Lower) {
+    let mut cx = Lower::new();
+    let mut cfg = Config::default();
+    cx.apply_block(keywords::TOP, &mut cfg, nodes);
+    (cfg, cx)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimal_seconds() {
+        assert_eq!(parse_decimal_micros("1"), Some(1_000_000));
+        assert_eq!(parse_decimal_micros("0.5"), Some(500_000));
+        assert_eq!(parse_decimal_micros(".25"), Some(250_000));
+        assert_eq!(parse_decimal_micros("1.0000001"), None);
+        assert_eq!(parse_decimal_micros("-1"), None);
+        assert_eq!(parse_decimal_micros("x"), None);
+        assert_eq!(parse_decimal_micros("."), None);
+        assert_eq!(fmt_decimal_secs(Duration::from_micros(1), true), "0.000001");
+        assert_eq!(
+            fmt_decimal_secs(Duration::from_micros(4_294_967_295), true),
+            "4294.967295"
+        );
+        assert_eq!(fmt_decimal_secs(Duration::from_millis(500), false), "0.5");
+    }
+}

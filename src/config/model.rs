@@ -1,0 +1,430 @@
+//! The typed configuration: what a `keepalived.conf` means once defaults are applied.
+//!
+//! Field names follow keepalived's keywords. Values that keepalived derives from other values
+//! (an instance's priority from its state, its version from `global_defs`) are resolved by
+//! [`super::lower`], so the model holds effective values and `--dump-conf` can print them.
+//! Nothing here carries a source position: two configurations that mean the same compare
+//! equal however they were written.
+
+use std::collections::BTreeMap;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::time::Duration;
+
+/// The whole VRRP side of a configuration.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Config {
+    pub global: GlobalDefs,
+    pub instances: Vec<VrrpInstance>,
+    pub scripts: Vec<VrrpScript>,
+    pub sync_groups: Vec<SyncGroup>,
+    pub track_files: Vec<TrackFile>,
+    pub track_processes: Vec<TrackProcess>,
+    pub static_ipaddress: Vec<IpAddress>,
+    pub static_routes: Vec<Route>,
+    pub static_rules: Vec<Rule>,
+    pub garp_groups: Vec<GarpGroup>,
+    /// Our extension: native MySQL checkers (`mysql_check NAME { … }`).
+    pub mysql_checks: Vec<MysqlCheck>,
+    /// Top-level blocks this VRRP-only build recognises but does not run (LVS, BFD…), by
+    /// keyword, in order of appearance.
+    pub unsupported: Vec<String>,
+}
+
+/// `global_defs { … }`. Keywords the VRRP daemon does not act on are kept in `other`
+/// (accepted, validated for arity, dumped back).
+#[derive(Clone, Debug, PartialEq)]
+pub struct GlobalDefs {
+    pub router_id: Option<String>,
+    pub notification_email: Vec<String>,
+    pub notification_email_from: Option<String>,
+    pub smtp_server: Option<String>,
+    pub smtp_connect_timeout: Option<u32>,
+    pub vrrp_mcast_group4: Ipv4Addr,
+    pub vrrp_mcast_group6: Ipv6Addr,
+    pub vrrp_version: u8,
+    pub garp: GarpTiming,
+    pub vrrp_garp_interval: Duration,
+    pub vrrp_gna_interval: Duration,
+    pub vrrp_min_garp: bool,
+    pub vrrp_down_timer_adverts: u32,
+    pub vrrp_lower_prio_no_advert: bool,
+    pub vrrp_higher_prio_send_advert: bool,
+    pub vrrp_check_unicast_src: bool,
+    pub vrrp_skip_check_adv_addr: bool,
+    pub vrrp_strict: bool,
+    pub vrrp_startup_delay: Duration,
+    pub log_unknown_vrids: bool,
+    pub vrrp_notify_priority_changes: bool,
+    pub notify_fifo: Option<Fifo>,
+    pub vrrp_notify_fifo: Option<Fifo>,
+    pub fifo_write_vrrp_states_on_reload: bool,
+    pub script_user: Option<(String, Option<String>)>,
+    pub enable_script_security: bool,
+    pub default_interface: Option<String>,
+    pub dynamic_interfaces: bool,
+    pub vmac_prefix: Option<String>,
+    /// Our extension: `metrics_listen ADDR:PORT` serves Prometheus metrics and JSON.
+    pub metrics_listen: Option<String>,
+    /// Other known global keywords: keyword → arguments as written.
+    pub other: BTreeMap<String, Vec<String>>,
+}
+
+impl Default for GlobalDefs {
+    fn default() -> Self {
+        GlobalDefs {
+            router_id: None,
+            notification_email: Vec::new(),
+            notification_email_from: None,
+            smtp_server: None,
+            smtp_connect_timeout: None,
+            vrrp_mcast_group4: Ipv4Addr::new(224, 0, 0, 18),
+            vrrp_mcast_group6: Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 0x12),
+            vrrp_version: 2,
+            garp: GarpTiming::default(),
+            vrrp_garp_interval: Duration::ZERO,
+            vrrp_gna_interval: Duration::ZERO,
+            vrrp_min_garp: false,
+            vrrp_down_timer_adverts: 3,
+            vrrp_lower_prio_no_advert: false,
+            vrrp_higher_prio_send_advert: false,
+            vrrp_check_unicast_src: false,
+            vrrp_skip_check_adv_addr: false,
+            vrrp_strict: false,
+            vrrp_startup_delay: Duration::ZERO,
+            log_unknown_vrids: false,
+            vrrp_notify_priority_changes: false,
+            notify_fifo: None,
+            vrrp_notify_fifo: None,
+            fifo_write_vrrp_states_on_reload: false,
+            script_user: None,
+            enable_script_security: false,
+            default_interface: None,
+            dynamic_interfaces: false,
+            vmac_prefix: None,
+            metrics_listen: None,
+            other: BTreeMap::new(),
+        }
+    }
+}
+
+/// Gratuitous ARP / NA schedule (global defaults, overridable per instance).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GarpTiming {
+    pub master_delay: Duration,
+    pub master_repeat: u32,
+    pub master_refresh: Duration,
+    pub master_refresh_repeat: u32,
+    pub lower_prio_delay: Duration,
+    pub lower_prio_repeat: u32,
+}
+
+impl Default for GarpTiming {
+    fn default() -> Self {
+        GarpTiming {
+            master_delay: Duration::from_secs(5),
+            master_repeat: 5,
+            master_refresh: Duration::ZERO,
+            master_refresh_repeat: 1,
+            lower_prio_delay: Duration::from_secs(5),
+            lower_prio_repeat: 5,
+        }
+    }
+}
+
+/// A notify FIFO: path, optional script started with the path as last argument, user.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct Fifo {
+    pub path: String,
+    pub user: Option<(String, Option<String>)>,
+    pub script: Option<Script>,
+}
+
+/// A command line as keepalived stores it (split later with keepalived's shell-like rules).
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct Script {
+    pub command: String,
+    pub user: Option<(String, Option<String>)>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum State {
+    Master,
+    Backup,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AuthType {
+    None,
+    Pass,
+    Ah,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum Family {
+    #[default]
+    Inet,
+    Inet6,
+}
+
+/// `vrrp_instance NAME { … }` after defaults.
+#[derive(Clone, Debug, PartialEq)]
+pub struct VrrpInstance {
+    pub name: String,
+    /// As configured (`state MASTER` ⇒ try to be master); keepalived 2.x still starts it as
+    /// BACKUP unless it owns the addresses (priority 255).
+    pub state: State,
+    pub interface: Option<String>,
+    pub virtual_router_id: u8,
+    pub priority: u8,
+    pub advert_int: Duration,
+    pub version: u8,
+    pub family: Family,
+    pub auth_type: AuthType,
+    /// The 8 bytes put on the wire (NUL padded).
+    pub auth_pass: Option<String>,
+    pub virtual_ipaddress: Vec<IpAddress>,
+    pub virtual_ipaddress_excluded: Vec<IpAddress>,
+    pub virtual_routes: Vec<Route>,
+    pub virtual_rules: Vec<Rule>,
+    pub track_interface: Vec<TrackRef>,
+    pub track_script: Vec<TrackRef>,
+    pub track_file: Vec<TrackRef>,
+    pub track_process: Vec<TrackRef>,
+    pub track_mysql: Vec<TrackRef>,
+    pub dont_track_primary: bool,
+    pub mcast_src_ip: Option<IpAddr>,
+    pub unicast_src_ip: Option<IpAddr>,
+    pub unicast_peer: Vec<UnicastPeer>,
+    pub unicast_ttl: u8,
+    pub unicast_fault_no_peer: bool,
+    pub check_unicast_src: bool,
+    pub old_unicast_checksum: Option<bool>,
+    pub mcast_dst_ip: Option<IpAddr>,
+    pub nopreempt: bool,
+    pub preempt_delay: Duration,
+    pub garp: GarpTiming,
+    pub down_timer_adverts: u32,
+    pub lower_prio_no_advert: bool,
+    pub higher_prio_send_advert: bool,
+    pub skip_check_adv_addr: bool,
+    pub strict_mode: bool,
+    pub accept: Option<bool>,
+    pub notify_master: Option<Script>,
+    pub notify_backup: Option<Script>,
+    pub notify_fault: Option<Script>,
+    pub notify_stop: Option<Script>,
+    pub notify_deleted: Option<Script>,
+    pub notify: Option<Script>,
+    pub notify_master_rx_lower_pri: Option<Script>,
+    pub notify_priority_changes: bool,
+    pub smtp_alert: Option<bool>,
+    pub use_vmac: Option<Vmac>,
+    pub vmac_xmit_base: bool,
+    pub promote_secondaries: bool,
+    /// Our extension (opt-in MySQL-safe failover): set `read_only` with the role.
+    pub mysql_read_only: Option<String>,
+    /// Other known instance keywords: keyword → arguments as written.
+    pub other: BTreeMap<String, Vec<String>>,
+}
+
+impl VrrpInstance {
+    pub fn new(name: &str) -> Self {
+        VrrpInstance {
+            name: name.to_string(),
+            state: State::Backup,
+            interface: None,
+            virtual_router_id: 0,
+            priority: 100,
+            advert_int: Duration::from_secs(1),
+            version: 2,
+            family: Family::Inet,
+            auth_type: AuthType::None,
+            auth_pass: None,
+            virtual_ipaddress: Vec::new(),
+            virtual_ipaddress_excluded: Vec::new(),
+            virtual_routes: Vec::new(),
+            virtual_rules: Vec::new(),
+            track_interface: Vec::new(),
+            track_script: Vec::new(),
+            track_file: Vec::new(),
+            track_process: Vec::new(),
+            track_mysql: Vec::new(),
+            dont_track_primary: false,
+            mcast_src_ip: None,
+            unicast_src_ip: None,
+            unicast_peer: Vec::new(),
+            unicast_ttl: 255,
+            unicast_fault_no_peer: false,
+            check_unicast_src: false,
+            old_unicast_checksum: None,
+            mcast_dst_ip: None,
+            nopreempt: false,
+            preempt_delay: Duration::ZERO,
+            garp: GarpTiming::default(),
+            down_timer_adverts: 3,
+            lower_prio_no_advert: false,
+            higher_prio_send_advert: false,
+            skip_check_adv_addr: false,
+            strict_mode: false,
+            accept: None,
+            notify_master: None,
+            notify_backup: None,
+            notify_fault: None,
+            notify_stop: None,
+            notify_deleted: None,
+            notify: None,
+            notify_master_rx_lower_pri: None,
+            notify_priority_changes: false,
+            smtp_alert: None,
+            use_vmac: None,
+            vmac_xmit_base: false,
+            promote_secondaries: false,
+            mysql_read_only: None,
+            other: BTreeMap::new(),
+        }
+    }
+
+    /// Whether adverts go to unicast peers rather than the multicast group.
+    pub fn is_unicast(&self) -> bool {
+        !self.unicast_peer.is_empty()
+    }
+}
+
+/// `use_vmac [NAME] [MAC]`.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct Vmac {
+    pub name: Option<String>,
+    pub mac: Option<String>,
+}
+
+/// One `unicast_peer` entry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnicastPeer {
+    pub addr: IpAddr,
+    pub min_ttl: Option<u8>,
+    pub max_ttl: Option<u8>,
+}
+
+/// A tracked object referenced from an instance or sync group, with its weight.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TrackRef {
+    pub name: String,
+    /// `None` = use the tracked object's own weight (scripts, files) or 0.
+    pub weight: Option<i32>,
+    pub reverse: bool,
+}
+
+/// An address line of `virtual_ipaddress`, `virtual_ipaddress_excluded` or
+/// `static_ipaddress`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IpAddress {
+    pub addr: IpAddr,
+    pub prefix: u8,
+    pub broadcast: Option<String>,
+    pub dev: Option<String>,
+    pub scope: Option<String>,
+    pub label: Option<String>,
+    pub peer: Option<String>,
+    /// Remaining flags (`home`, `-nodad`, `no_track`, `preferred_lft N`, …) as written.
+    pub flags: Vec<String>,
+}
+
+impl IpAddress {
+    pub fn no_track(&self) -> bool {
+        self.flags.iter().any(|f| f == "no_track")
+    }
+}
+
+/// A route line (`virtual_routes`, `static_routes`), kept as words: the daemon hands them to
+/// netlink through the same parser `ip route` syntax uses.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Route {
+    pub words: Vec<String>,
+}
+
+/// A rule line (`virtual_rules`, `static_rules`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rule {
+    pub words: Vec<String>,
+}
+
+/// `vrrp_script NAME { … }`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct VrrpScript {
+    pub name: String,
+    pub script: Script,
+    pub interval: Duration,
+    pub timeout: Option<Duration>,
+    pub weight: i32,
+    pub weight_reverse: bool,
+    pub rise: u32,
+    pub fall: u32,
+    pub init_fail: bool,
+}
+
+/// `vrrp_sync_group NAME { group { … } … }`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SyncGroup {
+    pub name: String,
+    pub group: Vec<String>,
+    pub notify_master: Option<Script>,
+    pub notify_backup: Option<Script>,
+    pub notify_fault: Option<Script>,
+    pub notify_stop: Option<Script>,
+    pub notify: Option<Script>,
+    pub smtp_alert: Option<bool>,
+    pub global_tracking: bool,
+    pub sync_group_tracking_weight: bool,
+    pub notify_priority_changes: bool,
+    pub track_interface: Vec<TrackRef>,
+    pub track_script: Vec<TrackRef>,
+    pub track_file: Vec<TrackRef>,
+    pub track_process: Vec<TrackRef>,
+}
+
+/// `track_file NAME { file PATH; weight W; init_file [V] [overwrite] }`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TrackFile {
+    pub name: String,
+    pub file: String,
+    pub weight: i32,
+    pub weight_reverse: bool,
+    pub init_file: Option<(i64, bool)>,
+}
+
+/// `vrrp_track_process NAME { … }`: kept as written (validated for known keywords).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TrackProcess {
+    pub name: String,
+    pub process: Option<String>,
+    pub param_match: Option<String>,
+    pub weight: i32,
+    pub quorum: u32,
+    pub quorum_max: Option<u32>,
+    pub delay: Option<Duration>,
+    pub other: BTreeMap<String, Vec<String>>,
+}
+
+/// `garp_group { … }`: kept as written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GarpGroup {
+    pub settings: BTreeMap<String, Vec<String>>,
+}
+
+/// Our extension: `mysql_check NAME { … }`, a native MySQL health check tracked like a
+/// `vrrp_script` (see `man keepalived.conf`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct MysqlCheck {
+    pub name: String,
+    pub host: String,
+    pub port: u16,
+    pub credentials_file: Option<String>,
+    pub query: String,
+    pub interval: Duration,
+    pub timeout: Duration,
+    pub weight: i32,
+    pub rise: u32,
+    pub fall: u32,
+    pub max_lag: Option<Duration>,
+    pub require_replication: bool,
+}
