@@ -25,6 +25,8 @@ pub struct Spans {
     pub sync_groups: HashMap<String, Span>,
     /// (owner, tracked name) → span of the reference.
     pub track_refs: HashMap<(String, String), Span>,
+    /// First and last line of every skipped (unsupported or unknown) block.
+    pub skipped_blocks: Vec<(Span, u32)>,
 }
 
 /// The lowering context: diagnostics and spans collected while applying keywords.
@@ -209,7 +211,9 @@ impl Lower {
         } else if let Some(s) = suggest(word, keywords::all_keyword_names()) {
             d = d.with_hint(format!("'{s}' exists, but not in this block"));
         }
-        if node.block.is_some() {
+        if let Some(b) = &node.block {
+            let end = b.close.map_or(u32::MAX, |c| c.line);
+            self.spans.skipped_blocks.push((node.keyword.span, end));
             let hint = match d.hint.take() {
                 Some(h) => format!("{h} (its {{ }} block is skipped)"),
                 None => "its { } block is skipped".to_string(),

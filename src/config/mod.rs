@@ -28,6 +28,8 @@ pub struct Checked {
     pub config: Config,
     pub diagnostics: Vec<Diagnostic>,
     pub sources: SourceMap,
+    /// Where things were written (instances, skipped blocks…).
+    pub spans: lower::Spans,
 }
 
 impl Checked {
@@ -63,5 +65,6 @@ pub fn check(pre: Preprocessed, host: Option<&dyn Host>) -> Checked {
         config,
         diagnostics,
         sources,
+        spans: cx.spans,
     }
 }

@@ -200,6 +200,10 @@ fn mysql_check(cx: &mut Lower, cfg: &mut Config, n: &Node) {
 
 fn unsupported(cx: &mut Lower, cfg: &mut Config, n: &Node) {
     let kw = n.keyword.text.clone();
+    if let Some(b) = &n.block {
+        let end = b.close.map_or(u32::MAX, |c| c.line);
+        cx.spans.skipped_blocks.push((n.keyword.span, end));
+    }
     if !cfg.unsupported.contains(&kw) {
         cx.push(
             Diagnostic::info(

@@ -1,0 +1,97 @@
+//! `--check-config` speed, side by side with `keepalived -t` on the same generated files.
+//!
+//! Generates configurations with 1,000 and 10,000 `vrrp_instance`s (each with a VIP, PASS
+//! auth, a tracked script and notify hooks), runs both checkers inside a throw-away network
+//! namespace that has the interface the files name, and reports the median wall time of
+//! each and their ratio. Goal (issue 2): ours ≤ 1/5 of keepalived's, growing linearly.
+//!
+//! Run: `cargo bench --bench config_check` (as root; needs `ip` and `/usr/sbin/keepalived`,
+//! or `KEEPALIVED=/path/to/keepalived`).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+fn generate(n: usize, path: &Path) {
+    let mut s = String::from("global_defs {\n    router_id bench\n    enable_script_security\n    script_user root\n}\n");
+    s.push_str("vrrp_script chk {\n    script \"/bin/true\"\n    interval 1\n    weight -10\n}\n");
+    for i in 0..n {
+        let vrid = i % 255 + 1;
+        let ifname = format!("bench{}", i / 255);
+        s.push_str(&format!(
+            "vrrp_instance VI_{i} {{\n    state BACKUP\n    interface {ifname}\n    virtual_router_id {vrid}\n    priority {}\n    advert_int 1\n    authentication {{\n        auth_type PASS\n        auth_pass pw{i}\n    }}\n    virtual_ipaddress {{\n        198.18.{}.{}/32 dev {ifname}\n    }}\n    track_script {{\n        chk\n    }}\n    notify_master \"/bin/true master\"\n}}\n",
+            100 + i % 100,
+            (i / 250) % 256,
+            i % 250 + 1,
+        ));
+    }
+    std::fs::write(path, s).unwrap();
+}
+
+struct Netns(String);
+impl Drop for Netns {
+    fn drop(&mut self) {
+        let _ = Command::new("ip").args(["netns", "del", &self.0]).status();
+    }
+}
+
+fn time_runs(ns: &str, argv: &[&str], runs: usize) -> Duration {
+    let mut times: Vec<Duration> = (0..runs)
+        .map(|_| {
+            let t = Instant::now();
+            let out = Command::new("ip")
+                .args(["netns", "exec", ns])
+                .args(argv)
+                .output()
+                .expect("run checker");
+            let el = t.elapsed();
+            assert!(
+                out.status.code().is_some(),
+                "{argv:?} crashed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            el
+        })
+        .collect();
+    times.sort();
+    times[runs / 2]
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        println!("config_check: benchmark");
+        return;
+    }
+    let ours = PathBuf::from(env!("CARGO_BIN_EXE_keepalived"));
+    let theirs = std::env::var("KEEPALIVED").unwrap_or_else(|_| "/usr/sbin/keepalived".into());
+    assert!(Path::new(&theirs).exists(), "stock keepalived not found at {theirs}");
+    let ns = Netns(format!("krs-bench-{}", std::process::id()));
+    let ok = Command::new("ip").args(["netns", "add", &ns.0]).status().unwrap();
+    assert!(ok.success(), "cannot create a network namespace (run as root)");
+    let dir = tempfile::tempdir().unwrap();
+    println!("| instances | keepalived -t | ours --check-config | ratio (ours/keepalived) |");
+    println!("|---:|---:|---:|---:|");
+    for n in [1_000usize, 10_000] {
+        for k in 0..n.div_ceil(255) {
+            let _ = Command::new("ip")
+                .args(["-n", &ns.0, "link", "add", &format!("bench{k}"), "type", "dummy"])
+                .status();
+        }
+        let file = dir.path().join(format!("bench-{n}.conf"));
+        generate(n, &file);
+        let f = file.to_str().unwrap();
+        let runs = if n > 5_000 { 3 } else { 5 };
+        let ka = time_runs(&ns.0, &[&theirs, "-t", "-f", f], runs);
+        let us = time_runs(
+            &ns.0,
+            &[ours.to_str().unwrap(), "--check-config", "-f", f],
+            runs,
+        );
+        println!(
+            "| {n} | {:.1} ms | {:.1} ms | {:.3} |",
+            ka.as_secs_f64() * 1e3,
+            us.as_secs_f64() * 1e3,
+            us.as_secs_f64() / ka.as_secs_f64()
+        );
+    }
+}

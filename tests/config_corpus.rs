@@ -1,0 +1,206 @@
+//! Every file of the real-world corpus (`conformance/corpus/configs`) is checked against what
+//! keepalived 2.2.7's `-t` said about it (`keepalived-2.2.7-verdicts-with-interfaces/`):
+//! every VRRP-side finding keepalived reports must be reported by us on the same line with
+//! the same text, and the exit codes must agree once the documented differences
+//! (`conformance/DIFFERENCES.md`) are taken out.
+//!
+//! The recording host is described by [`RecordedHost`]: the interfaces listed in
+//! `interfaces-present.txt`, no users but root, and none of the configs' own scripts.
+
+use keepalived_rs::config::host::{Host, LocalHost};
+use keepalived_rs::config::source::{load_file, SourceOptions};
+use keepalived_rs::config::{check, Checked};
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/conformance/corpus");
+
+/// The host keepalived's verdicts were recorded on.
+struct RecordedHost {
+    interfaces: BTreeSet<String>,
+}
+
+impl Host for RecordedHost {
+    fn interface_exists(&self, name: &str) -> bool {
+        self.interfaces.contains(name)
+    }
+    fn user_exists(&self, name: &str) -> bool {
+        name == "root"
+    }
+    fn find_program(&self, program: &str) -> Option<PathBuf> {
+        // System tools existed there; the configs' own scripts did not.
+        let base = Path::new(program).file_name()?.to_str()?;
+        let system_dir = !program.contains('/')
+            || ["/bin/", "/usr/bin/", "/sbin/", "/usr/sbin/"]
+                .iter()
+                .any(|d| program.starts_with(d));
+        let tools = ["killall", "pidof", "pgrep", "bash", "sh", "curl", "nc", "test", "true"];
+        (system_dir && tools.contains(&base)).then(|| PathBuf::from(program))
+    }
+    fn insecure_reason(&self, path: &Path) -> Option<String> {
+        LocalHost.insecure_reason(path)
+    }
+}
+
+#[derive(Debug)]
+struct KaLine {
+    line: Option<u32>,
+    message: String,
+}
+
+fn parse_verdict(text: &str) -> (Vec<KaLine>, i32) {
+    let mut lines = Vec::new();
+    let mut rc = -1;
+    for l in text.lines() {
+        if let Some(r) = l.strip_prefix("rc=") {
+            rc = r.trim().parse().unwrap();
+            continue;
+        }
+        let (line, message) = match l.strip_prefix('(').and_then(|r| r.split_once(") ")) {
+            Some((inside, msg)) if inside.contains("Line ") => {
+                let n = inside.rsplit("Line ").next().unwrap().trim().parse().ok();
+                (n, msg.to_string())
+            }
+            _ => (None, l.to_string()),
+        };
+        lines.push(KaLine { line, message });
+    }
+    (lines, rc)
+}
+
+/// Lines of a file covered by blocks this build skips (LVS, BFD) — keepalived's findings
+/// inside them are out of scope (DIFFERENCES.md §1).
+fn skipped_line_ranges(checked: &Checked) -> Vec<(u32, u32)> {
+    checked
+        .spans
+        .skipped_blocks
+        .iter()
+        .filter(|(s, _)| s.file.0 == 0)
+        .map(|(s, end)| (s.line, *end))
+        .collect()
+}
+
+/// keepalived messages from its checker/BFD side, printed without a line number.
+fn is_lvs_message(m: &str) -> bool {
+    [
+        "Virtual server",
+        "Quorum ",
+        "MISC_CHECKER",
+        "BFD instance",
+        "PARSER : unknown",
+        "persistence_",
+        "Please use global lvs_sync_daemon",
+        "No VIP specified; at least one is sensible", // counted below
+    ]
+    .iter()
+    .any(|p| m.contains(p))
+        && !m.contains("No VIP specified")
+}
+
+struct Outcome {
+    name: String,
+    missing: Vec<String>,
+    expected_rc: i32,
+    our_rc: i32,
+    ka_rc: i32,
+}
+
+fn run_one(conf: &Path, interfaces: &BTreeSet<String>) -> Outcome {
+    let name = conf.file_name().unwrap().to_string_lossy().to_string();
+    let verdict_path = Path::new(CORPUS)
+        .join("keepalived-2.2.7-verdicts-with-interfaces")
+        .join(name.replace(".conf", ".txt"));
+    let (ka, ka_rc) = parse_verdict(&std::fs::read_to_string(&verdict_path).unwrap());
+    let opts = SourceOptions {
+        config_id: "vm".into(),
+        ..SourceOptions::default()
+    };
+    let pre = load_file(Path::new(&format!("configs/{name}")), &opts);
+    let host = RecordedHost {
+        interfaces: interfaces.clone(),
+    };
+    let checked = check(pre, Some(&host));
+    let ranges = skipped_line_ranges(&checked);
+    let ours: Vec<(Option<u32>, String)> = checked
+        .diagnostics
+        .iter()
+        .map(|d| (d.span.map(|s| s.line), d.message.clone()))
+        .collect();
+    let mut missing = Vec::new();
+    let mut in_scope_rc = 0;
+    let mut aborted = false;
+    for k in &ka {
+        if is_lvs_message(&k.message) {
+            continue;
+        }
+        if let Some(l) = k.line {
+            if ranges.iter().any(|(a, b)| (*a..=*b).contains(&l)) {
+                continue;
+            }
+        }
+        let found = ours
+            .iter()
+            .any(|(l, m)| m == &k.message && (k.line.is_none() || *l == k.line));
+        if !found {
+            missing.push(format!(
+                "line {:?}: {}",
+                k.line.map_or(-1, |l| l as i64),
+                k.message
+            ));
+        }
+        if k.message.starts_with("*** Configuration line") {
+            aborted = true;
+        } else if k.message.starts_with("SECURITY VIOLATION") {
+            in_scope_rc = 6;
+        } else if !k.message.starts_with("Config files missing") && in_scope_rc == 0 {
+            in_scope_rc = 5;
+        }
+    }
+    let expected_rc = if aborted { 2 } else { in_scope_rc };
+    Outcome {
+        name,
+        missing,
+        expected_rc,
+        our_rc: checked.exit_code(),
+        ka_rc,
+    }
+}
+
+#[test]
+fn every_corpus_file_matches_keepalived_2_2_7() {
+    std::env::set_current_dir(CORPUS).unwrap();
+    let interfaces: BTreeSet<String> = std::fs::read_to_string("interfaces-present.txt")
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .chain(["lo".to_string()])
+        .collect();
+    let mut confs: Vec<PathBuf> = std::fs::read_dir("configs")
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "conf"))
+        .collect();
+    confs.sort();
+    assert!(confs.len() >= 150, "corpus incomplete: {}", confs.len());
+    let mut failures = Vec::new();
+    for c in &confs {
+        let o = run_one(c, &interfaces);
+        if !o.missing.is_empty() || o.our_rc != o.expected_rc {
+            failures.push(format!(
+                "{}: rc ours={} expected={} (keepalived {})\n    {}",
+                o.name,
+                o.our_rc,
+                o.expected_rc,
+                o.ka_rc,
+                o.missing.join("\n    ")
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} corpus files differ:\n{}",
+        failures.len(),
+        confs.len(),
+        failures.join("\n")
+    );
+}
