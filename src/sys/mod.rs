@@ -1,1 +1,29 @@
-//! placeholder
+//! The Linux layer: everything the daemon needs from the kernel, and the only place in
+//! the crate where `unsafe` is allowed (each block carries a `// SAFETY:` line).
+//!
+//! * [`vrrp_socket`] / [`vrrp_socket6`]: raw VRRP sockets for IPv4 (whole packets,
+//!   `IP_HDRINCL`) and IPv6 (payloads, kernel checksum), tokio-driven;
+//! * [`netlink`]: interface lookup, addresses, routes, rules; [`netlink_watch`]: link and
+//!   address events for FAULT handling;
+//! * [`arp`] / [`ndisc`]: gratuitous ARP and unsolicited NA frames and their senders,
+//!   over [`packet_socket`].
+//!
+//! All sockets belong to the network namespace of the thread that opens them.
+#![allow(unsafe_code)]
+
+mod ancillary;
+pub mod arp;
+pub mod interface_id;
+pub mod ndisc;
+pub mod packet_socket;
+pub mod socket_error;
+pub mod vrrp_socket;
+pub mod vrrp_socket6;
+
+pub use arp::{gratuitous_arp_frame, GarpSender};
+pub use interface_id::InterfaceId;
+pub use ndisc::{unsolicited_na_frame, NaSender};
+pub use packet_socket::PacketSocket;
+pub use socket_error::SocketError;
+pub use vrrp_socket::{Addressing4, Received4, Vrrp4Receiver, Vrrp4Sender, VrrpProtocol};
+pub use vrrp_socket6::{Addressing6, Received6, Vrrp6Receiver, Vrrp6Sender};
