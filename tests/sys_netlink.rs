@@ -292,3 +292,39 @@ fn watcher_reports_address_deleted_behind_our_back_and_link_going_down() {
         assert!(matches!(no_carrier, NetEvent::LinkChanged { up: true, .. }));
     });
 }
+
+#[test]
+fn vmac_macvlan_is_created_with_the_virtual_router_mac_and_deleted() {
+    let pair = VethPair::create(None);
+    runtime().block_on(async {
+        pair.a.enter();
+        let netlink = Netlink::connect().unwrap();
+        let va = netlink.interface("va").await.unwrap();
+        let name = keepalived_rs::sys::vmac_interface_name(51);
+        assert_eq!(
+            netlink.add_vmac(va.index, &name, 51, false).await.unwrap(),
+            Change::Applied
+        );
+        assert_eq!(
+            netlink.add_vmac(va.index, &name, 51, false).await.unwrap(),
+            Change::AlreadyPresent
+        );
+        let shown = pair.a.ip(&["-d", "-o", "link", "show", "vrrp.51"]);
+        assert!(shown.contains("vrrp.51@va"), "{shown}");
+        assert!(shown.contains("link/ether 00:00:5e:00:01:33"), "{shown}");
+        assert!(shown.contains("macvlan mode private"), "{shown}");
+        let vmac = netlink.interface("vrrp.51").await.unwrap();
+        assert_eq!(vmac.mac, Some([0, 0, 0x5e, 0, 1, 51]));
+        assert!(vmac.up);
+
+        assert_eq!(netlink.delete_link(&name).await.unwrap(), Change::Applied);
+        assert_eq!(
+            netlink.delete_link(&name).await.unwrap(),
+            Change::AlreadyAbsent
+        );
+        assert!(matches!(
+            netlink.interface("vrrp.51").await,
+            Err(NetlinkError::NoSuchInterface(_))
+        ));
+    });
+}

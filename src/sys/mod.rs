@@ -6,7 +6,8 @@
 //! * [`netlink`]: interface lookup, addresses, routes, rules; [`netlink_watch`]: link and
 //!   address events for FAULT handling;
 //! * [`arp`] / [`ndisc`]: gratuitous ARP and unsolicited NA frames and their senders,
-//!   over [`packet_socket`].
+//!   over [`packet_socket`];
+//! * [`vmac`]: the `vrrp.<VRID>` macvlan with the virtual router MAC (`use_vmac`).
 //!
 //! All sockets belong to the network namespace of the thread that opens them.
 #![allow(unsafe_code)]
@@ -21,6 +22,7 @@ pub mod netlink_route;
 pub mod netlink_watch;
 pub mod packet_socket;
 pub mod socket_error;
+pub mod vmac;
 pub mod vrrp_socket;
 pub mod vrrp_socket6;
 
@@ -33,5 +35,6 @@ pub use netlink_route::{RouteKind, RouteSpec, RuleSpec};
 pub use netlink_watch::{NetEvent, NetlinkWatcher};
 pub use packet_socket::PacketSocket;
 pub use socket_error::SocketError;
+pub use vmac::{virtual_router_mac, vmac_interface_name};
 pub use vrrp_socket::{Addressing4, Received4, Vrrp4Receiver, Vrrp4Sender, VrrpProtocol};
 pub use vrrp_socket6::{Addressing6, Received6, Vrrp6Receiver, Vrrp6Sender};
