@@ -1,1 +1,40 @@
-//! placeholder
+//! The Linux layer: everything the daemon needs from the kernel, and the only place in
+//! the crate where `unsafe` is allowed (each block carries a `// SAFETY:` line).
+//!
+//! * [`vrrp_socket`] / [`vrrp_socket6`]: raw VRRP sockets for IPv4 (whole packets,
+//!   `IP_HDRINCL`) and IPv6 (payloads, kernel checksum), tokio-driven;
+//! * [`netlink`]: interface lookup, addresses, routes, rules; [`netlink_watch`]: link and
+//!   address events for FAULT handling;
+//! * [`arp`] / [`ndisc`]: gratuitous ARP and unsolicited NA frames and their senders,
+//!   over [`packet_socket`];
+//! * [`vmac`]: the `vrrp.<VRID>` macvlan with the virtual router MAC (`use_vmac`).
+//!
+//! All sockets belong to the network namespace of the thread that opens them.
+#![allow(unsafe_code)]
+
+mod ancillary;
+pub mod arp;
+pub mod interface_id;
+pub mod ndisc;
+pub mod netlink;
+pub mod netlink_addr;
+pub mod netlink_route;
+pub mod netlink_watch;
+pub mod packet_socket;
+pub mod socket_error;
+pub mod vmac;
+pub mod vrrp_socket;
+pub mod vrrp_socket6;
+
+pub use arp::{gratuitous_arp_frame, GarpSender};
+pub use interface_id::InterfaceId;
+pub use ndisc::{unsolicited_na_frame, NaSender};
+pub use netlink::{Change, InterfaceAddress, InterfaceInfo, Netlink, NetlinkError, Scope};
+pub use netlink_addr::AddressSpec;
+pub use netlink_route::{RouteKind, RouteSpec, RuleSpec};
+pub use netlink_watch::{NetEvent, NetlinkWatcher};
+pub use packet_socket::PacketSocket;
+pub use socket_error::SocketError;
+pub use vmac::{virtual_router_mac, vmac_interface_name};
+pub use vrrp_socket::{Addressing4, Received4, Vrrp4Receiver, Vrrp4Sender, VrrpProtocol};
+pub use vrrp_socket6::{Addressing6, Received6, Vrrp6Receiver, Vrrp6Sender};

@@ -1,0 +1,76 @@
+//! keepalived's `use_vmac`: a macvlan interface `vrrp.<VRID>` on the instance's
+//! interface carrying the RFC 5798 §7.3 virtual router MAC, so that the VIPs move
+//! between routers without any neighbour cache having to learn a new MAC.
+//!
+//! ```text
+//!  IPv4 VRRP:  00:00:5e:00:01:VRID        IPv6 VRRP:  00:00:5e:00:02:VRID
+//!  ip link add link PARENT name vrrp.VRID address MAC type macvlan mode private; up
+//! ```
+
+use netlink_packet_core::{NLM_F_CREATE, NLM_F_EXCL};
+use netlink_packet_route::link::{LinkAttribute, LinkMessage, MacVlanMode};
+use netlink_packet_route::RouteNetlinkMessage;
+use rtnetlink::LinkMacVlan;
+
+use super::netlink::{Change, Netlink, NetlinkError};
+
+/// The virtual router MAC of `vrid` (RFC 5798 §7.3).
+pub fn virtual_router_mac(vrid: u8, ipv6: bool) -> [u8; 6] {
+    [0x00, 0x00, 0x5e, 0x00, if ipv6 { 0x02 } else { 0x01 }, vrid]
+}
+
+/// keepalived's default VMAC interface name, `vrrp.<VRID>`.
+pub fn vmac_interface_name(vrid: u8) -> String {
+    format!("vrrp.{vrid}")
+}
+
+impl Netlink {
+    /// Creates (and brings up) the macvlan `name` on `parent_index` with the virtual
+    /// router MAC of `vrid`; [`Change::AlreadyPresent`] if a link of that name exists.
+    pub async fn add_vmac(
+        &self,
+        parent_index: u32,
+        name: &str,
+        vrid: u8,
+        ipv6: bool,
+    ) -> Result<Change, NetlinkError> {
+        let message = LinkMacVlan::new(name, parent_index, MacVlanMode::Private)
+            .address(virtual_router_mac(vrid, ipv6).to_vec())
+            .up()
+            .build();
+        self.change(
+            RouteNetlinkMessage::NewLink(message),
+            NLM_F_CREATE | NLM_F_EXCL,
+            &format!("create VMAC interface {name}"),
+            &[],
+        )
+        .await
+    }
+
+    /// Deletes the link called `name`; [`Change::AlreadyAbsent`] if there is none.
+    pub async fn delete_link(&self, name: &str) -> Result<Change, NetlinkError> {
+        let mut message = LinkMessage::default();
+        message
+            .attributes
+            .push(LinkAttribute::IfName(name.to_owned()));
+        self.change(
+            RouteNetlinkMessage::DelLink(message),
+            0,
+            &format!("delete interface {name}"),
+            &[libc::ENODEV],
+        )
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn virtual_router_mac_follows_rfc_5798() {
+        assert_eq!(virtual_router_mac(51, false), [0, 0, 0x5e, 0, 1, 51]);
+        assert_eq!(virtual_router_mac(255, true), [0, 0, 0x5e, 0, 2, 255]);
+        assert_eq!(vmac_interface_name(51), "vrrp.51");
+    }
+}
