@@ -8,6 +8,7 @@
 //! * [`daemon`] is the thin event loop that joins them.
 #![deny(unsafe_code)]
 
+pub mod cli;
 pub mod config;
 pub mod daemon;
 pub mod sys;

@@ -7,6 +7,7 @@
 //!   address events for FAULT handling;
 //! * [`arp`] / [`ndisc`]: gratuitous ARP and unsolicited NA frames and their senders,
 //!   over [`packet_socket`];
+//! * [`daemonize`]: detaching from the terminal before the runtime starts;
 //! * [`vmac`]: the `vrrp.<VRID>` macvlan with the virtual router MAC (`use_vmac`).
 //!
 //! All sockets belong to the network namespace of the thread that opens them.
@@ -14,6 +15,7 @@
 
 mod ancillary;
 pub mod arp;
+pub mod daemonize;
 pub mod interface_id;
 pub mod ndisc;
 pub mod netlink;

@@ -1,0 +1,503 @@
+//! Logging: a [`log`] backend writing keepalived's lines to syslog, the console and a file —
+//! without ever making the caller wait.
+//!
+//! DESIGN.md, "Nothing stalls an advert": keepalived writes its log lines synchronously, so
+//! a slow sink (no syslog daemon, so glibc falls back to a slow console) stalls its timers
+//! into a flapping cascade. Here a logging call only formats the message and tries to put
+//! it in a bounded queue; a writer thread drains the queue into the sinks. When the queue is
+//! full the record is dropped and counted ([`LogCounters::dropped`]); when `/dev/log` is
+//! missing or full, the line is lost for syslog only and counted
+//! ([`LogCounters::sink_errors`]). Nothing is ever retried on the caller's thread.
+//!
+//! ```text
+//!  log::info!(..) ──try_send──► [ bounded queue ] ──► writer thread ──► syslog  (/dev/log)
+//!   (any thread)      full? drop+count                               ├─► console (-l -n)
+//!                                                                    └─► file    (-g)
+//! ```
+//!
+//! Levels: keepalived's ordinary messages are `info!` (or `warn!`/`error!`); its "detail"
+//! messages, printed only with `-D`, are `debug!`; "extra detail" (`-D -D`) is `trace!`.
+//! Without `-D` they are filtered before formatting, so they cost nothing. All of them go to
+//! syslog at keepalived's severity (see [`syslog::severity`]).
+//!
+//! The writer is a thread: install the logger *after* [`crate::sys::daemonize`] (a fork
+//! keeps only the calling thread).
+
+mod sinks;
+mod syslog;
+mod time;
+
+pub use sinks::{log_file_path, tmp_dir};
+pub use syslog::{format_datagram, priority, severity, Facility, DEFAULT_SYSLOG_PATH};
+pub use time::{console_timestamp, file_timestamp, syslog_timestamp};
+
+use crate::cli::Options;
+use std::io;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{self, Receiver, SyncSender, TryRecvError, TrySendError};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+/// syslog ident of the VRRP process.
+pub const VRRP_IDENT: &str = "Keepalived_vrrp";
+/// syslog ident of keepalived's parent process.
+pub const PARENT_IDENT: &str = "Keepalived";
+/// Default queue length: several seconds of a busy 100-instance start-up with `-D`.
+pub const DEFAULT_QUEUE_CAPACITY: usize = 4096;
+
+/// The syslog ident keepalived uses for a process: `Keepalived_vrrp`, plus `_NETNS` and
+/// `_INSTANCE` when `net_namespace` / `instance` are configured.
+pub fn syslog_ident(base: &str, namespace: Option<&str>, instance: Option<&str>) -> String {
+    let mut ident = base.to_owned();
+    for part in [namespace, instance].into_iter().flatten() {
+        ident.push('_');
+        ident.push_str(part);
+    }
+    ident
+}
+
+/// One log line on its way to the sinks.
+#[derive(Clone, Debug)]
+pub struct Entry {
+    /// When the logging call was made (not when it was written).
+    pub time: SystemTime,
+    pub level: log::Level,
+    /// The message text, keepalived's wording, without prefix.
+    pub message: String,
+}
+
+/// A destination for log lines. Runs on the writer thread only, so it may block; while it
+/// does, new records are dropped at the queue.
+pub trait Sink: Send {
+    /// Writes one entry. An error loses this entry for this sink only (and is counted).
+    fn write(&mut self, entry: &Entry) -> io::Result<()>;
+    /// Pushes out anything buffered; called when the queue runs empty.
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Where and how to log; see [`LogConfig::for_vrrp`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogConfig {
+    /// syslog ident, e.g. [`VRRP_IDENT`].
+    pub ident: String,
+    pub facility: Facility,
+    /// syslog socket path (`/dev/log`), `None` with `-G`.
+    pub syslog: Option<PathBuf>,
+    /// Console lines on stderr.
+    pub console: bool,
+    /// Log file, already resolved (see [`log_file_path`]).
+    pub file: Option<PathBuf>,
+    pub flush_file: bool,
+    /// 0: info and above; 1 (`-D`): + debug ("detail"); 2 (`-DD`): + trace.
+    pub detail: u8,
+    pub queue_capacity: usize,
+}
+
+impl LogConfig {
+    /// The VRRP process's logging as keepalived sets it up from its command line:
+    /// syslog unless `-G`/`-t`; console only with `-l` *and* `-n` (keepalived never writes
+    /// the console once it has detached); file `-g` as `<name>_vrrp.<ext>`. With `-t`
+    /// nothing is logged at all (keepalived's log calls return early in config-test mode;
+    /// the findings are printed as diagnostics instead).
+    pub fn for_vrrp(opts: &Options, namespace: Option<&str>, instance: Option<&str>) -> Self {
+        let testing = opts.config_test.is_some();
+        LogConfig {
+            ident: syslog_ident(VRRP_IDENT, namespace, instance),
+            facility: opts.log.facility,
+            syslog: (opts.log.syslog && !testing).then(|| PathBuf::from(DEFAULT_SYSLOG_PATH)),
+            console: opts.log.console && opts.dont_fork && !testing,
+            file: (!testing)
+                .then_some(opts.log.file.as_ref())
+                .flatten()
+                .map(|name| log_file_path(name, Some("vrrp"), namespace, instance, &tmp_dir())),
+            flush_file: opts.log.flush_file,
+            detail: opts.log.detail,
+            queue_capacity: DEFAULT_QUEUE_CAPACITY,
+        }
+    }
+
+    /// Highest level let through: Info, Debug with `-D`, Trace with `-DD`.
+    pub fn max_level(&self) -> log::LevelFilter {
+        match self.detail {
+            0 => log::LevelFilter::Info,
+            1 => log::LevelFilter::Debug,
+            _ => log::LevelFilter::Trace,
+        }
+    }
+}
+
+/// Counters shared by the logging callers and the writer thread.
+#[derive(Debug, Default)]
+struct Counters {
+    queued: AtomicU64,
+    dropped: AtomicU64,
+    written: AtomicU64,
+    sink_errors: AtomicU64,
+}
+
+/// A snapshot of the logger's counters.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LogCounters {
+    /// Records accepted into the queue.
+    pub queued: u64,
+    /// Records dropped because the queue was full.
+    pub dropped: u64,
+    /// Records the writer took from the queue and handed to the sinks.
+    pub written: u64,
+    /// Individual sink writes that failed (sink absent, full, or erroring).
+    pub sink_errors: u64,
+}
+
+enum Message {
+    Entry(Entry),
+    /// Reply once everything queued before this has been written and flushed.
+    Flush(mpsc::Sender<()>),
+}
+
+/// Errors setting up logging.
+#[derive(Debug, thiserror::Error)]
+pub enum LogError {
+    #[error("cannot open log file {path}: {source}")]
+    OpenFile { path: PathBuf, source: io::Error },
+    #[error("cannot start the log writer thread: {0}")]
+    Thread(io::Error),
+    #[error("a logger is already installed")]
+    AlreadyInstalled,
+}
+
+/// The [`log::Log`] implementation. Cheap to call from any thread; never blocks.
+pub struct Logger {
+    queue: SyncSender<Message>,
+    counters: Arc<Counters>,
+    max_level: log::LevelFilter,
+}
+
+/// A handle to the writer, for counters and flushing; clone freely.
+#[derive(Clone)]
+pub struct LogHandle {
+    queue: SyncSender<Message>,
+    counters: Arc<Counters>,
+}
+
+impl Logger {
+    /// Builds the sinks `config` names and starts the writer thread.
+    pub fn new(config: &LogConfig) -> Result<(Logger, LogHandle), LogError> {
+        let mut sinks: Vec<Box<dyn Sink>> = Vec::new();
+        if let Some(path) = &config.syslog {
+            sinks.push(Box::new(syslog::SyslogSink::new(
+                path.clone(),
+                config.ident.clone(),
+                config.facility,
+            )));
+        }
+        if config.console {
+            sinks.push(Box::new(sinks::ConsoleSink));
+        }
+        if let Some(path) = &config.file {
+            let sink = sinks::FileSink::open(path, config.flush_file).map_err(|source| {
+                LogError::OpenFile {
+                    path: path.clone(),
+                    source,
+                }
+            })?;
+            sinks.push(Box::new(sink));
+        }
+        Logger::with_sinks(config.max_level(), config.queue_capacity, sinks)
+    }
+
+    /// A logger writing to the given sinks (tests, or embedding).
+    pub fn with_sinks(
+        max_level: log::LevelFilter,
+        queue_capacity: usize,
+        sinks: Vec<Box<dyn Sink>>,
+    ) -> Result<(Logger, LogHandle), LogError> {
+        let (queue, rx) = mpsc::sync_channel(queue_capacity.max(1));
+        let counters = Arc::new(Counters::default());
+        let writer_counters = Arc::clone(&counters);
+        std::thread::Builder::new()
+            .name("log-writer".into())
+            .spawn(move || run_writer(rx, sinks, &writer_counters))
+            .map_err(LogError::Thread)?;
+        let handle = LogHandle {
+            queue: queue.clone(),
+            counters: Arc::clone(&counters),
+        };
+        Ok((
+            Logger {
+                queue,
+                counters,
+                max_level,
+            },
+            handle,
+        ))
+    }
+
+    /// Makes this the process-wide logger behind `log::info!` etc.
+    pub fn install(self) -> Result<(), LogError> {
+        let max_level = self.max_level;
+        log::set_boxed_logger(Box::new(self)).map_err(|_| LogError::AlreadyInstalled)?;
+        log::set_max_level(max_level);
+        Ok(())
+    }
+
+    /// Queues one message (what [`log::Log::log`] does after filtering). Never blocks.
+    pub fn submit(&self, level: log::Level, message: String) {
+        let entry = Entry {
+            time: SystemTime::now(),
+            level,
+            message,
+        };
+        match self.queue.try_send(Message::Entry(entry)) {
+            Ok(()) => self.counters.queued.fetch_add(1, Ordering::Relaxed),
+            Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
+                self.counters.dropped.fetch_add(1, Ordering::Relaxed)
+            }
+        };
+    }
+}
+
+impl log::Log for Logger {
+    fn enabled(&self, metadata: &log::Metadata) -> bool {
+        metadata.level() <= self.max_level
+    }
+
+    fn log(&self, record: &log::Record) {
+        if self.enabled(record.metadata()) {
+            self.submit(record.level(), record.args().to_string());
+        }
+    }
+
+    fn flush(&self) {
+        // `log::logger().flush()` is called on the way out; bound the wait.
+        flush_queue(&self.queue, Duration::from_millis(500));
+    }
+}
+
+impl LogHandle {
+    /// Current counters.
+    pub fn counters(&self) -> LogCounters {
+        LogCounters {
+            queued: self.counters.queued.load(Ordering::Relaxed),
+            dropped: self.counters.dropped.load(Ordering::Relaxed),
+            written: self.counters.written.load(Ordering::Relaxed),
+            sink_errors: self.counters.sink_errors.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Waits up to `timeout` until everything queued so far is written and flushed; false
+    /// if it was not (a sink is stuck). For shutdown and tests; never on an advert path.
+    pub fn flush(&self, timeout: Duration) -> bool {
+        flush_queue(&self.queue, timeout)
+    }
+}
+
+fn flush_queue(queue: &SyncSender<Message>, timeout: Duration) -> bool {
+    let deadline = Instant::now() + timeout;
+    let (done_tx, done_rx) = mpsc::channel();
+    let mut marker = Message::Flush(done_tx);
+    loop {
+        match queue.try_send(marker) {
+            Ok(()) => break,
+            Err(TrySendError::Disconnected(_)) => return false,
+            Err(TrySendError::Full(back)) => {
+                if Instant::now() >= deadline {
+                    return false;
+                }
+                marker = back;
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        }
+    }
+    let left = deadline.saturating_duration_since(Instant::now());
+    done_rx.recv_timeout(left).is_ok()
+}
+
+fn run_writer(rx: Receiver<Message>, mut sinks: Vec<Box<dyn Sink>>, counters: &Counters) {
+    let flush_all = |sinks: &mut Vec<Box<dyn Sink>>| {
+        for sink in sinks.iter_mut() {
+            if sink.flush().is_err() {
+                counters.sink_errors.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    };
+    loop {
+        // Drain what is there without waiting, then flush and wait for more.
+        let message = match rx.try_recv() {
+            Ok(message) => message,
+            Err(TryRecvError::Empty) => {
+                flush_all(&mut sinks);
+                match rx.recv() {
+                    Ok(message) => message,
+                    Err(_) => break,
+                }
+            }
+            Err(TryRecvError::Disconnected) => break,
+        };
+        match message {
+            Message::Entry(entry) => {
+                for sink in sinks.iter_mut() {
+                    if sink.write(&entry).is_err() {
+                        counters.sink_errors.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+                counters.written.fetch_add(1, Ordering::Relaxed);
+            }
+            Message::Flush(done) => {
+                flush_all(&mut sinks);
+                let _ = done.send(());
+            }
+        }
+    }
+    flush_all(&mut sinks);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::{self, Command};
+    use std::sync::Mutex;
+
+    fn options(args: &[&str]) -> Options {
+        let argv = std::iter::once("keepalived").chain(args.iter().copied());
+        match cli::parse(argv) {
+            Command::Run(opts) => *opts,
+            Command::Exit(e) => panic!("unexpected exit: {e:?}"),
+        }
+    }
+
+    #[test]
+    fn config_from_command_line_follows_keepalived() {
+        let c = LogConfig::for_vrrp(&options(&[]), None, None);
+        assert_eq!(c.ident, "Keepalived_vrrp");
+        assert_eq!(c.facility, Facility::Daemon);
+        assert_eq!(c.syslog.as_deref(), Some(std::path::Path::new("/dev/log")));
+        assert!(!c.console);
+        assert_eq!(c.max_level(), log::LevelFilter::Info);
+
+        // -l alone: keepalived forks and never writes the console.
+        assert!(!LogConfig::for_vrrp(&options(&["-l"]), None, None).console);
+        let c = LogConfig::for_vrrp(
+            &options(&["-l", "-n", "-G", "-D", "-S", "local3"]),
+            None,
+            None,
+        );
+        assert!(c.console);
+        assert!(c.syslog.is_none());
+        assert_eq!(c.facility, Facility::Local(3));
+        assert_eq!(c.max_level(), log::LevelFilter::Debug);
+        assert_eq!(
+            LogConfig::for_vrrp(&options(&["-DD"]), None, None).max_level(),
+            log::LevelFilter::Trace
+        );
+        // -t never logs to syslog.
+        assert!(LogConfig::for_vrrp(&options(&["-t"]), None, None)
+            .syslog
+            .is_none());
+
+        let c = LogConfig::for_vrrp(&options(&["-g/var/log/ka.log"]), Some("ns"), Some("i1"));
+        assert_eq!(
+            c.file.as_deref(),
+            Some(std::path::Path::new("/var/log/ka_vrrp_ns_i1.log"))
+        );
+        assert_eq!(c.ident, "Keepalived_vrrp_ns_i1");
+    }
+
+    /// Records what it is given.
+    struct Collect(Arc<Mutex<Vec<(log::Level, String)>>>);
+    impl Sink for Collect {
+        fn write(&mut self, entry: &Entry) -> io::Result<()> {
+            self.0
+                .lock()
+                .unwrap()
+                .push((entry.level, entry.message.clone()));
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn detail_levels_are_filtered_by_d() {
+        use log::Log;
+        for (detail, expect) in [(0u8, 1usize), (1, 2), (2, 3)] {
+            let seen = Arc::new(Mutex::new(Vec::new()));
+            let config = LogConfig {
+                detail,
+                ..LogConfig::for_vrrp(&options(&[]), None, None)
+            };
+            let (logger, handle) = Logger::with_sinks(
+                config.max_level(),
+                16,
+                vec![Box::new(Collect(seen.clone()))],
+            )
+            .unwrap();
+            for level in [log::Level::Info, log::Level::Debug, log::Level::Trace] {
+                logger.log(
+                    &log::Record::builder()
+                        .level(level)
+                        .args(format_args!("m {level}"))
+                        .build(),
+                );
+            }
+            assert!(handle.flush(Duration::from_secs(5)));
+            let seen = seen.lock().unwrap();
+            assert_eq!(seen.len(), expect, "detail {detail}: {seen:?}");
+            assert_eq!(seen[0], (log::Level::Info, "m INFO".to_owned()));
+        }
+    }
+
+    #[test]
+    fn failing_sink_is_counted_and_others_still_written() {
+        struct Failing;
+        impl Sink for Failing {
+            fn write(&mut self, _: &Entry) -> io::Result<()> {
+                Err(io::Error::other("nope"))
+            }
+        }
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let (logger, handle) = Logger::with_sinks(
+            log::LevelFilter::Info,
+            16,
+            vec![Box::new(Failing), Box::new(Collect(seen.clone()))],
+        )
+        .unwrap();
+        logger.submit(log::Level::Info, "a".into());
+        logger.submit(log::Level::Warn, "b".into());
+        assert!(handle.flush(Duration::from_secs(5)));
+        let c = handle.counters();
+        assert_eq!(
+            (c.queued, c.written, c.sink_errors, c.dropped),
+            (2, 2, 2, 0)
+        );
+        assert_eq!(seen.lock().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn missing_dev_log_is_silent_and_counted() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = LogConfig {
+            syslog: Some(dir.path().join("no-such-socket")),
+            ..LogConfig::for_vrrp(&options(&[]), None, None)
+        };
+        let (logger, handle) = Logger::new(&config).unwrap();
+        for i in 0..10 {
+            logger.submit(log::Level::Info, format!("line {i}"));
+        }
+        assert!(handle.flush(Duration::from_secs(5)));
+        let c = handle.counters();
+        assert_eq!(c.written, 10);
+        assert_eq!(c.sink_errors, 10);
+        assert_eq!(c.dropped, 0);
+    }
+
+    #[test]
+    fn syslog_ident_suffixes() {
+        assert_eq!(syslog_ident(VRRP_IDENT, None, None), "Keepalived_vrrp");
+        assert_eq!(
+            syslog_ident(VRRP_IDENT, Some("blue"), Some("a")),
+            "Keepalived_vrrp_blue_a"
+        );
+        assert_eq!(syslog_ident(PARENT_IDENT, None, Some("a")), "Keepalived_a");
+    }
+}
