@@ -1,1 +1,92 @@
-fn main() {}
+//! `keepalived`: the command-line edge. Parses keepalived's options, then either checks or
+//! dumps the configuration, or (once the daemon lands) runs VRRP.
+
+use keepalived_rs::cli::{self, Command, DiagFormat, Stream};
+use keepalived_rs::config::host::LocalHost;
+use keepalived_rs::config::source::{load_file, SourceOptions};
+use keepalived_rs::config::{check, dump::dump, Checked};
+use std::io::{IsTerminal, Write};
+
+fn load(opts: &cli::Options, host_checks: bool) -> Checked {
+    let mut so = SourceOptions::default();
+    if let Some(id) = &opts.config_id {
+        so.config_id = id.clone();
+    }
+    let pre = load_file(&opts.config_file, &so);
+    check(pre, host_checks.then_some(&LocalHost as _))
+}
+
+/// `-t` / `--check-config`: print every finding and exit with keepalived's code.
+fn config_test(opts: &cli::Options) -> i32 {
+    let checked = load(opts, !opts.skip_host_checks);
+    let format = opts.diag_format(std::io::stderr().is_terminal());
+    let mut out = String::new();
+    for d in &checked.diagnostics {
+        match format {
+            DiagFormat::Human => {
+                out.push_str(&d.render_pretty(&checked.sources));
+                out.push('\n');
+            }
+            DiagFormat::Keepalived => {
+                out.push_str(&d.render_keepalived(&checked.sources));
+                out.push('\n');
+            }
+            DiagFormat::Json => {
+                out.push_str(&d.render_json(&checked.sources));
+                out.push('\n');
+            }
+        }
+    }
+    let code = checked.exit_code();
+    if format == DiagFormat::Human {
+        let count = |f: fn(&keepalived_rs::config::diag::Diagnostic) -> bool| {
+            checked.diagnostics.iter().filter(|d| f(d)).count()
+        };
+        let errors = count(|d| d.severity >= keepalived_rs::config::diag::Severity::Error);
+        let warnings = count(|d| d.severity == keepalived_rs::config::diag::Severity::Warning);
+        out.push_str(&format!(
+            "{}: {} error(s), {} warning(s); exit code {}\n",
+            opts.config_file.display(),
+            errors,
+            warnings,
+            code
+        ));
+    }
+    let written = match opts.config_test.as_ref().and_then(|t| t.log_file.as_ref()) {
+        Some(path) => std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .and_then(|mut f| f.write_all(out.as_bytes())),
+        None => std::io::stderr().write_all(out.as_bytes()),
+    };
+    if written.is_err() {
+        return 1;
+    }
+    code
+}
+
+fn main() {
+    let opts = match cli::parse(std::env::args_os()) {
+        Command::Exit(e) => std::process::exit(e.emit()),
+        Command::Run(o) => o,
+    };
+    for n in &opts.notices {
+        match n.stream {
+            Stream::Stdout => print!("{}", n.text),
+            Stream::Stderr => eprint!("{}", n.text),
+        }
+    }
+    if opts.config_test.is_some() {
+        std::process::exit(config_test(&opts));
+    }
+    if opts.dump_conf {
+        let checked = load(&opts, !opts.skip_host_checks);
+        print!("{}", dump(&checked.config));
+        std::process::exit(0);
+    }
+    eprintln!(
+        "keepalived-rs: the VRRP daemon is not part of this build yet; use -t/--check-config or -d"
+    );
+    std::process::exit(1);
+}
