@@ -485,7 +485,7 @@ mod tests {
         assert_eq!(apply_include_check(f, &["match"]).0, IncludeFlags(3));
         assert_eq!(apply_include_check(IncludeFlags::ALL, &["-brace_match"]).0, IncludeFlags(7));
         assert_eq!(apply_include_check(f, &["read", "+wildcard_match"]).0, IncludeFlags(5));
-        let (flags, errs) = apply_include_check(f, &["read", "match", "bogus"]);
+        let (flags, errs) = apply_include_check(f, &["read", "match", "+bogus"]);
         assert_eq!(flags, IncludeFlags::READ);
         assert_eq!(
             errs,

@@ -95,8 +95,9 @@ impl Loader<'_> {
                     }
                     continue;
                 }
-                let span = Self::span(&t, origin);
+                let before = Self::span(&t, origin);
                 if let Some(line) = decomment(&mut t) {
+                    let span = if t.is_empty() { before } else { Self::span(&t, origin) };
                     self.diag(Diagnostic::error(span, format!("Unterminated quote '{line}'")));
                 }
                 if t.is_empty() {
