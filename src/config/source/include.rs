@@ -91,7 +91,9 @@ pub fn apply_include_check(current: IncludeFlags, words: &[&str]) -> (IncludeFla
             Some(b'+') => (1, &word[1..]),
             _ => {
                 if i != 0 {
-                    errors.push(format!("Duplicate include_check '{word}' specified - ignoring"));
+                    errors.push(format!(
+                        "Duplicate include_check '{word}' specified - ignoring"
+                    ));
                     continue;
                 }
                 flags = IncludeFlags::default();
@@ -382,7 +384,11 @@ fn glob_one(pattern: &str, cwd: &Path, res: &mut GlobResult) -> Vec<String> {
     let last = comps.len() - 1;
     // Leading components without wildcards are taken as written, unchecked: glob only
     // looks at the directory they name when it opens it or looks a name up inside it.
-    let first_globbed = comps.iter().position(|c| has_meta(c)).unwrap_or(last).min(last);
+    let first_globbed = comps
+        .iter()
+        .position(|c| has_meta(c))
+        .unwrap_or(last)
+        .min(last);
     let mut prefix: String = comps[..first_globbed]
         .iter()
         .map(|c| unescape(c))
@@ -483,8 +489,14 @@ mod tests {
         let f = IncludeFlags::default();
         assert_eq!(apply_include_check(f, &[]).0, IncludeFlags::ALL);
         assert_eq!(apply_include_check(f, &["match"]).0, IncludeFlags(3));
-        assert_eq!(apply_include_check(IncludeFlags::ALL, &["-brace_match"]).0, IncludeFlags(7));
-        assert_eq!(apply_include_check(f, &["read", "+wildcard_match"]).0, IncludeFlags(5));
+        assert_eq!(
+            apply_include_check(IncludeFlags::ALL, &["-brace_match"]).0,
+            IncludeFlags(7)
+        );
+        assert_eq!(
+            apply_include_check(f, &["read", "+wildcard_match"]).0,
+            IncludeFlags(5)
+        );
         let (flags, errs) = apply_include_check(f, &["read", "match", "+bogus"]);
         assert_eq!(flags, IncludeFlags::READ);
         assert_eq!(
@@ -537,7 +549,10 @@ mod tests {
         File::create(d.path().join("conf.d/.hidden.conf")).unwrap();
         fs::create_dir(d.path().join("conf.d/dir.conf")).unwrap();
         let g = glob("conf.d/*.conf", d.path());
-        assert_eq!(g.matches, ["conf.d/a.conf", "conf.d/b.conf", "conf.d/dir.conf/"]);
+        assert_eq!(
+            g.matches,
+            ["conf.d/a.conf", "conf.d/b.conf", "conf.d/dir.conf/"]
+        );
         assert_eq!((g.missing, g.wildcards), (0, true));
         // Wildcard in an existing directory that matches nothing: not "missing".
         let g = glob("conf.d/*.cfg", d.path());
@@ -554,7 +569,10 @@ mod tests {
         assert_eq!(g.missing, 1);
         // Absolute patterns give absolute matches.
         let abs = format!("{}/conf.d/a.conf", d.path().display());
-        assert_eq!(glob(&abs, Path::new("/")).matches, [abs.clone()]);
+        assert_eq!(
+            glob(&abs, Path::new("/")).matches,
+            std::slice::from_ref(&abs)
+        );
         // Wildcard directories.
         let g = glob("*/a.conf", d.path());
         assert_eq!(g.matches, ["conf.d/a.conf"]);

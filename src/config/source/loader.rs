@@ -97,8 +97,15 @@ impl Loader<'_> {
                 }
                 let before = Self::span(&t, origin);
                 if let Some(line) = decomment(&mut t) {
-                    let span = if t.is_empty() { before } else { Self::span(&t, origin) };
-                    self.diag(Diagnostic::error(span, format!("Unterminated quote '{line}'")));
+                    let span = if t.is_empty() {
+                        before
+                    } else {
+                        Self::span(&t, origin)
+                    };
+                    self.diag(Diagnostic::error(
+                        span,
+                        format!("Unterminated quote '{line}'"),
+                    ));
                 }
                 if t.is_empty() {
                     continue;
@@ -133,7 +140,8 @@ impl Loader<'_> {
                 }
             }
             let top = self.frames.last_mut()?;
-            top.pieces.extend(pieces.into_iter().map(|p| (p.text, line)));
+            top.pieces
+                .extend(pieces.into_iter().map(|p| (p.text, line)));
         }
     }
 
@@ -195,7 +203,8 @@ impl Loader<'_> {
             if t.char_at(0) == Some('@') {
                 let negate = t.char_at(1) == Some('^');
                 let id_start = if negate { 2 } else { 1 };
-                let Some(blank) = (id_start..t.len()).find(|&i| matches!(t.0[i].c, ' ' | '\t')) else {
+                let Some(blank) = (id_start..t.len()).find(|&i| matches!(t.0[i].c, ' ' | '\t'))
+                else {
                     return Processed::Consumed;
                 };
                 let id: String = t.0[id_start..blank].iter().map(|ch| ch.c).collect();
@@ -229,7 +238,10 @@ impl Loader<'_> {
             }
             let span = Self::span(&unit.text, unit.origin);
             if let Some(line) = decomment(&mut unit.text) {
-                self.diag(Diagnostic::error(span, format!("Unterminated quote '{line}'")));
+                self.diag(Diagnostic::error(
+                    span,
+                    format!("Unterminated quote '{line}'"),
+                ));
             }
             if !(unit.text.char_at(0) == Some('@') || unit.text.contains('$')) {
                 return Processed::Keep;
@@ -290,7 +302,10 @@ impl Loader<'_> {
                     self.diag(Diagnostic::error(span, m));
                 }
                 let what = if is_seq { "~SEQ" } else { "~LST" };
-                self.diag(Diagnostic::error(span, format!("Invalid {what} specification '{t}'")));
+                self.diag(Diagnostic::error(
+                    span,
+                    format!("Invalid {what} specification '{t}'"),
+                ));
             }
         }
     }
@@ -317,7 +332,12 @@ impl Loader<'_> {
                 } else {
                     IncludeFlags::MATCH
                 };
-                self.file_diag(flags, kind, site, format!("Config files missing '{pattern}'."));
+                self.file_diag(
+                    flags,
+                    kind,
+                    site,
+                    format!("Config files missing '{pattern}'."),
+                );
             } else if g.wildcards && flags.has(IncludeFlags::WILDCARD) {
                 let msg = format!("No config files matched '{pattern}'.");
                 self.file_diag(flags, IncludeFlags::WILDCARD, site, msg);

@@ -18,7 +18,7 @@ mod text;
 
 use super::diag::{Diagnostic, Severity};
 use super::span::{FileId, SourceMap, Span};
-use include::{IncludeFlags, GlobResult};
+use include::{GlobResult, IncludeFlags};
 use params::{Defs, SubstEnv, SubstOutcome, SubstProblem};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
@@ -106,7 +106,12 @@ pub fn load_file(path: &Path, opts: &SourceOptions) -> Preprocessed {
 
 /// Reads configuration text that is not in a file (tests, stdin); relative includes resolve
 /// against `base_dir`.
-pub fn load_str(display_name: &str, text: &str, base_dir: &Path, opts: &SourceOptions) -> Preprocessed {
+pub fn load_str(
+    display_name: &str,
+    text: &str,
+    base_dir: &Path,
+    opts: &SourceOptions,
+) -> Preprocessed {
     let mut l = Loader::new(opts);
     let cwd = absolute(base_dir);
     let path = cwd.join(display_name);
@@ -121,7 +126,9 @@ fn absolute(p: &Path) -> PathBuf {
     if p.is_absolute() {
         p.to_path_buf()
     } else {
-        std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/")).join(p)
+        std::env::current_dir()
+            .unwrap_or_else(|_| PathBuf::from("/"))
+            .join(p)
     }
 }
 
@@ -266,13 +273,26 @@ impl<'o> Loader<'o> {
 
     /// A finding about an include: an error (keepalived's "file not found" class) when the
     /// include's flags ask for it, else informational.
-    fn file_diag(&mut self, flags: IncludeFlags, kind: IncludeFlags, site: Option<Span>, msg: String) {
-        let sev = if flags.has(kind) { Severity::Fatal } else { Severity::Info };
+    fn file_diag(
+        &mut self,
+        flags: IncludeFlags,
+        kind: IncludeFlags,
+        site: Option<Span>,
+        msg: String,
+    ) {
+        let sev = if flags.has(kind) {
+            Severity::Fatal
+        } else {
+            Severity::Info
+        };
         self.diag(Diagnostic::new(sev, site, msg));
     }
 
     fn current_cwd(&self) -> PathBuf {
-        self.frames.last().map(|f| f.cwd.clone()).unwrap_or_else(|| absolute(Path::new(".")))
+        self.frames
+            .last()
+            .map(|f| f.cwd.clone())
+            .unwrap_or_else(|| absolute(Path::new(".")))
     }
 
     /// The main file(s): keepalived's `check_conf_file` then `init_data`.
@@ -324,7 +344,13 @@ impl<'o> Loader<'o> {
         self.open_next(pending)
     }
 
-    fn push_frame(&mut self, file: FileId, cwd: PathBuf, canonical: Option<PathBuf>, then: Pending) {
+    fn push_frame(
+        &mut self,
+        file: FileId,
+        cwd: PathBuf,
+        canonical: Option<PathBuf>,
+        then: Pending,
+    ) {
         let pwd = std::fs::canonicalize(&cwd)
             .unwrap_or_else(|_| cwd.clone())
             .to_string_lossy()
@@ -360,13 +386,20 @@ impl<'o> Loader<'o> {
             }
             let canonical = std::fs::canonicalize(&path).ok();
             if let Some(c) = &canonical {
-                if let Some(at) = self.frames.iter().position(|f| f.canonical.as_ref() == Some(c)) {
+                if let Some(at) = self
+                    .frames
+                    .iter()
+                    .position(|f| f.canonical.as_ref() == Some(c))
+                {
                     let mut chain: Vec<String> = self.frames[at..]
                         .iter()
                         .map(|f| self.sources.file(f.file).display.clone())
                         .collect();
                     chain.push(m.clone());
-                    let msg = format!("Include cycle: {} - not reading '{m}' again", chain.join(" -> "));
+                    let msg = format!(
+                        "Include cycle: {} - not reading '{m}' again",
+                        chain.join(" -> ")
+                    );
                     self.diag(Diagnostic::new(Severity::Error, p.site, msg));
                     continue;
                 }
@@ -421,8 +454,16 @@ impl<'o> Loader<'o> {
         let mut active: Vec<String> = self.ml.stack.iter().map(|(m, _)| m.name.clone()).collect();
         active.extend(self.ml.next.iter().map(|m| m.name.clone()));
         active.extend(self.ml.finishing.iter().cloned());
-        let instance = self.opts.instance_name.as_deref().unwrap_or(&self.opts.config_id);
-        let pwd = self.frames.last().map(|f| f.pwd.clone()).unwrap_or_default();
+        let instance = self
+            .opts
+            .instance_name
+            .as_deref()
+            .unwrap_or(&self.opts.config_id);
+        let pwd = self
+            .frames
+            .last()
+            .map(|f| f.pwd.clone())
+            .unwrap_or_default();
         let span = Self::span(t, origin);
         let mut env = SubstEnv {
             pwd: &pwd,
@@ -437,7 +478,9 @@ impl<'o> Loader<'o> {
             let d = match p {
                 SubstProblem::LineTooLong(line) => Diagnostic::info(
                     Some(span),
-                    format!("Parameter substitution on line '{line}' would exceed maximum line length"),
+                    format!(
+                        "Parameter substitution on line '{line}' would exceed maximum line length"
+                    ),
                 ),
                 SubstProblem::Recursive(chain) => Diagnostic::error(
                     span,
@@ -473,9 +516,11 @@ impl<'o> Loader<'o> {
                 "Expansion stopped: $ definitions and ~SEQ/~LST produced more than {} bytes",
                 self.opts.max_expansion_bytes
             );
-            self.diag(Diagnostic::error(span, msg).with_hint(
-                "look for a ~SEQ with a huge range or definitions that use each other",
-            ));
+            self.diag(
+                Diagnostic::error(span, msg).with_hint(
+                    "look for a ~SEQ with a huge range or definitions that use each other",
+                ),
+            );
         }
         self.seqs.clear();
         self.ml = Multiline::default();

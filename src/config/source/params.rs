@@ -374,8 +374,9 @@ fn random_value(params: Option<&str>, env: &mut SubstEnv<'_>, out: &mut SubstOut
     let min = nums.first().copied().unwrap_or(0);
     let max = nums.get(1).copied().unwrap_or(32767);
     if nums.len() > 2 {
-        out.problems
-            .push(SubstProblem::RandomExtraText(params.unwrap_or("").to_string()));
+        out.problems.push(SubstProblem::RandomExtraText(
+            params.unwrap_or("").to_string(),
+        ));
     }
     if min > max {
         out.problems
@@ -422,11 +423,17 @@ mod tests {
     #[test]
     fn definitions_need_a_name_and_no_blank_before_the_equals_sign() {
         let mut d = Defs::default();
-        assert_eq!(d.define(&Text::at("$IF=eth0", 1)), Some(("IF".into(), false)));
+        assert_eq!(
+            d.define(&Text::at("$IF=eth0", 1)),
+            Some(("IF".into(), false))
+        );
         assert_eq!(d.define(&Text::at("$IF =eth0", 1)), None);
         assert_eq!(d.define(&Text::at("$1X=a", 1)), None);
         assert_eq!(d.define(&Text::at("$X", 1)), None);
-        assert_eq!(d.define(&Text::at("$_A9=  v w", 1)), Some(("_A9".into(), false)));
+        assert_eq!(
+            d.define(&Text::at("$_A9=  v w", 1)),
+            Some(("_A9".into(), false))
+        );
         assert_eq!(run(&d, "x $_A9").0, "x v w");
     }
 
@@ -457,10 +464,17 @@ mod tests {
         assert!(!o.changed);
         assert_eq!(
             o.problems,
-            vec![SubstProblem::Recursive(vec!["A".into(), "B".into(), "A".into()])]
+            vec![SubstProblem::Recursive(vec![
+                "A".into(),
+                "B".into(),
+                "A".into()
+            ])]
         );
         let d = defs(&["$A=a$A"]);
-        assert!(matches!(run(&d, "$A").1.problems[0], SubstProblem::Recursive(_)));
+        assert!(matches!(
+            run(&d, "$A").1.problems[0],
+            SubstProblem::Recursive(_)
+        ));
     }
 
     #[test]

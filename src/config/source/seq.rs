@@ -108,7 +108,9 @@ fn strtol(s: &[char], from: usize) -> (i64, usize) {
     };
     let mut radix = 10;
     if s.get(i) == Some(&'0') {
-        if matches!(s.get(i + 1), Some('x' | 'X')) && s.get(i + 2).is_some_and(|c| c.is_ascii_hexdigit()) {
+        if matches!(s.get(i + 1), Some('x' | 'X'))
+            && s.get(i + 2).is_some_and(|c| c.is_ascii_hexdigit())
+        {
             radix = 16;
             i += 2;
         } else {
@@ -162,7 +164,10 @@ pub fn parse_seq_head(t: &Text) -> Result<SeqHead, SeqError> {
     }
     p = skip_blanks(&s, p + 1);
     let var_start = p;
-    while s.get(p).is_some_and(|c| !matches!(c, ' ' | '\t' | ',' | ')')) {
+    while s
+        .get(p)
+        .is_some_and(|c| !matches!(c, ' ' | '\t' | ',' | ')'))
+    {
         p += 1;
     }
     let var: String = s[var_start..p].iter().collect();
@@ -171,7 +176,11 @@ pub fn parse_seq_head(t: &Text) -> Result<SeqHead, SeqError> {
         return Err(SeqError(Some(format!("Invalid ~SEQ definition '{line}'"))));
     }
     p = skip_blanks(&s, p + 1);
-    let Some(close) = s[p.min(s.len())..].iter().position(|&c| c == ')').map(|i| i + p) else {
+    let Some(close) = s[p.min(s.len())..]
+        .iter()
+        .position(|&c| c == ')')
+        .map(|i| i + p)
+    else {
         return Err(SeqError(Some(format!(
             "~SEQ missing terminating ')' '{line}'"
         ))));
@@ -201,7 +210,11 @@ pub fn finish_seq(head: SeqHead, params: &str, t: &Text) -> Result<Seq, SeqError
     let (start, step, end) = match s.get(p) {
         Some(')') => {
             let end = one;
-            (if end < 0 { -1 } else { 1 }, if end < 1 { -1 } else { 1 }, end)
+            (
+                if end < 0 { -1 } else { 1 },
+                if end < 1 { -1 } else { 1 },
+                end,
+            )
         }
         Some(',') => {
             let (two, p) = strtol(&s, p + 1);
@@ -366,18 +379,36 @@ mod tests {
         assert_eq!(vals("~SEQ(i, 0, 5, 12) x"), ["0", "5", "10"]);
         assert_eq!(vals("~SEQx(i, 9, 0x0c) x"), ["9", "a", "b", "c"]);
         assert_eq!(vals("~SEQ(i, 010) x").len(), 8);
-        assert_eq!(seq("~SEQ ( v ,1, 2)   rest of line").unwrap().1, "rest of line");
+        assert_eq!(
+            seq("~SEQ ( v ,1, 2)   rest of line").unwrap().1,
+            "rest of line"
+        );
     }
 
     #[test]
     fn seq_errors_use_keepalived_text() {
         let e = |l: &str| seq(l).unwrap_err().0.unwrap();
         assert_eq!(e("~SEQ(i)"), "Invalid ~SEQ definition '~SEQ(i)'");
-        assert_eq!(e("~SEQ(i, 1, 0, 3) x"), "Invalid ~SEQ values '~SEQ(i, 1, 0, 3) x'");
-        assert_eq!(e("~SEQ(i, 3, 1, 1) x"), "Invalid ~SEQ values '~SEQ(i, 3, 1, 1) x'");
-        assert_eq!(e("~SEQ(i, 1 2) x"), "Invalid ~SEQ definition '~SEQ(i, 1 2) x'");
-        assert_eq!(e("~SEQx(i, -1, 2) x"), "~SEQx is only valid for positive numbers '~SEQx(i, -1, 2) x'");
-        assert_eq!(e("~SEQ(i, 1, 2"), "~SEQ missing terminating ')' '~SEQ(i, 1, 2'");
+        assert_eq!(
+            e("~SEQ(i, 1, 0, 3) x"),
+            "Invalid ~SEQ values '~SEQ(i, 1, 0, 3) x'"
+        );
+        assert_eq!(
+            e("~SEQ(i, 3, 1, 1) x"),
+            "Invalid ~SEQ values '~SEQ(i, 3, 1, 1) x'"
+        );
+        assert_eq!(
+            e("~SEQ(i, 1 2) x"),
+            "Invalid ~SEQ definition '~SEQ(i, 1 2) x'"
+        );
+        assert_eq!(
+            e("~SEQx(i, -1, 2) x"),
+            "~SEQx is only valid for positive numbers '~SEQx(i, -1, 2) x'"
+        );
+        assert_eq!(
+            e("~SEQ(i, 1, 2"),
+            "~SEQ missing terminating ')' '~SEQ(i, 1, 2'"
+        );
         let long = format!("~SEQ(i, {}) x", "1".repeat(70));
         assert!(e(&long).starts_with("~SEQ parameter strings too long"));
         assert_eq!(seq("~SEQi, 2) x").unwrap_err(), SeqError(None));
@@ -385,11 +416,18 @@ mod tests {
 
     #[test]
     fn seq_stops_at_overflow_instead_of_wrapping() {
-        let v = vals(&format!("~SEQ(i, {}, {}, {}) x", i64::MAX - 1, i64::MAX / 2, i64::MAX));
+        let v = vals(&format!(
+            "~SEQ(i, {}, {}, {}) x",
+            i64::MAX - 1,
+            i64::MAX / 2,
+            i64::MAX
+        ));
         assert_eq!(v.len(), 1);
     }
 
-    fn lst(line: &str) -> Result<(Vec<Vec<(String, String)>>, String), SeqError> {
+    type Iterations = Vec<Vec<(String, String)>>;
+
+    fn lst(line: &str) -> Result<(Iterations, String), SeqError> {
         let mut s = parse_lst(&Text::at(line, 1))?;
         let text = s.text.to_string();
         let mut out = vec![];
@@ -404,7 +442,9 @@ mod tests {
     }
 
     fn pairs(v: &[(&str, &str)]) -> Vec<(String, String)> {
-        v.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
+        v.iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect()
     }
 
     #[test]
@@ -413,7 +453,11 @@ mod tests {
         assert_eq!(text, "x $v");
         assert_eq!(
             its,
-            vec![pairs(&[("v", "a")]), pairs(&[("v", "b")]), pairs(&[("v", "c")])]
+            vec![
+                pairs(&[("v", "a")]),
+                pairs(&[("v", "b")]),
+                pairs(&[("v", "c")])
+            ]
         );
     }
 
@@ -423,7 +467,10 @@ mod tests {
         assert_eq!(text, "y");
         assert_eq!(
             its,
-            vec![pairs(&[("a", "1"), ("b", "2")]), pairs(&[("a", "3"), ("b", "")])]
+            vec![
+                pairs(&[("a", "1"), ("b", "2")]),
+                pairs(&[("a", "3"), ("b", "")])
+            ]
         );
     }
 

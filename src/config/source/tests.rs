@@ -23,7 +23,10 @@ fn texts(p: &Preprocessed) -> Vec<&str> {
 }
 
 fn msgs(p: &Preprocessed) -> Vec<(Severity, &str)> {
-    p.diagnostics.iter().map(|d| (d.severity, d.message.as_str())).collect()
+    p.diagnostics
+        .iter()
+        .map(|d| (d.severity, d.message.as_str()))
+        .collect()
 }
 
 fn write(dir: &Path, name: &str, text: &str) {
@@ -56,7 +59,10 @@ fn long_line_is_read_in_pieces_with_a_warning() {
     assert_eq!(p.lines[1].cols[0], 1024);
     assert_eq!(
         msgs(&p),
-        [(Severity::Warning, "Line longer than 1023 bytes: keepalived reads it as 2 separate lines")]
+        [(
+            Severity::Warning,
+            "Line longer than 1023 bytes: keepalived reads it as 2 separate lines"
+        )]
     );
     assert_eq!(p.diagnostics[0].span.unwrap().line, 1);
 }
@@ -85,7 +91,10 @@ fn hash_and_bang_builtins_never_start_a_comment() {
 fn unterminated_quote_is_an_error_with_keepalived_text_and_span() {
     let p = load("x\n  notify \"/bin/a.sh\n");
     assert_eq!(texts(&p), ["x", "notify \"/bin/a.sh"]);
-    assert_eq!(msgs(&p), [(Severity::Error, "Unterminated quote 'notify \"/bin/a.sh'")]);
+    assert_eq!(
+        msgs(&p),
+        [(Severity::Error, "Unterminated quote 'notify \"/bin/a.sh'")]
+    );
     let s = p.diagnostics[0].span.unwrap();
     assert_eq!((s.line, s.col, s.len), (2, 3, 17));
 }
@@ -100,7 +109,11 @@ fn include_splices_files_in_place_relative_to_the_including_file() {
     write(d.path(), "etc/sub/y.conf", "y1 # c\n");
     let p = load_in(d.path(), "etc/main.conf");
     assert_eq!(texts(&p), ["a", "x1", "y1", "x2", "b"]);
-    let names: Vec<&str> = p.lines.iter().map(|l| p.sources.file(l.file).display.as_str()).collect();
+    let names: Vec<&str> = p
+        .lines
+        .iter()
+        .map(|l| p.sources.file(l.file).display.as_str())
+        .collect();
     assert_eq!(names[1], "sub/x.conf");
     assert_eq!(names[2], "y.conf");
     assert_eq!((p.lines[3].line, p.lines[4].line), (3, 3));
@@ -113,7 +126,11 @@ fn include_glob_is_sorted_and_braces_expand_in_order() {
     for n in ["b", "a", "c"] {
         write(d.path(), &format!("conf.d/{n}.conf"), &format!("{n}\n"));
     }
-    write(d.path(), "k.conf", "include conf.d/*.conf\ninclude conf.d/{c,a}.conf\n");
+    write(
+        d.path(),
+        "k.conf",
+        "include conf.d/*.conf\ninclude conf.d/{c,a}.conf\n",
+    );
     let p = load_in(d.path(), "k.conf");
     assert_eq!(texts(&p), ["a", "b", "c", "c", "a"]);
 }
@@ -122,7 +139,11 @@ fn include_glob_is_sorted_and_braces_expand_in_order() {
 fn include_works_inside_a_block() {
     let d = tempfile::tempdir().unwrap();
     write(d.path(), "prio.conf", "priority 100\n");
-    write(d.path(), "k.conf", "vrrp_instance X {\n  include prio.conf\n}\n");
+    write(
+        d.path(),
+        "k.conf",
+        "vrrp_instance X {\n  include prio.conf\n}\n",
+    );
     let p = load_in(d.path(), "k.conf");
     assert_eq!(texts(&p), ["vrrp_instance X", "{", "priority 100", "}"]);
 }
@@ -131,7 +152,11 @@ fn include_works_inside_a_block() {
 fn include_is_recognised_after_at_and_dollar_processing() {
     let d = tempfile::tempdir().unwrap();
     write(d.path(), "p.conf", "from_p\n");
-    write(d.path(), "k.conf", "$F=p.conf\n@vm include $F\n@other include p.conf\ninclude ${_PWD}/p.conf\n");
+    write(
+        d.path(),
+        "k.conf",
+        "$F=p.conf\n@vm include $F\n@other include p.conf\ninclude ${_PWD}/p.conf\n",
+    );
     let p = load_in(d.path(), "k.conf");
     assert_eq!(texts(&p), ["from_p", "from_p"]);
 }
@@ -139,7 +164,11 @@ fn include_is_recognised_after_at_and_dollar_processing() {
 #[test]
 fn missing_include_is_informational_with_keepalived_text_and_the_include_line() {
     let d = tempfile::tempdir().unwrap();
-    write(d.path(), "k.conf", "a\n  include conf.d/*.conf\ninclude role.conf\ninclude *.none\n");
+    write(
+        d.path(),
+        "k.conf",
+        "a\n  include conf.d/*.conf\ninclude role.conf\ninclude *.none\n",
+    );
     let p = load_in(d.path(), "k.conf");
     assert_eq!(texts(&p), ["a"]);
     assert_eq!(
@@ -169,7 +198,10 @@ fn include_variants_turn_findings_into_errors() {
         [
             (Severity::Fatal, "Config files missing 'none.conf'."),
             (Severity::Fatal, "No config files matched '*.none'."),
-            (Severity::Fatal, "Some config files missing: \"{a,z}.conf\"."),
+            (
+                Severity::Fatal,
+                "Some config files missing: \"{a,z}.conf\"."
+            ),
             (Severity::Info, "Some config files missing: \"{a,z}.conf\"."),
             (Severity::Info, "Config files missing 'none.conf'."),
         ]
@@ -191,7 +223,10 @@ fn include_check_in_global_defs_applies_to_later_includes() {
         msgs(&p),
         [
             (Severity::Info, "Config files missing 'none1.conf'."),
-            (Severity::Error, "Duplicate include_check 'bogus' specified - ignoring"),
+            (
+                Severity::Error,
+                "Duplicate include_check 'bogus' specified - ignoring"
+            ),
             (Severity::Fatal, "Config files missing 'none2.conf'."),
         ]
     );
@@ -208,7 +243,10 @@ fn all_config_option_makes_every_include_strict() {
         ..opts()
     };
     let p = load_file(&d.path().join("k.conf"), &o);
-    assert_eq!(msgs(&p), [(Severity::Fatal, "No config files matched '*.none'.")]);
+    assert_eq!(
+        msgs(&p),
+        [(Severity::Fatal, "No config files matched '*.none'.")]
+    );
 }
 
 #[test]
@@ -225,7 +263,10 @@ fn directories_and_executables_are_skipped() {
     assert_eq!(
         msgs(&p),
         [
-            (Severity::Info, "Configuration file 'c/d.conf/' is a directory - skipping"),
+            (
+                Severity::Info,
+                "Configuration file 'c/d.conf/' is a directory - skipping"
+            ),
             (
                 Severity::Info,
                 "Configuration file 'c/x.conf' is not a regular non-executable file - skipping"
@@ -239,7 +280,11 @@ fn include_cycle_is_an_error_naming_the_chain() {
     let d = tempfile::tempdir().unwrap();
     write(d.path(), "k.conf", "k1\ninclude a.conf\nk2\n");
     write(d.path(), "a.conf", "a1\ninclude b.conf\n");
-    write(d.path(), "b.conf", "b1\ninclude ${_PWD}/k.conf\ninclude b.conf\n");
+    write(
+        d.path(),
+        "b.conf",
+        "b1\ninclude ${_PWD}/k.conf\ninclude b.conf\n",
+    );
     let p = load_in(d.path(), "k.conf");
     assert_eq!(texts(&p), ["k1", "a1", "b1", "k2"]);
     let main = d.path().join("k.conf").display().to_string();
@@ -262,7 +307,11 @@ fn include_cycle_is_an_error_naming_the_chain() {
 fn include_depth_is_bounded() {
     let d = tempfile::tempdir().unwrap();
     for i in 0..10 {
-        write(d.path(), &format!("f{i}.conf"), &format!("l{i}\ninclude f{}.conf\n", i + 1));
+        write(
+            d.path(),
+            &format!("f{i}.conf"),
+            &format!("l{i}\ninclude f{}.conf\n", i + 1),
+        );
     }
     write(d.path(), "f10.conf", "end\n");
     let o = SourceOptions {
@@ -273,7 +322,10 @@ fn include_depth_is_bounded() {
     assert_eq!(texts(&p), ["l0", "l1", "l2", "l3"]);
     assert_eq!(
         msgs(&p),
-        [(Severity::Error, "Includes nested more than 3 deep - not reading 'f4.conf'")]
+        [(
+            Severity::Error,
+            "Includes nested more than 3 deep - not reading 'f4.conf'"
+        )]
     );
 }
 
@@ -283,7 +335,10 @@ fn missing_main_file_is_fatal_with_keepalived_text() {
     assert!(p.lines.is_empty());
     assert_eq!(
         msgs(&p),
-        [(Severity::Fatal, "Config files missing '/nonexistent/keepalived.conf'.")]
+        [(
+            Severity::Fatal,
+            "Config files missing '/nonexistent/keepalived.conf'."
+        )]
     );
     assert_eq!(p.diagnostics[0].span, None);
 }
@@ -316,7 +371,10 @@ fn at_lines_are_kept_only_for_the_config_id() {
 fn definitions_substitute_and_map_to_the_dollar_column() {
     let p = load("$IF=eth0\n  interface $IF # c\nx ${IF}.10 $IF, $NOPE\n");
     assert_eq!(texts(&p), ["interface eth0", "x eth0.10 eth0, $NOPE"]);
-    assert_eq!(p.lines[0].cols, [3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 13, 13, 13]);
+    assert_eq!(
+        p.lines[0].cols,
+        [3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 13, 13, 13]
+    );
     assert!(p.diagnostics.is_empty());
 }
 
@@ -327,7 +385,14 @@ fn multiline_definition_is_used_as_a_block_of_lines() {
     );
     assert_eq!(
         texts(&p),
-        ["virtual_ipaddress", "{", "10.0.0.1", "10.0.0.2", "}", "x $VIPS y"]
+        [
+            "virtual_ipaddress",
+            "{",
+            "10.0.0.1",
+            "10.0.0.2",
+            "}",
+            "x $VIPS y"
+        ]
     );
     assert_eq!((p.lines[3].line, p.lines[3].cols[0]), (7, 3));
 }
@@ -346,10 +411,16 @@ fn recursive_definition_is_an_error_not_a_hang() {
     assert_eq!(texts(&p), ["val x $A"]);
     assert_eq!(
         msgs(&p),
-        [(Severity::Error, "Definition '$A' refers to itself (A -> B -> A) - left unexpanded")]
+        [(
+            Severity::Error,
+            "Definition '$A' refers to itself (A -> B -> A) - left unexpanded"
+        )]
     );
     let p = load("$M=\\\na \\\n$M\n\n$M\n");
-    assert!(p.diagnostics.iter().any(|d| d.message.contains("refers to itself")));
+    assert!(p
+        .diagnostics
+        .iter()
+        .any(|d| d.message.contains("refers to itself")));
 }
 
 #[test]
@@ -370,7 +441,10 @@ fn builtin_definitions() {
         instance_name: Some("inst".into()),
         ..opts()
     };
-    assert_eq!(load_str("k", "i ${_INSTANCE}", d.path(), &o).lines[0].text, "i inst");
+    assert_eq!(
+        load_str("k", "i ${_INSTANCE}", d.path(), &o).lines[0].text,
+        "i inst"
+    );
 }
 
 #[test]
@@ -391,7 +465,15 @@ fn substitution_producing_a_definition_or_at_line_is_rechecked() {
 #[test]
 fn seq_repeats_the_rest_of_the_line() {
     let p = load("~SEQ(i, 1, 2, 5) vip 10.0.0.${i}/32 # c\nafter $i\n");
-    assert_eq!(texts(&p), ["vip 10.0.0.1/32", "vip 10.0.0.3/32", "vip 10.0.0.5/32", "after 5"]);
+    assert_eq!(
+        texts(&p),
+        [
+            "vip 10.0.0.1/32",
+            "vip 10.0.0.3/32",
+            "vip 10.0.0.5/32",
+            "after 5"
+        ]
+    );
     // The repeated text keeps its columns; the value maps to the `$`.
     assert_eq!(p.lines[0].cols[0], 18);
     assert_eq!(p.lines[0].cols[11], 29);
@@ -400,7 +482,9 @@ fn seq_repeats_the_rest_of_the_line() {
 
 #[test]
 fn seqx_lst_and_nesting() {
-    let p = load("~SEQx(n, 9, 11) ip ::$n\n~LST({a,b},{1,2},{3}) v ${a}-$b\n~SEQ(i,2) ~SEQ(j,2) p $i$j\n");
+    let p = load(
+        "~SEQx(n, 9, 11) ip ::$n\n~LST({a,b},{1,2},{3}) v ${a}-$b\n~SEQ(i,2) ~SEQ(j,2) p $i$j\n",
+    );
     assert_eq!(
         texts(&p),
         ["ip ::9", "ip ::a", "ip ::b", "v 1-2", "v 3-", "p $i1", "p $i2", "p $i1", "p $i2"]
@@ -425,11 +509,17 @@ fn bad_seq_gets_both_keepalived_errors() {
         msgs(&p),
         [
             (Severity::Error, "Invalid ~SEQ values '~SEQ(i, 1, 0, 3) x'"),
-            (Severity::Error, "Invalid ~SEQ specification '~SEQ(i, 1, 0, 3) x'"),
+            (
+                Severity::Error,
+                "Invalid ~SEQ specification '~SEQ(i, 1, 0, 3) x'"
+            ),
         ]
     );
     let p = load("~LST(a b) x\n");
-    assert_eq!(msgs(&p), [(Severity::Error, "Invalid ~LST specification '~LST(a b) x'")]);
+    assert_eq!(
+        msgs(&p),
+        [(Severity::Error, "Invalid ~LST specification '~LST(a b) x'")]
+    );
 }
 
 #[test]
@@ -438,14 +528,27 @@ fn seq_bomb_is_stopped_with_a_clear_error() {
         max_expansion_bytes: 10_000,
         ..opts()
     };
-    let p = load_str("k", "~SEQ(i, 1000000000000) x $i\nafter\n", Path::new("/"), &o);
+    let p = load_str(
+        "k",
+        "~SEQ(i, 1000000000000) x $i\nafter\n",
+        Path::new("/"),
+        &o,
+    );
     assert_eq!(texts(&p), ["after"]);
     assert_eq!(
         msgs(&p),
-        [(Severity::Error, "Expansion stopped: $ definitions and ~SEQ/~LST produced more than 10000 bytes")]
+        [(
+            Severity::Error,
+            "Expansion stopped: $ definitions and ~SEQ/~LST produced more than 10000 bytes"
+        )]
     );
     // Nested repetitions are charged as they go.
-    let p = load_str("k", "~SEQ(i, 50) ~SEQ(j, 50) ~SEQ(k, 50) x\nafter\n", Path::new("/"), &o);
+    let p = load_str(
+        "k",
+        "~SEQ(i, 50) ~SEQ(j, 50) ~SEQ(k, 50) x\nafter\n",
+        Path::new("/"),
+        &o,
+    );
     assert!(p.lines.len() < 10_000 / 2);
     assert_eq!(p.lines.last().unwrap().text, "after");
     assert_eq!(p.diagnostics.len(), 1);
@@ -467,6 +570,18 @@ fn seq_of_includes_pushes_them_all_before_reading_like_keepalived() {
 #[test]
 fn text_after_a_brace_is_processed_again() {
     let p = load("vrrp_instance X { @vm priority 90\n} @other priority 80\na { $V=1\nb $V }\n");
-    assert_eq!(texts(&p), ["vrrp_instance X", "{", "priority 90", "}", "a", "{", "b 1", "}"]);
+    assert_eq!(
+        texts(&p),
+        [
+            "vrrp_instance X",
+            "{",
+            "priority 90",
+            "}",
+            "a",
+            "{",
+            "b 1",
+            "}"
+        ]
+    );
     assert_eq!(p.lines[2].cols[0], 23);
 }
