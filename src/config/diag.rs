@@ -238,7 +238,7 @@ mod tests {
         let s = Diagnostic::new(Severity::Security, None, "s");
         assert_eq!(exit_code(&[]), 0);
         assert_eq!(exit_code(&[Diagnostic::info(None, "i")]), 0);
-        assert_eq!(exit_code(&[w.clone()]), 5);
+        assert_eq!(exit_code(std::slice::from_ref(&w)), 5);
         assert_eq!(exit_code(&[w.clone(), f.clone()]), 4);
         assert_eq!(exit_code(&[f, s, w.clone()]), 6);
         assert_eq!(exit_code(&[w.aborting()]), 2);
