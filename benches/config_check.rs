@@ -13,7 +13,9 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 fn generate(n: usize, path: &Path) {
-    let mut s = String::from("global_defs {\n    router_id bench\n    enable_script_security\n    script_user root\n}\n");
+    let mut s = String::from(
+        "global_defs {\n    router_id bench\n    enable_script_security\n    script_user root\n}\n",
+    );
     s.push_str("vrrp_script chk {\n    script \"/bin/true\"\n    interval 1\n    weight -10\n}\n");
     for i in 0..n {
         let vrid = i % 255 + 1;
@@ -64,17 +66,34 @@ fn main() {
     }
     let ours = PathBuf::from(env!("CARGO_BIN_EXE_keepalived"));
     let theirs = std::env::var("KEEPALIVED").unwrap_or_else(|_| "/usr/sbin/keepalived".into());
-    assert!(Path::new(&theirs).exists(), "stock keepalived not found at {theirs}");
+    assert!(
+        Path::new(&theirs).exists(),
+        "stock keepalived not found at {theirs}"
+    );
     let ns = Netns(format!("krs-bench-{}", std::process::id()));
-    let ok = Command::new("ip").args(["netns", "add", &ns.0]).status().unwrap();
-    assert!(ok.success(), "cannot create a network namespace (run as root)");
+    let ok = Command::new("ip")
+        .args(["netns", "add", &ns.0])
+        .status()
+        .unwrap();
+    assert!(
+        ok.success(),
+        "cannot create a network namespace (run as root)"
+    );
     let dir = tempfile::tempdir().unwrap();
     println!("| instances | keepalived -t | ours --check-config | ratio (ours/keepalived) |");
     println!("|---:|---:|---:|---:|");
     for n in [1_000usize, 10_000] {
         for k in 0..n.div_ceil(255) {
             let _ = Command::new("ip")
-                .args(["-n", &ns.0, "link", "add", &format!("bench{k}"), "type", "dummy"])
+                .args([
+                    "-n",
+                    &ns.0,
+                    "link",
+                    "add",
+                    &format!("bench{k}"),
+                    "type",
+                    "dummy",
+                ])
                 .status();
         }
         let file = dir.path().join(format!("bench-{n}.conf"));

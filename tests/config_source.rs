@@ -43,7 +43,9 @@ fn missing_findings(p: &Preprocessed) -> Vec<(u32, String)> {
             assert_eq!(d.severity, Severity::Info, "plain include: informational");
             (
                 d.span.expect("an include line").line,
-                d.message.replace(&base, ""),
+                d.message
+                    .replace(&base, "")
+                    .replace("conformance/corpus/", ""),
             )
         })
         .collect()

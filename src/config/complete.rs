@@ -32,6 +32,7 @@ pub fn complete(cfg: &mut Config, cx: &mut Lower) {
     if cx.aborted {
         return;
     }
+    check_scripts(cfg, cx);
     let script_names: Vec<String> = cfg.scripts.iter().map(|s| s.name.clone()).collect();
     let mut bad_instances = Vec::new();
     for inst in cfg.instances.iter_mut() {
@@ -41,7 +42,6 @@ pub fn complete(cfg: &mut Config, cx: &mut Lower) {
     }
     check_duplicate_vrids(cfg, cx);
     check_sync_groups(cfg, cx);
-    check_scripts(cfg, cx);
 }
 
 /// Returns false when keepalived would refuse the instance.
@@ -90,15 +90,20 @@ fn complete_instance(inst: &mut VrrpInstance, cx: &mut Lower, scripts: &[String]
     let unicast_kw = ["unicast_src_ip", "unicast_peer"]
         .iter()
         .any(|k| was_set(cx, inst, k));
-    if inst.unicast_peer.is_empty()
-        && was_set(cx, inst, "unicast_src_ip")
-        && !inst.unicast_fault_no_peer
-    {
-        cx.push(diag(Severity::Warning, kw_span(cx, inst, "unicast_src_ip"), format!(
+    if inst.use_vmac.is_some() && unicast_kw && !inst.vmac_xmit_base {
+        cx.push(diag(
+            Severity::Warning,
+            kw_span(cx, inst, "use_vmac"),
+            format!("({name}) unicast with use_vmac requires vmac_xmit_base - setting"),
+        ));
+        inst.vmac_xmit_base = true;
+    }
+    if inst.unicast_peer.is_empty() && unicast_kw && !inst.unicast_fault_no_peer {
+        let sp = kw_span(cx, inst, "unicast_src_ip").or(kw_span(cx, inst, "unicast_peer"));
+        cx.push(diag(Severity::Warning, sp, format!(
             "({name}) A unicast keyword has been specified without any unicast peers. Defaulting to multicast. This usage is deprecated - please update your configuration."))
             .with_hint("add a unicast_peer { … } block, or remove unicast_src_ip"));
     }
-    let _ = unicast_kw;
     if inst.version == 2 && inst.advert_int.subsec_micros() != 0 {
         let secs = inst.advert_int.as_secs_f64();
         cx.push(
@@ -141,7 +146,7 @@ fn complete_instance(inst: &mut VrrpInstance, cx: &mut Lower, scripts: &[String]
             cx.push(diag(
                 Severity::Warning,
                 kw_span(cx, inst, "auth_type"),
-                "Strict mode does not support authentication. Ignoring.".into(),
+                format!("({name}) Strict mode does not support authentication. Ignoring."),
             ));
             inst.auth_type = AuthType::None;
             inst.auth_pass = None;
@@ -179,6 +184,15 @@ fn complete_instance(inst: &mut VrrpInstance, cx: &mut Lower, scripts: &[String]
         ));
         inst.nopreempt = false;
     }
+    if !inst.preempt_delay.is_zero() && inst.state == State::Master {
+        cx.push(diag(
+            Severity::Warning,
+            kw_span(cx, inst, "preempt_delay"),
+            format!(
+            "({name}) Warning - preempt delay will not work with initial state MASTER - clearing"),
+        ));
+        inst.state = State::Backup;
+    }
     if inst.nopreempt && inst.state == State::Master {
         cx.push(
             diag(
@@ -189,15 +203,6 @@ fn complete_instance(inst: &mut VrrpInstance, cx: &mut Lower, scripts: &[String]
             )
             .with_hint("use 'state BACKUP' on every node with nopreempt"),
         );
-        inst.state = State::Backup;
-    }
-    if !inst.preempt_delay.is_zero() && inst.state == State::Master {
-        cx.push(diag(
-            Severity::Warning,
-            kw_span(cx, inst, "preempt_delay"),
-            format!(
-            "({name}) Warning - preempt delay will not work with initial state MASTER - clearing"),
-        ));
         inst.state = State::Backup;
     }
     // Addresses.
@@ -233,25 +238,6 @@ fn complete_instance(inst: &mut VrrpInstance, cx: &mut Lower, scripts: &[String]
                 sp,
                 format!("({name}) Ignoring track_interface {own} since own interface"),
             ));
-        }
-    }
-    for r in &inst.virtual_routes {
-        if !r.words.iter().any(|w| w == "dev" || w == "oif")
-            && !r.words.iter().any(|w| w == "no_track")
-        {
-            let dest = r.words.iter().find(|w| {
-                w.contains('/') || w.parse::<std::net::IpAddr>().is_ok() || *w == "default"
-            });
-            if let Some(dest) = dest {
-                let shown = if dest.contains('/') || dest == "default" {
-                    dest.clone()
-                } else {
-                    format!("{dest}/{}", if dest.contains(':') { 128 } else { 32 })
-                };
-                cx.push(diag(Severity::Warning, at, format!(
-                    "Warning - cannot track route {shown} with no interface specified, not tracking"))
-                    .with_hint("add 'dev IFNAME' to the route, or 'no_track'"));
-            }
         }
     }
     let mut kept = Vec::new();

@@ -114,6 +114,12 @@ pub fn check_users(cfg: &mut Config, cx: &mut Lower, host: &dyn Host) {
     for s in std::mem::take(&mut cfg.scripts) {
         let sp = cx.spans.scripts.get(&s.name).copied();
         if let Some((u, _)) = &s.script.user {
+            let sp = cx
+                .spans
+                .instance_keywords
+                .get(&(s.name.clone(), "user".to_string()))
+                .copied()
+                .or(sp);
             if !host.user_exists(u) {
                 let words: Vec<String> = s
                     .script

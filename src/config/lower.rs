@@ -37,6 +37,8 @@ pub struct Lower {
     pub aborted: bool,
     /// Name of the block being lowered, for keepalived's `(VI_1) …` message prefixes.
     pub owner: String,
+    /// Rules given a default preference so far (keepalived counts down from 16384).
+    pub rules_without_preference: u32,
 }
 
 impl Default for Lower {
@@ -52,6 +54,7 @@ impl Lower {
             spans: Spans::default(),
             aborted: false,
             owner: String::new(),
+            rules_without_preference: 0,
         }
     }
 
@@ -196,6 +199,22 @@ impl Lower {
             .iter()
             .find(|k| k.name == name || k.aliases.contains(&name))
         {
+            Some(k) if node.block.is_some() && !k.usage.contains('{') => {
+                // keepalived: "Unexpected '{'", and the block's lines are read as keywords
+                // of the current block.
+                let block = node.block.as_ref().expect("checked");
+                self.push(
+                    Diagnostic::error(block.open, "Unexpected '{' - ignoring")
+                        .with_hint(format!("'{name}' does not take a {{ }} block")),
+                );
+                let bare = Node {
+                    keyword: node.keyword.clone(),
+                    args: node.args.clone(),
+                    block: None,
+                };
+                (k.apply)(self, target, &bare);
+                self.apply_block(table, target, &block.children);
+            }
             Some(k) => (k.apply)(self, target, node),
             None => self.unknown(node, table.iter().map(|k| k.name)),
         }

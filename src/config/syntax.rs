@@ -104,10 +104,7 @@ fn lexeme(input: &str) -> IResult<&str, Lexeme<'_>> {
 fn lex_line(text: &str) -> Vec<(usize, usize, Lexeme<'_>)> {
     let mut out = Vec::new();
     let mut rest = text;
-    loop {
-        let Ok((r, _)) = multispace0::<_, nom::error::Error<&str>>(rest) else {
-            break;
-        };
+    while let Ok((r, _)) = multispace0::<_, nom::error::Error<&str>>(rest) {
         rest = r;
         if rest.is_empty() {
             break;

@@ -188,7 +188,7 @@ pub fn first_ipv6_frame(file: &str, next_header: u8, first_byte: Option<u8>) -> 
             f.len() > 54
                 && ethertype(f) == 0x86dd
                 && f[14 + 6] == next_header
-                && first_byte.map_or(true, |b| f[54] == b)
+                && first_byte.is_none_or(|b| f[54] == b)
         })
         .unwrap_or_else(|| panic!("no IPv6 next-header {next_header} frame in {file}"))
 }

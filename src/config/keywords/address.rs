@@ -149,8 +149,22 @@ pub fn route_line(cx: &mut Lower, node: &Node) -> Route {
     Route { words }
 }
 
-/// A rule line.
-pub fn rule_line(_cx: &mut Lower, node: &Node) -> Rule {
+/// A rule line. keepalived gives a rule without `preference`/`priority` one counting down
+/// from 16384, and warns.
+pub fn rule_line(cx: &mut Lower, node: &Node) -> Rule {
+    let has_pref = node
+        .args
+        .iter()
+        .chain(std::iter::once(&node.keyword))
+        .any(|a| matches!(a.text.as_str(), "preference" | "priority" | "pref" | "prio"));
+    if !has_pref {
+        let pref = 16384 - cx.rules_without_preference;
+        cx.rules_without_preference += 1;
+        cx.warn(
+            node.keyword.span,
+            format!("Rule has no preference specified - setting to {pref}. This is probably not what you want."),
+        );
+    }
     Rule {
         words: std::iter::once(&node.keyword)
             .chain(&node.args)

@@ -98,7 +98,12 @@ pub static GLOBAL: &[Keyword<GlobalDefs>] = &[
                 .map(|c| c.keyword.text.clone())
                 .collect();
             if t.notification_email.is_empty() {
-                cx.warn(n.keyword.span, "Warning - empty notification_email block");
+                let at = n
+                    .block
+                    .as_ref()
+                    .and_then(|b| b.close)
+                    .unwrap_or(n.keyword.span);
+                cx.warn(at, "Warning - empty notification_email block");
             }
         },
         |t, d| if !t.notification_email.is_empty() {

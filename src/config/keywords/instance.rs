@@ -77,7 +77,8 @@ fn dump_tracks(d: &mut Dumper, kw: &str, v: &[TrackRef]) {
 
 fn ip_arg(cx: &mut Lower, t: &VrrpInstance, n: &Node, what: &str) -> Option<IpAddr> {
     let a = cx.arg(n, 0)?;
-    match a.text.parse::<IpAddr>() {
+    // keepalived accepts (and ignores) a /prefix here.
+    match a.text.split('/').next().unwrap_or("").parse::<IpAddr>() {
         Ok(ip) => Some(ip),
         Err(_) => {
             let msg = format!(
@@ -154,7 +155,14 @@ fn dump_auth(t: &VrrpInstance, d: &mut Dumper) {
 
 fn unicast_peers(cx: &mut Lower, t: &mut VrrpInstance, n: &Node) {
     for c in n.children() {
-        let Ok(addr) = c.keyword.text.parse::<IpAddr>() else {
+        let Ok(addr) = c
+            .keyword
+            .text
+            .split('/')
+            .next()
+            .unwrap_or("")
+            .parse::<IpAddr>()
+        else {
             let msg = format!(
                 "Configuration error: VRRP instance[{}] malformed unicast peer address[{}]. Skipping...",
                 t.name, c.keyword.text
@@ -204,6 +212,37 @@ fn vip_list(cx: &mut Lower, t: &mut VrrpInstance, n: &Node) {
         }
         t.virtual_ipaddress.push(a);
     }
+}
+
+/// A virtual route without `dev` cannot be tracked (keepalived warns at the route's line).
+fn untracked_route_warning(cx: &mut Lower, n: &Node, r: &crate::config::model::Route) {
+    if r.words
+        .iter()
+        .any(|w| w == "dev" || w == "oif" || w == "no_track")
+    {
+        return;
+    }
+    let Some(dest) = r
+        .words
+        .iter()
+        .find(|w| w.contains('/') || w.parse::<IpAddr>().is_ok() || *w == "default")
+    else {
+        return;
+    };
+    let shown = if dest.contains('/') || dest == "default" {
+        dest.clone()
+    } else {
+        format!("{dest}/{}", if dest.contains(':') { 128 } else { 32 })
+    };
+    cx.push(
+        Diagnostic::warning(
+            n.keyword.span,
+            format!(
+                "Warning - cannot track route {shown} with no interface specified, not tracking"
+            ),
+        )
+        .with_hint("add 'dev IFNAME' to the route, or 'no_track'"),
+    );
 }
 
 /// The `vrrp_instance` table.
@@ -290,7 +329,7 @@ pub static INSTANCE: &[Keyword<VrrpInstance>] = &[
         |cx, t, n| { for c in n.children() { if let Some(a) = address_line(cx, c) { t.virtual_ipaddress_excluded.push(a) } } },
         |t, d| if !t.virtual_ipaddress_excluded.is_empty() { d.block("virtual_ipaddress_excluded", |d| t.virtual_ipaddress_excluded.iter().for_each(|a| dump_address(d, a))) }),
     keyword!("virtual_routes", "{ ROUTE… }", "none", "Routes installed while master.",
-        |cx, t, n| { for c in n.children() { let r = route_line(cx, c); t.virtual_routes.push(r) } },
+        |cx, t, n| { for c in n.children() { let r = route_line(cx, c); untracked_route_warning(cx, c, &r); t.virtual_routes.push(r); } },
         |t, d| if !t.virtual_routes.is_empty() { d.block("virtual_routes", |d| t.virtual_routes.iter().for_each(|r| d.line(&r.words[0], &r.words[1..]))) }),
     keyword!("virtual_rules", "{ RULE… }", "none", "Policy rules installed while master.",
         |cx, t, n| { for c in n.children() { let r = rule_line(cx, c); t.virtual_rules.push(r) } },
@@ -402,7 +441,7 @@ pub static INSTANCE: &[Keyword<VrrpInstance>] = &[
         |cx, t, n| t.smtp_alert = Some(cx.boolean(n)),
         |t, d| if let Some(v) = t.smtp_alert { d.kv("smtp_alert", if v { "on" } else { "off" }) }),
     keyword!("use_vmac", "[IFNAME] [MAC]", "off", "Run on a macvlan with the RFC virtual MAC 00:00:5e:00:01:VRID.",
-        |_cx, t, n| t.use_vmac = Some(Vmac { name: n.args.first().map(|a| a.text.clone()), mac: n.args.get(1).map(|a| a.text.clone()) }),
+        |cx, t, n| t.use_vmac = Some({ seen(cx, t, n); Vmac { name: n.args.first().map(|a| a.text.clone()), mac: n.args.get(1).map(|a| a.text.clone()) } }),
         |t, d| if let Some(v) = &t.use_vmac { let w: Vec<String> = v.name.iter().chain(v.mac.iter()).cloned().collect(); d.line("use_vmac", &w) }),
     flag!("vmac_xmit_base", vmac_xmit_base, "Send adverts from the base interface, not the VMAC."),
     flag!("promote_secondaries", promote_secondaries, "Promote secondary addresses when the primary is removed."),

@@ -107,7 +107,11 @@ pub static SCRIPT: &[Keyword<VrrpScript>] = &[
         "script_user",
         "Run the script as this user.",
         |cx, t, n| if let Some(u) = cx.arg(n, 0) {
-            t.script.user = Some((u.text.clone(), n.args.get(1).map(|g| g.text.clone())))
+            t.script.user = Some((u.text.clone(), n.args.get(1).map(|g| g.text.clone())));
+            let span = n.keyword.span;
+            cx.spans
+                .instance_keywords
+                .insert((t.name.clone(), "user".into()), span);
         },
         |_t, _d| {}
     ),

@@ -97,7 +97,13 @@ fn vrrp_script(cx: &mut Lower, cfg: &mut Config, n: &Node) {
         fall: 1,
         init_fail: false,
     };
-    cx.spans.scripts.insert(name.clone(), n.args[0].span);
+    // keepalived reports findings about a finished block at its closing brace.
+    let end = n
+        .block
+        .as_ref()
+        .and_then(|b| b.close)
+        .unwrap_or(n.args[0].span);
+    cx.spans.scripts.insert(name.clone(), end);
     cx.owner = name;
     cx.apply_block(objects::SCRIPT, &mut s, n.children());
     cfg.scripts.retain(|o| o.name != s.name);

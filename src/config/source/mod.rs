@@ -351,10 +351,16 @@ impl<'o> Loader<'o> {
         canonical: Option<PathBuf>,
         then: Pending,
     ) {
-        let pwd = std::fs::canonicalize(&cwd)
-            .unwrap_or_else(|_| cwd.clone())
-            .to_string_lossy()
-            .into_owned();
+        // keepalived 2.2.7 shows `${_PWD}` relative to the directory it was started in
+        // (its verdicts print `configs/prio.conf` for a file read as `configs/x.conf`).
+        let abs = std::fs::canonicalize(&cwd).unwrap_or_else(|_| cwd.clone());
+        let here = std::env::current_dir()
+            .ok()
+            .and_then(|d| std::fs::canonicalize(d).ok());
+        let pwd = match here.as_ref().and_then(|h| abs.strip_prefix(h).ok()) {
+            Some(rel) if !rel.as_os_str().is_empty() => rel.to_string_lossy().into_owned(),
+            _ => abs.to_string_lossy().into_owned(),
+        };
         self.frames.push(Frame {
             file,
             next_line: 0,
