@@ -286,7 +286,7 @@ impl Router {
         let cands = self.by_vrid.get(&(vrid, family))?;
         let ok_iface = |i: &usize| {
             let name = &self.instances[*i].cfg.interface;
-            iface.is_none_or(|f| name.is_empty() || name == f)
+            iface.map_or(true, |f| name.is_empty() || name == f)
         };
         let mut matching = cands.iter().copied().filter(ok_iface);
         let first = matching.next()?;
