@@ -1,0 +1,108 @@
+//! What the protocol core asks the daemon to do, in order.
+
+use std::fmt;
+use std::net::IpAddr;
+
+/// Index of an instance in the order given to [`crate::vrrp::Router::new`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct InstanceId(pub usize);
+
+/// Protocol state of an instance (numbers = keepalived's JSON `state`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+pub enum State {
+    Init = 0,
+    Backup = 1,
+    Master = 2,
+    Fault = 3,
+    /// After shutdown (keepalived's internal STOP, 98).
+    Stop = 98,
+}
+
+impl fmt::Display for State {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            State::Init => "INIT",
+            State::Backup => "BACKUP",
+            State::Master => "MASTER",
+            State::Fault => "FAULT",
+            State::Stop => "STOP",
+        })
+    }
+}
+
+/// Who a notification is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NotifyTarget {
+    Instance(String),
+    Group(String),
+}
+
+/// The state word notify scripts and the FIFO receive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotifyState {
+    Master,
+    Backup,
+    Fault,
+    Stop,
+    /// A master heard a lower-priority advert (`notify_master_rx_lower_pri`).
+    MasterRxLowerPri,
+}
+
+impl fmt::Display for NotifyState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            NotifyState::Master => "MASTER",
+            NotifyState::Backup => "BACKUP",
+            NotifyState::Fault => "FAULT",
+            NotifyState::Stop => "STOP",
+            NotifyState::MasterRxLowerPri => "MASTER_RX_LOWER_PRI",
+        })
+    }
+}
+
+/// Log importance. `Detail` lines are the ones keepalived prints only with `-D`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogLevel {
+    Info,
+    Detail,
+}
+
+/// One thing for the daemon to do. Actions must be executed in queue order (an advert
+/// before the GARPs that follow it, VIP removal before notifies …).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Send `packet` to `dst`. IPv4: the whole IP packet (send with `IP_HDRINCL`);
+    /// IPv6: the VRRP payload (the kernel adds the header; `ttl` = hop limit).
+    SendAdvert {
+        instance: InstanceId,
+        packet: Vec<u8>,
+        dst: IpAddr,
+        ttl: u8,
+    },
+    /// Install the instance's VIPs and eVIPs (`addrs` = VIPs then eVIPs).
+    AddVips {
+        instance: InstanceId,
+        addrs: Vec<IpAddr>,
+    },
+    /// Remove them.
+    RemoveVips {
+        instance: InstanceId,
+        addrs: Vec<IpAddr>,
+    },
+    /// One gratuitous ARP (IPv4) or unsolicited NA (IPv6) for `addr`.
+    SendGarp { instance: InstanceId, addr: IpAddr },
+    /// Run notify scripts / write the FIFO.
+    Notify {
+        target: NotifyTarget,
+        state: NotifyState,
+        priority: u8,
+    },
+    /// An instance changed state (for metrics, dumps, tests).
+    StateChanged {
+        instance: InstanceId,
+        from: State,
+        to: State,
+    },
+    /// A log line with keepalived's text.
+    Log { level: LogLevel, text: String },
+}

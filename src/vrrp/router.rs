@@ -1,0 +1,568 @@
+//! All instances of one daemon: packet dispatch, timers, trackers, interfaces, sync
+//! groups and shutdown. Sans-IO in the quinn-proto style: feed events with `now`, then
+//! drain [`Router::poll_action`] and sleep until [`Router::poll_timeout`].
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::net::{IpAddr, Ipv6Addr};
+use std::time::Instant;
+
+use super::action::{Action, InstanceId, LogLevel, NotifyState, NotifyTarget, State};
+use super::config::{InstanceConfig, SyncGroupConfig, TrackerId};
+use super::instance::{EntryLog, Instance, InstanceStatus, MasterRx};
+use super::tracking::{contribution, Contribution};
+use super::validate::classify;
+use super::Family;
+
+/// State of a tracked object, as reported by the tracker that watches it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TrackerStatus {
+    Up,
+    Down,
+    /// A numeric result (track_file).
+    Value(i32),
+}
+
+/// A packet from a VRRP socket. Instances are chosen by VRID and family (and the
+/// interface, when given and the instance names one); for duplicate VRIDs the
+/// destination kind (multicast/unicast) and the unicast peer list decide.
+#[derive(Debug, Clone, Copy)]
+pub enum ReceivedPacket<'a> {
+    /// A whole IPv4 packet as read from a raw socket (header included).
+    Ipv4 {
+        packet: &'a [u8],
+        interface: Option<&'a str>,
+    },
+    /// The VRRP payload of an IPv6 packet, with addresses and hop limit from
+    /// `IPV6_PKTINFO` / `IPV6_HOPLIMIT`.
+    Ipv6 {
+        payload: &'a [u8],
+        src: Ipv6Addr,
+        dst: Ipv6Addr,
+        hop_limit: Option<u8>,
+        interface: Option<&'a str>,
+    },
+}
+
+/// Conditions known before start-up.
+#[derive(Debug, Clone, Default)]
+pub struct RouterInit {
+    pub tracker_status: Vec<(TrackerId, TrackerStatus)>,
+    pub interfaces_down: Vec<String>,
+}
+
+pub(crate) struct Group {
+    pub cfg: SyncGroupConfig,
+    pub members: Vec<usize>,
+    pub state: State,
+}
+
+/// The protocol core for all `vrrp_instance`s and `vrrp_sync_group`s.
+pub struct Router {
+    pub(crate) instances: Vec<Instance>,
+    pub(crate) groups: Vec<Group>,
+    by_vrid: HashMap<(u8, Family), Vec<usize>>,
+    trackers: HashMap<TrackerId, TrackerStatus>,
+    interfaces_down: HashSet<String>,
+    pub(crate) actions: VecDeque<Action>,
+    log_unknown_vrids: bool,
+    dont_release: bool,
+    stopped: bool,
+}
+
+impl Router {
+    /// Starts every instance at `now` (keepalived 2.2.7 `vrrp_init_state`): all trackers
+    /// up, all interfaces up.
+    pub fn new(instances: Vec<InstanceConfig>, groups: Vec<SyncGroupConfig>, now: Instant) -> Self {
+        Self::with_init(instances, groups, RouterInit::default(), now)
+    }
+
+    /// Like [`Router::new`] with tracker and interface states known before start-up.
+    pub fn with_init(
+        instances: Vec<InstanceConfig>,
+        groups: Vec<SyncGroupConfig>,
+        init: RouterInit,
+        now: Instant,
+    ) -> Self {
+        let mut r = Router {
+            instances: instances
+                .into_iter()
+                .enumerate()
+                .map(|(i, c)| Instance::new(InstanceId(i), c))
+                .collect(),
+            groups: Vec::new(),
+            by_vrid: HashMap::new(),
+            trackers: init.tracker_status.into_iter().collect(),
+            interfaces_down: init.interfaces_down.into_iter().collect(),
+            actions: VecDeque::new(),
+            log_unknown_vrids: false,
+            dont_release: false,
+            stopped: false,
+        };
+        for (i, inst) in r.instances.iter().enumerate() {
+            r.by_vrid
+                .entry((inst.cfg.vrid, inst.cfg.family))
+                .or_default()
+                .push(i);
+        }
+        for g in groups {
+            let mut members = Vec::new();
+            for name in &g.members {
+                if let Some(i) = r.instances.iter().position(|x| &x.cfg.name == name) {
+                    if r.instances[i].group.is_none() {
+                        r.instances[i].group = Some(r.groups.len());
+                        members.push(i);
+                    }
+                }
+            }
+            if members.is_empty() {
+                continue;
+            }
+            if !g.sync_group_tracking_weight {
+                // keepalived: "ignoring tracked script %s with weights due to SYNC group"
+                for &m in &members {
+                    for t in &mut r.instances[m].cfg.trackers {
+                        t.weight = 0;
+                    }
+                }
+            }
+            r.groups.push(Group {
+                cfg: g,
+                members,
+                state: State::Init,
+            });
+        }
+        for i in 0..r.instances.len() {
+            let (total, faults) = r.recompute(i);
+            let inst = &mut r.instances[i];
+            inst.total_priority = total;
+            if inst.status.base_priority != 255 {
+                inst.status.effective_priority = total.clamp(1, 254) as u8;
+            }
+            inst.fault_count = faults;
+            inst.set_ms_down_timer(inst.master_down());
+        }
+        r.init_state(now);
+        r
+    }
+
+    /// Logs "Unknown VRID(%d) received on interface(%s). ignoring..." (`log_unknown_vrids`).
+    pub fn set_log_unknown_vrids(&mut self, on: bool) {
+        self.log_unknown_vrids = on;
+    }
+
+    /// `-V/--dont-release-vrrp`: shutdown sends no priority-0 advert and keeps VIPs.
+    pub fn set_dont_release_vrrp(&mut self, on: bool) {
+        self.dont_release = on;
+    }
+
+    fn group_state(&self, i: usize) -> Option<State> {
+        self.instances[i].group.map(|g| self.groups[g].state)
+    }
+
+    fn log(&mut self, text: String) {
+        self.actions.push_back(Action::Log {
+            level: LogLevel::Info,
+            text,
+        });
+    }
+
+    fn recompute(&self, i: usize) -> (i32, u32) {
+        let inst = &self.instances[i];
+        let mut total = i32::from(inst.cfg.base_priority);
+        let mut faults = 0;
+        for t in &inst.cfg.trackers {
+            let status = self
+                .trackers
+                .get(&t.id)
+                .copied()
+                .unwrap_or(TrackerStatus::Up);
+            match contribution(t, t.weight, status) {
+                Contribution::Weight(w) => total = total.saturating_add(w),
+                Contribution::Fault => faults += 1,
+            }
+        }
+        if !inst.cfg.dont_track_primary && self.interfaces_down.contains(&inst.cfg.interface) {
+            faults += 1;
+        }
+        (total, faults)
+    }
+
+    /// keepalived `vrrp_init_state` (reference §3.2).
+    fn init_state(&mut self, now: Instant) {
+        for g in 0..self.groups.len() {
+            let mut state = State::Init;
+            let mut fault = false;
+            for &m in &self.groups[g].members {
+                let inst = &self.instances[m];
+                if state != State::Backup {
+                    state = if inst.status.wantstate == State::Master
+                        && inst.cfg.base_priority == 255
+                    {
+                        State::Master
+                    } else {
+                        State::Backup
+                    };
+                }
+                fault |= inst.fault_count > 0;
+            }
+            self.groups[g].state = if fault { State::Fault } else { state };
+            if matches!(self.groups[g].state, State::Fault | State::Backup) {
+                self.group_notify(g);
+            }
+        }
+        for i in 0..self.instances.len() {
+            let gs = self.group_state(i);
+            let inst = &mut self.instances[i];
+            let want = inst.status.wantstate;
+            let new_state = gs.unwrap_or(want);
+            let up = inst.fault_count == 0;
+            if up
+                && new_state == State::Master
+                && inst.cfg.base_priority == 255
+                && want == State::Master
+            {
+                // The owner becomes master by timing out of BACKUP after 1 µs.
+                inst.record_state(State::Backup, now, &mut self.actions);
+                inst.deadline = Some(now + std::time::Duration::from_micros(1));
+                continue;
+            }
+            let down = if new_state == State::Backup && want == State::Master {
+                inst.status.master_adver_int
+                    + super::timer::skew_min(inst.cfg.version, inst.status.master_adver_int)
+            } else {
+                inst.master_down()
+            };
+            inst.set_ms_down_timer(down);
+            if up && new_state != State::Fault {
+                inst.change_state(
+                    State::Backup,
+                    EntryLog::Init,
+                    now,
+                    gs,
+                    &mut self.actions,
+                    |_, _| {},
+                );
+            } else {
+                inst.status.wantstate = State::Fault;
+                inst.change_state(
+                    State::Fault,
+                    EntryLog::Init,
+                    now,
+                    gs,
+                    &mut self.actions,
+                    |_, _| {},
+                );
+            }
+            inst.init_sands(now);
+        }
+    }
+
+    pub(crate) fn group_notify_pub(&mut self, g: usize) {
+        self.group_notify(g)
+    }
+
+    fn group_notify(&mut self, g: usize) {
+        let state = match self.groups[g].state {
+            State::Master => NotifyState::Master,
+            State::Backup => NotifyState::Backup,
+            State::Stop => NotifyState::Stop,
+            _ => NotifyState::Fault,
+        };
+        self.actions.push_back(Action::Notify {
+            target: NotifyTarget::Group(self.groups[g].cfg.name.clone()),
+            state,
+            priority: 0,
+        });
+    }
+
+    fn select(
+        &self,
+        family: Family,
+        vrid: u8,
+        src: IpAddr,
+        dst: IpAddr,
+        iface: Option<&str>,
+    ) -> Option<usize> {
+        let cands = self.by_vrid.get(&(vrid, family))?;
+        let ok_iface = |i: &usize| {
+            let name = &self.instances[*i].cfg.interface;
+            iface.map_or(true, |f| name.is_empty() || name == f)
+        };
+        let mut matching = cands.iter().copied().filter(ok_iface);
+        let first = matching.next()?;
+        let multicast = dst.is_multicast();
+        let kind = |i: &usize| self.instances[*i].cfg.is_unicast() != multicast;
+        let peer = |i: &usize| {
+            self.instances[*i]
+                .cfg
+                .unicast_peers
+                .iter()
+                .any(|p| p.addr == src)
+        };
+        let all: Vec<usize> = std::iter::once(first).chain(matching).collect();
+        if all.len() == 1 {
+            return Some(first);
+        }
+        all.iter()
+            .copied()
+            .find(|i| kind(i) && (multicast || peer(i)))
+            .or_else(|| all.iter().copied().find(kind))
+            .or(Some(first))
+    }
+
+    /// A packet arrived (keepalived `vrrp_dispatcher_read`).
+    pub fn handle_packet(&mut self, now: Instant, rx: ReceivedPacket<'_>) {
+        if self.stopped {
+            return;
+        }
+        let (family, bytes, meta, iface) = match rx {
+            ReceivedPacket::Ipv4 { packet, interface } => (Family::Ipv4, packet, None, interface),
+            ReceivedPacket::Ipv6 {
+                payload,
+                src,
+                dst,
+                hop_limit,
+                interface,
+            } => (
+                Family::Ipv6,
+                payload,
+                Some((src.into(), dst.into(), hop_limit)),
+                interface,
+            ),
+        };
+        let pkt = match classify(family, bytes, meta) {
+            Ok(p) => p,
+            Err(Some(text)) => return self.log(text),
+            Err(None) => return,
+        };
+        let vrid = pkt.vrrp.vrid();
+        let Some(i) = self.select(family, vrid, pkt.src, pkt.dst, iface) else {
+            if self.log_unknown_vrids {
+                let text = format!(
+                    "Unknown VRID({vrid}) received on interface({}). ignoring...",
+                    iface.unwrap_or("")
+                );
+                self.log(text);
+            }
+            return;
+        };
+        let prev = self.instances[i].state();
+        if !matches!(prev, State::Backup | State::Master) {
+            return;
+        }
+        let inst = &mut self.instances[i];
+        if family == Family::Ipv6 && pkt.is_multicast() == inst.cfg.is_unicast() {
+            let (m, u) = if pkt.is_multicast() {
+                ("mult", "un")
+            } else {
+                ("un", "mult")
+            };
+            let text = format!(
+                "({}) discarding {m}icast packet on {u}icast instance",
+                inst.cfg.name
+            );
+            self.actions.push_back(Action::Log {
+                level: LogLevel::Detail,
+                text,
+            });
+            return;
+        }
+        if prev == State::Backup {
+            inst.backup_rx(now, &pkt, &mut self.actions);
+        } else {
+            match inst.master_rx(now, &pkt, &mut self.actions) {
+                MasterRx::Yield => {
+                    let gs = self.group_state(i);
+                    self.instances[i].leave_master(now, false, gs, &mut self.actions);
+                }
+                MasterRx::StayLowerPriority => self.group_lower_prio_garps(i, now),
+                MasterRx::Stay => {}
+            }
+        }
+        self.tsm(i, prev, now);
+        let inst = &mut self.instances[i];
+        if inst.state() != State::Master || !inst.cfg.lower_prio_no_advert {
+            inst.init_sands(now);
+        }
+    }
+
+    /// Timers that are due at `now` fire (keepalived `vrrp_dispatcher_read_timeout`),
+    /// earliest first.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        if self.stopped {
+            return;
+        }
+        let mut due: Vec<(Instant, usize)> = self
+            .instances
+            .iter()
+            .enumerate()
+            .filter_map(|(i, x)| x.next_deadline().filter(|d| *d <= now).map(|d| (d, i)))
+            .collect();
+        due.sort_unstable();
+        for (_, i) in due {
+            self.instances[i].fire_garp_timers(now, &mut self.actions);
+            if !self.instances[i].deadline.is_some_and(|d| d <= now) {
+                continue;
+            }
+            let prev = self.instances[i].state();
+            match prev {
+                State::Backup => {
+                    let text = format!(
+                        "({}) Receive advertisement timeout",
+                        self.instances[i].cfg.name
+                    );
+                    self.actions.push_back(Action::Log {
+                        level: LogLevel::Detail,
+                        text,
+                    });
+                    self.instances[i].status.wantstate = State::Master;
+                    self.goto_master(i, now);
+                }
+                State::Master => {
+                    let gs = self.group_state(i);
+                    self.instances[i].master_tx(now, gs, &mut self.actions);
+                }
+                _ => {}
+            }
+            self.tsm(i, prev, now);
+            self.instances[i].init_sands(now);
+        }
+    }
+
+    /// A tracked object changed (RFC-external; keepalived `vrrp_track.c`).
+    pub fn handle_tracker(&mut self, now: Instant, id: TrackerId, status: TrackerStatus) {
+        if self.stopped {
+            return;
+        }
+        self.trackers.insert(id, status);
+        for i in 0..self.instances.len() {
+            if self.instances[i].cfg.trackers.iter().any(|t| t.id == id) {
+                self.apply_tracking(i, now);
+            }
+        }
+    }
+
+    /// The interface `ifname` went up or down (netlink). Instances on it that track
+    /// their primary interface go to FAULT while it is down.
+    pub fn handle_interface(&mut self, now: Instant, ifname: &str, up: bool) {
+        if self.stopped {
+            return;
+        }
+        if up {
+            self.interfaces_down.remove(ifname);
+        } else {
+            self.interfaces_down.insert(ifname.to_string());
+        }
+        for i in 0..self.instances.len() {
+            if self.instances[i].cfg.interface == ifname
+                && !self.instances[i].cfg.dont_track_primary
+            {
+                self.apply_tracking(i, now);
+            }
+        }
+    }
+
+    fn apply_tracking(&mut self, i: usize, now: Instant) {
+        let (total, faults) = self.recompute(i);
+        self.instances[i].set_total_priority(total, &mut self.actions);
+        let old = self.instances[i].fault_count;
+        self.instances[i].fault_count = faults;
+        if old == 0 && faults > 0 {
+            self.down_instance(i, now);
+        } else if old > 0 && faults == 0 {
+            self.try_up_instance(i, now);
+        }
+    }
+
+    /// SIGTERM (reference §3.9): every master sends one priority-0 advert and removes its
+    /// VIPs (unless `--dont-release-vrrp`), then every instance and group notifies STOP.
+    pub fn shutdown(&mut self, now: Instant) {
+        if self.stopped {
+            return;
+        }
+        for i in 0..self.instances.len() {
+            if self.instances[i].state() == State::Master && !self.dont_release {
+                self.instances[i].restore_interface(true, &mut self.actions);
+            }
+        }
+        for i in 0..self.instances.len() {
+            let inst = &mut self.instances[i];
+            inst.change_state(
+                State::Stop,
+                EntryLog::Silent,
+                now,
+                None,
+                &mut self.actions,
+                |_, _| {},
+            );
+            inst.deadline = None;
+            inst.garp_delayed_at = None;
+            inst.garp_lower_prio_at = None;
+        }
+        for g in 0..self.groups.len() {
+            self.groups[g].state = State::Stop;
+            self.group_notify(g);
+        }
+        self.stopped = true;
+    }
+
+    /// The next instant [`Router::handle_timeout`] must be called.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        if self.stopped {
+            return None;
+        }
+        self.instances
+            .iter()
+            .filter_map(Instance::next_deadline)
+            .min()
+    }
+
+    /// The next action to execute, in order.
+    pub fn poll_action(&mut self) -> Option<Action> {
+        self.actions.pop_front()
+    }
+
+    /// All instances, in configuration order.
+    pub fn instances(&self) -> impl Iterator<Item = &InstanceStatus> {
+        self.instances.iter().map(|x| &x.status)
+    }
+
+    /// One instance.
+    pub fn instance(&self, id: InstanceId) -> Option<&InstanceStatus> {
+        self.instances.get(id.0).map(|x| &x.status)
+    }
+
+    /// The id of the instance called `name`.
+    pub fn instance_id(&self, name: &str) -> Option<InstanceId> {
+        self.instances
+            .iter()
+            .position(|x| x.cfg.name == name)
+            .map(InstanceId)
+    }
+
+    /// The configuration an instance runs with (tracker weights as forced by sync groups).
+    pub fn instance_config(&self, id: InstanceId) -> Option<&InstanceConfig> {
+        self.instances.get(id.0).map(|x| &x.cfg)
+    }
+
+    /// State of every sync group, in configuration order.
+    pub fn groups(&self) -> impl Iterator<Item = (&str, State)> {
+        self.groups.iter().map(|g| (g.cfg.name.as_str(), g.state))
+    }
+
+    /// STATS_CLEAR: zero every instance's counters.
+    pub fn clear_stats(&mut self) {
+        for x in &mut self.instances {
+            x.status.stats = Default::default();
+        }
+    }
+
+    /// The text keepalived writes to `/tmp/keepalived.stats` on SIGUSR2.
+    pub fn stats_file(&self) -> String {
+        let mut out = String::new();
+        for x in &self.instances {
+            let _ = x.status.stats.write_stats_file_block(&x.cfg.name, &mut out);
+        }
+        out
+    }
+}

@@ -1,0 +1,255 @@
+//! Transitions that involve more than one instance: going to MASTER (which a sync group
+//! may veto), FAULT entry and exit, and keeping `vrrp_sync_group` members together
+//! (keepalived `vrrp_sync.c`, reference §3.6 and §3.8).
+
+use std::time::Instant;
+
+use super::action::{Action, LogLevel, State};
+use super::instance::EntryLog;
+use super::router::Router;
+
+impl Router {
+    fn group_of(&self, i: usize) -> Option<usize> {
+        self.instances[i].group
+    }
+
+    fn group_log(&mut self, g: usize, to: &str) {
+        let text = format!(
+            "VRRP_Group({}) Syncing instances to {to} state",
+            self.groups[g].cfg.name
+        );
+        self.actions.push_back(Action::Log {
+            level: LogLevel::Info,
+            text,
+        });
+    }
+
+    fn members_faulted(&self, g: usize) -> usize {
+        self.groups[g]
+            .members
+            .iter()
+            .filter(|&&m| self.instances[m].fault_count > 0)
+            .count()
+    }
+
+    /// `vrrp_sync_can_goto_master`: only when every other member wants MASTER too
+    /// (prefer BACKUP to thrashing). A refused member re-arms its full down timer.
+    pub(crate) fn can_goto_master(&mut self, i: usize, now: Instant) -> bool {
+        let Some(g) = self.group_of(i) else {
+            return true;
+        };
+        if self.groups[g].state == State::Master {
+            return true;
+        }
+        let blocked = self.groups[g]
+            .members
+            .iter()
+            .any(|&m| m != i && self.instances[m].status.wantstate != State::Master);
+        if blocked {
+            let inst = &mut self.instances[i];
+            inst.set_ms_down_timer(inst.master_down());
+            inst.init_sands(now);
+            return false;
+        }
+        true
+    }
+
+    /// `vrrp_state_goto_master`: advert, "Entering MASTER STATE", VIPs, GARPs, notifies.
+    pub(crate) fn goto_master(&mut self, i: usize, now: Instant) {
+        if self.group_of(i).is_some() && !self.can_goto_master(i, now) {
+            self.instances[i].status.wantstate = State::Master;
+            return;
+        }
+        let gs = self.group_of(i).map(|g| self.groups[g].state);
+        let inst = &mut self.instances[i];
+        if inst.rx.ah_cycle {
+            inst.rx.ah_cycle = false;
+            inst.rx.ah_seq = 0;
+        }
+        inst.master_tx(now, gs, &mut self.actions);
+        inst.init_sands(now);
+    }
+
+    /// keepalived's transition table: a member reaching MASTER pulls the group to MASTER,
+    /// a member dropping from MASTER to BACKUP pulls it to BACKUP.
+    pub(crate) fn tsm(&mut self, i: usize, prev: State, now: Instant) {
+        if self.group_of(i).is_none() {
+            return;
+        }
+        match (prev, self.instances[i].state()) {
+            (State::Backup | State::Master | State::Fault, State::Master) => {
+                self.sync_master(i, now)
+            }
+            (State::Master, State::Backup) => self.sync_backup(i, now),
+            _ => {}
+        }
+    }
+
+    fn sync_master(&mut self, i: usize, now: Instant) {
+        let Some(g) = self.group_of(i) else { return };
+        if self.groups[g].state == State::Master || !self.can_goto_master(i, now) {
+            return;
+        }
+        self.group_log(g, "MASTER");
+        for m in self.groups[g].members.clone() {
+            if m != i && self.instances[m].state() != State::Master {
+                self.instances[m].status.wantstate = State::Master;
+                self.goto_master(m, now);
+            }
+        }
+        self.groups[g].state = State::Master;
+        self.group_notify_pub(g);
+    }
+
+    fn sync_backup(&mut self, i: usize, now: Instant) {
+        let Some(g) = self.group_of(i) else { return };
+        if self.groups[g].state == State::Backup {
+            return;
+        }
+        self.group_log(g, "BACKUP");
+        for m in self.groups[g].members.clone() {
+            let st = self.instances[m].state();
+            if m == i || st == State::Backup {
+                continue;
+            }
+            self.instances[m].status.wantstate = State::Backup;
+            if matches!(st, State::Fault | State::Init) {
+                self.leave_fault(m, now);
+            } else {
+                let gs = Some(self.groups[g].state);
+                self.instances[m].leave_master(now, false, gs, &mut self.actions);
+            }
+        }
+        self.groups[g].state = State::Backup;
+        self.group_notify_pub(g);
+    }
+
+    fn sync_fault(&mut self, i: usize, now: Instant) {
+        let Some(g) = self.group_of(i) else { return };
+        if self.groups[g].state == State::Fault {
+            return;
+        }
+        self.group_log(g, "FAULT");
+        for m in self.groups[g].members.clone() {
+            let st = self.instances[m].state();
+            if m == i || st == State::Fault {
+                continue;
+            }
+            let gs = Some(self.groups[g].state);
+            let inst = &mut self.instances[m];
+            inst.status.wantstate = State::Fault;
+            if st == State::Master {
+                inst.leave_master(now, false, gs, &mut self.actions);
+            } else {
+                inst.change_state(
+                    State::Fault,
+                    EntryLog::Silent,
+                    now,
+                    gs,
+                    &mut self.actions,
+                    |_, _| {},
+                );
+                inst.finish_leave_fault(now);
+            }
+        }
+        self.groups[g].state = State::Fault;
+        self.group_notify_pub(g);
+    }
+
+    /// `vrrp_state_leave_fault`.
+    pub(crate) fn leave_fault(&mut self, i: usize, now: Instant) {
+        if self.instances[i].status.wantstate == State::Master {
+            self.goto_master(i, now);
+            self.instances[i].finish_leave_fault(now);
+        } else {
+            let gs = self.group_of(i).map(|g| self.groups[g].state);
+            self.instances[i].leave_fault_not_master(now, gs, &mut self.actions);
+        }
+    }
+
+    /// keepalived `down_instance`: a weight-0 tracker or the interface failed.
+    /// A MASTER sends two priority-0 adverts (2.2.7 observed) and drops its VIPs.
+    pub(crate) fn down_instance(&mut self, i: usize, now: Instant) {
+        self.instances[i].status.wantstate = State::Fault;
+        if self.instances[i].state() == State::Master {
+            let gs = self.group_of(i).map(|g| self.groups[g].state);
+            self.instances[i].leave_master(now, true, gs, &mut self.actions);
+        } else {
+            self.leave_fault(i, now);
+        }
+        if let Some(g) = self.group_of(i) {
+            if self.members_faulted(g) == 1 {
+                self.sync_fault(i, now);
+            }
+        }
+    }
+
+    /// keepalived `try_up_instance`: all faults cleared. Always lands in BACKUP with the
+    /// full down timer (even the owner: its wantstate is FAULT by now).
+    pub(crate) fn try_up_instance(&mut self, i: usize, now: Instant) {
+        let inst = &mut self.instances[i];
+        let owner_master =
+            inst.status.wantstate == State::Master && inst.status.base_priority == 255;
+        if !owner_master {
+            inst.status.wantstate = State::Backup;
+        }
+        inst.status.master_adver_int = inst.cfg.advert_int;
+        let down = if owner_master {
+            inst.cfg.advert_int + inst.skew()
+        } else {
+            inst.master_down()
+        };
+        inst.set_ms_down_timer(down);
+        let group = self.group_of(i);
+        if let Some(g) = group {
+            if self.members_faulted(g) > 0 {
+                return;
+            }
+        }
+        let wanted = self.instances[i].status.wantstate;
+        if group.is_some() && wanted == State::Master && !self.can_goto_master(i, now) {
+            self.instances[i].status.wantstate = State::Backup;
+        }
+        self.leave_fault(i, now);
+        let inst = &mut self.instances[i];
+        if inst.cfg.is_unicast() {
+            // Refresh the master's neighbour cache so its adverts reach us at once.
+            let kind = if inst.cfg.source_addr.is_ipv4() {
+                "ARP"
+            } else {
+                "NA"
+            };
+            let text = format!(
+                "{}: sending gratuitous {kind} for {}",
+                inst.cfg.name, inst.cfg.source_addr
+            );
+            self.actions.push_back(Action::Log {
+                level: LogLevel::Detail,
+                text,
+            });
+            let (instance, addr) = (inst.id(), inst.cfg.source_addr);
+            self.actions.push_back(Action::SendGarp { instance, addr });
+        }
+        let inst = &mut self.instances[i];
+        inst.init_sands(now);
+        inst.status.wantstate = wanted;
+        if group.is_some() {
+            if self.instances[i].state() == State::Master {
+                self.sync_master(i, now);
+            } else {
+                self.sync_backup(i, now);
+            }
+        }
+    }
+
+    /// A master in a sync group that answered a lower-priority advert also sends the
+    /// other members' lower-priority GARPs.
+    pub(crate) fn group_lower_prio_garps(&mut self, i: usize, now: Instant) {
+        let Some(g) = self.group_of(i) else { return };
+        for m in self.groups[g].members.clone() {
+            if m != i {
+                self.instances[m].lower_prio_garps(now, &mut self.actions);
+            }
+        }
+    }
+}
