@@ -68,7 +68,7 @@ fn checklist_16_becoming_master_advert_then_vips_then_garps_then_delayed_burst()
         })
         .collect();
     let mut expected = vec!["advert", "vips"];
-    expected.extend(std::iter::repeat("garp").take(10));
+    expected.extend(std::iter::repeat_n("garp", 10));
     expected.push("notify");
     assert_eq!(kinds, expected);
     // GARP order: .102, .103, .102, … (rounds over the VIPs).

@@ -541,7 +541,7 @@ impl Instance {
         if let Verdict::Valid(adv) = verdict {
             let eff = self.status.effective_priority;
             let preempt_running =
-                !self.cfg.preempt_delay.is_zero() && self.preempt_until.map_or(true, |t| t > now);
+                !self.cfg.preempt_delay.is_zero() && self.preempt_until.is_none_or(|t| t > now);
             if adv.priority == 0 {
                 // RFC 3768 §6.4.2: a priority-0 advert means take over after Skew_Time.
                 let text = format!(

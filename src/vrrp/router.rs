@@ -286,7 +286,7 @@ impl Router {
         let cands = self.by_vrid.get(&(vrid, family))?;
         let ok_iface = |i: &usize| {
             let name = &self.instances[*i].cfg.interface;
-            iface.map_or(true, |f| name.is_empty() || name == f)
+            iface.is_none_or(|f| name.is_empty() || name == f)
         };
         let mut matching = cands.iter().copied().filter(ok_iface);
         let first = matching.next()?;
@@ -401,7 +401,7 @@ impl Router {
         due.sort_unstable();
         for (_, i) in due {
             self.instances[i].fire_garp_timers(now, &mut self.actions);
-            if !self.instances[i].deadline.is_some_and(|d| d <= now) {
+            if self.instances[i].deadline.is_none_or(|d| d > now) {
                 continue;
             }
             let prev = self.instances[i].state();

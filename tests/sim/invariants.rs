@@ -190,7 +190,7 @@ impl Checker {
                 self.heal = None;
                 self.heals_checked += 1;
                 let winner = m[0];
-                if !nodes[winner].last_garp.is_some_and(|g| g >= h) {
+                if nodes[winner].last_garp.is_none_or(|g| g < h) {
                     return Err(format!(
                         "node {winner} survived the partition healed at {h:?} but sent no GARP"
                     ));
