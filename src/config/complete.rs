@@ -34,18 +34,15 @@ pub fn complete(cfg: &mut Config, cx: &mut Lower) {
     }
     check_scripts(cfg, cx);
     let script_names: Vec<String> = cfg.scripts.iter().map(|s| s.name.clone()).collect();
-    let mut bad_instances = Vec::new();
     for inst in cfg.instances.iter_mut() {
-        if !complete_instance(inst, cx, &script_names) {
-            bad_instances.push(inst.name.clone());
-        }
+        complete_instance(inst, cx, &script_names);
     }
     check_duplicate_vrids(cfg, cx);
     check_sync_groups(cfg, cx);
 }
 
-/// Returns false when keepalived would refuse the instance.
-fn complete_instance(inst: &mut VrrpInstance, cx: &mut Lower, scripts: &[String]) -> bool {
+/// Fills derived defaults and resets invalid combinations, as keepalived does.
+fn complete_instance(inst: &mut VrrpInstance, cx: &mut Lower, scripts: &[String]) {
     let at = cx.spans.instances.get(&inst.name).copied();
     let name = inst.name.clone();
     if inst.virtual_router_id == 0 {
@@ -59,7 +56,7 @@ fn complete_instance(inst: &mut VrrpInstance, cx: &mut Lower, scripts: &[String]
                 "add 'virtual_router_id N' (1-255), the same on every node of this virtual router",
             ),
         );
-        return false;
+        return;
     }
     let unicast_with_src = !inst.unicast_peer.is_empty() && inst.unicast_src_ip.is_some();
     if inst.interface.is_none() && !unicast_with_src {
@@ -265,7 +262,6 @@ fn complete_instance(inst: &mut VrrpInstance, cx: &mut Lower, scripts: &[String]
         }
     }
     inst.track_script = kept;
-    true
 }
 
 /// Two instances with one VRID on one interface and family would answer each other's
@@ -324,7 +320,6 @@ fn check_sync_groups(cfg: &mut Config, cx: &mut Lower) {
             ));
             continue;
         }
-        let before = g.group.len();
         let mut members = Vec::new();
         for m in std::mem::take(&mut g.group) {
             if names.contains(&m) {
@@ -346,7 +341,6 @@ fn check_sync_groups(cfg: &mut Config, cx: &mut Lower) {
         }
         g.group = members;
         if g.group.is_empty() {
-            let _ = before;
             cx.push(diag(Severity::Warning, sp, format!(
                 "Sync group {}, no matching virtual router found in group declaration - removing", g.name)));
             continue;

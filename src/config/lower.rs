@@ -270,9 +270,6 @@ pub fn parse_decimal_micros(s: &str) -> Option<u64> {
 pub fn fmt_decimal_secs(d: Duration, fixed: bool) -> String {
     let us = d.as_micros();
     let (i, f) = (us / 1_000_000, us % 1_000_000);
-    if f == 0 && !fixed {
-        return i.to_string();
-    }
     if f == 0 {
         return i.to_string();
     }

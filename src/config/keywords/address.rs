@@ -218,6 +218,21 @@ pub fn track_ref(cx: &mut Lower, node: &Node, min: i64, max: i64) -> TrackRef {
     r
 }
 
+/// Every entry of a `track_* { … }` block.
+pub fn track_block(cx: &mut Lower, node: &Node, min: i64, max: i64) -> Vec<TrackRef> {
+    node.children()
+        .iter()
+        .map(|c| track_ref(cx, c, min, max))
+        .collect()
+}
+
+/// Prints a `track_* { … }` block back (nothing when empty).
+pub fn dump_tracks(d: &mut Dumper, kw: &str, v: &[TrackRef]) {
+    if !v.is_empty() {
+        d.block(kw, |d| v.iter().for_each(|r| dump_track_ref(d, r)));
+    }
+}
+
 /// Prints a `track_*` entry back.
 pub fn dump_track_ref(d: &mut Dumper, r: &TrackRef) {
     let mut w: Vec<String> = Vec::new();

@@ -5,7 +5,7 @@ use super::OtherSettings;
 use crate::config::diag::Diagnostic;
 use crate::config::dump::Dumper;
 use crate::config::lower::{fmt_decimal_secs, Lower};
-use crate::config::model::{Fifo, GlobalDefs, Script};
+use crate::config::model::{Fifo, GlobalDefs};
 use crate::config::syntax::Node;
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -586,6 +586,3 @@ pub static GLOBAL: &[Keyword<GlobalDefs>] = &[
     kept!("lvs_netlink_monitor_rcv_bufs", "LVS netlink setting."),
     kept!("lvs_netlink_monitor_rcv_bufs_force", "LVS netlink setting."),
 ];
-
-#[allow(dead_code)]
-fn _assert_script_type(_: Script) {}

@@ -1,8 +1,8 @@
 //! `vrrp_instance NAME { … }`.
 
 use super::address::{
-    address_line, dump_address, dump_script, dump_track_ref, route_line, rule_line, script_value,
-    track_ref,
+    address_line, dump_address, dump_script, dump_tracks, route_line, rule_line, script_value,
+    track_block,
 };
 use super::{Keyword, OtherSettings};
 use crate::config::diag::{suggest, Diagnostic};
@@ -56,23 +56,16 @@ fn set_script(
     }
 }
 
+/// A `track_*` block of an instance, remembering where each reference was written (the
+/// completion checks point at it).
 fn track_list(cx: &mut Lower, t: &VrrpInstance, n: &Node, min: i64, max: i64) -> Vec<TrackRef> {
-    n.children()
-        .iter()
-        .map(|c| {
-            cx.spans
-                .track_refs
-                .entry((t.name.clone(), c.keyword.text.clone()))
-                .or_insert(c.keyword.span);
-            track_ref(cx, c, min, max)
-        })
-        .collect()
-}
-
-fn dump_tracks(d: &mut Dumper, kw: &str, v: &[TrackRef]) {
-    if !v.is_empty() {
-        d.block(kw, |d| v.iter().for_each(|r| dump_track_ref(d, r)));
+    for c in n.children() {
+        cx.spans
+            .track_refs
+            .entry((t.name.clone(), c.keyword.text.clone()))
+            .or_insert(c.keyword.span);
     }
+    track_block(cx, n, min, max)
 }
 
 fn ip_arg(cx: &mut Lower, t: &VrrpInstance, n: &Node, what: &str) -> Option<IpAddr> {

@@ -1,11 +1,11 @@
 //! Tracked objects and groups: `vrrp_script`, `vrrp_sync_group`, `track_file`,
 //! `vrrp_track_process`, and our `mysql_check`.
 
-use super::address::{dump_script, dump_track_ref, script_value, track_ref};
+use super::address::{dump_script, dump_tracks, script_value, track_block};
 use super::{Keyword, OtherSettings};
 use crate::config::dump::Dumper;
 use crate::config::lower::{fmt_decimal_secs, Lower};
-use crate::config::model::{MysqlCheck, SyncGroup, TrackFile, TrackProcess, TrackRef, VrrpScript};
+use crate::config::model::{MysqlCheck, SyncGroup, TrackFile, TrackProcess, VrrpScript};
 use crate::config::syntax::Node;
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -204,18 +204,10 @@ pub static SYNC_GROUP: &[Keyword<SyncGroup>] = &[
         "none",
         "Interfaces tracked by the whole group.",
         |cx, t, n| {
-            let v: Vec<TrackRef> = n
-                .children()
-                .iter()
-                .map(|c| track_ref(cx, c, -254, 254))
-                .collect();
+            let v = track_block(cx, n, -254, 254);
             t.track_interface.extend(v)
         },
-        |t, d| if !t.track_interface.is_empty() {
-            d.block("track_interface", |d| {
-                t.track_interface.iter().for_each(|r| dump_track_ref(d, r))
-            })
-        }
+        |t, d| dump_tracks(d, "track_interface", &t.track_interface)
     ),
     keyword!(
         "track_script",
@@ -223,18 +215,10 @@ pub static SYNC_GROUP: &[Keyword<SyncGroup>] = &[
         "none",
         "Scripts tracked by the whole group.",
         |cx, t, n| {
-            let v: Vec<TrackRef> = n
-                .children()
-                .iter()
-                .map(|c| track_ref(cx, c, -254, 254))
-                .collect();
+            let v = track_block(cx, n, -254, 254);
             t.track_script.extend(v)
         },
-        |t, d| if !t.track_script.is_empty() {
-            d.block("track_script", |d| {
-                t.track_script.iter().for_each(|r| dump_track_ref(d, r))
-            })
-        }
+        |t, d| dump_tracks(d, "track_script", &t.track_script)
     ),
     keyword!(
         "track_file",
@@ -242,18 +226,10 @@ pub static SYNC_GROUP: &[Keyword<SyncGroup>] = &[
         "none",
         "Files tracked by the whole group.",
         |cx, t, n| {
-            let v: Vec<TrackRef> = n
-                .children()
-                .iter()
-                .map(|c| track_ref(cx, c, -254, 254))
-                .collect();
+            let v = track_block(cx, n, -254, 254);
             t.track_file.extend(v)
         },
-        |t, d| if !t.track_file.is_empty() {
-            d.block("track_file", |d| {
-                t.track_file.iter().for_each(|r| dump_track_ref(d, r))
-            })
-        }
+        |t, d| dump_tracks(d, "track_file", &t.track_file)
     ),
     keyword!(
         "track_process",
@@ -261,18 +237,10 @@ pub static SYNC_GROUP: &[Keyword<SyncGroup>] = &[
         "none",
         "Processes tracked by the whole group.",
         |cx, t, n| {
-            let v: Vec<TrackRef> = n
-                .children()
-                .iter()
-                .map(|c| track_ref(cx, c, -254, 254))
-                .collect();
+            let v = track_block(cx, n, -254, 254);
             t.track_process.extend(v)
         },
-        |t, d| if !t.track_process.is_empty() {
-            d.block("track_process", |d| {
-                t.track_process.iter().for_each(|r| dump_track_ref(d, r))
-            })
-        }
+        |t, d| dump_tracks(d, "track_process", &t.track_process)
     ),
     keyword!(
         "track_bfd",
