@@ -1,5 +1,5 @@
 //! `keepalived`: the command-line edge. Parses keepalived's options, then either checks or
-//! dumps the configuration, or (once the daemon lands) runs VRRP.
+//! dumps the configuration, or runs the VRRP daemon.
 
 use keepalived_rs::cli::{self, Command, DiagFormat, Stream};
 use keepalived_rs::config::host::LocalHost;
@@ -85,8 +85,5 @@ fn main() {
         print!("{}", dump(&checked.config));
         std::process::exit(0);
     }
-    eprintln!(
-        "keepalived-rs: the VRRP daemon is not part of this build yet; use -t/--check-config or -d"
-    );
-    std::process::exit(1);
+    std::process::exit(keepalived_rs::daemon::run_daemon(&opts));
 }

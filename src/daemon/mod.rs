@@ -1,6 +1,19 @@
 //! The daemon: the thin event loop joining config, the VRRP core and `sys`, plus the
 //! process contract keepalived users rely on (command line in [`crate::cli`], logging,
 //! pid files, daemonizing in [`crate::sys::daemonize`]).
+//!
+//! * [`start`]: check the configuration, detach, pid files, logging, runtime;
+//! * [`plan`]: configuration + host interfaces → core configuration and sockets;
+//! * [`run`]: the event loop; [`wire`]: VRRP sockets; [`effects`]: VIPs, GARP and
+//!   notifications off the advert path; [`signals`]: keepalived's signals.
 
+pub mod effects;
 pub mod log;
 pub mod pidfile;
+pub mod plan;
+pub mod run;
+pub mod signals;
+pub mod start;
+pub mod wire;
+
+pub use start::run_daemon;

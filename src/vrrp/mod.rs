@@ -21,6 +21,7 @@ pub mod config;
 pub mod instance;
 pub mod ip;
 pub mod packet;
+mod reload;
 pub mod router;
 pub mod stats;
 mod sync;

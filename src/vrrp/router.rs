@@ -56,17 +56,23 @@ pub(crate) struct Group {
     pub state: State,
 }
 
+/// Which instances and groups [`Router::init_state`] starts (true = new).
+pub(crate) struct InitScope {
+    pub instances: Vec<bool>,
+    pub groups: Vec<bool>,
+}
+
 /// The protocol core for all `vrrp_instance`s and `vrrp_sync_group`s.
 pub struct Router {
     pub(crate) instances: Vec<Instance>,
     pub(crate) groups: Vec<Group>,
-    by_vrid: HashMap<(u8, Family), Vec<usize>>,
-    trackers: HashMap<TrackerId, TrackerStatus>,
-    interfaces_down: HashSet<String>,
+    pub(crate) by_vrid: HashMap<(u8, Family), Vec<usize>>,
+    pub(crate) trackers: HashMap<TrackerId, TrackerStatus>,
+    pub(crate) interfaces_down: HashSet<String>,
     pub(crate) actions: VecDeque<Action>,
-    log_unknown_vrids: bool,
-    dont_release: bool,
-    stopped: bool,
+    pub(crate) log_unknown_vrids: bool,
+    pub(crate) dont_release: bool,
+    pub(crate) stopped: bool,
 }
 
 impl Router {
@@ -82,6 +88,17 @@ impl Router {
         groups: Vec<SyncGroupConfig>,
         init: RouterInit,
         now: Instant,
+    ) -> Self {
+        let mut r = Self::assemble(instances, groups, init);
+        r.init_state(now, None);
+        r
+    }
+
+    /// Builds instances, groups and effective priorities without starting anything.
+    pub(crate) fn assemble(
+        instances: Vec<InstanceConfig>,
+        groups: Vec<SyncGroupConfig>,
+        init: RouterInit,
     ) -> Self {
         let mut r = Router {
             instances: instances
@@ -141,7 +158,6 @@ impl Router {
             inst.fault_count = faults;
             inst.set_ms_down_timer(inst.master_down());
         }
-        r.init_state(now);
         r
     }
 
@@ -166,7 +182,7 @@ impl Router {
         });
     }
 
-    fn recompute(&self, i: usize) -> (i32, u32) {
+    pub(crate) fn recompute(&self, i: usize) -> (i32, u32) {
         let inst = &self.instances[i];
         let mut total = i32::from(inst.cfg.base_priority);
         let mut faults = 0;
@@ -187,9 +203,13 @@ impl Router {
         (total, faults)
     }
 
-    /// keepalived `vrrp_init_state` (reference §3.2).
-    fn init_state(&mut self, now: Instant) {
+    /// keepalived `vrrp_init_state` (reference §3.2), for every instance and group, or
+    /// (after a reload) only those `scope` marks as new.
+    pub(crate) fn init_state(&mut self, now: Instant, scope: Option<&InitScope>) {
         for g in 0..self.groups.len() {
+            if scope.is_some_and(|s| !s.groups[g]) {
+                continue;
+            }
             let mut state = State::Init;
             let mut fault = false;
             for &m in &self.groups[g].members {
@@ -211,6 +231,9 @@ impl Router {
             }
         }
         for i in 0..self.instances.len() {
+            if scope.is_some_and(|s| !s.instances[i]) {
+                continue;
+            }
             let gs = self.group_state(i);
             let inst = &mut self.instances[i];
             let want = inst.status.wantstate;
@@ -257,11 +280,7 @@ impl Router {
         }
     }
 
-    pub(crate) fn group_notify_pub(&mut self, g: usize) {
-        self.group_notify(g)
-    }
-
-    fn group_notify(&mut self, g: usize) {
+    pub(crate) fn group_notify(&mut self, g: usize) {
         let state = match self.groups[g].state {
             State::Master => NotifyState::Master,
             State::Backup => NotifyState::Backup,

@@ -98,7 +98,7 @@ impl Router {
             }
         }
         self.groups[g].state = State::Master;
-        self.group_notify_pub(g);
+        self.group_notify(g);
     }
 
     fn sync_backup(&mut self, i: usize, now: Instant) {
@@ -121,7 +121,7 @@ impl Router {
             }
         }
         self.groups[g].state = State::Backup;
-        self.group_notify_pub(g);
+        self.group_notify(g);
     }
 
     fn sync_fault(&mut self, i: usize, now: Instant) {
@@ -153,7 +153,7 @@ impl Router {
             }
         }
         self.groups[g].state = State::Fault;
-        self.group_notify_pub(g);
+        self.group_notify(g);
     }
 
     /// `vrrp_state_leave_fault`.

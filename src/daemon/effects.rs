@@ -1,0 +1,212 @@
+//! The slow side effects of state changes — netlink address changes, gratuitous ARP /
+//! unsolicited NA, notifications — executed in order by one task, off the advert path
+//! (DESIGN: "nothing stalls an advert"). The event loop queues [`Effect`]s and moves on.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::time::Duration;
+
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
+
+use super::plan::VipSpec;
+use crate::sys::{
+    AddressSpec, Change, GarpSender, InterfaceId, NaSender, Netlink, NetlinkError, SocketError,
+};
+use crate::vrrp::{NotifyState, NotifyTarget};
+
+/// One queued side effect.
+#[derive(Debug)]
+pub enum Effect {
+    /// Install addresses (VIPs then eVIPs of `instance`).
+    AddVips {
+        instance: String,
+        vips: Vec<VipSpec>,
+    },
+    /// Remove them.
+    RemoveVips {
+        instance: String,
+        vips: Vec<VipSpec>,
+    },
+    /// One gratuitous ARP (IPv4) or unsolicited neighbour advert (IPv6).
+    Garp { interface: String, addr: IpAddr },
+    /// Notification scripts / FIFO.
+    Notify {
+        target: NotifyTarget,
+        state: NotifyState,
+        priority: u8,
+    },
+    /// Answered once everything queued before it is done (used at shutdown and in
+    /// tests).
+    Barrier(oneshot::Sender<()>),
+}
+
+/// Pacing of GARP / NA per interface (`vrrp_garp_interval`, `vrrp_gna_interval`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Pacing {
+    pub garp_interval: Duration,
+    pub gna_interval: Duration,
+}
+
+/// Something that runs notifications; the daemon plugs the notify runner in.
+pub trait NotifySink: Send + Sync {
+    fn notify(&mut self, target: &NotifyTarget, state: NotifyState, priority: u8);
+}
+
+/// Executes effects one after the other until the channel closes.
+pub struct EffectWorker {
+    netlink: Netlink,
+    pacing: Pacing,
+    notify: Box<dyn NotifySink>,
+    garp: HashMap<String, GarpSender>,
+    na: HashMap<String, NaSender>,
+    last_sent: HashMap<(String, bool), Instant>,
+}
+
+#[derive(Debug, thiserror::Error)]
+enum EffectError {
+    #[error(transparent)]
+    Netlink(#[from] NetlinkError),
+    #[error(transparent)]
+    Socket(#[from] SocketError),
+    #[error("interface {0} has no Ethernet address")]
+    NoMac(String),
+}
+
+impl EffectWorker {
+    pub fn new(netlink: Netlink, pacing: Pacing, notify: Box<dyn NotifySink>) -> Self {
+        EffectWorker {
+            netlink,
+            pacing,
+            notify,
+            garp: HashMap::new(),
+            na: HashMap::new(),
+            last_sent: HashMap::new(),
+        }
+    }
+
+    /// Spawns the worker; returns the queue to feed it.
+    pub fn spawn(self) -> mpsc::UnboundedSender<Effect> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        tokio::spawn(self.run(rx));
+        tx
+    }
+
+    async fn run(mut self, mut rx: mpsc::UnboundedReceiver<Effect>) {
+        while let Some(effect) = rx.recv().await {
+            self.execute(effect).await;
+        }
+    }
+
+    async fn execute(&mut self, effect: Effect) {
+        match effect {
+            Effect::AddVips { instance, vips } => {
+                for vip in &vips {
+                    if let Err(e) = self.change_address(vip, true).await {
+                        log::error!("({instance}) cannot add {}/{}: {e}", vip.addr, vip.prefix);
+                    }
+                }
+            }
+            Effect::RemoveVips { instance, vips } => {
+                for vip in &vips {
+                    if let Err(e) = self.change_address(vip, false).await {
+                        log::error!(
+                            "({instance}) cannot remove {}/{}: {e}",
+                            vip.addr,
+                            vip.prefix
+                        );
+                    }
+                }
+            }
+            Effect::Garp { interface, addr } => {
+                if let Err(e) = self.send_garp(&interface, addr).await {
+                    log::warn!("cannot send gratuitous ARP/NA for {addr} on {interface}: {e}");
+                }
+            }
+            Effect::Notify {
+                target,
+                state,
+                priority,
+            } => self.notify.notify(&target, state, priority),
+            Effect::Barrier(done) => {
+                let _ = done.send(());
+            }
+        }
+    }
+
+    async fn change_address(&self, vip: &VipSpec, add: bool) -> Result<Change, EffectError> {
+        let index = InterfaceId::by_name(&vip.interface)?.index;
+        let mut spec = AddressSpec::new(index, vip.addr, vip.prefix);
+        spec.broadcast = vip.broadcast;
+        spec.scope = vip.scope;
+        spec.label = vip.label.clone();
+        Ok(if add {
+            self.netlink.add_address(&spec).await?
+        } else {
+            self.netlink.delete_address(&spec).await?
+        })
+    }
+
+    async fn send_garp(&mut self, interface: &str, addr: IpAddr) -> Result<(), EffectError> {
+        let ipv6 = addr.is_ipv6();
+        let interval = if ipv6 {
+            self.pacing.gna_interval
+        } else {
+            self.pacing.garp_interval
+        };
+        let key = (interface.to_owned(), ipv6);
+        if !interval.is_zero() {
+            if let Some(last) = self.last_sent.get(&key) {
+                tokio::time::sleep_until(*last + interval).await;
+            }
+        }
+        let result = match addr {
+            IpAddr::V4(v4) => {
+                if !self.garp.contains_key(interface) {
+                    let (id, mac) = self.link(interface).await?;
+                    self.garp
+                        .insert(interface.to_owned(), GarpSender::open(&id, mac)?);
+                }
+                self.garp[interface].send(v4).await
+            }
+            IpAddr::V6(v6) => {
+                if !self.na.contains_key(interface) {
+                    let (id, mac) = self.link(interface).await?;
+                    self.na
+                        .insert(interface.to_owned(), NaSender::open(&id, mac)?);
+                }
+                self.na[interface].send(v6).await
+            }
+        };
+        self.last_sent.insert(key, Instant::now());
+        if result.is_err() {
+            // The interface may have been re-created: reopen next time.
+            self.garp.remove(interface);
+            self.na.remove(interface);
+        }
+        Ok(result?)
+    }
+
+    async fn link(&self, interface: &str) -> Result<(InterfaceId, [u8; 6]), EffectError> {
+        let info = self.netlink.interface(interface).await?;
+        let mac = info
+            .mac
+            .ok_or_else(|| EffectError::NoMac(interface.into()))?;
+        Ok((
+            InterfaceId {
+                name: info.name,
+                index: info.index,
+            },
+            mac,
+        ))
+    }
+}
+
+/// Logs notifications at debug level: the sink used when no notify runner is set.
+pub struct LogNotifications;
+
+impl NotifySink for LogNotifications {
+    fn notify(&mut self, target: &NotifyTarget, state: NotifyState, priority: u8) {
+        log::debug!("notify {target:?} {state} {priority}");
+    }
+}

@@ -1,0 +1,394 @@
+//! From the typed configuration and the host's interfaces to what the protocol core and
+//! the socket layer need: one [`InstanceConfig`] per `vrrp_instance`, the sync groups,
+//! the address specs of every VIP, and the set of receive sockets to open.
+//!
+//! This is pure (no netlink, no sockets): the daemon looks the interfaces up first and
+//! hands them in as [`HostInterfaces`], so the mapping is unit-testable.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use crate::config::model::{self, Config, VrrpInstance};
+use crate::sys::{Scope, VrrpProtocol};
+use crate::vrrp::{
+    password_bytes, AuthConfig, Family, GarpConfig, InstanceConfig, OldUnicastChecksum,
+    SyncGroupConfig, TrackerRef, UnicastPeer, Version,
+};
+
+/// What the plan needs to know about one interface of the host.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InterfaceFacts {
+    pub index: u32,
+    pub mac: Option<[u8; 6]>,
+    pub operational: bool,
+    pub primary_ipv4: Option<Ipv4Addr>,
+    pub ipv6_link_local: Option<Ipv6Addr>,
+}
+
+/// The host's interfaces by name.
+pub type HostInterfaces = HashMap<String, InterfaceFacts>;
+
+/// One VIP / eVIP as `ip addr add` would take it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VipSpec {
+    pub addr: IpAddr,
+    pub prefix: u8,
+    /// The interface it goes on (`dev`, else the instance's interface).
+    pub interface: String,
+    pub broadcast: Option<Ipv4Addr>,
+    pub scope: Scope,
+    pub label: Option<String>,
+}
+
+/// How a receive socket selects its traffic.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Listen {
+    Multicast(IpAddr),
+    Unicast(IpAddr),
+}
+
+/// One receive socket: instances sharing interface, family, protocol and addressing
+/// share it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ReceiveSocket {
+    pub interface: String,
+    pub ipv6: bool,
+    pub ah: bool,
+    pub listen: Listen,
+}
+
+impl ReceiveSocket {
+    pub fn protocol(&self) -> VrrpProtocol {
+        if self.ah {
+            VrrpProtocol::Ah
+        } else {
+            VrrpProtocol::Vrrp
+        }
+    }
+}
+
+/// Everything the daemon derives from one configuration.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Plan {
+    pub instances: Vec<InstanceConfig>,
+    pub groups: Vec<SyncGroupConfig>,
+    /// Per instance (same order), VIPs then eVIPs — the order of the core's
+    /// `AddVips`/`RemoveVips` address lists.
+    pub vips: Vec<Vec<VipSpec>>,
+    pub receive_sockets: BTreeSet<ReceiveSocket>,
+    /// Interfaces that are missing or not up+running at start (instances on them start
+    /// in FAULT).
+    pub interfaces_down: Vec<String>,
+    /// Problems that do not stop the daemon, in keepalived's words where it has some.
+    pub warnings: Vec<String>,
+}
+
+/// Why a configuration cannot be run on this host.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum PlanError {
+    #[error("({instance}) no interface configured and no default_interface in global_defs")]
+    NoInterface { instance: String },
+}
+
+/// Builds the plan. `trackers` gives each instance's tracker references (from the
+/// tracker plan); it is called once per instance.
+pub fn build(
+    config: &Config,
+    host: &HostInterfaces,
+    mut trackers: impl FnMut(&VrrpInstance) -> Vec<TrackerRef>,
+) -> Result<Plan, PlanError> {
+    let mut plan = Plan {
+        instances: Vec::with_capacity(config.instances.len()),
+        groups: Vec::new(),
+        vips: Vec::with_capacity(config.instances.len()),
+        receive_sockets: BTreeSet::new(),
+        interfaces_down: Vec::new(),
+        warnings: Vec::new(),
+    };
+    let mut down: BTreeSet<String> = BTreeSet::new();
+    for inst in &config.instances {
+        let interface = inst
+            .interface
+            .clone()
+            .or_else(|| config.global.default_interface.clone())
+            .ok_or_else(|| PlanError::NoInterface {
+                instance: inst.name.clone(),
+            })?;
+        let facts = host.get(&interface);
+        if !facts.is_some_and(|f| f.operational) {
+            down.insert(interface.clone());
+        }
+        let ipv6 = inst.family == model::Family::Inet6;
+        let source_addr = inst
+            .unicast_src_ip
+            .or(inst.mcast_src_ip)
+            .or_else(|| {
+                facts.and_then(|f| {
+                    if ipv6 {
+                        f.ipv6_link_local.map(IpAddr::V6)
+                    } else {
+                        f.primary_ipv4.map(IpAddr::V4)
+                    }
+                })
+            })
+            .unwrap_or_else(|| {
+                plan.warnings.push(format!(
+                    "({}) interface {interface} has no {} address to send adverts from",
+                    inst.name,
+                    if ipv6 { "IPv6 link-local" } else { "IPv4" }
+                ));
+                down.insert(interface.clone());
+                if ipv6 {
+                    IpAddr::V6(Ipv6Addr::UNSPECIFIED)
+                } else {
+                    IpAddr::V4(Ipv4Addr::UNSPECIFIED)
+                }
+            });
+        let core = instance_config(config, inst, &interface, source_addr, trackers(inst));
+        let listen = if core.is_unicast() {
+            Listen::Unicast(source_addr)
+        } else {
+            Listen::Multicast(core.multicast_group())
+        };
+        plan.receive_sockets.insert(ReceiveSocket {
+            interface: interface.clone(),
+            ipv6,
+            ah: matches!(core.auth, AuthConfig::Ah(_)),
+            listen,
+        });
+        let vips = inst
+            .virtual_ipaddress
+            .iter()
+            .chain(&inst.virtual_ipaddress_excluded)
+            .map(|a| vip_spec(a, &interface))
+            .collect();
+        plan.vips.push(vips);
+        plan.instances.push(core);
+    }
+    plan.groups = config
+        .sync_groups
+        .iter()
+        .map(|g| SyncGroupConfig {
+            name: g.name.clone(),
+            members: g.group.clone(),
+            sync_group_tracking_weight: g.sync_group_tracking_weight,
+        })
+        .collect();
+    plan.interfaces_down = down.into_iter().collect();
+    Ok(plan)
+}
+
+fn instance_config(
+    config: &Config,
+    inst: &VrrpInstance,
+    interface: &str,
+    source_addr: IpAddr,
+    trackers: Vec<TrackerRef>,
+) -> InstanceConfig {
+    let global = &config.global;
+    let mut core = InstanceConfig::new(&inst.name, inst.virtual_router_id, source_addr);
+    core.interface = interface.to_owned();
+    core.family = if inst.family == model::Family::Inet6 {
+        Family::Ipv6
+    } else {
+        Family::Ipv4
+    };
+    core.version = if inst.version == 3 || core.family == Family::Ipv6 {
+        Version::V3
+    } else {
+        Version::V2
+    };
+    core.base_priority = inst.priority;
+    core.advert_int = inst.advert_int;
+    let same_family = |a: &&model::IpAddress| Family::of(&a.addr) == core.family;
+    core.vips = inst
+        .virtual_ipaddress
+        .iter()
+        .filter(same_family)
+        .map(|a| a.addr)
+        .collect();
+    core.evips = inst
+        .virtual_ipaddress_excluded
+        .iter()
+        .map(|a| a.addr)
+        .chain(
+            inst.virtual_ipaddress
+                .iter()
+                .filter(|a| !same_family(a))
+                .map(|a| a.addr),
+        )
+        .collect();
+    core.auth = match (core.version, inst.auth_type, &inst.auth_pass) {
+        (Version::V2, model::AuthType::Pass, Some(p)) => AuthConfig::Pass(password_bytes(p)),
+        (Version::V2, model::AuthType::Ah, Some(p)) if core.family == Family::Ipv4 => {
+            AuthConfig::Ah(password_bytes(p))
+        }
+        _ => AuthConfig::None,
+    };
+    core.initial_state_master = inst.state == model::State::Master;
+    core.nopreempt = inst.nopreempt;
+    core.preempt_delay = inst.preempt_delay;
+    core.mcast_dst = inst.mcast_dst_ip.or(Some(match core.family {
+        Family::Ipv4 => IpAddr::V4(global.vrrp_mcast_group4),
+        Family::Ipv6 => IpAddr::V6(global.vrrp_mcast_group6),
+    }));
+    core.unicast_peers = inst
+        .unicast_peer
+        .iter()
+        .map(|p| UnicastPeer {
+            addr: p.addr,
+            min_ttl: p.min_ttl.unwrap_or(0),
+            max_ttl: p.max_ttl.unwrap_or(255),
+        })
+        .collect();
+    core.unicast_ttl = inst.unicast_ttl;
+    core.down_timer_adverts = inst.down_timer_adverts;
+    core.garp = GarpConfig {
+        master_delay: inst.garp.master_delay,
+        master_repeat: inst.garp.master_repeat,
+        master_refresh: inst.garp.master_refresh,
+        master_refresh_repeat: inst.garp.master_refresh_repeat,
+        lower_prio_delay: inst.garp.lower_prio_delay,
+        lower_prio_repeat: inst.garp.lower_prio_repeat,
+    };
+    core.lower_prio_no_advert = inst.lower_prio_no_advert || global.vrrp_lower_prio_no_advert;
+    core.higher_prio_send_advert =
+        inst.higher_prio_send_advert || global.vrrp_higher_prio_send_advert;
+    core.skip_check_adv_addr = inst.skip_check_adv_addr || global.vrrp_skip_check_adv_addr;
+    core.check_unicast_src = inst.check_unicast_src || global.vrrp_check_unicast_src;
+    core.old_unicast_checksum = match inst.old_unicast_checksum {
+        None => OldUnicastChecksum::Auto,
+        Some(true) => OldUnicastChecksum::Forced,
+        Some(false) => OldUnicastChecksum::Never,
+    };
+    core.trackers = trackers;
+    core.dont_track_primary = inst.dont_track_primary;
+    core
+}
+
+fn vip_spec(a: &model::IpAddress, instance_interface: &str) -> VipSpec {
+    let interface = a
+        .dev
+        .clone()
+        .unwrap_or_else(|| instance_interface.to_owned());
+    let broadcast = match (a.addr, a.broadcast.as_deref()) {
+        (IpAddr::V4(v4), Some("+")) => Some(broadcast_of(v4, a.prefix)),
+        (IpAddr::V4(_), Some(b)) => b.parse().ok(),
+        _ => None,
+    };
+    VipSpec {
+        addr: a.addr,
+        prefix: a.prefix,
+        interface,
+        broadcast,
+        scope: a.scope.as_deref().map(scope_of).unwrap_or(Scope::Global),
+        label: a.label.clone(),
+    }
+}
+
+fn broadcast_of(addr: Ipv4Addr, prefix: u8) -> Ipv4Addr {
+    let host_bits = 32 - u32::from(prefix.min(32));
+    let mask = if host_bits == 32 {
+        0
+    } else {
+        u32::MAX << host_bits
+    };
+    Ipv4Addr::from(u32::from(addr) | !mask)
+}
+
+/// `ip`'s scope names (and numbers).
+fn scope_of(word: &str) -> Scope {
+    match word {
+        "global" | "universe" => Scope::Global,
+        "site" => Scope::Site,
+        "link" => Scope::Link,
+        "host" => Scope::Host,
+        "nowhere" => Scope::Nowhere,
+        n => n.parse().map(Scope::from_number).unwrap_or(Scope::Global),
+    }
+}
+
+/// Interfaces referenced by the plan (instance interfaces and VIP devices), sorted.
+pub fn interfaces_used(plan: &Plan) -> BTreeSet<String> {
+    let mut set: BTreeSet<String> = plan.instances.iter().map(|i| i.interface.clone()).collect();
+    for vips in &plan.vips {
+        set.extend(vips.iter().map(|v| v.interface.clone()));
+    }
+    set
+}
+
+/// For every instance, its VIP specs by address (to resolve the core's address lists).
+pub fn vip_index(plan: &Plan) -> Vec<BTreeMap<IpAddr, VipSpec>> {
+    plan.vips
+        .iter()
+        .map(|v| v.iter().map(|s| (s.addr, s.clone())).collect())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::source::{load_str, SourceOptions};
+
+    fn plan_of(text: &str) -> Plan {
+        let pre = load_str(
+            "test.conf",
+            text,
+            std::path::Path::new("/"),
+            &SourceOptions::default(),
+        );
+        let checked = crate::config::check(pre, None);
+        let mut host = HostInterfaces::new();
+        host.insert(
+            "eth0".into(),
+            InterfaceFacts {
+                index: 2,
+                mac: Some([2, 0, 0, 0, 0, 1]),
+                operational: true,
+                primary_ipv4: Some(Ipv4Addr::new(198, 18, 0, 1)),
+                ipv6_link_local: Some("fe80::1".parse().unwrap()),
+            },
+        );
+        build(&checked.config, &host, |_| Vec::new()).unwrap()
+    }
+
+    const SEED: &str = "vrrp_instance VI_1 {\n state MASTER\n interface eth0\n virtual_router_id 41\n priority 101\n advert_int 1\n authentication {\n auth_type PASS\n auth_pass 1111\n }\n virtual_ipaddress {\n 198.18.0.100/24 brd + dev eth0 label eth0:vip\n }\n}\n";
+
+    #[test]
+    fn seed_instance_maps_to_the_core_config() {
+        let plan = plan_of(SEED);
+        let i = &plan.instances[0];
+        assert_eq!(i.vrid, 41);
+        assert_eq!(i.base_priority, 101);
+        assert!(i.initial_state_master);
+        assert_eq!(i.source_addr, IpAddr::V4(Ipv4Addr::new(198, 18, 0, 1)));
+        assert_eq!(i.auth, AuthConfig::Pass(*b"1111\0\0\0\0"));
+        assert_eq!(i.vips, vec!["198.18.0.100".parse::<IpAddr>().unwrap()]);
+        let v = &plan.vips[0][0];
+        assert_eq!(v.prefix, 24);
+        assert_eq!(v.broadcast, Some(Ipv4Addr::new(198, 18, 0, 255)));
+        assert_eq!(v.label.as_deref(), Some("eth0:vip"));
+        assert!(plan.interfaces_down.is_empty());
+        let sock = plan.receive_sockets.iter().next().unwrap();
+        assert_eq!(
+            sock.listen,
+            Listen::Multicast("224.0.0.18".parse().unwrap())
+        );
+    }
+
+    #[test]
+    fn missing_interface_starts_in_fault_and_unicast_listens_on_its_source() {
+        let text = SEED
+            .replace("interface eth0", "interface eth9")
+            .replace("dev eth0", "")
+            .replace(
+                "advert_int 1",
+                "advert_int 1\n unicast_src_ip 198.18.0.1\n unicast_peer {\n 198.18.0.2\n }",
+            );
+        let plan = plan_of(&text);
+        assert_eq!(plan.interfaces_down, vec!["eth9".to_string()]);
+        let sock = plan.receive_sockets.iter().next().unwrap();
+        assert_eq!(sock.listen, Listen::Unicast("198.18.0.1".parse().unwrap()));
+        assert_eq!(plan.vips[0][0].interface, "eth9");
+    }
+}

@@ -1,0 +1,391 @@
+//! The event loop: turns OS events (packets, timers, link changes, tracker results,
+//! signals) into calls on the protocol core and executes the core's actions.
+//!
+//! ```text
+//!  receive tasks ─► inbound queue ─┐
+//!  netlink watcher ────────────────┤                ┌─► adverts: sent inline
+//!  tracker tasks ─► tracker queue ─┼─► Router ─► actions ─► VIPs, GARP, notify: effect queue
+//!  timer (poll_timeout) ───────────┤                └─► log lines
+//!  signals ────────────────────────┘
+//! ```
+//!
+//! Adverts are sent from the loop itself, before anything slower is even queued, so a
+//! slow netlink call, notify script or log sink never delays one.
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::IpAddr;
+use std::time::Instant;
+
+use tokio::sync::{mpsc, oneshot};
+
+use super::effects::Effect;
+use super::plan::{self, Plan, VipSpec};
+use super::signals::{DaemonSignal, Signals};
+use super::wire::{Inbound, Wire};
+use crate::config::model::Config;
+use crate::sys::{NetEvent, NetlinkWatcher};
+use crate::track::TrackerEvent;
+use crate::vrrp::{Action, LogLevel, ReceivedPacket, Router, RouterInit};
+
+/// Why the loop ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// TERM / INT: graceful stop done.
+    Stopped,
+}
+
+/// The result of [`Host::plan`]: the plan and the core's initial conditions.
+pub type PlanFuture<'a> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<(Plan, RouterInit), String>> + 'a>>;
+
+/// Hooks the loop calls that belong to other parts of the daemon (reload, dumps).
+pub trait Host {
+    /// SIGHUP: reads and checks the configuration again. Runs on a blocking thread so
+    /// a big configuration cannot hold up adverts. `Err` carries why it was refused.
+    fn load_config(&self) -> Box<dyn FnOnce() -> Result<Config, String> + Send>;
+    /// Builds the plan of a checked configuration on this host.
+    fn plan(&mut self, config: &Config) -> PlanFuture<'_>;
+    /// USR1 / USR2 / JSON dump requests and stats clearing.
+    fn dump(&mut self, signal: DaemonSignal, config: &Config, router: &mut Router);
+    /// Called after every batch of actions that changed an instance state.
+    fn state_changed(&mut self, config: &Config, router: &Router);
+}
+
+/// The running configuration and everything built from it.
+pub struct Running {
+    pub config: Config,
+    pub router: Router,
+    vips: Vec<BTreeMap<IpAddr, VipSpec>>,
+    /// The previous configuration's specs, to remove addresses a reload dropped with
+    /// the prefix and device they were added with.
+    retired_vips: HashMap<IpAddr, VipSpec>,
+    wire: Wire,
+    effects: mpsc::UnboundedSender<Effect>,
+    /// Last known `up && running` of every interface we watch.
+    links: HashMap<String, bool>,
+    send_errors: u64,
+}
+
+impl Running {
+    /// Starts the core on `plan` and opens its sockets.
+    pub fn start(
+        config: Config,
+        plan: Plan,
+        router: Router,
+        inbound: mpsc::Sender<Inbound>,
+        effects: mpsc::UnboundedSender<Effect>,
+    ) -> Result<Running, crate::sys::SocketError> {
+        let wire = Wire::open(&plan, inbound)?;
+        let links = plan::interfaces_used(&plan)
+            .into_iter()
+            .map(|name| {
+                let up = !plan.interfaces_down.contains(&name);
+                (name, up)
+            })
+            .collect();
+        Ok(Running {
+            config,
+            vips: plan::vip_index(&plan),
+            retired_vips: HashMap::new(),
+            router,
+            wire,
+            effects,
+            links,
+            send_errors: 0,
+        })
+    }
+
+    /// Executes every queued action of the core, in order. Returns whether an instance
+    /// changed state.
+    pub async fn drain(&mut self) -> bool {
+        let mut changed = false;
+        while let Some(action) = self.router.poll_action() {
+            match action {
+                Action::SendAdvert {
+                    instance,
+                    packet,
+                    dst,
+                    ..
+                } => {
+                    let Some(cfg) = self.router.instance_config(instance) else {
+                        continue;
+                    };
+                    if let Err(e) = self.wire.send_advert(cfg, &packet, dst).await {
+                        self.send_errors += 1;
+                        // First failure and then every 100th, so a dead link cannot
+                        // flood the log at the advert rate.
+                        if self.send_errors % 100 == 1 {
+                            log::warn!("({}) advert not sent: {e}", cfg.name);
+                        }
+                    }
+                }
+                Action::AddVips { instance, addrs } => {
+                    let (name, vips) = self.specs(instance.0, &addrs);
+                    let _ = self.effects.send(Effect::AddVips {
+                        instance: name,
+                        vips,
+                    });
+                }
+                Action::RemoveVips { instance, addrs } => {
+                    let (name, vips) = self.specs(instance.0, &addrs);
+                    let _ = self.effects.send(Effect::RemoveVips {
+                        instance: name,
+                        vips,
+                    });
+                }
+                Action::SendGarp { instance, addr } => {
+                    let (_, specs) = self.specs(instance.0, &[addr]);
+                    if let Some(spec) = specs.into_iter().next() {
+                        let _ = self.effects.send(Effect::Garp {
+                            interface: spec.interface,
+                            addr,
+                        });
+                    }
+                }
+                Action::Notify {
+                    target,
+                    state,
+                    priority,
+                } => {
+                    let _ = self.effects.send(Effect::Notify {
+                        target,
+                        state,
+                        priority,
+                    });
+                }
+                Action::StateChanged { .. } => changed = true,
+                Action::Log { level, text } => match level {
+                    LogLevel::Info => log::info!("{text}"),
+                    LogLevel::Detail => log::debug!("{text}"),
+                },
+            }
+        }
+        changed
+    }
+
+    /// The specs of `addrs` of instance `i` (VIPs not in the index get a host prefix on
+    /// the instance interface).
+    fn specs(&self, i: usize, addrs: &[IpAddr]) -> (String, Vec<VipSpec>) {
+        let cfg = self
+            .router
+            .instance_config(crate::vrrp::InstanceId(i))
+            .expect("instance ids come from the router");
+        let index = &self.vips[i];
+        let specs = addrs
+            .iter()
+            .map(|a| {
+                index
+                    .get(a)
+                    .or_else(|| self.retired_vips.get(a))
+                    .cloned()
+                    .unwrap_or_else(|| VipSpec {
+                        addr: *a,
+                        prefix: if a.is_ipv4() { 32 } else { 128 },
+                        interface: cfg.interface.clone(),
+                        broadcast: None,
+                        scope: crate::sys::Scope::Global,
+                        label: None,
+                    })
+            })
+            .collect();
+        (cfg.name.clone(), specs)
+    }
+
+    fn handle_inbound(&mut self, now: Instant, p: &Inbound) {
+        let rx = match p.ipv6 {
+            None => ReceivedPacket::Ipv4 {
+                packet: &p.bytes,
+                interface: Some(&p.interface),
+            },
+            Some((src, dst, hop_limit)) => ReceivedPacket::Ipv6 {
+                payload: &p.bytes,
+                src,
+                dst,
+                hop_limit: Some(hop_limit),
+                interface: Some(&p.interface),
+            },
+        };
+        self.router.handle_packet(now, rx);
+    }
+
+    fn handle_net_event(&mut self, now: Instant, event: NetEvent) {
+        match event {
+            NetEvent::LinkChanged {
+                name, up, running, ..
+            } => self.link_state(now, &name, up && running),
+            NetEvent::LinkRemoved { name, .. } => self.link_state(now, &name, false),
+            NetEvent::AddressRemoved { address, .. } => self.vip_removed(address),
+            NetEvent::AddressAdded { .. } => {}
+        }
+    }
+
+    fn link_state(&mut self, now: Instant, name: &str, up: bool) {
+        let Some(known) = self.links.get_mut(name) else {
+            return;
+        };
+        if *known == up {
+            return;
+        }
+        *known = up;
+        log::info!("Netlink reports {name} {}", if up { "up" } else { "down" });
+        self.router.handle_interface(now, name, up);
+    }
+
+    /// A VIP of a master was deleted behind our back: put it back (keepalived 2.x
+    /// re-adds tracked VIPs of a master; `no_track` ones are left alone).
+    fn vip_removed(&mut self, address: IpAddr) {
+        let owners: Vec<usize> = self
+            .router
+            .instances()
+            .filter(|s| s.state == crate::vrrp::State::Master && s.vips_set)
+            .map(|s| s.id.0)
+            .filter(|&i| self.vips[i].contains_key(&address))
+            .collect();
+        for i in owners {
+            let tracked = self.config.instances.get(i).is_none_or(|inst| {
+                !inst
+                    .virtual_ipaddress
+                    .iter()
+                    .chain(&inst.virtual_ipaddress_excluded)
+                    .any(|a| a.addr == address && a.no_track())
+            });
+            if !tracked {
+                continue;
+            }
+            let (name, vips) = self.specs(i, &[address]);
+            log::info!("({name}) VIP {address} was removed externally; restoring it");
+            let _ = self.effects.send(Effect::AddVips {
+                instance: name,
+                vips,
+            });
+        }
+    }
+
+    /// Switches to a new configuration (SIGHUP, reference §3.10). The new sockets are
+    /// opened first; if that fails nothing changes. Instances that vanished are shut
+    /// down with their old addresses; matched ones keep their state.
+    pub async fn replace(
+        &mut self,
+        config: Config,
+        plan: Plan,
+        init: RouterInit,
+        inbound: &mpsc::Sender<Inbound>,
+    ) -> Result<(), crate::sys::SocketError> {
+        let wire = Wire::open(&plan, inbound.clone())?;
+        let now = Instant::now();
+        self.router.retire_unmatched(&plan.instances, now);
+        self.drain().await;
+        let old = std::mem::replace(&mut self.vips, plan::vip_index(&plan));
+        self.retired_vips = old.into_iter().flatten().collect();
+        self.links = plan::interfaces_used(&plan)
+            .into_iter()
+            .map(|name| {
+                let up = self
+                    .links
+                    .get(&name)
+                    .copied()
+                    .unwrap_or(!plan.interfaces_down.contains(&name));
+                (name, up)
+            })
+            .collect();
+        self.wire = wire;
+        self.config = config;
+        self.router
+            .reload(plan.instances, plan.groups, init, Instant::now());
+        log::info!("Reload finished");
+        Ok(())
+    }
+
+    /// Waits until every queued effect has been executed.
+    pub async fn flush_effects(&self) {
+        let (tx, rx) = oneshot::channel();
+        if self.effects.send(Effect::Barrier(tx)).is_ok() {
+            let _ = rx.await;
+        }
+    }
+}
+
+/// The inputs of the loop besides the running state.
+pub struct Inputs {
+    pub inbound: mpsc::Receiver<Inbound>,
+    pub inbound_tx: mpsc::Sender<Inbound>,
+    pub trackers: mpsc::UnboundedReceiver<TrackerEvent>,
+    pub netlink: Option<NetlinkWatcher>,
+    pub signals: Signals,
+}
+
+/// Runs until TERM/INT, then performs the graceful stop (priority-0 adverts, VIPs
+/// removed, STOP notifies) and returns.
+pub async fn event_loop(mut running: Running, mut inputs: Inputs, host: &mut dyn Host) -> Exit {
+    let mut reloading: Option<tokio::task::JoinHandle<Result<Config, String>>> = None;
+    loop {
+        if running.drain().await {
+            host.state_changed(&running.config, &running.router);
+        }
+        let deadline = running.router.poll_timeout();
+        let sleep = async {
+            match deadline {
+                Some(d) => tokio::time::sleep_until(tokio::time::Instant::from_std(d)).await,
+                None => std::future::pending().await,
+            }
+        };
+        let netlink = async {
+            match inputs.netlink.as_mut() {
+                Some(w) => w.next_event().await,
+                None => std::future::pending().await,
+            }
+        };
+        let reload_done = async {
+            match reloading.as_mut() {
+                Some(job) => job.await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            biased;
+            _ = sleep => running.router.handle_timeout(Instant::now()),
+            Some(p) = inputs.inbound.recv() => {
+                let now = Instant::now();
+                running.handle_inbound(now, &p);
+                // Take whatever else already arrived before going round the loop.
+                while let Ok(p) = inputs.inbound.try_recv() {
+                    running.handle_inbound(now, &p);
+                }
+            }
+            Some(event) = netlink => running.handle_net_event(Instant::now(), event),
+            Some(t) = inputs.trackers.recv() => {
+                running.router.handle_tracker(Instant::now(), t.id, t.status);
+            }
+            loaded = reload_done => {
+                reloading = None;
+                match loaded {
+                    Ok(Ok(config)) => match host.plan(&config).await {
+                        Ok((plan, init)) => {
+                            if let Err(e) = running.replace(config, plan, init, &inputs.inbound_tx).await {
+                                log::error!("Reload failed, keeping the running configuration: {e}");
+                            }
+                        }
+                        Err(e) => log::error!("Reload refused, keeping the running configuration: {e}"),
+                    },
+                    Ok(Err(e)) => log::error!("Reload refused, keeping the running configuration: {e}"),
+                    Err(e) => log::error!("Reload failed, keeping the running configuration: {e}"),
+                }
+            }
+            signal = inputs.signals.next() => match signal {
+                DaemonSignal::Stop => break,
+                DaemonSignal::Reload if reloading.is_none() => {
+                    log::info!("Reloading");
+                    reloading = Some(tokio::task::spawn_blocking(host.load_config()));
+                }
+                DaemonSignal::Reload => log::info!("Reload already in progress"),
+                other => host.dump(other, &running.config, &mut running.router),
+            },
+        }
+    }
+    log::info!("Stopping");
+    running.router.shutdown(Instant::now());
+    running.drain().await;
+    host.state_changed(&running.config, &running.router);
+    running.flush_effects().await;
+    Exit::Stopped
+}

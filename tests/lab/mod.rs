@@ -1,0 +1,399 @@
+//! A throw-away network lab for daemon tests: VRRP nodes and a client, each in its own
+//! network namespace, joined by a bridge in a namespace of its own. Addresses come from
+//! 198.18.0.0/24 (node N = .N, client = .200). Everything the lab creates — namespaces,
+//! processes — is removed when it is dropped, by name and pid, even when a test panics.
+//!
+//! ```text
+//!   [node a: eth0 198.18.0.1] ──veth── ┐
+//!   [node b: eth0 198.18.0.2] ──veth── ┼── br0 (bridge namespace)
+//!   [client: eth0 198.18.0.200] ─veth─ ┘
+//! ```
+#![allow(dead_code)]
+
+use std::fs;
+use std::net::Ipv4Addr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+static NEXT_LAB: AtomicU32 = AtomicU32::new(0);
+
+/// Panics (never skips) unless we are root and `ip` works.
+pub fn require_root() {
+    if !nix::unistd::geteuid().is_root() {
+        panic!("this test needs root: it creates network namespaces and runs the daemon (run as root, as CI does)");
+    }
+    let ip = Command::new("ip").arg("-V").output();
+    if !matches!(ip, Ok(ref out) if out.status.success()) {
+        panic!("this test needs the `ip` command (iproute2)");
+    }
+}
+
+/// Runs a command, panicking with its output if it fails; returns stdout.
+pub fn run(program: &str, args: &[&str]) -> String {
+    let out = Command::new(program)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {program} {args:?}: {e}"));
+    if !out.status.success() {
+        panic!(
+            "{program} {args:?} failed: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// One namespace of the lab.
+pub struct Host {
+    /// Namespace name.
+    pub ns: String,
+    /// Short role name (`a`, `b`, `client`).
+    pub role: String,
+    pub addr: Ipv4Addr,
+    /// The bridge-side end of this host's veth (in the bridge namespace).
+    pub port: String,
+    /// A directory for this host's files (configs, logs, pid files, dumps).
+    pub dir: PathBuf,
+}
+
+impl Host {
+    /// `ip -n NS ARGS…`
+    pub fn ip(&self, args: &[&str]) -> String {
+        let mut full = vec!["-n", self.ns.as_str()];
+        full.extend_from_slice(args);
+        run("ip", &full)
+    }
+
+    /// `ip netns exec NS ARGS…`
+    pub fn exec(&self, args: &[&str]) -> String {
+        let mut full = vec!["netns", "exec", self.ns.as_str()];
+        full.extend_from_slice(args);
+        run("ip", &full)
+    }
+
+    /// Whether `addr` is configured on this host's eth0.
+    pub fn has_address(&self, addr: Ipv4Addr) -> bool {
+        let out = Command::new("ip")
+            .args(["-n", &self.ns, "-4", "-o", "addr", "show", "dev", "eth0"])
+            .output()
+            .expect("ip addr show");
+        String::from_utf8_lossy(&out.stdout).contains(&format!("inet {addr}/"))
+    }
+
+    /// MAC address of eth0.
+    pub fn mac(&self) -> String {
+        let out = self.ip(&["-o", "link", "show", "dev", "eth0"]);
+        out.split_whitespace()
+            .skip_while(|w| *w != "link/ether")
+            .nth(1)
+            .expect("eth0 has a MAC")
+            .to_string()
+    }
+}
+
+/// The lab: a bridge namespace, node namespaces and an optional client.
+pub struct Lab {
+    pub bridge_ns: String,
+    pub nodes: Vec<Host>,
+    pub client: Option<Host>,
+    _dir: tempfile::TempDir,
+}
+
+impl Lab {
+    /// Creates nodes named `roles` (addresses .1, .2, …) and, if asked, a client (.200).
+    pub fn new(roles: &[&str], with_client: bool) -> Lab {
+        require_root();
+        let id = format!(
+            "krs{}x{}",
+            std::process::id(),
+            NEXT_LAB.fetch_add(1, Ordering::SeqCst)
+        );
+        let dir = tempfile::tempdir().expect("temp dir");
+        let bridge_ns = format!("{id}-br");
+        run("ip", &["netns", "add", &bridge_ns]);
+        let mut lab = Lab {
+            bridge_ns: bridge_ns.clone(),
+            nodes: Vec::new(),
+            client: None,
+            _dir: dir,
+        };
+        run(
+            "ip",
+            &["-n", &bridge_ns, "link", "add", "br0", "type", "bridge"],
+        );
+        // No forwarding delay: ports forward as soon as they are up.
+        run(
+            "ip",
+            &[
+                "-n",
+                &bridge_ns,
+                "link",
+                "set",
+                "br0",
+                "type",
+                "bridge",
+                "forward_delay",
+                "0",
+            ],
+        );
+        run("ip", &["-n", &bridge_ns, "link", "set", "br0", "up"]);
+        for (i, role) in roles.iter().enumerate() {
+            let host = lab.add_host(&id, role, Ipv4Addr::new(198, 18, 0, i as u8 + 1));
+            lab.nodes.push(host);
+        }
+        if with_client {
+            let host = lab.add_host(&id, "client", Ipv4Addr::new(198, 18, 0, 200));
+            lab.client = Some(host);
+        }
+        lab
+    }
+
+    fn add_host(&mut self, id: &str, role: &str, addr: Ipv4Addr) -> Host {
+        let ns = format!("{id}-{role}");
+        run("ip", &["netns", "add", &ns]);
+        // Created directly in the bridge namespace, so it only needs to be unique there.
+        let port = format!("port-{role}");
+        let dir = self._dir.path().join(role);
+        fs::create_dir_all(&dir).expect("host dir");
+        let host = Host {
+            ns: ns.clone(),
+            role: role.to_string(),
+            addr,
+            port: port.clone(),
+            dir,
+        };
+        host.exec(&["sysctl", "-qw", "net.ipv6.conf.all.accept_dad=0"]);
+        host.exec(&["sysctl", "-qw", "net.ipv6.conf.default.accept_dad=0"]);
+        run(
+            "ip",
+            &[
+                "link",
+                "add",
+                &port,
+                "netns",
+                &self.bridge_ns,
+                "type",
+                "veth",
+                "peer",
+                "name",
+                "eth0",
+                "netns",
+                &ns,
+            ],
+        );
+        run(
+            "ip",
+            &[
+                "-n",
+                &self.bridge_ns,
+                "link",
+                "set",
+                &port,
+                "master",
+                "br0",
+                "up",
+            ],
+        );
+        host.ip(&["addr", "add", &format!("{addr}/24"), "dev", "eth0"]);
+        host.ip(&["link", "set", "eth0", "up"]);
+        host.ip(&["link", "set", "lo", "up"]);
+        host
+    }
+
+    pub fn node(&self, role: &str) -> &Host {
+        self.nodes
+            .iter()
+            .find(|h| h.role == role)
+            .unwrap_or_else(|| panic!("no node {role}"))
+    }
+
+    pub fn client(&self) -> &Host {
+        self.client.as_ref().expect("lab has a client")
+    }
+
+    /// Cuts (or restores) a host's cable: its bridge port goes down, so its eth0 loses
+    /// carrier, as when a switch port or cable fails.
+    pub fn set_cable(&self, host: &Host, connected: bool) {
+        run(
+            "ip",
+            &[
+                "-n",
+                &self.bridge_ns,
+                "link",
+                "set",
+                &host.port,
+                if connected { "up" } else { "down" },
+            ],
+        );
+    }
+}
+
+impl Drop for Lab {
+    fn drop(&mut self) {
+        for h in self.nodes.iter().chain(self.client.iter()) {
+            let _ = Command::new("ip").args(["netns", "del", &h.ns]).status();
+        }
+        let _ = Command::new("ip")
+            .args(["netns", "del", &self.bridge_ns])
+            .status();
+    }
+}
+
+/// Polls `cond` every 5 ms until it holds or `limit` passes; returns the time it took.
+pub fn wait_for(limit: Duration, mut cond: impl FnMut() -> bool) -> Option<Duration> {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if cond() {
+            return Some(start.elapsed());
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    cond().then(|| start.elapsed())
+}
+
+/// A daemon (ours or stock keepalived) running in a lab host, in the foreground with
+/// console logging into `<host dir>/<name>.log`, dumps in the host dir (`TMPDIR`).
+pub struct Daemon {
+    pub child: Child,
+    pub log: PathBuf,
+    pub config: PathBuf,
+    pub dir: PathBuf,
+}
+
+impl Daemon {
+    /// Starts `binary` in `host` with `config` (written to `<dir>/keepalived.conf`).
+    pub fn start(host: &Host, binary: &Path, config: &str) -> Daemon {
+        let dir = host.dir.clone();
+        let conf = dir.join("keepalived.conf");
+        fs::write(&conf, config).expect("write config");
+        let log = dir.join("daemon.log");
+        let out = fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log)
+            .expect("log file");
+        let child = Command::new("ip")
+            .args(["netns", "exec", &host.ns])
+            .arg(binary)
+            .args(["-n", "-l", "-D", "-G", "-f"])
+            .arg(&conf)
+            .arg("-p")
+            .arg(dir.join("keepalived.pid"))
+            .arg("-r")
+            .arg(dir.join("vrrp.pid"))
+            .env("TMPDIR", &dir)
+            .stdin(Stdio::null())
+            .stdout(out.try_clone().expect("dup log"))
+            .stderr(out)
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", binary.display()));
+        Daemon {
+            child,
+            log,
+            config: conf,
+            dir,
+        }
+    }
+
+    /// Sends `signal` to the daemon (`ip netns exec` execs it, so the child pid is
+    /// the daemon's).
+    pub fn signal(&self, signal: nix::sys::signal::Signal) {
+        let pid = nix::unistd::Pid::from_raw(self.child.id() as i32);
+        nix::sys::signal::kill(pid, signal).expect("signal daemon");
+    }
+
+    /// Sends a signal by number (realtime signals have no `Signal` variant).
+    pub fn signal_number(&self, signal: i32) {
+        let pid = nix::unistd::Pid::from_raw(self.child.id() as i32);
+        // nix's `Signal` has no realtime signals; kill(1) takes a number.
+        run("kill", &[&format!("-{signal}"), &pid.to_string()]);
+    }
+
+    /// Waits up to `limit` for the daemon to exit; returns its exit code.
+    pub fn wait_exit(&mut self, limit: Duration) -> Option<i32> {
+        let start = Instant::now();
+        while start.elapsed() < limit {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return status.code();
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        None
+    }
+
+    /// The log so far.
+    pub fn log_text(&self) -> String {
+        fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Whether the log contains `needle`.
+    pub fn logged(&self, needle: &str) -> bool {
+        self.log_text().contains(needle)
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// A client pinging a VIP every 5 ms (`ping -D` timestamps every reply), to measure
+/// what a client sees during a failover.
+pub struct Prober {
+    child: Child,
+    out: PathBuf,
+}
+
+impl Prober {
+    pub fn start(client: &Host, target: Ipv4Addr) -> Prober {
+        let out = client.dir.join(format!("ping-{target}.txt"));
+        let file = fs::File::create(&out).expect("ping output");
+        let child = Command::new("ip")
+            .args([
+                "netns", "exec", &client.ns, "ping", "-n", "-D", "-i", "0.005", "-W", "1",
+            ])
+            .arg(target.to_string())
+            .stdin(Stdio::null())
+            .stdout(file)
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start ping (iputils-ping)");
+        Prober { child, out }
+    }
+
+    /// Stops probing; returns the longest gap between two consecutive replies, and the
+    /// number of replies.
+    pub fn stop(mut self) -> (Duration, usize) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let text = fs::read_to_string(&self.out).unwrap_or_default();
+        let stamps: Vec<f64> = text
+            .lines()
+            .filter(|l| l.contains("bytes from"))
+            .filter_map(|l| {
+                l.strip_prefix('[')
+                    .and_then(|r| r.split(']').next())
+                    .and_then(|t| t.parse().ok())
+            })
+            .collect();
+        let gap = stamps
+            .windows(2)
+            .map(|w| w[1] - w[0])
+            .fold(0.0f64, f64::max);
+        (Duration::from_secs_f64(gap), stamps.len())
+    }
+}
+
+impl Drop for Prober {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
