@@ -4,3 +4,4 @@
 
 pub mod log;
 pub mod pidfile;
+pub mod sd_notify;
