@@ -12,6 +12,7 @@ pub mod log;
 pub mod pidfile;
 pub mod plan;
 pub mod run;
+pub mod sd_notify;
 pub mod signals;
 pub mod start;
 pub mod wire;
