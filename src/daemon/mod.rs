@@ -2,5 +2,8 @@
 //! process contract keepalived users rely on (command line in [`crate::cli`], logging,
 //! pid files, daemonizing in [`crate::sys::daemonize`]).
 
+pub mod dump;
 pub mod log;
+pub mod metrics;
 pub mod pidfile;
+pub mod status;
