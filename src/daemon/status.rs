@@ -335,6 +335,7 @@ pub struct TrackerSnapshot {
     pub command: Option<String>,
     #[serde(serialize_with = "ser_secs")]
     pub interval: Duration,
+    /// 0 = not configured (keepalived then uses the interval).
     #[serde(serialize_with = "ser_secs")]
     pub timeout: Duration,
     pub rise: u32,
@@ -600,7 +601,7 @@ fn capture_tracker(
         .then(|| config.mysql_checks.iter().find(|s| s.name == t.name))
         .flatten();
     let (interval, timeout, rise, fall) = match (script, mysql) {
-        (Some(s), _) => (s.interval, s.timeout.unwrap_or(s.interval), s.rise, s.fall),
+        (Some(s), _) => (s.interval, s.timeout.unwrap_or_default(), s.rise, s.fall),
         (_, Some(m)) => (m.interval, m.timeout, m.rise, m.fall),
         _ => (Duration::ZERO, Duration::ZERO, 1, 1),
     };

@@ -26,7 +26,8 @@ pub fn render_json(snap: &Snapshot) -> String {
         stats_object(&inst.stats, &mut out);
         out.push('}');
     }
-    out.push(']');
+    // keepalived's writer ends the document with a line feed.
+    out.push_str("]\n");
     out
 }
 
