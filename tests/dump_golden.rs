@@ -253,3 +253,22 @@ fn files_are_written_where_keepalived_writes_them() {
         ["keepalived.data", "keepalived.json", "keepalived.stats"]
     );
 }
+
+#[test]
+fn clearing_stats_zeroes_the_dumped_counters_but_not_transitions() {
+    let mut p = settled_pair();
+    let before = p.snapshot(&p.master);
+    p.master.router.clear_stats();
+    let after = p.snapshot(&p.master);
+    for (b, a) in before.instances.iter().zip(&after.instances) {
+        assert!(b.stats.advert_sent > 0);
+        assert_eq!(a.stats, Default::default(), "{}", a.name);
+        // The metrics counter of state changes stays monotonic across STATS_CLEAR.
+        assert_eq!(a.transitions, b.transitions);
+        assert!(a.transitions >= 2);
+    }
+    assert!(render_stats(&after)
+        .lines()
+        .filter(|l| l.starts_with("    "))
+        .all(|l| l.ends_with(": 0")));
+}
