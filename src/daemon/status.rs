@@ -658,11 +658,6 @@ fn password_text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(&bytes[..end]).into_owned()
 }
 
-/// keepalived's numeric state (JSON `state`, metrics gauge).
-pub fn state_number(s: State) -> u8 {
-    s as u8
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
