@@ -5,16 +5,22 @@
 //! * [`start`]: check the configuration, detach, pid files, logging, runtime;
 //! * [`plan`]: configuration + host interfaces → core configuration and sockets;
 //! * [`run`]: the event loop; [`wire`]: VRRP sockets; [`effects`]: VIPs, GARP and
-//!   notifications off the advert path; [`signals`]: keepalived's signals.
+//!   notifications off the advert path; [`signals`]: keepalived's signals;
+//! * [`status`]: one state model behind [`dump`] (signal dump files) and [`metrics`]
+//!   (Prometheus / JSON endpoint); [`notify`]: notify scripts and FIFOs;
+//!   [`sd_notify`]: systemd readiness.
 
+pub mod dump;
 pub mod effects;
 pub mod log;
+pub mod metrics;
 pub mod pidfile;
 pub mod plan;
 pub mod run;
 pub mod sd_notify;
 pub mod signals;
 pub mod start;
+pub mod status;
 pub mod wire;
 
 pub use start::run_daemon;

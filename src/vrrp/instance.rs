@@ -44,6 +44,8 @@ pub struct InstanceStatus {
     pub stats: Stats,
     #[serde(skip)]
     pub last_transition: Option<Instant>,
+    /// State changes since start-up (never cleared: metrics export it as a counter).
+    pub transitions: u64,
 }
 
 /// How a state change is logged.
@@ -122,6 +124,7 @@ impl Instance {
             vips_set: false,
             stats: Stats::default(),
             last_transition: None,
+            transitions: 0,
         };
         let rx = RxState {
             ah_seq: 0,
@@ -326,6 +329,7 @@ impl Instance {
                 to,
             });
             self.status.last_transition = Some(now);
+            self.status.transitions += 1;
         }
     }
 

@@ -38,7 +38,7 @@ pub use config::{
     UnicastPeer,
 };
 pub use instance::InstanceStatus;
-pub use router::{ReceivedPacket, Router, RouterInit, TrackerStatus};
+pub use router::{InstanceInternals, ReceivedPacket, Router, RouterInit, TrackerStatus};
 pub use stats::Stats;
 
 /// VRRP protocol version.

@@ -43,6 +43,17 @@ pub enum ReceivedPacket<'a> {
     },
 }
 
+/// Internals of an instance that keepalived's USR1 dump prints beside its status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InstanceInternals {
+    /// Base priority plus tracker weights, before clamping to 1..=254.
+    pub total_priority: i32,
+    /// Weight-0 trackers failing, plus the primary interface when it is down.
+    pub fault_count: u32,
+    /// When the advert (MASTER) or master-down (BACKUP) timer fires next.
+    pub deadline: Option<Instant>,
+}
+
 /// Conditions known before start-up.
 #[derive(Debug, Clone, Default)]
 pub struct RouterInit {
@@ -562,6 +573,15 @@ impl Router {
     /// The configuration an instance runs with (tracker weights as forced by sync groups).
     pub fn instance_config(&self, id: InstanceId) -> Option<&InstanceConfig> {
         self.instances.get(id.0).map(|x| &x.cfg)
+    }
+
+    /// Priority sum, fault count and timer of one instance (for dumps).
+    pub fn instance_internals(&self, id: InstanceId) -> Option<InstanceInternals> {
+        self.instances.get(id.0).map(|x| InstanceInternals {
+            total_priority: x.total_priority,
+            fault_count: x.fault_count,
+            deadline: x.deadline,
+        })
     }
 
     /// State of every sync group, in configuration order.

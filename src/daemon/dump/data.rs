@@ -1,0 +1,539 @@
+//! `/tmp/keepalived.data`, the dump keepalived writes on SIGUSR1.
+//!
+//! Free text, which keepalived documents as not stable, yet exporters parse it: a line
+//! ` VRRP Instance = NAME` opens an instance, its fields follow as `   Key = value`
+//! (three spaces), list items as `     item` (five). Field names, order and value formats
+//! follow keepalived 2.2.7 for every field this daemon has. Lines keepalived prints for
+//! subsystems this build does not contain (LVS, BFD, SNMP, D-Bus, nftables, the socket
+//! pool and interface table) are left out, as a keepalived built without them does.
+
+use std::fmt::Write;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use crate::daemon::status::{InstanceView, Snapshot, TrackerKind, TrackerSnapshot, UnixTime};
+use crate::vrrp::State;
+
+/// The whole USR1 dump for `snap`.
+pub fn render_data(snap: &Snapshot) -> String {
+    let mut out = String::new();
+    global_section(snap, &mut out);
+    if !snap.instances.is_empty() {
+        out.push_str("------< VRRP Topology >------\n");
+        for inst in &snap.instances {
+            instance_block(snap, inst, &mut out);
+        }
+    }
+    if !snap.sync_groups.is_empty() {
+        out.push_str("------< VRRP Sync groups >------\n");
+        for g in &snap.sync_groups {
+            let _ = writeln!(out, " VRRP Sync Group = {}, {}", g.name, g.state);
+            let faults = g
+                .members
+                .iter()
+                .filter_map(|m| snap.instance(m))
+                .filter(|i| i.state == State::Fault)
+                .count();
+            let _ = writeln!(out, "   Num member fault {faults}, num member init 0");
+            if !g.members.is_empty() {
+                out.push_str("   VRRP member instances :\n");
+                for m in &g.members {
+                    let _ = writeln!(out, "     {m}");
+                }
+            }
+        }
+    }
+    let scripts: Vec<&TrackerSnapshot> = snap
+        .trackers
+        .iter()
+        .filter(|t| t.kind == TrackerKind::Script)
+        .collect();
+    if !scripts.is_empty() {
+        out.push_str("------< VRRP Scripts >------\n");
+        for t in scripts {
+            script_block(t, &mut out);
+        }
+    }
+    out
+}
+
+fn yes_no(b: bool, yes: &'static str, no: &'static str) -> &'static str {
+    if b {
+        yes
+    } else {
+        no
+    }
+}
+
+fn global_section(snap: &Snapshot, out: &mut String) {
+    let g = &snap.global;
+    let tf = |b: bool| yes_no(b, "true", "false");
+    let unset = |v: Option<bool>| match v {
+        None => "unset",
+        Some(true) => "on",
+        Some(false) => "off",
+    };
+    out.push_str("------< Global definitions >------\n");
+    out.push_str(" Network namespace = (default)\n");
+    let _ = writeln!(out, " Router ID = {}", g.router_id);
+    if let Some(s) = &g.smtp_server {
+        let mut words = s.split_whitespace();
+        let _ = writeln!(out, " Smtp server = {}", words.next().unwrap_or(""));
+        let _ = writeln!(out, " Smtp server port = {}", words.next().unwrap_or("25"));
+    }
+    if let Some(t) = g.smtp_connect_timeout {
+        let _ = writeln!(out, " Smtp server connection timeout = {t}");
+    }
+    if let Some(from) = &g.notification_email_from {
+        let _ = writeln!(out, " Email notification from = {from}");
+        out.push_str(" Email notification to:\n");
+        for e in &g.notification_email {
+            let _ = writeln!(out, "   {e}");
+        }
+    }
+    let _ = writeln!(out, " Default smtp_alert = {}", unset(g.smtp_alert));
+    let _ = writeln!(
+        out,
+        " Default smtp_alert_vrrp = {}",
+        unset(g.smtp_alert_vrrp)
+    );
+    out.push_str(" No test config before reload\n");
+    let _ = writeln!(out, " Dynamic interfaces = {}", tf(g.dynamic_interfaces));
+    let _ = writeln!(out, " Default interface = {}", g.default_interface);
+    out.push_str(" Disable local IGMP = no\n");
+    if let Some(f) = &g.notify_fifo {
+        let _ = writeln!(out, " Global notify fifo = {f}");
+    }
+    if let Some(f) = &g.vrrp_notify_fifo {
+        let _ = writeln!(out, " VRRP notify fifo = {f}");
+    }
+    let _ = writeln!(
+        out,
+        " FIFO write vrrp states on reload = {}",
+        tf(g.fifo_write_vrrp_states_on_reload)
+    );
+    let _ = writeln!(
+        out,
+        " VRRP notify priority changes = {}",
+        tf(g.vrrp_notify_priority_changes)
+    );
+    let _ = writeln!(out, " VRRP IPv4 mcast group = {}", g.vrrp_mcast_group4);
+    let _ = writeln!(out, " VRRP IPv6 mcast group = {}", g.vrrp_mcast_group6);
+    let _ = writeln!(out, " Gratuitous ARP delay = {}", g.garp.delay_secs);
+    let _ = writeln!(out, " Gratuitous ARP repeat = {}", g.garp.repeat);
+    let _ = writeln!(
+        out,
+        " Gratuitous ARP refresh timer = {}",
+        g.garp.refresh_secs
+    );
+    let _ = writeln!(
+        out,
+        " Gratuitous ARP refresh repeat = {}",
+        g.garp.refresh_repeat
+    );
+    let _ = writeln!(
+        out,
+        " Gratuitous ARP lower priority delay = {}",
+        g.garp.lower_prio_delay_secs
+    );
+    let _ = writeln!(
+        out,
+        " Gratuitous ARP lower priority repeat = {}",
+        g.garp.lower_prio_repeat
+    );
+    let _ = writeln!(
+        out,
+        " Num adverts before down = {}",
+        g.vrrp_down_timer_adverts
+    );
+    let _ = writeln!(
+        out,
+        " Send advert after receive lower priority advert = {}",
+        tf(!g.vrrp_lower_prio_no_advert)
+    );
+    let _ = writeln!(
+        out,
+        " Send advert after receive higher priority advert = {}",
+        tf(g.vrrp_higher_prio_send_advert)
+    );
+    let _ = writeln!(
+        out,
+        " Gratuitous ARP interval = {:.6}",
+        g.vrrp_garp_interval.as_secs_f64()
+    );
+    let _ = writeln!(
+        out,
+        " Gratuitous NA interval = {:.6}",
+        g.vrrp_gna_interval.as_secs_f64()
+    );
+    let _ = writeln!(out, " VRRP default protocol version = {}", g.vrrp_version);
+    let _ = writeln!(
+        out,
+        " VRRP check unicast_src = {}",
+        tf(g.vrrp_check_unicast_src)
+    );
+    let _ = writeln!(
+        out,
+        " VRRP skip check advert addresses = {}",
+        tf(g.vrrp_skip_check_adv_addr)
+    );
+    let _ = writeln!(out, " VRRP strict mode = {}", tf(g.vrrp_strict));
+    let _ = writeln!(
+        out,
+        " Script security {}",
+        yes_no(g.enable_script_security, "enabled", "disabled")
+    );
+    if !g.vrrp_startup_delay.is_zero() {
+        let _ = writeln!(
+            out,
+            " vrrp_startup_delay = {}",
+            g.vrrp_startup_delay.as_secs_f64()
+        );
+    }
+    if g.log_unknown_vrids {
+        out.push_str(" log_unknown_vrids\n");
+    }
+    if let Some(p) = &g.vmac_prefix {
+        let _ = writeln!(out, " VMAC prefix = {p}");
+    }
+}
+
+/// `SECS.USECS (Wed Nov 25 21:49:50.542051 2026)`: keepalived's timestamp, local time.
+pub fn keepalived_time(t: UnixTime) -> String {
+    let wall = std::time::UNIX_EPOCH + t.0;
+    let local = jiff::Timestamp::try_from(wall)
+        .map(|ts| ts.to_zoned_datetime(jiff::tz::TimeZone::system()));
+    let human = match local {
+        Ok(z) => format!(
+            "{}.{:06} {}",
+            z.strftime("%a %b %e %H:%M:%S"),
+            t.micros(),
+            z.strftime("%Y")
+        ),
+        Err(_) => "invalid time".to_string(),
+    };
+    format!("{}.{:06} ({human})", t.secs(), t.micros())
+}
+
+fn unspecified(ipv6: bool) -> IpAddr {
+    if ipv6 {
+        Ipv6Addr::UNSPECIFIED.into()
+    } else {
+        Ipv4Addr::UNSPECIFIED.into()
+    }
+}
+
+fn instance_block(snap: &Snapshot, i: &InstanceView, out: &mut String) {
+    let on_off = |b: bool| yes_no(b, "enabled", "disabled");
+    let tf = |b: bool| yes_no(b, "true", "false");
+    let _ = writeln!(out, " VRRP Instance = {}", i.name);
+    let _ = writeln!(out, "   VRRP Version = {}", i.version);
+    if let Some(g) = &i.sync_group {
+        let _ = writeln!(out, "   Sync group = {g}");
+    }
+    if i.ipv6 {
+        out.push_str("   Using Native IPv6\n");
+    }
+    let _ = writeln!(out, "   State = {}", i.state);
+    if i.state == State::Backup {
+        let master = i.master_addr.unwrap_or_else(|| unspecified(i.ipv6));
+        let _ = writeln!(out, "   Master router = {master}");
+        let _ = writeln!(out, "   Master priority = {}", i.master_priority);
+        if i.version == 3 {
+            let _ = writeln!(
+                out,
+                "   Master advert int = {:.2} sec",
+                i.master_adver_int.as_secs_f64()
+            );
+        }
+    }
+    let unicast = !i.unicast_peers.is_empty();
+    // keepalived prints "none" only when no instance flag bit at all is set.
+    let any_flag = unicast
+        || i.nopreempt
+        || i.dont_track_primary
+        || i.skip_check_adv_addr
+        || i.promote_secondaries
+        || i.source_from_config
+        || i.check_unicast_src
+        || i.vmac_ifname.is_some();
+    if any_flag {
+        out.push_str("   Flags:\n");
+        if unicast {
+            out.push_str("     Using unicast\n");
+        }
+    } else {
+        out.push_str("   Flags: none\n");
+    }
+    let _ = writeln!(out, "   Wantstate = {}", i.wantstate);
+    out.push_str("   Number of config faults = 0\n");
+    let _ = writeln!(
+        out,
+        "   Number of interface and track script faults = {}",
+        i.fault_count
+    );
+    let scripts_init = i
+        .trackers
+        .iter()
+        .filter(|t| t.kind == TrackerKind::Script)
+        .filter(|t| {
+            snap.trackers
+                .iter()
+                .any(|s| s.kind == TrackerKind::Script && s.name == t.name && s.up.is_none())
+        })
+        .count();
+    let _ = writeln!(out, "   Number of track scripts init = {scripts_init}");
+    let last = i.last_transition.unwrap_or(snap.process.start_time);
+    let _ = writeln!(out, "   Last transition = {}", keepalived_time(last));
+    match i.read_timeout {
+        Some(t) => {
+            let _ = writeln!(out, "   Read timeout = {}", keepalived_time(t));
+        }
+        None => out.push_str("   Read timeout = DISABLED\n"),
+    }
+    let _ = writeln!(
+        out,
+        "   Master down timer = {} usecs",
+        i.master_down_interval.as_micros()
+    );
+    if let Some(v) = &i.vmac_ifname {
+        let _ = writeln!(
+            out,
+            "   Use VMAC, i/f name {v}, is_up = {}, xmit_base = false",
+            tf(i.state != State::Fault)
+        );
+    }
+    if i.interface.is_empty() {
+        out.push_str("   Interface = not configured\n");
+    } else {
+        let _ = writeln!(out, "   Interface = {}", i.interface);
+    }
+    if i.dont_track_primary {
+        out.push_str("   VRRP interface tracking disabled\n");
+    }
+    if i.skip_check_adv_addr {
+        out.push_str("   Skip checking advert IP addresses\n");
+    }
+    if i.strict_mode {
+        out.push_str("   Enforcing strict VRRP compliance\n");
+    }
+    let _ = writeln!(
+        out,
+        "   Using src_ip = {}{}",
+        i.source_addr,
+        yes_no(i.source_from_config, " (from configuration)", "")
+    );
+    if let Some(group) = i.multicast_group {
+        let _ = writeln!(out, "   Multicast address {group}");
+    }
+    let _ = writeln!(out, "   Gratuitous ARP delay = {}", i.garp.delay_secs);
+    let _ = writeln!(out, "   Gratuitous ARP repeat = {}", i.garp.repeat);
+    let _ = writeln!(out, "   Gratuitous ARP refresh = {}", i.garp.refresh_secs);
+    let _ = writeln!(
+        out,
+        "   Gratuitous ARP refresh repeat = {}",
+        i.garp.refresh_repeat
+    );
+    let _ = writeln!(
+        out,
+        "   Gratuitous ARP lower priority delay = {}",
+        i.garp.lower_prio_delay_secs
+    );
+    let _ = writeln!(
+        out,
+        "   Gratuitous ARP lower priority repeat = {}",
+        i.garp.lower_prio_repeat
+    );
+    let _ = writeln!(out, "   Down timer adverts = {}", i.down_timer_adverts);
+    let _ = writeln!(
+        out,
+        "   Send advert after receive lower priority advert = {}",
+        tf(!i.lower_prio_no_advert)
+    );
+    let _ = writeln!(
+        out,
+        "   Send advert after receive higher priority advert = {}",
+        tf(i.higher_prio_send_advert)
+    );
+    let _ = writeln!(out, "   Virtual Router ID = {}", i.vrid);
+    let _ = writeln!(out, "   Priority = {}", i.base_priority);
+    let _ = writeln!(out, "   Effective priority = {}", i.effective_priority);
+    let _ = writeln!(out, "   Total priority = {}", i.total_priority);
+    if i.version == 2 {
+        let _ = writeln!(out, "   Advert interval = {} sec", i.advert_int.as_secs());
+    } else {
+        let _ = writeln!(
+            out,
+            "   Advert interval = {} milli-sec",
+            i.advert_int.as_millis()
+        );
+    }
+    if i.state == State::Backup && i.version == 3 {
+        let _ = writeln!(
+            out,
+            "   Master advert interval = {} milli-sec",
+            i.master_adver_int.as_millis()
+        );
+    }
+    let _ = writeln!(out, "   Accept = {}", on_off(i.accept));
+    let _ = writeln!(out, "   Preempt = {}", on_off(!i.nopreempt));
+    if !i.preempt_delay.is_zero() {
+        let _ = writeln!(
+            out,
+            "   Preempt delay = {} secs",
+            i.preempt_delay.as_secs_f64()
+        );
+    }
+    let _ = writeln!(
+        out,
+        "   Promote_secondaries = {}",
+        on_off(i.promote_secondaries)
+    );
+    match i.auth.auth_type {
+        1 => {
+            out.push_str("   Authentication type = SIMPLE_PASSWORD\n");
+            let _ = writeln!(
+                out,
+                "   Password = {}",
+                i.auth.password.as_deref().unwrap_or("")
+            );
+        }
+        2 => out.push_str("   Authentication type = IPSEC_AH\n"),
+        _ if i.version == 2 => out.push_str("   Authentication type = none\n"),
+        _ => {}
+    }
+    let set = yes_no(i.vips_set, " set", "");
+    if !i.vips.is_empty() {
+        let _ = writeln!(out, "   Virtual IP ({}):", i.vips.len());
+        for v in &i.vips {
+            let _ = writeln!(out, "     {v}{set}");
+        }
+    }
+    if !i.evips.is_empty() {
+        out.push_str("   Virtual IP Excluded :\n");
+        for v in &i.evips {
+            let _ = writeln!(out, "     {v}{set}");
+        }
+    }
+    if unicast {
+        let _ = writeln!(out, "   Unicast TTL = {}", i.unicast_ttl);
+        let _ = writeln!(
+            out,
+            "   Check unicast src : {}",
+            yes_no(i.check_unicast_src, "yes", "no")
+        );
+        out.push_str("   Unicast Peer :\n");
+        for p in &i.unicast_peers {
+            let _ = writeln!(
+                out,
+                "     {} min_ttl {} max_ttl {}",
+                p.addr, p.min_ttl, p.max_ttl
+            );
+        }
+    }
+    list(out, "   Virtual Routes :", &i.vroutes);
+    list(out, "   Virtual Rules :", &i.vrules);
+    tracked(
+        out,
+        i,
+        TrackerKind::Interface,
+        "   Tracked interfaces :",
+        " weight",
+    );
+    tracked(
+        out,
+        i,
+        TrackerKind::Script,
+        "   Tracked scripts :",
+        " weight",
+    );
+    tracked(
+        out,
+        i,
+        TrackerKind::Mysql,
+        "   Tracked MySQL checks :",
+        " weight",
+    );
+    tracked(out, i, TrackerKind::File, "   Tracked files :", ", weight");
+    tracked(
+        out,
+        i,
+        TrackerKind::Process,
+        "   Tracked processes :",
+        ", weight",
+    );
+    let _ = writeln!(
+        out,
+        "   Using smtp notification = {}",
+        yes_no(i.smtp_alert, "yes", "no")
+    );
+    let _ = writeln!(
+        out,
+        "   Notify deleted = {}",
+        yes_no(i.notify_deleted, "Deleted", "Fault")
+    );
+    for n in &i.notify {
+        let kind = match n.event {
+            "backup" => "Backup",
+            "master" => "Master",
+            "fault" => "Fault",
+            "stop" => "Stop",
+            "deleted" => "Deleted",
+            "generic" => "Generic",
+            _ => "Master rx lower pri",
+        };
+        let _ = writeln!(out, "   {kind} state transition script = {}", n.command);
+    }
+    let _ = writeln!(
+        out,
+        "   Notify priority changes = {}",
+        tf(i.notify_priority_changes)
+    );
+}
+
+fn list(out: &mut String, title: &str, items: &[String]) {
+    if items.is_empty() {
+        return;
+    }
+    out.push_str(title);
+    out.push('\n');
+    for it in items {
+        let _ = writeln!(out, "     {it}");
+    }
+}
+
+fn tracked(out: &mut String, i: &InstanceView, kind: TrackerKind, title: &str, sep: &str) {
+    let mut first = true;
+    for t in i.trackers.iter().filter(|t| t.kind == kind) {
+        if first {
+            out.push_str(title);
+            out.push('\n');
+            first = false;
+        }
+        let rev = yes_no(t.reverse, " reverse", "");
+        let _ = writeln!(out, "     {}{sep} {}{rev}", t.name, t.weight);
+    }
+}
+
+fn script_block(t: &TrackerSnapshot, out: &mut String) {
+    let good = t.up == Some(true);
+    let _ = writeln!(out, " VRRP Script = {}", t.name);
+    let _ = writeln!(out, "   Command = {}", t.command.as_deref().unwrap_or(""));
+    let _ = writeln!(out, "   Interval = {} sec", t.interval.as_secs());
+    let _ = writeln!(out, "   Timeout = {} sec", t.timeout.as_secs());
+    let _ = writeln!(out, "   Weight = {}", t.weight);
+    let _ = writeln!(out, "   Rise = {}", t.rise);
+    let _ = writeln!(out, "   Fall = {}", t.fall);
+    // keepalived's result counter reaches `rise` when the script turns good.
+    let _ = writeln!(out, "   Result = {}", if good { t.rise } else { 0 });
+    out.push_str("   Insecure = no\n");
+    let init = if t.up.is_none() { "INIT" } else { "unknown" };
+    let _ = writeln!(out, "   Init state = {init}");
+    let _ = writeln!(out, "   Status = {}", yes_no(good, "GOOD", "BAD"));
+    out.push_str("   VRRP instances :\n");
+    out.push_str("   Tracking instances :\n");
+    for (name, weight, reverse) in &t.tracking {
+        let rev = yes_no(*reverse, " reverse", "");
+        let _ = writeln!(out, "     {name}, weight {weight}{rev}");
+    }
+    out.push_str("   State = idle\n");
+}

@@ -1,0 +1,675 @@
+//! One state model for every view of the running daemon: the USR1 data dump, the
+//! SIGRTMIN+2 JSON dump, the Prometheus metrics and `/status.json`.
+//!
+//! The daemon captures a [`Snapshot`] from the typed configuration, the protocol core and
+//! the trackers it runs, then hands it to the writers in [`super::dump`] and to the metrics
+//! server in [`super::metrics`]. A snapshot is plain data: capturing does no I/O and reads
+//! no clock (`now` and `wall` are arguments), so every view is testable from a value and
+//! all views agree because they render the same one.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use serde::{Serialize, Serializer};
+
+mod format;
+pub use format::{command_words, format_address, quoted_command};
+
+use crate::config::model::{self, Config, IpAddress, VrrpInstance};
+use crate::vrrp::{AuthConfig, Family, Router, State, Stats, TrackerId, TrackerStatus};
+
+/// What kind of object a tracker watches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TrackerKind {
+    Script,
+    File,
+    Process,
+    Interface,
+    Mysql,
+}
+
+impl TrackerKind {
+    /// The label value used in metrics and JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TrackerKind::Script => "script",
+            TrackerKind::File => "file",
+            TrackerKind::Process => "process",
+            TrackerKind::Interface => "interface",
+            TrackerKind::Mysql => "mysql",
+        }
+    }
+}
+
+/// The daemon's view of one tracker, given to [`Snapshot::capture`]. The daemon owns the
+/// mapping from tracker names to [`TrackerId`]s, so it fills these in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrackerView {
+    /// The id instances reference in their [`crate::vrrp::TrackerRef`]s.
+    pub id: TrackerId,
+    pub name: String,
+    pub kind: TrackerKind,
+    /// The last result; `None` until the tracker has reported once.
+    pub status: Option<TrackerStatus>,
+    /// The tracker's own weight (`weight` of `vrrp_script`, `track_file` …).
+    pub weight: i32,
+}
+
+/// Facts about the process the dumps and metrics report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProcessInfo {
+    pub pid: u32,
+    pub started: SystemTime,
+    /// The configuration file given with `-f` (or the default).
+    pub config_path: PathBuf,
+    /// keepalived's default `router_id`.
+    pub hostname: String,
+}
+
+impl ProcessInfo {
+    /// This process, started now.
+    pub fn current(config_path: impl Into<PathBuf>) -> Self {
+        ProcessInfo {
+            pid: std::process::id(),
+            started: SystemTime::now(),
+            config_path: config_path.into(),
+            hostname: nix::unistd::gethostname()
+                .ok()
+                .and_then(|h| h.into_string().ok())
+                .unwrap_or_default(),
+        }
+    }
+}
+
+/// A wall-clock time, as a duration since the Unix epoch (microsecond resolution is what
+/// keepalived prints). Serializes as fractional seconds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct UnixTime(pub Duration);
+
+impl UnixTime {
+    pub fn from_system(t: SystemTime) -> Self {
+        UnixTime(t.duration_since(UNIX_EPOCH).unwrap_or_default())
+    }
+    pub fn secs(self) -> u64 {
+        self.0.as_secs()
+    }
+    pub fn micros(self) -> u32 {
+        self.0.subsec_micros()
+    }
+    pub fn as_secs_f64(self) -> f64 {
+        self.0.as_secs_f64()
+    }
+    /// Maps a monotonic instant to the wall clock, given one instant known on both.
+    pub fn from_instant(t: Instant, now: Instant, wall: SystemTime) -> Self {
+        let w = if t <= now {
+            wall.checked_sub(now - t).unwrap_or(UNIX_EPOCH)
+        } else {
+            wall + (t - now)
+        };
+        UnixTime::from_system(w)
+    }
+}
+
+impl Serialize for UnixTime {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_f64(self.as_secs_f64())
+    }
+}
+
+fn ser_secs<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64(d.as_secs_f64())
+}
+
+fn ser_state<S: Serializer>(st: &State, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(st)
+}
+
+/// Everything any view shows, at one moment.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Snapshot {
+    /// When this snapshot was taken.
+    pub taken_at: UnixTime,
+    pub process: ProcessView,
+    pub global: GlobalView,
+    pub instances: Vec<InstanceView>,
+    pub sync_groups: Vec<SyncGroupView>,
+    pub trackers: Vec<TrackerSnapshot>,
+    /// The latest state change of any instance (a failover or the start-up moves).
+    pub last_failover: Option<UnixTime>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ProcessView {
+    pub pid: u32,
+    pub start_time: UnixTime,
+    pub config_path: String,
+}
+
+/// The `global_defs` values keepalived's data dump prints.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GlobalView {
+    /// `router_id`, or the host name when unset (keepalived's default).
+    pub router_id: String,
+    pub smtp_server: Option<String>,
+    pub smtp_connect_timeout: Option<u32>,
+    pub notification_email_from: Option<String>,
+    pub notification_email: Vec<String>,
+    pub smtp_alert: Option<bool>,
+    pub smtp_alert_vrrp: Option<bool>,
+    pub dynamic_interfaces: bool,
+    pub default_interface: String,
+    pub notify_fifo: Option<String>,
+    pub vrrp_notify_fifo: Option<String>,
+    pub fifo_write_vrrp_states_on_reload: bool,
+    pub vrrp_notify_priority_changes: bool,
+    pub vrrp_mcast_group4: IpAddr,
+    pub vrrp_mcast_group6: IpAddr,
+    pub garp: GarpView,
+    pub vrrp_down_timer_adverts: u32,
+    pub vrrp_lower_prio_no_advert: bool,
+    pub vrrp_higher_prio_send_advert: bool,
+    #[serde(serialize_with = "ser_secs")]
+    pub vrrp_garp_interval: Duration,
+    #[serde(serialize_with = "ser_secs")]
+    pub vrrp_gna_interval: Duration,
+    pub vrrp_version: u8,
+    pub vrrp_check_unicast_src: bool,
+    pub vrrp_skip_check_adv_addr: bool,
+    pub vrrp_strict: bool,
+    pub enable_script_security: bool,
+    #[serde(serialize_with = "ser_secs")]
+    pub vrrp_startup_delay: Duration,
+    pub log_unknown_vrids: bool,
+    pub vmac_prefix: Option<String>,
+    pub metrics_listen: Option<String>,
+}
+
+/// Gratuitous ARP / NA schedule, in keepalived's units (whole seconds for delays).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct GarpView {
+    pub delay_secs: u64,
+    pub repeat: u32,
+    pub refresh_secs: u64,
+    pub refresh_repeat: u32,
+    pub lower_prio_delay_secs: u64,
+    pub lower_prio_repeat: u32,
+}
+
+impl From<&model::GarpTiming> for GarpView {
+    fn from(g: &model::GarpTiming) -> Self {
+        GarpView {
+            delay_secs: g.master_delay.as_secs(),
+            repeat: g.master_repeat,
+            refresh_secs: g.master_refresh.as_secs(),
+            refresh_repeat: g.master_refresh_repeat,
+            lower_prio_delay_secs: g.lower_prio_delay.as_secs(),
+            lower_prio_repeat: g.lower_prio_repeat,
+        }
+    }
+}
+
+/// Authentication of a VRRPv2 instance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AuthView {
+    /// keepalived's `auth_type` number: 0 none, 1 PASS, 2 AH.
+    pub auth_type: u8,
+    /// The password (PASS and AH). Kept out of `/status.json`: only the root-only dump
+    /// files carry it, as keepalived's do.
+    #[serde(skip)]
+    pub password: Option<String>,
+}
+
+/// A `unicast_peer` with its accepted TTL window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct PeerView {
+    pub addr: IpAddr,
+    pub min_ttl: u8,
+    pub max_ttl: u8,
+}
+
+/// One tracked object as an instance uses it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct InstanceTracker {
+    pub name: String,
+    pub kind: TrackerKind,
+    /// The weight in force for this instance (0 = failure means FAULT).
+    pub weight: i32,
+    pub reverse: bool,
+}
+
+/// A notify script of an instance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NotifyView {
+    /// `backup`, `master`, `fault`, `stop`, `deleted`, `generic`, `master_rx_lower_pri`.
+    pub event: &'static str,
+    /// The command as keepalived quotes it (`'/path' 'arg'`).
+    pub command: String,
+}
+
+/// One `vrrp_instance`: its configuration as run and its live status.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct InstanceView {
+    pub name: String,
+    pub vrid: u8,
+    pub version: u8,
+    pub ipv6: bool,
+    pub interface: String,
+    pub sync_group: Option<String>,
+    #[serde(serialize_with = "ser_state")]
+    pub state: State,
+    #[serde(serialize_with = "ser_state")]
+    pub wantstate: State,
+    pub base_priority: u8,
+    pub effective_priority: u8,
+    pub total_priority: i32,
+    /// Weight-0 tracker failures plus a down primary interface.
+    pub fault_count: u32,
+    pub master_addr: Option<IpAddr>,
+    pub master_priority: u8,
+    #[serde(serialize_with = "ser_secs")]
+    pub advert_int: Duration,
+    #[serde(serialize_with = "ser_secs")]
+    pub master_adver_int: Duration,
+    #[serde(serialize_with = "ser_secs")]
+    pub master_down_interval: Duration,
+    pub last_transition: Option<UnixTime>,
+    /// When the instance's advert or master-down timer fires next.
+    pub read_timeout: Option<UnixTime>,
+    /// State changes since start-up.
+    pub transitions: u64,
+    pub vips_set: bool,
+    pub source_addr: IpAddr,
+    /// The source address came from `mcast_src_ip`/`unicast_src_ip`.
+    pub source_from_config: bool,
+    /// Multicast destination; `None` for a unicast instance.
+    pub multicast_group: Option<IpAddr>,
+    pub unicast_peers: Vec<PeerView>,
+    pub unicast_ttl: u8,
+    pub check_unicast_src: bool,
+    pub garp: GarpView,
+    pub down_timer_adverts: u32,
+    pub lower_prio_no_advert: bool,
+    pub higher_prio_send_advert: bool,
+    pub nopreempt: bool,
+    #[serde(serialize_with = "ser_secs")]
+    pub preempt_delay: Duration,
+    pub accept: bool,
+    pub promote_secondaries: bool,
+    pub dont_track_primary: bool,
+    pub skip_check_adv_addr: bool,
+    pub strict_mode: bool,
+    pub auth: AuthView,
+    /// Addresses as keepalived formats them (`198.18.0.1/24 dev eth0 scope global`),
+    /// without the ` set` mark the dumps add while installed.
+    pub vips: Vec<String>,
+    pub evips: Vec<String>,
+    pub vroutes: Vec<String>,
+    pub vrules: Vec<String>,
+    pub trackers: Vec<InstanceTracker>,
+    pub vmac_ifname: Option<String>,
+    pub smtp_alert: bool,
+    pub notify_deleted: bool,
+    pub notify_priority_changes: bool,
+    pub notify: Vec<NotifyView>,
+    pub stats: Stats,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SyncGroupView {
+    pub name: String,
+    #[serde(serialize_with = "ser_state")]
+    pub state: State,
+    pub members: Vec<String>,
+}
+
+/// One tracker with its result and the instances it moves.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TrackerSnapshot {
+    pub name: String,
+    pub kind: TrackerKind,
+    /// `None` until the first result.
+    pub up: Option<bool>,
+    /// A `track_file`'s number.
+    pub value: Option<i32>,
+    pub weight: i32,
+    /// Scripts: the command as keepalived quotes it.
+    pub command: Option<String>,
+    #[serde(serialize_with = "ser_secs")]
+    pub interval: Duration,
+    /// 0 = not configured (keepalived then uses the interval).
+    #[serde(serialize_with = "ser_secs")]
+    pub timeout: Duration,
+    pub rise: u32,
+    pub fall: u32,
+    /// (instance, weight, reverse) for every instance tracking it.
+    pub tracking: Vec<(String, i32, bool)>,
+}
+
+impl Snapshot {
+    /// Captures the state of `router` running `config` at `now` (`wall` = the same moment
+    /// on the wall clock; monotonic instants are mapped through it).
+    pub fn capture(
+        config: &Config,
+        router: &Router,
+        now: Instant,
+        wall: SystemTime,
+        trackers: &[TrackerView],
+        process: &ProcessInfo,
+    ) -> Snapshot {
+        let instances: Vec<InstanceView> = router
+            .instances()
+            .map(|st| capture_instance(config, router, st, now, wall, trackers))
+            .collect();
+        let sync_groups = router
+            .groups()
+            .map(|(name, state)| SyncGroupView {
+                name: name.to_string(),
+                state,
+                members: config
+                    .sync_groups
+                    .iter()
+                    .find(|g| g.name == name)
+                    .map(|g| g.group.clone())
+                    .unwrap_or_default(),
+            })
+            .collect();
+        let tracker_snaps = trackers
+            .iter()
+            .map(|t| capture_tracker(config, t, &instances))
+            .collect();
+        let last_failover = instances.iter().filter_map(|i| i.last_transition).max();
+        Snapshot {
+            taken_at: UnixTime::from_system(wall),
+            process: ProcessView {
+                pid: process.pid,
+                start_time: UnixTime::from_system(process.started),
+                config_path: process.config_path.display().to_string(),
+            },
+            global: capture_global(config, process),
+            instances,
+            sync_groups,
+            trackers: tracker_snaps,
+            last_failover,
+        }
+    }
+
+    /// The instance called `name`.
+    pub fn instance(&self, name: &str) -> Option<&InstanceView> {
+        self.instances.iter().find(|i| i.name == name)
+    }
+}
+
+fn other_flag(map: &std::collections::BTreeMap<String, Vec<String>>, key: &str) -> Option<bool> {
+    map.get(key).map(|args| {
+        !matches!(
+            args.first().map(String::as_str),
+            Some("false" | "off" | "no" | "0")
+        )
+    })
+}
+
+fn capture_global(config: &Config, process: &ProcessInfo) -> GlobalView {
+    let g = &config.global;
+    GlobalView {
+        router_id: g
+            .router_id
+            .clone()
+            .unwrap_or_else(|| process.hostname.clone()),
+        smtp_server: g.smtp_server.clone(),
+        smtp_connect_timeout: g.smtp_connect_timeout,
+        notification_email_from: g.notification_email_from.clone(),
+        notification_email: g.notification_email.clone(),
+        smtp_alert: other_flag(&g.other, "smtp_alert"),
+        smtp_alert_vrrp: other_flag(&g.other, "smtp_alert_vrrp"),
+        dynamic_interfaces: g.dynamic_interfaces,
+        default_interface: g.default_interface.clone().unwrap_or_else(|| "eth0".into()),
+        notify_fifo: g.notify_fifo.as_ref().map(|f| f.path.clone()),
+        vrrp_notify_fifo: g.vrrp_notify_fifo.as_ref().map(|f| f.path.clone()),
+        fifo_write_vrrp_states_on_reload: g.fifo_write_vrrp_states_on_reload,
+        vrrp_notify_priority_changes: g.vrrp_notify_priority_changes,
+        vrrp_mcast_group4: g.vrrp_mcast_group4.into(),
+        vrrp_mcast_group6: g.vrrp_mcast_group6.into(),
+        garp: GarpView::from(&g.garp),
+        vrrp_down_timer_adverts: g.vrrp_down_timer_adverts,
+        vrrp_lower_prio_no_advert: g.vrrp_lower_prio_no_advert,
+        vrrp_higher_prio_send_advert: g.vrrp_higher_prio_send_advert,
+        vrrp_garp_interval: g.vrrp_garp_interval,
+        vrrp_gna_interval: g.vrrp_gna_interval,
+        vrrp_version: g.vrrp_version,
+        vrrp_check_unicast_src: g.vrrp_check_unicast_src,
+        vrrp_skip_check_adv_addr: g.vrrp_skip_check_adv_addr,
+        vrrp_strict: g.vrrp_strict,
+        enable_script_security: g.enable_script_security,
+        vrrp_startup_delay: g.vrrp_startup_delay,
+        log_unknown_vrids: g.log_unknown_vrids,
+        vmac_prefix: g.vmac_prefix.clone(),
+        metrics_listen: g.metrics_listen.clone(),
+    }
+}
+
+fn capture_instance(
+    config: &Config,
+    router: &Router,
+    st: &crate::vrrp::InstanceStatus,
+    now: Instant,
+    wall: SystemTime,
+    trackers: &[TrackerView],
+) -> InstanceView {
+    let rc = router.instance_config(st.id);
+    let internals = router.instance_internals(st.id);
+    let fallback;
+    let mc: &VrrpInstance = match config.instances.iter().find(|i| i.name == st.name) {
+        Some(m) => m,
+        None => {
+            fallback = VrrpInstance::new(&st.name);
+            &fallback
+        }
+    };
+    let interface = rc
+        .map(|c| c.interface.clone())
+        .filter(|i| !i.is_empty())
+        .or_else(|| mc.interface.clone())
+        .unwrap_or_default();
+    let (auth_type, password) = match rc.map(|c| c.auth) {
+        Some(AuthConfig::Pass(p)) => (1, Some(password_text(&p))),
+        Some(AuthConfig::Ah(p)) => (2, Some(password_text(&p))),
+        _ => (0, None),
+    };
+    let instance_trackers = rc
+        .map(|c| {
+            c.trackers
+                .iter()
+                .filter_map(|r| {
+                    let t = trackers.iter().find(|t| t.id == r.id)?;
+                    Some(InstanceTracker {
+                        name: t.name.clone(),
+                        kind: t.kind,
+                        weight: r.weight,
+                        reverse: r.reverse,
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let format = |a: &IpAddress| format_address(a, &interface);
+    let version = rc.map(|c| c.version.number()).unwrap_or(mc.version);
+    let ipv6 = rc.map(|c| c.family == Family::Ipv6).unwrap_or(false);
+    InstanceView {
+        name: st.name.clone(),
+        vrid: st.vrid,
+        version,
+        ipv6,
+        interface: interface.clone(),
+        sync_group: config
+            .sync_groups
+            .iter()
+            .find(|g| g.group.iter().any(|m| m == &st.name))
+            .map(|g| g.name.clone()),
+        state: st.state,
+        wantstate: st.wantstate,
+        base_priority: st.base_priority,
+        effective_priority: st.effective_priority,
+        total_priority: internals
+            .map(|x| x.total_priority)
+            .unwrap_or(i32::from(st.effective_priority)),
+        fault_count: internals.map(|x| x.fault_count).unwrap_or(0),
+        master_addr: st.master_addr,
+        master_priority: st.master_priority,
+        advert_int: rc.map(|c| c.advert_int).unwrap_or(mc.advert_int),
+        master_adver_int: st.master_adver_int,
+        master_down_interval: st.master_down_interval,
+        last_transition: st
+            .last_transition
+            .map(|t| UnixTime::from_instant(t, now, wall)),
+        read_timeout: internals
+            .and_then(|x| x.deadline)
+            .map(|t| UnixTime::from_instant(t, now, wall)),
+        transitions: st.transitions,
+        vips_set: st.vips_set,
+        source_addr: rc.map(|c| c.source_addr).unwrap_or(match mc.family {
+            model::Family::Inet => IpAddr::from([0, 0, 0, 0]),
+            model::Family::Inet6 => IpAddr::from([0u16; 8]),
+        }),
+        source_from_config: mc.mcast_src_ip.is_some() || mc.unicast_src_ip.is_some(),
+        multicast_group: rc.filter(|c| !c.is_unicast()).map(|c| c.multicast_group()),
+        unicast_peers: rc
+            .map(|c| {
+                c.unicast_peers
+                    .iter()
+                    .map(|p| PeerView {
+                        addr: p.addr,
+                        min_ttl: p.min_ttl,
+                        max_ttl: p.max_ttl,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        unicast_ttl: mc.unicast_ttl,
+        check_unicast_src: mc.check_unicast_src || config.global.vrrp_check_unicast_src,
+        garp: GarpView::from(&mc.garp),
+        down_timer_adverts: mc.down_timer_adverts,
+        lower_prio_no_advert: mc.lower_prio_no_advert,
+        higher_prio_send_advert: mc.higher_prio_send_advert,
+        nopreempt: mc.nopreempt,
+        preempt_delay: mc.preempt_delay,
+        // keepalived 2.2.7 accepts packets to VIPs unless strict mode says otherwise.
+        accept: mc.accept.unwrap_or(!mc.strict_mode),
+        promote_secondaries: mc.promote_secondaries,
+        dont_track_primary: mc.dont_track_primary,
+        skip_check_adv_addr: mc.skip_check_adv_addr,
+        strict_mode: mc.strict_mode,
+        auth: AuthView {
+            auth_type,
+            password,
+        },
+        vips: mc.virtual_ipaddress.iter().map(format).collect(),
+        evips: mc.virtual_ipaddress_excluded.iter().map(format).collect(),
+        vroutes: mc
+            .virtual_routes
+            .iter()
+            .map(|r| r.words.join(" "))
+            .collect(),
+        vrules: mc.virtual_rules.iter().map(|r| r.words.join(" ")).collect(),
+        trackers: instance_trackers,
+        vmac_ifname: mc.use_vmac.as_ref().map(|v| {
+            v.name
+                .clone()
+                .unwrap_or_else(|| format!("vrrp.{}", st.vrid))
+        }),
+        smtp_alert: mc.smtp_alert.unwrap_or(false),
+        notify_deleted: mc.notify_deleted.is_some(),
+        notify_priority_changes: mc.notify_priority_changes,
+        notify: notify_views(mc),
+        stats: st.stats,
+    }
+}
+
+fn capture_tracker(
+    config: &Config,
+    t: &TrackerView,
+    instances: &[InstanceView],
+) -> TrackerSnapshot {
+    let (up, value) = match t.status {
+        None => (None, None),
+        Some(TrackerStatus::Up) => (Some(true), None),
+        Some(TrackerStatus::Down) => (Some(false), None),
+        Some(TrackerStatus::Value(v)) => (Some(true), Some(v)),
+    };
+    let script = (t.kind == TrackerKind::Script)
+        .then(|| config.scripts.iter().find(|s| s.name == t.name))
+        .flatten();
+    let mysql = (t.kind == TrackerKind::Mysql)
+        .then(|| config.mysql_checks.iter().find(|s| s.name == t.name))
+        .flatten();
+    let (interval, timeout, rise, fall) = match (script, mysql) {
+        (Some(s), _) => (s.interval, s.timeout.unwrap_or_default(), s.rise, s.fall),
+        (_, Some(m)) => (m.interval, m.timeout, m.rise, m.fall),
+        _ => (Duration::ZERO, Duration::ZERO, 1, 1),
+    };
+    let tracking = instances
+        .iter()
+        .flat_map(|i| {
+            i.trackers
+                .iter()
+                .filter(|x| x.name == t.name && x.kind == t.kind)
+                .map(|x| (i.name.clone(), x.weight, x.reverse))
+        })
+        .collect();
+    TrackerSnapshot {
+        name: t.name.clone(),
+        kind: t.kind,
+        up,
+        value,
+        weight: t.weight,
+        command: script.map(|s| quoted_command(&s.script)),
+        interval,
+        timeout,
+        rise,
+        fall,
+        tracking,
+    }
+}
+
+fn notify_views(mc: &VrrpInstance) -> Vec<NotifyView> {
+    [
+        ("backup", &mc.notify_backup),
+        ("master", &mc.notify_master),
+        ("fault", &mc.notify_fault),
+        ("stop", &mc.notify_stop),
+        ("deleted", &mc.notify_deleted),
+        ("generic", &mc.notify),
+        ("master_rx_lower_pri", &mc.notify_master_rx_lower_pri),
+    ]
+    .into_iter()
+    .filter_map(|(event, s)| {
+        s.as_ref().map(|s| NotifyView {
+            event,
+            command: quoted_command(s),
+        })
+    })
+    .collect()
+}
+
+/// The password as text, stopping at the NUL padding.
+fn password_text(bytes: &[u8]) -> String {
+    let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
+    String::from_utf8_lossy(&bytes[..end]).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn instants_map_to_the_wall_clock_both_ways() {
+        let now = Instant::now();
+        let wall = UNIX_EPOCH + Duration::from_secs(1_000_000);
+        let past = UnixTime::from_instant(now - Duration::from_millis(1500), now, wall);
+        assert_eq!(past.0, Duration::from_millis(999_998_500));
+        let future = UnixTime::from_instant(now + Duration::from_micros(7), now, wall);
+        assert_eq!(future.secs(), 1_000_000);
+        assert_eq!(future.micros(), 7);
+    }
+}
