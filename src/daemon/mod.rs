@@ -3,4 +3,5 @@
 //! pid files, daemonizing in [`crate::sys::daemonize`]).
 
 pub mod log;
+pub mod notify;
 pub mod pidfile;
