@@ -14,6 +14,7 @@ pub mod dump;
 pub mod effects;
 pub mod log;
 pub mod metrics;
+pub mod notify;
 pub mod pidfile;
 pub mod plan;
 pub mod run;

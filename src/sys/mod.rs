@@ -8,7 +8,8 @@
 //! * [`arp`] / [`ndisc`]: gratuitous ARP and unsolicited NA frames and their senders,
 //!   over [`packet_socket`];
 //! * [`daemonize`]: detaching from the terminal before the runtime starts;
-//! * [`vmac`]: the `vrrp.<VRID>` macvlan with the virtual router MAC (`use_vmac`).
+//! * [`vmac`]: the `vrrp.<VRID>` macvlan with the virtual router MAC (`use_vmac`);
+//! * [`process`]: starting scripts in their own process group with dropped privileges.
 //!
 //! All sockets belong to the network namespace of the thread that opens them.
 #![allow(unsafe_code)]
@@ -16,6 +17,7 @@
 mod ancillary;
 pub mod arp;
 pub mod daemonize;
+pub mod inotify;
 pub mod interface_id;
 pub mod ndisc;
 pub mod netlink;
@@ -23,6 +25,7 @@ pub mod netlink_addr;
 pub mod netlink_route;
 pub mod netlink_watch;
 pub mod packet_socket;
+pub mod process;
 pub mod socket_error;
 pub mod vmac;
 pub mod vrrp_socket;

@@ -4,8 +4,22 @@
 //! Every tracker runs off the advert path as its own tokio task and reports each change
 //! of its result on an unbounded channel; the daemon feeds them to
 //! [`crate::vrrp::Router::handle_tracker`]. Trackers never block the event loop.
+//!
+//! * [`plan`]: ids, weights, start-up states, starting everything ([`TrackerPlan`]);
+//! * [`script`]: `vrrp_script` runners; [`command`] + [`argv`]: preparing any script
+//!   (word split, user, `$PATH`, script security), shared with notify scripts;
+//! * [`file`]: `track_file` via inotify.
 
 use tokio::sync::mpsc;
+
+pub mod argv;
+pub mod children;
+pub mod command;
+pub mod file;
+pub mod plan;
+pub mod script;
+
+pub use plan::{RunningTrackers, TrackerPlan};
 
 use crate::vrrp::{TrackerId, TrackerStatus};
 
