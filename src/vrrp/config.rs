@@ -188,6 +188,7 @@ pub struct SyncGroupConfig {
     pub name: String,
     /// Member instance names.
     pub members: Vec<String>,
-    /// `sync_group_tracking_weight`: keep tracker weights (else they are forced to 0).
+    /// `sync_group_tracking_weight` (informational here: the tracker plan already
+    /// dropped or kept member tracker weights by keepalived's rules).
     pub sync_group_tracking_weight: bool,
 }

@@ -145,14 +145,9 @@ impl Router {
             if members.is_empty() {
                 continue;
             }
-            if !g.sync_group_tracking_weight {
-                // keepalived: "ignoring tracked script %s with weights due to SYNC group"
-                for &m in &members {
-                    for t in &mut r.instances[m].cfg.trackers {
-                        t.weight = 0;
-                    }
-                }
-            }
+            // Which member trackers keep their weights inside a sync group is decided
+            // when the trackers are planned (`track::TrackerPlan`), as keepalived does
+            // at config time.
             r.groups.push(Group {
                 cfg: g,
                 members,

@@ -3,7 +3,7 @@
 //! * weight > 0: added while the object is up;
 //! * weight < 0: added (so subtracted) while it is down;
 //! * weight 0: the instance is in FAULT while the object is down;
-//! * `reverse` swaps up and down;
+//! * `reverse` negates the weight's contribution (weight 0: the fault is while up);
 //! * a value (track_file): weight 0 ⇒ non-zero is a fault; else value × weight is added,
 //!   and a result below −253 is a fault.
 
@@ -18,31 +18,33 @@ pub(crate) enum Contribution {
 }
 
 pub(crate) fn contribution(t: &TrackerRef, weight: i32, status: TrackerStatus) -> Contribution {
+    // keepalived keeps `reverse` as a multiplier of −1 on the weight; for weight 0 it
+    // swaps which state is the fault.
+    let multiplier = if t.reverse { -1 } else { 1 };
     match status {
         TrackerStatus::Value(v) => {
             if weight == 0 {
-                if v != 0 {
+                if (v != 0) != t.reverse {
                     Contribution::Fault
                 } else {
                     Contribution::Weight(0)
                 }
             } else {
-                let sign = if t.reverse { -1 } else { 1 };
-                let c = v.saturating_mul(weight).saturating_mul(sign);
+                let c = v.saturating_mul(weight).saturating_mul(multiplier);
                 if c < -253 {
                     Contribution::Fault
                 } else {
-                    Contribution::Weight(c)
+                    Contribution::Weight(c.min(253))
                 }
             }
         }
         TrackerStatus::Up | TrackerStatus::Down => {
-            let up = (status == TrackerStatus::Up) != t.reverse;
+            let up = status == TrackerStatus::Up;
             match (weight, up) {
-                (0, false) => Contribution::Fault,
-                (0, true) => Contribution::Weight(0),
-                (w, true) if w > 0 => Contribution::Weight(w),
-                (w, false) if w < 0 => Contribution::Weight(w),
+                (0, _) if up == t.reverse => Contribution::Fault,
+                (0, _) => Contribution::Weight(0),
+                (w, true) if w > 0 => Contribution::Weight(w * multiplier),
+                (w, false) if w < 0 => Contribution::Weight(w * multiplier),
                 _ => Contribution::Weight(0),
             }
         }
@@ -72,9 +74,16 @@ mod tests {
         assert_eq!(contribution(&t(false), -10, Down), Weight(-10));
         assert_eq!(contribution(&t(false), 0, Down), Fault);
         assert_eq!(contribution(&t(false), 0, Up), Weight(0));
-        // reverse swaps up and down
-        assert_eq!(contribution(&t(true), 10, Down), Weight(10));
+        // reverse negates the weight (keepalived's weight_multiplier −1) …
+        assert_eq!(contribution(&t(true), 10, Up), Weight(-10));
+        assert_eq!(contribution(&t(true), 10, Down), Weight(0));
+        assert_eq!(contribution(&t(true), -10, Down), Weight(10));
+        // … and for weight 0 makes "up" the fault.
         assert_eq!(contribution(&t(true), 0, Up), Fault);
+        assert_eq!(contribution(&t(true), 0, Down), Weight(0));
+        assert_eq!(contribution(&t(true), 0, Value(0)), Fault);
+        assert_eq!(contribution(&t(true), 2, Value(5)), Weight(-10));
+        assert_eq!(contribution(&t(false), 100, Value(5)), Weight(253));
         // track_file values
         assert_eq!(contribution(&t(false), 0, Value(3)), Fault);
         assert_eq!(contribution(&t(false), 0, Value(0)), Weight(0));
