@@ -86,7 +86,8 @@ fn vanished_master_sends_priority_zero_removes_vips_and_notifies_fault() {
     let mut h = master(150);
     let mut other = cfg("VI_2", 100, 1);
     other.vrid = 52;
-    h.router.retire_unmatched(std::slice::from_ref(&other), h.now);
+    h.router
+        .retire_unmatched(std::slice::from_ref(&other), h.now);
     h.drain();
     let retired = h.take();
     let adverts: Vec<_> = retired
@@ -97,9 +98,9 @@ fn vanished_master_sends_priority_zero_removes_vips_and_notifies_fault() {
         })
         .collect();
     assert_eq!(adverts, vec![0], "one priority-0 advert");
-    assert!(retired
-        .iter()
-        .any(|a| matches!(a, Action::RemoveVips { addrs, .. } if addrs == &vec![v4(102), v4(103)])));
+    assert!(retired.iter().any(
+        |a| matches!(a, Action::RemoveVips { addrs, .. } if addrs == &vec![v4(102), v4(103)])
+    ));
     assert!(retired.contains(&Action::Notify {
         target: NotifyTarget::Instance("VI_1".into()),
         state: NotifyState::Fault,

@@ -9,6 +9,7 @@ use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
+use super::notify::Notifier;
 use super::plan::VipSpec;
 use crate::sys::{
     AddressSpec, Change, GarpSender, InterfaceId, NaSender, Netlink, NetlinkError, SocketError,
@@ -39,6 +40,12 @@ pub enum Effect {
     /// Answered once everything queued before it is done (used at shutdown and in
     /// tests).
     Barrier(oneshot::Sender<()>),
+    /// Last effect: lets running notify scripts (STOP) finish within `grace`, then
+    /// answers and ends the worker.
+    Shutdown {
+        grace: Duration,
+        done: oneshot::Sender<()>,
+    },
 }
 
 /// Pacing of GARP / NA per interface (`vrrp_garp_interval`, `vrrp_gna_interval`).
@@ -48,16 +55,11 @@ pub struct Pacing {
     pub gna_interval: Duration,
 }
 
-/// Something that runs notifications; the daemon plugs the notify runner in.
-pub trait NotifySink: Send + Sync {
-    fn notify(&mut self, target: &NotifyTarget, state: NotifyState, priority: u8);
-}
-
 /// Executes effects one after the other until the channel closes.
 pub struct EffectWorker {
     netlink: Netlink,
     pacing: Pacing,
-    notify: Box<dyn NotifySink>,
+    notify: Notifier,
     garp: HashMap<String, GarpSender>,
     na: HashMap<String, NaSender>,
     last_sent: HashMap<(String, bool), Instant>,
@@ -74,7 +76,7 @@ enum EffectError {
 }
 
 impl EffectWorker {
-    pub fn new(netlink: Netlink, pacing: Pacing, notify: Box<dyn NotifySink>) -> Self {
+    pub fn new(netlink: Netlink, pacing: Pacing, notify: Notifier) -> Self {
         EffectWorker {
             netlink,
             pacing,
@@ -94,6 +96,11 @@ impl EffectWorker {
 
     async fn run(mut self, mut rx: mpsc::UnboundedReceiver<Effect>) {
         while let Some(effect) = rx.recv().await {
+            if let Effect::Shutdown { grace, done } = effect {
+                self.notify.shutdown(grace).await;
+                let _ = done.send(());
+                return;
+            }
             self.execute(effect).await;
         }
     }
@@ -131,6 +138,7 @@ impl EffectWorker {
             Effect::Barrier(done) => {
                 let _ = done.send(());
             }
+            Effect::Shutdown { .. } => {}
         }
     }
 
@@ -199,14 +207,5 @@ impl EffectWorker {
             },
             mac,
         ))
-    }
-}
-
-/// Logs notifications at debug level: the sink used when no notify runner is set.
-pub struct LogNotifications;
-
-impl NotifySink for LogNotifications {
-    fn notify(&mut self, target: &NotifyTarget, state: NotifyState, priority: u8) {
-        log::debug!("notify {target:?} {state} {priority}");
     }
 }

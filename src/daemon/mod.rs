@@ -22,6 +22,7 @@ pub mod sd_notify;
 pub mod signals;
 pub mod start;
 pub mod status;
+pub mod tracking;
 pub mod wire;
 
 pub use start::run_daemon;

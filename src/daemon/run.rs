@@ -21,10 +21,11 @@ use tokio::sync::{mpsc, oneshot};
 use super::effects::Effect;
 use super::plan::{self, Plan, VipSpec};
 use super::signals::{DaemonSignal, Signals};
+use super::tracking::Tracking;
 use super::wire::{Inbound, Wire};
 use crate::config::model::Config;
 use crate::sys::{NetEvent, NetlinkWatcher};
-use crate::track::TrackerEvent;
+use crate::track::{TrackerEvent, TrackerTx};
 use crate::vrrp::{Action, LogLevel, ReceivedPacket, Router, RouterInit};
 
 /// Why the loop ended.
@@ -34,21 +35,44 @@ pub enum Exit {
     Stopped,
 }
 
-/// The result of [`Host::plan`]: the plan and the core's initial conditions.
-pub type PlanFuture<'a> =
-    std::pin::Pin<Box<dyn std::future::Future<Output = Result<(Plan, RouterInit), String>> + 'a>>;
+/// A configuration made ready to run on this host.
+pub struct Prepared {
+    pub plan: Plan,
+    pub init: RouterInit,
+    pub tracking: Tracking,
+}
+
+/// The result of [`Host::prepare`].
+pub type PrepareFuture<'a> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<Prepared, String>> + 'a>>;
+
+/// Moments of the daemon's life the host reports (to systemd).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lifecycle {
+    Reloading,
+    Ready,
+    Stopping,
+}
 
 /// Hooks the loop calls that belong to other parts of the daemon (reload, dumps).
 pub trait Host {
     /// SIGHUP: reads and checks the configuration again. Runs on a blocking thread so
     /// a big configuration cannot hold up adverts. `Err` carries why it was refused.
     fn load_config(&self) -> Box<dyn FnOnce() -> Result<Config, String> + Send>;
-    /// Builds the plan of a checked configuration on this host.
-    fn plan(&mut self, config: &Config) -> PlanFuture<'_>;
+    /// Plans a checked configuration on this host, carrying tracker results over from
+    /// `previous`.
+    fn prepare<'a>(
+        &'a mut self,
+        config: &'a Config,
+        previous: Option<&'a Tracking>,
+    ) -> PrepareFuture<'a>;
     /// USR1 / USR2 / JSON dump requests and stats clearing.
-    fn dump(&mut self, signal: DaemonSignal, config: &Config, router: &mut Router);
-    /// Called after every batch of actions that changed an instance state.
-    fn state_changed(&mut self, config: &Config, router: &Router);
+    fn dump(&mut self, signal: DaemonSignal, running: &mut Running);
+    /// Called after every batch of actions that changed an instance state, and about
+    /// once a second (for metrics).
+    fn refresh(&mut self, running: &Running);
+    /// Reload / ready / stop moments.
+    fn lifecycle(&mut self, event: Lifecycle);
 }
 
 /// The running configuration and everything built from it.
@@ -63,26 +87,28 @@ pub struct Running {
     effects: mpsc::UnboundedSender<Effect>,
     /// Last known `up && running` of every interface we watch.
     links: HashMap<String, bool>,
+    pub tracking: Tracking,
+    tracker_tx: TrackerTx,
     send_errors: u64,
 }
 
 impl Running {
-    /// Starts the core on `plan` and opens its sockets.
+    /// Opens the sockets of `prepared`, starts its trackers, and takes over `router`
+    /// (started on the same plan).
     pub fn start(
         config: Config,
-        plan: Plan,
+        prepared: Prepared,
         router: Router,
         inbound: mpsc::Sender<Inbound>,
         effects: mpsc::UnboundedSender<Effect>,
+        tracker_tx: TrackerTx,
     ) -> Result<Running, crate::sys::SocketError> {
+        let Prepared {
+            plan, mut tracking, ..
+        } = prepared;
         let wire = Wire::open(&plan, inbound)?;
-        let links = plan::interfaces_used(&plan)
-            .into_iter()
-            .map(|name| {
-                let up = !plan.interfaces_down.contains(&name);
-                (name, up)
-            })
-            .collect();
+        tracking.start(&config, tracker_tx.clone());
+        let links = watched_links(&plan, &tracking, &HashMap::new());
         Ok(Running {
             config,
             vips: plan::vip_index(&plan),
@@ -91,6 +117,8 @@ impl Running {
             wire,
             effects,
             links,
+            tracking,
+            tracker_tx,
             send_errors: 0,
         })
     }
@@ -229,6 +257,25 @@ impl Running {
         *known = up;
         log::info!("Netlink reports {name} {}", if up { "up" } else { "down" });
         self.router.handle_interface(now, name, up);
+        if let Some(id) = self.tracking.interface(name) {
+            let event = TrackerEvent {
+                id,
+                status: if up {
+                    crate::vrrp::TrackerStatus::Up
+                } else {
+                    crate::vrrp::TrackerStatus::Down
+                },
+            };
+            self.handle_tracker(now, event);
+        }
+    }
+
+    /// A tracker reported a new result.
+    pub fn handle_tracker(&mut self, now: Instant, event: TrackerEvent) {
+        // Events of trackers stopped by a reload may still be queued: drop them.
+        if self.tracking.record(event) {
+            self.router.handle_tracker(now, event.id, event.status);
+        }
     }
 
     /// A VIP of a master was deleted behind our back: put it back (keepalived 2.x
@@ -267,28 +314,25 @@ impl Running {
     pub async fn replace(
         &mut self,
         config: Config,
-        plan: Plan,
-        init: RouterInit,
+        prepared: Prepared,
         inbound: &mpsc::Sender<Inbound>,
     ) -> Result<(), crate::sys::SocketError> {
+        let Prepared {
+            plan,
+            init,
+            mut tracking,
+        } = prepared;
         let wire = Wire::open(&plan, inbound.clone())?;
         let now = Instant::now();
         self.router.retire_unmatched(&plan.instances, now);
         self.drain().await;
         let old = std::mem::replace(&mut self.vips, plan::vip_index(&plan));
         self.retired_vips = old.into_iter().flatten().collect();
-        self.links = plan::interfaces_used(&plan)
-            .into_iter()
-            .map(|name| {
-                let up = self
-                    .links
-                    .get(&name)
-                    .copied()
-                    .unwrap_or(!plan.interfaces_down.contains(&name));
-                (name, up)
-            })
-            .collect();
+        self.links = watched_links(&plan, &tracking, &self.links);
         self.wire = wire;
+        self.tracking.stop();
+        tracking.start(&config, self.tracker_tx.clone());
+        self.tracking = tracking;
         self.config = config;
         self.router
             .reload(plan.instances, plan.groups, init, Instant::now());
@@ -305,6 +349,27 @@ impl Running {
     }
 }
 
+/// Interfaces whose link state matters (instance interfaces, VIP devices, tracked
+/// interfaces), with their state: known from before, else as planned.
+fn watched_links(
+    plan: &Plan,
+    tracking: &Tracking,
+    known: &HashMap<String, bool>,
+) -> HashMap<String, bool> {
+    let mut names = plan::interfaces_used(plan);
+    names.extend(tracking.interface_names().cloned());
+    names
+        .into_iter()
+        .map(|name| {
+            let up = known
+                .get(&name)
+                .copied()
+                .unwrap_or(!plan.interfaces_down.contains(&name));
+            (name, up)
+        })
+        .collect()
+}
+
 /// The inputs of the loop besides the running state.
 pub struct Inputs {
     pub inbound: mpsc::Receiver<Inbound>,
@@ -318,9 +383,11 @@ pub struct Inputs {
 /// removed, STOP notifies) and returns.
 pub async fn event_loop(mut running: Running, mut inputs: Inputs, host: &mut dyn Host) -> Exit {
     let mut reloading: Option<tokio::task::JoinHandle<Result<Config, String>>> = None;
+    let mut refresh = tokio::time::interval(std::time::Duration::from_secs(1));
+    refresh.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         if running.drain().await {
-            host.state_changed(&running.config, &running.router);
+            host.refresh(&running);
         }
         let deadline = running.router.poll_timeout();
         let sleep = async {
@@ -353,15 +420,15 @@ pub async fn event_loop(mut running: Running, mut inputs: Inputs, host: &mut dyn
                 }
             }
             Some(event) = netlink => running.handle_net_event(Instant::now(), event),
-            Some(t) = inputs.trackers.recv() => {
-                running.router.handle_tracker(Instant::now(), t.id, t.status);
-            }
+            Some(t) = inputs.trackers.recv() => running.handle_tracker(Instant::now(), t),
+            _ = refresh.tick() => host.refresh(&running),
             loaded = reload_done => {
                 reloading = None;
+                host.lifecycle(Lifecycle::Ready);
                 match loaded {
-                    Ok(Ok(config)) => match host.plan(&config).await {
-                        Ok((plan, init)) => {
-                            if let Err(e) = running.replace(config, plan, init, &inputs.inbound_tx).await {
+                    Ok(Ok(config)) => match host.prepare(&config, Some(&running.tracking)).await {
+                        Ok(prepared) => {
+                            if let Err(e) = running.replace(config, prepared, &inputs.inbound_tx).await {
                                 log::error!("Reload failed, keeping the running configuration: {e}");
                             }
                         }
@@ -375,17 +442,28 @@ pub async fn event_loop(mut running: Running, mut inputs: Inputs, host: &mut dyn
                 DaemonSignal::Stop => break,
                 DaemonSignal::Reload if reloading.is_none() => {
                     log::info!("Reloading");
+                    host.lifecycle(Lifecycle::Reloading);
                     reloading = Some(tokio::task::spawn_blocking(host.load_config()));
                 }
                 DaemonSignal::Reload => log::info!("Reload already in progress"),
-                other => host.dump(other, &running.config, &mut running.router),
+                other => host.dump(other, &mut running),
             },
         }
     }
     log::info!("Stopping");
+    host.lifecycle(Lifecycle::Stopping);
+    running.tracking.stop();
     running.router.shutdown(Instant::now());
     running.drain().await;
-    host.state_changed(&running.config, &running.router);
-    running.flush_effects().await;
+    host.refresh(&running);
+    let (done, finished) = oneshot::channel();
+    let grace = std::time::Duration::from_secs(1);
+    if running
+        .effects
+        .send(Effect::Shutdown { grace, done })
+        .is_ok()
+    {
+        let _ = finished.await;
+    }
     Exit::Stopped
 }

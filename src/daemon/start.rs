@@ -3,18 +3,28 @@
 //! single-threaded tokio runtime until TERM/INT.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{anyhow, Context};
 use tokio::sync::mpsc;
 
-use super::effects::{EffectWorker, LogNotifications, Pacing};
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use tokio::sync::watch;
+
+use super::dump::DumpPaths;
+use super::effects::{EffectWorker, Pacing};
 use super::log::{LogConfig, Logger};
+use super::metrics::{parse_listen, MetricsServer};
+use super::notify::Notifier;
 use super::pidfile::PidFile;
-use super::plan::{self, HostInterfaces, InterfaceFacts, Plan};
-use super::run::{event_loop, Host, Inputs, PlanFuture, Running};
+use super::plan::{self, HostInterfaces, InterfaceFacts};
+use super::run::{event_loop, Host, Inputs, Lifecycle, PrepareFuture, Prepared, Running};
+use super::sd_notify::{Notifier as SystemdNotifier, NotifyState as SdState};
 use super::signals::{DaemonSignal, Signals};
+use super::status::{ProcessInfo, Snapshot};
+use super::tracking::Tracking;
 use super::wire::INBOUND_QUEUE;
 use crate::cli::{version_line, Options};
 use crate::config::diag::Severity;
@@ -177,24 +187,37 @@ async fn host_interfaces(netlink: &Netlink) -> anyhow::Result<HostInterfaces> {
         .collect())
 }
 
-/// Builds the plan and the router's initial conditions on this host.
-async fn plan_for(netlink: &Netlink, config: &Config) -> anyhow::Result<(Plan, RouterInit)> {
+/// Plans `config` on this host: trackers (carrying results from `previous`), the
+/// core configuration, and the router's initial conditions.
+async fn prepare(
+    netlink: &Netlink,
+    config: &Config,
+    previous: Option<&Tracking>,
+) -> anyhow::Result<Prepared> {
     let host = host_interfaces(netlink).await?;
-    let plan = plan::build(config, &host, |_| Vec::new())?;
+    let mut tracking = Tracking::plan(config);
+    if let Some(previous) = previous {
+        tracking.carry_results(previous);
+    }
+    let plan = plan::build(config, &host, |inst| tracking.instance_refs(inst))?;
     for w in &plan.warnings {
         log::warn!("{w}");
     }
     let init = RouterInit {
-        tracker_status: Vec::new(),
+        tracker_status: tracking.initial_status(),
         interfaces_down: plan.interfaces_down.clone(),
     };
-    Ok((plan, init))
+    Ok(Prepared {
+        plan,
+        init,
+        tracking,
+    })
 }
 
 /// Everything from the first netlink query to the end of the graceful stop.
 async fn serve(opts: &Options, config: Config) -> anyhow::Result<()> {
     let netlink = Netlink::connect().context("cannot open netlink")?;
-    let (plan, init) = plan_for(&netlink, &config).await?;
+    let prepared = prepare(&netlink, &config, None).await?;
     let signals = Signals::install().context("cannot install signal handlers")?;
     let watcher = match NetlinkWatcher::open() {
         Ok(w) => Some(w),
@@ -203,6 +226,15 @@ async fn serve(opts: &Options, config: Config) -> anyhow::Result<()> {
             None
         }
     };
+    let metrics = match &config.global.metrics_listen {
+        Some(listen) => {
+            let addr = parse_listen(listen).map_err(|e| anyhow!("metrics_listen: {e}"))?;
+            let server = MetricsServer::bind(addr).map_err(|e| anyhow!("metrics_listen: {e}"))?;
+            log::info!("Serving metrics on http://{addr}/metrics");
+            Some(server)
+        }
+        None => None,
+    };
     let pacing = Pacing {
         garp_interval: config.global.vrrp_garp_interval,
         gna_interval: config.global.vrrp_gna_interval,
@@ -210,26 +242,48 @@ async fn serve(opts: &Options, config: Config) -> anyhow::Result<()> {
     let effects = EffectWorker::new(
         Netlink::connect().context("cannot open netlink")?,
         pacing,
-        Box::new(LogNotifications),
+        Notifier::new(&config),
     )
     .spawn();
     let (inbound_tx, inbound) = mpsc::channel(INBOUND_QUEUE);
-    let (_tracker_tx, trackers) = mpsc::unbounded_channel();
+    let (tracker_tx, trackers) = mpsc::unbounded_channel();
     let mut router = Router::with_init(
-        plan.instances.clone(),
-        plan.groups.clone(),
-        init,
+        prepared.plan.instances.clone(),
+        prepared.plan.groups.clone(),
+        prepared.init.clone(),
         Instant::now(),
     );
     router.set_dont_release_vrrp(opts.dont_release_vrrp);
     router.set_log_unknown_vrids(config.global.log_unknown_vrids);
-    let running = Running::start(config, plan, router, inbound_tx.clone(), effects)
-        .map_err(|e| anyhow!("{e}"))?;
-    log::info!("Startup complete");
+    let running = Running::start(
+        config,
+        prepared,
+        router,
+        inbound_tx.clone(),
+        effects,
+        tracker_tx,
+    )
+    .map_err(|e| anyhow!("{e}"))?;
     let mut host = DaemonHost {
         opts: opts.clone(),
         netlink,
+        process: ProcessInfo::current(&opts.config_file),
+        snapshots: None,
+        systemd: match SystemdNotifier::from_env() {
+            Ok(n) => n,
+            Err(e) => {
+                log::warn!("cannot reach systemd's notify socket: {e}");
+                None
+            }
+        },
     };
+    if let Some(server) = metrics {
+        let (tx, rx) = watch::channel(Arc::new(host.snapshot(&running)));
+        host.snapshots = Some(tx);
+        tokio::spawn(server.serve(rx));
+    }
+    log::info!("Startup complete");
+    host.lifecycle(Lifecycle::Ready);
     event_loop(
         running,
         Inputs {
@@ -245,10 +299,27 @@ async fn serve(opts: &Options, config: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The daemon's side of reloads and dumps.
+/// The daemon's side of reloads, dumps, metrics and systemd.
 struct DaemonHost {
     opts: Options,
     netlink: Netlink,
+    process: ProcessInfo,
+    /// Metrics endpoint feed, when `metrics_listen` is set.
+    snapshots: Option<watch::Sender<Arc<Snapshot>>>,
+    systemd: Option<SystemdNotifier>,
+}
+
+impl DaemonHost {
+    fn snapshot(&self, running: &Running) -> Snapshot {
+        Snapshot::capture(
+            &running.config,
+            &running.router,
+            Instant::now(),
+            SystemTime::now(),
+            &running.tracking.views(),
+            &self.process,
+        )
+    }
 }
 
 impl Host for DaemonHost {
@@ -263,49 +334,65 @@ impl Host for DaemonHost {
         })
     }
 
-    fn plan(&mut self, config: &Config) -> PlanFuture<'_> {
-        let config = config.clone();
+    fn prepare<'a>(
+        &'a mut self,
+        config: &'a Config,
+        previous: Option<&'a Tracking>,
+    ) -> PrepareFuture<'a> {
         Box::pin(async move {
-            plan_for(&self.netlink, &config)
+            prepare(&self.netlink, config, previous)
                 .await
                 .map_err(|e| format!("{e:#}"))
         })
     }
 
-    fn dump(&mut self, signal: DaemonSignal, _config: &Config, router: &mut Router) {
-        match signal {
+    fn dump(&mut self, signal: DaemonSignal, running: &mut Running) {
+        let pid = std::process::id();
+        let paths = DumpPaths::from_env();
+        let snap = self.snapshot(running);
+        let written = match signal {
+            DaemonSignal::DumpData => {
+                log::info!("Printing VRRP data for process({pid}) on signal");
+                paths.write_data(&snap)
+            }
             DaemonSignal::DumpStats => {
-                log::info!(
-                    "Printing VRRP stats for process({}) on signal",
-                    std::process::id()
-                );
-                write_dump(&dump_path("keepalived.stats"), &router.stats_file());
+                log::info!("Printing VRRP stats for process({pid}) on signal");
+                paths.write_stats(&snap)
             }
             DaemonSignal::ClearStats => {
-                log::info!(
-                    "Clearing VRRP stats for process({}) on signal",
-                    std::process::id()
-                );
-                router.clear_stats();
+                log::info!("Printing and clearing VRRP stats for process({pid}) on signal");
+                let written = paths.write_stats(&snap);
+                running.router.clear_stats();
+                written
             }
-            other => log::info!("{other:?}: this dump is not available yet"),
+            DaemonSignal::DumpJson => {
+                log::info!("Printing VRRP as json for process({pid}) on signal");
+                paths.write_json(&snap)
+            }
+            DaemonSignal::Stop | DaemonSignal::Reload => Ok(()),
+        };
+        if let Err(e) = written {
+            log::error!("{e}");
         }
     }
 
-    fn state_changed(&mut self, _config: &Config, _router: &Router) {}
-}
+    fn refresh(&mut self, running: &Running) {
+        if let Some(tx) = &self.snapshots {
+            tx.send_replace(Arc::new(self.snapshot(running)));
+        }
+    }
 
-/// keepalived writes its dumps to `$TMPDIR` or `/tmp`.
-fn dump_path(name: &str) -> PathBuf {
-    let dir = std::env::var_os("TMPDIR")
-        .filter(|d| !d.is_empty())
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/tmp"));
-    dir.join(name)
-}
-
-fn write_dump(path: &Path, text: &str) {
-    if let Err(e) = std::fs::write(path, text) {
-        log::error!("cannot write {}: {e}", path.display());
+    fn lifecycle(&mut self, event: Lifecycle) {
+        let Some(systemd) = &self.systemd else {
+            return;
+        };
+        let states = match event {
+            Lifecycle::Ready => vec![SdState::Ready, SdState::Status("VRRP running".into())],
+            Lifecycle::Reloading => vec![SdState::Reloading],
+            Lifecycle::Stopping => vec![SdState::Stopping],
+        };
+        if let Err(e) = systemd.notify(&states) {
+            log::warn!("sd_notify: {e}");
+        }
     }
 }
