@@ -55,8 +55,9 @@ fn failing_script_moves_the_vip_and_notifies_run_with_keepalived_arguments() {
     let a = Daemon::start(na, BIN.as_ref(), &config(101, &na.dir));
     let b = Daemon::start(nb, BIN.as_ref(), &config(100, &nb.dir));
     assert!(
-        wait_for(Duration::from_secs(10), || na.has_address(VIP) && !nb.has_address(VIP))
-            .is_some(),
+        wait_for(Duration::from_secs(10), || na.has_address(VIP)
+            && !nb.has_address(VIP))
+        .is_some(),
         "VIP never settled on a:\n{}\n{}",
         a.log_text(),
         b.log_text()
@@ -82,8 +83,9 @@ fn failing_script_moves_the_vip_and_notifies_run_with_keepalived_arguments() {
     // The check fails on a: 101 - 20 = 81 < 100, so b preempts.
     std::fs::write(na.dir.join("fail"), "").unwrap();
     assert!(
-        wait_for(Duration::from_secs(5), || nb.has_address(VIP) && !na.has_address(VIP))
-            .is_some(),
+        wait_for(Duration::from_secs(5), || nb.has_address(VIP)
+            && !na.has_address(VIP))
+        .is_some(),
         "b did not take over:\n{}\n{}",
         a.log_text(),
         b.log_text()
@@ -116,8 +118,9 @@ fn failing_script_moves_the_vip_and_notifies_run_with_keepalived_arguments() {
     // The check recovers: a preempts back.
     std::fs::remove_file(na.dir.join("fail")).unwrap();
     assert!(
-        wait_for(Duration::from_secs(8), || na.has_address(VIP) && !nb.has_address(VIP))
-            .is_some(),
+        wait_for(Duration::from_secs(8), || na.has_address(VIP)
+            && !nb.has_address(VIP))
+        .is_some(),
         "a did not preempt back:\n{}",
         a.log_text()
     );

@@ -264,8 +264,15 @@ pub struct Daemon {
 }
 
 impl Daemon {
-    /// Starts `binary` in `host` with `config` (written to `<dir>/keepalived.conf`).
+    /// Starts `binary` in `host` with `config` (written to `<dir>/keepalived.conf`),
+    /// in the foreground with detailed console logging.
     pub fn start(host: &Host, binary: &Path, config: &str) -> Daemon {
+        Daemon::start_args(host, binary, config, &["-n", "-l", "-D", "-G"])
+    }
+
+    /// Like [`Daemon::start`] with `args` instead of `-n -l -D -G` (`-f`, `-p`, `-r`
+    /// are always added).
+    pub fn start_args(host: &Host, binary: &Path, config: &str, args: &[&str]) -> Daemon {
         let dir = host.dir.clone();
         let conf = dir.join("keepalived.conf");
         fs::write(&conf, config).expect("write config");
@@ -278,7 +285,8 @@ impl Daemon {
         let child = Command::new("ip")
             .args(["netns", "exec", &host.ns])
             .arg(binary)
-            .args(["-n", "-l", "-D", "-G", "-f"])
+            .args(args)
+            .arg("-f")
             .arg(&conf)
             .arg("-p")
             .arg(dir.join("keepalived.pid"))

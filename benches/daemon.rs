@@ -1,0 +1,511 @@
+//! The daemon side by side with stock keepalived, in one run, reported as ratios
+//! (issue 4's goals):
+//!
+//! * resident memory with 1, 100 and 1,000 instances (keepalived: parent + VRRP child);
+//! * CPU over a window for 1,000 instances at 1 s adverts and 100 VRRPv3 instances at
+//!   10 ms adverts;
+//! * client-visible outage on graceful stop and on link cut, against the protocol bound;
+//! * spurious transitions of a 10 ms pair while a CPU hog saturates both cores.
+//!
+//! Run as root: `cargo bench --bench daemon`. Environment: `KEEPALIVED` (stock binary,
+//! default /usr/sbin/keepalived), `BENCH_CPU_SECONDS` (default 60), `BENCH_REPEAT`
+//! (outage repetitions, default 5), `BENCH_ONLY` (comma list of memory,cpu,outage,hog).
+//! Everything runs in throw-away network namespaces on 198.18.0.0/15.
+
+#[path = "../tests/lab/mod.rs"]
+mod lab;
+
+use std::fmt::Write as _;
+use std::net::Ipv4Addr;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant, SystemTime};
+
+use lab::{wait_for, Daemon, Host, Lab, Prober};
+
+#[derive(Clone)]
+struct Implementation {
+    name: &'static str,
+    binary: PathBuf,
+    /// Extra arguments (keepalived: `-P`, VRRP only, as ours).
+    args: Vec<&'static str>,
+}
+
+fn implementations() -> Vec<Implementation> {
+    let ours = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/release/keepalived");
+    assert!(
+        ours.exists(),
+        "build the release binary first: cargo build --release"
+    );
+    let stock = std::env::var_os("KEEPALIVED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/usr/sbin/keepalived"));
+    assert!(
+        stock.exists(),
+        "stock keepalived not found at {}",
+        stock.display()
+    );
+    vec![
+        Implementation {
+            name: "keepalived-rs",
+            binary: ours,
+            args: vec![],
+        },
+        Implementation {
+            name: "keepalived",
+            binary: stock,
+            args: vec!["-P"],
+        },
+    ]
+}
+
+fn enabled(part: &str) -> bool {
+    std::env::var("BENCH_ONLY")
+        .map(|v| v.split(',').any(|p| p == part))
+        .unwrap_or(true)
+}
+
+fn env_number(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// The process and its descendants (keepalived forks its VRRP child).
+fn process_tree(root: u32) -> Vec<u32> {
+    let mut all = vec![root];
+    let mut i = 0;
+    while i < all.len() {
+        let parent = all[i];
+        if let Ok(entries) = std::fs::read_dir("/proc") {
+            for e in entries.flatten() {
+                let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else {
+                    continue;
+                };
+                let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+                let ppid = stat
+                    .rsplit(')')
+                    .next()
+                    .and_then(|r| r.split_whitespace().nth(1))
+                    .and_then(|p| p.parse::<u32>().ok());
+                if ppid == Some(parent) && !all.contains(&pid) {
+                    all.push(pid);
+                }
+            }
+        }
+        i += 1;
+    }
+    all
+}
+
+/// Resident memory of a process tree, in KiB.
+fn rss_kib(root: u32) -> u64 {
+    process_tree(root)
+        .iter()
+        .map(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/status"))
+                .unwrap_or_default()
+                .lines()
+                .find_map(|l| l.strip_prefix("VmRSS:"))
+                .and_then(|v| v.split_whitespace().next()?.parse::<u64>().ok())
+                .unwrap_or(0)
+        })
+        .sum()
+}
+
+/// User + system CPU time of a process tree, in clock ticks.
+fn cpu_ticks(root: u32) -> u64 {
+    process_tree(root)
+        .iter()
+        .map(|pid| {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            let fields: Vec<&str> = stat
+                .rsplit(')')
+                .next()
+                .unwrap_or("")
+                .split_whitespace()
+                .collect();
+            // After the command: state(0) ppid(1) … utime(11) stime(12).
+            let n = |i: usize| {
+                fields
+                    .get(i)
+                    .and_then(|v| v.parse::<u64>().ok())
+                    .unwrap_or(0)
+            };
+            n(11) + n(12)
+        })
+        .sum()
+}
+
+fn ticks_per_second() -> f64 {
+    let out = Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .expect("getconf");
+    String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .unwrap_or(100.0)
+}
+
+/// Adds `count` extra links (eth1…) to a node, each with 198.18.K.1/24, so a config can
+/// hold more than 255 VRIDs.
+fn add_links(host: &Host, count: usize) {
+    for k in 1..=count {
+        let name = format!("eth{k}");
+        let peer = format!("peer{k}");
+        host.ip(&["link", "add", &name, "type", "veth", "peer", "name", &peer]);
+        host.ip(&["addr", "add", &format!("198.18.{k}.1/24"), "dev", &name]);
+        host.ip(&["link", "set", &peer, "up"]);
+        host.ip(&["link", "set", &name, "up"]);
+    }
+}
+
+/// `n` instances, 250 per link, one VIP each in 198.19.0.0/16.
+fn many_instances(n: usize, v3_interval: Option<&str>) -> String {
+    let mut s = String::new();
+    for i in 0..n {
+        let link = i / 250;
+        let (version, interval) = match v3_interval {
+            Some(int) => ("3", int),
+            None => ("2", "1"),
+        };
+        let _ = write!(
+            s,
+            "vrrp_instance VI_{i} {{\n  state BACKUP\n  interface eth{link}\n  virtual_router_id {}\n  \
+             priority 100\n  version {version}\n  advert_int {interval}\n  virtual_ipaddress {{\n    \
+             198.19.{}.{}/32\n  }}\n}}\n",
+            i % 250 + 1,
+            link,
+            i % 250 + 1,
+        );
+    }
+    s
+}
+
+/// Starts `imp` alone on a node with `config` and waits until every instance is master
+/// (its VIP count reaches `n`).
+fn start_alone(imp: &Implementation, n: usize, config: &str) -> (Lab, Daemon) {
+    let lab = Lab::new(&["solo"], false);
+    let node = lab.node("solo");
+    add_links(node, n.saturating_sub(1) / 250);
+    let mut args: Vec<&str> = vec!["-n", "-l", "-G"];
+    args.extend(imp.args.iter().copied());
+    let d = Daemon::start_args(node, &imp.binary, config, &args);
+    let settled = wait_for(Duration::from_secs(60), || vip_count(node) >= n);
+    assert!(
+        settled.is_some(),
+        "{}: {n} instances never all became master:\n{}",
+        imp.name,
+        d.log_text().lines().take(40).collect::<Vec<_>>().join("\n")
+    );
+    (lab, d)
+}
+
+fn vip_count(host: &Host) -> usize {
+    let out = Command::new("ip")
+        .args(["-n", &host.ns, "-4", "-o", "addr", "show"])
+        .output()
+        .expect("ip addr");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| l.contains(" 198.19."))
+        .count()
+}
+
+fn memory(imps: &[Implementation], report: &mut String) {
+    let _ = writeln!(report, "\n## Resident memory (KiB, all processes)\n");
+    let _ = writeln!(report, "| instances | keepalived-rs | keepalived | ratio |");
+    let _ = writeln!(report, "|---:|---:|---:|---:|");
+    for n in [1usize, 100, 1000] {
+        let config = many_instances(n, None);
+        let mut rss = Vec::new();
+        for imp in imps {
+            let (_lab, d) = start_alone(imp, n, &config);
+            std::thread::sleep(Duration::from_secs(2));
+            rss.push(rss_kib(d.child.id()));
+        }
+        let line = format!(
+            "| {n} | {} | {} | {:.2} |",
+            rss[0],
+            rss[1],
+            rss[0] as f64 / rss[1] as f64
+        );
+        println!("memory {line}");
+        let _ = writeln!(report, "{line}");
+    }
+}
+
+fn cpu(imps: &[Implementation], report: &mut String) {
+    let seconds = env_number("BENCH_CPU_SECONDS", 60);
+    let tck = ticks_per_second();
+    let _ = writeln!(
+        report,
+        "\n## CPU over {seconds} s (seconds of CPU, all processes)\n"
+    );
+    let _ = writeln!(report, "| load | keepalived-rs | keepalived | ratio |");
+    let _ = writeln!(report, "|---|---:|---:|---:|");
+    for (label, n, interval) in [
+        ("1,000 instances, v2, 1 s adverts", 1000usize, None),
+        ("100 instances, v3, 10 ms adverts", 100, Some("0.01")),
+    ] {
+        let config = many_instances(n, interval);
+        let mut used = Vec::new();
+        for imp in imps {
+            let (_lab, d) = start_alone(imp, n, &config);
+            let pid = d.child.id();
+            let before = cpu_ticks(pid);
+            std::thread::sleep(Duration::from_secs(seconds));
+            used.push((cpu_ticks(pid) - before) as f64 / tck);
+        }
+        let line = format!(
+            "| {label} | {:.2} | {:.2} | {:.2} |",
+            used[0],
+            used[1],
+            used[0] / used[1].max(0.01)
+        );
+        println!("cpu {line}");
+        let _ = writeln!(report, "{line}");
+    }
+}
+
+const VIP: Ipv4Addr = Ipv4Addr::new(198, 18, 0, 100);
+const SKEW_100: f64 = 0.609_375;
+const MASTER_DOWN_100: f64 = 3.609_375;
+
+fn seed(priority: u8) -> String {
+    format!(
+        "vrrp_instance VI_1 {{\n state MASTER\n interface eth0\n virtual_router_id 41\n priority {priority}\n \
+         advert_int 1\n authentication {{\n auth_type PASS\n auth_pass 1111\n }}\n virtual_ipaddress {{\n \
+         198.18.0.100/24\n }}\n}}\n"
+    )
+}
+
+fn now_secs() -> f64 {
+    SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64()
+}
+
+/// Timestamps of VRRP adverts from `src` in a pcap file.
+fn advert_times(pcap: &Path, src: Ipv4Addr) -> Vec<f64> {
+    let Ok(file) = std::fs::File::open(pcap) else {
+        return Vec::new();
+    };
+    let Ok(mut reader) = pcap_file::pcap::PcapReader::new(file) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    while let Some(Ok(pkt)) = reader.next_packet() {
+        let d = &pkt.data;
+        // Ethernet + IPv4, protocol 112.
+        if d.len() > 34
+            && d[12] == 0x08
+            && d[13] == 0x00
+            && d[23] == 112
+            && d[26..30] == src.octets()
+        {
+            out.push(pkt.timestamp.as_secs_f64());
+        }
+    }
+    out
+}
+
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    v[v.len() / 2]
+}
+
+/// One failover of the seed pair: returns (client outage, protocol bound) in seconds.
+fn one_failover(imp: &Implementation, link_cut: bool) -> (f64, f64) {
+    let lab = Lab::new(&["a", "b"], true);
+    let (na, nb) = (lab.node("a"), lab.node("b"));
+    let mut args: Vec<&str> = vec!["-n", "-l", "-G"];
+    args.extend(imp.args.iter().copied());
+    let mut a = Daemon::start_args(na, &imp.binary, &seed(101), &args);
+    let _b = Daemon::start_args(nb, &imp.binary, &seed(100), &args);
+    assert!(
+        wait_for(Duration::from_secs(10), || na.has_address(VIP)
+            && !nb.has_address(VIP))
+        .is_some(),
+        "{}: pair did not settle",
+        imp.name
+    );
+    let pcap = na.dir.join("bridge.pcap");
+    let mut dump = Command::new("ip")
+        .args([
+            "netns",
+            "exec",
+            &lab.bridge_ns,
+            "tcpdump",
+            "-i",
+            "br0",
+            "-U",
+            "-w",
+        ])
+        .arg(&pcap)
+        .arg("ip proto 112")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("tcpdump");
+    std::thread::sleep(Duration::from_millis(1500));
+    let probe = Prober::start(lab.client(), VIP);
+    std::thread::sleep(Duration::from_millis(300));
+    let t0 = now_secs();
+    if link_cut {
+        lab.set_cable(na, false);
+    } else {
+        a.signal(nix::sys::signal::Signal::SIGTERM);
+    }
+    let moved = wait_for(Duration::from_secs(6), || nb.has_address(VIP));
+    assert!(moved.is_some(), "{}: VIP did not move", imp.name);
+    std::thread::sleep(Duration::from_millis(400));
+    let (gap, _) = probe.stop();
+    let _ = dump.kill();
+    let _ = dump.wait();
+    let _ = a.wait_exit(Duration::from_secs(3));
+    let bound = if link_cut {
+        // b's timer runs from the last advert it heard from a.
+        let last = advert_times(&pcap, na.addr)
+            .into_iter()
+            .filter(|t| *t <= t0)
+            .fold(f64::NAN, f64::max);
+        if last.is_nan() {
+            MASTER_DOWN_100
+        } else {
+            last + MASTER_DOWN_100 - t0
+        }
+    } else {
+        SKEW_100
+    };
+    (gap.as_secs_f64(), bound)
+}
+
+fn outage(imps: &[Implementation], report: &mut String) {
+    let repeat = env_number("BENCH_REPEAT", 5) as usize;
+    let _ = writeln!(
+        report,
+        "\n## Client-visible outage (seed pair, ping every 5 ms, median of {repeat})\n"
+    );
+    let _ = writeln!(
+        report,
+        "| event | implementation | median outage ms | median excess over protocol bound ms | worst excess ms |"
+    );
+    let _ = writeln!(report, "|---|---|---:|---:|---:|");
+    for (label, cut) in [("graceful stop", false), ("link cut", true)] {
+        for imp in imps {
+            let mut outages = Vec::new();
+            let mut excess = Vec::new();
+            for _ in 0..repeat {
+                let (o, bound) = one_failover(imp, cut);
+                outages.push(o * 1000.0);
+                excess.push((o - bound) * 1000.0);
+            }
+            let worst = excess.iter().cloned().fold(f64::MIN, f64::max);
+            let line = format!(
+                "| {label} | {} | {:.1} | {:.1} | {:.1} |",
+                imp.name,
+                median(&mut outages),
+                median(&mut excess),
+                worst
+            );
+            println!("outage {line}");
+            let _ = writeln!(report, "{line}");
+        }
+    }
+}
+
+/// A 10 ms VRRPv3 pair of 10 instances under a CPU hog: counts state changes that
+/// should not happen (the master losing mastership or the backup taking it).
+fn hog(imps: &[Implementation], report: &mut String) {
+    let seconds = env_number("BENCH_HOG_SECONDS", 30);
+    let _ = writeln!(
+        report,
+        "\n## Spurious transitions under a CPU hog ({seconds} s, 10 VRRPv3 instances at 10 ms, both cores busy)\n"
+    );
+    let _ = writeln!(report, "| implementation | spurious transitions |");
+    let _ = writeln!(report, "|---|---:|");
+    for imp in imps {
+        let lab = Lab::new(&["a", "b"], false);
+        let (na, nb) = (lab.node("a"), lab.node("b"));
+        let config = |prio: u8| {
+            let mut s = String::new();
+            for i in 0..10 {
+                let _ = write!(
+                    s,
+                    "vrrp_instance VI_{i} {{\n state BACKUP\n interface eth0\n virtual_router_id {}\n \
+                     priority {prio}\n version 3\n advert_int 0.01\n virtual_ipaddress {{\n 198.19.0.{}/32\n }}\n}}\n",
+                    i + 1,
+                    i + 1
+                );
+            }
+            s
+        };
+        let mut args: Vec<&str> = vec!["-n", "-l", "-G"];
+        args.extend(imp.args.iter().copied());
+        let a = Daemon::start_args(na, &imp.binary, &config(200), &args);
+        let b = Daemon::start_args(nb, &imp.binary, &config(100), &args);
+        assert!(
+            wait_for(Duration::from_secs(10), || vip_count(na) == 10
+                && vip_count(nb) == 0)
+            .is_some(),
+            "{}: hog pair did not settle",
+            imp.name
+        );
+        std::thread::sleep(Duration::from_secs(1));
+        let before = transitions(&a, &b);
+        let hogs: Vec<std::process::Child> = (0..4)
+            .map(|_| {
+                Command::new("sh")
+                    .args(["-c", "while :; do :; done"])
+                    .spawn()
+                    .expect("hog")
+            })
+            .collect();
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(seconds) {
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        for mut h in hogs {
+            let _ = h.kill();
+            let _ = h.wait();
+        }
+        std::thread::sleep(Duration::from_millis(500));
+        let spurious = transitions(&a, &b) - before;
+        let line = format!("| {} | {spurious} |", imp.name);
+        println!("hog {line}");
+        let _ = writeln!(report, "{line}");
+    }
+}
+
+fn transitions(a: &Daemon, b: &Daemon) -> usize {
+    let count = |d: &Daemon, what: &str| d.log_text().matches(what).count();
+    count(a, "Entering BACKUP STATE\n") + count(b, "Entering MASTER STATE")
+}
+
+fn main() {
+    // `cargo bench` passes --bench; nothing else to parse.
+    lab::require_root();
+    let imps = implementations();
+    let mut report = String::from("# keepalived-rs vs keepalived: daemon benchmarks\n");
+    if enabled("memory") {
+        memory(&imps, &mut report);
+    }
+    if enabled("cpu") {
+        cpu(&imps, &mut report);
+    }
+    if enabled("outage") {
+        outage(&imps, &mut report);
+    }
+    if enabled("hog") {
+        hog(&imps, &mut report);
+    }
+    println!("\n{report}");
+    if let Ok(path) = std::env::var("BENCH_REPORT") {
+        std::fs::write(&path, &report).expect("write report");
+        println!("written to {path}");
+    }
+}
