@@ -40,6 +40,7 @@ fn set_script(
     pick: fn(&mut VrrpInstance) -> &mut Option<Script>,
 ) {
     let Some(s) = script_value(cx, n) else { return };
+    seen(cx, t, n);
     let name = t.name.clone();
     let slot = pick(t);
     if slot.is_some() {
@@ -443,12 +444,13 @@ pub static INSTANCE: &[Keyword<VrrpInstance>] = &[
         |cx, t, n| {
             let m = format!("({}) Specifying lvs_sync_daemon_interface against a vrrp is deprecated.", t.name);
             cx.push(Diagnostic::warning(n.keyword.span, m).with_hint("Please use global lvs_sync_daemon"));
-            let prev = t.other.insert("lvs_sync_daemon_interface".into(), n.args.iter().map(|a| a.text.clone()).collect());
-            if let Some(p) = prev {
-                let m = format!("({}) lvs_sync_daemon_interface has already been specified as {} - ignoring", t.name, p.join(" "));
-                cx.warn(n.keyword.span, m);
-                t.other.insert("lvs_sync_daemon_interface".into(), p);
+            if let Some(p) = &cx.lvs_sync_daemon_interface {
+                let m = format!("({}) lvs_sync_daemon_interface has already been specified as {p} - ignoring", t.name);
+                cx.push(Diagnostic::warning(n.keyword.span, m).with_hint("there is one LVS sync daemon per process; name its interface once"));
+                return;
             }
+            cx.lvs_sync_daemon_interface = Some(n.args.first().map(|a| a.text.clone()).unwrap_or_default());
+            t.other.insert("lvs_sync_daemon_interface".into(), n.args.iter().map(|a| a.text.clone()).collect());
         },
         |t, d| if let Some(v) = t.other.get("lvs_sync_daemon_interface") { d.line("lvs_sync_daemon_interface", v) }),
     kept!("debug", "No effect (accepted for compatibility)."),
