@@ -287,7 +287,7 @@ pub static INSTANCE: &[Keyword<VrrpInstance>] = &[
             let a = a.clone();
             match cx.int(&a, 1, 255) {
                 Some(v) => { t.virtual_router_id = v as u8; seen(cx, t, n); }
-                None => { let m = format!("({}): VRID '{}' not valid - must be between 1 & 255", t.name, a.text); cx.push(Diagnostic::error(a.span, m).with_hint("use a number from 1 to 255, the same on every node")); }
+                None => { let m = format!("({}): VRID '{}' not valid - must be between 1 & 255", t.name, a.text); cx.push(Diagnostic::error(a.span, m).with_hint(format!("virtual_router_id {} is out of range 1–255; use the same VRID on every node of this virtual router", a.text))); }
             }
         },
         |t, d| d.kv("virtual_router_id", t.virtual_router_id)),
