@@ -9,14 +9,11 @@ use super::diag::{Diagnostic, Severity};
 use super::lower::{fmt_decimal_secs, Lower};
 use super::model::{AuthType, Config, Family, State, VrrpInstance};
 use super::span::Span;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 fn kw_span(cx: &Lower, inst: &VrrpInstance, kw: &str) -> Option<Span> {
-    cx.spans
-        .instance_keywords
-        .get(&(inst.name.clone(), kw.to_string()))
-        .copied()
+    cx.spans.instance_keyword(&inst.name, kw)
 }
 
 fn was_set(cx: &Lower, inst: &VrrpInstance, kw: &str) -> bool {
@@ -48,7 +45,7 @@ pub fn parsed_instances(cfg: &mut Config, cx: &mut Lower) {
     if cx.aborted {
         return;
     }
-    let script_names: Vec<String> = cfg.scripts.iter().map(|s| s.name.clone()).collect();
+    let script_names: HashSet<&str> = cfg.scripts.iter().map(|s| s.name.as_str()).collect();
     for inst in cfg.instances.iter_mut() {
         resolve_track_scripts(inst, cx, &script_names);
         instance_block_end(inst, cx);
@@ -71,11 +68,10 @@ pub fn complete_init(cfg: &mut Config, cx: &mut Lower) {
 /// The checks of keepalived's end-of-`vrrp_instance` handler, reported at the block's `}`.
 fn instance_block_end(inst: &mut VrrpInstance, cx: &mut Lower) {
     let name = inst.name.clone();
-    let block_end = cx.spans.instance_ends.get(&name).copied().or(cx
+    let block_end = cx
         .spans
-        .instances
-        .get(&name)
-        .copied());
+        .instance_end(&name)
+        .or(cx.spans.instances.get(&name).copied());
     let unicast_kw = ["unicast_src_ip", "unicast_peer"]
         .iter()
         .any(|k| was_set(cx, inst, k));
@@ -309,12 +305,12 @@ fn complete_instance(inst: &mut VrrpInstance, cx: &mut Lower) {
 
 /// `track_script` entries naming no (surviving) `vrrp_script` are dropped, as keepalived does
 /// while reading the instance.
-fn resolve_track_scripts(inst: &mut VrrpInstance, cx: &mut Lower, scripts: &[String]) {
+fn resolve_track_scripts(inst: &mut VrrpInstance, cx: &mut Lower, scripts: &HashSet<&str>) {
     let at = cx.spans.instances.get(&inst.name).copied();
     let name = inst.name.clone();
     let mut kept = Vec::new();
     for t in std::mem::take(&mut inst.track_script) {
-        if scripts.contains(&t.name) {
+        if scripts.contains(t.name.as_str()) {
             kept.push(t);
         } else {
             let sp = cx
@@ -328,7 +324,9 @@ fn resolve_track_scripts(inst: &mut VrrpInstance, cx: &mut Lower, scripts: &[Str
                 sp,
                 format!("({name}) track script {} not found, ignoring...", t.name),
             );
-            if let Some(s) = super::diag::suggest(&t.name, scripts.iter().map(String::as_str)) {
+            let mut known: Vec<&str> = scripts.iter().copied().collect();
+            known.sort_unstable();
+            if let Some(s) = super::diag::suggest(&t.name, known) {
                 d = d.with_hint(format!("did you mean '{s}'?"));
             } else {
                 d = d.with_hint("define it with vrrp_script NAME { script … }");
@@ -383,7 +381,7 @@ fn check_duplicate_vrids(cfg: &Config, cx: &mut Lower) {
 }
 
 fn check_sync_groups(cfg: &mut Config, cx: &mut Lower) {
-    let names: Vec<String> = cfg.instances.iter().map(|i| i.name.clone()).collect();
+    let names: HashSet<String> = cfg.instances.iter().map(|i| i.name.clone()).collect();
     let mut keep = Vec::new();
     for mut g in std::mem::take(&mut cfg.sync_groups) {
         let sp = cx.spans.sync_groups.get(&g.name).copied();
@@ -408,7 +406,9 @@ fn check_sync_groups(cfg: &mut Config, cx: &mut Lower) {
                         g.name
                     ),
                 );
-                if let Some(s) = super::diag::suggest(&m, names.iter().map(String::as_str)) {
+                let mut known: Vec<&str> = names.iter().map(String::as_str).collect();
+                known.sort_unstable();
+                if let Some(s) = super::diag::suggest(&m, known) {
                     d = d.with_hint(format!("did you mean '{s}'?"));
                 }
                 cx.push(d);

@@ -8,6 +8,7 @@
 use super::diag::{Diagnostic, Severity};
 use super::lower::Lower;
 use super::model::Config;
+use std::collections::HashMap;
 use std::net::ToSocketAddrs;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
@@ -126,15 +127,21 @@ pub fn check_interfaces(cfg: &mut Config, cx: &mut Lower, host: &dyn Host) -> bo
         // Missing interfaces are expected to appear later.
         return false;
     }
+    // Thousands of instances share a few interfaces; each lookup is a system call.
+    let mut known: HashMap<String, bool> = HashMap::new();
+    let mut exists = |name: &str| match known.get(name) {
+        Some(e) => *e,
+        None => {
+            let e = host.interface_exists(name);
+            known.insert(name.to_string(), e);
+            e
+        }
+    };
     let mut missing = false;
     for inst in &mut cfg.instances {
         if let Some(ifname) = inst.interface.clone() {
-            if !host.interface_exists(&ifname) {
-                let sp = cx
-                    .spans
-                    .instance_keywords
-                    .get(&(inst.name.clone(), "interface".into()))
-                    .copied();
+            if !exists(&ifname) {
+                let sp = cx.spans.instance_keyword(&inst.name, "interface");
                 cx.push(
                     Diagnostic::new(
                         Severity::Error,
@@ -155,7 +162,7 @@ pub fn check_interfaces(cfg: &mut Config, cx: &mut Lower, host: &dyn Host) -> bo
         let name = inst.name.clone();
         let mut kept = Vec::new();
         for t in std::mem::take(&mut inst.track_interface) {
-            if host.interface_exists(&t.name) {
+            if exists(&t.name) {
                 kept.push(t);
                 continue;
             }
@@ -182,7 +189,7 @@ pub fn check_interfaces(cfg: &mut Config, cx: &mut Lower, host: &dyn Host) -> bo
         let name = g.name.clone();
         let mut kept = Vec::new();
         for t in std::mem::take(&mut g.track_interface) {
-            if host.interface_exists(&t.name) {
+            if exists(&t.name) {
                 kept.push(t);
                 continue;
             }

@@ -18,7 +18,7 @@ use super::host::Host;
 use super::lower::Lower;
 use super::model::{Config, Script};
 use super::span::Span;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// keepalived's default script user when none is configured.
 const DEFAULT_SCRIPT_USER: &str = "keepalived_script";
@@ -28,10 +28,10 @@ const DEFAULT_SCRIPT_USER: &str = "keepalived_script";
 pub enum ScriptId {
     /// A `vrrp_script` block, by name.
     Vrrp(String),
-    /// A notify keyword of a `vrrp_instance`.
-    Instance(String, &'static str),
-    /// A notify keyword of a `vrrp_sync_group`.
-    Group(String, &'static str),
+    /// A notify keyword of a `vrrp_instance` (by index in `Config::instances`).
+    Instance(usize, &'static str),
+    /// A notify keyword of a `vrrp_sync_group` (by index in `Config::sync_groups`).
+    Group(usize, &'static str),
     /// `notify_fifo_script` / `vrrp_notify_fifo_script` of `global_defs`.
     Fifo(&'static str),
 }
@@ -63,8 +63,8 @@ pub struct ScriptUsers {
 fn slot<'c>(cfg: &'c mut Config, id: &ScriptId) -> Option<&'c mut Option<Script>> {
     match id {
         ScriptId::Vrrp(_) => None,
-        ScriptId::Instance(name, kw) => {
-            let i = cfg.instances.iter_mut().find(|i| &i.name == name)?;
+        ScriptId::Instance(index, kw) => {
+            let i = cfg.instances.get_mut(*index)?;
             Some(match *kw {
                 "notify_backup" => &mut i.notify_backup,
                 "notify_master" => &mut i.notify_master,
@@ -75,8 +75,8 @@ fn slot<'c>(cfg: &'c mut Config, id: &ScriptId) -> Option<&'c mut Option<Script>
                 _ => &mut i.notify_master_rx_lower_pri,
             })
         }
-        ScriptId::Group(name, kw) => {
-            let g = cfg.sync_groups.iter_mut().find(|g| &g.name == name)?;
+        ScriptId::Group(index, kw) => {
+            let g = cfg.sync_groups.get_mut(*index)?;
             Some(match *kw {
                 "notify_backup" => &mut g.notify_backup,
                 "notify_master" => &mut g.notify_master,
@@ -111,7 +111,7 @@ fn scripts_in_file_order(cfg: &Config, cx: &Lower) -> Vec<(ScriptId, Option<Span
         let sp = cx.spans.scripts.get(&s.name).copied();
         all.push((ScriptId::Vrrp(s.name.clone()), sp, s.script.clone()));
     }
-    for i in &cfg.instances {
+    for (index, i) in cfg.instances.iter().enumerate() {
         let slots = [
             &i.notify_backup,
             &i.notify_master,
@@ -123,17 +123,16 @@ fn scripts_in_file_order(cfg: &Config, cx: &Lower) -> Vec<(ScriptId, Option<Span
         ];
         for (kw, s) in INSTANCE_NOTIFIES.into_iter().zip(slots) {
             if let Some(s) = s {
-                let sp = cx
+                let sp = cx.spans.instance_keyword(&i.name, kw).or(cx
                     .spans
-                    .instance_keywords
-                    .get(&(i.name.clone(), kw.to_string()))
-                    .copied()
-                    .or(cx.spans.instances.get(&i.name).copied());
-                all.push((ScriptId::Instance(i.name.clone(), kw), sp, s.clone()));
+                    .instances
+                    .get(&i.name)
+                    .copied());
+                all.push((ScriptId::Instance(index, kw), sp, s.clone()));
             }
         }
     }
-    for g in &cfg.sync_groups {
+    for (index, g) in cfg.sync_groups.iter().enumerate() {
         let slots = [
             &g.notify_backup,
             &g.notify_master,
@@ -144,7 +143,7 @@ fn scripts_in_file_order(cfg: &Config, cx: &Lower) -> Vec<(ScriptId, Option<Span
         for (kw, s) in GROUP_NOTIFIES.into_iter().zip(slots) {
             if let Some(s) = s {
                 let sp = cx.spans.sync_groups.get(&g.name).copied();
-                all.push((ScriptId::Group(g.name.clone(), kw), sp, s.clone()));
+                all.push((ScriptId::Group(index, kw), sp, s.clone()));
             }
         }
     }
@@ -196,12 +195,7 @@ pub fn check_users(cfg: &mut Config, cx: &mut Lower, host: &dyn Host) -> ScriptU
                     Some(is_root(u, g.as_deref()))
                 } else {
                     if let ScriptId::Vrrp(name) = &id {
-                        let at = cx
-                            .spans
-                            .instance_keywords
-                            .get(&(name.clone(), "user".to_string()))
-                            .copied()
-                            .or(sp);
+                        let at = cx.spans.script_users.get(name).copied().or(sp);
                         let words: Vec<String> = script
                             .command
                             .split_whitespace()
@@ -272,7 +266,10 @@ pub fn check_users(cfg: &mut Config, cx: &mut Lower, host: &dyn Host) -> ScriptU
             },
         }
     }
-    cfg.scripts.retain(|s| !removed_vrrp.contains(&s.name));
+    if !removed_vrrp.is_empty() {
+        let removed: HashSet<String> = removed_vrrp.into_iter().collect();
+        cfg.scripts.retain(|s| !removed.contains(&s.name));
+    }
     users
 }
 
@@ -286,6 +283,7 @@ fn program_of(command: &str) -> &str {
 }
 
 /// What keepalived finds when it looks a script up.
+#[derive(Clone)]
 enum Lookup {
     /// `</path`: a file-readability test, nothing is executed.
     NotExecuted,
@@ -295,21 +293,42 @@ enum Lookup {
     },
 }
 
-fn look_up(host: &dyn Host, script: &Script, root: bool) -> Lookup {
-    let cmd = script.command.trim_start();
-    if cmd.starts_with('<') && cmd[1..].trim_start().starts_with('/') {
-        return Lookup::NotExecuted;
+/// Looks scripts up on the host, once per program and user class: thousands of instances
+/// usually share a handful of notify and check programs, and each lookup costs system calls.
+struct Finder<'h> {
+    host: &'h dyn Host,
+    seen: HashMap<(String, bool), Lookup>,
+}
+
+impl<'h> Finder<'h> {
+    fn new(host: &'h dyn Host) -> Self {
+        Finder {
+            host,
+            seen: HashMap::new(),
+        }
     }
-    let program = program_of(cmd);
-    match host.find_program(program) {
-        None => Lookup::Missing(program.to_string()),
-        Some(path) => Lookup::Found {
-            insecure: if root {
-                host.insecure_reason(&path)
-            } else {
-                None
+
+    fn look_up(&mut self, script: &Script, root: bool) -> Lookup {
+        let cmd = script.command.trim_start();
+        if cmd.starts_with('<') && cmd[1..].trim_start().starts_with('/') {
+            return Lookup::NotExecuted;
+        }
+        let program = program_of(cmd);
+        if let Some(found) = self.seen.get(&(program.to_string(), root)) {
+            return found.clone();
+        }
+        let found = match self.host.find_program(program) {
+            None => Lookup::Missing(program.to_string()),
+            Some(path) => Lookup::Found {
+                insecure: if root {
+                    self.host.insecure_reason(&path)
+                } else {
+                    None
+                },
             },
-        },
+        };
+        self.seen.insert((program.to_string(), root), found.clone());
+        found
     }
 }
 
@@ -322,6 +341,7 @@ pub fn check_script_files(cfg: &mut Config, cx: &mut Lower, host: &dyn Host, use
         return;
     }
     let security = cfg.global.enable_script_security;
+    let mut finder = Finder::new(host);
     let mut any_script = false;
     let mut any_insecure = false;
     let mut disabled = Vec::new();
@@ -331,7 +351,7 @@ pub fn check_script_files(cfg: &mut Config, cx: &mut Lower, host: &dyn Host, use
             .get(&ScriptId::Vrrp(s.name.clone()))
             .copied()
             .unwrap_or(true);
-        match look_up(host, &s.script, root) {
+        match finder.look_up(&s.script, root) {
             Lookup::NotExecuted => {}
             Lookup::Missing(program) => {
                 cx.push(
@@ -370,12 +390,15 @@ pub fn check_script_files(cfg: &mut Config, cx: &mut Lower, host: &dyn Host, use
             }
         }
     }
-    cfg.scripts.retain(|s| !disabled.contains(&s.name));
-    for i in &mut cfg.instances {
-        i.track_script.retain(|t| !disabled.contains(&t.name));
-    }
-    for g in &mut cfg.sync_groups {
-        g.track_script.retain(|t| !disabled.contains(&t.name));
+    if !disabled.is_empty() {
+        let disabled: HashSet<String> = disabled.into_iter().collect();
+        cfg.scripts.retain(|s| !disabled.contains(&s.name));
+        for i in &mut cfg.instances {
+            i.track_script.retain(|t| !disabled.contains(&t.name));
+        }
+        for g in &mut cfg.sync_groups {
+            g.track_script.retain(|t| !disabled.contains(&t.name));
+        }
     }
     let notifies: Vec<(ScriptId, Script)> = scripts_in_file_order(cfg, cx)
         .into_iter()
@@ -384,7 +407,7 @@ pub fn check_script_files(cfg: &mut Config, cx: &mut Lower, host: &dyn Host, use
         .collect();
     for (id, script) in notifies {
         let root = users.runs_as_root.get(&id).copied().unwrap_or(true);
-        let keep = match look_up(host, &script, root) {
+        let keep = match finder.look_up(&script, root) {
             Lookup::NotExecuted => true,
             Lookup::Missing(_) => false,
             Lookup::Found { insecure } => {

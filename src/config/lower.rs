@@ -17,11 +17,11 @@ use std::time::Duration;
 pub struct Spans {
     /// Instance name → span of its `vrrp_instance` keyword.
     pub instances: HashMap<String, Span>,
-    /// Instance name → span of its block's closing `}` (keepalived reports the checks of its
-    /// end-of-block handler there).
-    pub instance_ends: HashMap<String, Span>,
-    /// (instance name, keyword) → span of the keyword's first argument (or keyword).
-    pub instance_keywords: HashMap<(String, String), Span>,
+    /// Instance name → the keywords written in it (each at its first argument, or the
+    /// keyword) and its closing `}`.
+    pub instance_keywords: HashMap<String, KeywordSpans>,
+    /// Script name → span of its `user` keyword.
+    pub script_users: HashMap<String, Span>,
     /// `global_defs` keyword → span of its first argument (for checks made after lowering).
     pub global_keywords: HashMap<String, Span>,
     /// Script name → span of its `vrrp_script` block's closing `}`.
@@ -36,6 +36,41 @@ pub struct Spans {
     /// enclosing block and keep that block open; keepalived lets their `}` close it
     /// (DIFFERENCES.md C1). First and last line of each.
     pub misnested_blocks: Vec<(Span, u32)>,
+}
+
+/// The keywords written in one block, in order, each with the span of its first use (a few
+/// dozen at most: a list is faster than a map, and needs no allocation per keyword).
+#[derive(Default, Debug, Clone)]
+pub struct KeywordSpans {
+    keywords: Vec<(&'static str, Span)>,
+    /// The block's closing `}` (keepalived reports its end-of-block checks there).
+    pub end: Option<Span>,
+}
+
+impl KeywordSpans {
+    /// Records `keyword` unless already recorded (the first use is the one reported).
+    pub fn record(&mut self, keyword: &'static str, span: Span) {
+        if self.get(keyword).is_none() {
+            self.keywords.push((keyword, span));
+        }
+    }
+    pub fn get(&self, keyword: &str) -> Option<Span> {
+        self.keywords
+            .iter()
+            .find(|(k, _)| *k == keyword)
+            .map(|(_, s)| *s)
+    }
+}
+
+impl Spans {
+    /// Where `keyword` was first written in instance `instance`, if it was.
+    pub fn instance_keyword(&self, instance: &str, keyword: &str) -> Option<Span> {
+        self.instance_keywords.get(instance)?.get(keyword)
+    }
+    /// The closing `}` of instance `instance`.
+    pub fn instance_end(&self, instance: &str) -> Option<Span> {
+        self.instance_keywords.get(instance)?.end
+    }
 }
 
 /// The lowering context: diagnostics and spans collected while applying keywords.

@@ -27,10 +27,17 @@ impl OtherSettings for VrrpInstance {
 /// priority was given), at the span of its first argument.
 fn seen(cx: &mut Lower, t: &VrrpInstance, n: &Node) {
     let span = n.args.first().map_or(n.keyword.span, |a| a.span);
-    cx.spans
-        .instance_keywords
-        .entry((t.name.clone(), n.keyword.text.clone()))
-        .or_insert(span);
+    let Some(keyword) = super::static_keyword_name(&n.keyword.text) else {
+        return;
+    };
+    match cx.spans.instance_keywords.get_mut(&t.name) {
+        Some(k) => k.record(keyword, span),
+        None => {
+            let mut k = crate::config::lower::KeywordSpans::default();
+            k.record(keyword, span);
+            cx.spans.instance_keywords.insert(t.name.clone(), k);
+        }
+    }
 }
 
 fn set_script(
@@ -248,7 +255,7 @@ pub static INSTANCE: &[Keyword<VrrpInstance>] = &[
             match a.text.as_str() {
                 "MASTER" => t.state = State::Master,
                 "BACKUP" => {
-                    if cx.spans.instance_keywords.contains_key(&(t.name.clone(), "state".into())) && t.state == State::Master {
+                    if cx.spans.instance_keyword(&t.name, "state").is_some() && t.state == State::Master {
                         let m = format!("({}) state previously set as MASTER - ignoring BACKUP", t.name);
                         cx.warn(a.span, m);
                         return;

@@ -137,9 +137,7 @@ pub static SCRIPT: &[Keyword<VrrpScript>] = &[
         |cx, t, n| if let Some(u) = cx.arg(n, 0) {
             t.script.user = Some((u.text.clone(), n.args.get(1).map(|g| g.text.clone())));
             let span = n.keyword.span;
-            cx.spans
-                .instance_keywords
-                .insert((t.name.clone(), "user".into()), span);
+            cx.spans.script_users.insert(t.name.clone(), span);
         },
         |t, d| if let Some((u, g)) = &t.script.user {
             let mut w = vec![u.clone()];

@@ -3,7 +3,7 @@
 use super::address::{address_line, dump_address, route_line, rule_line};
 use super::{global, instance, objects, Keyword, OtherSettings};
 use crate::config::diag::Diagnostic;
-use crate::config::lower::Lower;
+use crate::config::lower::{KeywordSpans, Lower};
 use crate::config::model::{
     Config, GarpGroup, MysqlCheck, Script, SyncGroup, TrackFile, TrackProcess, VrrpInstance,
     VrrpScript,
@@ -53,7 +53,7 @@ fn vrrp_instance(cx: &mut Lower, cfg: &mut Config, n: &Node) {
     if no_block(cx, n) {
         return;
     }
-    if cfg.instances.iter().any(|i| i.name == name) {
+    if cx.spans.instances.contains_key(&name) {
         cx.push(
             Diagnostic::error(
                 n.args[0].span,
@@ -73,9 +73,9 @@ fn vrrp_instance(cx: &mut Lower, cfg: &mut Config, n: &Node) {
     inst.check_unicast_src = cfg.global.vrrp_check_unicast_src;
     inst.strict_mode = cfg.global.vrrp_strict;
     cx.spans.instances.insert(name.clone(), n.args[0].span);
-    if let Some(close) = n.block.as_ref().and_then(|b| b.close) {
-        cx.spans.instance_ends.insert(name.clone(), close);
-    }
+    let mut spans = KeywordSpans::default();
+    spans.end = n.block.as_ref().and_then(|b| b.close);
+    cx.spans.instance_keywords.insert(name.clone(), spans);
     cx.owner = name;
     cx.apply_block(instance::INSTANCE, &mut inst, n.children());
     cfg.instances.push(inst);
@@ -105,10 +105,13 @@ fn vrrp_script(cx: &mut Lower, cfg: &mut Config, n: &Node) {
         .as_ref()
         .and_then(|b| b.close)
         .unwrap_or(n.args[0].span);
-    cx.spans.scripts.insert(name.clone(), end);
+    let redefined = cx.spans.scripts.insert(name.clone(), end).is_some();
     cx.owner = name;
     cx.apply_block(objects::SCRIPT, &mut s, n.children());
-    cfg.scripts.retain(|o| o.name != s.name);
+    if redefined {
+        // The later definition wins (rare: only then is the list searched).
+        cfg.scripts.retain(|o| o.name != s.name);
+    }
     cfg.scripts.push(s);
 }
 
