@@ -9,14 +9,11 @@ use super::diag::{Diagnostic, Severity};
 use super::lower::{fmt_decimal_secs, Lower};
 use super::model::{AuthType, Config, Family, State, VrrpInstance};
 use super::span::Span;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 fn kw_span(cx: &Lower, inst: &VrrpInstance, kw: &str) -> Option<Span> {
-    cx.spans
-        .instance_keywords
-        .get(&(inst.name.clone(), kw.to_string()))
-        .copied()
+    cx.spans.instance_keyword(&inst.name, kw)
 }
 
 fn was_set(cx: &Lower, inst: &VrrpInstance, kw: &str) -> bool {
@@ -27,22 +24,97 @@ fn diag(sev: Severity, span: Option<Span>, msg: String) -> Diagnostic {
     Diagnostic::new(sev, span, msg)
 }
 
-/// Completes every instance and group and runs the cross-checks.
+/// All of completion, for callers without host checks: what keepalived does while reading
+/// ([`parsed_scripts`], [`parsed_instances`]) and once the whole file is read ([`complete_init`]).
 pub fn complete(cfg: &mut Config, cx: &mut Lower) {
+    parsed_scripts(cfg, cx);
+    parsed_instances(cfg, cx);
+    complete_init(cfg, cx);
+}
+
+/// What keepalived checks at the end of each `vrrp_script` block (before resolving its user).
+pub fn parsed_scripts(cfg: &mut Config, cx: &mut Lower) {
+    if !cx.aborted {
+        check_scripts(cfg, cx);
+    }
+}
+
+/// What keepalived checks while reading each instance: `track_script` references (resolved
+/// against the scripts that survived their own checks) and its end-of-block checks.
+pub fn parsed_instances(cfg: &mut Config, cx: &mut Lower) {
     if cx.aborted {
         return;
     }
-    check_scripts(cfg, cx);
-    let script_names: Vec<String> = cfg.scripts.iter().map(|s| s.name.clone()).collect();
+    let script_names: HashSet<&str> = cfg.scripts.iter().map(|s| s.name.as_str()).collect();
     for inst in cfg.instances.iter_mut() {
-        complete_instance(inst, cx, &script_names);
+        resolve_track_scripts(inst, cx, &script_names);
+        instance_block_end(inst, cx);
+    }
+}
+
+/// keepalived's `vrrp_complete_init`: derived defaults and cross-checks once the whole file is
+/// read. keepalived does not get here when a configured interface is missing.
+pub fn complete_init(cfg: &mut Config, cx: &mut Lower) {
+    if cx.aborted {
+        return;
+    }
+    for inst in cfg.instances.iter_mut() {
+        complete_instance(inst, cx);
     }
     check_duplicate_vrids(cfg, cx);
     check_sync_groups(cfg, cx);
 }
 
+/// The checks of keepalived's end-of-`vrrp_instance` handler, reported at the block's `}`.
+fn instance_block_end(inst: &mut VrrpInstance, cx: &mut Lower) {
+    let name = inst.name.clone();
+    let block_end = cx
+        .spans
+        .instance_end(&name)
+        .or(cx.spans.instances.get(&name).copied());
+    let unicast_kw = ["unicast_src_ip", "unicast_peer"]
+        .iter()
+        .any(|k| was_set(cx, inst, k));
+    if inst.use_vmac.is_some() && unicast_kw {
+        if inst.interface.is_none() {
+            cx.push(
+                diag(
+                    Severity::Warning,
+                    block_end,
+                    format!("({name}): Cannot use VMAC/ipvlan with unicast and no interface - clearing use_vmac"),
+                )
+                .with_hint("a VMAC is created on top of 'interface'; name one, or drop use_vmac"),
+            );
+            inst.use_vmac = None;
+        } else if !inst.vmac_xmit_base {
+            cx.push(
+                diag(
+                    Severity::Warning,
+                    block_end,
+                    format!("({name}) unicast with use_vmac requires vmac_xmit_base - setting"),
+                )
+                .with_hint("add 'vmac_xmit_base' to the instance to make this explicit"),
+            );
+            inst.vmac_xmit_base = true;
+        }
+    }
+    if inst.unicast_peer.is_empty() && was_set(cx, inst, "unicast_ttl") {
+        cx.push(
+            diag(
+                Severity::Warning,
+                block_end,
+                format!("({name}): Cannot use unicast_ttl without unicast peers - resetting"),
+            )
+            .with_hint(
+                "unicast_ttl applies to unicast adverts only; add unicast_peer or remove it",
+            ),
+        );
+        inst.unicast_ttl = 255;
+    }
+}
+
 /// Fills derived defaults and resets invalid combinations, as keepalived does.
-fn complete_instance(inst: &mut VrrpInstance, cx: &mut Lower, scripts: &[String]) {
+fn complete_instance(inst: &mut VrrpInstance, cx: &mut Lower) {
     let at = cx.spans.instances.get(&inst.name).copied();
     let name = inst.name.clone();
     if inst.virtual_router_id == 0 {
@@ -87,14 +159,6 @@ fn complete_instance(inst: &mut VrrpInstance, cx: &mut Lower, scripts: &[String]
     let unicast_kw = ["unicast_src_ip", "unicast_peer"]
         .iter()
         .any(|k| was_set(cx, inst, k));
-    if inst.use_vmac.is_some() && unicast_kw && !inst.vmac_xmit_base {
-        cx.push(diag(
-            Severity::Warning,
-            kw_span(cx, inst, "use_vmac"),
-            format!("({name}) unicast with use_vmac requires vmac_xmit_base - setting"),
-        ));
-        inst.vmac_xmit_base = true;
-    }
     if inst.unicast_peer.is_empty() && unicast_kw && !inst.unicast_fault_no_peer {
         let sp = kw_span(cx, inst, "unicast_src_ip").or(kw_span(cx, inst, "unicast_peer"));
         cx.push(diag(Severity::Warning, sp, format!(
@@ -237,9 +301,16 @@ fn complete_instance(inst: &mut VrrpInstance, cx: &mut Lower, scripts: &[String]
             ));
         }
     }
+}
+
+/// `track_script` entries naming no (surviving) `vrrp_script` are dropped, as keepalived does
+/// while reading the instance.
+fn resolve_track_scripts(inst: &mut VrrpInstance, cx: &mut Lower, scripts: &HashSet<&str>) {
+    let at = cx.spans.instances.get(&inst.name).copied();
+    let name = inst.name.clone();
     let mut kept = Vec::new();
     for t in std::mem::take(&mut inst.track_script) {
-        if scripts.contains(&t.name) {
+        if scripts.contains(t.name.as_str()) {
             kept.push(t);
         } else {
             let sp = cx
@@ -253,7 +324,9 @@ fn complete_instance(inst: &mut VrrpInstance, cx: &mut Lower, scripts: &[String]
                 sp,
                 format!("({name}) track script {} not found, ignoring...", t.name),
             );
-            if let Some(s) = super::diag::suggest(&t.name, scripts.iter().map(String::as_str)) {
+            let mut known: Vec<&str> = scripts.iter().copied().collect();
+            known.sort_unstable();
+            if let Some(s) = super::diag::suggest(&t.name, known) {
                 d = d.with_hint(format!("did you mean '{s}'?"));
             } else {
                 d = d.with_hint("define it with vrrp_script NAME { script … }");
@@ -308,7 +381,7 @@ fn check_duplicate_vrids(cfg: &Config, cx: &mut Lower) {
 }
 
 fn check_sync_groups(cfg: &mut Config, cx: &mut Lower) {
-    let names: Vec<String> = cfg.instances.iter().map(|i| i.name.clone()).collect();
+    let names: HashSet<String> = cfg.instances.iter().map(|i| i.name.clone()).collect();
     let mut keep = Vec::new();
     for mut g in std::mem::take(&mut cfg.sync_groups) {
         let sp = cx.spans.sync_groups.get(&g.name).copied();
@@ -333,7 +406,9 @@ fn check_sync_groups(cfg: &mut Config, cx: &mut Lower) {
                         g.name
                     ),
                 );
-                if let Some(s) = super::diag::suggest(&m, names.iter().map(String::as_str)) {
+                let mut known: Vec<&str> = names.iter().map(String::as_str).collect();
+                known.sort_unstable();
+                if let Some(s) = super::diag::suggest(&m, known) {
                     d = d.with_hint(format!("did you mean '{s}'?"));
                 }
                 cx.push(d);

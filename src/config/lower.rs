@@ -17,9 +17,14 @@ use std::time::Duration;
 pub struct Spans {
     /// Instance name → span of its `vrrp_instance` keyword.
     pub instances: HashMap<String, Span>,
-    /// (instance name, keyword) → span of the keyword's first argument (or keyword).
-    pub instance_keywords: HashMap<(String, String), Span>,
-    /// Script name → span of its `vrrp_script` keyword.
+    /// Instance name → the keywords written in it (each at its first argument, or the
+    /// keyword) and its closing `}`.
+    pub instance_keywords: HashMap<String, KeywordSpans>,
+    /// Script name → span of its `user` keyword.
+    pub script_users: HashMap<String, Span>,
+    /// `global_defs` keyword → span of its first argument (for checks made after lowering).
+    pub global_keywords: HashMap<String, Span>,
+    /// Script name → span of its `vrrp_script` block's closing `}`.
     pub scripts: HashMap<String, Span>,
     /// Sync group name → span.
     pub sync_groups: HashMap<String, Span>,
@@ -27,6 +32,45 @@ pub struct Spans {
     pub track_refs: HashMap<(String, String), Span>,
     /// First and last line of every skipped (unsupported or unknown) block.
     pub skipped_blocks: Vec<(Span, u32)>,
+    /// `{ … }` blocks attached to a keyword that takes none: we read their lines in the
+    /// enclosing block and keep that block open; keepalived lets their `}` close it
+    /// (DIFFERENCES.md C1). First and last line of each.
+    pub misnested_blocks: Vec<(Span, u32)>,
+}
+
+/// The keywords written in one block, in order, each with the span of its first use (a few
+/// dozen at most: a list is faster than a map, and needs no allocation per keyword).
+#[derive(Default, Debug, Clone)]
+pub struct KeywordSpans {
+    keywords: Vec<(&'static str, Span)>,
+    /// The block's closing `}` (keepalived reports its end-of-block checks there).
+    pub end: Option<Span>,
+}
+
+impl KeywordSpans {
+    /// Records `keyword` unless already recorded (the first use is the one reported).
+    pub fn record(&mut self, keyword: &'static str, span: Span) {
+        if self.get(keyword).is_none() {
+            self.keywords.push((keyword, span));
+        }
+    }
+    pub fn get(&self, keyword: &str) -> Option<Span> {
+        self.keywords
+            .iter()
+            .find(|(k, _)| *k == keyword)
+            .map(|(_, s)| *s)
+    }
+}
+
+impl Spans {
+    /// Where `keyword` was first written in instance `instance`, if it was.
+    pub fn instance_keyword(&self, instance: &str, keyword: &str) -> Option<Span> {
+        self.instance_keywords.get(instance)?.get(keyword)
+    }
+    /// The closing `}` of instance `instance`.
+    pub fn instance_end(&self, instance: &str) -> Option<Span> {
+        self.instance_keywords.get(instance)?.end
+    }
 }
 
 /// The lowering context: diagnostics and spans collected while applying keywords.
@@ -39,6 +83,12 @@ pub struct Lower {
     pub owner: String,
     /// Rules given a default preference so far (keepalived counts down from 16384).
     pub rules_without_preference: u32,
+    /// The LVS sync daemon interface, once an instance (1.x style) has named one: keepalived
+    /// keeps a single, process-wide one and ignores later ones.
+    pub lvs_sync_daemon_interface: Option<String>,
+    /// The first token of the line after the node being applied (keepalived reports a missing
+    /// `{` there: it is the line it read expecting one).
+    pub next_line: Option<Span>,
 }
 
 impl Default for Lower {
@@ -55,6 +105,8 @@ impl Lower {
             aborted: false,
             owner: String::new(),
             rules_without_preference: 0,
+            lvs_sync_daemon_interface: None,
+            next_line: None,
         }
     }
 
@@ -184,10 +236,11 @@ impl Lower {
 
     /// Applies every child node of a block through `table`.
     pub fn apply_block<T>(&mut self, table: &[Keyword<T>], target: &mut T, children: &[Node]) {
-        for child in children {
+        for (i, child) in children.iter().enumerate() {
             if self.aborted {
                 return;
             }
+            self.next_line = children.get(i + 1).map(Node::span);
             self.apply_one(table, target, child);
         }
     }
@@ -203,6 +256,8 @@ impl Lower {
                 // keepalived: "Unexpected '{'", and the block's lines are read as keywords
                 // of the current block.
                 let block = node.block.as_ref().expect("checked");
+                let end = block.close.map_or(u32::MAX, |c| c.line);
+                self.spans.misnested_blocks.push((block.open, end));
                 self.push(
                     Diagnostic::error(block.open, "Unexpected '{' - ignoring")
                         .with_hint(format!("'{name}' does not take a {{ }} block")),
@@ -286,6 +341,22 @@ pub fn lower(nodes: &[Node]) -> (Config, Lower) {
     let mut cx = Lower::new();
     let mut cfg = Config::default();
     cx.apply_block(keywords::TOP, &mut cfg, nodes);
+    if cx.aborted {
+        // keepalived's VRRP process stopped reading, but its checker process (which reads
+        // the LVS blocks) did not: note where those blocks are all the same.
+        for n in nodes {
+            let unsupported = keywords::top::UNSUPPORTED_BLOCKS.contains(&n.keyword.text.as_str());
+            let known = cx
+                .spans
+                .skipped_blocks
+                .iter()
+                .any(|(s, _)| *s == n.keyword.span);
+            if let (true, false, Some(b)) = (unsupported, known, &n.block) {
+                let end = b.close.map_or(u32::MAX, |c| c.line);
+                cx.spans.skipped_blocks.push((n.keyword.span, end));
+            }
+        }
+    }
     (cfg, cx)
 }
 

@@ -10,6 +10,7 @@ pub mod complete;
 pub mod diag;
 pub mod dump;
 pub mod host;
+pub mod host_scripts;
 pub mod keywords;
 pub mod lower;
 pub mod model;
@@ -49,15 +50,27 @@ pub fn check(pre: Preprocessed, host: Option<&dyn Host>) -> Checked {
     let (nodes, syntax_diags) = syntax::parse(&lines);
     diagnostics.extend(syntax_diags);
     let (mut config, mut cx) = lower::lower(&nodes);
-    if let Some(h) = host {
+    // The order is keepalived's: what it checks while reading the file (scripts' own blocks,
+    // then their users, then the instances referring to them), then the interfaces (a missing
+    // one stops it before completion), then completion, then the script files.
+    complete::parsed_scripts(&mut config, &mut cx);
+    let users = host.map(|h| {
         if !cx.aborted {
-            host::check_users(&mut config, &mut cx, h);
+            host::check_smtp_server(&mut config, &mut cx, h);
         }
-    }
-    complete::complete(&mut config, &mut cx);
-    if let Some(h) = host {
-        if !cx.aborted {
-            host::check_host(&mut config, &mut cx, h);
+        host_scripts::check_users(&mut config, &mut cx, h)
+    });
+    complete::parsed_instances(&mut config, &mut cx);
+    let stopped = match host {
+        Some(h) if !cx.aborted => host::check_interfaces(&mut config, &mut cx, h),
+        _ => false,
+    };
+    if !stopped {
+        complete::complete_init(&mut config, &mut cx);
+        if let (Some(h), Some(users)) = (host, &users) {
+            if !cx.aborted {
+                host_scripts::check_script_files(&mut config, &mut cx, h, users);
+            }
         }
     }
     diagnostics.extend(cx.diags);

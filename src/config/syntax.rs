@@ -144,10 +144,23 @@ pub fn parse(lines: &[LogicalLine]) -> (Vec<Node>, Vec<Diagnostic>) {
     }
 
     for line in lines {
-        let char_starts: Vec<usize> = line.text.char_indices().map(|(i, _)| i).collect();
+        // Byte offsets are character indices on ASCII lines (nearly all of them).
+        let ascii = line.text.is_ascii();
+        let char_starts: Vec<usize> = if ascii {
+            Vec::new()
+        } else {
+            line.text.char_indices().map(|(i, _)| i).collect()
+        };
+        let char_index = |b: usize| {
+            if ascii {
+                b
+            } else {
+                char_starts.partition_point(|&c| c < b)
+            }
+        };
         let span_of = |start: usize, end: usize| -> Span {
-            let ci = char_starts.partition_point(|&b| b < start);
-            let ce = char_starts.partition_point(|&b| b < end);
+            let ci = char_index(start);
+            let ce = char_index(end);
             let col = line.cols.get(ci).copied().unwrap_or(1);
             let len = ce.saturating_sub(ci) as u32;
             Span::new(line.file, line.line, col, len)

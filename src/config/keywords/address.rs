@@ -246,24 +246,38 @@ pub fn dump_track_ref(d: &mut Dumper, r: &TrackRef) {
     d.line(&r.name, &w);
 }
 
-/// A script command: `CMD args…` or `"CMD args" [user [group]]`.
+/// A script command as keepalived reads it: the first word is the command line (quote it to
+/// pass arguments: `"CMD args"`), the second and third are the user and group to run it as.
+/// An unquoted `notify_master /x.sh master` thus runs `/x.sh` as user `master`; we say so.
 pub fn script_value(cx: &mut Lower, node: &Node) -> Option<Script> {
     let first = cx.arg(node, 0)?;
-    if first.quoted {
-        let user = node
-            .args
-            .get(1)
-            .map(|u| (u.text.clone(), node.args.get(2).map(|g| g.text.clone())));
-        Some(Script {
-            command: first.text.clone(),
-            user,
-        })
-    } else {
-        Some(Script {
-            command: node.args_joined(),
-            user: None,
-        })
+    let user = node
+        .args
+        .get(1)
+        .map(|u| (u.text.clone(), node.args.get(2).map(|g| g.text.clone())));
+    if !first.quoted && node.args.len() > 1 {
+        let rest: Vec<&str> = node.args[1..].iter().map(|a| a.text.as_str()).collect();
+        cx.push(
+            Diagnostic::info(
+                Some(node.args[1].span),
+                format!(
+                    "'{}' runs '{}' alone; '{}' is read as the user (and group) to run it as",
+                    node.keyword.text,
+                    first.text,
+                    rest.join(" ")
+                ),
+            )
+            .with_hint(format!(
+                "to pass arguments, quote the whole command: {} \"{}\"",
+                node.keyword.text,
+                node.args_joined()
+            )),
+        );
     }
+    Some(Script {
+        command: first.text.clone(),
+        user,
+    })
 }
 
 /// Prints a script keyword back.

@@ -68,6 +68,9 @@ fn dump_fifo(d: &mut Dumper, kw: &str, script_kw: &str, f: &Option<Fifo>) {
     }
 }
 
+/// keepalived's nftables table when none is named.
+const NFTABLES_DEFAULT_TABLE: &str = "keepalived";
+
 fn fifo_script(cx: &mut Lower, node: &Node, fifo: &mut Option<Fifo>) {
     if let Some(s) = super::address::script_value(cx, node) {
         fifo.get_or_insert_with(Fifo::default).script = Some(s);
@@ -127,13 +130,19 @@ pub static GLOBAL: &[Keyword<GlobalDefs>] = &[
         "SMTP relay for alerts.",
         |cx, t, n| if let Some(a) = cx.arg(n, 0) {
             let host = a.text.clone();
+            // Whether a name resolves depends on the host (see host::check_smtp_server);
+            // what cannot be a host name at all is an error everywhere.
             let ok = host.parse::<std::net::IpAddr>().is_ok()
-                || (host
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
-                    && host.contains('.'));
+                || (!host.is_empty()
+                    && host.split('.').all(|label| {
+                        !label.is_empty()
+                            && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                    }));
             if ok {
                 t.smtp_server = Some(n.args_joined());
+                cx.spans
+                    .global_keywords
+                    .insert("smtp_server".into(), a.span);
             } else {
                 let msg = format!(
                     "Invalid smtp server {} {}",
@@ -396,7 +405,9 @@ pub static GLOBAL: &[Keyword<GlobalDefs>] = &[
         "keepalived_script if it exists, else root",
         "User (and group) scripts run as.",
         |cx, t, n| if let Some(u) = cx.arg(n, 0) {
-            t.script_user = Some((u.text.clone(), n.args.get(1).map(|g| g.text.clone())))
+            t.script_user = Some((u.text.clone(), n.args.get(1).map(|g| g.text.clone())));
+            let span = u.span;
+            cx.spans.global_keywords.insert("script_user".into(), span);
         },
         |t, d| if let Some((u, g)) = &t.script_user {
             let mut w = vec![u.clone()];
@@ -472,17 +483,53 @@ pub static GLOBAL: &[Keyword<GlobalDefs>] = &[
     ),
     kept!("vrrp_rx_bufs_policy", "Receive buffer sizing policy."),
     kept!("vrrp_rx_bufs_multiplier", "Receive buffer multiplier."),
-    kept!(
+    keyword!(
         "vrrp_iptables",
-        "Firewall chain for strict mode (not managed by this build)."
+        "[CHAIN…]",
+        "",
+        "Legacy: like keepalived built with nftables only, means 'nftables keepalived'.",
+        |cx, t, n| {
+            cx.push(
+                Diagnostic::warning(n.keyword.span, "iptables not supported, using nftables instead. Please replace 'vrrp_iptables and 'vrrp_ipsets' with 'nftables' config option")
+                    .with_hint("write 'nftables' (table 'keepalived') or 'nftables TABLE' instead"),
+            );
+            t.other
+                .insert("nftables".into(), vec![NFTABLES_DEFAULT_TABLE.into()]);
+        },
+        |_t, _d| {}
     ),
-    kept!(
+    keyword!(
         "vrrp_ipsets",
-        "ipsets for strict mode (not managed by this build)."
+        "…",
+        "",
+        "Not supported (keepalived built with nftables only does not know it either).",
+        |cx, _t, n| {
+            cx.push(
+            Diagnostic::error(n.keyword.span, "Unknown keyword 'vrrp_ipsets'")
+                .with_hint("ipsets belong to the iptables support this build (like Debian's keepalived) lacks; use 'nftables'")
+        )
+        },
+        |_t, _d| {}
     ),
-    kept!(
+    keyword!(
         "nftables",
-        "nftables table for strict mode (not managed by this build)."
+        "[TABLE]",
+        "keepalived",
+        "nftables table for strict mode (not managed by this build).",
+        |cx, t, n| {
+            if t.other.contains_key("nftables") {
+                cx.warn(n.keyword.span, "nftables already specified - ignoring");
+                return;
+            }
+            let table = n
+                .args
+                .first()
+                .map_or(NFTABLES_DEFAULT_TABLE, |a| a.text.as_str());
+            t.other.insert("nftables".into(), vec![table.to_string()]);
+        },
+        |t, d| if let Some(v) = t.other.get("nftables") {
+            d.line("nftables", v)
+        }
     ),
     kept!("nftables_priority", "nftables setting."),
     kept!("nftables_ifindex", "nftables setting."),
@@ -532,22 +579,12 @@ pub static GLOBAL: &[Keyword<GlobalDefs>] = &[
     kept!("reload_file", "File touched on reload."),
     kept!("config_save_dir", "Save configurations here."),
     kept!("include_check", "Missing include files are errors."),
-    kept!("instance", "Instance name (pid files, ${_INSTANCE})."),
-    kept!("use_pid_dir", "Put pid files under /run/keepalived."),
-    kept!("child_wait_time", "Seconds to wait for children on stop."),
-    kept!("net_namespace", "Run in this network namespace."),
-    kept!("net_namespace_ipvs", "Network namespace for LVS."),
-    kept!("namespace_with_ipsets", "ipsets in the namespace."),
     kept!("random_seed", "Seed for the random generator."),
     kept!("umask", "File creation mask."),
     kept!("data_use_instance", "Instance name in dump file names."),
     kept!(
         "tmp_config_directory",
         "Directory for temporary configuration files."
-    ),
-    kept!(
-        "linkbeat_use_polling",
-        "Poll link state instead of netlink."
     ),
     kept!(
         "rs_init_notifies",

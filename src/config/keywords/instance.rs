@@ -27,10 +27,17 @@ impl OtherSettings for VrrpInstance {
 /// priority was given), at the span of its first argument.
 fn seen(cx: &mut Lower, t: &VrrpInstance, n: &Node) {
     let span = n.args.first().map_or(n.keyword.span, |a| a.span);
-    cx.spans
-        .instance_keywords
-        .entry((t.name.clone(), n.keyword.text.clone()))
-        .or_insert(span);
+    let Some(keyword) = super::static_keyword_name(&n.keyword.text) else {
+        return;
+    };
+    match cx.spans.instance_keywords.get_mut(&t.name) {
+        Some(k) => k.record(keyword, span),
+        None => {
+            let mut k = crate::config::lower::KeywordSpans::default();
+            k.record(keyword, span);
+            cx.spans.instance_keywords.insert(t.name.clone(), k);
+        }
+    }
 }
 
 fn set_script(
@@ -40,6 +47,7 @@ fn set_script(
     pick: fn(&mut VrrpInstance) -> &mut Option<Script>,
 ) {
     let Some(s) = script_value(cx, n) else { return };
+    seen(cx, t, n);
     let name = t.name.clone();
     let slot = pick(t);
     if slot.is_some() {
@@ -247,7 +255,7 @@ pub static INSTANCE: &[Keyword<VrrpInstance>] = &[
             match a.text.as_str() {
                 "MASTER" => t.state = State::Master,
                 "BACKUP" => {
-                    if cx.spans.instance_keywords.contains_key(&(t.name.clone(), "state".into())) && t.state == State::Master {
+                    if cx.spans.instance_keyword(&t.name, "state").is_some() && t.state == State::Master {
                         let m = format!("({}) state previously set as MASTER - ignoring BACKUP", t.name);
                         cx.warn(a.span, m);
                         return;
@@ -286,7 +294,7 @@ pub static INSTANCE: &[Keyword<VrrpInstance>] = &[
             let a = a.clone();
             match cx.int(&a, 1, 255) {
                 Some(v) => { t.virtual_router_id = v as u8; seen(cx, t, n); }
-                None => { let m = format!("({}): VRID '{}' not valid - must be between 1 & 255", t.name, a.text); cx.push(Diagnostic::error(a.span, m).with_hint("use a number from 1 to 255, the same on every node")); }
+                None => { let m = format!("({}): VRID '{}' not valid - must be between 1 & 255", t.name, a.text); cx.push(Diagnostic::error(a.span, m).with_hint(format!("virtual_router_id {} is out of range 1–255; use the same VRID on every node of this virtual router", a.text))); }
             }
         },
         |t, d| d.kv("virtual_router_id", t.virtual_router_id)),
@@ -443,12 +451,13 @@ pub static INSTANCE: &[Keyword<VrrpInstance>] = &[
         |cx, t, n| {
             let m = format!("({}) Specifying lvs_sync_daemon_interface against a vrrp is deprecated.", t.name);
             cx.push(Diagnostic::warning(n.keyword.span, m).with_hint("Please use global lvs_sync_daemon"));
-            let prev = t.other.insert("lvs_sync_daemon_interface".into(), n.args.iter().map(|a| a.text.clone()).collect());
-            if let Some(p) = prev {
-                let m = format!("({}) lvs_sync_daemon_interface has already been specified as {} - ignoring", t.name, p.join(" "));
-                cx.warn(n.keyword.span, m);
-                t.other.insert("lvs_sync_daemon_interface".into(), p);
+            if let Some(p) = &cx.lvs_sync_daemon_interface {
+                let m = format!("({}) lvs_sync_daemon_interface has already been specified as {p} - ignoring", t.name);
+                cx.push(Diagnostic::warning(n.keyword.span, m).with_hint("there is one LVS sync daemon per process; name its interface once"));
+                return;
             }
+            cx.lvs_sync_daemon_interface = Some(n.args.first().map(|a| a.text.clone()).unwrap_or_default());
+            t.other.insert("lvs_sync_daemon_interface".into(), n.args.iter().map(|a| a.text.clone()).collect());
         },
         |t, d| if let Some(v) = t.other.get("lvs_sync_daemon_interface") { d.line("lvs_sync_daemon_interface", v) }),
     kept!("debug", "No effect (accepted for compatibility)."),

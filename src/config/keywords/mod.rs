@@ -133,6 +133,23 @@ pub fn all_keyword_names() -> impl Iterator<Item = &'static str> {
         .chain(objects::MYSQL_CHECK.iter().map(|k| k.name))
 }
 
+/// The table's own `&'static str` for a keyword written in a file (any block, aliases
+/// included), so spans can be recorded by keyword without allocating.
+pub fn static_keyword_name(word: &str) -> Option<&'static str> {
+    static NAMES: std::sync::OnceLock<std::collections::HashSet<&'static str>> =
+        std::sync::OnceLock::new();
+    let names = NAMES.get_or_init(|| {
+        let aliases = instance::INSTANCE
+            .iter()
+            .flat_map(|k| k.aliases.iter().copied());
+        all_keyword_names()
+            .chain(aliases)
+            .chain(["auth_type", "auth_pass"])
+            .collect()
+    });
+    names.get(word).copied()
+}
+
 /// One section of the keyword reference (for the man page and `--help-keywords`).
 pub struct Section {
     pub block: &'static str,

@@ -3,9 +3,10 @@
 
 use super::address::{dump_script, dump_tracks, script_value, track_block};
 use super::{Keyword, OtherSettings};
+use crate::config::diag::Diagnostic;
 use crate::config::dump::Dumper;
 use crate::config::lower::{fmt_decimal_secs, Lower};
-use crate::config::model::{MysqlCheck, SyncGroup, TrackFile, TrackProcess, VrrpScript};
+use crate::config::model::{MysqlCheck, Script, SyncGroup, TrackFile, TrackProcess, VrrpScript};
 use crate::config::syntax::Node;
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -30,6 +31,28 @@ fn secs_arg(cx: &mut Lower, n: &Node, min: Duration, max: Duration) -> Option<Du
     cx.secs(&a, min, max)
 }
 
+/// `script CMD`: keepalived takes the first word as the whole command line (quote it to pass
+/// arguments) and ignores the rest; the user comes from the `user` keyword.
+fn vrrp_script_command(cx: &mut Lower, t: &mut VrrpScript, n: &Node) {
+    let Some(first) = cx.arg(n, 0) else { return };
+    if !first.quoted && n.args.len() > 1 {
+        cx.push(
+            Diagnostic::info(
+                Some(n.args[1].span),
+                format!(
+                    "only '{}' is run; the words after it are ignored",
+                    first.text
+                ),
+            )
+            .with_hint(format!(
+                "to pass arguments, quote the whole command: script \"{}\"",
+                n.args_joined()
+            )),
+        );
+    }
+    t.script.command = first.text.clone();
+}
+
 /// The `vrrp_script` table.
 pub static SCRIPT: &[Keyword<VrrpScript>] = &[
     keyword!(
@@ -37,10 +60,15 @@ pub static SCRIPT: &[Keyword<VrrpScript>] = &[
         "COMMAND",
         "none (required)",
         "Command run every interval; exit 0 = success.",
-        |cx, t, n| if let Some(s) = script_value(cx, n) {
-            t.script = s
-        },
-        |t, d| dump_script(d, "script", &Some(t.script.clone()))
+        vrrp_script_command,
+        |t, d| dump_script(
+            d,
+            "script",
+            &Some(Script {
+                command: t.script.command.clone(),
+                user: None
+            })
+        )
     ),
     keyword!(
         "interval",
@@ -109,11 +137,13 @@ pub static SCRIPT: &[Keyword<VrrpScript>] = &[
         |cx, t, n| if let Some(u) = cx.arg(n, 0) {
             t.script.user = Some((u.text.clone(), n.args.get(1).map(|g| g.text.clone())));
             let span = n.keyword.span;
-            cx.spans
-                .instance_keywords
-                .insert((t.name.clone(), "user".into()), span);
+            cx.spans.script_users.insert(t.name.clone(), span);
         },
-        |_t, _d| {}
+        |t, d| if let Some((u, g)) = &t.script.user {
+            let mut w = vec![u.clone()];
+            w.extend(g.clone());
+            d.line("user", &w)
+        }
     ),
     flag!("init_fail", init_fail, "Start in the failed state."),
 ];

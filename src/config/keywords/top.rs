@@ -1,9 +1,9 @@
 //! Top-level blocks.
 
 use super::address::{address_line, dump_address, route_line, rule_line};
-use super::{global, instance, objects, Keyword};
+use super::{global, instance, objects, Keyword, OtherSettings};
 use crate::config::diag::Diagnostic;
-use crate::config::lower::Lower;
+use crate::config::lower::{KeywordSpans, Lower};
 use crate::config::model::{
     Config, GarpGroup, MysqlCheck, Script, SyncGroup, TrackFile, TrackProcess, VrrpInstance,
     VrrpScript,
@@ -32,14 +32,13 @@ fn block_name(cx: &mut Lower, n: &Node) -> Option<String> {
 
 fn no_block(cx: &mut Lower, n: &Node) -> bool {
     if n.block.is_none() {
+        // keepalived reads the next line looking for the '{' and reports it there.
+        let at = cx.next_line.unwrap_or(n.keyword.span);
         cx.push(
-            Diagnostic::error(
-                n.keyword.span,
-                "Missing '{' at beginning of configuration block",
-            )
+            Diagnostic::error(at, "Missing '{' at beginning of configuration block")
             .with_hint(format!(
-                "write '{} … {{' and close the block with '}}'",
-                n.keyword.text
+                "'{}' on line {} needs a block: end that line with '{{' and close the block with '}}'",
+                n.keyword.text, n.keyword.span.line
             )),
         );
         return true;
@@ -54,7 +53,7 @@ fn vrrp_instance(cx: &mut Lower, cfg: &mut Config, n: &Node) {
     if no_block(cx, n) {
         return;
     }
-    if cfg.instances.iter().any(|i| i.name == name) {
+    if cx.spans.instances.contains_key(&name) {
         cx.push(
             Diagnostic::error(
                 n.args[0].span,
@@ -74,6 +73,9 @@ fn vrrp_instance(cx: &mut Lower, cfg: &mut Config, n: &Node) {
     inst.check_unicast_src = cfg.global.vrrp_check_unicast_src;
     inst.strict_mode = cfg.global.vrrp_strict;
     cx.spans.instances.insert(name.clone(), n.args[0].span);
+    let mut spans = KeywordSpans::default();
+    spans.end = n.block.as_ref().and_then(|b| b.close);
+    cx.spans.instance_keywords.insert(name.clone(), spans);
     cx.owner = name;
     cx.apply_block(instance::INSTANCE, &mut inst, n.children());
     cfg.instances.push(inst);
@@ -103,10 +105,13 @@ fn vrrp_script(cx: &mut Lower, cfg: &mut Config, n: &Node) {
         .as_ref()
         .and_then(|b| b.close)
         .unwrap_or(n.args[0].span);
-    cx.spans.scripts.insert(name.clone(), end);
+    let redefined = cx.spans.scripts.insert(name.clone(), end).is_some();
     cx.owner = name;
     cx.apply_block(objects::SCRIPT, &mut s, n.children());
-    cfg.scripts.retain(|o| o.name != s.name);
+    if redefined {
+        // The later definition wins (rare: only then is the list searched).
+        cfg.scripts.retain(|o| o.name != s.name);
+    }
     cfg.scripts.push(s);
 }
 
@@ -206,6 +211,9 @@ fn mysql_check(cx: &mut Lower, cfg: &mut Config, n: &Node) {
 
 fn unsupported(cx: &mut Lower, cfg: &mut Config, n: &Node) {
     let kw = n.keyword.text.clone();
+    if n.block.is_none() {
+        no_block(cx, n);
+    }
     if let Some(b) = &n.block {
         let end = b.close.map_or(u32::MAX, |c| c.line);
         cx.spans.skipped_blocks.push((n.keyword.span, end));
@@ -237,8 +245,40 @@ macro_rules! unsupported_block {
     };
 }
 
+/// A process-wide setting keepalived reads only at the top level of the file (outside
+/// `global_defs`, where it is an unknown keyword). Kept as written with the global settings.
+macro_rules! root_setting {
+    ($name:literal, $doc:literal) => {
+        keyword!(
+            $name,
+            "…",
+            "",
+            $doc,
+            |_cx, cfg, n| {
+                OtherSettings::other(&mut cfg.global).insert(
+                    $name.to_string(),
+                    n.args.iter().map(|a| a.text.clone()).collect(),
+                );
+            },
+            |cfg, d| if let Some(v) = OtherSettings::other_ref(&cfg.global).get($name) {
+                d.line($name, v)
+            }
+        )
+    };
+}
+
 /// The top-level table.
 pub static TOP: &[Keyword<Config>] = &[
+    root_setting!(
+        "linkbeat_use_polling",
+        "Poll link state instead of netlink."
+    ),
+    root_setting!("net_namespace", "Run in this network namespace."),
+    root_setting!("net_namespace_ipvs", "Network namespace for LVS."),
+    root_setting!("namespace_with_ipsets", "ipsets in the namespace."),
+    root_setting!("use_pid_dir", "Put pid files under /run/keepalived."),
+    root_setting!("instance", "Instance name (pid files, ${_INSTANCE})."),
+    root_setting!("child_wait_time", "Seconds to wait for children on stop."),
     keyword!(
         "global_defs",
         "{ … }",

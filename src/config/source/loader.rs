@@ -58,8 +58,14 @@ impl Loader<'_> {
             if unit.text.is_empty() {
                 continue;
             }
-            let chars: Vec<char> = unit.text.0.iter().map(|ch| ch.c).collect();
-            if let Some((flags, at)) = include::parse_include(&chars) {
+            // Only lines starting with "include" can be one (and most lines are not).
+            let include = if unit.text.starts_with("include") {
+                let chars: Vec<char> = unit.text.0.iter().map(|ch| ch.c).collect();
+                include::parse_include(&chars)
+            } else {
+                None
+            };
+            if let Some((flags, at)) = include {
                 let glob = unit.text.slice(at.min(unit.text.len())..unit.text.len());
                 if !glob.is_empty() {
                     self.include(flags, &glob, unit.origin);
@@ -364,11 +370,11 @@ impl Loader<'_> {
     /// Outputs a line, and follows block nesting just enough to apply `include_check`
     /// (a `global_defs` keyword that changes how later includes are checked).
     fn emit(&mut self, unit: Unit) {
-        let text = unit.text.to_string();
+        let text = unit.text.text();
         match text.as_str() {
             "{" => {
-                let kw = self.last_keyword.take().unwrap_or_default();
-                self.blocks.push(kw);
+                let global = std::mem::take(&mut self.last_keyword_is_global_defs);
+                self.blocks.push(global);
             }
             "}" => {
                 self.blocks.pop();
@@ -376,8 +382,8 @@ impl Loader<'_> {
             _ => {
                 let mut words = text.split_ascii_whitespace();
                 let first = words.next();
-                self.last_keyword = first.map(str::to_string);
-                if first == Some("include_check") && self.blocks == ["global_defs"] {
+                self.last_keyword_is_global_defs = first == Some("global_defs");
+                if first == Some("include_check") && self.blocks == [true] {
                     let args: Vec<&str> = words.collect();
                     let (flags, errors) = include::apply_include_check(self.include_check, &args);
                     self.include_check = flags;

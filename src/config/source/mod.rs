@@ -205,8 +205,9 @@ struct Loader<'o> {
     seqs: Vec<(Seq, Origin)>,
     ml: Multiline,
     include_check: IncludeFlags,
-    blocks: Vec<String>,
-    last_keyword: Option<String>,
+    /// Open blocks, `true` for `global_defs` (where `include_check` applies).
+    blocks: Vec<bool>,
+    last_keyword_is_global_defs: bool,
     rng: StdRng,
     budget: usize,
     exhausted: bool,
@@ -235,7 +236,7 @@ impl<'o> Loader<'o> {
                 IncludeFlags::default()
             },
             blocks: Vec::new(),
-            last_keyword: None,
+            last_keyword_is_global_defs: false,
             rng: match opts.random_seed {
                 Some(s) => StdRng::seed_from_u64(s),
                 None => StdRng::from_entropy(),

@@ -121,6 +121,14 @@ impl Text {
     pub fn cols(&self) -> Vec<u32> {
         self.0.iter().map(|ch| ch.col).collect()
     }
+
+    /// The characters as a `String` (what `to_string` gives, without the formatting
+    /// machinery: this runs once per logical line).
+    pub fn text(&self) -> String {
+        let mut s = String::with_capacity(self.0.len());
+        s.extend(self.0.iter().map(|ch| ch.c));
+        s
+    }
 }
 
 impl std::fmt::Display for Text {
