@@ -5,6 +5,8 @@
 //! of its result on an unbounded channel; the daemon feeds them to
 //! [`crate::vrrp::Router::handle_tracker`]. Trackers never block the event loop.
 
+pub mod mysql;
+
 use tokio::sync::mpsc;
 
 use crate::vrrp::{TrackerId, TrackerStatus};
