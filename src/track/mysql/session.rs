@@ -90,6 +90,43 @@ impl CheckFailure {
     }
 }
 
+/// Whether a client error is a socket timeout (the crate reports those as raw EAGAIN).
+pub fn is_timeout(e: &mysql::Error) -> bool {
+    use std::io::ErrorKind::{TimedOut, WouldBlock};
+    let io = match e {
+        mysql::Error::IoError(io) => io,
+        // The codec error type is not re-exported; its source is the I/O error.
+        mysql::Error::CodecError(c) => {
+            match std::error::Error::source(c).and_then(|s| s.downcast_ref::<std::io::Error>()) {
+                Some(io) => io,
+                None => return false,
+            }
+        }
+        _ => return false,
+    };
+    matches!(io.kind(), WouldBlock | TimedOut)
+}
+
+impl CheckFailure {
+    /// Log text, naming timeouts as such instead of "Resource temporarily unavailable".
+    pub fn describe(&self, check: &MysqlCheck) -> String {
+        match self {
+            CheckFailure::Connect(e) if is_timeout(e) => format!(
+                "cannot connect: no answer within {} ms",
+                check
+                    .effective_connect_timeout()
+                    .max(check.timeout)
+                    .as_millis()
+            ),
+            CheckFailure::Query(e) if is_timeout(e) => format!(
+                "query timed out (no answer within {} ms)",
+                check.timeout.as_millis()
+            ),
+            other => other.to_string(),
+        }
+    }
+}
+
 impl fmt::Display for CheckFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

@@ -196,8 +196,10 @@ impl Worker {
             Err(e) => {
                 if e.breaks_connection() {
                     warn!(
-                        "VRRP_MySQL({}) lost connection to {}: {e}",
-                        self.check.name, self.target
+                        "VRRP_MySQL({}) lost connection to {}: {}",
+                        self.check.name,
+                        self.target,
+                        e.describe(&self.check)
                     );
                     self.conn = None;
                     self.logged_reason = None;
@@ -210,8 +212,8 @@ impl Worker {
     /// Turns a failure into its log text, logging it when it differs from the last one.
     fn failure(&mut self, e: CheckFailure) -> String {
         let reason = match &e {
-            CheckFailure::Connect(_) => format!("{} ({})", e, self.target),
-            _ => e.to_string(),
+            CheckFailure::Connect(_) => format!("{} ({})", e.describe(&self.check), self.target),
+            _ => e.describe(&self.check),
         };
         if self.logged_reason.as_deref() != Some(reason.as_str()) {
             warn!("VRRP_MySQL({}) check failed: {reason}", self.check.name);
