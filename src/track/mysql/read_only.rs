@@ -56,7 +56,7 @@ pub enum ReadOnlyError {
         check: String,
         target: String,
         #[source]
-        source: mysql::Error,
+        source: Box<mysql::Error>,
     },
     #[error("mysql_check {check}: `{statement}` failed on {target}: {source}")]
     Statement {
@@ -64,7 +64,7 @@ pub enum ReadOnlyError {
         target: String,
         statement: &'static str,
         #[source]
-        source: mysql::Error,
+        source: Box<mysql::Error>,
     },
     #[error(
         "mysql_check {check}: {target} still has read_only={} after setting it {}",
@@ -200,7 +200,7 @@ impl Worker {
         let had_connection = self.conn.is_some();
         match self.attempt(req) {
             Err(ReadOnlyError::Statement { source, .. })
-                if had_connection && !matches!(source, mysql::Error::MySqlError(_)) =>
+                if had_connection && !matches!(*source, mysql::Error::MySqlError(_)) =>
             {
                 self.conn = None;
                 self.attempt(req)
@@ -212,7 +212,7 @@ impl Worker {
     fn attempt(&mut self, req: Request) -> Result<ReadOnlyState, ReadOnlyError> {
         let result = self.attempt_on_connection(req);
         if let Err(ReadOnlyError::Statement { source, .. }) = &result {
-            if !matches!(source, mysql::Error::MySqlError(_)) {
+            if !matches!(**source, mysql::Error::MySqlError(_)) {
                 self.conn = None;
             }
         }
@@ -224,7 +224,7 @@ impl Worker {
             check: self.check.name.clone(),
             target: self.target.clone(),
             statement,
-            source,
+            source: Box::new(source),
         }
     }
 
@@ -238,7 +238,7 @@ impl Worker {
                 CheckFailure::Connect(source) => ReadOnlyError::Connect {
                     check: self.check.name.clone(),
                     target: self.target.clone(),
-                    source,
+                    source: Box::new(source),
                 },
                 other => unreachable!("connect only fails on credentials or connect: {other}"),
             })?;

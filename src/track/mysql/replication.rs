@@ -344,7 +344,11 @@ mod tests {
     #[test]
     fn lag_query_replaces_seconds_behind_master_while_connected() {
         let c = ChannelStatus::from_row(&mariadb("Yes", "Yes", Some("0"), "10", "10"));
-        let e = judge(&[c.clone()], LAG_5, Some(Some(Duration::from_secs(9))));
+        let e = judge(
+            std::slice::from_ref(&c),
+            LAG_5,
+            Some(Some(Duration::from_secs(9))),
+        );
         assert!(matches!(e, Err(ReplicationFailure::Lagging { .. })));
         assert!(matches!(
             judge(&[c], LAG_5, Some(None)),
