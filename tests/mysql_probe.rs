@@ -97,8 +97,8 @@ fn mysql_and_tcp_probes_measure_a_server_restart() {
     );
     // MySQL answers only once the server is ready (as our root login saw it, 20 ms polls);
     // TCP connects succeed as soon as mysqld listens, earlier in its start-up.
-    let ml = one_outage(&m, downtime - Duration::from_millis(40), downtime, 60.0);
-    let tl = one_outage(&t, Duration::from_millis(300), downtime, 60.0);
+    let ml = one_outage(&m, downtime - Duration::from_millis(40), downtime, 150.0);
+    let tl = one_outage(&t, Duration::from_millis(300), downtime, 150.0);
     println!(
         "server down {:.1} ms; vip-probe saw mysql outage {ml} ms, tcp outage {tl} ms",
         downtime.as_secs_f64() * 1e3
@@ -157,7 +157,7 @@ fn icmp_probe_measures_a_link_outage_in_a_namespace() {
     let downtime = down.elapsed();
     let r = report(child);
     assert_eq!(r["port"], Value::Null);
-    let len = one_outage(&r, downtime - Duration::from_millis(20), downtime, 70.0);
+    let len = one_outage(&r, downtime - Duration::from_millis(20), downtime, 150.0);
     println!(
         "loopback down {:.1} ms; icmp outage {len} ms",
         downtime.as_secs_f64() * 1e3

@@ -15,6 +15,40 @@ use keepalived_rs::vrrp::{TrackerId, TrackerStatus};
 use mariadb::MariaDb;
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver};
 
+/// Every log line of this test binary, to check what the checks say (and never say).
+static LOG: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+struct Capture;
+
+impl log::Log for Capture {
+    fn enabled(&self, _: &log::Metadata) -> bool {
+        true
+    }
+    fn log(&self, r: &log::Record) {
+        LOG.lock().unwrap().push(format!("{}", r.args()));
+    }
+    fn flush(&self) {}
+}
+
+fn capture_logs() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        log::set_logger(&Capture).unwrap();
+        log::set_max_level(log::LevelFilter::Trace);
+    });
+}
+
+/// Log lines that mention `VRRP_MySQL(name)`.
+fn lines_of(name: &str) -> Vec<String> {
+    let tag = format!("VRRP_MySQL({name})");
+    LOG.lock()
+        .unwrap()
+        .iter()
+        .filter(|l| l.contains(&tag))
+        .cloned()
+        .collect()
+}
+
 /// Waits for the next event (panics after `within`).
 fn next_event(rx: &mut UnboundedReceiver<TrackerEvent>, within: Duration) -> TrackerEvent {
     let deadline = Instant::now() + within;
@@ -78,6 +112,7 @@ fn healthy_server_is_up_and_a_false_query_is_down() {
 
 #[test]
 fn killed_server_goes_down_within_interval_times_fall_and_comes_back_after_rise() {
+    capture_logs();
     let mut db = MariaDb::start();
     let mut check = db.check("killed");
     check.interval = Duration::from_millis(100);
@@ -92,7 +127,7 @@ fn killed_server_goes_down_within_interval_times_fall_and_comes_back_after_rise(
     db.kill();
     expect(&mut rx, TrackerStatus::Down, Duration::from_secs(5));
     let detection = killed.elapsed();
-    let bound = check.interval * check.fall + Duration::from_millis(150);
+    let bound = check.interval * check.fall + Duration::from_millis(300);
     println!(
         "mysqld SIGKILL -> Down: {} ms (interval {} ms x fall {} = {} ms)",
         detection.as_millis(),
@@ -124,6 +159,27 @@ fn killed_server_goes_down_within_interval_times_fall_and_comes_back_after_rise(
         "recovery took {recovery:?}"
     );
     assert!(h.status().connected);
+    let lines = lines_of("killed");
+    let kinds: Vec<&str> = lines
+        .iter()
+        .filter_map(|l| {
+            ["connected to", "succeeded", "lost connection", "failed ("]
+                .into_iter()
+                .find(|k| l.contains(k))
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "connected to",
+            "succeeded",
+            "lost connection",
+            "failed (",
+            "connected to",
+            "succeeded"
+        ],
+        "{lines:#?}"
+    );
 }
 
 #[test]
@@ -150,7 +206,7 @@ fn hung_server_goes_down_by_timeout_and_recovers_when_it_resumes() {
         check.timeout.as_millis()
     );
     assert!(
-        detection <= (check.interval + check.timeout) * check.fall + Duration::from_millis(200),
+        detection <= (check.interval + check.timeout) * check.fall + Duration::from_millis(400),
         "hang detection {detection:?}"
     );
     let reason = h.status().last_failure.unwrap();
@@ -190,6 +246,7 @@ fn credentials_file_readable_by_others_is_refused_until_fixed() {
 
 #[test]
 fn wrong_password_is_down_and_never_logged() {
+    capture_logs();
     let db = MariaDb::start();
     let mut check = db.check("badpw");
     let bad = db.credentials_file(mariadb::TEST_USER, "not-the-password");
@@ -200,6 +257,26 @@ fn wrong_password_is_down_and_never_logged() {
     let reason = h.status().last_failure.unwrap();
     assert!(reason.contains("Access denied"), "{reason}");
     assert!(!reason.contains("not-the-password"), "{reason}");
+    drop(h);
+    let lines = lines_of("badpw");
+    assert!(
+        lines.iter().any(
+            |l| l.starts_with("VRRP_MySQL(badpw) failed (cannot connect: ")
+                && l.contains("Access denied")
+        ),
+        "{lines:#?}"
+    );
+    // A persistent failure is logged once, not every 200 ms.
+    std::thread::sleep(Duration::from_millis(100));
+    let check_failed = lines.iter().filter(|l| l.contains("check failed")).count();
+    assert_eq!(check_failed, 1, "{lines:#?}");
+    assert!(
+        LOG.lock()
+            .unwrap()
+            .iter()
+            .all(|l| !l.contains("not-the-password") && !l.contains(mariadb::TEST_PASSWORD)),
+        "a password reached the log"
+    );
 }
 
 #[test]

@@ -4,7 +4,7 @@
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::time::Duration;
 
-use keepalived_rs::track::mysql::credentials;
+use keepalived_rs::track::mysql::{credentials, session::client_host};
 use mysql::prelude::Queryable;
 use mysql::{Conn, OptsBuilder};
 
@@ -46,7 +46,7 @@ impl Prober {
             Mode::Mysql => {
                 let (user, pass) = mysql_login(args)?;
                 let opts = OptsBuilder::new()
-                    .ip_or_hostname(Some(args.target.clone()))
+                    .ip_or_hostname(Some(client_host(&args.target)))
                     .tcp_port(args.port)
                     .user(user)
                     .pass(pass)

@@ -29,6 +29,16 @@ pub fn describe_target(check: &MysqlCheck) -> String {
     }
 }
 
+/// The host as the client library wants it: IPv6 literals in brackets (it would take a
+/// bare one for a host name and fail to resolve it).
+pub fn client_host(host: &str) -> String {
+    if host.parse::<std::net::Ipv6Addr>().is_ok() {
+        format!("[{host}]")
+    } else {
+        host.to_string()
+    }
+}
+
 /// Client options for a check. `prefer_socket` is off so a TCP check really goes over
 /// TCP (the crate would otherwise silently switch to the server's socket on loopback).
 pub fn options(check: &MysqlCheck, creds: &Credentials) -> OptsBuilder {
@@ -44,7 +54,7 @@ pub fn options(check: &MysqlCheck, creds: &Credentials) -> OptsBuilder {
     match &check.socket {
         Some(s) => builder.socket(Some(s.clone())),
         None => builder
-            .ip_or_hostname(Some(check.host.clone()))
+            .ip_or_hostname(Some(client_host(&check.host)))
             .tcp_port(check.port),
     }
 }
@@ -302,6 +312,15 @@ mod tests {
         );
         assert!(!o.get_prefer_socket());
         assert_eq!(o.get_user(), Some("mon"));
+        c.host = "2001:db8::5".into();
+        let o: mysql::Opts = options(&c, &creds).into();
+        assert_eq!(
+            o.get_ip_or_hostname(),
+            "[2001:db8::5]",
+            "parsed as an IPv6 address"
+        );
+        assert_eq!(describe_target(&c), "[2001:db8::5]:3307");
+        assert_eq!(client_host("db.example"), "db.example");
         c.socket = Some("/run/mysqld/mysqld.sock".into());
         let o: mysql::Opts = options(&c, &creds).into();
         assert_eq!(o.get_socket(), Some("/run/mysqld/mysqld.sock"));

@@ -247,7 +247,10 @@ impl Worker {
         match &result {
             _ if up => info!("VRRP_MySQL({}) succeeded", self.check.name),
             Err(reason) => info!("VRRP_MySQL({}) failed ({reason})", self.check.name),
-            Ok(()) => info!("VRRP_MySQL({}) failed", self.check.name),
+            Ok(()) => info!(
+                "VRRP_MySQL({}) failed (init_fail: {} successes needed)",
+                self.check.name, self.check.rise
+            ),
         }
         let status = if up {
             TrackerStatus::Up
