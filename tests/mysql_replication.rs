@@ -162,3 +162,36 @@ fn server_that_replicates_from_nobody_fails_require_replication() {
     let _h2 = MysqlTracker::start(&lag_only, TrackerId(6), tx);
     expect(&mut rx, TrackerStatus::Up, Duration::from_secs(5));
 }
+
+#[test]
+fn read_only_backup_keeps_replicating_and_stays_up() {
+    let (primary, replica) = pair();
+    let ro = keepalived_rs::track::mysql::ReadOnlyController::new(&replica.check("ro"));
+    assert!(ro.set_read_only_blocking().unwrap().read_only);
+    let (tx, mut rx) = unbounded_channel();
+    let h = MysqlTracker::start(&replica_check(&replica, Some(1)), TrackerId(7), tx);
+    expect(&mut rx, TrackerStatus::Up, Duration::from_secs(5));
+
+    // read_only stops clients, not the replication applier.
+    primary.exec("INSERT INTO krs.t VALUES (10), (11)");
+    wait_for(Duration::from_secs(5), || {
+        replica.value("SELECT COUNT(*) FROM krs.t") == Some("2".into())
+    });
+    assert_eq!(
+        replica.value("SELECT @@global.read_only").as_deref(),
+        Some("1")
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(rx.try_recv().is_err());
+    assert_eq!(h.status().failures, 0);
+
+    // Promotion: the backup becomes writable; the old primary is made read-only.
+    assert!(!ro.set_writable_blocking().unwrap().read_only);
+    let old = keepalived_rs::track::mysql::ReadOnlyController::new(&primary.check("old"));
+    assert!(old.set_read_only_blocking().unwrap().read_only);
+    replica.exec("INSERT INTO krs.t VALUES (12)");
+    assert_eq!(
+        replica.value("SELECT COUNT(*) FROM krs.t").as_deref(),
+        Some("3")
+    );
+}

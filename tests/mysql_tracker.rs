@@ -140,7 +140,8 @@ fn killed_server_goes_down_within_interval_times_fall_and_comes_back_after_rise(
         "detection {detection:?} exceeds {bound:?}"
     );
     assert!(
-        detection >= check.interval * (check.fall - 1),
+        // fall failures, one interval apart; the first may land just before the kill.
+        detection + Duration::from_millis(20) >= check.interval * (check.fall - 1),
         "went down after {detection:?}: fewer than fall failures?"
     );
     assert!(h.status().last_failure.is_some());

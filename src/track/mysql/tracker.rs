@@ -150,7 +150,14 @@ impl Worker {
             }
             let started = Instant::now();
             next = started + self.check.interval;
-            let result = self.check_once(started);
+            // A panic inside the client library (e.g. on a malformed packet) must not end
+            // the check silently: it counts as a failure and the connection is remade.
+            let result =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.check_once(started)))
+                    .unwrap_or_else(|_| {
+                        self.conn = None;
+                        Err("internal error in the MySQL client (connection dropped)".into())
+                    });
             if self.stopped() || !self.record(result) {
                 return;
             }
