@@ -412,19 +412,71 @@ pub struct GarpGroup {
 }
 
 /// Our extension: `mysql_check NAME { … }`, a native MySQL health check tracked like a
-/// `vrrp_script` (see `man keepalived.conf`).
+/// `vrrp_script` (see `man keepalived.conf`). Run by `track::mysql::MysqlTracker`; the
+/// same connection settings serve `mysql_read_only` (`track::mysql::ReadOnlyController`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct MysqlCheck {
     pub name: String,
+    /// TCP host (ignored when `socket` is set).
     pub host: String,
     pub port: u16,
+    /// Unix socket path; preferred over TCP when set.
+    pub socket: Option<String>,
+    /// `user=`/`password=` file, owner-only permissions (checked when the tracker starts).
     pub credentials_file: Option<String>,
+    /// Run at every check; fails on error, on no row, or on a first value NULL/0/empty.
     pub query: String,
     pub interval: Duration,
+    /// Read/write timeout of every statement.
     pub timeout: Duration,
+    /// TCP connect timeout; `None` = `timeout`.
+    pub connect_timeout: Option<Duration>,
     pub weight: i32,
     pub rise: u32,
     pub fall: u32,
+    /// Start failed (`rise` successes needed) instead of one success away from up.
+    pub init_fail: bool,
+    /// Replica lag above this fails the check (only on servers that replicate).
     pub max_lag: Option<Duration>,
+    /// Where the lag comes from: `None` = `Seconds_Behind_Master`/`_Source`; else a query
+    /// whose first value is the lag in seconds (e.g. a pt-heartbeat table).
+    pub lag_query: Option<String>,
+    /// Fail unless the server is a replica whose SQL thread runs and whose IO thread runs
+    /// or is reconnecting.
     pub require_replication: bool,
+}
+
+impl MysqlCheck {
+    /// A check with the documented defaults (`SELECT 1` on 127.0.0.1:3306 every 200 ms,
+    /// 500 ms timeouts, rise 1, fall 2, weight 0).
+    pub fn new(name: impl Into<String>) -> Self {
+        MysqlCheck {
+            name: name.into(),
+            host: "127.0.0.1".into(),
+            port: 3306,
+            socket: None,
+            credentials_file: None,
+            query: "SELECT 1".into(),
+            interval: Duration::from_millis(200),
+            timeout: Duration::from_millis(500),
+            connect_timeout: None,
+            weight: 0,
+            rise: 1,
+            fall: 2,
+            init_fail: false,
+            max_lag: None,
+            lag_query: None,
+            require_replication: false,
+        }
+    }
+
+    /// The connect timeout in force.
+    pub fn effective_connect_timeout(&self) -> Duration {
+        self.connect_timeout.unwrap_or(self.timeout)
+    }
+
+    /// Whether each check also reads replication status.
+    pub fn judges_replication(&self) -> bool {
+        self.require_replication || self.max_lag.is_some()
+    }
 }

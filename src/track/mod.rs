@@ -10,6 +10,8 @@
 //!   (word split, user, `$PATH`, script security), shared with notify scripts;
 //! * [`file`]: `track_file` via inotify.
 
+pub mod mysql;
+
 use tokio::sync::mpsc;
 
 pub mod argv;

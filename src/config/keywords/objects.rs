@@ -426,6 +426,12 @@ pub static MYSQL_CHECK: &[Keyword<MysqlCheck>] = &[
         |t, d| d.kv("host", &t.host)
     ),
     int!("port", port, 1, 65535, "3306", "TCP port."),
+    word!(
+        "socket",
+        "PATH",
+        socket,
+        "Unix socket of a local server; used instead of host/port when set."
+    ),
     keyword!(
         "credentials_file",
         "PATH",
@@ -464,13 +470,27 @@ pub static MYSQL_CHECK: &[Keyword<MysqlCheck>] = &[
         "timeout",
         "SECONDS",
         "0.5",
-        "Connect and read timeout.",
+        "Read/write timeout of each statement (and connect timeout unless set).",
         |cx, t, n| if let Some(v) =
             secs_arg(cx, n, Duration::from_millis(10), Duration::from_secs(3600))
         {
             t.timeout = v
         },
         |t, d| d.kv("timeout", fmt_decimal_secs(t.timeout, false))
+    ),
+    keyword!(
+        "connect_timeout",
+        "SECONDS",
+        "timeout",
+        "TCP connect timeout.",
+        |cx, t, n| if let Some(v) =
+            secs_arg(cx, n, Duration::from_millis(10), Duration::from_secs(3600))
+        {
+            t.connect_timeout = Some(v)
+        },
+        |t, d| if let Some(v) = t.connect_timeout {
+            d.kv("connect_timeout", fmt_decimal_secs(v, false))
+        }
     ),
     int!(
         "weight",
@@ -496,6 +516,11 @@ pub static MYSQL_CHECK: &[Keyword<MysqlCheck>] = &[
         "2",
         "Failures needed to be down."
     ),
+    flag!(
+        "init_fail",
+        init_fail,
+        "Start failed: rise successes are needed before the check is up."
+    ),
     keyword!(
         "max_replication_lag",
         "SECONDS",
@@ -508,9 +533,21 @@ pub static MYSQL_CHECK: &[Keyword<MysqlCheck>] = &[
             d.kv("max_replication_lag", fmt_decimal_secs(v, false))
         }
     ),
+    keyword!(
+        "replication_lag_query",
+        "SQL",
+        "Seconds_Behind_Master",
+        "Query whose first value is the replica lag in seconds (e.g. from a heartbeat table).",
+        |cx, t, n| if cx.arg(n, 0).is_some() {
+            t.lag_query = Some(n.args_joined())
+        },
+        |t, d| if let Some(q) = &t.lag_query {
+            d.line::<&str>("replication_lag_query", &[q])
+        }
+    ),
     flag!(
         "require_replication",
         require_replication,
-        "Fail unless the IO and SQL replication threads run."
+        "Fail unless this server replicates: SQL thread running, IO thread running or reconnecting."
     ),
 ];

@@ -191,20 +191,7 @@ fn mysql_check(cx: &mut Lower, cfg: &mut Config, n: &Node) {
     if no_block(cx, n) {
         return;
     }
-    let mut m = MysqlCheck {
-        name,
-        host: "127.0.0.1".into(),
-        port: 3306,
-        credentials_file: None,
-        query: "SELECT 1".into(),
-        interval: Duration::from_millis(200),
-        timeout: Duration::from_millis(500),
-        weight: 0,
-        rise: 1,
-        fall: 2,
-        max_lag: None,
-        require_replication: false,
-    };
+    let mut m = MysqlCheck::new(name);
     cx.apply_block(objects::MYSQL_CHECK, &mut m, n.children());
     cfg.mysql_checks.push(m);
 }
