@@ -9,25 +9,31 @@ use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
+use std::sync::Arc;
+
 use super::notify::Notifier;
 use super::plan::VipSpec;
 use crate::sys::{
     AddressSpec, Change, GarpSender, InterfaceId, NaSender, Netlink, NetlinkError, SocketError,
 };
+use crate::track::mysql::ReadOnlyController;
 use crate::vrrp::{NotifyState, NotifyTarget};
 
 /// One queued side effect.
 #[derive(Debug)]
 pub enum Effect {
-    /// Install addresses (VIPs then eVIPs of `instance`).
+    /// Install addresses (VIPs then eVIPs of `instance`). With `read_only`, the MySQL
+    /// server is made writable first (`mysql_read_only`).
     AddVips {
         instance: String,
         vips: Vec<VipSpec>,
+        read_only: Option<Arc<ReadOnlyController>>,
     },
-    /// Remove them.
+    /// Remove them; with `read_only`, the MySQL server is set read-only first.
     RemoveVips {
         instance: String,
         vips: Vec<VipSpec>,
+        read_only: Option<Arc<ReadOnlyController>>,
     },
     /// One gratuitous ARP (IPv4) or unsolicited neighbour advert (IPv6).
     Garp { interface: String, addr: IpAddr },
@@ -107,14 +113,38 @@ impl EffectWorker {
 
     async fn execute(&mut self, effect: Effect) {
         match effect {
-            Effect::AddVips { instance, vips } => {
+            Effect::AddVips {
+                instance,
+                vips,
+                read_only,
+            } => {
+                if let Some(control) = read_only {
+                    match control.set_writable().await {
+                        Ok(_) => log::info!("({instance}) MySQL read_only set OFF"),
+                        Err(e) => log::error!(
+                            "({instance}) could not set MySQL read_only OFF before adding VIPs: {e}"
+                        ),
+                    }
+                }
                 for vip in &vips {
                     if let Err(e) = self.change_address(vip, true).await {
                         log::error!("({instance}) cannot add {}/{}: {e}", vip.addr, vip.prefix);
                     }
                 }
             }
-            Effect::RemoveVips { instance, vips } => {
+            Effect::RemoveVips {
+                instance,
+                vips,
+                read_only,
+            } => {
+                if let Some(control) = read_only {
+                    match control.set_read_only().await {
+                        Ok(_) => log::info!("({instance}) MySQL read_only set ON"),
+                        Err(e) => log::error!(
+                            "({instance}) could not set MySQL read_only ON when leaving MASTER: {e}"
+                        ),
+                    }
+                }
                 for vip in &vips {
                     if let Err(e) = self.change_address(vip, false).await {
                         log::error!(

@@ -14,6 +14,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::Instant;
 
 use tokio::sync::{mpsc, oneshot};
@@ -25,6 +26,7 @@ use super::tracking::Tracking;
 use super::wire::{Inbound, Wire};
 use crate::config::model::Config;
 use crate::sys::{NetEvent, NetlinkWatcher};
+use crate::track::mysql::ReadOnlyController;
 use crate::track::{TrackerEvent, TrackerTx};
 use crate::vrrp::{Action, LogLevel, ReceivedPacket, Router, RouterInit};
 
@@ -89,6 +91,8 @@ pub struct Running {
     links: HashMap<String, bool>,
     pub tracking: Tracking,
     tracker_tx: TrackerTx,
+    /// `mysql_read_only` controllers by instance name.
+    read_only: HashMap<String, Arc<ReadOnlyController>>,
     send_errors: u64,
 }
 
@@ -109,6 +113,17 @@ impl Running {
         let wire = Wire::open(&plan, inbound)?;
         tracking.start(&config, tracker_tx.clone());
         let links = watched_links(&plan, &tracking, &HashMap::new());
+        let read_only = read_only_controllers(&config, &HashMap::new());
+        // Instances start as BACKUP: make sure no server is left writable (a restarted
+        // mysqld comes back writable).
+        for (name, control) in &read_only {
+            let (name, control) = (name.clone(), control.clone());
+            tokio::spawn(async move {
+                if let Err(e) = control.set_read_only().await {
+                    log::error!("({name}) could not set MySQL read_only ON at start-up: {e}");
+                }
+            });
+        }
         Ok(Running {
             config,
             vips: plan::vip_index(&plan),
@@ -119,6 +134,7 @@ impl Running {
             links,
             tracking,
             tracker_tx,
+            read_only,
             send_errors: 0,
         })
     }
@@ -149,16 +165,20 @@ impl Running {
                 }
                 Action::AddVips { instance, addrs } => {
                     let (name, vips) = self.specs(instance.0, &addrs);
+                    let read_only = self.read_only.get(&name).cloned();
                     let _ = self.effects.send(Effect::AddVips {
                         instance: name,
                         vips,
+                        read_only,
                     });
                 }
                 Action::RemoveVips { instance, addrs } => {
                     let (name, vips) = self.specs(instance.0, &addrs);
+                    let read_only = self.read_only.get(&name).cloned();
                     let _ = self.effects.send(Effect::RemoveVips {
                         instance: name,
                         vips,
+                        read_only,
                     });
                 }
                 Action::SendGarp { instance, addr } => {
@@ -304,6 +324,7 @@ impl Running {
             let _ = self.effects.send(Effect::AddVips {
                 instance: name,
                 vips,
+                read_only: None,
             });
         }
     }
@@ -333,6 +354,7 @@ impl Running {
         self.tracking.stop();
         tracking.start(&config, self.tracker_tx.clone());
         self.tracking = tracking;
+        self.read_only = read_only_controllers(&config, &self.read_only);
         self.config = config;
         self.router
             .reload(plan.instances, plan.groups, init, Instant::now());
@@ -368,6 +390,35 @@ fn watched_links(
             (name, up)
         })
         .collect()
+}
+
+/// One controller per instance with `mysql_read_only`, reusing `current` ones (and
+/// their connections) when the check is unchanged.
+fn read_only_controllers(
+    config: &Config,
+    current: &HashMap<String, Arc<ReadOnlyController>>,
+) -> HashMap<String, Arc<ReadOnlyController>> {
+    let mut by_check: HashMap<String, Arc<ReadOnlyController>> = HashMap::new();
+    let mut out = HashMap::new();
+    for inst in &config.instances {
+        let Some(check_name) = &inst.mysql_read_only else {
+            continue;
+        };
+        let Some(check) = config.mysql_checks.iter().find(|c| &c.name == check_name) else {
+            continue;
+        };
+        let control = by_check
+            .entry(check_name.clone())
+            .or_insert_with(|| {
+                current
+                    .get(&inst.name)
+                    .cloned()
+                    .unwrap_or_else(|| Arc::new(ReadOnlyController::new(check)))
+            })
+            .clone();
+        out.insert(inst.name.clone(), control);
+    }
+    out
 }
 
 /// The inputs of the loop besides the running state.

@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use super::status::{TrackerKind, TrackerView};
 use crate::config::model::{Config, VrrpInstance};
+use crate::track::mysql::{MysqlTracker, MysqlTrackerHandle};
 use crate::track::{RunningTrackers, TrackerEvent, TrackerPlan, TrackerTx};
 use crate::vrrp::{TrackerId, TrackerRef, TrackerStatus};
 
@@ -13,6 +14,8 @@ use crate::vrrp::{TrackerId, TrackerRef, TrackerStatus};
 pub struct Tracking {
     plan: TrackerPlan,
     running: Option<RunningTrackers>,
+    /// Native MySQL checks (each on its own thread).
+    mysql: Vec<MysqlTrackerHandle>,
     /// Every tracked object: id → (kind, name, own weight).
     objects: BTreeMap<TrackerId, (TrackerKind, String, i32)>,
     /// Last reported (or initial) result.
@@ -76,6 +79,7 @@ impl Tracking {
         Tracking {
             plan,
             running: None,
+            mysql: Vec::new(),
             objects,
             last,
             interfaces,
@@ -118,16 +122,23 @@ impl Tracking {
         v
     }
 
-    /// Starts the script and file trackers.
+    /// Starts the script, file and MySQL trackers.
     pub fn start(&mut self, config: &Config, tx: TrackerTx) {
-        self.running = Some(self.plan.start(config, tx));
+        self.running = Some(self.plan.start(config, tx.clone()));
+        for (id, name) in self.plan.mysql_trackers() {
+            if let Some(check) = config.mysql_checks.iter().find(|c| c.name == name) {
+                self.mysql.push(MysqlTracker::start(check, id, tx.clone()));
+            }
+        }
     }
 
-    /// Stops every tracker task (and kills running scripts).
+    /// Stops every tracker (and kills running scripts).
     pub fn stop(&mut self) {
         if let Some(r) = self.running.take() {
             r.stop();
         }
+        // Dropping a handle stops its check without waiting for the thread.
+        self.mysql.clear();
     }
 
     /// Whether `event` belongs to this configuration's trackers; records it if so.

@@ -1,0 +1,180 @@
+//! MySQL-aware failover end to end (issue 6): a MariaDB server on each node, our daemon
+//! on both with the native `mysql_check`, `track_mysql` and `mysql_read_only`, and a
+//! client probing `SELECT 1` through the VIP every 5 ms. Killing mysqld on the master
+//! moves the VIP; stopping the daemon moves it; `read_only` ends OFF on the master and
+//! ON on the backup every time. Needs root and mariadb-server; panics without them.
+
+mod lab;
+#[path = "common/mariadb.rs"]
+mod mariadb;
+
+use std::net::Ipv4Addr;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use lab::{wait_for, Daemon, Host, Lab};
+use mariadb::{MariaDb, MariaDbOptions, TEST_PASSWORD, TEST_USER};
+
+const BIN: &str = env!("CARGO_BIN_EXE_keepalived");
+const PROBE: &str = env!("CARGO_BIN_EXE_vip-probe");
+const VIP: Ipv4Addr = Ipv4Addr::new(198, 18, 0, 100);
+
+fn server_in(host: &Host, id: u32) -> MariaDb {
+    MariaDb::start_with(MariaDbOptions {
+        server_id: id,
+        bind: "0.0.0.0".into(),
+        port: 3306,
+        netns: Some(host.ns.clone()),
+        ..MariaDbOptions::default()
+    })
+}
+
+fn config(priority: u8, credentials: &std::path::Path) -> String {
+    format!(
+        "mysql_check db {{\n    host 127.0.0.1\n    port 3306\n    credentials_file {}\n    \
+         query \"SELECT 1\"\n    interval 0.1\n    timeout 0.3\n    fall 2\n    rise 2\n}}\n\
+         vrrp_instance VI_DB {{\n    state BACKUP\n    interface eth0\n    virtual_router_id 81\n    \
+         priority {priority}\n    advert_int 1\n    virtual_ipaddress {{\n        198.18.0.100/24\n    }}\n    \
+         track_mysql {{\n        db\n    }}\n    mysql_read_only db\n}}\n",
+        credentials.display()
+    )
+}
+
+fn read_only(db: &MariaDb) -> String {
+    db.value("SELECT @@global.read_only").unwrap_or_default()
+}
+
+/// `vip-probe` from the client: SELECT 1 through the VIP every 5 ms.
+fn start_probe(client: &Host, credentials: &std::path::Path) -> Child {
+    Command::new("ip")
+        .args([
+            "netns", "exec", &client.ns, PROBE, "--mode", "mysql", "--port", "3306",
+        ])
+        .arg("--credentials")
+        .arg(credentials)
+        .args(["--interval", "5", "--timeout", "200", "--json", "--quiet"])
+        .arg(VIP.to_string())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start vip-probe")
+}
+
+/// Stops the probe (SIGINT makes it print its report) and returns the longest outage.
+fn stop_probe(probe: Child) -> f64 {
+    let pid = nix::unistd::Pid::from_raw(probe.id() as i32);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
+    let out = probe.wait_with_output().unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "probe report: {e}: {}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    });
+    report["outages"]
+        .as_array()
+        .map(|o| {
+            o.iter()
+                .filter_map(|w| w["length_ms"].as_f64())
+                .fold(0.0, f64::max)
+        })
+        .unwrap_or_else(|| panic!("no outages field: {report}"))
+}
+
+#[test]
+fn mysql_pair_fails_over_on_mysqld_death_and_daemon_stop_with_read_only_following() {
+    let lab = Lab::new(&["a", "b"], true);
+    let (na, nb, client) = (lab.node("a"), lab.node("b"), lab.client());
+    let mut db_a = server_in(na, 1);
+    let db_b = server_in(nb, 2);
+    let creds_a = db_a.credentials_file(TEST_USER, TEST_PASSWORD);
+    let creds_b = db_b.credentials_file(TEST_USER, TEST_PASSWORD);
+    let mut a = Daemon::start(na, BIN.as_ref(), &config(101, &creds_a));
+    let b = Daemon::start(nb, BIN.as_ref(), &config(100, &creds_b));
+    assert!(
+        wait_for(Duration::from_secs(10), || na.has_address(VIP)
+            && !nb.has_address(VIP))
+        .is_some(),
+        "VIP never settled on a:\n{}\n{}",
+        a.log_text(),
+        b.log_text()
+    );
+    assert!(
+        wait_for(Duration::from_secs(3), || read_only(&db_a) == "0"
+            && read_only(&db_b) == "1")
+        .is_some(),
+        "read_only: a={} b={}\n{}",
+        read_only(&db_a),
+        read_only(&db_b),
+        a.log_text()
+    );
+
+    // mysqld dies on the master: its check fails (fall 2 × 100 ms), it goes FAULT, the
+    // backup takes over after its skew.
+    let probe = start_probe(client, &creds_a);
+    std::thread::sleep(Duration::from_millis(500));
+    db_a.kill();
+    let moved = wait_for(Duration::from_secs(4), || {
+        nb.has_address(VIP) && !na.has_address(VIP)
+    });
+    assert!(
+        moved.is_some(),
+        "VIP did not move:\n{}\n{}",
+        a.log_text(),
+        b.log_text()
+    );
+    assert!(
+        wait_for(Duration::from_secs(2), || read_only(&db_b) == "0").is_some(),
+        "b stays read-only after promotion:\n{}",
+        b.log_text()
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    let outage = stop_probe(probe);
+    println!(
+        "mysqld killed on the master: VIP moved after {moved:?}; longest SELECT outage {outage:.0} ms"
+    );
+    assert!(outage > 0.0 && outage < 2500.0, "outage {outage} ms");
+    assert!(a.logged("VRRP_MySQL(db) failed"), "{}", a.log_text());
+
+    // mysqld comes back on a: the check rises, a preempts, read_only follows.
+    db_a.restart();
+    assert!(
+        wait_for(Duration::from_secs(10), || na.has_address(VIP)
+            && !nb.has_address(VIP))
+        .is_some(),
+        "a did not take the VIP back:\n{}",
+        a.log_text()
+    );
+    assert!(
+        wait_for(Duration::from_secs(3), || read_only(&db_a) == "0"
+            && read_only(&db_b) == "1")
+        .is_some(),
+        "read_only after preemption: a={} b={}",
+        read_only(&db_a),
+        read_only(&db_b)
+    );
+
+    // Stopping the daemon on the master moves the VIP and leaves a read-only.
+    std::thread::sleep(Duration::from_millis(1200));
+    let probe = start_probe(client, &creds_a);
+    std::thread::sleep(Duration::from_millis(300));
+    a.signal(nix::sys::signal::Signal::SIGTERM);
+    assert!(
+        wait_for(Duration::from_secs(3), || nb.has_address(VIP)).is_some(),
+        "VIP did not move on stop"
+    );
+    assert_eq!(a.wait_exit(Duration::from_secs(5)), Some(0));
+    std::thread::sleep(Duration::from_millis(500));
+    let outage = stop_probe(probe);
+    println!("daemon stopped on the master: longest SELECT outage {outage:.0} ms");
+    assert!(outage < 1500.0, "outage {outage} ms");
+    assert_eq!(
+        read_only(&db_a),
+        "1",
+        "the stopped master is left read-only"
+    );
+    assert!(
+        wait_for(Duration::from_secs(2), || read_only(&db_b) == "0").is_some(),
+        "the new master is writable"
+    );
+}
