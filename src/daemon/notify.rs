@@ -52,6 +52,21 @@ struct TargetScripts {
     master_rx_lower_pri: Option<PreparedScript>,
 }
 
+impl TargetScripts {
+    fn any(&self) -> bool {
+        [
+            &self.master,
+            &self.backup,
+            &self.fault,
+            &self.stop,
+            &self.generic,
+            &self.master_rx_lower_pri,
+        ]
+        .iter()
+        .any(|s| s.is_some())
+    }
+}
+
 /// One notification, resolved to what must be started and written.
 struct Job {
     runs: Vec<(PreparedScript, Vec<OsString>)>,
@@ -98,6 +113,8 @@ impl Notifier {
                 };
                 (i.name.clone(), s)
             })
+            // Most instances have no scripts: keep only those that do (memory at scale).
+            .filter(|(_, s)| s.any())
             .collect();
         let groups = cfg
             .sync_groups

@@ -5,7 +5,7 @@
 //! This is pure (no netlink, no sockets): the daemon looks the interfaces up first and
 //! hands them in as [`HostInterfaces`], so the mapping is unit-testable.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use crate::config::model::{self, Config, VrrpInstance};
@@ -315,14 +315,6 @@ pub fn interfaces_used(plan: &Plan) -> BTreeSet<String> {
         set.extend(vips.iter().map(|v| v.interface.clone()));
     }
     set
-}
-
-/// For every instance, its VIP specs by address (to resolve the core's address lists).
-pub fn vip_index(plan: &Plan) -> Vec<BTreeMap<IpAddr, VipSpec>> {
-    plan.vips
-        .iter()
-        .map(|v| v.iter().map(|s| (s.addr, s.clone())).collect())
-        .collect()
 }
 
 #[cfg(test)]

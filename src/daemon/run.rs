@@ -12,7 +12,7 @@
 //! Adverts are sent from the loop itself, before anything slower is even queued, so a
 //! slow netlink call, notify script or log sink never delays one.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Instant;
@@ -81,7 +81,8 @@ pub trait Host {
 pub struct Running {
     pub config: Config,
     pub router: Router,
-    vips: Vec<BTreeMap<IpAddr, VipSpec>>,
+    /// Per instance, its VIP and eVIP specs (short lists: searched linearly).
+    vips: Vec<Vec<VipSpec>>,
     /// The previous configuration's specs, to remove addresses a reload dropped with
     /// the prefix and device they were added with.
     retired_vips: HashMap<IpAddr, VipSpec>,
@@ -126,7 +127,7 @@ impl Running {
         }
         Ok(Running {
             config,
-            vips: plan::vip_index(&plan),
+            vips: plan.vips.clone(),
             retired_vips: HashMap::new(),
             router,
             wire,
@@ -223,7 +224,8 @@ impl Running {
             .iter()
             .map(|a| {
                 index
-                    .get(a)
+                    .iter()
+                    .find(|s| s.addr == *a)
                     .or_else(|| self.retired_vips.get(a))
                     .cloned()
                     .unwrap_or_else(|| VipSpec {
@@ -306,7 +308,7 @@ impl Running {
             .instances()
             .filter(|s| s.state == crate::vrrp::State::Master && s.vips_set)
             .map(|s| s.id.0)
-            .filter(|&i| self.vips[i].contains_key(&address))
+            .filter(|&i| self.vips[i].iter().any(|s| s.addr == address))
             .collect();
         for i in owners {
             let tracked = self.config.instances.get(i).is_none_or(|inst| {
@@ -347,8 +349,8 @@ impl Running {
         let now = Instant::now();
         self.router.retire_unmatched(&plan.instances, now);
         self.drain().await;
-        let old = std::mem::replace(&mut self.vips, plan::vip_index(&plan));
-        self.retired_vips = old.into_iter().flatten().collect();
+        let old = std::mem::replace(&mut self.vips, plan.vips.clone());
+        self.retired_vips = old.into_iter().flatten().map(|s| (s.addr, s)).collect();
         self.links = watched_links(&plan, &tracking, &self.links);
         self.wire = wire;
         self.tracking.stop();
@@ -359,6 +361,7 @@ impl Running {
         self.router
             .reload(plan.instances, plan.groups, init, Instant::now());
         log::info!("Reload finished");
+        crate::sys::memory::release_free_memory();
         Ok(())
     }
 
@@ -472,7 +475,7 @@ pub async fn event_loop(mut running: Running, mut inputs: Inputs, host: &mut dyn
             }
             Some(event) = netlink => running.handle_net_event(Instant::now(), event),
             Some(t) = inputs.trackers.recv() => running.handle_tracker(Instant::now(), t),
-            _ = refresh.tick() => host.refresh(&running),
+            _ = refresh.tick() => { host.refresh(&running); crate::sys::memory::release_free_memory(); }
             loaded = reload_done => {
                 reloading = None;
                 host.lifecycle(Lifecycle::Ready);

@@ -46,7 +46,7 @@ pub fn run_daemon(opts: &Options) -> i32 {
         eprintln!("keepalived: the VRRP daemon must run as root (raw sockets and netlink need it)");
         return EXIT_FAILURE;
     }
-    let checked = load(opts);
+    let checked = load_in_own_arena(opts);
     if let Some(code) = refuses_to_start(&checked) {
         let mut err = std::io::stderr().lock();
         for d in &checked.diagnostics {
@@ -100,11 +100,18 @@ pub fn run_daemon(opts: &Options) -> i32 {
             _ => log::warn!("{line}"),
         }
     }
+    // The source text, syntax tree and diagnostics are not needed any more. The checked
+    // configuration was built in the reading thread's allocator arena; a copy made here
+    // lets that whole arena go back to the kernel instead of pinning the peak of the
+    // check for the daemon's lifetime.
+    let config = checked.config.clone();
+    drop(checked);
+    crate::sys::memory::release_free_memory();
     let code = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("cannot start the runtime")
-        .and_then(|rt| rt.block_on(serve(opts, checked.config)))
+        .and_then(|rt| rt.block_on(serve(opts, config)))
     {
         Ok(()) => 0,
         Err(e) => {
@@ -127,6 +134,19 @@ fn load(opts: &Options) -> Checked {
     let pre = load_file(&opts.config_file, &so);
     let host = (!opts.skip_host_checks).then_some(&LocalHost as &dyn crate::config::host::Host);
     check(pre, host)
+}
+
+/// [`load`] on a short-lived thread: everything it allocates lives in that thread's
+/// allocator arena, apart from what the daemon keeps (see [`run_daemon`]). The thread
+/// has ended when this returns, so the process is single-threaded again for
+/// daemonizing.
+fn load_in_own_arena(opts: &Options) -> Checked {
+    std::thread::scope(|scope| {
+        scope
+            .spawn(|| load(opts))
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })
 }
 
 /// At start-up keepalived runs whatever it could make sense of and only stops on
@@ -284,6 +304,7 @@ async fn serve(opts: &Options, config: Config) -> anyhow::Result<()> {
     }
     log::info!("Startup complete");
     host.lifecycle(Lifecycle::Ready);
+    crate::sys::memory::release_free_memory();
     event_loop(
         running,
         Inputs {

@@ -19,6 +19,7 @@ pub mod arp;
 pub mod daemonize;
 pub mod inotify;
 pub mod interface_id;
+pub mod memory;
 pub mod ndisc;
 pub mod netlink;
 pub mod netlink_addr;

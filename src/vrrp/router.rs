@@ -544,7 +544,13 @@ impl Router {
 
     /// The next action to execute, in order.
     pub fn poll_action(&mut self) -> Option<Action> {
-        self.actions.pop_front()
+        let action = self.actions.pop_front();
+        if action.is_none() && self.actions.capacity() > 256 {
+            // A burst (hundreds of instances changing state at once) grew the queue;
+            // do not keep that memory for the daemon's lifetime.
+            self.actions.shrink_to(64);
+        }
+        action
     }
 
     /// All instances, in configuration order.
