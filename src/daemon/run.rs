@@ -437,6 +437,9 @@ pub struct Inputs {
 /// removed, STOP notifies) and returns.
 pub async fn event_loop(mut running: Running, mut inputs: Inputs, host: &mut dyn Host) -> Exit {
     let mut reloading: Option<tokio::task::JoinHandle<Result<Config, String>>> = None;
+    // The protocol timers sleep to the microsecond (timerfd); tokio's millisecond wheel
+    // is the fallback.
+    let mut timer = crate::sys::deadline::DeadlineTimer::new().ok();
     let mut refresh = tokio::time::interval(std::time::Duration::from_secs(1));
     refresh.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -445,9 +448,17 @@ pub async fn event_loop(mut running: Running, mut inputs: Inputs, host: &mut dyn
         }
         let deadline = running.router.poll_timeout();
         let sleep = async {
-            match deadline {
-                Some(d) => tokio::time::sleep_until(tokio::time::Instant::from_std(d)).await,
-                None => std::future::pending().await,
+            match (deadline, timer.as_mut()) {
+                (Some(d), Some(t)) => {
+                    if let Err(e) = t.sleep_until(d).await {
+                        log::warn!("precise timer failed ({e}); using the runtime's timer");
+                        timer = None;
+                    }
+                }
+                (Some(d), None) => {
+                    tokio::time::sleep_until(tokio::time::Instant::from_std(d)).await
+                }
+                (None, _) => std::future::pending().await,
             }
         };
         let netlink = async {

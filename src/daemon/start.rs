@@ -107,6 +107,7 @@ pub fn run_daemon(opts: &Options) -> i32 {
     let config = checked.config.clone();
     drop(checked);
     crate::sys::memory::release_free_memory();
+    apply_scheduling(&config);
     let code = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -123,6 +124,23 @@ pub fn run_daemon(opts: &Options) -> i32 {
     log_handle.flush(std::time::Duration::from_secs(2));
     drop(pid_files);
     code
+}
+
+/// Real-time scheduling of the event-loop thread (see [`crate::sys::sched`]):
+/// `vrrp_rt_priority` (default 1) and `vrrp_rlimit_rttime` (µs, default 1 s).
+fn apply_scheduling(config: &Config) {
+    let number = |keys: &[&str]| {
+        keys.iter()
+            .find_map(|k| config.global.other.get(*k))
+            .and_then(|args| args.first())
+            .and_then(|v| v.parse::<u64>().ok())
+    };
+    let priority = number(&["vrrp_rt_priority"]).unwrap_or(1).clamp(1, 99) as i32;
+    let limit = number(&["vrrp_rlimit_rttime", "vrrp_rlimit_rtime"]).unwrap_or(1_000_000);
+    match crate::sys::sched::set_realtime(priority, std::time::Duration::from_micros(limit)) {
+        Ok(()) => log::debug!("VRRP timers run under SCHED_RR priority {priority}"),
+        Err(e) => log::info!("Cannot use real-time scheduling ({e}); running at normal priority"),
+    }
 }
 
 /// Reads and checks the configuration as `-t` would.

@@ -17,6 +17,7 @@
 mod ancillary;
 pub mod arp;
 pub mod daemonize;
+pub mod deadline;
 pub mod inotify;
 pub mod interface_id;
 pub mod memory;
@@ -26,6 +27,7 @@ pub mod netlink_addr;
 pub mod netlink_route;
 pub mod netlink_watch;
 pub mod packet_socket;
+pub mod sched;
 pub mod process;
 pub mod socket_error;
 pub mod vmac;
