@@ -8,13 +8,14 @@
 //!   containing one of the comma-separated substrings;
 //! * `CONFORMANCE_JOBS=2` — runs in parallel (each in its own lab);
 //! * `CONFORMANCE_REPORT=conformance/REPORT.md` — write the matrix there;
+//! * `CONFORMANCE_KEEP=1` — keep every run's logs, configs and captures (failed runs'
+//!   are always kept) under `target/tmp/conformance/SCENARIO/MIX/`;
 //! * `KEEPALIVED_RS_BIN` (default: this build's `keepalived`), `KEEPALIVED_BIN`
 //!   (default `/usr/sbin/keepalived`) — the two implementations.
 //!
 //! Needs root; fails loudly (never skips) without it. Runs without libtest's harness:
 //! it is one long matrix, not a set of unit tests.
 
-#[allow(dead_code)]
 mod lab;
 #[path = "conformance/report.rs"]
 mod report;
@@ -34,10 +35,23 @@ use scenario::{Mix, Scenario};
 fn main() {
     // `cargo test` passes libtest flags (--nocapture, filters); a positional argument
     // is taken as an extra filter, the rest are ignored.
-    let arg_filter: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| !a.starts_with('-'))
-        .collect();
+    let mut arg_filter: Vec<String> = Vec::new();
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        if [
+            "--test-threads",
+            "--skip",
+            "--format",
+            "--color",
+            "--logfile",
+        ]
+        .contains(&a.as_str())
+        {
+            args.next(); // the option's value
+        } else if !a.starts_with('-') {
+            arg_filter.push(a);
+        }
+    }
     lab::require_root();
     let bins = binaries();
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("conformance/scenarios");

@@ -227,6 +227,18 @@ pub fn markdown(
             .unwrap();
         }
     }
+    writeln!(s, "\n## Scenarios\n").unwrap();
+    for sc in scenarios {
+        if results.iter().any(|r| r.scenario == sc.name) {
+            writeln!(
+                s,
+                "* **{}**: {}",
+                sc.name,
+                sc.description.replace('\n', " ").trim()
+            )
+            .unwrap();
+        }
+    }
     writeln!(s, "\n## Adverts byte for byte\n").unwrap();
     writeln!(
         s,

@@ -68,6 +68,7 @@ struct Run<'a> {
     lab: Lab,
     marks: HashMap<String, f64>,
     /// Log length per node at each mark, for `expect_log` with `since`.
+    log_marks: HashMap<(String, String), usize>,
     narrative: Vec<String>,
     outages: Vec<(String, Duration)>,
     recordings: Vec<Recording>,
@@ -114,6 +115,7 @@ pub fn run(sc: &Scenario, mix: &Mix, bins: &Binaries) -> RunResult {
             captures,
             lab,
             marks: HashMap::new(),
+            log_marks: HashMap::new(),
             narrative: Vec::new(),
             outages: Vec::new(),
             recordings: Vec::new(),
@@ -121,8 +123,10 @@ pub fn run(sc: &Scenario, mix: &Mix, bins: &Binaries) -> RunResult {
         };
         let result = r.walk();
         let result = result.and_then(|()| r.wire_checks());
-        if let Err(why) = &result {
-            r.keep_artifacts(why);
+        match &result {
+            Err(why) => r.keep_artifacts(why),
+            Ok(()) if std::env::var_os("CONFORMANCE_KEEP").is_some() => r.keep_artifacts("pass"),
+            Ok(()) => {}
         }
         (result, r.outages.clone(), r.recordings.clone())
     }));
@@ -137,7 +141,7 @@ pub fn run(sc: &Scenario, mix: &Mix, bins: &Binaries) -> RunResult {
             (Err(format!("harness panic: {msg}")), Vec::new(), Vec::new())
         }
     };
-    let pending = sc.pending_ours.is_some() && mix.has_ours();
+    let pending = sc.pending_for(mix);
     let outcome = match (result, pending) {
         (Ok(()), false) => Outcome::Pass,
         (Ok(()), true) => Outcome::PendingPassed,
@@ -368,6 +372,18 @@ impl Run<'_> {
                     .set_segment_cable(self.lab.node(node), *segment, true);
                 Ok(String::new())
             }
+            Action::Isolate { nodes } => {
+                for n in nodes {
+                    self.lab.set_isolated(self.lab.node(n), true);
+                }
+                Ok(String::new())
+            }
+            Action::Heal {} => {
+                for n in &self.sc.nodes {
+                    self.lab.set_isolated(self.lab.node(n), false);
+                }
+                Ok(String::new())
+            }
             Action::Hup { node } => {
                 self.daemon(node)?.signal(nix::sys::signal::Signal::SIGHUP);
                 Ok(String::new())
@@ -381,6 +397,7 @@ impl Run<'_> {
             Action::Sh { node, cmd } => {
                 let out = std::process::Command::new("ip")
                     .args(["netns", "exec", &self.host(node).ns, "sh", "-c", cmd])
+                    .current_dir(&self.host(node).dir)
                     .output()
                     .map_err(|e| e.to_string())?;
                 if out.status.success() {
@@ -398,6 +415,10 @@ impl Run<'_> {
             }
             Action::Mark { name } => {
                 self.marks.insert(name.clone(), now_epoch());
+                for n in self.sc.nodes.clone() {
+                    let len = self.log_of(&n).len();
+                    self.log_marks.insert((name.clone(), n), len);
+                }
                 Ok(String::new())
             }
             Action::Probe {} => {
@@ -436,7 +457,11 @@ impl Run<'_> {
                     None => self.vip,
                 };
                 let dev = dev.clone().unwrap_or_else(|| "eth0".into());
-                let want: Vec<String> = on.iter().cloned().collect();
+                let want: Vec<String> = on
+                    .iter()
+                    .flat_map(|o| o.split(','))
+                    .map(str::to_owned)
+                    .collect();
                 let took = poll(Duration::from_secs_f64(*within), || {
                     self.holders(addr, &dev) == want
                 });
@@ -477,12 +502,18 @@ impl Run<'_> {
                 within,
                 absent,
                 count,
+                since,
             } => {
                 let need = count.unwrap_or(1);
-                let found = |r: &Self| r.log_of(node).matches(text.as_str()).count() >= need;
+                let from = since
+                    .as_ref()
+                    .map(|m| self.log_marks[&(m.clone(), node.clone())])
+                    .unwrap_or(0);
+                let tail = |r: &Self| r.log_of(node).get(from..).unwrap_or("").to_string();
+                let found = |r: &Self| tail(r).matches(text.as_str()).count() >= need;
                 if *absent {
                     std::thread::sleep(Duration::from_secs_f64(*within));
-                    if self.log_of(node).contains(text.as_str()) {
+                    if tail(self).contains(text.as_str()) {
                         return Err(format!("{node} logged {text:?}"));
                     }
                     return Ok(String::new());
@@ -564,9 +595,11 @@ impl Run<'_> {
                 bursts,
                 gap,
                 addr,
+                window,
             } => {
                 let t = self.mark(since);
-                let due = t + gap * (bursts.len().saturating_sub(1)) as f64 + 1.5;
+                let end = t + window.unwrap_or(f64::MAX);
+                let due = (t + gap * (bursts.len().saturating_sub(1)) as f64 + 1.5).min(end + 0.2);
                 let wait = due - now_epoch();
                 if wait > 0.0 {
                     std::thread::sleep(Duration::from_secs_f64(wait));
@@ -580,7 +613,8 @@ impl Run<'_> {
                 let times: Vec<f64> = cap
                     .announcements
                     .iter()
-                    .filter(|a| a.time >= t && a.addr == addr && macs.contains(&a.src_mac))
+                    .filter(|a| a.time >= t && a.time <= end)
+                    .filter(|a| a.addr == addr && macs.contains(&a.src_mac))
                     .map(|a| a.time)
                     .collect();
                 let seen = wire::bursts(&times);
@@ -668,7 +702,7 @@ impl Run<'_> {
         }
     }
 
-    /// On failure: the narrative, daemon logs and captures go to
+    /// On failure (or always, with `CONFORMANCE_KEEP`): the narrative, daemon logs and captures go to
     /// `$CARGO_TARGET_TMPDIR/conformance/<scenario>/<mix>/` for a post-mortem.
     fn keep_artifacts(&self, why: &str) {
         let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
@@ -686,6 +720,18 @@ impl Run<'_> {
                 let _ = std::fs::copy(
                     h.dir.join(f),
                     dir.join(format!("{n}-{}-{f}", self.imp(n).short())),
+                );
+            }
+        }
+        if let Some(client) = &self.lab.client {
+            for entry in std::fs::read_dir(&client.dir)
+                .into_iter()
+                .flatten()
+                .flatten()
+            {
+                let _ = std::fs::copy(
+                    entry.path(),
+                    dir.join(format!("client-{}", entry.file_name().to_string_lossy())),
                 );
             }
         }

@@ -53,6 +53,10 @@ pub struct Scenario {
     /// Why mixes that include our daemon cannot pass yet (a feature not wired in).
     #[serde(default)]
     pub pending_ours: Option<String>,
+    /// The nodes that need the missing feature (default: all): a mix is pending only
+    /// when one of them runs ours.
+    #[serde(default)]
+    pub pending_nodes: Option<Vec<String>>,
     /// Check every advert on the wire for keepalived's fixed fields (default on).
     #[serde(default = "yes")]
     pub wire_checks: bool,
@@ -117,6 +121,13 @@ pub enum Action {
         #[serde(default)]
         segment: u8,
     },
+    /// Bridge port isolation: the listed nodes keep their carrier and still reach the
+    /// client, but no longer each other — a split brain without a FAULT.
+    Isolate {
+        nodes: Vec<String>,
+    },
+    /// Ends every isolation.
+    Heal {},
     /// SIGHUP (reload).
     Hup {
         node: String,
@@ -145,8 +156,8 @@ pub enum Action {
         max: f64,
         label: String,
     },
-    /// The VIP (or `addr`) is on node `on` (or nowhere, if `on` is absent) and on no
-    /// other node, within `within` seconds.
+    /// The VIP (or `addr`) is on node `on` (`"a,b"`: on each of them; absent: on none)
+    /// and on no other node, within `within` seconds.
     ExpectVip {
         #[serde(default)]
         on: Option<String>,
@@ -177,6 +188,9 @@ pub enum Action {
         absent: bool,
         #[serde(default)]
         count: Option<usize>,
+        /// Only lines logged after mark `since` count.
+        #[serde(default)]
+        since: Option<String>,
     },
     /// A line of the node's notify log containing `text`, within `within` s.
     ExpectNotify {
@@ -213,6 +227,9 @@ pub enum Action {
         gap: f64,
         #[serde(default)]
         addr: Option<String>,
+        /// Only announcements within this many seconds after `since` count.
+        #[serde(default)]
+        window: Option<f64>,
     },
     /// Records the adverts `node` sent since `since` (up to 4) under `label`; after the
     /// whole matrix ran, recordings of ours and keepalived for the same scenario, node
@@ -259,7 +276,6 @@ impl Scenario {
                 | Action::Restore { node, .. }
                 | Action::Hup { node }
                 | Action::Sh { node, .. }
-                | Action::ExpectLog { node, .. }
                 | Action::ExpectNotify { node, .. } => nodes.push(node),
                 Action::Reconfigure { node, template } => {
                     nodes.push(node);
@@ -267,11 +283,18 @@ impl Scenario {
                         return Err(format!("step {}: no template {template}", i + 1));
                     }
                 }
-                Action::ExpectVip { on: Some(n), .. } | Action::HoldVip { on: n, .. } => {
-                    nodes.push(n)
-                }
+                Action::ExpectVip { on: Some(n), .. } => nodes.extend(n.split(',')),
+                Action::HoldVip { on: n, .. } => nodes.push(n),
                 Action::ExpectArp { points_at } => nodes.push(points_at),
                 Action::Mark { name } => marks.push(name),
+                Action::ExpectLog { node, since, .. } => {
+                    nodes.push(node);
+                    if let Some(since) = since {
+                        if !marks.contains(&since.as_str()) {
+                            return Err(format!("step {}: mark {since} not set before", i + 1));
+                        }
+                    }
+                }
                 Action::ExpectAdverts { from, since, .. }
                 | Action::ExpectGarp { from, since, .. }
                 | Action::RecordAdverts {
@@ -359,8 +382,19 @@ impl Mix {
             .collect::<Vec<_>>()
             .join("-")
     }
-    pub fn has_ours(&self) -> bool {
-        self.0.contains(&Impl::Ours)
+}
+
+impl Scenario {
+    /// Whether `mix` runs ours on a node that needs a feature ours lacks.
+    pub fn pending_for(&self, mix: &Mix) -> bool {
+        self.pending_ours.is_some()
+            && self.nodes.iter().zip(&mix.0).any(|(node, imp)| {
+                *imp == Impl::Ours
+                    && self
+                        .pending_nodes
+                        .as_ref()
+                        .is_none_or(|list| list.contains(node))
+            })
     }
 }
 

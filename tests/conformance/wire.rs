@@ -271,15 +271,12 @@ fn decode_garp(time: f64, src_mac: [u8; 6], frame: &[u8], arp: &[u8]) -> Option<
     let op = u16::from_be_bytes([arp[6], arp[7]]);
     let spa = Ipv4Addr::new(arp[14], arp[15], arp[16], arp[17]);
     let tpa = Ipv4Addr::new(arp[24], arp[25], arp[26], arp[27]);
-    if spa != tpa {
-        return None; // an ordinary ARP request/reply, not an announcement
+    // Ordinary resolution, and the kernel's replies to someone else's announcement of
+    // an address it still holds (op 2, spa = tpa), are not announcements.
+    if spa != tpa || op != 1 {
+        return None;
     }
     let mut problems = Vec::new();
-    if op != 1 {
-        problems.push(format!(
-            "gratuitous ARP op {op}, keepalived sends requests (1)"
-        ));
-    }
     if frame[..6] != [0xff; 6] {
         problems.push("gratuitous ARP not broadcast".into());
     }
@@ -297,19 +294,20 @@ fn decode_garp(time: f64, src_mac: [u8; 6], frame: &[u8], arp: &[u8]) -> Option<
     })
 }
 
-/// Checks that each sender's IPv4 identification counts 1, 2, 3… per VRID (a restart
-/// may begin again at 1), as keepalived's per-instance counter does. Only multicast
-/// adverts: unicast copies per peer are counted the same way by both, but the order of
-/// peers is not observable.
+/// Checks that each sender's IPv4 identification counts 1, 2, 3… per VRID, as
+/// keepalived's per-instance counter does: adverts less than 2.5 s apart must carry
+/// consecutive IDs; after a longer silence (a cut link swallowed some, the daemon
+/// stopped) the ID may have moved on or restarted at 1, as it does on restart and
+/// reload. Only multicast adverts: unicast copies go once per peer.
 pub fn ident_problems(adverts: &[Advert]) -> Vec<String> {
-    let mut last: std::collections::HashMap<([u8; 6], u8), u16> = Default::default();
+    let mut last: std::collections::HashMap<([u8; 6], u8), (u16, f64)> = Default::default();
     let mut problems = Vec::new();
     for a in adverts.iter().filter(|a| a.multicast) {
         let Some(id) = a.ident else { continue };
         let key = (a.src_mac, a.vrid);
-        if let Some(prev) = last.get(&key) {
-            let next = if *prev == u16::MAX { 1 } else { prev + 1 };
-            if id != next && id != 1 {
+        if let Some(&(prev, at)) = last.get(&key) {
+            let next = if prev == u16::MAX { 1 } else { prev + 1 };
+            if id != next && id != 1 && a.time - at < 2.5 {
                 problems.push(format!(
                     "{} VRID {}: IP ID {id} after {prev}",
                     mac_string(&a.src_mac),
@@ -317,7 +315,7 @@ pub fn ident_problems(adverts: &[Advert]) -> Vec<String> {
                 ));
             }
         }
-        last.insert(key, id);
+        last.insert(key, (id, a.time));
     }
     problems
 }

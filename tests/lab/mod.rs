@@ -303,6 +303,27 @@ impl Lab {
         );
     }
 
+    /// Isolates (or un-isolates) `host`'s port on the first bridge: isolated ports
+    /// cannot reach each other but still reach the others (the client), and carrier
+    /// stays up — a partition between nodes that no link monitor can see.
+    pub fn set_isolated(&self, host: &Host, isolated: bool) {
+        run(
+            "ip",
+            &[
+                "-n",
+                &self.bridge_ns,
+                "link",
+                "set",
+                "dev",
+                &host.port,
+                "type",
+                "bridge_slave",
+                "isolated",
+                if isolated { "on" } else { "off" },
+            ],
+        );
+    }
+
     /// Every namespace of the lab (bridge last).
     pub fn namespaces(&self) -> Vec<String> {
         let mut all: Vec<String> = self
@@ -534,7 +555,7 @@ impl Prober {
             .arg(target.to_string())
             .stdin(Stdio::null())
             .stdout(file)
-            .stderr(Stdio::null())
+            .stderr(fs::File::create(out.with_extension("err")).expect("ping errors"))
             .spawn()
             .expect("start ping (iputils-ping)");
         Prober { child, out }
@@ -542,7 +563,26 @@ impl Prober {
 
     /// Stops probing; returns the longest gap between two consecutive replies, and the
     /// number of replies.
+    /// The longest time the client went without a reply counts the tail too: from the
+    /// last reply to the moment probing stopped, so a ping that died or fell silent
+    /// cannot hide an outage.
     pub fn stop(mut self) -> (Duration, usize) {
+        let stopped_at = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_secs_f64();
+        let exited_early = matches!(self.child.try_wait(), Ok(Some(_)));
+        // SIGINT, not SIGKILL: ping's stdout is a file, so block-buffered, and only an
+        // orderly exit flushes the replies of the last few seconds.
+        let pid = nix::unistd::Pid::from_raw(self.child.id() as i32);
+        let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT);
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(3) {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
         let text = fs::read_to_string(&self.out).unwrap_or_default();
@@ -555,10 +595,16 @@ impl Prober {
                     .and_then(|t| t.parse().ok())
             })
             .collect();
-        let gap = stamps
-            .windows(2)
-            .map(|w| w[1] - w[0])
-            .fold(0.0f64, f64::max);
+        let tail = stamps
+            .last()
+            .map_or(0.0, |last| (stopped_at - last).max(0.0));
+        let gap = stamps.windows(2).map(|w| w[1] - w[0]).fold(tail, f64::max);
+        if exited_early {
+            eprintln!(
+                "ping exited before it was stopped: {}",
+                fs::read_to_string(self.out.with_extension("err")).unwrap_or_default()
+            );
+        }
         (Duration::from_secs_f64(gap), stamps.len())
     }
 }
@@ -586,7 +632,9 @@ impl Capture {
                 "-U",
                 "-n",
             ])
-            .args(["-s", "0", "-w"])
+            // Without immediate mode libpcap hands packets over in blocks, up to a
+            // second late, and a check would read a capture that is behind.
+            .args(["--immediate-mode", "-s", "0", "-w"])
             .arg(&file)
             .arg("proto 112 or proto 51 or arp or icmp6")
             .stdin(Stdio::null())
