@@ -8,6 +8,11 @@
 //!   [node b: eth0 198.18.0.2] ──veth── ┼── br0 (bridge namespace)
 //!   [client: eth0 198.18.0.200] ─veth─ ┘
 //! ```
+//!
+//! With a second segment ([`Lab::with_segments`]) every node also gets `eth1`
+//! (198.18.1.N) on a second bridge `br1`, for sync groups across two interfaces.
+//! MAC addresses are fixed per node and segment (`02:4b:52:00:SS:NN`), so IPv6
+//! link-local addresses — and with them whole adverts — are the same in every run.
 #![allow(dead_code)]
 
 use std::fs;
@@ -74,6 +79,16 @@ impl Host {
         run("ip", &full)
     }
 
+    /// Whether `addr` (IPv4 or IPv6) is configured on interface `dev`.
+    pub fn has_address_on(&self, dev: &str, addr: std::net::IpAddr) -> bool {
+        let out = Command::new("ip")
+            .args(["-n", &self.ns, "-o", "addr", "show", "dev", dev])
+            .output()
+            .expect("ip addr show");
+        let family = if addr.is_ipv4() { "inet" } else { "inet6" };
+        String::from_utf8_lossy(&out.stdout).contains(&format!(" {family} {addr}/"))
+    }
+
     /// Whether `addr` is configured on this host's eth0.
     pub fn has_address(&self, addr: Ipv4Addr) -> bool {
         let out = Command::new("ip")
@@ -97,6 +112,8 @@ impl Host {
 /// The lab: a bridge namespace, node namespaces and an optional client.
 pub struct Lab {
     pub bridge_ns: String,
+    /// Number of segments (bridges `br0`, `br1`, …).
+    pub segments: u8,
     pub nodes: Vec<Host>,
     pub client: Option<Host>,
     _dir: tempfile::TempDir,
@@ -105,6 +122,13 @@ pub struct Lab {
 impl Lab {
     /// Creates nodes named `roles` (addresses .1, .2, …) and, if asked, a client (.200).
     pub fn new(roles: &[&str], with_client: bool) -> Lab {
+        Lab::with_segments(roles, with_client, 1)
+    }
+
+    /// Like [`Lab::new`], with `segments` bridges (1 or 2); nodes get one interface on
+    /// each (`eth0`, `eth1`), the client is on the first only.
+    pub fn with_segments(roles: &[&str], with_client: bool, segments: u8) -> Lab {
+        assert!((1..=2).contains(&segments), "1 or 2 segments");
         require_root();
         let id = format!(
             "krs{}x{}",
@@ -116,32 +140,39 @@ impl Lab {
         run("ip", &["netns", "add", &bridge_ns]);
         let mut lab = Lab {
             bridge_ns: bridge_ns.clone(),
+            segments,
             nodes: Vec::new(),
             client: None,
             _dir: dir,
         };
-        run(
-            "ip",
-            &["-n", &bridge_ns, "link", "add", "br0", "type", "bridge"],
-        );
-        // No forwarding delay: ports forward as soon as they are up.
-        run(
-            "ip",
-            &[
-                "-n",
-                &bridge_ns,
-                "link",
-                "set",
-                "br0",
-                "type",
-                "bridge",
-                "forward_delay",
-                "0",
-            ],
-        );
-        run("ip", &["-n", &bridge_ns, "link", "set", "br0", "up"]);
+        for seg in 0..segments {
+            let br = format!("br{seg}");
+            run(
+                "ip",
+                &["-n", &bridge_ns, "link", "add", &br, "type", "bridge"],
+            );
+            // No forwarding delay: ports forward as soon as they are up.
+            run(
+                "ip",
+                &[
+                    "-n",
+                    &bridge_ns,
+                    "link",
+                    "set",
+                    &br,
+                    "type",
+                    "bridge",
+                    "forward_delay",
+                    "0",
+                ],
+            );
+            run("ip", &["-n", &bridge_ns, "link", "set", &br, "up"]);
+        }
         for (i, role) in roles.iter().enumerate() {
             let host = lab.add_host(&id, role, Ipv4Addr::new(198, 18, 0, i as u8 + 1));
+            for seg in 1..segments {
+                lab.add_segment(&host, seg, i as u8 + 1);
+            }
             lab.nodes.push(host);
         }
         if with_client {
@@ -197,10 +228,112 @@ impl Lab {
                 "up",
             ],
         );
+        let last = addr.octets()[3];
+        host.ip(&["link", "set", "eth0", "address", &fixed_mac(0, last)]);
         host.ip(&["addr", "add", &format!("{addr}/24"), "dev", "eth0"]);
+        host.ip(&[
+            "addr",
+            "add",
+            &format!("2001:db8::{last:x}/64"),
+            "dev",
+            "eth0",
+        ]);
         host.ip(&["link", "set", "eth0", "up"]);
         host.ip(&["link", "set", "lo", "up"]);
         host
+    }
+
+    /// Adds `eth{seg}` (198.18.SEG.N/24) to `host`, on bridge `br{seg}`.
+    fn add_segment(&self, host: &Host, seg: u8, n: u8) {
+        let port = segment_port(&host.role, seg);
+        let dev = format!("eth{seg}");
+        run(
+            "ip",
+            &[
+                "link",
+                "add",
+                &port,
+                "netns",
+                &self.bridge_ns,
+                "type",
+                "veth",
+                "peer",
+                "name",
+                &dev,
+                "netns",
+                &host.ns,
+            ],
+        );
+        let br = format!("br{seg}");
+        run(
+            "ip",
+            &[
+                "-n",
+                &self.bridge_ns,
+                "link",
+                "set",
+                &port,
+                "master",
+                &br,
+                "up",
+            ],
+        );
+        host.ip(&["link", "set", &dev, "address", &fixed_mac(seg, n)]);
+        host.ip(&["addr", "add", &format!("198.18.{seg}.{n}/24"), "dev", &dev]);
+        host.ip(&["link", "set", &dev, "up"]);
+    }
+
+    /// Cuts or restores `host`'s cable on segment `seg` (0 = eth0).
+    pub fn set_segment_cable(&self, host: &Host, seg: u8, connected: bool) {
+        let port = if seg == 0 {
+            host.port.clone()
+        } else {
+            segment_port(&host.role, seg)
+        };
+        run(
+            "ip",
+            &[
+                "-n",
+                &self.bridge_ns,
+                "link",
+                "set",
+                &port,
+                if connected { "up" } else { "down" },
+            ],
+        );
+    }
+
+    /// Isolates (or un-isolates) `host`'s port on the first bridge: isolated ports
+    /// cannot reach each other but still reach the others (the client), and carrier
+    /// stays up — a partition between nodes that no link monitor can see.
+    pub fn set_isolated(&self, host: &Host, isolated: bool) {
+        run(
+            "ip",
+            &[
+                "-n",
+                &self.bridge_ns,
+                "link",
+                "set",
+                "dev",
+                &host.port,
+                "type",
+                "bridge_slave",
+                "isolated",
+                if isolated { "on" } else { "off" },
+            ],
+        );
+    }
+
+    /// Every namespace of the lab (bridge last).
+    pub fn namespaces(&self) -> Vec<String> {
+        let mut all: Vec<String> = self
+            .nodes
+            .iter()
+            .chain(self.client.iter())
+            .map(|h| h.ns.clone())
+            .collect();
+        all.push(self.bridge_ns.clone());
+        all
     }
 
     pub fn node(&self, role: &str) -> &Host {
@@ -231,8 +364,38 @@ impl Lab {
     }
 }
 
+/// The fixed MAC of a node's interface on segment `seg` (`n` = last address byte).
+pub fn fixed_mac(seg: u8, n: u8) -> String {
+    format!("02:4b:52:00:{seg:02x}:{n:02x}")
+}
+
+fn segment_port(role: &str, seg: u8) -> String {
+    format!("port{seg}-{role}")
+}
+
+/// Kills (SIGKILL) every process still running in namespace `ns` — only namespaces
+/// this lab created are passed here, so nothing else on the machine is touched.
+pub fn kill_processes_in(ns: &str) {
+    let Ok(out) = Command::new("ip").args(["netns", "pids", ns]).output() else {
+        return;
+    };
+    for pid in String::from_utf8_lossy(&out.stdout).split_whitespace() {
+        if let Ok(pid) = pid.parse::<i32>() {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(pid),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+        }
+    }
+}
+
 impl Drop for Lab {
     fn drop(&mut self) {
+        // A daemon that forked (stock keepalived's VRRP child) or a capture could
+        // outlive its handle; nothing of ours may keep running in a deleted namespace.
+        for ns in self.namespaces() {
+            kill_processes_in(&ns);
+        }
         for h in self.nodes.iter().chain(self.client.iter()) {
             let _ = Command::new("ip").args(["netns", "del", &h.ns]).status();
         }
@@ -267,12 +430,28 @@ impl Daemon {
     /// Starts `binary` in `host` with `config` (written to `<dir>/keepalived.conf`),
     /// in the foreground with detailed console logging.
     pub fn start(host: &Host, binary: &Path, config: &str) -> Daemon {
-        Daemon::start_args(host, binary, config, &["-n", "-l", "-D", "-G"])
+        Daemon::launch(host, binary, config, &["-n", "-l", "-D", "-G"], &[])
     }
 
     /// Like [`Daemon::start`] with `args` instead of `-n -l -D -G` (`-f`, `-p`, `-r`
     /// are always added).
     pub fn start_args(host: &Host, binary: &Path, config: &str, args: &[&str]) -> Daemon {
+        Daemon::launch(host, binary, config, args, &[])
+    }
+
+    /// Like [`Daemon::start`] with extra command-line arguments (stock keepalived also
+    /// needs `-c CHECKERS_PID -P`).
+    pub fn start_with(host: &Host, binary: &Path, config: &str, extra: &[String]) -> Daemon {
+        Daemon::launch(host, binary, config, &["-n", "-l", "-D", "-G"], extra)
+    }
+
+    fn launch(
+        host: &Host,
+        binary: &Path,
+        config: &str,
+        args: &[&str],
+        extra: &[String],
+    ) -> Daemon {
         let dir = host.dir.clone();
         let conf = dir.join("keepalived.conf");
         fs::write(&conf, config).expect("write config");
@@ -292,6 +471,7 @@ impl Daemon {
             .arg(dir.join("keepalived.pid"))
             .arg("-r")
             .arg(dir.join("vrrp.pid"))
+            .args(extra)
             .env("TMPDIR", &dir)
             .stdin(Stdio::null())
             .stdout(out.try_clone().expect("dup log"))
@@ -318,6 +498,24 @@ impl Daemon {
         let pid = nix::unistd::Pid::from_raw(self.child.id() as i32);
         // nix's `Signal` has no realtime signals; kill(1) takes a number.
         run("kill", &[&format!("-{signal}"), &pid.to_string()]);
+    }
+
+    /// A crash: SIGKILL to the VRRP process (its pid file, if it is a separate child)
+    /// first, then to the main process, so neither gets to run any shutdown code.
+    pub fn kill_hard(&mut self) {
+        let main = self.child.id() as i32;
+        let vrrp = fs::read_to_string(self.dir.join("vrrp.pid"))
+            .ok()
+            .and_then(|t| t.trim().parse::<i32>().ok())
+            .filter(|p| *p != main && *p > 1);
+        if let Some(pid) = vrrp {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(pid),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 
     /// Waits up to `limit` for the daemon to exit; returns its exit code.
@@ -361,6 +559,11 @@ pub struct Prober {
 
 impl Prober {
     pub fn start(client: &Host, target: Ipv4Addr) -> Prober {
+        Prober::start_ip(client, target.into())
+    }
+
+    /// Probes an IPv4 or IPv6 target.
+    pub fn start_ip(client: &Host, target: std::net::IpAddr) -> Prober {
         let out = client.dir.join(format!("ping-{target}.txt"));
         let file = fs::File::create(&out).expect("ping output");
         let child = Command::new("ip")
@@ -370,7 +573,7 @@ impl Prober {
             .arg(target.to_string())
             .stdin(Stdio::null())
             .stdout(file)
-            .stderr(Stdio::null())
+            .stderr(fs::File::create(out.with_extension("err")).expect("ping errors"))
             .spawn()
             .expect("start ping (iputils-ping)");
         Prober { child, out }
@@ -378,7 +581,26 @@ impl Prober {
 
     /// Stops probing; returns the longest gap between two consecutive replies, and the
     /// number of replies.
+    /// The longest time the client went without a reply counts the tail too: from the
+    /// last reply to the moment probing stopped, so a ping that died or fell silent
+    /// cannot hide an outage.
     pub fn stop(mut self) -> (Duration, usize) {
+        let stopped_at = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_secs_f64();
+        let exited_early = matches!(self.child.try_wait(), Ok(Some(_)));
+        // SIGINT, not SIGKILL: ping's stdout is a file, so block-buffered, and only an
+        // orderly exit flushes the replies of the last few seconds.
+        let pid = nix::unistd::Pid::from_raw(self.child.id() as i32);
+        let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT);
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(3) {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
         let text = fs::read_to_string(&self.out).unwrap_or_default();
@@ -391,11 +613,69 @@ impl Prober {
                     .and_then(|t| t.parse().ok())
             })
             .collect();
-        let gap = stamps
-            .windows(2)
-            .map(|w| w[1] - w[0])
-            .fold(0.0f64, f64::max);
+        let tail = stamps
+            .last()
+            .map_or(0.0, |last| (stopped_at - last).max(0.0));
+        let gap = stamps.windows(2).map(|w| w[1] - w[0]).fold(tail, f64::max);
+        if exited_early {
+            eprintln!(
+                "ping exited before it was stopped: {}",
+                fs::read_to_string(self.out.with_extension("err")).unwrap_or_default()
+            );
+        }
         (Duration::from_secs_f64(gap), stamps.len())
+    }
+}
+
+/// `tcpdump -U -w FILE` on a bridge of the lab: every VRRP, AH, ARP and ICMPv6
+/// frame that crosses it, written packet by packet so it can be read while running.
+pub struct Capture {
+    child: Child,
+    pub file: PathBuf,
+}
+
+impl Capture {
+    /// Starts capturing on `bridge` (`br0`, `br1`) into `file`; returns once tcpdump
+    /// is listening.
+    pub fn start(lab: &Lab, bridge: &str, file: PathBuf) -> Capture {
+        let err = file.with_extension("tcpdump.log");
+        let child = Command::new("ip")
+            .args([
+                "netns",
+                "exec",
+                &lab.bridge_ns,
+                "tcpdump",
+                "-i",
+                bridge,
+                "-U",
+                "-n",
+            ])
+            // Without immediate mode libpcap hands packets over in blocks, up to a
+            // second late, and a check would read a capture that is behind.
+            .args(["--immediate-mode", "-s", "0", "-w"])
+            .arg(&file)
+            .arg("proto 112 or proto 51 or arp or icmp6")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(fs::File::create(&err).expect("tcpdump log"))
+            .spawn()
+            .expect("start tcpdump");
+        let ready = wait_for(Duration::from_secs(5), || {
+            fs::read_to_string(&err).is_ok_and(|t| t.contains("listening on"))
+        });
+        assert!(
+            ready.is_some(),
+            "tcpdump did not start: {}",
+            fs::read_to_string(&err).unwrap_or_default()
+        );
+        Capture { child, file }
+    }
+}
+
+impl Drop for Capture {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 

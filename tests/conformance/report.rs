@@ -1,0 +1,288 @@
+//! The matrix: one line per run as it finishes, and `conformance/REPORT.md` at the end
+//! (scenario × mix → result and measured client outages, plus the byte-for-byte
+//! comparison of our adverts with keepalived's).
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use crate::run::{Binaries, Outcome, RunResult};
+use crate::scenario::{Impl, Scenario};
+
+fn outcome_word(o: &Outcome) -> &'static str {
+    match o {
+        Outcome::Pass => "pass",
+        Outcome::Fail(_) => "FAIL",
+        Outcome::Pending(_) => "pending",
+        Outcome::PendingPassed => "pass (marked pending)",
+    }
+}
+
+fn outages(r: &RunResult) -> String {
+    if r.outages.is_empty() {
+        return "–".into();
+    }
+    r.outages
+        .iter()
+        .map(|(label, gap)| format!("{label} {:.2}s", gap.as_secs_f64()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The progress line printed when a run ends.
+pub fn line(r: &RunResult) -> String {
+    let mut s = format!(
+        "{:<28} {:<16} {:<8} {:>6.1}s  {}",
+        r.scenario,
+        r.mix.id(),
+        outcome_word(&r.outcome),
+        r.elapsed.as_secs_f64(),
+        outages(r)
+    );
+    if let Outcome::Fail(why) | Outcome::Pending(why) = &r.outcome {
+        write!(s, "\n    {why}").unwrap();
+    }
+    s
+}
+
+/// Ours against keepalived for one recorded (scenario, node, label).
+pub struct Identity {
+    pub scenario: String,
+    pub node: String,
+    pub label: String,
+    /// Keys compared and found equal.
+    pub equal: usize,
+    /// Differences (key and first differing byte), empty when identical.
+    pub differences: Vec<String>,
+    /// Whether both implementations were recorded at all.
+    pub compared: bool,
+}
+
+impl Identity {
+    pub fn identical(&self) -> bool {
+        !self.compared || (self.differences.is_empty() && self.equal > 0)
+    }
+}
+
+/// Compares every recording of ours with every recording of keepalived for the same
+/// scenario, node and label, frame by frame where their keys (IP ID, AH seq, or
+/// priority for IPv6) coincide.
+pub fn identity(results: &[RunResult]) -> Vec<Identity> {
+    let mut groups: BTreeMap<(String, String, String), Vec<&crate::run::Recording>> =
+        BTreeMap::new();
+    for r in results {
+        for rec in &r.recordings {
+            groups
+                .entry((r.scenario.clone(), rec.node.clone(), rec.label.clone()))
+                .or_default()
+                .push(rec);
+        }
+    }
+    let mut out = Vec::new();
+    for ((scenario, node, label), recs) in groups {
+        let ours: Vec<_> = recs.iter().filter(|r| r.imp == Impl::Ours).collect();
+        let theirs: Vec<_> = recs.iter().filter(|r| r.imp == Impl::Keepalived).collect();
+        let mut id = Identity {
+            scenario,
+            node,
+            label,
+            equal: 0,
+            differences: Vec::new(),
+            compared: !ours.is_empty() && !theirs.is_empty(),
+        };
+        for o in &ours {
+            for t in &theirs {
+                for (key, frame) in &o.frames {
+                    let Some(other) = t.frames.get(key) else {
+                        continue;
+                    };
+                    if frame == other {
+                        id.equal += 1;
+                    } else {
+                        let at = frame
+                            .iter()
+                            .zip(other.iter())
+                            .position(|(a, b)| a != b)
+                            .unwrap_or(frame.len().min(other.len()));
+                        id.differences.push(format!(
+                            "{key}: frame byte {at} ours {:02x?} keepalived {:02x?} (len {} vs {})",
+                            frame.get(at),
+                            other.get(at),
+                            frame.len(),
+                            other.len()
+                        ));
+                    }
+                }
+            }
+        }
+        if id.compared && id.equal == 0 && id.differences.is_empty() {
+            id.differences
+                .push("no advert with the same IP ID / AH sequence in both recordings".into());
+        }
+        out.push(id);
+    }
+    out
+}
+
+/// `conformance/REPORT.md`.
+pub fn markdown(
+    scenarios: &[Scenario],
+    results: &[RunResult],
+    identity: &[Identity],
+    bins: &Binaries,
+) -> String {
+    let mut s = String::new();
+    let pass = results
+        .iter()
+        .filter(|r| r.outcome == Outcome::Pass)
+        .count();
+    let fail = results
+        .iter()
+        .filter(|r| matches!(r.outcome, Outcome::Fail(_)))
+        .count();
+    let pending = results.len() - pass - fail;
+    let total: f64 = results.iter().map(|r| r.elapsed.as_secs_f64()).sum();
+    writeln!(
+        s,
+        "# Conformance matrix: keepalived-rs and stock keepalived\n"
+    )
+    .unwrap();
+    writeln!(
+        s,
+        "Generated by `CONFORMANCE_REPORT=conformance/REPORT.md cargo test --release --test conformance` \
+         (as root). Each scenario (`conformance/scenarios/NAME.toml`) runs once per mix; a mix names \
+         the implementation on each node in the scenario's node order (`ours` = keepalived-rs, `ka` = \
+         stock keepalived). Outages are the longest gap between two replies seen by a client pinging \
+         the VIP every 5 ms.\n"
+    )
+    .unwrap();
+    writeln!(
+        s,
+        "* ours: `{}`\n* keepalived: `{}` ({})\n* {} runs: {pass} pass, {fail} fail, {pending} pending; \
+         {:.0} s of run time\n",
+        bins.ours.file_name().unwrap_or_default().to_string_lossy(),
+        bins.keepalived.display(),
+        keepalived_version(&bins.keepalived),
+        results.len(),
+        total
+    )
+    .unwrap();
+    writeln!(
+        s,
+        "| scenario | nodes | mix | result | client outage | time |"
+    )
+    .unwrap();
+    writeln!(s, "|---|---|---|---|---|---|").unwrap();
+    for r in results {
+        let nodes = scenarios
+            .iter()
+            .find(|sc| sc.name == r.scenario)
+            .map(|sc| sc.nodes.join(","))
+            .unwrap_or_default();
+        writeln!(
+            s,
+            "| {} | {nodes} | {} | {} | {} | {:.0} s |",
+            r.scenario,
+            r.mix.id(),
+            outcome_word(&r.outcome),
+            outages(r),
+            r.elapsed.as_secs_f64()
+        )
+        .unwrap();
+    }
+    let notes: Vec<&RunResult> = results
+        .iter()
+        .filter(|r| !matches!(r.outcome, Outcome::Pass))
+        .collect();
+    if !notes.is_empty() {
+        writeln!(s, "\n## Failed and pending runs\n").unwrap();
+        for r in notes {
+            let why = match &r.outcome {
+                Outcome::Fail(w) | Outcome::Pending(w) => w.clone(),
+                _ => "passes although marked pending: remove `pending_ours`".into(),
+            };
+            writeln!(
+                s,
+                "* **{} / {}** ({}): {}",
+                r.scenario,
+                r.mix.id(),
+                outcome_word(&r.outcome),
+                why.replace('\n', " ")
+            )
+            .unwrap();
+        }
+        let waiting: Vec<String> = scenarios
+            .iter()
+            .filter_map(|sc| {
+                sc.pending_ours
+                    .as_ref()
+                    .map(|p| format!("* `{}`: {p}", sc.name))
+            })
+            .collect();
+        if !waiting.is_empty() {
+            writeln!(
+                s,
+                "\nScenarios marked pending for our daemon:\n\n{}",
+                waiting.join("\n")
+            )
+            .unwrap();
+        }
+    }
+    writeln!(s, "\n## Scenarios\n").unwrap();
+    for sc in scenarios {
+        if results.iter().any(|r| r.scenario == sc.name) {
+            writeln!(
+                s,
+                "* **{}**: {}",
+                sc.name,
+                sc.description.replace('\n', " ").trim()
+            )
+            .unwrap();
+        }
+    }
+    writeln!(s, "\n## Adverts byte for byte\n").unwrap();
+    writeln!(
+        s,
+        "Frames recorded by `record_adverts` steps (whole Ethernet frames, IP header and checksums \
+         included; node MACs are fixed per lab) from runs where the node ran ours and runs where \
+         it ran keepalived, compared where the IP ID (and AH sequence) — or, for IPv6, the \
+         priority — coincide.\n"
+    )
+    .unwrap();
+    writeln!(s, "| scenario | node | recording | frames equal | result |").unwrap();
+    writeln!(s, "|---|---|---|---|---|").unwrap();
+    for i in identity {
+        let result = if !i.compared {
+            "not compared (one implementation only)".to_string()
+        } else if i.identical() {
+            "identical".to_string()
+        } else {
+            format!(
+                "DIFFER: {}",
+                i.differences.first().cloned().unwrap_or_default()
+            )
+        };
+        writeln!(
+            s,
+            "| {} | {} | {} | {} | {result} |",
+            i.scenario, i.node, i.label, i.equal
+        )
+        .unwrap();
+    }
+    s
+}
+
+fn keepalived_version(bin: &std::path::Path) -> String {
+    std::process::Command::new(bin)
+        .arg("-v")
+        .output()
+        .ok()
+        .map(|o| {
+            let text = format!(
+                "{}{}",
+                String::from_utf8_lossy(&o.stdout),
+                String::from_utf8_lossy(&o.stderr)
+            );
+            text.lines().next().unwrap_or("").trim().to_string()
+        })
+        .unwrap_or_default()
+}
