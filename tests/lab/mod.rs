@@ -445,13 +445,7 @@ impl Daemon {
         Daemon::launch(host, binary, config, &["-n", "-l", "-D", "-G"], extra)
     }
 
-    fn launch(
-        host: &Host,
-        binary: &Path,
-        config: &str,
-        args: &[&str],
-        extra: &[String],
-    ) -> Daemon {
+    fn launch(host: &Host, binary: &Path, config: &str, args: &[&str], extra: &[String]) -> Daemon {
         let dir = host.dir.clone();
         let conf = dir.join("keepalived.conf");
         fs::write(&conf, config).expect("write config");
