@@ -3,6 +3,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --all-targets
-cargo test --release -- --test-threads=2
+cargo test --release --no-fail-fast -- --test-threads=2
 cargo fmt --all -- --check
 cargo clippy --release --all-targets -- -D warnings

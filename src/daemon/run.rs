@@ -442,6 +442,7 @@ pub async fn event_loop(mut running: Running, mut inputs: Inputs, host: &mut dyn
     let mut timer = crate::sys::deadline::DeadlineTimer::new().ok();
     let mut refresh = tokio::time::interval(std::time::Duration::from_secs(1));
     refresh.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut ticks: u64 = 0;
     loop {
         if running.drain().await {
             host.refresh(&running);
@@ -486,7 +487,15 @@ pub async fn event_loop(mut running: Running, mut inputs: Inputs, host: &mut dyn
             }
             Some(event) = netlink => running.handle_net_event(Instant::now(), event),
             Some(t) = inputs.trackers.recv() => running.handle_tracker(Instant::now(), t),
-            _ = refresh.tick() => { host.refresh(&running); crate::sys::memory::release_free_memory(); }
+            _ = refresh.tick() => {
+                host.refresh(&running);
+                // Bursts (many instances changing state, reloads) leave freed memory
+                // behind; hand it back now and then, not on every tick.
+                ticks += 1;
+                if ticks % 60 == 0 {
+                    crate::sys::memory::release_free_memory();
+                }
+            }
             loaded = reload_done => {
                 reloading = None;
                 host.lifecycle(Lifecycle::Ready);
