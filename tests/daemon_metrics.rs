@@ -66,7 +66,7 @@ fn state_of(metrics: &str) -> Option<f64> {
 fn metrics_follow_a_failover_and_only_answer_get() {
     let lab = Lab::new(&["a", "b"], false);
     let (na, nb) = (lab.node("a"), lab.node("b"));
-    let mut a = Daemon::start(na, BIN.as_ref(), &config(101, false));
+    let a = Daemon::start(na, BIN.as_ref(), &config(101, false));
     let b = Daemon::start(nb, BIN.as_ref(), &config(100, true));
     assert!(wait_for(Duration::from_secs(10), || na.has_address(VIP)
         && !nb.has_address(VIP))

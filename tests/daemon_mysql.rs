@@ -178,3 +178,81 @@ fn mysql_pair_fails_over_on_mysqld_death_and_daemon_stop_with_read_only_followin
         "the new master is writable"
     );
 }
+
+/// A replica whose check judges replication (`max_replication_lag`) and that would
+/// preempt with its higher priority is kept out while it lags, and promoted once it has
+/// caught up.
+#[test]
+fn a_lagging_backup_is_not_promoted_while_the_master_is_healthy() {
+    let lab = Lab::new(&["a", "b"], false);
+    let (na, nb) = (lab.node("a"), lab.node("b"));
+    let db_a = MariaDb::start_with(MariaDbOptions {
+        server_id: 1,
+        log_bin: true,
+        bind: "0.0.0.0".into(),
+        port: 3306,
+        netns: Some(na.ns.clone()),
+        ..MariaDbOptions::default()
+    });
+    let db_b = server_in(nb, 2);
+    db_a.exec("CREATE DATABASE krs");
+    db_a.exec("CREATE TABLE krs.t (id INT PRIMARY KEY)");
+    db_b.exec(&format!(
+        "CHANGE MASTER TO MASTER_HOST='{}', MASTER_PORT=3306, MASTER_USER='{TEST_USER}', \
+         MASTER_PASSWORD='{TEST_PASSWORD}', MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=1, \
+         MASTER_DELAY=25",
+        na.addr
+    ));
+    db_b.exec("START SLAVE");
+    db_b.wait_slave_threads("Yes", "Yes", Duration::from_secs(20));
+    // An event the replica will hold back for 25 s: it lags from now on.
+    db_a.exec("INSERT INTO krs.t VALUES (1)");
+
+    let creds_a = db_a.credentials_file(TEST_USER, TEST_PASSWORD);
+    let creds_b = db_b.credentials_file(TEST_USER, TEST_PASSWORD);
+    let check = |creds: &std::path::Path, lag: &str| {
+        format!(
+            "mysql_check db {{\n    host 127.0.0.1\n    port 3306\n    credentials_file {}\n    \
+             interval 0.2\n    fall 1\n    rise 1\n{lag}}}\n",
+            creds.display()
+        )
+    };
+    let instance = |priority: u8, track: &str| {
+        format!(
+            "vrrp_instance VI_DB {{\n    state BACKUP\n    interface eth0\n    virtual_router_id 81\n    \
+             priority {priority}\n    advert_int 1\n    virtual_ipaddress {{\n        198.18.0.100/24\n    }}\n    \
+             track_mysql {{\n        db {track}\n    }}\n}}\n"
+        )
+    };
+    let a = Daemon::start(na, BIN.as_ref(), &(check(&creds_a, "") + &instance(100, "")));
+    let b = Daemon::start(
+        nb,
+        BIN.as_ref(),
+        &(check(&creds_b, "    max_replication_lag 1\n") + &instance(150, "weight -60")),
+    );
+    // b would win with 150, but lagging it counts 90: a becomes and stays master.
+    assert!(
+        wait_for(Duration::from_secs(10), || na.has_address(VIP)).is_some(),
+        "a never became master:\n{}\n{}",
+        a.log_text(),
+        b.log_text()
+    );
+    std::thread::sleep(Duration::from_secs(3));
+    assert!(na.has_address(VIP) && !nb.has_address(VIP), "{}", b.log_text());
+    assert!(
+        b.logged("(VI_DB) Changing effective priority from 150 to 90"),
+        "{}",
+        b.log_text()
+    );
+
+    // The replica catches up: its priority returns to 150 and it preempts.
+    db_b.exec("STOP SLAVE");
+    db_b.exec("CHANGE MASTER TO MASTER_DELAY=0");
+    db_b.exec("START SLAVE");
+    assert!(
+        wait_for(Duration::from_secs(15), || nb.has_address(VIP) && !na.has_address(VIP))
+            .is_some(),
+        "the caught-up replica was not promoted:\n{}",
+        b.log_text()
+    );
+}
