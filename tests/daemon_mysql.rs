@@ -224,7 +224,11 @@ fn a_lagging_backup_is_not_promoted_while_the_master_is_healthy() {
              track_mysql {{\n        db {track}\n    }}\n}}\n"
         )
     };
-    let a = Daemon::start(na, BIN.as_ref(), &(check(&creds_a, "") + &instance(100, "")));
+    let a = Daemon::start(
+        na,
+        BIN.as_ref(),
+        &(check(&creds_a, "") + &instance(100, "")),
+    );
     let b = Daemon::start(
         nb,
         BIN.as_ref(),
@@ -238,7 +242,11 @@ fn a_lagging_backup_is_not_promoted_while_the_master_is_healthy() {
         b.log_text()
     );
     std::thread::sleep(Duration::from_secs(3));
-    assert!(na.has_address(VIP) && !nb.has_address(VIP), "{}", b.log_text());
+    assert!(
+        na.has_address(VIP) && !nb.has_address(VIP),
+        "{}",
+        b.log_text()
+    );
     assert!(
         b.logged("(VI_DB) Changing effective priority from 150 to 90"),
         "{}",
@@ -250,8 +258,9 @@ fn a_lagging_backup_is_not_promoted_while_the_master_is_healthy() {
     db_b.exec("CHANGE MASTER TO MASTER_DELAY=0");
     db_b.exec("START SLAVE");
     assert!(
-        wait_for(Duration::from_secs(15), || nb.has_address(VIP) && !na.has_address(VIP))
-            .is_some(),
+        wait_for(Duration::from_secs(15), || nb.has_address(VIP)
+            && !na.has_address(VIP))
+        .is_some(),
         "the caught-up replica was not promoted:\n{}",
         b.log_text()
     );

@@ -155,7 +155,14 @@ fn decode_ipv4(time: f64, src_mac: [u8; 6], frame: &[u8], ip: &[u8]) -> Option<A
     }
     let checksum_ok = match vrrp.version() {
         2 => vrrp.verify_v2_checksum(),
-        3 => vrrp.verify_v3_ipv4_checksum(view.src(), dst),
+        // Unicast v3 may use keepalived 1.2.20–1.3.6's form (`old_unicast_checksum`:
+        // 224.0.0.18 in the pseudo-header); which form each side sends is pinned down by
+        // the byte-for-byte comparison with keepalived.
+        3 => {
+            vrrp.verify_v3_ipv4_checksum(view.src(), dst)
+                || (!multicast
+                    && vrrp.verify_v3_ipv4_checksum(view.src(), Ipv4Addr::new(224, 0, 0, 18)))
+        }
         v => {
             problems.push(format!("VRRP version {v}"));
             true
