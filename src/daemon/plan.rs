@@ -67,6 +67,16 @@ impl ReceiveSocket {
     }
 }
 
+/// A `use_vmac` macvlan the daemon must create before opening sockets.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VmacSpec {
+    pub name: String,
+    /// The configured (base) interface it sits on.
+    pub base: String,
+    pub vrid: u8,
+    pub ipv6: bool,
+}
+
 /// Everything the daemon derives from one configuration.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Plan {
@@ -81,6 +91,8 @@ pub struct Plan {
     pub interfaces_down: Vec<String>,
     /// Problems that do not stop the daemon, in keepalived's words where it has some.
     pub warnings: Vec<String>,
+    /// `use_vmac` interfaces to create (the instances then run on them).
+    pub vmacs: Vec<VmacSpec>,
 }
 
 /// Why a configuration cannot be run on this host.
@@ -104,6 +116,7 @@ pub fn build(
         receive_sockets: BTreeSet::new(),
         interfaces_down: Vec::new(),
         warnings: Vec::new(),
+        vmacs: Vec::new(),
     };
     let mut down: BTreeSet<String> = BTreeSet::new();
     for inst in &config.instances {
@@ -144,6 +157,32 @@ pub fn build(
                     IpAddr::V4(Ipv4Addr::UNSPECIFIED)
                 }
             });
+        // use_vmac: the instance sends, receives and holds its VIPs on a macvlan with
+        // the virtual router MAC; the source address stays the base interface's.
+        let base = interface.clone();
+        let interface = match &inst.use_vmac {
+            Some(vmac) => {
+                let name = vmac
+                    .name
+                    .clone()
+                    .unwrap_or_else(|| crate::sys::vmac_interface_name(inst.virtual_router_id));
+                if vmac.mac.is_some() || inst.vmac_xmit_base {
+                    plan.warnings.push(format!(
+                        "({}) use_vmac: a custom MAC and vmac_xmit_base are not supported yet; \
+                         using {name} with the RFC 5798 virtual MAC",
+                        inst.name
+                    ));
+                }
+                plan.vmacs.push(VmacSpec {
+                    name: name.clone(),
+                    base: base.clone(),
+                    vrid: inst.virtual_router_id,
+                    ipv6,
+                });
+                name
+            }
+            None => interface,
+        };
         let core = instance_config(config, inst, &interface, source_addr, trackers(inst));
         let listen = if core.is_unicast() {
             Listen::Unicast(source_addr)

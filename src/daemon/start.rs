@@ -241,6 +241,7 @@ async fn prepare(
     for w in &plan.warnings {
         log::warn!("{w}");
     }
+    create_vmacs(netlink, &plan.vmacs, &host).await;
     let init = RouterInit {
         tracker_status: tracking.initial_status(),
         interfaces_down: plan.interfaces_down.clone(),
@@ -252,10 +253,38 @@ async fn prepare(
     })
 }
 
+/// Creates the `use_vmac` macvlans (existing ones are kept) and makes the base
+/// interfaces answer and announce ARP only for their own addresses, so the VIPs on the
+/// VMAC are announced with the virtual router MAC alone.
+async fn create_vmacs(netlink: &Netlink, vmacs: &[plan::VmacSpec], host: &HostInterfaces) {
+    for v in vmacs {
+        let Some(base) = host.get(&v.base) else {
+            log::error!("use_vmac {}: interface {} does not exist", v.name, v.base);
+            continue;
+        };
+        match netlink.add_vmac(base.index, &v.name, v.vrid, v.ipv6).await {
+            Ok(crate::sys::Change::Applied) => {
+                log::info!("Created VMAC interface {} on {}", v.name, v.base)
+            }
+            Ok(_) => {}
+            Err(e) => log::error!("use_vmac: cannot create {}: {e}", v.name),
+        }
+        // arp_ignore 1: answer only for addresses on the receiving interface;
+        // arp_announce 2: never put a VIP in the base interface's own ARP requests.
+        for (knob, value) in [("arp_ignore", "1"), ("arp_announce", "2")] {
+            let sysctl = format!("/proc/sys/net/ipv4/conf/{}/{knob}", v.base);
+            if let Err(e) = std::fs::write(&sysctl, value) {
+                log::warn!("cannot set {sysctl}: {e}");
+            }
+        }
+    }
+}
+
 /// Everything from the first netlink query to the end of the graceful stop.
 async fn serve(opts: &Options, config: Config) -> anyhow::Result<()> {
     let netlink = Netlink::connect().context("cannot open netlink")?;
     let prepared = prepare(&netlink, &config, None).await?;
+    let running_vmacs: Vec<String> = prepared.plan.vmacs.iter().map(|v| v.name.clone()).collect();
     let signals = Signals::install().context("cannot install signal handlers")?;
     let watcher = match NetlinkWatcher::open() {
         Ok(w) => Some(w),
@@ -302,8 +331,10 @@ async fn serve(opts: &Options, config: Config) -> anyhow::Result<()> {
         tracker_tx,
     )
     .map_err(|e| anyhow!("{e}"))?;
+    let vmacs: Vec<String> = running_vmacs.clone();
     let mut host = DaemonHost {
         opts: opts.clone(),
+        vmacs,
         netlink,
         process: ProcessInfo::current(&opts.config_file),
         snapshots: None,
@@ -335,12 +366,20 @@ async fn serve(opts: &Options, config: Config) -> anyhow::Result<()> {
         &mut host,
     )
     .await;
+    // The VMAC interfaces are ours: remove them as keepalived does.
+    for name in &host.vmacs {
+        if let Err(e) = host.netlink.delete_link(name).await {
+            log::warn!("cannot remove VMAC interface {name}: {e}");
+        }
+    }
     Ok(())
 }
 
 /// The daemon's side of reloads, dumps, metrics and systemd.
 struct DaemonHost {
     opts: Options,
+    /// `use_vmac` interfaces created so far (removed at exit).
+    vmacs: Vec<String>,
     netlink: Netlink,
     process: ProcessInfo,
     /// Metrics endpoint feed, when `metrics_listen` is set.
@@ -379,9 +418,15 @@ impl Host for DaemonHost {
         previous: Option<&'a Tracking>,
     ) -> PrepareFuture<'a> {
         Box::pin(async move {
-            prepare(&self.netlink, config, previous)
+            let prepared = prepare(&self.netlink, config, previous)
                 .await
-                .map_err(|e| format!("{e:#}"))
+                .map_err(|e| format!("{e:#}"))?;
+            for v in &prepared.plan.vmacs {
+                if !self.vmacs.contains(&v.name) {
+                    self.vmacs.push(v.name.clone());
+                }
+            }
+            Ok(prepared)
         })
     }
 
