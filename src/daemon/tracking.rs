@@ -16,6 +16,8 @@ pub struct Tracking {
     running: Option<RunningTrackers>,
     /// Native MySQL checks (each on its own thread).
     mysql: Vec<MysqlTrackerHandle>,
+    /// `vrrp_track_process` scanners.
+    processes: Vec<tokio::task::JoinHandle<()>>,
     /// Every tracked object: id → (kind, name, own weight).
     objects: BTreeMap<TrackerId, (TrackerKind, String, i32)>,
     /// Last reported (or initial) result.
@@ -80,6 +82,7 @@ impl Tracking {
             plan,
             running: None,
             mysql: Vec::new(),
+            processes: Vec::new(),
             objects,
             last,
             interfaces,
@@ -130,6 +133,14 @@ impl Tracking {
                 self.mysql.push(MysqlTracker::start(check, id, tx.clone()));
             }
         }
+        for (id, name) in self.plan.process_trackers() {
+            let tracked = config.track_processes.iter().find(|p| p.name == name);
+            if let Some(task) =
+                tracked.and_then(|p| crate::track::process::spawn(p, id, tx.clone()))
+            {
+                self.processes.push(task);
+            }
+        }
     }
 
     /// Stops every tracker (and kills running scripts).
@@ -139,6 +150,9 @@ impl Tracking {
         }
         // Dropping a handle stops its check without waiting for the thread.
         self.mysql.clear();
+        for task in self.processes.drain(..) {
+            task.abort();
+        }
     }
 
     /// Whether `event` belongs to this configuration's trackers; records it if so.

@@ -19,6 +19,7 @@ pub mod children;
 pub mod command;
 pub mod file;
 pub mod plan;
+pub mod process;
 pub mod script;
 
 pub use plan::{RunningTrackers, TrackerPlan};
