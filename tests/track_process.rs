@@ -10,8 +10,10 @@ use keepalived_rs::track::{process, TrackerEvent};
 use keepalived_rs::vrrp::{TrackerId, TrackerStatus};
 use tokio::sync::mpsc;
 
-fn unique_sleep(dir: &std::path::Path) -> std::path::PathBuf {
-    let name = format!("krs-tp-{}", std::process::id() % 100_000);
+/// A copy of `sleep` whose process name no other process has (tests run in parallel:
+/// each passes its own `tag`).
+fn unique_sleep(dir: &std::path::Path, tag: char) -> std::path::PathBuf {
+    let name = format!("krs-tp{tag}-{}", std::process::id() % 100_000);
     let path = dir.join(name);
     std::fs::copy("/bin/sleep", &path).expect("copy /bin/sleep");
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
@@ -46,7 +48,7 @@ fn start(bin: &std::path::Path, arg: &str) -> Child {
 #[tokio::test]
 async fn quorum_follows_processes_starting_and_dying() {
     let dir = tempfile::tempdir().unwrap();
-    let bin = unique_sleep(dir.path());
+    let bin = unique_sleep(dir.path(), 'q');
     let name = bin.file_name().unwrap().to_string_lossy().into_owned();
     let (tx, mut rx) = mpsc::unbounded_channel();
     let task = process::spawn(&spec(&name, 2), TrackerId(7), tx).expect("valid spec");
@@ -66,7 +68,7 @@ async fn quorum_follows_processes_starting_and_dying() {
 #[tokio::test]
 async fn arguments_select_which_processes_count() {
     let dir = tempfile::tempdir().unwrap();
-    let bin = unique_sleep(dir.path());
+    let bin = unique_sleep(dir.path(), 'a');
     let name = bin.file_name().unwrap().to_string_lossy().into_owned();
     let mut other = start(&bin, "40");
     let (tx, mut rx) = mpsc::unbounded_channel();
