@@ -52,6 +52,12 @@ fn vmac_carries_the_vip_and_the_virtual_mac_across_a_failover() {
         a.log_text(),
         b.log_text()
     );
+    let ignore = na.exec(&["cat", "/proc/sys/net/ipv4/conf/eth0/arp_ignore"]);
+    assert_eq!(
+        ignore.trim(),
+        "1",
+        "arp_ignore set on the base interface while running"
+    );
     let link = na.ip(&["-o", "link", "show", "dev", "vrrp.41"]);
     assert!(link.contains(&format!("link/ether {VMAC}")), "{link}");
 

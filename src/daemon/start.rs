@@ -231,6 +231,7 @@ async fn prepare(
     netlink: &Netlink,
     config: &Config,
     previous: Option<&Tracking>,
+    saved_sysctls: &mut Vec<(String, String)>,
 ) -> anyhow::Result<Prepared> {
     let host = host_interfaces(netlink).await?;
     let mut tracking = Tracking::plan(config);
@@ -241,7 +242,7 @@ async fn prepare(
     for w in &plan.warnings {
         log::warn!("{w}");
     }
-    create_vmacs(netlink, &plan.vmacs, &host).await;
+    create_vmacs(netlink, &plan.vmacs, &host, saved_sysctls).await;
     let init = RouterInit {
         tracker_status: tracking.initial_status(),
         interfaces_down: plan.interfaces_down.clone(),
@@ -256,7 +257,14 @@ async fn prepare(
 /// Creates the `use_vmac` macvlans (existing ones are kept) and makes the base
 /// interfaces answer and announce ARP only for their own addresses, so the VIPs on the
 /// VMAC are announced with the virtual router MAC alone.
-async fn create_vmacs(netlink: &Netlink, vmacs: &[plan::VmacSpec], host: &HostInterfaces) {
+/// The previous value of every sysctl changed is appended to `saved` (once per path), to
+/// be put back at exit.
+async fn create_vmacs(
+    netlink: &Netlink,
+    vmacs: &[plan::VmacSpec],
+    host: &HostInterfaces,
+    saved: &mut Vec<(String, String)>,
+) {
     for v in vmacs {
         let Some(base) = host.get(&v.base) else {
             log::error!("use_vmac {}: interface {} does not exist", v.name, v.base);
@@ -273,6 +281,11 @@ async fn create_vmacs(netlink: &Netlink, vmacs: &[plan::VmacSpec], host: &HostIn
         // arp_announce 2: never put a VIP in the base interface's own ARP requests.
         for (knob, value) in [("arp_ignore", "1"), ("arp_announce", "2")] {
             let sysctl = format!("/proc/sys/net/ipv4/conf/{}/{knob}", v.base);
+            if !saved.iter().any(|(p, _)| *p == sysctl) {
+                if let Ok(old) = std::fs::read_to_string(&sysctl) {
+                    saved.push((sysctl.clone(), old.trim().to_owned()));
+                }
+            }
             if let Err(e) = std::fs::write(&sysctl, value) {
                 log::warn!("cannot set {sysctl}: {e}");
             }
@@ -283,7 +296,8 @@ async fn create_vmacs(netlink: &Netlink, vmacs: &[plan::VmacSpec], host: &HostIn
 /// Everything from the first netlink query to the end of the graceful stop.
 async fn serve(opts: &Options, config: Config) -> anyhow::Result<()> {
     let netlink = Netlink::connect().context("cannot open netlink")?;
-    let prepared = prepare(&netlink, &config, None).await?;
+    let mut saved_sysctls = Vec::new();
+    let prepared = prepare(&netlink, &config, None, &mut saved_sysctls).await?;
     let running_vmacs: Vec<String> = prepared.plan.vmacs.iter().map(|v| v.name.clone()).collect();
     let signals = Signals::install().context("cannot install signal handlers")?;
     let watcher = match NetlinkWatcher::open() {
@@ -335,6 +349,7 @@ async fn serve(opts: &Options, config: Config) -> anyhow::Result<()> {
     let mut host = DaemonHost {
         opts: opts.clone(),
         vmacs,
+        saved_sysctls,
         netlink,
         process: ProcessInfo::current(&opts.config_file),
         snapshots: None,
@@ -366,10 +381,16 @@ async fn serve(opts: &Options, config: Config) -> anyhow::Result<()> {
         &mut host,
     )
     .await;
-    // The VMAC interfaces are ours: remove them as keepalived does.
+    // The VMAC interfaces are ours: remove them and put the base interfaces' ARP
+    // settings back, as keepalived does.
     for name in &host.vmacs {
         if let Err(e) = host.netlink.delete_link(name).await {
             log::warn!("cannot remove VMAC interface {name}: {e}");
+        }
+    }
+    for (path, old) in &host.saved_sysctls {
+        if let Err(e) = std::fs::write(path, old) {
+            log::warn!("cannot restore {path}: {e}");
         }
     }
     Ok(())
@@ -380,6 +401,8 @@ struct DaemonHost {
     opts: Options,
     /// `use_vmac` interfaces created so far (removed at exit).
     vmacs: Vec<String>,
+    /// Sysctls changed for them, with their previous values (restored at exit).
+    saved_sysctls: Vec<(String, String)>,
     netlink: Netlink,
     process: ProcessInfo,
     /// Metrics endpoint feed, when `metrics_listen` is set.
@@ -418,7 +441,7 @@ impl Host for DaemonHost {
         previous: Option<&'a Tracking>,
     ) -> PrepareFuture<'a> {
         Box::pin(async move {
-            let prepared = prepare(&self.netlink, config, previous)
+            let prepared = prepare(&self.netlink, config, previous, &mut self.saved_sysctls)
                 .await
                 .map_err(|e| format!("{e:#}"))?;
             for v in &prepared.plan.vmacs {
