@@ -198,36 +198,7 @@ impl Lab {
         };
         host.exec(&["sysctl", "-qw", "net.ipv6.conf.all.accept_dad=0"]);
         host.exec(&["sysctl", "-qw", "net.ipv6.conf.default.accept_dad=0"]);
-        run(
-            "ip",
-            &[
-                "link",
-                "add",
-                &port,
-                "netns",
-                &self.bridge_ns,
-                "type",
-                "veth",
-                "peer",
-                "name",
-                "eth0",
-                "netns",
-                &ns,
-            ],
-        );
-        run(
-            "ip",
-            &[
-                "-n",
-                &self.bridge_ns,
-                "link",
-                "set",
-                &port,
-                "master",
-                "br0",
-                "up",
-            ],
-        );
+        self.plug(&ns, &port, "eth0", "br0");
         let last = addr.octets()[3];
         host.ip(&["link", "set", "eth0", "address", &fixed_mac(0, last)]);
         host.ip(&["addr", "add", &format!("{addr}/24"), "dev", "eth0"]);
@@ -243,28 +214,26 @@ impl Lab {
         host
     }
 
-    /// Adds `eth{seg}` (198.18.SEG.N/24) to `host`, on bridge `br{seg}`.
-    fn add_segment(&self, host: &Host, seg: u8, n: u8) {
-        let port = segment_port(&host.role, seg);
-        let dev = format!("eth{seg}");
+    /// A cable: a veth pair with `dev` in namespace `ns` and `port` in the bridge
+    /// namespace, enslaved to `bridge` and up.
+    fn plug(&self, ns: &str, port: &str, dev: &str, bridge: &str) {
         run(
             "ip",
             &[
                 "link",
                 "add",
-                &port,
+                port,
                 "netns",
                 &self.bridge_ns,
                 "type",
                 "veth",
                 "peer",
                 "name",
-                &dev,
+                dev,
                 "netns",
-                &host.ns,
+                ns,
             ],
         );
-        let br = format!("br{seg}");
         run(
             "ip",
             &[
@@ -272,12 +241,19 @@ impl Lab {
                 &self.bridge_ns,
                 "link",
                 "set",
-                &port,
+                port,
                 "master",
-                &br,
+                bridge,
                 "up",
             ],
         );
+    }
+
+    /// Adds `eth{seg}` (198.18.SEG.N/24) to `host`, on bridge `br{seg}`.
+    fn add_segment(&self, host: &Host, seg: u8, n: u8) {
+        let port = segment_port(&host.role, seg);
+        let dev = format!("eth{seg}");
+        self.plug(&host.ns, &port, &dev, &format!("br{seg}"));
         host.ip(&["link", "set", &dev, "address", &fixed_mac(seg, n)]);
         host.ip(&["addr", "add", &format!("198.18.{seg}.{n}/24"), "dev", &dev]);
         host.ip(&["link", "set", &dev, "up"]);

@@ -15,32 +15,13 @@ use nix::sched::{setns, CloneFlags};
 
 static NEXT_NAMESPACE: AtomicU32 = AtomicU32::new(0);
 
-/// Panics (never skips) unless we are root and `ip` is available.
-pub fn require_root_and_ip() {
-    if !nix::unistd::geteuid().is_root() {
-        panic!("this test needs root: it creates network namespaces and raw sockets (run as root, as CI does)");
-    }
-    let ip = Command::new("ip").arg("-V").output();
-    if !matches!(ip, Ok(ref out) if out.status.success()) {
-        panic!("this test needs the `ip` command (iproute2) to create network namespaces");
-    }
-}
+#[path = "../lab/mod.rs"]
+mod lab;
 
+/// Panics (never skips) unless we are root and `ip` is available.
+pub use lab::require_root as require_root_and_ip;
 /// Runs a command, panicking with its output if it fails; returns stdout.
-pub fn run(program: &str, args: &[&str]) -> String {
-    let out = Command::new(program)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {program} {args:?}: {e}"));
-    if !out.status.success() {
-        panic!(
-            "{program} {args:?} failed: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
+pub use lab::run;
 
 /// A network namespace created for one test and deleted when dropped, even when the
 /// test panics.
