@@ -2,23 +2,13 @@
 //! dumps the configuration, or runs the VRRP daemon.
 
 use keepalived_rs::cli::{self, Command, DiagFormat, Stream};
-use keepalived_rs::config::host::LocalHost;
-use keepalived_rs::config::source::{load_file, SourceOptions};
-use keepalived_rs::config::{check, dump::dump, Checked};
+use keepalived_rs::config::dump::dump;
+use keepalived_rs::daemon::start::load;
 use std::io::{IsTerminal, Write};
-
-fn load(opts: &cli::Options, host_checks: bool) -> Checked {
-    let mut so = SourceOptions::default();
-    if let Some(id) = &opts.config_id {
-        so.config_id = id.clone();
-    }
-    let pre = load_file(&opts.config_file, &so);
-    check(pre, host_checks.then_some(&LocalHost as _))
-}
 
 /// `-t` / `--check-config`: print every finding and exit with keepalived's code.
 fn config_test(opts: &cli::Options) -> i32 {
-    let checked = load(opts, !opts.skip_host_checks);
+    let checked = load(opts);
     let format = opts.diag_format(std::io::stderr().is_terminal());
     let mut out = String::new();
     for d in &checked.diagnostics {
@@ -84,7 +74,7 @@ fn main() {
         std::process::exit(config_test(&opts));
     }
     if opts.dump_conf {
-        let checked = load(&opts, !opts.skip_host_checks);
+        let checked = load(&opts);
         print!("{}", dump(&checked.config));
         std::process::exit(0);
     }

@@ -143,8 +143,9 @@ fn apply_scheduling(config: &Config) {
     }
 }
 
-/// Reads and checks the configuration as `-t` would.
-fn load(opts: &Options) -> Checked {
+/// Reads and checks the configuration named by the command line (`-f`, `-i`), with host
+/// checks unless `--skip-host-checks`: what `-t`, `-d` and the daemon all start from.
+pub fn load(opts: &Options) -> Checked {
     let mut so = SourceOptions::default();
     if let Some(id) = &opts.config_id {
         so.config_id = id.clone();
