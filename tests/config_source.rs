@@ -72,7 +72,12 @@ fn every_corpus_config_loads_and_missing_includes_match_keepalived_verdicts() {
         let p = load_file(&conf, &opts());
         assert!(!p.lines.is_empty(), "{}: no lines", conf.display());
         for l in &p.lines {
-            assert_eq!(l.cols.len(), l.text.chars().count(), "{}", conf.display());
+            assert_eq!(
+                l.columns().len(),
+                l.text.chars().count(),
+                "{}",
+                conf.display()
+            );
             assert!(!l.text.is_empty() && l.text.trim() == l.text);
         }
         let stem = conf.file_stem().unwrap().to_string_lossy().into_owned();
@@ -276,7 +281,7 @@ proptest! {
         let text = String::from_utf8_lossy(&bytes);
         let p = load_str("r.conf", &text, Path::new("/nonexistent"), &small_opts());
         for l in &p.lines {
-            prop_assert_eq!(l.cols.len(), l.text.chars().count());
+            prop_assert_eq!(l.columns().len(), l.text.chars().count());
         }
     }
 
@@ -291,7 +296,7 @@ proptest! {
         let bytes: usize = p.lines.iter().map(|l| l.text.len()).sum();
         prop_assert!(bytes < 64 << 20);
         for l in &p.lines {
-            prop_assert_eq!(l.cols.len(), l.text.chars().count());
+            prop_assert_eq!(l.columns().len(), l.text.chars().count());
         }
     }
 }

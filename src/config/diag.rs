@@ -203,7 +203,7 @@ mod tests {
         m.add(
             "k.conf".into(),
             "k.conf".into(),
-            "vrrp_instance VI_1 {\n  state MASTR\n}\n",
+            "vrrp_instance VI_1 {\n  state MASTR\n}\n".into(),
         );
         m
     }

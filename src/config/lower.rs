@@ -340,24 +340,40 @@ pub fn fmt_decimal_secs(d: Duration, fixed: bool) -> String {
 pub fn lower(nodes: &[Node]) -> (Config, Lower) {
     let mut cx = Lower::new();
     let mut cfg = Config::default();
-    cx.apply_block(keywords::TOP, &mut cfg, nodes);
-    if cx.aborted {
-        // keepalived's VRRP process stopped reading, but its checker process (which reads
-        // the LVS blocks) did not: note where those blocks are all the same.
-        for n in nodes {
-            let unsupported = keywords::top::UNSUPPORTED_BLOCKS.contains(&n.keyword.text.as_str());
-            let known = cx
-                .spans
-                .skipped_blocks
-                .iter()
-                .any(|(s, _)| *s == n.keyword.span);
-            if let (true, false, Some(b)) = (unsupported, known, &n.block) {
-                let end = b.close.map_or(u32::MAX, |c| c.line);
-                cx.spans.skipped_blocks.push((n.keyword.span, end));
-            }
-        }
+    for (i, n) in nodes.iter().enumerate() {
+        cx.lower_top(&mut cfg, n, nodes.get(i + 1).map(Node::span));
     }
     (cfg, cx)
+}
+
+impl Lower {
+    /// Lowers one top-level node (`next` = span of the top-level node after it), as the
+    /// syntax layer completes them (see [`crate::config::syntax::parse_each`]).
+    pub fn lower_top(&mut self, cfg: &mut Config, node: &Node, next: Option<Span>) {
+        if !self.aborted {
+            self.next_line = next;
+            self.apply_one(keywords::TOP, cfg, node);
+        }
+        if self.aborted {
+            self.note_unsupported_block(node);
+        }
+    }
+
+    /// Once reading has stopped: keepalived's VRRP process stopped reading, but its checker
+    /// process (which reads the LVS blocks) did not, so note where those blocks are all the
+    /// same.
+    fn note_unsupported_block(&mut self, n: &Node) {
+        let unsupported = keywords::top::UNSUPPORTED_BLOCKS.contains(&n.keyword.text.as_str());
+        let known = self
+            .spans
+            .skipped_blocks
+            .iter()
+            .any(|(s, _)| *s == n.keyword.span);
+        if let (true, false, Some(b)) = (unsupported, known, &n.block) {
+            let end = b.close.map_or(u32::MAX, |c| c.line);
+            self.spans.skipped_blocks.push((n.keyword.span, end));
+        }
+    }
 }
 
 #[cfg(test)]

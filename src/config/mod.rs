@@ -47,9 +47,13 @@ pub fn check(pre: Preprocessed, host: Option<&dyn Host>) -> Checked {
         sources,
         mut diagnostics,
     } = pre;
-    let (nodes, syntax_diags) = syntax::parse(&lines);
+    // Each top-level block is lowered as soon as it is parsed, then freed.
+    let mut config = Config::default();
+    let mut cx = lower::Lower::new();
+    let syntax_diags =
+        syntax::parse_each(&lines, |node, next| cx.lower_top(&mut config, &node, next));
+    drop(lines);
     diagnostics.extend(syntax_diags);
-    let (mut config, mut cx) = lower::lower(&nodes);
     // The order is keepalived's: what it checks while reading the file (scripts' own blocks,
     // then their users, then the instances referring to them), then the interfaces (a missing
     // one stops it before completion), then completion, then the script files.

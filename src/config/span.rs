@@ -39,8 +39,23 @@ pub struct SourceFile {
     /// The name keepalived prints for this file in its `(FILE: Line N)` prefix: the path as
     /// given on the command line or as matched by the `include` glob.
     pub display: String,
-    /// The file's lines, without line terminators (CR and LF stripped).
-    pub lines: Vec<String>,
+    /// The file's text, as read.
+    text: String,
+    /// Where each line starts in `text`, and where it ends before its CR/LF.
+    lines: Vec<(u32, u32)>,
+}
+
+impl SourceFile {
+    /// Line `i` (0-based), without its line terminator (CR and LF stripped).
+    pub fn line(&self, i: usize) -> Option<&str> {
+        let &(start, end) = self.lines.get(i)?;
+        Some(&self.text[start as usize..end as usize])
+    }
+
+    /// How many lines the file has (a final line without a newline counts).
+    pub fn line_count(&self) -> usize {
+        self.lines.len()
+    }
 }
 
 /// All files read for one configuration load.
@@ -51,14 +66,21 @@ pub struct SourceMap {
 
 impl SourceMap {
     /// Registers a file and returns its id.
-    pub fn add(&mut self, path: PathBuf, display: String, text: &str) -> FileId {
-        let lines = text
-            .split('\n')
-            .map(|l| l.strip_suffix('\r').unwrap_or(l).to_string())
-            .collect();
+    ///
+    /// The text is kept as one string with a line index (one allocation per file, not per
+    /// line). Offsets fit in `u32`: the loader reads at most 256 MiB in all.
+    pub fn add(&mut self, path: PathBuf, display: String, text: String) -> FileId {
+        let mut lines = Vec::with_capacity(text.len() / 24 + 1);
+        let mut start = 0usize;
+        for piece in text.split('\n') {
+            let kept = piece.strip_suffix('\r').unwrap_or(piece);
+            lines.push((start as u32, (start + kept.len()) as u32));
+            start += piece.len() + 1;
+        }
         self.files.push(SourceFile {
             path,
             display,
+            text,
             lines,
         });
         FileId((self.files.len() - 1) as u32)
@@ -76,8 +98,6 @@ impl SourceMap {
     pub fn line_text(&self, span: Span) -> Option<&str> {
         self.files
             .get(span.file.0 as usize)?
-            .lines
-            .get(span.line.checked_sub(1)? as usize)
-            .map(String::as_str)
+            .line(span.line.checked_sub(1)? as usize)
     }
 }

@@ -131,6 +131,19 @@ struct Frame {
 /// Builds the node tree. Structural problems (extra `}`, unclosed `{`, a `{` with no
 /// keyword) become diagnostics; the tree is always returned.
 pub fn parse(lines: &[LogicalLine]) -> (Vec<Node>, Vec<Diagnostic>) {
+    let mut nodes = Vec::new();
+    let diags = parse_each(lines, |n, _| nodes.push(n));
+    (nodes, diags)
+}
+
+/// [`parse`], handing each top-level node to `take` as soon as it is complete, with the
+/// span of the top-level node after it (`None` for the last). A caller that lowers node by
+/// node never holds the whole tree: on a large file the next block's nodes reuse the memory
+/// the last one's freed.
+pub fn parse_each(
+    lines: &[LogicalLine],
+    mut take: impl FnMut(Node, Option<Span>),
+) -> Vec<Diagnostic> {
     let mut diags = Vec::new();
     let mut stack: Vec<Frame> = Vec::new();
     let mut top: Vec<Node> = Vec::new();
@@ -161,7 +174,7 @@ pub fn parse(lines: &[LogicalLine]) -> (Vec<Node>, Vec<Diagnostic>) {
         let span_of = |start: usize, end: usize| -> Span {
             let ci = char_index(start);
             let ce = char_index(end);
-            let col = line.cols.get(ci).copied().unwrap_or(1);
+            let col = line.col(ci);
             let len = ce.saturating_sub(ci) as u32;
             Span::new(line.file, line.line, col, len)
         };
@@ -239,6 +252,17 @@ pub fn parse(lines: &[LogicalLine]) -> (Vec<Node>, Vec<Diagnostic>) {
         if let Some(n) = current.take() {
             siblings(&mut stack, &mut top).push(n);
         }
+        // The last top-level node may still get its block from a `{` on the next line;
+        // the ones before it are done.
+        if stack.is_empty() && top.len() > 1 {
+            let next = top.last().map(Node::span);
+            let done = top.len() - 1;
+            let mut it = top.drain(..done).peekable();
+            while let Some(n) = it.next() {
+                let after = it.peek().map(Node::span).or(next);
+                take(n, after);
+            }
+        }
     }
     while let Some(f) = stack.pop() {
         let open = f.node.block.as_ref().map(|b| b.open).unwrap_or_default();
@@ -254,7 +278,12 @@ pub fn parse(lines: &[LogicalLine]) -> (Vec<Node>, Vec<Diagnostic>) {
         );
         siblings(&mut stack, &mut top).push(f.node);
     }
-    (top, diags)
+    let mut it = top.into_iter().peekable();
+    while let Some(n) = it.next() {
+        let after = it.peek().map(Node::span);
+        take(n, after);
+    }
+    diags
 }
 
 #[cfg(test)]
@@ -272,9 +301,11 @@ mod tests {
                     text: l.trim().to_string(),
                     file: FileId(0),
                     line: i as u32 + 1,
-                    cols: (0..l.trim().chars().count() as u32)
-                        .map(|c| c + 1 + lead as u32)
-                        .collect(),
+                    cols: crate::config::source::Columns::Each(
+                        (0..l.trim().chars().count() as u32)
+                            .map(|c| c + 1 + lead as u32)
+                            .collect(),
+                    ),
                 }
             })
             .collect()

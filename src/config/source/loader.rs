@@ -9,9 +9,12 @@
 use super::include::{self, IncludeFlags};
 use super::params::MultilineUse;
 use super::seq;
-use super::text::{decomment, physical_line_pieces, split_at_brace, Text, MAX_LINE_BYTES};
-use super::{Loader, LogicalLine, MultilineLines, Origin, Pending, Unit, MAX_RECHECKS};
+use super::text::{
+    decomment, physical_line_pieces, plain_line_pieces, split_at_brace, Text, MAX_LINE_BYTES,
+};
+use super::{Columns, Loader, LogicalLine, MultilineLines, Origin, Pending, Unit, MAX_RECHECKS};
 use crate::config::diag::{Diagnostic, Severity};
+use crate::config::span::Span;
 
 /// Outcome of the `@`/`$`/`~SEQ` stage for one line.
 enum Processed {
@@ -23,9 +26,54 @@ enum Processed {
 
 impl Loader<'_> {
     pub(super) fn run(&mut self) {
-        while let Some(unit) = self.next_unit() {
-            self.emit(unit);
+        let mut pieces = Vec::new();
+        loop {
+            if self.take_plain_line(&mut pieces) {
+                continue;
+            }
+            match self.next_unit() {
+                Some(unit) => self.emit(unit),
+                None => break,
+            }
         }
+    }
+
+    /// The fast path: when nothing is pending (no brace residue, repetition, multi-line
+    /// definition or long-line piece) and the next line of the current file is plain (see
+    /// [`plain_line_pieces`]), emits its logical lines straight from the source text.
+    fn take_plain_line(&mut self, pieces: &mut Vec<std::ops::Range<usize>>) -> bool {
+        let idle = self.residue.is_none()
+            && self.seqs.len() <= self.ml.seq_depth
+            && self.ml.next.is_none()
+            && self.defining.is_none();
+        let Some(top) = self.frames.last() else {
+            return false;
+        };
+        if !idle || !top.pieces.is_empty() {
+            return false;
+        }
+        let Some(raw) = self.sources.file(top.file).line(top.next_line) else {
+            return false;
+        };
+        pieces.clear();
+        if !plain_line_pieces(raw, pieces) {
+            return false;
+        }
+        let texts: Vec<(String, u32)> = pieces
+            .iter()
+            .map(|r| (raw[r.clone()].to_string(), r.start as u32 + 1))
+            .collect();
+        let top = self.frames.last_mut().expect("checked above");
+        top.next_line += 1;
+        let origin = Origin {
+            file: top.file,
+            line: top.next_line as u32,
+        };
+        self.ml.finishing = None;
+        for (text, col) in texts {
+            self.emit_line(text, origin, Columns::From(col));
+        }
+        true
     }
 
     fn next_unit(&mut self) -> Option<Unit> {
@@ -119,7 +167,7 @@ impl Loader<'_> {
                 return Some(Unit { text: t, origin });
             }
             let file = self.sources.file(top.file);
-            let Some(raw) = file.lines.get(top.next_line) else {
+            let Some(raw) = file.line(top.next_line) else {
                 self.end_file();
                 continue;
             };
@@ -371,6 +419,11 @@ impl Loader<'_> {
     /// (a `global_defs` keyword that changes how later includes are checked).
     fn emit(&mut self, unit: Unit) {
         let text = unit.text.text();
+        let cols = Columns::of(unit.text.cols());
+        self.emit_line(text, unit.origin, cols);
+    }
+
+    fn emit_line(&mut self, text: String, origin: Origin, cols: Columns) {
         match text.as_str() {
             "{" => {
                 let global = std::mem::take(&mut self.last_keyword_is_global_defs);
@@ -387,7 +440,11 @@ impl Loader<'_> {
                     let args: Vec<&str> = words.collect();
                     let (flags, errors) = include::apply_include_check(self.include_check, &args);
                     self.include_check = flags;
-                    let span = Self::span(&unit.text, unit.origin);
+                    let chars = text.chars().count();
+                    let first = cols.get(0).unwrap_or(1);
+                    let last = cols.get(chars.saturating_sub(1)).unwrap_or(first);
+                    let width = if last >= first { last - first + 1 } else { 1 };
+                    let span = Span::new(origin.file, origin.line, first, width);
                     for e in errors {
                         self.diag(Diagnostic::error(span, e));
                     }
@@ -396,9 +453,9 @@ impl Loader<'_> {
         }
         self.lines.push(LogicalLine {
             text,
-            file: unit.origin.file,
-            line: unit.origin.line,
-            cols: unit.text.cols(),
+            file: origin.file,
+            line: origin.line,
+            cols,
         });
     }
 }

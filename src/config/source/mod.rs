@@ -78,10 +78,60 @@ pub struct LogicalLine {
     pub file: FileId,
     /// 1-based line in `file` where this logical line starts.
     pub line: u32,
-    /// `cols[i]` = 1-based char column in the original line of the i-th char of `text`; chars
-    /// produced by a `$` substitution map to the column of the `$`; `~SEQ` repetitions map
-    /// to the column of the repeated text.
-    pub cols: Vec<u32>,
+    /// Where each character of `text` stood in the original line.
+    pub cols: Columns,
+}
+
+impl LogicalLine {
+    /// 1-based column in the original line of the `i`-th character of `text` (1 past the end).
+    pub fn col(&self, i: usize) -> u32 {
+        self.cols.get(i).unwrap_or(1)
+    }
+
+    /// The column of every character of `text`, as a list.
+    pub fn columns(&self) -> Vec<u32> {
+        match &self.cols {
+            Columns::From(_) => self.cols.to_vec(self.text.chars().count()),
+            Columns::Each(v) => v.clone(),
+        }
+    }
+}
+
+/// The 1-based source column of each character of a [`LogicalLine`]. Characters produced by
+/// a `$` substitution map to the column of the `$`; `~SEQ` repetitions map to the column of
+/// the repeated text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Columns {
+    /// The characters stand in the source as they are, the first at this column: the common
+    /// case (nothing substituted or removed), kept without a per-character list.
+    From(u32),
+    /// One column per character.
+    Each(Vec<u32>),
+}
+
+impl Columns {
+    /// Columns as listed, stored compactly when they run on one by one.
+    pub fn of(cols: Vec<u32>) -> Columns {
+        match cols.first() {
+            Some(&first) if cols.iter().zip(first..).all(|(&c, want)| c == want) => {
+                Columns::From(first)
+            }
+            _ => Columns::Each(cols),
+        }
+    }
+
+    /// Column of the `i`-th character; `None` past the end of an explicit list.
+    pub fn get(&self, i: usize) -> Option<u32> {
+        match self {
+            Columns::From(first) => Some(first.saturating_add(i as u32)),
+            Columns::Each(v) => v.get(i).copied(),
+        }
+    }
+
+    /// The columns of the first `len` characters, as a list.
+    fn to_vec(&self, len: usize) -> Vec<u32> {
+        (0..len).filter_map(|i| self.get(i)).collect()
+    }
 }
 
 /// Everything the source layer produced.
@@ -116,7 +166,9 @@ pub fn load_str(
     let cwd = absolute(base_dir);
     let path = cwd.join(display_name);
     let canonical = std::fs::canonicalize(&path).ok();
-    let file = l.sources.add(path, display_name.to_string(), text);
+    let file = l
+        .sources
+        .add(path, display_name.to_string(), text.to_string());
     l.push_frame(file, cwd.clone(), canonical, Pending::default());
     l.run();
     l.finish()
@@ -429,8 +481,11 @@ impl<'o> Loader<'o> {
             };
             self.files_opened += 1;
             self.bytes_read += bytes.len();
-            let text = String::from_utf8_lossy(&bytes);
-            let file = self.sources.add(path, m.clone(), &text);
+            let text = match String::from_utf8(bytes) {
+                Ok(t) => t,
+                Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+            };
+            let file = self.sources.add(path, m.clone(), text);
             let cwd = match m.rsplit_once('/') {
                 Some(("", _)) => PathBuf::from("/"),
                 Some((dir, _)) => include::resolve(&p.cwd, dir),

@@ -46,7 +46,7 @@ fn crlf_blanks_and_empty_lines() {
     let p = load("  global_defs {\r\n\r\n\t  router_id x \t\r\n\n}\r\n");
     assert_eq!(texts(&p), ["global_defs", "{", "router_id x", "}"]);
     assert_eq!(p.lines[2].line, 3);
-    assert_eq!(p.lines[2].cols[0], 4);
+    assert_eq!(p.lines[2].col(0), 4);
     assert!(p.diagnostics.is_empty());
 }
 
@@ -56,7 +56,7 @@ fn long_line_is_read_in_pieces_with_a_warning() {
     let p = load(&long);
     assert_eq!(p.lines.len(), 2);
     assert_eq!(p.lines[0].text.len(), 1023);
-    assert_eq!(p.lines[1].cols[0], 1024);
+    assert_eq!(p.lines[1].col(0), 1024);
     assert_eq!(
         msgs(&p),
         [(
@@ -73,7 +73,10 @@ fn long_line_is_read_in_pieces_with_a_warning() {
 fn comments_end_lines_and_escapes_reach_the_syntax_layer_plain() {
     let p = load("auth_pass a\\#b # c\nscript \"x # y\" ! z\n# only\n!only\n");
     assert_eq!(texts(&p), ["auth_pass a#b", "script \"x # y\""]);
-    assert_eq!(p.lines[0].cols, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 14]);
+    assert_eq!(
+        p.lines[0].columns(),
+        [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 14]
+    );
 }
 
 #[test]
@@ -81,7 +84,7 @@ fn hash_and_bang_builtins_never_start_a_comment() {
     let p = load("auth_pass a${_HASH}b${_BANG}c # real comment\n");
     assert_eq!(texts(&p), ["auth_pass a#b!c"]);
     // Both produced characters map to their `$`.
-    let cols = &p.lines[0].cols;
+    let cols = p.lines[0].columns();
     assert_eq!(cols[11], 12);
     assert_eq!(cols[12], 20);
     assert_eq!(cols[13], 21);
@@ -362,7 +365,7 @@ fn main_path_is_a_glob_like_keepalived_f() {
 fn at_lines_are_kept_only_for_the_config_id() {
     let p = load("@vm a\n@other b\n@^other c\n@^vm d\n@vm\n@vm   $X=1\nx $X\n@  e\n@^ f\n");
     assert_eq!(texts(&p), ["a", "c", "x 1", "f"]);
-    assert_eq!(p.lines[0].cols, [5]);
+    assert_eq!(p.lines[0].columns(), [5]);
 }
 
 // ---- rule 5: $ definitions --------------------------------------------------------------
@@ -372,7 +375,7 @@ fn definitions_substitute_and_map_to_the_dollar_column() {
     let p = load("$IF=eth0\n  interface $IF # c\nx ${IF}.10 $IF, $NOPE\n");
     assert_eq!(texts(&p), ["interface eth0", "x eth0.10 eth0, $NOPE"]);
     assert_eq!(
-        p.lines[0].cols,
+        p.lines[0].columns(),
         [3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 13, 13, 13]
     );
     assert!(p.diagnostics.is_empty());
@@ -394,7 +397,7 @@ fn multiline_definition_is_used_as_a_block_of_lines() {
             "x $VIPS y"
         ]
     );
-    assert_eq!((p.lines[3].line, p.lines[3].cols[0]), (7, 3));
+    assert_eq!((p.lines[3].line, p.lines[3].col(0)), (7, 3));
 }
 
 #[test]
@@ -475,8 +478,8 @@ fn seq_repeats_the_rest_of_the_line() {
         ]
     );
     // The repeated text keeps its columns; the value maps to the `$`.
-    assert_eq!(p.lines[0].cols[0], 18);
-    assert_eq!(p.lines[0].cols[11], 29);
+    assert_eq!(p.lines[0].col(0), 18);
+    assert_eq!(p.lines[0].col(11), 29);
     assert!(p.lines.iter().take(3).all(|l| l.line == 1));
 }
 
@@ -583,5 +586,5 @@ fn text_after_a_brace_is_processed_again() {
             "}"
         ]
     );
-    assert_eq!(p.lines[2].cols[0], 23);
+    assert_eq!(p.lines[2].col(0), 23);
 }

@@ -229,6 +229,72 @@ pub fn split_at_brace(t: &mut Text) -> Option<Text> {
     residue.filter(|r| !r.is_empty())
 }
 
+/// The common line, read without building a [`Text`]: printable ASCII (tabs allowed) with no
+/// `$`, `@`, `~` or `\` before its comment — so no substitution, conditional, repetition or
+/// escape can apply — no quote left open, no NUL, and not over [`MAX_LINE_BYTES`].
+///
+/// Appends to `out` the byte ranges of the logical lines keepalived's reader makes of it
+/// (exactly what [`decomment`] then [`split_at_brace`] would: comment cut, split at unquoted
+/// braces, blanks trimmed, empty pieces dropped) and returns `true`. Returns `false`, with
+/// `out` as it was, when the line needs the general path — also when a piece starts with
+/// `include`, which only the general path follows.
+///
+/// Nearly every line of a real configuration takes this path; it is why `-t` on a large
+/// file costs a string per logical line rather than a [`Ch`] per character.
+pub fn plain_line_pieces(line: &str, out: &mut Vec<std::ops::Range<usize>>) -> bool {
+    let bytes = line.as_bytes();
+    if bytes.len() > MAX_LINE_BYTES {
+        return false;
+    }
+    let before = out.len();
+    let push = |out: &mut Vec<std::ops::Range<usize>>, mut r: std::ops::Range<usize>| {
+        while r.start < r.end && matches!(bytes[r.start], b' ' | b'\t') {
+            r.start += 1;
+        }
+        while r.end > r.start && matches!(bytes[r.end - 1], b' ' | b'\t') {
+            r.end -= 1;
+        }
+        if !r.is_empty() {
+            out.push(r);
+        }
+    };
+    let mut quote = false;
+    let mut piece_start = 0;
+    let mut end = bytes.len();
+    for (i, &b) in bytes.iter().enumerate() {
+        let plain = matches!(b, b'\t' | b' '..=b'}') && !matches!(b, b'$' | b'@' | b'\\');
+        if !plain {
+            out.truncate(before);
+            return false;
+        }
+        match b {
+            b'"' => quote = !quote,
+            _ if quote => {}
+            b'#' | b'!' => {
+                end = i;
+                break;
+            }
+            b'{' | b'}' => {
+                push(out, piece_start..i);
+                push(out, i..i + 1);
+                piece_start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    push(out, piece_start..end);
+    let needs_general_path = quote
+        || bytes[end..].contains(&0)
+        || out[before..]
+            .iter()
+            .any(|r| line[r.clone()].starts_with("include"));
+    if needs_general_path {
+        out.truncate(before);
+        return false;
+    }
+    true
+}
+
 /// What keepalived's `fgets` loop makes of one physical line: pieces of at most
 /// [`MAX_LINE_BYTES`] bytes (a longer line is silently read as several), each cut at a NUL
 /// and stripped of trailing CR/LF.
@@ -347,6 +413,74 @@ mod tests {
         assert_eq!(split("}}"), ["}", "}"]);
         assert_eq!(split(r#"script "a{b}" {"#), [r#"script "a{b}""#, "{"]);
         assert_eq!(split(r#"x "a{b"#), [r#"x "a{b"#]);
+    }
+
+    /// What the general path makes of `line`: decomment, then brace splits.
+    fn general(line: &str) -> Option<Vec<String>> {
+        let mut t = Text::at(line, 1);
+        if decomment(&mut t).is_some() {
+            return None;
+        }
+        let mut out = vec![];
+        let mut next = Some(t);
+        while let Some(mut cur) = next {
+            next = split_at_brace(&mut cur);
+            if !cur.is_empty() {
+                out.push(cur.to_string());
+            }
+        }
+        Some(out)
+    }
+
+    fn plain(line: &str) -> Option<Vec<String>> {
+        let mut r = vec![];
+        plain_line_pieces(line, &mut r)
+            .then(|| r.into_iter().map(|r| line[r].to_string()).collect())
+    }
+
+    #[test]
+    fn plain_lines_take_the_fast_path_with_the_general_paths_result() {
+        for line in [
+            "    vrrp_instance VI_1 {",
+            "}",
+            "  priority 100   # main",
+            r#"notify_master "/bin/x {a} # b" {"#,
+            "{ a } b{c",
+            "! comment only",
+            "",
+            "   \t ",
+        ] {
+            assert_eq!(plain(line), general(line), "{line:?}");
+        }
+    }
+
+    #[test]
+    fn lines_with_expansions_escapes_or_includes_take_the_general_path() {
+        for line in [
+            "a $X",
+            "@node1 priority 100",
+            "~SEQ(i,1,3) x",
+            r"auth_pass a\#b",
+            r#"script "/bin/x"#,
+            "include other.conf",
+            "x { include other.conf",
+            "a\0b",
+            "é",
+            "a\rb",
+        ] {
+            assert_eq!(plain(line), None, "{line:?}");
+        }
+        assert_eq!(plain(&"a".repeat(MAX_LINE_BYTES + 1)), None);
+    }
+
+    proptest::proptest! {
+        /// Whatever the line, the fast path either declines or agrees with the general one.
+        #[test]
+        fn fast_path_agrees_with_the_general_path(line in "[ a-c\t\"#!{}$@~\\\\\0é]{0,24}") {
+            if let Some(fast) = plain(&line) {
+                proptest::prop_assert_eq!(Some(fast), general(&line));
+            }
+        }
     }
 
     #[test]
