@@ -417,7 +417,7 @@ fn unquoted_notify_arguments_are_read_as_the_user() {
     assert!(hint(d).contains("notify_master \"/etc/keepalived/n.sh master\""));
     let s = c.config.instances[0].notify_master.as_ref().unwrap();
     assert_eq!(s.command, "/etc/keepalived/n.sh");
-    assert_eq!(s.user, Some(("master".into(), None)));
+    assert_eq!(s.user.as_deref(), Some(&("master".into(), None)));
     assert_eq!(c.exit_code(), 0);
 }
 

@@ -9,7 +9,7 @@ use super::diag::{Diagnostic, Severity};
 use super::lower::{fmt_decimal_secs, Lower};
 use super::model::{AuthType, Config, Family, State, VrrpInstance};
 use super::span::Span;
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::time::Duration;
 
 fn kw_span(cx: &Lower, inst: &VrrpInstance, kw: &str) -> Option<Span> {
@@ -45,7 +45,7 @@ pub fn parsed_instances(cfg: &mut Config, cx: &mut Lower) {
     if cx.aborted {
         return;
     }
-    let script_names: HashSet<&str> = cfg.scripts.iter().map(|s| s.name.as_str()).collect();
+    let script_names: FxHashSet<&str> = cfg.scripts.iter().map(|s| s.name.as_str()).collect();
     for inst in cfg.instances.iter_mut() {
         resolve_track_scripts(inst, cx, &script_names);
         instance_block_end(inst, cx);
@@ -305,7 +305,7 @@ fn complete_instance(inst: &mut VrrpInstance, cx: &mut Lower) {
 
 /// `track_script` entries naming no (surviving) `vrrp_script` are dropped, as keepalived does
 /// while reading the instance.
-fn resolve_track_scripts(inst: &mut VrrpInstance, cx: &mut Lower, scripts: &HashSet<&str>) {
+fn resolve_track_scripts(inst: &mut VrrpInstance, cx: &mut Lower, scripts: &FxHashSet<&str>) {
     let at = cx.spans.instances.get(&inst.name).copied();
     let name = inst.name.clone();
     let mut kept = Vec::new();
@@ -340,7 +340,7 @@ fn resolve_track_scripts(inst: &mut VrrpInstance, cx: &mut Lower, scripts: &Hash
 /// Two instances with one VRID on one interface and family would answer each other's
 /// adverts.
 fn check_duplicate_vrids(cfg: &Config, cx: &mut Lower) {
-    let mut seen: HashMap<(u8, Family, Option<String>, bool), &str> = HashMap::new();
+    let mut seen: FxHashMap<(u8, Family, Option<String>, bool), &str> = FxHashMap::default();
     for i in &cfg.instances {
         if i.virtual_router_id == 0 {
             continue;
@@ -381,7 +381,7 @@ fn check_duplicate_vrids(cfg: &Config, cx: &mut Lower) {
 }
 
 fn check_sync_groups(cfg: &mut Config, cx: &mut Lower) {
-    let names: HashSet<String> = cfg.instances.iter().map(|i| i.name.clone()).collect();
+    let names: FxHashSet<String> = cfg.instances.iter().map(|i| i.name.clone()).collect();
     let mut keep = Vec::new();
     for mut g in std::mem::take(&mut cfg.sync_groups) {
         let sp = cx.spans.sync_groups.get(&g.name).copied();

@@ -8,7 +8,7 @@
 use super::diag::{Diagnostic, Severity};
 use super::lower::Lower;
 use super::model::Config;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use std::net::ToSocketAddrs;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
@@ -128,7 +128,7 @@ pub fn check_interfaces(cfg: &mut Config, cx: &mut Lower, host: &dyn Host) -> bo
         return false;
     }
     // Thousands of instances share a few interfaces; each lookup is a system call.
-    let mut known: HashMap<String, bool> = HashMap::new();
+    let mut known: FxHashMap<String, bool> = FxHashMap::default();
     let mut exists = |name: &str| match known.get(name) {
         Some(e) => *e,
         None => {

@@ -18,7 +18,7 @@ use super::host::Host;
 use super::lower::Lower;
 use super::model::{Config, Script};
 use super::span::Span;
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap, FxHashSet};
 
 /// keepalived's default script user when none is configured.
 const DEFAULT_SCRIPT_USER: &str = "keepalived_script";
@@ -57,7 +57,7 @@ const GROUP_NOTIFIES: [&str; 5] = [
 /// [`check_users`].
 #[derive(Debug, Default)]
 pub struct ScriptUsers {
-    runs_as_root: HashMap<ScriptId, bool>,
+    runs_as_root: FxHashMap<ScriptId, bool>,
 }
 
 fn slot<'c>(cfg: &'c mut Config, id: &ScriptId) -> Option<&'c mut Option<Script>> {
@@ -189,7 +189,7 @@ pub fn check_users(cfg: &mut Config, cx: &mut Lower, host: &dyn Host) -> ScriptU
     let mut users = ScriptUsers::default();
     let mut removed_vrrp = Vec::new();
     for (id, sp, script) in scripts_in_file_order(cfg, cx) {
-        let root = match &script.user {
+        let root = match script.user.as_deref() {
             Some((u, g)) => {
                 if host.user_exists(u) && g.as_deref().is_none_or(|g| host.user_exists(g)) {
                     Some(is_root(u, g.as_deref()))
@@ -267,7 +267,7 @@ pub fn check_users(cfg: &mut Config, cx: &mut Lower, host: &dyn Host) -> ScriptU
         }
     }
     if !removed_vrrp.is_empty() {
-        let removed: HashSet<String> = removed_vrrp.into_iter().collect();
+        let removed: FxHashSet<String> = removed_vrrp.into_iter().collect();
         cfg.scripts.retain(|s| !removed.contains(&s.name));
     }
     users
@@ -297,14 +297,14 @@ enum Lookup {
 /// usually share a handful of notify and check programs, and each lookup costs system calls.
 struct Finder<'h> {
     host: &'h dyn Host,
-    seen: HashMap<(String, bool), Lookup>,
+    seen: FxHashMap<(String, bool), Lookup>,
 }
 
 impl<'h> Finder<'h> {
     fn new(host: &'h dyn Host) -> Self {
         Finder {
             host,
-            seen: HashMap::new(),
+            seen: FxHashMap::default(),
         }
     }
 
@@ -391,7 +391,7 @@ pub fn check_script_files(cfg: &mut Config, cx: &mut Lower, host: &dyn Host, use
         }
     }
     if !disabled.is_empty() {
-        let disabled: HashSet<String> = disabled.into_iter().collect();
+        let disabled: FxHashSet<String> = disabled.into_iter().collect();
         cfg.scripts.retain(|s| !disabled.contains(&s.name));
         for i in &mut cfg.instances {
             i.track_script.retain(|t| !disabled.contains(&t.name));

@@ -9,27 +9,27 @@ use super::keywords::{self, Keyword};
 use super::model::Config;
 use super::span::Span;
 use super::syntax::{Node, Token};
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use std::time::Duration;
 
 /// Where things were written, for the cross-checks that run after lowering.
 #[derive(Default, Debug, Clone)]
 pub struct Spans {
     /// Instance name → span of its `vrrp_instance` keyword.
-    pub instances: HashMap<String, Span>,
+    pub instances: FxHashMap<String, Span>,
     /// Instance name → the keywords written in it (each at its first argument, or the
     /// keyword) and its closing `}`.
-    pub instance_keywords: HashMap<String, KeywordSpans>,
+    pub instance_keywords: FxHashMap<String, KeywordSpans>,
     /// Script name → span of its `user` keyword.
-    pub script_users: HashMap<String, Span>,
+    pub script_users: FxHashMap<String, Span>,
     /// `global_defs` keyword → span of its first argument (for checks made after lowering).
-    pub global_keywords: HashMap<String, Span>,
+    pub global_keywords: FxHashMap<String, Span>,
     /// Script name → span of its `vrrp_script` block's closing `}`.
-    pub scripts: HashMap<String, Span>,
+    pub scripts: FxHashMap<String, Span>,
     /// Sync group name → span.
-    pub sync_groups: HashMap<String, Span>,
+    pub sync_groups: FxHashMap<String, Span>,
     /// (owner, tracked name) → span of the reference.
-    pub track_refs: HashMap<(String, String), Span>,
+    pub track_refs: FxHashMap<(String, String), Span>,
     /// First and last line of every skipped (unsupported or unknown) block.
     pub skipped_blocks: Vec<(Span, u32)>,
     /// `{ … }` blocks attached to a keyword that takes none: we read their lines in the
@@ -48,6 +48,14 @@ pub struct KeywordSpans {
 }
 
 impl KeywordSpans {
+    /// Room for `n` keywords (a block's line count: no regrowth while it is read).
+    pub fn with_capacity(n: usize) -> Self {
+        KeywordSpans {
+            keywords: Vec::with_capacity(n),
+            end: None,
+        }
+    }
+
     /// Records `keyword` unless already recorded (the first use is the one reported).
     pub fn record(&mut self, keyword: &'static str, span: Span) {
         if self.get(keyword).is_none() {

@@ -21,8 +21,9 @@ pub mod syntax;
 use diag::Diagnostic;
 use host::Host;
 use model::Config;
-use source::Preprocessed;
+use source::{LogicalLine, Preprocessed, SourceOptions};
 use span::SourceMap;
+use std::path::Path;
 
 /// A configuration read and checked, with everything found along the way.
 pub struct Checked {
@@ -45,14 +46,57 @@ pub fn check(pre: Preprocessed, host: Option<&dyn Host>) -> Checked {
     let Preprocessed {
         lines,
         sources,
-        mut diagnostics,
+        diagnostics,
     } = pre;
-    // Each top-level block is lowered as soon as it is parsed, then freed.
+    let parsed = parse_and_lower(lines);
+    finish_check(parsed, sources, diagnostics, host)
+}
+
+/// Reads and checks the configuration file `path` in one pass: each line is parsed as it
+/// is read and each top-level block lowered as it is parsed, so a large file is never held
+/// whole as lines or as a syntax tree (what [`check`] of [`source::load_file`] gives, faster).
+pub fn check_file(path: &Path, opts: &SourceOptions, host: Option<&dyn Host>) -> Checked {
+    let mut reader = source::Reader::open(path, opts);
+    let parsed = parse_and_lower(&mut reader);
+    let Preprocessed {
+        sources,
+        diagnostics,
+        ..
+    } = reader.finish();
+    finish_check(parsed, sources, diagnostics, host)
+}
+
+/// What the syntax and lowering stages make of a stream of lines.
+struct Parsed {
+    config: Config,
+    cx: lower::Lower,
+    syntax_diags: Vec<Diagnostic>,
+}
+
+fn parse_and_lower(lines: impl IntoIterator<Item = LogicalLine>) -> Parsed {
     let mut config = Config::default();
     let mut cx = lower::Lower::new();
     let syntax_diags =
-        syntax::parse_each(&lines, |node, next| cx.lower_top(&mut config, &node, next));
-    drop(lines);
+        syntax::parse_each(lines, |node, next| cx.lower_top(&mut config, &node, next));
+    Parsed {
+        config,
+        cx,
+        syntax_diags,
+    }
+}
+
+/// The checks after lowering, in keepalived's order.
+fn finish_check(
+    parsed: Parsed,
+    sources: SourceMap,
+    mut diagnostics: Vec<Diagnostic>,
+    host: Option<&dyn Host>,
+) -> Checked {
+    let Parsed {
+        mut config,
+        mut cx,
+        syntax_diags,
+    } = parsed;
     diagnostics.extend(syntax_diags);
     // The order is keepalived's: what it checks while reading the file (scripts' own blocks,
     // then their users, then the instances referring to them), then the interfaces (a missing

@@ -143,7 +143,8 @@ pub struct Fifo {
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct Script {
     pub command: String,
-    pub user: Option<(String, Option<String>)>,
+    /// User and group to run as (boxed: rarely given, and an instance holds seven scripts).
+    pub user: Option<Box<(String, Option<String>)>>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -12,6 +12,7 @@
 use super::diag::Diagnostic;
 use super::source::LogicalLine;
 use super::span::Span;
+use compact_str::CompactString;
 use nom::{
     branch::alt,
     bytes::complete::{is_not, take_till1},
@@ -20,11 +21,14 @@ use nom::{
     sequence::{delimited, pair},
     IResult,
 };
+use std::borrow::Borrow;
 
 /// One word of the configuration with its place.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Token {
-    pub text: String,
+    /// Inline up to 24 bytes (nearly every word of a configuration), so a token costs no
+    /// allocation of its own.
+    pub text: CompactString,
     pub span: Span,
     /// Written in double quotes (so `"{"` is a word, not a brace).
     pub quoted: bool,
@@ -100,28 +104,33 @@ fn lexeme(input: &str) -> IResult<&str, Lexeme<'_>> {
     ))(input)
 }
 
-/// Splits one logical line into lexemes with their byte offsets.
-fn lex_line(text: &str) -> Vec<(usize, usize, Lexeme<'_>)> {
-    let mut out = Vec::new();
-    let mut rest = text;
-    while let Ok((r, _)) = multispace0::<_, nom::error::Error<&str>>(rest) {
-        rest = r;
+/// The lexemes of one logical line with their byte offsets (an iterator: lexing a line
+/// allocates nothing).
+struct Lexer<'a> {
+    text: &'a str,
+    rest: &'a str,
+}
+
+fn lex_line(text: &str) -> Lexer<'_> {
+    Lexer { text, rest: text }
+}
+
+impl<'a> Iterator for Lexer<'a> {
+    type Item = (usize, usize, Lexeme<'a>);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let (rest, _) = multispace0::<_, nom::error::Error<&str>>(self.rest).ok()?;
         if rest.is_empty() {
-            break;
+            self.rest = rest;
+            return None;
         }
-        let start = text.len() - rest.len();
-        match lexeme(rest) {
-            Ok((r, lx)) => {
-                let end = text.len() - r.len();
-                out.push((start, end, lx));
-                rest = r;
-            }
-            // Unreachable for non-empty input (a word takes any non-blank char), but a
-            // lexer must not loop or panic whatever it is given.
-            Err(_) => break,
-        }
+        let start = self.text.len() - rest.len();
+        // A word takes any non-blank character, so this fails only on input it cannot
+        // see; a lexer must not loop or panic whatever it is given.
+        let (after, lx) = lexeme(rest).ok()?;
+        self.rest = after;
+        Some((start, self.text.len() - after.len(), lx))
     }
-    out
 }
 
 struct Frame {
@@ -140,8 +149,8 @@ pub fn parse(lines: &[LogicalLine]) -> (Vec<Node>, Vec<Diagnostic>) {
 /// span of the top-level node after it (`None` for the last). A caller that lowers node by
 /// node never holds the whole tree: on a large file the next block's nodes reuse the memory
 /// the last one's freed.
-pub fn parse_each(
-    lines: &[LogicalLine],
+pub fn parse_each<L: Borrow<LogicalLine>>(
+    lines: impl IntoIterator<Item = L>,
     mut take: impl FnMut(Node, Option<Span>),
 ) -> Vec<Diagnostic> {
     let mut diags = Vec::new();
@@ -157,6 +166,7 @@ pub fn parse_each(
     }
 
     for line in lines {
+        let line = line.borrow();
         // Byte offsets are character indices on ASCII lines (nearly all of them).
         let ascii = line.text.is_ascii();
         let char_starts: Vec<usize> = if ascii {
@@ -185,7 +195,7 @@ pub fn parse_each(
             match lx {
                 Lexeme::Word(w) | Lexeme::Quoted(w) => {
                     let tok = Token {
-                        text: w.to_string(),
+                        text: CompactString::new(w),
                         span,
                         quoted: matches!(lx, Lexeme::Quoted(_)),
                     };

@@ -30,8 +30,8 @@ use crate::cli::{version_line, Options};
 use crate::config::diag::Severity;
 use crate::config::host::LocalHost;
 use crate::config::model::Config;
-use crate::config::source::{load_file, SourceOptions};
-use crate::config::{check, Checked};
+use crate::config::source::SourceOptions;
+use crate::config::{check_file, Checked};
 use crate::sys::{Netlink, NetlinkWatcher};
 use crate::vrrp::{Router, RouterInit};
 
@@ -150,9 +150,8 @@ pub fn load(opts: &Options) -> Checked {
     if let Some(id) = &opts.config_id {
         so.config_id = id.clone();
     }
-    let pre = load_file(&opts.config_file, &so);
     let host = (!opts.skip_host_checks).then_some(&LocalHost as &dyn crate::config::host::Host);
-    check(pre, host)
+    check_file(&opts.config_file, &so, host)
 }
 
 /// [`load`] on a short-lived thread: everything it allocates lives in that thread's

@@ -115,7 +115,7 @@ pub fn prepare(
         log::info!("{e}");
         log::info!("Unable to parse script '{}' - ignoring", script.command);
     })?;
-    let run_as = match &script.user {
+    let run_as = match script.user.as_deref() {
         Some((user, group)) => resolve_user(user, group.as_deref()).ok_or_else(|| {
             log::info!(
                 "Invalid user/group for {kind} script {} - ignoring",

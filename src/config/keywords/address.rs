@@ -80,7 +80,7 @@ pub fn address_line(cx: &mut Lower, node: &Node) -> Option<IpAddress> {
                 cx.error(words[i].span, format!("'{w}' needs a value - ignoring"));
                 break;
             };
-            let v = v.text.clone();
+            let v = v.text.to_string();
             match w {
                 "brd" | "broadcast" => a.broadcast = Some(v),
                 "dev" => a.dev = Some(v),
@@ -131,7 +131,7 @@ pub fn dump_address(d: &mut Dumper, a: &IpAddress) {
 
 /// A route line, kept as words after keepalived's deprecation notes.
 pub fn route_line(cx: &mut Lower, node: &Node) -> Route {
-    let mut words = vec![node.keyword.text.clone()];
+    let mut words = vec![node.keyword.text.to_string()];
     for t in &node.args {
         match t.text.as_str() {
             "gw" => cx.warn(
@@ -144,7 +144,7 @@ pub fn route_line(cx: &mut Lower, node: &Node) -> Route {
             ),
             _ => {}
         }
-        words.push(t.text.clone());
+        words.push(t.text.to_string());
     }
     Route { words }
 }
@@ -168,7 +168,7 @@ pub fn rule_line(cx: &mut Lower, node: &Node) -> Rule {
     Rule {
         words: std::iter::once(&node.keyword)
             .chain(&node.args)
-            .map(|t| t.text.clone())
+            .map(|t| t.text.to_string())
             .collect(),
     }
 }
@@ -176,7 +176,7 @@ pub fn rule_line(cx: &mut Lower, node: &Node) -> Rule {
 /// A `track_*` entry: `NAME [weight W [reverse|noreverse]]`.
 pub fn track_ref(cx: &mut Lower, node: &Node, min: i64, max: i64) -> TrackRef {
     let mut r = TrackRef {
-        name: node.keyword.text.clone(),
+        name: node.keyword.text.to_string(),
         weight: None,
         reverse: false,
     };
@@ -251,10 +251,12 @@ pub fn dump_track_ref(d: &mut Dumper, r: &TrackRef) {
 /// An unquoted `notify_master /x.sh master` thus runs `/x.sh` as user `master`; we say so.
 pub fn script_value(cx: &mut Lower, node: &Node) -> Option<Script> {
     let first = cx.arg(node, 0)?;
-    let user = node
-        .args
-        .get(1)
-        .map(|u| (u.text.clone(), node.args.get(2).map(|g| g.text.clone())));
+    let user = node.args.get(1).map(|u| {
+        (
+            u.text.to_string(),
+            node.args.get(2).map(|g| g.text.to_string()),
+        )
+    });
     if !first.quoted && node.args.len() > 1 {
         let rest: Vec<&str> = node.args[1..].iter().map(|a| a.text.as_str()).collect();
         cx.push(
@@ -275,8 +277,8 @@ pub fn script_value(cx: &mut Lower, node: &Node) -> Option<Script> {
         );
     }
     Some(Script {
-        command: first.text.clone(),
-        user,
+        command: first.text.to_string(),
+        user: user.map(Box::new),
     })
 }
 
@@ -284,7 +286,7 @@ pub fn script_value(cx: &mut Lower, node: &Node) -> Option<Script> {
 pub fn dump_script(d: &mut Dumper, kw: &str, s: &Option<Script>) {
     if let Some(s) = s {
         let mut words = vec![s.command.clone()];
-        if let Some((u, g)) = &s.user {
+        if let Some((u, g)) = s.user.as_deref() {
             words.push(u.clone());
             words.extend(g.clone());
         }

@@ -44,11 +44,13 @@ fn garp_interval(cx: &mut Lower, node: &Node) -> Option<Duration> {
 }
 
 fn fifo(cx: &mut Lower, node: &Node) -> Option<Fifo> {
-    let path = cx.arg(node, 0)?.text.clone();
-    let user = node
-        .args
-        .get(1)
-        .map(|u| (u.text.clone(), node.args.get(2).map(|g| g.text.clone())));
+    let path = cx.arg(node, 0)?.text.to_string();
+    let user = node.args.get(1).map(|u| {
+        (
+            u.text.to_string(),
+            node.args.get(2).map(|g| g.text.to_string()),
+        )
+    });
     Some(Fifo {
         path,
         user,
@@ -98,7 +100,7 @@ pub static GLOBAL: &[Keyword<GlobalDefs>] = &[
             t.notification_email = n
                 .children()
                 .iter()
-                .map(|c| c.keyword.text.clone())
+                .map(|c| c.keyword.text.to_string())
                 .collect();
             if t.notification_email.is_empty() {
                 let at = n
@@ -129,7 +131,7 @@ pub static GLOBAL: &[Keyword<GlobalDefs>] = &[
         "none",
         "SMTP relay for alerts.",
         |cx, t, n| if let Some(a) = cx.arg(n, 0) {
-            let host = a.text.clone();
+            let host = a.text.to_string();
             // Whether a name resolves depends on the host (see host::check_smtp_server);
             // what cannot be a host name at all is an error everywhere.
             let ok = host.parse::<std::net::IpAddr>().is_ok()
@@ -405,7 +407,10 @@ pub static GLOBAL: &[Keyword<GlobalDefs>] = &[
         "keepalived_script if it exists, else root",
         "User (and group) scripts run as.",
         |cx, t, n| if let Some(u) = cx.arg(n, 0) {
-            t.script_user = Some((u.text.clone(), n.args.get(1).map(|g| g.text.clone())));
+            t.script_user = Some((
+                u.text.to_string(),
+                n.args.get(1).map(|g| g.text.to_string()),
+            ));
             let span = u.span;
             cx.spans.global_keywords.insert("script_user".into(), span);
         },

@@ -70,7 +70,7 @@ fn track_list(cx: &mut Lower, t: &VrrpInstance, n: &Node, min: i64, max: i64) ->
     for c in n.children() {
         cx.spans
             .track_refs
-            .entry((t.name.clone(), c.keyword.text.clone()))
+            .entry((t.name.clone(), c.keyword.text.to_string()))
             .or_insert(c.keyword.span);
     }
     track_block(cx, n, min, max)
@@ -117,7 +117,7 @@ fn authentication(cx: &mut Lower, t: &mut VrrpInstance, n: &Node) {
             "auth_pass" => {
                 let Some(a) = cx.arg(c, 0) else { return };
                 let a = a.clone();
-                let mut pass = a.text.clone();
+                let mut pass = a.text.to_string();
                 if pass.len() > 8 {
                     cx.push(
                         Diagnostic::warning(a.span, "Truncating auth_pass to 8 characters")
@@ -197,6 +197,8 @@ fn unicast_peers(cx: &mut Lower, t: &mut VrrpInstance, n: &Node) {
 /// `virtual_ipaddress`: the first address fixes the instance's family; others of the
 /// other family are refused (keepalived: put them in `virtual_ipaddress_excluded`).
 fn vip_list(cx: &mut Lower, t: &mut VrrpInstance, n: &Node) {
+    // Usually one or two addresses: no room for more than were written.
+    t.virtual_ipaddress.reserve_exact(n.children().len());
     for c in n.children() {
         let Some(a) = address_line(cx, c) else {
             continue;
@@ -284,7 +286,7 @@ pub static INSTANCE: &[Keyword<VrrpInstance>] = &[
                 cx.push(Diagnostic::error(a.span, format!("Interface name '{}' too long - ignoring", a.text)).with_hint("Linux interface names have at most 15 characters"));
                 return;
             }
-            t.interface = Some(a.text.clone());
+            t.interface = Some(a.text.to_string());
             seen(cx, t, n);
         },
         |t, d| if let Some(i) = &t.interface { d.kv("interface", i) }),
@@ -442,7 +444,7 @@ pub static INSTANCE: &[Keyword<VrrpInstance>] = &[
         |cx, t, n| t.smtp_alert = Some(cx.boolean(n)),
         |t, d| if let Some(v) = t.smtp_alert { d.kv("smtp_alert", if v { "on" } else { "off" }) }),
     keyword!("use_vmac", "[IFNAME] [MAC]", "off", "Run on a macvlan with the RFC virtual MAC 00:00:5e:00:01:VRID.",
-        |cx, t, n| t.use_vmac = Some({ seen(cx, t, n); Vmac { name: n.args.first().map(|a| a.text.clone()), mac: n.args.get(1).map(|a| a.text.clone()) } }),
+        |cx, t, n| t.use_vmac = Some({ seen(cx, t, n); Vmac { name: n.args.first().map(|a| a.text.to_string()), mac: n.args.get(1).map(|a| a.text.to_string()) } }),
         |t, d| if let Some(v) = &t.use_vmac { let w: Vec<String> = v.name.iter().chain(v.mac.iter()).cloned().collect(); d.line("use_vmac", &w) }),
     flag!("vmac_xmit_base", vmac_xmit_base, "Send adverts from the base interface, not the VMAC."),
     flag!("promote_secondaries", promote_secondaries, "Promote secondary addresses when the primary is removed."),
@@ -456,8 +458,8 @@ pub static INSTANCE: &[Keyword<VrrpInstance>] = &[
                 cx.push(Diagnostic::warning(n.keyword.span, m).with_hint("there is one LVS sync daemon per process; name its interface once"));
                 return;
             }
-            cx.lvs_sync_daemon_interface = Some(n.args.first().map(|a| a.text.clone()).unwrap_or_default());
-            t.other.insert("lvs_sync_daemon_interface".into(), n.args.iter().map(|a| a.text.clone()).collect());
+            cx.lvs_sync_daemon_interface = Some(n.args.first().map(|a| a.text.to_string()).unwrap_or_default());
+            t.other.insert("lvs_sync_daemon_interface".into(), n.args.iter().map(|a| a.text.to_string()).collect());
         },
         |t, d| if let Some(v) = t.other.get("lvs_sync_daemon_interface") { d.line("lvs_sync_daemon_interface", v) }),
     kept!("debug", "No effect (accepted for compatibility)."),

@@ -60,7 +60,7 @@ macro_rules! flag {
 macro_rules! word {
     ($name:literal, $usage:literal, $($field:ident).+, $doc:literal) => {
         keyword!($name, $usage, "unset", $doc,
-            |c, t, n| if let Some(a) = c.arg(n, 0) { t.$($field).+ = Some(a.text.clone()) },
+            |c, t, n| if let Some(a) = c.arg(n, 0) { t.$($field).+ = Some(a.text.to_string()) },
             |t, d| if let Some(v) = &t.$($field).+ { d.kv($name, v) })
     };
 }
@@ -100,7 +100,7 @@ macro_rules! kept {
             |_c, t, n| {
                 $crate::config::keywords::OtherSettings::other(t).insert(
                     $name.to_string(),
-                    n.args.iter().map(|a| a.text.clone()).collect(),
+                    n.args.iter().map(|a| a.text.to_string()).collect(),
                 );
             },
             |t, d| if let Some(v) = $crate::config::keywords::OtherSettings::other_ref(t).get($name)
@@ -136,7 +136,7 @@ pub fn all_keyword_names() -> impl Iterator<Item = &'static str> {
 /// The table's own `&'static str` for a keyword written in a file (any block, aliases
 /// included), so spans can be recorded by keyword without allocating.
 pub fn static_keyword_name(word: &str) -> Option<&'static str> {
-    static NAMES: std::sync::OnceLock<std::collections::HashSet<&'static str>> =
+    static NAMES: std::sync::OnceLock<rustc_hash::FxHashSet<&'static str>> =
         std::sync::OnceLock::new();
     let names = NAMES.get_or_init(|| {
         let aliases = instance::INSTANCE

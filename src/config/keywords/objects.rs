@@ -50,7 +50,7 @@ fn vrrp_script_command(cx: &mut Lower, t: &mut VrrpScript, n: &Node) {
             )),
         );
     }
-    t.script.command = first.text.clone();
+    t.script.command = first.text.to_string();
 }
 
 /// The `vrrp_script` table.
@@ -135,11 +135,14 @@ pub static SCRIPT: &[Keyword<VrrpScript>] = &[
         "script_user",
         "Run the script as this user.",
         |cx, t, n| if let Some(u) = cx.arg(n, 0) {
-            t.script.user = Some((u.text.clone(), n.args.get(1).map(|g| g.text.clone())));
+            t.script.user = Some(Box::new((
+                u.text.to_string(),
+                n.args.get(1).map(|g| g.text.to_string()),
+            )));
             let span = n.keyword.span;
             cx.spans.script_users.insert(t.name.clone(), span);
         },
-        |t, d| if let Some((u, g)) = &t.script.user {
+        |t, d| if let Some((u, g)) = t.script.user.as_deref() {
             let mut w = vec![u.clone()];
             w.extend(g.clone());
             d.line("user", &w)
@@ -157,7 +160,7 @@ pub static SYNC_GROUP: &[Keyword<SyncGroup>] = &[
         "Member instances.",
         |_cx, t, n| t
             .group
-            .extend(n.children().iter().map(|c| c.keyword.text.clone())),
+            .extend(n.children().iter().map(|c| c.keyword.text.to_string())),
         |t, d| d.block("group", |d| t
             .group
             .iter()
@@ -290,7 +293,7 @@ pub static TRACK_FILE: &[Keyword<TrackFile>] = &[
         "none (required)",
         "File holding an integer.",
         |cx, t, n| if let Some(a) = cx.arg(n, 0) {
-            t.file = a.text.clone()
+            t.file = a.text.to_string()
         },
         |t, d| d.kv("file", &t.file)
     ),
@@ -361,7 +364,7 @@ pub static TRACK_PROCESS: &[Keyword<TrackProcess>] = &[
         "exact",
         "How arguments are matched.",
         |cx, t, n| if let Some(a) = cx.arg(n, 0) {
-            t.param_match = Some(a.text.clone())
+            t.param_match = Some(a.text.to_string())
         },
         |t, d| if let Some(p) = &t.param_match {
             d.kv("param_match", p)
@@ -421,7 +424,7 @@ pub static MYSQL_CHECK: &[Keyword<MysqlCheck>] = &[
         "127.0.0.1",
         "MySQL server to check.",
         |cx, t, n| if let Some(a) = cx.arg(n, 0) {
-            t.host = a.text.clone()
+            t.host = a.text.to_string()
         },
         |t, d| d.kv("host", &t.host)
     ),
@@ -438,7 +441,7 @@ pub static MYSQL_CHECK: &[Keyword<MysqlCheck>] = &[
         "none (anonymous)",
         "File with 'user=' and 'password=' lines, readable only by root.",
         |cx, t, n| if let Some(a) = cx.arg(n, 0) {
-            t.credentials_file = Some(a.text.clone())
+            t.credentials_file = Some(a.text.to_string())
         },
         |t, d| if let Some(v) = &t.credentials_file {
             d.kv("credentials_file", v)

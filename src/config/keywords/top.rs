@@ -27,7 +27,7 @@ pub const UNSUPPORTED_BLOCKS: &[&str] = &[
 
 /// Name argument of a named block (`vrrp_instance NAME {`); missing ⇒ keepalived aborts.
 fn block_name(cx: &mut Lower, n: &Node) -> Option<String> {
-    cx.arg(n, 0).map(|a| a.text.clone())
+    cx.arg(n, 0).map(|a| a.text.to_string())
 }
 
 fn no_block(cx: &mut Lower, n: &Node) -> bool {
@@ -73,7 +73,7 @@ fn vrrp_instance(cx: &mut Lower, cfg: &mut Config, n: &Node) {
     inst.check_unicast_src = cfg.global.vrrp_check_unicast_src;
     inst.strict_mode = cfg.global.vrrp_strict;
     cx.spans.instances.insert(name.clone(), n.args[0].span);
-    let mut spans = KeywordSpans::default();
+    let mut spans = KeywordSpans::with_capacity(n.children().len());
     spans.end = n.block.as_ref().and_then(|b| b.close);
     cx.spans.instance_keywords.insert(name.clone(), spans);
     cx.owner = name;
@@ -197,7 +197,7 @@ fn mysql_check(cx: &mut Lower, cfg: &mut Config, n: &Node) {
 }
 
 fn unsupported(cx: &mut Lower, cfg: &mut Config, n: &Node) {
-    let kw = n.keyword.text.clone();
+    let kw = n.keyword.text.to_string();
     if n.block.is_none() {
         no_block(cx, n);
     }
@@ -244,7 +244,7 @@ macro_rules! root_setting {
             |_cx, cfg, n| {
                 OtherSettings::other(&mut cfg.global).insert(
                     $name.to_string(),
-                    n.args.iter().map(|a| a.text.clone()).collect(),
+                    n.args.iter().map(|a| a.text.to_string()).collect(),
                 );
             },
             |cfg, d| if let Some(v) = OtherSettings::other_ref(&cfg.global).get($name) {
@@ -429,8 +429,8 @@ pub static TOP: &[Keyword<Config>] = &[
                 .children()
                 .iter()
                 .map(|c| (
-                    c.keyword.text.clone(),
-                    c.args.iter().map(|a| a.text.clone()).collect()
+                    c.keyword.text.to_string(),
+                    c.args.iter().map(|a| a.text.to_string()).collect()
                 ))
                 .collect()
         }),

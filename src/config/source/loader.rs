@@ -25,23 +25,41 @@ enum Processed {
 }
 
 impl Loader<'_> {
+    /// Reads everything; the lines collect in `self.lines`.
     pub(super) fn run(&mut self) {
-        let mut pieces = Vec::new();
+        while self.step() {}
+    }
+
+    /// The next logical line, reading on as far as needed to make one.
+    pub(super) fn next_line(&mut self) -> Option<LogicalLine> {
         loop {
-            if self.take_plain_line(&mut pieces) {
-                continue;
+            if let Some(l) = self.lines.pop_front() {
+                return Some(l);
             }
-            match self.next_unit() {
-                Some(unit) => self.emit(unit),
-                None => break,
+            if !self.step() {
+                return None;
             }
+        }
+    }
+
+    /// Reads one physical line's worth (or one pending piece); `false` once all is read.
+    fn step(&mut self) -> bool {
+        if self.take_plain_line() {
+            return true;
+        }
+        match self.next_unit() {
+            Some(unit) => {
+                self.emit(unit);
+                true
+            }
+            None => false,
         }
     }
 
     /// The fast path: when nothing is pending (no brace residue, repetition, multi-line
     /// definition or long-line piece) and the next line of the current file is plain (see
     /// [`plain_line_pieces`]), emits its logical lines straight from the source text.
-    fn take_plain_line(&mut self, pieces: &mut Vec<std::ops::Range<usize>>) -> bool {
+    fn take_plain_line(&mut self) -> bool {
         let idle = self.residue.is_none()
             && self.seqs.len() <= self.ml.seq_depth
             && self.ml.next.is_none()
@@ -55,14 +73,17 @@ impl Loader<'_> {
         let Some(raw) = self.sources.file(top.file).line(top.next_line) else {
             return false;
         };
+        let mut pieces = std::mem::take(&mut self.plain_pieces);
         pieces.clear();
-        if !plain_line_pieces(raw, pieces) {
+        if !plain_line_pieces(raw, &mut pieces) {
+            self.plain_pieces = pieces;
             return false;
         }
         let texts: Vec<(String, u32)> = pieces
             .iter()
             .map(|r| (raw[r.clone()].to_string(), r.start as u32 + 1))
             .collect();
+        self.plain_pieces = pieces;
         let top = self.frames.last_mut().expect("checked above");
         top.next_line += 1;
         let origin = Origin {
@@ -451,7 +472,7 @@ impl Loader<'_> {
                 }
             }
         }
-        self.lines.push(LogicalLine {
+        self.lines.push_back(LogicalLine {
             text,
             file: origin.file,
             line: origin.line,

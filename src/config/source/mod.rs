@@ -144,14 +144,44 @@ pub struct Preprocessed {
 
 /// Reads the configuration file `path` (a glob, as for keepalived's `-f`).
 pub fn load_file(path: &Path, opts: &SourceOptions) -> Preprocessed {
-    let mut l = Loader::new(opts);
-    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
-    let pattern = path.to_string_lossy().into_owned();
-    let g = include::glob(&pattern, &cwd);
-    if l.open_main(&pattern, g, &cwd) {
-        l.run();
+    let mut r = Reader::open(path, opts);
+    r.loader.run();
+    r.finish()
+}
+
+/// The configuration file's logical lines one at a time, as [`load_file`] would list
+/// them: a checker that consumes them as they come never holds them all (see
+/// [`crate::config::check_file`]). [`Reader::finish`] gives the files read and the
+/// findings once the lines are consumed.
+pub struct Reader<'o> {
+    loader: Loader<'o>,
+}
+
+impl<'o> Reader<'o> {
+    /// Opens `path` (a glob, as for keepalived's `-f`); problems opening it are findings.
+    pub fn open(path: &Path, opts: &'o SourceOptions) -> Self {
+        let mut loader = Loader::new(opts);
+        let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
+        let pattern = path.to_string_lossy().into_owned();
+        let g = include::glob(&pattern, &cwd);
+        if !loader.open_main(&pattern, g, &cwd) {
+            loader.frames.clear();
+        }
+        Reader { loader }
     }
-    l.finish()
+
+    /// The files read and the findings; `lines` holds whatever was not consumed.
+    pub fn finish(self) -> Preprocessed {
+        self.loader.finish()
+    }
+}
+
+impl Iterator for Reader<'_> {
+    type Item = LogicalLine;
+
+    fn next(&mut self) -> Option<LogicalLine> {
+        self.loader.next_line()
+    }
 }
 
 /// Reads configuration text that is not in a file (tests, stdin); relative includes resolve
@@ -248,7 +278,8 @@ struct Loader<'o> {
     opts: &'o SourceOptions,
     sources: SourceMap,
     diags: Vec<Diagnostic>,
-    lines: Vec<LogicalLine>,
+    /// Lines made but not yet taken (a physical line can make several).
+    lines: VecDeque<LogicalLine>,
     frames: Vec<Frame>,
     residue: Option<Unit>,
     defs: Defs,
@@ -260,6 +291,8 @@ struct Loader<'o> {
     /// Open blocks, `true` for `global_defs` (where `include_check` applies).
     blocks: Vec<bool>,
     last_keyword_is_global_defs: bool,
+    /// Scratch space of the plain-line fast path (kept to spare an allocation per line).
+    plain_pieces: Vec<std::ops::Range<usize>>,
     rng: StdRng,
     budget: usize,
     exhausted: bool,
@@ -275,7 +308,7 @@ impl<'o> Loader<'o> {
             opts,
             sources: SourceMap::default(),
             diags: Vec::new(),
-            lines: Vec::new(),
+            lines: VecDeque::new(),
             frames: Vec::new(),
             residue: None,
             defs: Defs::default(),
@@ -289,6 +322,7 @@ impl<'o> Loader<'o> {
             },
             blocks: Vec::new(),
             last_keyword_is_global_defs: false,
+            plain_pieces: Vec::new(),
             rng: match opts.random_seed {
                 Some(s) => StdRng::seed_from_u64(s),
                 None => StdRng::from_entropy(),
@@ -302,7 +336,7 @@ impl<'o> Loader<'o> {
 
     fn finish(self) -> Preprocessed {
         Preprocessed {
-            lines: self.lines,
+            lines: self.lines.into(),
             sources: self.sources,
             diagnostics: self.diags,
         }

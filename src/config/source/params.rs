@@ -8,7 +8,7 @@
 use super::text::Text;
 use rand::rngs::StdRng;
 use rand::Rng;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 /// Builtin definitions whose value is computed when used.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -45,12 +45,12 @@ impl Def {
 /// All definitions in force.
 #[derive(Clone, Debug)]
 pub struct Defs {
-    map: HashMap<String, Def>,
+    map: FxHashMap<String, Def>,
 }
 
 impl Default for Defs {
     fn default() -> Self {
-        let mut map = HashMap::new();
+        let mut map = FxHashMap::default();
         let mut builtin = |name: &str, b: Option<Builtin>, value: &str, params: usize| {
             let mut d = Def::plain(value.to_string());
             d.builtin = b;

@@ -229,6 +229,32 @@ pub fn split_at_brace(t: &mut Text) -> Option<Text> {
     residue.filter(|r| !r.is_empty())
 }
 
+const ORDINARY: u8 = 0;
+const SPECIAL: u8 = 1;
+const GENERAL_PATH: u8 = 2;
+
+/// How [`plain_line_pieces`] treats each byte: printable ASCII and tab are ordinary, quote,
+/// comment and brace characters are acted on, and everything else (`$`, `@`, `~`, `\`,
+/// control characters, non-ASCII) sends the line down the general path.
+const BYTE_CLASS: [u8; 256] = {
+    let mut t = [GENERAL_PATH; 256];
+    let mut b = b' ';
+    while b <= b'}' {
+        t[b as usize] = ORDINARY;
+        b += 1;
+    }
+    t[b'\t' as usize] = ORDINARY;
+    t[b'$' as usize] = GENERAL_PATH;
+    t[b'@' as usize] = GENERAL_PATH;
+    t[b'\\' as usize] = GENERAL_PATH;
+    t[b'"' as usize] = SPECIAL;
+    t[b'#' as usize] = SPECIAL;
+    t[b'!' as usize] = SPECIAL;
+    t[b'{' as usize] = SPECIAL;
+    t[b'}' as usize] = SPECIAL;
+    t
+};
+
 /// The common line, read without building a [`Text`]: printable ASCII (tabs allowed) with no
 /// `$`, `@`, `~` or `\` before its comment — so no substitution, conditional, repetition or
 /// escape can apply — no quote left open, no NUL, and not over [`MAX_LINE_BYTES`].
@@ -262,29 +288,33 @@ pub fn plain_line_pieces(line: &str, out: &mut Vec<std::ops::Range<usize>>) -> b
     let mut piece_start = 0;
     let mut end = bytes.len();
     for (i, &b) in bytes.iter().enumerate() {
-        let plain = matches!(b, b'\t' | b' '..=b'}') && !matches!(b, b'$' | b'@' | b'\\');
-        if !plain {
-            out.truncate(before);
-            return false;
-        }
-        match b {
-            b'"' => quote = !quote,
-            _ if quote => {}
-            b'#' | b'!' => {
-                end = i;
-                break;
+        match BYTE_CLASS[b as usize] {
+            ORDINARY => {}
+            GENERAL_PATH => {
+                out.truncate(before);
+                return false;
             }
-            b'{' | b'}' => {
-                push(out, piece_start..i);
-                push(out, i..i + 1);
-                piece_start = i + 1;
-            }
-            _ => {}
+            _ => match b {
+                b'"' => quote = !quote,
+                _ if quote => {}
+                b'#' | b'!' => {
+                    end = i;
+                    break;
+                }
+                _ => {
+                    push(out, piece_start..i);
+                    push(out, i..i + 1);
+                    piece_start = i + 1;
+                }
+            },
         }
     }
     push(out, piece_start..end);
+    // After a comment only two things still matter: a NUL (warned about) and a final `\`
+    // (kept as a continuation marker even there).
     let needs_general_path = quote
         || bytes[end..].contains(&0)
+        || bytes.last() == Some(&b'\\')
         || out[before..]
             .iter()
             .any(|r| line[r.clone()].starts_with("include"));
@@ -467,6 +497,7 @@ mod tests {
             "a\0b",
             "é",
             "a\rb",
+            "x # comment \\",
         ] {
             assert_eq!(plain(line), None, "{line:?}");
         }
@@ -474,9 +505,10 @@ mod tests {
     }
 
     proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4096))]
         /// Whatever the line, the fast path either declines or agrees with the general one.
         #[test]
-        fn fast_path_agrees_with_the_general_path(line in "[ a-c\t\"#!{}$@~\\\\\0é]{0,24}") {
+        fn fast_path_agrees_with_the_general_path(line in "[ a-c\t\"#!{}$@~\\\\\0\r\x0bié]{0,24}") {
             if let Some(fast) = plain(&line) {
                 proptest::prop_assert_eq!(Some(fast), general(&line));
             }
