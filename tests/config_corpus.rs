@@ -11,7 +11,7 @@
 
 use keepalived_rs::config::host::Host;
 use keepalived_rs::config::source::{load_file, SourceOptions};
-use keepalived_rs::config::{check, Checked};
+use keepalived_rs::config::{check, check_file, Checked};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
@@ -451,4 +451,32 @@ fn every_corpus_file_matches_keepalived_2_2_7_with_real_interfaces() {
     );
     let ns = CorpusNetns::create(&recorded_interfaces());
     run_corpus("binary in a netns", |name| by_binary(name, &ns));
+}
+
+/// `-t` and the daemon read a file in one streaming pass (`check_file`: lines parsed as
+/// read, blocks lowered as parsed); this file's other test and the tools use the staged
+/// `check(load_file(…))`. Both must report the same findings and build the same model.
+#[test]
+fn streaming_and_staged_checks_agree_on_every_corpus_file() {
+    let host = RecordedHost {
+        interfaces: recorded_interfaces(),
+    };
+    let mut confs: Vec<PathBuf> = std::fs::read_dir(Path::new(CORPUS).join("configs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "conf"))
+        .collect();
+    confs.sort();
+    assert!(confs.len() >= 150, "corpus incomplete: {}", confs.len());
+    for p in &confs {
+        let staged = check(load_file(p, &source_options()), Some(&host));
+        let streamed = check_file(p, &source_options(), Some(&host));
+        assert_eq!(
+            format!("{:#?}", streamed.diagnostics),
+            format!("{:#?}", staged.diagnostics),
+            "{}",
+            p.display()
+        );
+        assert!(streamed.config == staged.config, "{}", p.display());
+    }
 }

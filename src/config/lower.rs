@@ -256,9 +256,15 @@ impl Lower {
     /// Applies one node through `table`, or reports it as unknown.
     pub fn apply_one<T>(&mut self, table: &[Keyword<T>], target: &mut T, node: &Node) {
         let name = node.keyword.text.as_str();
+        // Tables hold up to a hundred keywords: compare lengths and first bytes before
+        // whole names (most candidates fail there).
+        let first = name.as_bytes().first();
+        let is = |known: &str| {
+            known.len() == name.len() && known.as_bytes().first() == first && known == name
+        };
         match table
             .iter()
-            .find(|k| k.name == name || k.aliases.contains(&name))
+            .find(|k| is(k.name) || k.aliases.iter().any(|a| is(a)))
         {
             Some(k) if node.block.is_some() && !k.usage.contains('{') => {
                 // keepalived: "Unexpected '{'", and the block's lines are read as keywords

@@ -70,12 +70,18 @@ impl SourceMap {
     /// The text is kept as one string with a line index (one allocation per file, not per
     /// line). Offsets fit in `u32`: the loader reads at most 256 MiB in all.
     pub fn add(&mut self, path: PathBuf, display: String, text: String) -> FileId {
+        let bytes = text.as_bytes();
         let mut lines = Vec::with_capacity(text.len() / 24 + 1);
         let mut start = 0usize;
-        for piece in text.split('\n') {
-            let kept = piece.strip_suffix('\r').unwrap_or(piece);
-            lines.push((start as u32, (start + kept.len()) as u32));
-            start += piece.len() + 1;
+        let ends = memchr::memchr_iter(b'\n', bytes).chain(std::iter::once(bytes.len()));
+        for end in ends {
+            let kept = if end > start && bytes[end - 1] == b'\r' {
+                end - 1
+            } else {
+                end
+            };
+            lines.push((start as u32, kept as u32));
+            start = end + 1;
         }
         self.files.push(SourceFile {
             path,

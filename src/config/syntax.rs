@@ -39,7 +39,9 @@ pub struct Token {
 pub struct Node {
     pub keyword: Token,
     pub args: Vec<Token>,
-    pub block: Option<Block>,
+    /// Boxed: most nodes have none, and a small node is cheap to move while the tree is
+    /// built.
+    pub block: Option<Box<Block>>,
 }
 
 /// The `{ … }` part of a node.
@@ -93,14 +95,16 @@ fn quoted(input: &str) -> IResult<&str, Lexeme<'_>> {
 }
 
 fn lexeme(input: &str) -> IResult<&str, Lexeme<'_>> {
+    // Words first: nearly every lexeme is one, and a word cannot start with a brace or
+    // a quote, so the order changes nothing else.
     alt((
-        map(char('{'), |_| Lexeme::Open),
-        map(char('}'), |_| Lexeme::Close),
-        quoted,
         map(
             take_till1(|c: char| c.is_whitespace() || c == '{' || c == '}' || c == '"'),
             Lexeme::Word,
         ),
+        map(char('{'), |_| Lexeme::Open),
+        map(char('}'), |_| Lexeme::Close),
+        quoted,
     ))(input)
 }
 
@@ -217,7 +221,7 @@ pub fn parse_each<L: Borrow<LogicalLine>>(
                         children: Vec::new(),
                     };
                     if let Some(mut n) = current.take() {
-                        n.block = Some(block);
+                        n.block = Some(Box::new(block));
                         stack.push(Frame { node: n });
                     } else {
                         // `{` starting a line opens the block of the previous line's node
@@ -228,7 +232,7 @@ pub fn parse_each<L: Borrow<LogicalLine>>(
                             && sibs.last().is_some_and(|n| n.block.is_none());
                         if reopen {
                             let mut n = sibs.pop().expect("checked non-empty");
-                            n.block = Some(block);
+                            n.block = Some(Box::new(block));
                             stack.push(Frame { node: n });
                         } else {
                             diags.push(
@@ -308,7 +312,7 @@ mod tests {
             .map(|(i, l)| {
                 let lead = l.len() - l.trim_start().len();
                 LogicalLine {
-                    text: l.trim().to_string(),
+                    text: l.trim().into(),
                     file: FileId(0),
                     line: i as u32 + 1,
                     cols: crate::config::source::Columns::Each(

@@ -15,6 +15,7 @@ use super::text::{
 use super::{Columns, Loader, LogicalLine, MultilineLines, Origin, Pending, Unit, MAX_RECHECKS};
 use crate::config::diag::{Diagnostic, Severity};
 use crate::config::span::Span;
+use compact_str::CompactString;
 
 /// Outcome of the `@`/`$`/`~SEQ` stage for one line.
 enum Processed {
@@ -79,21 +80,21 @@ impl Loader<'_> {
             self.plain_pieces = pieces;
             return false;
         }
-        let texts: Vec<(String, u32)> = pieces
-            .iter()
-            .map(|r| (raw[r.clone()].to_string(), r.start as u32 + 1))
-            .collect();
-        self.plain_pieces = pieces;
         let top = self.frames.last_mut().expect("checked above");
+        let file = top.file;
+        let line = top.next_line;
         top.next_line += 1;
         let origin = Origin {
-            file: top.file,
-            line: top.next_line as u32,
+            file,
+            line: line as u32 + 1,
         };
         self.ml.finishing = None;
-        for (text, col) in texts {
-            self.emit_line(text, origin, Columns::From(col));
+        for r in &pieces {
+            let raw = self.sources.file(file).line(line).expect("read above");
+            let text = CompactString::new(&raw[r.clone()]);
+            self.emit_line(text, origin, Columns::From(r.start as u32 + 1));
         }
+        self.plain_pieces = pieces;
         true
     }
 
@@ -439,12 +440,12 @@ impl Loader<'_> {
     /// Outputs a line, and follows block nesting just enough to apply `include_check`
     /// (a `global_defs` keyword that changes how later includes are checked).
     fn emit(&mut self, unit: Unit) {
-        let text = unit.text.text();
+        let text = CompactString::from(unit.text.text());
         let cols = Columns::of(unit.text.cols());
         self.emit_line(text, unit.origin, cols);
     }
 
-    fn emit_line(&mut self, text: String, origin: Origin, cols: Columns) {
+    fn emit_line(&mut self, text: CompactString, origin: Origin, cols: Columns) {
         match text.as_str() {
             "{" => {
                 let global = std::mem::take(&mut self.last_keyword_is_global_defs);
@@ -453,7 +454,8 @@ impl Loader<'_> {
             "}" => {
                 self.blocks.pop();
             }
-            _ => {
+            // Only two keywords matter here; most lines start with neither letter.
+            t if t.starts_with(['g', 'i']) => {
                 let mut words = text.split_ascii_whitespace();
                 let first = words.next();
                 self.last_keyword_is_global_defs = first == Some("global_defs");
@@ -471,6 +473,7 @@ impl Loader<'_> {
                     }
                 }
             }
+            _ => self.last_keyword_is_global_defs = false,
         }
         self.lines.push_back(LogicalLine {
             text,

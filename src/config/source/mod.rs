@@ -73,8 +73,9 @@ pub fn default_config_id() -> String {
 /// own, so a line's text never holds an unquoted brace next to other text).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LogicalLine {
-    /// Trimmed, non-empty, comment-free; quotes are left in place (the syntax layer tokenizes).
-    pub text: String,
+    /// Trimmed, non-empty, comment-free; quotes are left in place (the syntax layer
+    /// tokenizes). Inline up to 24 bytes, as most lines are: no allocation for them.
+    pub text: compact_str::CompactString,
     pub file: FileId,
     /// 1-based line in `file` where this logical line starts.
     pub line: u32,
