@@ -99,15 +99,16 @@ fn process_tree(root: u32) -> Vec<u32> {
     all
 }
 
-/// Resident memory of a process tree, in KiB.
-fn rss_kib(root: u32) -> u64 {
+/// Resident memory of a process tree, in KiB: `field` of /proc/PID/status (`VmRSS:` for
+/// all of it, `RssAnon:` for the anonymous part — heap, stacks — alone).
+fn status_kib(root: u32, field: &str) -> u64 {
     process_tree(root)
         .iter()
         .map(|pid| {
             std::fs::read_to_string(format!("/proc/{pid}/status"))
                 .unwrap_or_default()
                 .lines()
-                .find_map(|l| l.strip_prefix("VmRSS:"))
+                .find_map(|l| l.strip_prefix(field))
                 .and_then(|v| v.split_whitespace().next()?.parse::<u64>().ok())
                 .unwrap_or(0)
         })
@@ -216,21 +217,28 @@ fn vip_count(host: &Host) -> usize {
 
 fn memory(imps: &[Implementation], report: &mut String) {
     let _ = writeln!(report, "\n## Resident memory (KiB, all processes)\n");
-    let _ = writeln!(report, "| instances | keepalived-rs | keepalived | ratio |");
-    let _ = writeln!(report, "|---:|---:|---:|---:|");
+    let _ = writeln!(
+        report,
+        "| instances | keepalived-rs | keepalived | ratio | anonymous part: keepalived-rs | keepalived | ratio |"
+    );
+    let _ = writeln!(report, "|---:|---:|---:|---:|---:|---:|---:|");
     for n in [1usize, 100, 1000] {
         let config = many_instances(n, None);
-        let mut rss = Vec::new();
+        let (mut rss, mut anon) = (Vec::new(), Vec::new());
         for imp in imps {
             let (_lab, d) = start_alone(imp, n, &config);
             std::thread::sleep(Duration::from_secs(2));
-            rss.push(rss_kib(d.child.id()));
+            rss.push(status_kib(d.child.id(), "VmRSS:"));
+            anon.push(status_kib(d.child.id(), "RssAnon:"));
         }
         let line = format!(
-            "| {n} | {} | {} | {:.2} |",
+            "| {n} | {} | {} | {:.2} | {} | {} | {:.2} |",
             rss[0],
             rss[1],
-            rss[0] as f64 / rss[1] as f64
+            rss[0] as f64 / rss[1] as f64,
+            anon[0],
+            anon[1],
+            anon[0] as f64 / anon[1] as f64
         );
         println!("memory {line}");
         let _ = writeln!(report, "{line}");

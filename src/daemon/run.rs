@@ -95,7 +95,13 @@ pub struct Running {
     /// `mysql_read_only` controllers by instance name.
     read_only: HashMap<String, Arc<ReadOnlyController>>,
     send_errors: u64,
+    /// A state change or a burst of actions has run code and freed memory the steady
+    /// state does not need: the next refresh tick hands both back to the kernel.
+    release_pending: bool,
 }
+
+/// Actions drained in one go that count as a burst (see [`Running::release_pending`]).
+const BURST_ACTIONS: usize = 256;
 
 impl Running {
     /// Opens the sockets of `prepared`, starts its trackers, and takes over `router`
@@ -137,6 +143,7 @@ impl Running {
             tracker_tx,
             read_only,
             send_errors: 0,
+            release_pending: false,
         })
     }
 
@@ -144,7 +151,12 @@ impl Running {
     /// changed state.
     pub async fn drain(&mut self) -> bool {
         let mut changed = false;
+        let mut drained = 0usize;
         while let Some(action) = self.router.poll_action() {
+            drained += 1;
+            if drained == BURST_ACTIONS {
+                self.release_pending = true;
+            }
             match action {
                 Action::SendAdvert {
                     instance,
@@ -209,6 +221,7 @@ impl Running {
                 },
             }
         }
+        self.release_pending |= changed;
         changed
     }
 
@@ -362,6 +375,7 @@ impl Running {
             .reload(plan.instances, plan.groups, init, Instant::now());
         log::info!("Reload finished");
         crate::sys::memory::release_free_memory();
+        crate::sys::memory::release_file_pages();
         Ok(())
     }
 
@@ -492,8 +506,14 @@ pub async fn event_loop(mut running: Running, mut inputs: Inputs, host: &mut dyn
                 // Bursts (many instances changing state, reloads) leave freed memory
                 // behind; hand it back now and then, not on every tick.
                 ticks += 1;
-                if ticks % 60 == 0 {
+                let transient = std::mem::take(&mut running.release_pending);
+                if transient || ticks % 60 == 0 {
                     crate::sys::memory::release_free_memory();
+                }
+                if transient {
+                    // What a state change ran (address and ARP work, notifies, logging)
+                    // is not what the steady state runs: see `release_file_pages`.
+                    crate::sys::memory::release_file_pages();
                 }
             }
             loaded = reload_done => {

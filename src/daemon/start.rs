@@ -127,7 +127,8 @@ pub fn run_daemon(opts: &Options) -> i32 {
 }
 
 /// Real-time scheduling of the event-loop thread (see [`crate::sys::sched`]):
-/// `vrrp_rt_priority` (default 1) and `vrrp_rlimit_rttime` (µs, default 1 s).
+/// `vrrp_rt_priority` (default 1) and `vrrp_rlimit_rttime` (µs, default 1 s); and
+/// `vrrp_no_swap` (lock the process in memory).
 fn apply_scheduling(config: &Config) {
     let number = |keys: &[&str]| {
         keys.iter()
@@ -140,6 +141,12 @@ fn apply_scheduling(config: &Config) {
     match crate::sys::sched::set_realtime(priority, std::time::Duration::from_micros(limit)) {
         Ok(()) => log::debug!("VRRP timers run under SCHED_RR priority {priority}"),
         Err(e) => log::info!("Cannot use real-time scheduling ({e}); running at normal priority"),
+    }
+    if config.global.other.contains_key("vrrp_no_swap") {
+        match crate::sys::memory::lock_all() {
+            Ok(()) => log::debug!("VRRP process locked in memory (vrrp_no_swap)"),
+            Err(e) => log::warn!("Unable to lock VRRP process in memory - {e}"),
+        }
     }
 }
 
@@ -369,6 +376,7 @@ async fn serve(opts: &Options, config: Config) -> anyhow::Result<()> {
     log::info!("Startup complete");
     host.lifecycle(Lifecycle::Ready);
     crate::sys::memory::release_free_memory();
+    crate::sys::memory::release_file_pages();
     event_loop(
         running,
         Inputs {
