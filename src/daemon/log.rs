@@ -34,10 +34,10 @@ pub use time::{console_timestamp, file_timestamp, syslog_timestamp};
 use crate::cli::Options;
 use std::io;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{self, Receiver, SyncSender, TryRecvError, TrySendError};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::mpsc::{self, Receiver, Sender, TryRecvError};
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 /// syslog ident of the VRRP process.
 pub const VRRP_IDENT: &str = "Keepalived_vrrp";
@@ -136,6 +136,39 @@ struct Counters {
     dropped: AtomicU64,
     written: AtomicU64,
     sink_errors: AtomicU64,
+    /// Entries queued and not yet taken by the writer (bounded by the capacity).
+    pending: AtomicUsize,
+}
+
+/// The sending side of the queue: bounded by a count of waiting entries rather than by a
+/// preallocated ring, so an idle daemon holds no queue memory (a ring for thousands of
+/// entries would be resident for the process's whole life).
+#[derive(Clone)]
+struct Queue {
+    tx: Sender<Message>,
+    counters: Arc<Counters>,
+    capacity: usize,
+}
+
+impl Queue {
+    /// Queues `entry` unless `capacity` entries already wait; never blocks.
+    fn try_send_entry(&self, entry: Entry) -> bool {
+        if self.counters.pending.fetch_add(1, Ordering::AcqRel) >= self.capacity {
+            self.counters.pending.fetch_sub(1, Ordering::AcqRel);
+            return false;
+        }
+        if self.tx.send(Message::Entry(entry)).is_err() {
+            self.counters.pending.fetch_sub(1, Ordering::AcqRel);
+            return false;
+        }
+        true
+    }
+
+    /// Queues a flush marker (not counted against the capacity); false once the writer
+    /// is gone.
+    fn send_marker(&self, marker: Message) -> bool {
+        self.tx.send(marker).is_ok()
+    }
 }
 
 /// A snapshot of the logger's counters.
@@ -170,7 +203,7 @@ pub enum LogError {
 
 /// The [`log::Log`] implementation. Cheap to call from any thread; never blocks.
 pub struct Logger {
-    queue: SyncSender<Message>,
+    queue: Queue,
     counters: Arc<Counters>,
     max_level: log::LevelFilter,
 }
@@ -178,7 +211,7 @@ pub struct Logger {
 /// A handle to the writer, for counters and flushing; clone freely.
 #[derive(Clone)]
 pub struct LogHandle {
-    queue: SyncSender<Message>,
+    queue: Queue,
     counters: Arc<Counters>,
 }
 
@@ -214,8 +247,13 @@ impl Logger {
         queue_capacity: usize,
         sinks: Vec<Box<dyn Sink>>,
     ) -> Result<(Logger, LogHandle), LogError> {
-        let (queue, rx) = mpsc::sync_channel(queue_capacity.max(1));
+        let (tx, rx) = mpsc::channel();
         let counters = Arc::new(Counters::default());
+        let queue = Queue {
+            tx,
+            counters: Arc::clone(&counters),
+            capacity: queue_capacity.max(1),
+        };
         let writer_counters = Arc::clone(&counters);
         std::thread::Builder::new()
             .name("log-writer".into())
@@ -250,12 +288,11 @@ impl Logger {
             level,
             message,
         };
-        match self.queue.try_send(Message::Entry(entry)) {
-            Ok(()) => self.counters.queued.fetch_add(1, Ordering::Relaxed),
-            Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
-                self.counters.dropped.fetch_add(1, Ordering::Relaxed)
-            }
-        };
+        if self.queue.try_send_entry(entry) {
+            self.counters.queued.fetch_add(1, Ordering::Relaxed);
+        } else {
+            self.counters.dropped.fetch_add(1, Ordering::Relaxed);
+        }
     }
 }
 
@@ -294,25 +331,12 @@ impl LogHandle {
     }
 }
 
-fn flush_queue(queue: &SyncSender<Message>, timeout: Duration) -> bool {
-    let deadline = Instant::now() + timeout;
+fn flush_queue(queue: &Queue, timeout: Duration) -> bool {
     let (done_tx, done_rx) = mpsc::channel();
-    let mut marker = Message::Flush(done_tx);
-    loop {
-        match queue.try_send(marker) {
-            Ok(()) => break,
-            Err(TrySendError::Disconnected(_)) => return false,
-            Err(TrySendError::Full(back)) => {
-                if Instant::now() >= deadline {
-                    return false;
-                }
-                marker = back;
-                std::thread::sleep(Duration::from_millis(1));
-            }
-        }
+    if !queue.send_marker(Message::Flush(done_tx)) {
+        return false;
     }
-    let left = deadline.saturating_duration_since(Instant::now());
-    done_rx.recv_timeout(left).is_ok()
+    done_rx.recv_timeout(timeout).is_ok()
 }
 
 fn run_writer(rx: Receiver<Message>, mut sinks: Vec<Box<dyn Sink>>, counters: &Counters) {
@@ -338,6 +362,7 @@ fn run_writer(rx: Receiver<Message>, mut sinks: Vec<Box<dyn Sink>>, counters: &C
         };
         match message {
             Message::Entry(entry) => {
+                counters.pending.fetch_sub(1, Ordering::AcqRel);
                 for sink in sinks.iter_mut() {
                     if sink.write(&entry).is_err() {
                         counters.sink_errors.fetch_add(1, Ordering::Relaxed);
