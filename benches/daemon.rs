@@ -9,7 +9,8 @@
 //!
 //! Run as root: `cargo bench --bench daemon`. Environment: `KEEPALIVED` (stock binary,
 //! default /usr/sbin/keepalived), `BENCH_CPU_SECONDS` (default 60), `BENCH_REPEAT`
-//! (outage repetitions, default 5), `BENCH_ONLY` (comma list of memory,cpu,outage,hog).
+//! (outage repetitions, default 9), `BENCH_ONLY` (comma list of memory,cpu,outage,hog),
+//! `BENCH_TRACE` (print each failover's timeline as the bridge saw it).
 //! Everything runs in throw-away network namespaces on 198.18.0.0/15.
 
 #[path = "../tests/lab/mod.rs"]
@@ -308,7 +309,7 @@ fn advert_times(pcap: &Path, src: Ipv4Addr) -> Vec<f64> {
     let mut out = Vec::new();
     while let Some(Ok(pkt)) = reader.next_packet() {
         let d = &pkt.data;
-        // Ethernet + IPv4, protocol 112.
+        // Ethernet + IPv4, protocol 112 (the capture also holds ARP and ICMP).
         if d.len() > 34
             && d[12] == 0x08
             && d[13] == 0x00
@@ -319,6 +320,68 @@ fn advert_times(pcap: &Path, src: Ipv4Addr) -> Vec<f64> {
         }
     }
     out
+}
+
+/// `BENCH_TRACE`: what the bridge saw around a failover at `t0`. The reference is when
+/// the backup may take over: the old master's priority-0 advert plus the skew time
+/// (graceful stop), or its last advert plus Master_Down_Interval (link cut). Printed
+/// relative to it, in ms: the new master's first advert and first gratuitous ARP, and
+/// the first echo reply from the VIP after that advert.
+fn print_timeline(pcap: &Path, t0: f64, old: Ipv4Addr, new: Ipv4Addr, link_cut: bool) {
+    let Ok(file) = std::fs::File::open(pcap) else {
+        return;
+    };
+    let Ok(mut reader) = pcap_file::pcap::PcapReader::new(file) else {
+        return;
+    };
+    let (mut last_old, mut priority_zero) = (f64::NAN, f64::NAN);
+    let (mut first_new, mut first_garp, mut first_reply) = (f64::NAN, f64::NAN, f64::NAN);
+    while let Some(Ok(pkt)) = reader.next_packet() {
+        let d = &pkt.data;
+        let t = pkt.timestamp.as_secs_f64();
+        let ipv4 = d.len() > 36 && d[12..14] == [0x08, 0x00];
+        let arp = d.len() >= 42 && d[12..14] == [0x08, 0x06];
+        let advert_from = |a: Ipv4Addr| ipv4 && d[23] == 112 && d[26..30] == a.octets();
+        if advert_from(old) && t <= t0 {
+            last_old = t;
+        }
+        // VRRP priority is the third byte of the VRRP header (after a 20-byte IP header).
+        if advert_from(old) && t > t0 && d[36] == 0 && priority_zero.is_nan() {
+            priority_zero = t;
+        }
+        if advert_from(new) && t > t0 && first_new.is_nan() {
+            first_new = t;
+        }
+        // ARP whose sender protocol address is the VIP.
+        if arp && d[28..32] == VIP.octets() && t > t0 && first_garp.is_nan() {
+            first_garp = t;
+        }
+        // ICMP echo reply (type 0) from the VIP, once the new master advertises.
+        let reply = ipv4 && d[23] == 1 && d[26..30] == VIP.octets() && d[34] == 0;
+        if reply && t > first_new && first_reply.is_nan() {
+            first_reply = t;
+        }
+    }
+    let reference = if link_cut {
+        last_old + MASTER_DOWN_100
+    } else {
+        priority_zero + SKEW_100
+    };
+    let ms = |t: f64| (t - reference) * 1000.0;
+    let stop = if link_cut {
+        String::new()
+    } else {
+        format!(
+            "priority-0 advert {:+.2} ms after the signal; ",
+            (priority_zero - t0) * 1000.0
+        )
+    };
+    println!(
+        "trace: {stop}from the takeover bound: first advert {:+.2} ms, first GARP {:+.2} ms, first reply from the VIP {:+.2} ms",
+        ms(first_new),
+        ms(first_garp),
+        ms(first_reply)
+    );
 }
 
 fn median(v: &mut [f64]) -> f64 {
@@ -354,13 +417,14 @@ fn one_failover(imp: &Implementation, link_cut: bool) -> (f64, f64) {
             "-w",
         ])
         .arg(&pcap)
-        .arg("ip proto 112")
+        .arg("ip proto 112 or arp or icmp")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
         .expect("tcpdump");
     std::thread::sleep(Duration::from_millis(1500));
-    let probe = Prober::start(lab.client(), VIP);
+    // 1 ms probes: the goal's 5 ms tolerance needs an instrument finer than itself.
+    let probe = Prober::start_every(lab.client(), VIP.into(), "0.001");
     std::thread::sleep(Duration::from_millis(300));
     let t0 = now_secs();
     if link_cut {
@@ -374,6 +438,9 @@ fn one_failover(imp: &Implementation, link_cut: bool) -> (f64, f64) {
     let (gap, _) = probe.stop();
     let _ = dump.kill();
     let _ = dump.wait();
+    if std::env::var_os("BENCH_TRACE").is_some() {
+        print_timeline(&pcap, t0, na.addr, nb.addr, link_cut);
+    }
     let _ = a.wait_exit(Duration::from_secs(3));
     let bound = if link_cut {
         // b's timer runs from the last advert it heard from a.
@@ -393,10 +460,10 @@ fn one_failover(imp: &Implementation, link_cut: bool) -> (f64, f64) {
 }
 
 fn outage(imps: &[Implementation], report: &mut String) {
-    let repeat = env_number("BENCH_REPEAT", 5) as usize;
+    let repeat = env_number("BENCH_REPEAT", 9) as usize;
     let _ = writeln!(
         report,
-        "\n## Client-visible outage (seed pair, ping every 5 ms, median of {repeat})\n"
+        "\n## Client-visible outage (seed pair, ping every 1 ms, median of {repeat})\n"
     );
     let _ = writeln!(
         report,

@@ -37,6 +37,9 @@ pub enum Effect {
     },
     /// One gratuitous ARP (IPv4) or unsolicited neighbour advert (IPv6).
     Garp { interface: String, addr: IpAddr },
+    /// Opens the GARP (`false`) / NA (`true`) senders of these interfaces ahead of time,
+    /// so a takeover's first announcement does not wait for an interface lookup.
+    OpenSenders(Vec<(String, bool)>),
     /// Notification scripts / FIFO.
     Notify {
         target: NotifyTarget,
@@ -160,6 +163,14 @@ impl EffectWorker {
                     log::warn!("cannot send gratuitous ARP/NA for {addr} on {interface}: {e}");
                 }
             }
+            Effect::OpenSenders(interfaces) => {
+                for (interface, ipv6) in interfaces {
+                    // Not fatal: the first announcement tries again.
+                    if let Err(e) = self.open_sender(&interface, ipv6).await {
+                        log::debug!("cannot prepare gratuitous ARP/NA on {interface}: {e}");
+                    }
+                }
+            }
             Effect::Notify {
                 target,
                 state,
@@ -198,23 +209,10 @@ impl EffectWorker {
                 tokio::time::sleep_until(*last + interval).await;
             }
         }
+        self.open_sender(interface, ipv6).await?;
         let result = match addr {
-            IpAddr::V4(v4) => {
-                if !self.garp.contains_key(interface) {
-                    let (id, mac) = self.link(interface).await?;
-                    self.garp
-                        .insert(interface.to_owned(), GarpSender::open(&id, mac)?);
-                }
-                self.garp[interface].send(v4).await
-            }
-            IpAddr::V6(v6) => {
-                if !self.na.contains_key(interface) {
-                    let (id, mac) = self.link(interface).await?;
-                    self.na
-                        .insert(interface.to_owned(), NaSender::open(&id, mac)?);
-                }
-                self.na[interface].send(v6).await
-            }
+            IpAddr::V4(v4) => self.garp[interface].send(v4).await,
+            IpAddr::V6(v6) => self.na[interface].send(v6).await,
         };
         self.last_sent.insert(key, Instant::now());
         if result.is_err() {
@@ -223,6 +221,20 @@ impl EffectWorker {
             self.na.remove(interface);
         }
         Ok(result?)
+    }
+
+    /// Opens the GARP (`ipv6 = false`) or NA sender of `interface` unless it is open.
+    async fn open_sender(&mut self, interface: &str, ipv6: bool) -> Result<(), EffectError> {
+        if ipv6 && !self.na.contains_key(interface) {
+            let (id, mac) = self.link(interface).await?;
+            self.na
+                .insert(interface.to_owned(), NaSender::open(&id, mac)?);
+        } else if !ipv6 && !self.garp.contains_key(interface) {
+            let (id, mac) = self.link(interface).await?;
+            self.garp
+                .insert(interface.to_owned(), GarpSender::open(&id, mac)?);
+        }
+        Ok(())
     }
 
     async fn link(&self, interface: &str) -> Result<(InterfaceId, [u8; 6]), EffectError> {

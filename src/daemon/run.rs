@@ -100,6 +100,18 @@ pub struct Running {
     release_pending: bool,
 }
 
+/// The interfaces (and families) gratuitous ARPs / NAs go out on for these VIPs.
+fn announced_interfaces(vips: &[Vec<VipSpec>]) -> Vec<(String, bool)> {
+    let mut out: Vec<(String, bool)> = vips
+        .iter()
+        .flatten()
+        .map(|v| (v.interface.clone(), v.addr.is_ipv6()))
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
 /// Actions drained in one go that count as a burst (see [`Running::release_pending`]).
 const BURST_ACTIONS: usize = 256;
 
@@ -131,6 +143,7 @@ impl Running {
                 }
             });
         }
+        let _ = effects.send(Effect::OpenSenders(announced_interfaces(&plan.vips)));
         Ok(Running {
             config,
             vips: plan.vips.clone(),
@@ -362,6 +375,9 @@ impl Running {
         let now = Instant::now();
         self.router.retire_unmatched(&plan.instances, now);
         self.drain().await;
+        let _ = self
+            .effects
+            .send(Effect::OpenSenders(announced_interfaces(&plan.vips)));
         let old = std::mem::replace(&mut self.vips, plan.vips.clone());
         self.retired_vips = old.into_iter().flatten().map(|s| (s.addr, s)).collect();
         self.links = watched_links(&plan, &tracking, &self.links);

@@ -532,13 +532,19 @@ impl Prober {
         Prober::start_ip(client, target.into())
     }
 
-    /// Probes an IPv4 or IPv6 target.
+    /// Probes an IPv4 or IPv6 target every 5 ms.
     pub fn start_ip(client: &Host, target: std::net::IpAddr) -> Prober {
+        Prober::start_every(client, target, "0.005")
+    }
+
+    /// Probes `target` every `interval` seconds (as ping's `-i` takes it). A measurement
+    /// is only as fine as its probe: both ends of an outage are known to one interval.
+    pub fn start_every(client: &Host, target: std::net::IpAddr, interval: &str) -> Prober {
         let out = client.dir.join(format!("ping-{target}.txt"));
         let file = fs::File::create(&out).expect("ping output");
         let child = Command::new("ip")
             .args([
-                "netns", "exec", &client.ns, "ping", "-n", "-D", "-i", "0.005", "-W", "1",
+                "netns", "exec", &client.ns, "ping", "-n", "-D", "-i", interval, "-W", "1",
             ])
             .arg(target.to_string())
             .stdin(Stdio::null())
