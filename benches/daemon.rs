@@ -413,6 +413,7 @@ fn one_failover(imp: &Implementation, link_cut: bool) -> (f64, f64) {
             "tcpdump",
             "-i",
             "br0",
+            "--immediate-mode",
             "-U",
             "-w",
         ])
@@ -436,7 +437,11 @@ fn one_failover(imp: &Implementation, link_cut: bool) -> (f64, f64) {
     assert!(moved.is_some(), "{}: VIP did not move", imp.name);
     std::thread::sleep(Duration::from_millis(400));
     let (gap, _) = probe.stop();
-    let _ = dump.kill();
+    // SIGINT: tcpdump writes out what it holds before exiting.
+    let _ = nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(dump.id() as i32),
+        nix::sys::signal::Signal::SIGINT,
+    );
     let _ = dump.wait();
     if std::env::var_os("BENCH_TRACE").is_some() {
         print_timeline(&pcap, t0, na.addr, nb.addr, link_cut);
