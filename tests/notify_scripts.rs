@@ -255,3 +255,42 @@ async fn stop_scripts_get_the_grace_time_to_finish() {
     n.shutdown(Duration::from_secs(1)).await;
     assert_eq!(read(&out), "done\n");
 }
+
+/// A reload removes VI_1 (it has `notify_deleted SCRIPT`: DELETED, its own script) and
+/// adds VI_2: the removed one is notified with the scripts it had, the new one with the
+/// reloaded configuration's.
+#[tokio::test]
+async fn a_reload_keeps_the_removed_instance_s_scripts_and_brings_the_new_ones() {
+    use keepalived_rs::daemon::notify::NotifyScripts;
+    let dir = scratch_dir();
+    let (deleted, deleted_out) = recorder(dir.path(), "deleted");
+    let (generic, generic_out) = recorder(dir.path(), "generic");
+    let (master2, master2_out) = recorder(dir.path(), "master2");
+    let before = config(&format!(
+        "vrrp_instance VI_1 {{\n interface ka_if0\n virtual_router_id 1\n \
+         virtual_ipaddress {{\n 198.18.0.1\n }}\n notify_deleted {}\n notify {}\n}}\n",
+        deleted.display(),
+        generic.display()
+    ));
+    let after = config(&format!(
+        "vrrp_instance VI_2 {{\n interface ka_if0\n virtual_router_id 2\n \
+         virtual_ipaddress {{\n 198.18.0.2\n }}\n notify_master {}\n}}\n",
+        master2.display()
+    ));
+    let mut n = Notifier::new(&before);
+    n.notify(&inst("VI_1"), NotifyState::Deleted, 0);
+    n.replace_scripts(NotifyScripts::of(&after));
+    n.notify(&inst("VI_2"), NotifyState::Master, 100);
+    // Scripts of the old configuration are gone for later notifications.
+    n.notify(&inst("VI_1"), NotifyState::Deleted, 0);
+    assert!(
+        wait_for(Duration::from_secs(3), || !read(&deleted_out).is_empty()
+            && !read(&generic_out).is_empty()
+            && !read(&master2_out).is_empty())
+        .await
+    );
+    n.shutdown(Duration::from_secs(1)).await;
+    assert_eq!(read(&deleted_out), "0:\n");
+    assert_eq!(read(&generic_out), "4:INSTANCE VI_1 DELETED 0\n");
+    assert_eq!(read(&master2_out), "0:\n");
+}

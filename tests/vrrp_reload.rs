@@ -141,3 +141,27 @@ fn backup_keeps_backup_and_rearms_its_down_timer() {
     let due = h.router.poll_timeout().unwrap() - h.now;
     assert_eq!(due, h.status(0).master_down_interval);
 }
+
+#[test]
+fn a_removed_instance_with_notify_deleted_reports_deleted() {
+    let mut c = cfg("VI_1", 150, 1);
+    c.notify_deleted = true;
+    let mut h = Harness::new(vec![c]);
+    h.run_until_state(0, State::Master, Duration::from_secs(5));
+    h.take();
+    h.router.retire_unmatched(&[], h.now);
+    h.drain();
+    let retired = h.take();
+    assert!(retired.contains(&Action::Notify {
+        target: NotifyTarget::Instance("VI_1".into()),
+        state: NotifyState::Deleted,
+        priority: 0,
+    }));
+    assert!(!retired.iter().any(|a| matches!(
+        a,
+        Action::Notify {
+            state: NotifyState::Fault,
+            ..
+        }
+    )));
+}

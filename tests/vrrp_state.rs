@@ -808,3 +808,40 @@ fn stats_file_reports_counters() {
     h.router.clear_stats();
     assert_eq!(h.status(0).stats, Default::default());
 }
+
+#[test]
+fn startup_delay_postpones_the_takeover_by_the_delay_plus_a_down_interval() {
+    let mut h = Harness::new(vec![cfg("VI_1", 100, 1)]);
+    let t0 = h.t0;
+    h.router.delay_start(t0 + 10 * SEC, t0);
+    let t = h.run_until_state(0, State::Master, 30 * SEC);
+    assert_eq!(t - t0, 10 * SEC + DOWN_100);
+}
+
+#[test]
+fn startup_delay_holds_an_owner_until_its_end() {
+    let mut c = cfg("VI_1", 255, 1);
+    c.initial_state_master = true;
+    let mut h = Harness::new(vec![c]);
+    let t0 = h.t0;
+    h.router.delay_start(t0 + 5 * SEC, t0);
+    let t = h.run_until_state(0, State::Master, 30 * SEC);
+    assert_eq!(t - t0, 5 * SEC + Duration::from_micros(1));
+}
+
+#[test]
+fn adverts_heard_during_the_startup_delay_keep_the_backup_waiting() {
+    let (mut h, adv) = backup_with_master_at(150);
+    let t0 = h.t0;
+    h.router.delay_start(t0 + 10 * SEC, t0);
+    // A master advertising during the delay: its adverts never let the timer run out.
+    for _ in 0..14 {
+        h.advance(SEC);
+        h.rx(&adv);
+    }
+    assert_eq!(h.status(0).state, State::Backup);
+    // Once it falls silent, the backup takes over one down interval after its last advert.
+    let last = h.now;
+    let t = h.run_until_state(0, State::Master, 30 * SEC);
+    assert_eq!(t - last, DOWN_100);
+}

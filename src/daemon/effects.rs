@@ -11,7 +11,7 @@ use tokio::time::Instant;
 
 use std::sync::Arc;
 
-use super::notify::Notifier;
+use super::notify::{Notifier, NotifyScripts};
 use super::plan::VipSpec;
 use crate::sys::{
     AddressSpec, Change, GarpSender, InterfaceId, NaSender, Netlink, NetlinkError, SocketError,
@@ -37,6 +37,8 @@ pub enum Effect {
     },
     /// One gratuitous ARP (IPv4) or unsolicited neighbour advert (IPv6).
     Garp { interface: String, addr: IpAddr },
+    /// A reload's notify scripts, for every notification queued after this one.
+    ReplaceScripts(Box<NotifyScripts>),
     /// Opens the GARP (`false`) / NA (`true`) senders of these interfaces ahead of time,
     /// so a takeover's first announcement does not wait for an interface lookup.
     OpenSenders(Vec<(String, bool)>),
@@ -163,6 +165,7 @@ impl EffectWorker {
                     log::warn!("cannot send gratuitous ARP/NA for {addr} on {interface}: {e}");
                 }
             }
+            Effect::ReplaceScripts(scripts) => self.notify.replace_scripts(*scripts),
             Effect::OpenSenders(interfaces) => {
                 for (interface, ipv6) in interfaces {
                     // Not fatal: the first announcement tries again.

@@ -50,6 +50,8 @@ struct TargetScripts {
     stop: Option<PreparedScript>,
     generic: Option<PreparedScript>,
     master_rx_lower_pri: Option<PreparedScript>,
+    /// `notify_deleted COMMAND` (a bare `notify_deleted` only changes the state reported).
+    deleted: Option<PreparedScript>,
 }
 
 impl TargetScripts {
@@ -61,9 +63,63 @@ impl TargetScripts {
             &self.stop,
             &self.generic,
             &self.master_rx_lower_pri,
+            &self.deleted,
         ]
         .iter()
         .any(|s| s.is_some())
+    }
+}
+
+/// The notify scripts of every instance and sync group of one configuration, checked and
+/// ready to run. Built at start-up and again for each reload.
+#[derive(Debug, Default, Clone)]
+pub struct NotifyScripts {
+    instances: HashMap<String, TargetScripts>,
+    groups: HashMap<String, TargetScripts>,
+}
+
+impl NotifyScripts {
+    /// Prepares every notify script of `cfg` (with keepalived's checks: scripts that are
+    /// missing, not executable or insecure under `enable_script_security` are dropped and
+    /// logged).
+    pub fn of(cfg: &Config) -> NotifyScripts {
+        let g = &cfg.global;
+        let instances = cfg
+            .instances
+            .iter()
+            .map(|i| {
+                let deleted = i.notify_deleted.clone().filter(|s| !s.command.is_empty());
+                let s = TargetScripts {
+                    master: prep(&i.notify_master, g),
+                    backup: prep(&i.notify_backup, g),
+                    fault: prep(&i.notify_fault, g),
+                    stop: prep(&i.notify_stop, g),
+                    generic: prep(&i.notify, g),
+                    master_rx_lower_pri: prep(&i.notify_master_rx_lower_pri, g),
+                    deleted: prep(&deleted, g),
+                };
+                (i.name.clone(), s)
+            })
+            // Most instances have no scripts: keep only those that do (memory at scale).
+            .filter(|(_, s)| s.any())
+            .collect();
+        let groups = cfg
+            .sync_groups
+            .iter()
+            .map(|sg| {
+                let s = TargetScripts {
+                    master: prep(&sg.notify_master, g),
+                    backup: prep(&sg.notify_backup, g),
+                    fault: prep(&sg.notify_fault, g),
+                    stop: prep(&sg.notify_stop, g),
+                    generic: prep(&sg.notify, g),
+                    master_rx_lower_pri: None,
+                    deleted: None,
+                };
+                (sg.name.clone(), s)
+            })
+            .collect();
+        NotifyScripts { instances, groups }
     }
 }
 
@@ -82,8 +138,7 @@ struct FifoSink {
 
 /// Runs notify scripts and writes notify FIFOs (see the module docs).
 pub struct Notifier {
-    instances: HashMap<String, TargetScripts>,
-    groups: HashMap<String, TargetScripts>,
+    scripts_of: NotifyScripts,
     queue: mpsc::Sender<Job>,
     worker: JoinHandle<Vec<FifoSink>>,
     /// Notify scripts still running.
@@ -99,38 +154,7 @@ impl Notifier {
     /// a tokio runtime.
     pub fn new(cfg: &Config) -> Notifier {
         let g = &cfg.global;
-        let instances = cfg
-            .instances
-            .iter()
-            .map(|i| {
-                let s = TargetScripts {
-                    master: prep(&i.notify_master, g),
-                    backup: prep(&i.notify_backup, g),
-                    fault: prep(&i.notify_fault, g),
-                    stop: prep(&i.notify_stop, g),
-                    generic: prep(&i.notify, g),
-                    master_rx_lower_pri: prep(&i.notify_master_rx_lower_pri, g),
-                };
-                (i.name.clone(), s)
-            })
-            // Most instances have no scripts: keep only those that do (memory at scale).
-            .filter(|(_, s)| s.any())
-            .collect();
-        let groups = cfg
-            .sync_groups
-            .iter()
-            .map(|sg| {
-                let s = TargetScripts {
-                    master: prep(&sg.notify_master, g),
-                    backup: prep(&sg.notify_backup, g),
-                    fault: prep(&sg.notify_fault, g),
-                    stop: prep(&sg.notify_stop, g),
-                    generic: prep(&sg.notify, g),
-                    master_rx_lower_pri: None,
-                };
-                (sg.name.clone(), s)
-            })
-            .collect();
+        let scripts_of = NotifyScripts::of(cfg);
         let fifo_scripts = LiveGroups::new();
         let mut fifos = Vec::new();
         for (fifo, kind) in [(&g.notify_fifo, ""), (&g.vrrp_notify_fifo, "vrrp_")] {
@@ -146,8 +170,7 @@ impl Notifier {
         let (queue, rx) = mpsc::channel(QUEUE_DEPTH);
         let worker = tokio::spawn(work(rx, fifos, scripts.clone()));
         Notifier {
-            instances,
-            groups,
+            scripts_of,
             queue,
             worker,
             scripts,
@@ -155,12 +178,20 @@ impl Notifier {
         }
     }
 
+    /// The scripts of a reloaded configuration: later notifications use them (those
+    /// already queued, such as a removed instance's, ran with the ones before).
+    pub fn replace_scripts(&mut self, scripts: NotifyScripts) {
+        self.scripts_of = scripts;
+    }
+
     /// Announces that `target` entered `state` with `priority` (ignored for groups, which
     /// always report 0). Never waits.
     pub fn notify(&mut self, target: &NotifyTarget, state: NotifyState, priority: u8) {
         let (kind, name, scripts, priority) = match target {
-            NotifyTarget::Instance(n) => ("INSTANCE", n, self.instances.get(n), priority),
-            NotifyTarget::Group(n) => ("GROUP", n, self.groups.get(n), 0),
+            NotifyTarget::Instance(n) => {
+                ("INSTANCE", n, self.scripts_of.instances.get(n), priority)
+            }
+            NotifyTarget::Group(n) => ("GROUP", n, self.scripts_of.groups.get(n), 0),
         };
         let mut runs = Vec::new();
         if let Some(s) = scripts {
@@ -170,6 +201,7 @@ impl Notifier {
                 NotifyState::Fault => &s.fault,
                 NotifyState::Stop => &s.stop,
                 NotifyState::MasterRxLowerPri => &s.master_rx_lower_pri,
+                NotifyState::Deleted => &s.deleted,
             };
             if let Some(script) = specific {
                 runs.push((script.clone(), Vec::new()));

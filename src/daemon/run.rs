@@ -374,7 +374,11 @@ impl Running {
         let wire = Wire::open(&plan, inbound.clone())?;
         let now = Instant::now();
         self.router.retire_unmatched(&plan.instances, now);
+        // Removed instances notify with the scripts they had; everything after with the
+        // new configuration's.
         self.drain().await;
+        let scripts = super::notify::NotifyScripts::of(&config);
+        let _ = self.effects.send(Effect::ReplaceScripts(Box::new(scripts)));
         let _ = self
             .effects
             .send(Effect::OpenSenders(announced_interfaces(&plan.vips)));

@@ -335,12 +335,20 @@ async fn serve(opts: &Options, config: Config) -> anyhow::Result<()> {
     .spawn();
     let (inbound_tx, inbound) = mpsc::channel(INBOUND_QUEUE);
     let (tracker_tx, trackers) = mpsc::unbounded_channel();
+    let delay = config.global.vrrp_startup_delay;
+    if !delay.is_zero() {
+        log::info!("Delaying startup for {} seconds", delay.as_secs_f64());
+    }
+    let started = Instant::now();
     let mut router = Router::with_init(
         prepared.plan.instances.clone(),
         prepared.plan.groups.clone(),
         prepared.init.clone(),
-        Instant::now(),
+        started,
     );
+    if !delay.is_zero() {
+        router.delay_start(started + delay, started);
+    }
     router.set_dont_release_vrrp(opts.dont_release_vrrp);
     router.set_log_unknown_vrids(config.global.log_unknown_vrids);
     let running = Running::start(

@@ -46,6 +46,8 @@ pub enum NotifyState {
     Stop,
     /// A master heard a lower-priority advert (`notify_master_rx_lower_pri`).
     MasterRxLowerPri,
+    /// A reload removed the instance and it has `notify_deleted` (else: FAULT).
+    Deleted,
 }
 
 impl fmt::Display for NotifyState {
@@ -55,6 +57,7 @@ impl fmt::Display for NotifyState {
             NotifyState::Backup => "BACKUP",
             NotifyState::Fault => "FAULT",
             NotifyState::Stop => "STOP",
+            NotifyState::Deleted => "DELETED",
             NotifyState::MasterRxLowerPri => "MASTER_RX_LOWER_PRI",
         })
     }

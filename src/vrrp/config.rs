@@ -127,6 +127,8 @@ pub struct InstanceConfig {
     pub trackers: Vec<TrackerRef>,
     /// Do not go to FAULT when the instance's own interface goes down.
     pub dont_track_primary: bool,
+    /// `notify_deleted`: a reload that removes the instance reports DELETED, not FAULT.
+    pub notify_deleted: bool,
 }
 
 impl InstanceConfig {
@@ -165,6 +167,7 @@ impl InstanceConfig {
             old_unicast_checksum: OldUnicastChecksum::Auto,
             trackers: Vec::new(),
             dont_track_primary: false,
+            notify_deleted: false,
         }
     }
 

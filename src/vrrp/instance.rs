@@ -89,6 +89,9 @@ pub(crate) struct Instance {
     pub group: Option<usize>,
     /// VIPs then eVIPs: what is installed and announced.
     pub all_addrs: Vec<IpAddr>,
+    /// `vrrp_startup_delay`: until then a BACKUP's master-down timer runs from this
+    /// moment instead of from now (see [`Self::init_sands`]).
+    pub delayed_start: Option<Instant>,
 }
 
 /// keepalived's `addr_cmp`: the advert's source against ours, as numbers.
@@ -147,6 +150,7 @@ impl Instance {
             notifies_sent: false,
             group: None,
             all_addrs,
+            delayed_start: None,
         };
         inst.ms_down_timer = inst.master_down();
         inst.status.master_down_interval = inst.ms_down_timer;
@@ -196,11 +200,17 @@ impl Instance {
             .min()
     }
 
-    /// keepalived's `vrrp_init_instance_sands`.
+    /// keepalived's `vrrp_init_instance_sands`. During a start-up delay a BACKUP's timer
+    /// counts from the end of the delay, so nothing can take over before it plus a whole
+    /// Master_Down_Interval (an address owner: right at its end).
     pub fn init_sands(&mut self, now: Instant) {
+        let backup_from = match self.delayed_start {
+            Some(end) if now < end => end,
+            _ => now,
+        };
         self.deadline = match self.status.state {
             State::Master => Some(now + self.cfg.advert_int),
-            State::Backup => Some(now + self.ms_down_timer),
+            State::Backup => Some(backup_from + self.ms_down_timer),
             _ => None,
         };
     }

@@ -83,9 +83,14 @@ impl Router {
                 from,
                 to: State::Stop,
             });
+            let state = if inst.cfg.notify_deleted {
+                NotifyState::Deleted
+            } else {
+                NotifyState::Fault
+            };
             self.actions.push_back(Action::Notify {
                 target: NotifyTarget::Instance(name),
-                state: NotifyState::Fault,
+                state,
                 priority: 0,
             });
         }

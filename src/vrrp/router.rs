@@ -172,6 +172,22 @@ impl Router {
         self.log_unknown_vrids = on;
     }
 
+    /// `vrrp_startup_delay`: no instance may take over before `until` plus its
+    /// Master_Down_Interval (an address owner: before `until`). Adverts are still received
+    /// and obeyed meanwhile. Call right after start-up (keepalived applies the delay at
+    /// start only, never on reload).
+    pub fn delay_start(&mut self, until: Instant, now: Instant) {
+        let shift = until.saturating_duration_since(now);
+        for inst in &mut self.instances {
+            inst.delayed_start = Some(until);
+            // The timers start-up armed (a whole down interval, or the owner's 1 µs) now
+            // run from the end of the delay.
+            if inst.status.state == State::Backup {
+                inst.deadline = inst.deadline.map(|d| d + shift);
+            }
+        }
+    }
+
     /// `-V/--dont-release-vrrp`: shutdown sends no priority-0 advert and keeps VIPs.
     pub fn set_dont_release_vrrp(&mut self, on: bool) {
         self.dont_release = on;
