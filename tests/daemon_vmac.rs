@@ -86,3 +86,59 @@ fn vmac_carries_the_vip_and_the_virtual_mac_across_a_failover() {
         "after failover the client still uses {neigh:?}"
     );
 }
+
+/// The source MACs of the VRRP adverts the bridge sees for a few seconds.
+fn advert_source_macs(lab: &Lab) -> String {
+    let out = std::process::Command::new("ip")
+        .args([
+            "netns",
+            "exec",
+            &lab.bridge_ns,
+            "timeout",
+            "3",
+            "tcpdump",
+            "-e",
+            "-n",
+            "-i",
+        ])
+        .args(["br0", "-c", "2", "ip proto 112"])
+        .output()
+        .expect("tcpdump");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn vmac_xmit_base_sends_adverts_from_the_base_interface_and_a_named_mac_is_used() {
+    let lab = Lab::new(&["a", "b"], true);
+    let (na, nb, client) = (lab.node("a"), lab.node("b"), lab.client());
+    let own_mac = "02:00:5e:aa:00:29";
+    let config = |priority: u8| {
+        config(priority).replace(
+            "use_vmac\n",
+            &format!("use_vmac vrrp.41 {own_mac}\n    vmac_xmit_base\n"),
+        )
+    };
+    let a = Daemon::start(na, BIN.as_ref(), &config(101));
+    let b = Daemon::start(nb, BIN.as_ref(), &config(100));
+    assert!(
+        wait_for(Duration::from_secs(10), || vip_on_vmac(na)
+            && !vip_on_vmac(nb))
+        .is_some(),
+        "VIP not on a's vrrp.41:\n{}\n{}",
+        a.log_text(),
+        b.log_text()
+    );
+    let link = na.ip(&["-o", "link", "show", "dev", "vrrp.41"]);
+    assert!(link.contains(&format!("link/ether {own_mac}")), "{link}");
+    // Adverts leave from eth0 (its own MAC), not from the macvlan.
+    let adverts = advert_source_macs(&lab);
+    assert!(
+        adverts.contains(&lab::fixed_mac(0, 1)) && !adverts.contains(own_mac),
+        "adverts seen: {adverts}"
+    );
+    // b hears them on its base interface and stays backup; clients use the named MAC.
+    assert!(!vip_on_vmac(nb), "b took the VIP while a advertises");
+    client.exec(&["ping", "-c", "1", "-W", "1", &VIP.to_string()]);
+    let neigh = client.ip(&["neigh", "show", &VIP.to_string()]);
+    assert!(neigh.contains(own_mac), "client learnt {neigh:?}");
+}

@@ -8,8 +8,8 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::Duration;
 
 use keepalived_rs::sys::{
-    AddressSpec, Change, NetEvent, Netlink, NetlinkError, NetlinkWatcher, RouteKind, RouteSpec,
-    RuleSpec,
+    virtual_router_mac, AddressSpec, Change, NetEvent, Netlink, NetlinkError, NetlinkWatcher,
+    RouteKind, RouteSpec, RuleSpec,
 };
 use sys_support::{runtime, VethPair};
 
@@ -302,11 +302,17 @@ fn vmac_macvlan_is_created_with_the_virtual_router_mac_and_deleted() {
         let va = netlink.interface("va").await.unwrap();
         let name = keepalived_rs::sys::vmac_interface_name(51);
         assert_eq!(
-            netlink.add_vmac(va.index, &name, 51, false).await.unwrap(),
+            netlink
+                .add_vmac(va.index, &name, virtual_router_mac(51, false))
+                .await
+                .unwrap(),
             Change::Applied
         );
         assert_eq!(
-            netlink.add_vmac(va.index, &name, 51, false).await.unwrap(),
+            netlink
+                .add_vmac(va.index, &name, virtual_router_mac(51, false))
+                .await
+                .unwrap(),
             Change::AlreadyPresent
         );
         let shown = pair.a.ip(&["-d", "-o", "link", "show", "vrrp.51"]);

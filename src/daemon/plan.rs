@@ -73,8 +73,8 @@ pub struct VmacSpec {
     pub name: String,
     /// The configured (base) interface it sits on.
     pub base: String,
-    pub vrid: u8,
-    pub ipv6: bool,
+    /// The RFC 5798 virtual router MAC, or the one `use_vmac` names.
+    pub mac: [u8; 6],
 }
 
 /// Everything the daemon derives from one configuration.
@@ -157,31 +157,41 @@ pub fn build(
                     IpAddr::V4(Ipv4Addr::UNSPECIFIED)
                 }
             });
-        // use_vmac: the instance sends, receives and holds its VIPs on a macvlan with
-        // the virtual router MAC; the source address stays the base interface's.
+        // use_vmac: the instance holds its VIPs on a macvlan with the virtual router MAC
+        // and, unless vmac_xmit_base, sends and receives its adverts there too; the source
+        // address stays the base interface's.
         let base = interface.clone();
-        let interface = match &inst.use_vmac {
+        let (interface, vip_interface) = match &inst.use_vmac {
             Some(vmac) => {
                 let name = vmac
                     .name
                     .clone()
                     .unwrap_or_else(|| crate::sys::vmac_interface_name(inst.virtual_router_id));
-                if vmac.mac.is_some() || inst.vmac_xmit_base {
-                    plan.warnings.push(format!(
-                        "({}) use_vmac: a custom MAC and vmac_xmit_base are not supported yet; \
-                         using {name} with the RFC 5798 virtual MAC",
-                        inst.name
-                    ));
-                }
+                let rfc_mac = crate::sys::virtual_router_mac(inst.virtual_router_id, ipv6);
+                let mac = match vmac.mac.as_deref().map(parse_mac) {
+                    None => rfc_mac,
+                    Some(Some(mac)) => mac,
+                    Some(None) => {
+                        plan.warnings.push(format!(
+                            "({}) use_vmac: invalid MAC address '{}' - using the virtual router MAC",
+                            inst.name,
+                            vmac.mac.as_deref().unwrap_or_default()
+                        ));
+                        rfc_mac
+                    }
+                };
                 plan.vmacs.push(VmacSpec {
                     name: name.clone(),
                     base: base.clone(),
-                    vrid: inst.virtual_router_id,
-                    ipv6,
+                    mac,
                 });
-                name
+                if inst.vmac_xmit_base {
+                    (base.clone(), name)
+                } else {
+                    (name.clone(), name)
+                }
             }
-            None => interface,
+            None => (interface.clone(), interface),
         };
         let core = instance_config(config, inst, &interface, source_addr, trackers(inst));
         let listen = if core.is_unicast() {
@@ -199,7 +209,7 @@ pub fn build(
             .virtual_ipaddress
             .iter()
             .chain(&inst.virtual_ipaddress_excluded)
-            .map(|a| vip_spec(a, &interface))
+            .map(|a| vip_spec(a, &vip_interface))
             .collect();
         plan.vips.push(vips);
         plan.instances.push(core);
@@ -215,6 +225,20 @@ pub fn build(
         .collect();
     plan.interfaces_down = down.into_iter().collect();
     Ok(plan)
+}
+
+/// `aa:bb:cc:dd:ee:ff` (hex, colon-separated) as bytes.
+fn parse_mac(text: &str) -> Option<[u8; 6]> {
+    let mut mac = [0u8; 6];
+    let mut parts = text.split(':');
+    for byte in &mut mac {
+        let part = parts.next()?;
+        if part.is_empty() || part.len() > 2 {
+            return None;
+        }
+        *byte = u8::from_str_radix(part, 16).ok()?;
+    }
+    parts.next().is_none().then_some(mac)
 }
 
 fn instance_config(
@@ -422,5 +446,60 @@ mod tests {
         let sock = plan.receive_sockets.iter().next().unwrap();
         assert_eq!(sock.listen, Listen::Unicast("198.18.0.1".parse().unwrap()));
         assert_eq!(plan.vips[0][0].interface, "eth9");
+    }
+
+    fn vmac_seed(vmac_lines: &str) -> String {
+        SEED.replace(
+            "interface eth0\n",
+            &format!("interface eth0\n {vmac_lines}\n"),
+        )
+        .replace(" dev eth0 label eth0:vip", "")
+    }
+
+    #[test]
+    fn use_vmac_runs_adverts_and_vips_on_the_macvlan() {
+        let plan = plan_of(&vmac_seed("use_vmac"));
+        assert_eq!(plan.vmacs[0].name, "vrrp.41");
+        assert_eq!(plan.vmacs[0].base, "eth0");
+        assert_eq!(plan.vmacs[0].mac, [0, 0, 0x5e, 0, 1, 41]);
+        assert_eq!(plan.instances[0].interface, "vrrp.41");
+        assert_eq!(
+            plan.receive_sockets.iter().next().unwrap().interface,
+            "vrrp.41"
+        );
+        assert_eq!(plan.vips[0][0].interface, "vrrp.41");
+    }
+
+    #[test]
+    fn vmac_xmit_base_keeps_adverts_on_the_base_interface_and_vips_on_the_macvlan() {
+        let plan = plan_of(&vmac_seed(
+            "use_vmac vip41 02:aa:bb:cc:dd:29\n vmac_xmit_base",
+        ));
+        assert_eq!(plan.vmacs[0].name, "vip41");
+        assert_eq!(plan.vmacs[0].mac, [2, 0xaa, 0xbb, 0xcc, 0xdd, 0x29]);
+        assert_eq!(plan.instances[0].interface, "eth0");
+        assert_eq!(
+            plan.receive_sockets.iter().next().unwrap().interface,
+            "eth0"
+        );
+        assert_eq!(plan.vips[0][0].interface, "vip41");
+        assert!(plan.warnings.is_empty(), "{:?}", plan.warnings);
+    }
+
+    #[test]
+    fn a_malformed_vmac_address_falls_back_to_the_virtual_router_mac() {
+        let plan = plan_of(&vmac_seed("use_vmac vrrp.41 02:aa:bb"));
+        assert_eq!(plan.vmacs[0].mac, [0, 0, 0x5e, 0, 1, 41]);
+        assert!(plan.warnings[0].contains("invalid MAC address '02:aa:bb'"));
+        assert_eq!(parse_mac("0:1:2:3:4:ff"), Some([0, 1, 2, 3, 4, 0xff]));
+        for bad in [
+            "",
+            "0:1:2:3:4",
+            "0:1:2:3:4:5:6",
+            "0:1:2:3:4:fff",
+            "g0:1:2:3:4:5",
+        ] {
+            assert_eq!(parse_mac(bad), None, "{bad}");
+        }
     }
 }

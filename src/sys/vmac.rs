@@ -1,6 +1,7 @@
 //! keepalived's `use_vmac`: a macvlan interface `vrrp.<VRID>` on the instance's
-//! interface carrying the RFC 5798 §7.3 virtual router MAC, so that the VIPs move
-//! between routers without any neighbour cache having to learn a new MAC.
+//! interface carrying the RFC 5798 §7.3 virtual router MAC (or one `use_vmac` names), so
+//! that the VIPs move between routers without any neighbour cache having to learn a new
+//! MAC. With `vmac_xmit_base` the adverts stay on the base interface (see `daemon::plan`).
 //!
 //! ```text
 //!  IPv4 VRRP:  00:00:5e:00:01:VRID        IPv6 VRRP:  00:00:5e:00:02:VRID
@@ -25,17 +26,16 @@ pub fn vmac_interface_name(vrid: u8) -> String {
 }
 
 impl Netlink {
-    /// Creates (and brings up) the macvlan `name` on `parent_index` with the virtual
-    /// router MAC of `vrid`; [`Change::AlreadyPresent`] if a link of that name exists.
+    /// Creates (and brings up) the macvlan `name` on `parent_index` with `mac` (normally
+    /// [`virtual_router_mac`]); [`Change::AlreadyPresent`] if a link of that name exists.
     pub async fn add_vmac(
         &self,
         parent_index: u32,
         name: &str,
-        vrid: u8,
-        ipv6: bool,
+        mac: [u8; 6],
     ) -> Result<Change, NetlinkError> {
         let message = LinkMacVlan::new(name, parent_index, MacVlanMode::Private)
-            .address(virtual_router_mac(vrid, ipv6).to_vec())
+            .address(mac.to_vec())
             .up()
             .build();
         self.change(
