@@ -544,9 +544,13 @@ impl Run<'_> {
                     )),
                 }
             }
-            Action::ExpectArp { points_at } => {
+            Action::ExpectArp { points_at, mac } => {
                 let client = self.lab.client.as_ref().ok_or("scenario has no client")?;
-                let mac = lab::fixed_mac(0, self.number(points_at));
+                let (mac, points_at) = match (points_at, mac) {
+                    (Some(node), _) => (lab::fixed_mac(0, self.number(node)), node.clone()),
+                    (None, Some(mac)) => (mac.to_ascii_lowercase(), "the virtual MAC".into()),
+                    (None, None) => return Err("expect_arp without points_at or mac".into()),
+                };
                 let vip = self.vip.to_string();
                 let took = poll(Duration::from_secs(2), || {
                     let _ = std::process::Command::new("ip")

@@ -199,9 +199,13 @@ pub enum Action {
         #[serde(default)]
         within: f64,
     },
-    /// The client's neighbour entry for the VIP points at `points_at`'s MAC.
+    /// The client's neighbour entry for the VIP points at `points_at`'s MAC, or at
+    /// `mac` (a `use_vmac` virtual MAC, which no single node owns).
     ExpectArp {
-        points_at: String,
+        #[serde(default)]
+        points_at: Option<String>,
+        #[serde(default)]
+        mac: Option<String>,
     },
     /// Adverts from `from` (node) since mark `since` until now, optionally filtered by
     /// priority and VRID; their number must be within [min, max].
@@ -285,7 +289,11 @@ impl Scenario {
                 }
                 Action::ExpectVip { on: Some(n), .. } => nodes.extend(n.split(',')),
                 Action::HoldVip { on: n, .. } => nodes.push(n),
-                Action::ExpectArp { points_at } => nodes.push(points_at),
+                Action::ExpectArp { points_at, mac } => match (points_at, mac) {
+                    (Some(n), None) => nodes.push(n),
+                    (None, Some(_)) => {}
+                    _ => return Err(format!("step {}: expect_arp takes points_at or mac", i + 1)),
+                },
                 Action::Mark { name } => marks.push(name),
                 Action::ExpectLog { node, since, .. } => {
                     nodes.push(node);
