@@ -406,7 +406,8 @@ pub struct TrackProcess {
     pub other: BTreeMap<String, Vec<String>>,
 }
 
-/// `garp_group { … }`: kept as written.
+/// `garp_group { … }`: kept as written (`interfaces { … }` as the list of its lines); the
+/// daemon reads its intervals and interfaces (`daemon::effects::Pacing::of`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GarpGroup {
     pub settings: BTreeMap<String, Vec<String>>,

@@ -37,8 +37,11 @@ pub enum Effect {
     },
     /// One gratuitous ARP (IPv4) or unsolicited neighbour advert (IPv6).
     Garp { interface: String, addr: IpAddr },
-    /// A reload's notify scripts, for every notification queued after this one.
-    ReplaceScripts(Box<NotifyScripts>),
+    /// A reload's notify scripts and GARP pacing, for everything queued after this.
+    Reconfigure {
+        scripts: Box<NotifyScripts>,
+        pacing: Pacing,
+    },
     /// Opens the GARP (`false`) / NA (`true`) senders of these interfaces ahead of time,
     /// so a takeover's first announcement does not wait for an interface lookup.
     OpenSenders(Vec<(String, bool)>),
@@ -59,11 +62,55 @@ pub enum Effect {
     },
 }
 
-/// Pacing of GARP / NA per interface (`vrrp_garp_interval`, `vrrp_gna_interval`).
-#[derive(Debug, Clone, Copy, Default)]
+/// Pacing of GARP / NA per interface: the least time between two announcements on one
+/// interface (`vrrp_garp_interval`, `vrrp_gna_interval`, or a `garp_group`'s own
+/// `garp_interval` / `gna_interval` for its interfaces).
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Pacing {
     pub garp_interval: Duration,
     pub gna_interval: Duration,
+    /// `garp_group` interfaces: (GARP interval, NA interval), each defaulting to the
+    /// global one.
+    pub groups: HashMap<String, (Option<Duration>, Option<Duration>)>,
+}
+
+impl Pacing {
+    /// The pacing `cfg` asks for.
+    pub fn of(cfg: &crate::config::model::Config) -> Pacing {
+        let mut groups = HashMap::new();
+        for g in &cfg.garp_groups {
+            let interval = |key: &str| {
+                let value = g.settings.get(key)?.first()?;
+                crate::config::lower::parse_decimal_micros(value).map(Duration::from_micros)
+            };
+            let intervals = (interval("garp_interval"), interval("gna_interval"));
+            let listed = ["interface", "interfaces"]
+                .iter()
+                .filter_map(|k| g.settings.get(*k))
+                .flatten();
+            for name in listed {
+                groups.insert(name.clone(), intervals);
+            }
+        }
+        Pacing {
+            garp_interval: cfg.global.vrrp_garp_interval,
+            gna_interval: cfg.global.vrrp_gna_interval,
+            groups,
+        }
+    }
+
+    /// The interval for announcements of `ipv6`-ness on `interface`.
+    pub fn interval(&self, interface: &str, ipv6: bool) -> Duration {
+        let group = self
+            .groups
+            .get(interface)
+            .and_then(|(garp, gna)| if ipv6 { *gna } else { *garp });
+        group.unwrap_or(if ipv6 {
+            self.gna_interval
+        } else {
+            self.garp_interval
+        })
+    }
 }
 
 /// Executes effects one after the other until the channel closes.
@@ -165,7 +212,10 @@ impl EffectWorker {
                     log::warn!("cannot send gratuitous ARP/NA for {addr} on {interface}: {e}");
                 }
             }
-            Effect::ReplaceScripts(scripts) => self.notify.replace_scripts(*scripts),
+            Effect::Reconfigure { scripts, pacing } => {
+                self.notify.replace_scripts(*scripts);
+                self.pacing = pacing;
+            }
             Effect::OpenSenders(interfaces) => {
                 for (interface, ipv6) in interfaces {
                     // Not fatal: the first announcement tries again.
@@ -201,11 +251,7 @@ impl EffectWorker {
 
     async fn send_garp(&mut self, interface: &str, addr: IpAddr) -> Result<(), EffectError> {
         let ipv6 = addr.is_ipv6();
-        let interval = if ipv6 {
-            self.pacing.gna_interval
-        } else {
-            self.pacing.garp_interval
-        };
+        let interval = self.pacing.interval(interface, ipv6);
         let key = (interface.to_owned(), ipv6);
         if !interval.is_zero() {
             if let Some(last) = self.last_sent.get(&key) {
@@ -252,5 +298,50 @@ impl EffectWorker {
             },
             mac,
         ))
+    }
+}
+
+#[cfg(test)]
+mod pacing_tests {
+    use super::*;
+    use crate::config::source::{load_str, SourceOptions};
+
+    fn config(text: &str) -> crate::config::model::Config {
+        let pre = load_str(
+            "t.conf",
+            text,
+            std::path::Path::new("/"),
+            &SourceOptions::default(),
+        );
+        crate::config::check(pre, None).config
+    }
+
+    #[test]
+    fn garp_group_intervals_apply_to_its_interfaces_only() {
+        let cfg = config(
+            "global_defs {\n vrrp_garp_interval 0.01\n vrrp_gna_interval 0.02\n}\n\
+             garp_group {\n garp_interval 0.2\n interface eth1\n interfaces {\n eth2\n eth3\n }\n}\n",
+        );
+        let p = Pacing::of(&cfg);
+        assert_eq!(p.interval("eth0", false), Duration::from_millis(10));
+        assert_eq!(p.interval("eth0", true), Duration::from_millis(20));
+        for i in ["eth1", "eth2", "eth3"] {
+            assert_eq!(p.interval(i, false), Duration::from_millis(200), "{i}");
+            // The group sets no NA interval: the global one holds.
+            assert_eq!(p.interval(i, true), Duration::from_millis(20), "{i}");
+        }
+    }
+
+    #[test]
+    fn garp_group_dumps_as_it_parses() {
+        let text = "garp_group {\n gna_interval 0.5\n interfaces {\n eth2\n eth3\n }\n}\n";
+        let cfg = config(text);
+        let dumped = crate::config::dump::dump(&cfg);
+        assert!(dumped.contains("interfaces {"), "{dumped}");
+        assert_eq!(config(&dumped).garp_groups, cfg.garp_groups);
+        assert_eq!(
+            Pacing::of(&config(&dumped)).interval("eth3", true),
+            Duration::from_millis(500)
+        );
     }
 }

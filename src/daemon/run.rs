@@ -377,8 +377,10 @@ impl Running {
         // Removed instances notify with the scripts they had; everything after with the
         // new configuration's.
         self.drain().await;
-        let scripts = super::notify::NotifyScripts::of(&config);
-        let _ = self.effects.send(Effect::ReplaceScripts(Box::new(scripts)));
+        let _ = self.effects.send(Effect::Reconfigure {
+            scripts: Box::new(super::notify::NotifyScripts::of(&config)),
+            pacing: super::effects::Pacing::of(&config),
+        });
         let _ = self
             .effects
             .send(Effect::OpenSenders(announced_interfaces(&plan.vips)));

@@ -323,10 +323,7 @@ async fn serve(opts: &Options, config: Config) -> anyhow::Result<()> {
         }
         None => None,
     };
-    let pacing = Pacing {
-        garp_interval: config.global.vrrp_garp_interval,
-        gna_interval: config.global.vrrp_gna_interval,
-    };
+    let pacing = Pacing::of(&config);
     let effects = EffectWorker::new(
         Netlink::connect().context("cannot open netlink")?,
         pacing,

@@ -428,15 +428,31 @@ pub static TOP: &[Keyword<Config>] = &[
             settings: n
                 .children()
                 .iter()
-                .map(|c| (
-                    c.keyword.text.to_string(),
-                    c.args.iter().map(|a| a.text.to_string()).collect()
-                ))
+                .map(|c| {
+                    // `interfaces { eth1 eth2 }` lists its interfaces as a block.
+                    let words = if c.block.is_some() {
+                        c.children().iter().map(|i| &i.keyword).collect::<Vec<_>>()
+                    } else {
+                        c.args.iter().collect()
+                    };
+                    (
+                        c.keyword.text.to_string(),
+                        words.iter().map(|a| a.text.to_string()).collect(),
+                    )
+                })
                 .collect()
         }),
         |cfg, d| for g in &cfg.garp_groups {
             d.block("garp_group", |d| {
-                g.settings.iter().for_each(|(k, v)| d.line(k, v))
+                g.settings.iter().for_each(|(k, v)| {
+                    if k == "interfaces" {
+                        d.block("interfaces", |d| {
+                            v.iter().for_each(|i| d.line::<&str>(i, &[]))
+                        })
+                    } else {
+                        d.line(k, v)
+                    }
+                })
             })
         }
     ),
