@@ -350,16 +350,6 @@ pub fn fmt_decimal_secs(d: Duration, fixed: bool) -> String {
     }
 }
 
-/// Lowers a whole syntax tree.
-pub fn lower(nodes: &[Node]) -> (Config, Lower) {
-    let mut cx = Lower::new();
-    let mut cfg = Config::default();
-    for (i, n) in nodes.iter().enumerate() {
-        cx.lower_top(&mut cfg, n, nodes.get(i + 1).map(Node::span));
-    }
-    (cfg, cx)
-}
-
 impl Lower {
     /// Lowers one top-level node (`next` = span of the top-level node after it), as the
     /// syntax layer completes them (see [`crate::config::syntax::parse_each`]).
