@@ -277,15 +277,21 @@ fn compare(name: &str, ours: Ours) -> Outcome {
 
 /// Runs `check_one` on every corpus file and holds the result against the verdicts and the
 /// list of open files.
-fn run_corpus(label: &str, check_one: impl Fn(&str) -> Ours) {
-    std::env::set_current_dir(CORPUS).unwrap();
-    let mut confs: Vec<PathBuf> = std::fs::read_dir("configs")
+/// Every `.conf` file of the corpus, sorted, as absolute paths.
+fn corpus_files() -> Vec<PathBuf> {
+    let mut confs: Vec<PathBuf> = std::fs::read_dir(Path::new(CORPUS).join("configs"))
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|e| e == "conf"))
         .collect();
     confs.sort();
     assert!(confs.len() >= 150, "corpus incomplete: {}", confs.len());
+    confs
+}
+
+fn run_corpus(label: &str, check_one: impl Fn(&str) -> Ours) {
+    std::env::set_current_dir(CORPUS).unwrap();
+    let confs = corpus_files();
     let open: BTreeSet<String> = std::fs::read_to_string("../corpus-open.txt")
         .unwrap()
         .lines()
@@ -461,14 +467,7 @@ fn streaming_and_staged_checks_agree_on_every_corpus_file() {
     let host = RecordedHost {
         interfaces: recorded_interfaces(),
     };
-    let mut confs: Vec<PathBuf> = std::fs::read_dir(Path::new(CORPUS).join("configs"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "conf"))
-        .collect();
-    confs.sort();
-    assert!(confs.len() >= 150, "corpus incomplete: {}", confs.len());
-    for p in &confs {
+    for p in &corpus_files() {
         let staged = check(load_file(p, &source_options()), Some(&host));
         let streamed = check_file(p, &source_options(), Some(&host));
         assert_eq!(

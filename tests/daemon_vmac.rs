@@ -38,12 +38,8 @@ fn link_exists(h: &Host, name: &str) -> bool {
         .success()
 }
 
-#[test]
-fn vmac_carries_the_vip_and_the_virtual_mac_across_a_failover() {
-    let lab = Lab::new(&["a", "b"], true);
-    let (na, nb, client) = (lab.node("a"), lab.node("b"), lab.client());
-    let mut a = Daemon::start(na, BIN.as_ref(), &config(101));
-    let b = Daemon::start(nb, BIN.as_ref(), &config(100));
+/// Waits until the VIP is on a's `vrrp.41` and not on b's.
+fn settled_on_a(na: &Host, nb: &Host, a: &Daemon, b: &Daemon) {
     assert!(
         wait_for(Duration::from_secs(10), || vip_on_vmac(na)
             && !vip_on_vmac(nb))
@@ -52,6 +48,15 @@ fn vmac_carries_the_vip_and_the_virtual_mac_across_a_failover() {
         a.log_text(),
         b.log_text()
     );
+}
+
+#[test]
+fn vmac_carries_the_vip_and_the_virtual_mac_across_a_failover() {
+    let lab = Lab::new(&["a", "b"], true);
+    let (na, nb, client) = (lab.node("a"), lab.node("b"), lab.client());
+    let mut a = Daemon::start(na, BIN.as_ref(), &config(101));
+    let b = Daemon::start(nb, BIN.as_ref(), &config(100));
+    settled_on_a(na, nb, &a, &b);
     let ignore = na.exec(&["cat", "/proc/sys/net/ipv4/conf/eth0/arp_ignore"]);
     assert_eq!(
         ignore.trim(),
@@ -120,14 +125,7 @@ fn vmac_xmit_base_sends_adverts_from_the_base_interface_and_a_named_mac_is_used(
     };
     let a = Daemon::start(na, BIN.as_ref(), &config(101));
     let b = Daemon::start(nb, BIN.as_ref(), &config(100));
-    assert!(
-        wait_for(Duration::from_secs(10), || vip_on_vmac(na)
-            && !vip_on_vmac(nb))
-        .is_some(),
-        "VIP not on a's vrrp.41:\n{}\n{}",
-        a.log_text(),
-        b.log_text()
-    );
+    settled_on_a(na, nb, &a, &b);
     let link = na.ip(&["-o", "link", "show", "dev", "vrrp.41"]);
     assert!(link.contains(&format!("link/ether {own_mac}")), "{link}");
     // Adverts leave from eth0 (its own MAC), not from the macvlan.
