@@ -41,6 +41,9 @@ pub fn line(r: &RunResult) -> String {
     if let Outcome::Fail(why) | Outcome::Pending(why) = &r.outcome {
         write!(s, "\n    {why}").unwrap();
     }
+    for l in r.evidence.lines() {
+        write!(s, "\n    | {l}").unwrap();
+    }
     s
 }
 

@@ -55,6 +55,9 @@ pub struct RunResult {
     pub outages: Vec<(String, Duration)>,
     pub elapsed: Duration,
     pub recordings: Vec<Recording>,
+    /// For a failed run: the steps taken and the end of each node's log, printed under
+    /// the run's line so that a CI log shows why without the kept artifacts.
+    pub evidence: String,
 }
 
 /// Everything a run holds; dropped in field order (probe and daemons before the lab).
@@ -123,14 +126,21 @@ pub fn run(sc: &Scenario, mix: &Mix, bins: &Binaries) -> RunResult {
         };
         let result = r.walk();
         let result = result.and_then(|()| r.wire_checks());
-        match &result {
-            Err(why) => r.keep_artifacts(why),
-            Ok(()) if std::env::var_os("CONFORMANCE_KEEP").is_some() => r.keep_artifacts("pass"),
-            Ok(()) => {}
-        }
-        (result, r.outages.clone(), r.recordings.clone())
+        let evidence = match &result {
+            Err(why) => {
+                r.keep_artifacts(why);
+                r.evidence()
+            }
+            Ok(()) => {
+                if std::env::var_os("CONFORMANCE_KEEP").is_some() {
+                    r.keep_artifacts("pass");
+                }
+                String::new()
+            }
+        };
+        (result, r.outages.clone(), r.recordings.clone(), evidence)
     }));
-    let (result, outages, recordings) = match outcome_and_parts {
+    let (result, outages, recordings, evidence) = match outcome_and_parts {
         Ok(parts) => parts,
         Err(panic) => {
             let msg = panic
@@ -138,7 +148,12 @@ pub fn run(sc: &Scenario, mix: &Mix, bins: &Binaries) -> RunResult {
                 .cloned()
                 .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
                 .unwrap_or_else(|| "panic".into());
-            (Err(format!("harness panic: {msg}")), Vec::new(), Vec::new())
+            (
+                Err(format!("harness panic: {msg}")),
+                Vec::new(),
+                Vec::new(),
+                String::new(),
+            )
         }
     };
     let pending = sc.pending_for(mix);
@@ -148,6 +163,10 @@ pub fn run(sc: &Scenario, mix: &Mix, bins: &Binaries) -> RunResult {
         (Err(e), false) => Outcome::Fail(e),
         (Err(e), true) => Outcome::Pending(e),
     };
+    let evidence = match outcome {
+        Outcome::Fail(_) => evidence,
+        _ => String::new(),
+    };
     RunResult {
         scenario: sc.name.clone(),
         mix: mix.clone(),
@@ -155,6 +174,7 @@ pub fn run(sc: &Scenario, mix: &Mix, bins: &Binaries) -> RunResult {
         outages,
         elapsed: started.elapsed(),
         recordings,
+        evidence,
     }
 }
 
@@ -708,6 +728,28 @@ impl Run<'_> {
 
     /// On failure (or always, with `CONFORMANCE_KEEP`): the narrative, daemon logs and captures go to
     /// `$CARGO_TARGET_TMPDIR/conformance/<scenario>/<mix>/` for a post-mortem.
+    /// The narrative of the steps and the last lines of each node's daemon log.
+    fn evidence(&self) -> String {
+        const LOG_LINES: usize = 15;
+        let mut text = self.narrative.join("\n");
+        for n in &self.sc.nodes {
+            let log =
+                std::fs::read_to_string(self.host(n).dir.join("daemon.log")).unwrap_or_default();
+            let lines: Vec<&str> = log.lines().collect();
+            let tail = &lines[lines.len().saturating_sub(LOG_LINES)..];
+            text.push_str(&format!(
+                "\n{n} ({}) daemon.log, last {} lines:",
+                self.imp(n).short(),
+                tail.len()
+            ));
+            for l in tail {
+                text.push_str("\n  ");
+                text.push_str(l);
+            }
+        }
+        text
+    }
+
     fn keep_artifacts(&self, why: &str) {
         let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
             .join("conformance")
