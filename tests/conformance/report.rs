@@ -118,8 +118,18 @@ pub fn identity(results: &[RunResult]) -> Vec<Identity> {
             }
         }
         if id.compared && id.equal == 0 && id.differences.is_empty() {
-            id.differences
-                .push("no advert with the same IP ID / AH sequence in both recordings".into());
+            let keys = |side: &[&&crate::run::Recording]| {
+                side.iter()
+                    .map(|r| r.frames.keys().cloned().collect::<Vec<_>>().join(" "))
+                    .collect::<Vec<_>>()
+                    .join(" | ")
+            };
+            id.differences.push(format!(
+                "no advert with the same IP ID / AH sequence in both recordings \
+                 (ours: {}; keepalived: {})",
+                keys(&ours),
+                keys(&theirs)
+            ));
         }
         out.push(id);
     }
