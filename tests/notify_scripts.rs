@@ -47,6 +47,8 @@ async fn instance_scripts_get_keepalived_arguments() {
     let mut n = Notifier::new(&cfg);
     n.notify(&inst("VI_1"), NotifyState::Master, 100);
     n.notify(&inst("VI_1"), NotifyState::Backup, 90);
+    // notify_priority_changes events go to the FIFOs only, never to scripts.
+    n.notify(&inst("VI_1"), NotifyState::MasterPriority, 80);
     n.notify(&inst("VI_1"), NotifyState::MasterRxLowerPri, 100);
     assert!(
         wait_for(Duration::from_secs(3), || read(&generic_out)
@@ -130,8 +132,12 @@ async fn fifo_lines_and_fifo_script() {
     n.notify(&inst("VI_1"), NotifyState::Master, 100);
     n.notify(&NotifyTarget::Group("G1".into()), NotifyState::Backup, 100);
     n.notify(&inst("VI_1"), NotifyState::MasterRxLowerPri, 100);
+    n.notify(&inst("VI_1"), NotifyState::MasterPriority, 90);
+    n.notify(&inst("VI_1"), NotifyState::BackupPriority, 80);
     let expected = "INSTANCE \"VI_1\" MASTER 100\nGROUP \"G1\" BACKUP 0\n\
-                    INSTANCE \"VI_1\" MASTER_RX_LOWER_PRI 100\n";
+                    INSTANCE \"VI_1\" MASTER_RX_LOWER_PRI 100\n\
+                    INSTANCE \"VI_1\" MASTER_PRIORITY 90\n\
+                    INSTANCE \"VI_1\" BACKUP_PRIORITY 80\n";
     assert!(
         wait_for(Duration::from_secs(3), || read(&lines_out) == expected).await,
         "{:?}",

@@ -845,3 +845,76 @@ fn adverts_heard_during_the_startup_delay_keep_the_backup_waiting() {
     let t = h.run_until_state(0, State::Master, 30 * SEC);
     assert_eq!(t - last, DOWN_100);
 }
+
+/// The `notify_priority_changes` events among `actions`, as (state, priority).
+fn priority_notifies(actions: &[Action]) -> Vec<(NotifyState, u8)> {
+    actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::Notify {
+                state: s @ (NotifyState::MasterPriority | NotifyState::BackupPriority),
+                priority,
+                ..
+            } => Some((*s, *priority)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn notify_priority_changes_announces_each_change_with_master_or_backup_priority() {
+    let t = TrackerId(3);
+    let tracked = |notify: bool| {
+        let mut c = cfg("VI_1", 100, 1);
+        c.trackers = vec![TrackerRef {
+            id: t,
+            weight: 20,
+            reverse: false,
+        }];
+        c.notify_priority_changes = notify;
+        c
+    };
+    let mut h = Harness::new(vec![tracked(true)]);
+    // Start-up applies the tracker's weight as keepalived's initialisation does: logged,
+    // and announced (the instance is not master yet) before it enters BACKUP.
+    assert!(h.has_log("(VI_1) Changing effective priority from 100 to 120"));
+    let start = h.take();
+    assert_eq!(
+        priority_notifies(&start),
+        [(NotifyState::BackupPriority, 120)]
+    );
+    let first_notify = start
+        .iter()
+        .position(|a| matches!(a, Action::Notify { .. }))
+        .unwrap();
+    assert!(matches!(
+        start[first_notify],
+        Action::Notify {
+            state: NotifyState::BackupPriority,
+            ..
+        }
+    ));
+    h.run_until_state(0, State::Master, 10 * SEC);
+    h.take();
+    let now = h.now;
+    h.router.handle_tracker(now, t, TrackerStatus::Down);
+    h.drain();
+    assert_eq!(
+        priority_notifies(&h.take()),
+        [(NotifyState::MasterPriority, 100)]
+    );
+    // Unchanged priority: nothing.
+    let now = h.now;
+    h.router.handle_tracker(now, t, TrackerStatus::Down);
+    h.drain();
+    assert!(priority_notifies(&h.take()).is_empty());
+
+    // Without the option the same changes are only logged.
+    let mut quiet = Harness::new(vec![tracked(false)]);
+    assert!(quiet.has_log("(VI_1) Changing effective priority from 100 to 120"));
+    let now = quiet.now;
+    quiet.router.handle_tracker(now, t, TrackerStatus::Down);
+    quiet.drain();
+    let all: Vec<Action> = quiet.actions.iter().map(|(_, a)| a.clone()).collect();
+    assert!(priority_notifies(&all).is_empty());
+}

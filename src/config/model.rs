@@ -69,6 +69,22 @@ pub struct GlobalDefs {
     pub other: BTreeMap<String, Vec<String>>,
 }
 
+impl Config {
+    /// Whether `inst` writes priority changes to the notify FIFOs: its own
+    /// `notify_priority_changes`, else its sync group's, else the global
+    /// `vrrp_notify_priority_changes` (keepalived resolves it in this order at start).
+    pub fn notify_priority_changes(&self, inst: &VrrpInstance) -> bool {
+        inst.notify_priority_changes
+            .or_else(|| {
+                self.sync_groups
+                    .iter()
+                    .find(|g| g.group.contains(&inst.name))
+                    .and_then(|g| g.notify_priority_changes)
+            })
+            .unwrap_or(self.global.vrrp_notify_priority_changes)
+    }
+}
+
 impl Default for GlobalDefs {
     fn default() -> Self {
         GlobalDefs {
@@ -217,7 +233,9 @@ pub struct VrrpInstance {
     pub notify_deleted: Option<Script>,
     pub notify: Option<Script>,
     pub notify_master_rx_lower_pri: Option<Script>,
-    pub notify_priority_changes: bool,
+    /// Unset: the sync group's, else `vrrp_notify_priority_changes`
+    /// ([`Config::notify_priority_changes`]).
+    pub notify_priority_changes: Option<bool>,
     pub smtp_alert: Option<bool>,
     pub use_vmac: Option<Vmac>,
     pub vmac_xmit_base: bool,
@@ -275,7 +293,7 @@ impl VrrpInstance {
             notify_deleted: None,
             notify: None,
             notify_master_rx_lower_pri: None,
-            notify_priority_changes: false,
+            notify_priority_changes: None,
             smtp_alert: None,
             use_vmac: None,
             vmac_xmit_base: false,
@@ -376,7 +394,8 @@ pub struct SyncGroup {
     pub smtp_alert: Option<bool>,
     pub global_tracking: bool,
     pub sync_group_tracking_weight: bool,
-    pub notify_priority_changes: bool,
+    /// Unset: `vrrp_notify_priority_changes`.
+    pub notify_priority_changes: Option<bool>,
     pub track_interface: Vec<TrackRef>,
     pub track_script: Vec<TrackRef>,
     pub track_file: Vec<TrackRef>,
@@ -480,5 +499,59 @@ impl MysqlCheck {
     /// Whether each check also reads replication status.
     pub fn judges_replication(&self) -> bool {
         self.require_replication || self.max_lag.is_some()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::config::source::{load_str, SourceOptions};
+    use crate::config::{check, dump::dump};
+    use std::path::Path;
+
+    fn model(text: &str) -> super::Config {
+        let opts = SourceOptions {
+            config_id: "test".into(),
+            ..SourceOptions::default()
+        };
+        let checked = check(load_str("k.conf", text, Path::new("/"), &opts), None);
+        assert!(checked.diagnostics.is_empty(), "{:?}", checked.diagnostics);
+        checked.config
+    }
+
+    #[test]
+    fn notify_priority_changes_comes_from_the_instance_then_its_group_then_global() {
+        let text = |inst: &str, group: &str| {
+            format!(
+                "global_defs {{\n vrrp_notify_priority_changes\n}}\n\
+                 vrrp_instance VI_1 {{\n interface eth0\n virtual_router_id 1\n{inst}\
+                 virtual_ipaddress {{\n 198.18.0.1\n }}\n}}\n\
+                 vrrp_instance VI_2 {{\n interface eth0\n virtual_router_id 2\n\
+                 virtual_ipaddress {{\n 198.18.0.2\n }}\n}}\n\
+                 vrrp_instance VI_3 {{\n interface eth0\n virtual_router_id 3\n\
+                 virtual_ipaddress {{\n 198.18.0.3\n }}\n}}\n\
+                 vrrp_sync_group G1 {{\n group {{\n VI_1\n VI_3\n }}\n{group}}}\n"
+            )
+        };
+        let resolved = |c: &super::Config| {
+            c.instances
+                .iter()
+                .map(|i| c.notify_priority_changes(i))
+                .collect::<Vec<_>>()
+        };
+        // Global on; the group of VI_1 and VI_3 says off; VI_2 has no group.
+        let c = model(&text("", " notify_priority_changes off\n"));
+        assert_eq!(resolved(&c), [false, true, false]);
+        // The instance's own setting wins over its group's.
+        let c = model(&text(
+            " notify_priority_changes\n",
+            " notify_priority_changes off\n",
+        ));
+        assert_eq!(resolved(&c), [true, true, false]);
+        let c = model(&text(" notify_priority_changes false\n", ""));
+        assert_eq!(resolved(&c), [false, true, true]);
+        // An explicit off survives --dump-conf, so the dump means the same.
+        let dumped = dump(&c);
+        assert!(dumped.contains("notify_priority_changes off"), "{dumped}");
+        assert_eq!(model(&dumped), c);
     }
 }

@@ -8,6 +8,8 @@
 //! GROUP "G1" BACKUP 0\n
 //! INSTANCE "VI_1" MASTER_RX_LOWER_PRI 100\n      (notify_master_rx_lower_pri only runs
 //!                                                 its own script, without arguments)
+//! INSTANCE "VI_1" BACKUP_PRIORITY 90\n          (notify_priority_changes: FIFO only;
+//!                                                 MASTER_PRIORITY when master)
 //! ```
 //!
 //! Nothing here may hold up the advert path: [`Notifier::notify`] only puts a job on a
@@ -194,7 +196,7 @@ impl Notifier {
             NotifyTarget::Group(n) => ("GROUP", n, self.scripts_of.groups.get(n), 0),
         };
         let mut runs = Vec::new();
-        if let Some(s) = scripts {
+        if let Some(s) = scripts.filter(|_| !state.fifo_only()) {
             let specific = match state {
                 NotifyState::Master => &s.master,
                 NotifyState::Backup => &s.backup,
@@ -202,6 +204,7 @@ impl Notifier {
                 NotifyState::Stop => &s.stop,
                 NotifyState::MasterRxLowerPri => &s.master_rx_lower_pri,
                 NotifyState::Deleted => &s.deleted,
+                NotifyState::MasterPriority | NotifyState::BackupPriority => &None,
             };
             if let Some(script) = specific {
                 runs.push((script.clone(), Vec::new()));
@@ -233,9 +236,12 @@ impl Notifier {
         self.scripts.snapshot()
     }
 
-    /// Stops notifying: queued notifications are still carried out, FIFO scripts get
-    /// SIGTERM, running scripts (the STOP ones) get up to `grace` to finish (keepalived
-    /// waits 1 s) before their groups are SIGKILLed; created FIFOs are removed.
+    /// Stops notifying, as keepalived does: queued notifications are still carried out,
+    /// then the FIFOs are closed (created ones unlinked first, so a reader that reopens
+    /// in a loop cannot get them back). A FIFO script then reads the last lines, STOP
+    /// included, and sees end-of-file. Running scripts (the STOP ones) and FIFO scripts
+    /// get up to `grace` to finish (keepalived waits 1 s); FIFO scripts still running
+    /// then get SIGTERM, and whatever is left SIGKILL.
     pub async fn shutdown(self, grace: Duration) {
         let Notifier {
             queue,
@@ -246,25 +252,23 @@ impl Notifier {
         } = self;
         drop(queue);
         let fifos = worker.await.unwrap_or_default();
-        fifo_scripts.signal_all(Signal::SIGTERM);
-        let deadline = tokio::time::Instant::now() + grace;
-        loop {
-            let scripts_done = scripts.prune();
-            let fifo_done = fifo_scripts.prune();
-            if (scripts_done && fifo_done) || tokio::time::Instant::now() >= deadline {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        scripts.signal_all(Signal::SIGKILL);
-        fifo_scripts.signal_all(Signal::SIGKILL);
         for f in fifos {
-            // Unlink first so a reader that reopens in a loop cannot get this FIFO back.
             if f.created {
                 let _ = std::fs::remove_file(&f.path);
             }
             drop(f.file);
         }
+        let deadline = tokio::time::Instant::now() + grace;
+        while !(scripts.prune() & fifo_scripts.prune()) && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        fifo_scripts.signal_all(Signal::SIGTERM);
+        let deadline = tokio::time::Instant::now() + Duration::from_millis(100);
+        while !fifo_scripts.prune() && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        scripts.signal_all(Signal::SIGKILL);
+        fifo_scripts.signal_all(Signal::SIGKILL);
     }
 }
 

@@ -327,6 +327,7 @@ fn instance_config(
     core.trackers = trackers;
     core.dont_track_primary = inst.dont_track_primary;
     core.notify_deleted = inst.notify_deleted.is_some();
+    core.notify_priority_changes = config.notify_priority_changes(inst);
     core
 }
 

@@ -580,7 +580,7 @@ fn capture_instance(
         }),
         smtp_alert: mc.smtp_alert.unwrap_or(false),
         notify_deleted: mc.notify_deleted.is_some(),
-        notify_priority_changes: mc.notify_priority_changes,
+        notify_priority_changes: config.notify_priority_changes(mc),
         notify: notify_views(mc),
         stats: st.stats,
     }

@@ -48,6 +48,20 @@ pub enum NotifyState {
     MasterRxLowerPri,
     /// A reload removed the instance and it has `notify_deleted` (else: FAULT).
     Deleted,
+    /// `notify_priority_changes`: a master's effective priority changed (FIFO only).
+    MasterPriority,
+    /// `notify_priority_changes`: the priority of an instance in any other state changed.
+    BackupPriority,
+}
+
+impl NotifyState {
+    /// Events that only produce a FIFO line: no script has them as its state.
+    pub fn fifo_only(self) -> bool {
+        matches!(
+            self,
+            NotifyState::MasterPriority | NotifyState::BackupPriority
+        )
+    }
 }
 
 impl fmt::Display for NotifyState {
@@ -59,6 +73,8 @@ impl fmt::Display for NotifyState {
             NotifyState::Stop => "STOP",
             NotifyState::Deleted => "DELETED",
             NotifyState::MasterRxLowerPri => "MASTER_RX_LOWER_PRI",
+            NotifyState::MasterPriority => "MASTER_PRIORITY",
+            NotifyState::BackupPriority => "BACKUP_PRIORITY",
         })
     }
 }

@@ -129,6 +129,9 @@ pub struct InstanceConfig {
     pub dont_track_primary: bool,
     /// `notify_deleted`: a reload that removes the instance reports DELETED, not FAULT.
     pub notify_deleted: bool,
+    /// `notify_priority_changes` (resolved): each change of the effective priority is
+    /// announced as [`crate::vrrp::NotifyState::MasterPriority`] / `BackupPriority`.
+    pub notify_priority_changes: bool,
 }
 
 impl InstanceConfig {
@@ -168,6 +171,7 @@ impl InstanceConfig {
             trackers: Vec::new(),
             dont_track_primary: false,
             notify_deleted: false,
+            notify_priority_changes: false,
         }
     }
 

@@ -750,5 +750,16 @@ impl Instance {
                 });
             }
         }
+        if self.cfg.notify_priority_changes {
+            out.push_back(Action::Notify {
+                target: NotifyTarget::Instance(self.cfg.name.clone()),
+                state: if self.status.state == State::Master {
+                    NotifyState::MasterPriority
+                } else {
+                    NotifyState::BackupPriority
+                },
+                priority: new,
+            });
+        }
     }
 }

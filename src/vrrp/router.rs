@@ -157,10 +157,10 @@ impl Router {
         for i in 0..r.instances.len() {
             let (total, faults) = r.recompute(i);
             let inst = &mut r.instances[i];
+            // The effective priority stays the base one until `init_state`, which
+            // applies the total as keepalived does at start (logged, and announced with
+            // `notify_priority_changes`).
             inst.total_priority = total;
-            if inst.status.base_priority != 255 {
-                inst.status.effective_priority = total.clamp(1, 254) as u8;
-            }
             inst.fault_count = faults;
             inst.set_ms_down_timer(inst.master_down());
         }
@@ -228,6 +228,14 @@ impl Router {
     /// keepalived `vrrp_init_state` (reference §3.2), for every instance and group, or
     /// (after a reload) only those `scope` marks as new.
     pub(crate) fn init_state(&mut self, now: Instant, scope: Option<&InitScope>) {
+        // keepalived `initialise_tracking_priorities`, before any state is entered.
+        for i in 0..self.instances.len() {
+            if scope.is_some_and(|s| !s.instances[i]) {
+                continue;
+            }
+            let total = self.instances[i].total_priority;
+            self.instances[i].set_total_priority(total, &mut self.actions);
+        }
         for g in 0..self.groups.len() {
             if scope.is_some_and(|s| !s.groups[g]) {
                 continue;

@@ -56,6 +56,16 @@ macro_rules! flag {
     };
 }
 
+/// A boolean keyword whose absence means "inherit" (`Option<bool>`, bare = on); dumped
+/// only when written, as `on` or `off`.
+macro_rules! tristate {
+    ($name:literal, $($field:ident).+, $default:literal, $doc:literal) => {
+        keyword!($name, "[on|off]", $default, $doc,
+            |c, t, n| t.$($field).+ = Some(c.boolean(n)),
+            |t, d| if let Some(v) = t.$($field).+ { d.kv($name, if v { "on" } else { "off" }) })
+    };
+}
+
 /// A keyword taking one free-form word into an `Option<String>`.
 macro_rules! word {
     ($name:literal, $usage:literal, $($field:ident).+, $doc:literal) => {

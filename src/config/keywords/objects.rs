@@ -226,10 +226,11 @@ pub static SYNC_GROUP: &[Keyword<SyncGroup>] = &[
         sync_group_tracking_weight,
         "Keep tracking weights of members (otherwise forced to 0)."
     ),
-    flag!(
+    tristate!(
         "notify_priority_changes",
         notify_priority_changes,
-        "Report priority changes to notify FIFOs."
+        "vrrp_notify_priority_changes",
+        "Default of the members' notify_priority_changes."
     ),
     keyword!(
         "track_interface",

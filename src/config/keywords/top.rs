@@ -133,7 +133,7 @@ fn sync_group(cx: &mut Lower, cfg: &mut Config, n: &Node) {
         smtp_alert: None,
         global_tracking: false,
         sync_group_tracking_weight: false,
-        notify_priority_changes: false,
+        notify_priority_changes: None,
         track_interface: Vec::new(),
         track_script: Vec::new(),
         track_file: Vec::new(),
