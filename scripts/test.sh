@@ -23,7 +23,7 @@ if [ "$tests_rc" -ne 0 ]; then
     /^[a-z0-9-]+ +[a-z-]+ +FAIL / { print; run = 1; next }
     run && /^    / { print; next }
     { run = 0 }
-    /^conformance: .*failed/ || /^error: / || /^    `--test / { print }
+    /^conformance: .*failed/ || /^error: / || /^    `--test / || /\| DIFFER/ { print }
   ' "$log" | head -n 400
   exit "$tests_rc"
 fi
