@@ -8,7 +8,7 @@ mod lab;
 
 use std::net::Ipv4Addr;
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use lab::{wait_for, Daemon, Lab};
@@ -69,14 +69,11 @@ fn fifo_lines_of(binary: &str) -> (String, String) {
     for dev in ["trk0", "trk0p"] {
         lab::run("ip", &["-n", &a.ns, "link", "set", dev, "up"]);
     }
-    let extra: Vec<String> = if binary == STOCK {
-        // VRRP only, with its checker pid file kept in the node's directory.
-        let pid: PathBuf = a.dir.join("checkers.pid");
-        vec!["-P".into(), "-c".into(), pid.display().to_string()]
+    let daemon = if binary == STOCK {
+        Daemon::start_stock(a, binary.as_ref(), &config(&a.dir))
     } else {
-        Vec::new()
+        Daemon::start(a, binary.as_ref(), &config(&a.dir))
     };
-    let daemon = Daemon::start_with(a, binary.as_ref(), &config(&a.dir), &extra);
     let seen = |needle: &str, secs: u64| {
         assert!(
             wait_for(Duration::from_secs(secs), || lines(&a.dir).contains(needle)).is_some(),

@@ -288,16 +288,10 @@ impl Run<'_> {
         std::fs::set_permissions(&notify, std::fs::Permissions::from_mode(0o755))
             .map_err(|e| e.to_string())?;
         let imp = self.imp(node);
-        let extra: Vec<String> = match imp {
-            // Stock keepalived: VRRP only, and its own checker pid file in the host dir.
-            Impl::Keepalived => vec![
-                "-P".into(),
-                "-c".into(),
-                host.dir.join("checkers.pid").display().to_string(),
-            ],
-            Impl::Ours => Vec::new(),
+        let d = match imp {
+            Impl::Keepalived => Daemon::start_stock(host, self.bins.of(imp), &config),
+            Impl::Ours => Daemon::start(host, self.bins.of(imp), &config),
         };
-        let d = Daemon::start_with(host, self.bins.of(imp), &config, &extra);
         self.daemons.insert(node.to_string(), d);
         Ok(())
     }

@@ -415,10 +415,17 @@ impl Daemon {
         Daemon::launch(host, binary, config, args, &[])
     }
 
-    /// Like [`Daemon::start`] with extra command-line arguments (stock keepalived also
-    /// needs `-c CHECKERS_PID -P`).
-    pub fn start_with(host: &Host, binary: &Path, config: &str, extra: &[String]) -> Daemon {
-        Daemon::launch(host, binary, config, &["-n", "-l", "-D", "-G"], extra)
+    /// Like [`Daemon::start`] for stock keepalived: VRRP only (`-P`), with its checker
+    /// pid file in the host dir (`-c`), so that it never touches the system's.
+    pub fn start_stock(host: &Host, binary: &Path, config: &str) -> Daemon {
+        let checkers = host.dir.join("checkers.pid").display().to_string();
+        Daemon::launch(
+            host,
+            binary,
+            config,
+            &["-n", "-l", "-D", "-G"],
+            &["-P".into(), "-c".into(), checkers],
+        )
     }
 
     fn launch(host: &Host, binary: &Path, config: &str, args: &[&str], extra: &[String]) -> Daemon {
