@@ -918,3 +918,40 @@ fn notify_priority_changes_announces_each_change_with_master_or_backup_priority(
     let all: Vec<Action> = quiet.actions.iter().map(|(_, a)| a.clone()).collect();
     assert!(priority_notifies(&all).is_empty());
 }
+
+/// Times of the GARPs among the harness's actions since `since`.
+fn garp_times(h: &Harness, since: std::time::Instant) -> Vec<Duration> {
+    h.actions
+        .iter()
+        .filter(|(t, a)| *t >= since && matches!(a, Action::SendGarp { .. }))
+        .map(|(t, _)| *t - since)
+        .collect()
+}
+
+/// DIFFERENCES.md B2: a mastership's delayed GARP burst goes with it (leaving MASTER
+/// cancels it; a new mastership schedules its own). keepalived 2.2.7 leaves the timer
+/// armed, and sends that burst too if it is master again when it fires.
+#[test]
+fn leaving_master_cancels_the_delayed_garp_burst_of_that_mastership() {
+    let mut h = Harness::new(vec![cfg("VI_1", 100, 2)]);
+    let first = h.run_until_state(0, State::Master, 10 * SEC);
+    // A higher-priority master appears at once: back to BACKUP.
+    let peer = cfg("VI_1", 150, 1);
+    h.rx(&advert_from(&peer, 150));
+    assert_eq!(h.status(0).state, State::Backup);
+    // It stops 2 s later; we take over again after the skew time.
+    h.advance(2 * SEC);
+    h.rx(&advert_from(&peer, 0));
+    let second = h.run_until_state(0, State::Master, 10 * SEC);
+    h.advance(8 * SEC);
+    let garps = garp_times(&h, first);
+    // A burst at the first mastership, one at the second, one 5 s after the second; none
+    // 5 s after the first.
+    let at = |t: std::time::Instant| garps.iter().filter(|&&g| g == t - first).count();
+    let burst = at(first);
+    assert!(burst > 0);
+    assert_eq!(at(first + 5 * SEC), 0, "{garps:?}");
+    assert_eq!(at(second), burst);
+    assert_eq!(at(second + 5 * SEC), burst);
+    assert_eq!(garps.len(), 3 * burst, "{garps:?}");
+}
