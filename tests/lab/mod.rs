@@ -634,8 +634,11 @@ impl Capture {
                 "-n",
             ])
             // Without immediate mode libpcap hands packets over in blocks, up to a
-            // second late, and a check would read a capture that is behind.
-            .args(["--immediate-mode", "-s", "0", "-w"])
+            // second late, and a check would read a capture that is behind. Immediate
+            // mode sizes each slot of the kernel ring by the snapshot length, so `-s 0`
+            // (256 KiB) left room for eight frames and a burst of adverts overflowed it;
+            // every frame here fits in 1,600 bytes, and 16 MiB holds thousands.
+            .args(["--immediate-mode", "-s", "1600", "-B", "16384", "-w"])
             .arg(&file)
             .arg("proto 112 or proto 51 or arp or icmp6")
             .stdin(Stdio::null())
