@@ -19,14 +19,16 @@
 mod lab;
 #[path = "../tests/common/mariadb.rs"]
 mod mariadb;
+#[path = "../tests/common/select_probe.rs"]
+mod select_probe;
 
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use lab::{wait_for, Daemon, Host, Lab};
-use mariadb::{MariaDb, MariaDbOptions, TEST_PASSWORD, TEST_USER};
+use lab::{wait_for, Daemon, Lab};
+use mariadb::{MariaDb, TEST_PASSWORD, TEST_USER};
+use select_probe::SelectProbe;
 
 const VIP: Ipv4Addr = Ipv4Addr::new(198, 18, 0, 100);
 const SKEW_MS: f64 = 609.375;
@@ -70,50 +72,12 @@ fn keepalived_config(priority: u8) -> String {
     )
 }
 
-fn probe(client: &Host, credentials: &Path) -> Child {
-    Command::new("ip")
-        .args(["netns", "exec", &client.ns])
-        .arg(release_binary("vip-probe"))
-        .args(["--mode", "mysql", "--port", "3306", "--credentials"])
-        .arg(credentials)
-        .args(["--interval", "5", "--timeout", "50", "--json", "--quiet"])
-        .arg(VIP.to_string())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("vip-probe")
-}
-
-fn longest_outage(probe: Child) -> f64 {
-    let pid = nix::unistd::Pid::from_raw(probe.id() as i32);
-    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
-    let out = probe.wait_with_output().unwrap();
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("probe report");
-    report["outages"]
-        .as_array()
-        .map(|o| {
-            o.iter()
-                .filter_map(|w| w["length_ms"].as_f64())
-                .fold(0.0, f64::max)
-        })
-        .unwrap_or(0.0)
-}
-
 /// One run: returns the client's longest `SELECT` outage in ms.
 fn one_run(ours: bool) -> f64 {
     let lab = Lab::new(&["a", "b"], true);
     let (na, nb) = (lab.node("a"), lab.node("b"));
-    let server = |h: &Host, id| {
-        MariaDb::start_with(MariaDbOptions {
-            server_id: id,
-            bind: "0.0.0.0".into(),
-            port: 3306,
-            netns: Some(h.ns.clone()),
-            ..MariaDbOptions::default()
-        })
-    };
-    let mut db_a = server(na, 1);
-    let db_b = server(nb, 2);
+    let mut db_a = MariaDb::start_in_netns(&na.ns, 1);
+    let db_b = MariaDb::start_in_netns(&nb.ns, 2);
     let creds_a = db_a.credentials_file(TEST_USER, TEST_PASSWORD);
     let creds_b = db_b.credentials_file(TEST_USER, TEST_PASSWORD);
     let (bin, args, conf_a, conf_b): (PathBuf, Vec<&str>, String, String) = if ours {
@@ -142,7 +106,13 @@ fn one_run(ours: bool) -> f64 {
         "pair did not settle"
     );
     std::thread::sleep(Duration::from_secs(2));
-    let p = probe(lab.client(), &creds_a);
+    let probe = SelectProbe::start(
+        &lab.client().ns,
+        &release_binary("vip-probe"),
+        &creds_a,
+        VIP.into(),
+        50,
+    );
     std::thread::sleep(Duration::from_millis(500));
     db_a.kill();
     assert!(
@@ -150,7 +120,7 @@ fn one_run(ours: bool) -> f64 {
         "VIP did not move"
     );
     std::thread::sleep(Duration::from_millis(500));
-    longest_outage(p)
+    probe.stop()
 }
 
 fn median(mut v: Vec<f64>) -> f64 {

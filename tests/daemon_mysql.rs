@@ -7,27 +7,19 @@
 mod lab;
 #[path = "common/mariadb.rs"]
 mod mariadb;
+#[path = "common/select_probe.rs"]
+mod select_probe;
 
 use std::net::Ipv4Addr;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use lab::{wait_for, Daemon, Host, Lab};
+use lab::{wait_for, Daemon, Lab};
 use mariadb::{MariaDb, MariaDbOptions, TEST_PASSWORD, TEST_USER};
+use select_probe::SelectProbe;
 
 const BIN: &str = env!("CARGO_BIN_EXE_keepalived");
 const PROBE: &str = env!("CARGO_BIN_EXE_vip-probe");
 const VIP: Ipv4Addr = Ipv4Addr::new(198, 18, 0, 100);
-
-fn server_in(host: &Host, id: u32) -> MariaDb {
-    MariaDb::start_with(MariaDbOptions {
-        server_id: id,
-        bind: "0.0.0.0".into(),
-        port: 3306,
-        netns: Some(host.ns.clone()),
-        ..MariaDbOptions::default()
-    })
-}
 
 fn config(priority: u8, credentials: &std::path::Path) -> String {
     format!(
@@ -44,49 +36,12 @@ fn read_only(db: &MariaDb) -> String {
     db.value("SELECT @@global.read_only").unwrap_or_default()
 }
 
-/// `vip-probe` from the client: SELECT 1 through the VIP every 5 ms.
-fn start_probe(client: &Host, credentials: &std::path::Path) -> Child {
-    Command::new("ip")
-        .args([
-            "netns", "exec", &client.ns, PROBE, "--mode", "mysql", "--port", "3306",
-        ])
-        .arg("--credentials")
-        .arg(credentials)
-        .args(["--interval", "5", "--timeout", "200", "--json", "--quiet"])
-        .arg(VIP.to_string())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start vip-probe")
-}
-
-/// Stops the probe (SIGINT makes it print its report) and returns the longest outage.
-fn stop_probe(probe: Child) -> f64 {
-    let pid = nix::unistd::Pid::from_raw(probe.id() as i32);
-    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
-    let out = probe.wait_with_output().unwrap();
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "probe report: {e}: {}",
-            String::from_utf8_lossy(&out.stdout)
-        )
-    });
-    report["outages"]
-        .as_array()
-        .map(|o| {
-            o.iter()
-                .filter_map(|w| w["length_ms"].as_f64())
-                .fold(0.0, f64::max)
-        })
-        .unwrap_or_else(|| panic!("no outages field: {report}"))
-}
-
 #[test]
 fn mysql_pair_fails_over_on_mysqld_death_and_daemon_stop_with_read_only_following() {
     let lab = Lab::new(&["a", "b"], true);
     let (na, nb, client) = (lab.node("a"), lab.node("b"), lab.client());
-    let mut db_a = server_in(na, 1);
-    let db_b = server_in(nb, 2);
+    let mut db_a = MariaDb::start_in_netns(&na.ns, 1);
+    let db_b = MariaDb::start_in_netns(&nb.ns, 2);
     let creds_a = db_a.credentials_file(TEST_USER, TEST_PASSWORD);
     let creds_b = db_b.credentials_file(TEST_USER, TEST_PASSWORD);
     let mut a = Daemon::start(na, BIN.as_ref(), &config(101, &creds_a));
@@ -111,7 +66,7 @@ fn mysql_pair_fails_over_on_mysqld_death_and_daemon_stop_with_read_only_followin
 
     // mysqld dies on the master: its check fails (fall 2 × 100 ms), it goes FAULT, the
     // backup takes over after its skew.
-    let probe = start_probe(client, &creds_a);
+    let probe = SelectProbe::start(&client.ns, PROBE.as_ref(), &creds_a, VIP.into(), 200);
     std::thread::sleep(Duration::from_millis(500));
     db_a.kill();
     let moved = wait_for(Duration::from_secs(4), || {
@@ -129,7 +84,7 @@ fn mysql_pair_fails_over_on_mysqld_death_and_daemon_stop_with_read_only_followin
         b.log_text()
     );
     std::thread::sleep(Duration::from_millis(500));
-    let outage = stop_probe(probe);
+    let outage = probe.stop();
     println!(
         "mysqld killed on the master: VIP moved after {moved:?}; longest SELECT outage {outage:.0} ms"
     );
@@ -156,7 +111,7 @@ fn mysql_pair_fails_over_on_mysqld_death_and_daemon_stop_with_read_only_followin
 
     // Stopping the daemon on the master moves the VIP and leaves a read-only.
     std::thread::sleep(Duration::from_millis(1200));
-    let probe = start_probe(client, &creds_a);
+    let probe = SelectProbe::start(&client.ns, PROBE.as_ref(), &creds_a, VIP.into(), 200);
     std::thread::sleep(Duration::from_millis(300));
     a.signal(nix::sys::signal::Signal::SIGTERM);
     assert!(
@@ -165,7 +120,7 @@ fn mysql_pair_fails_over_on_mysqld_death_and_daemon_stop_with_read_only_followin
     );
     assert_eq!(a.wait_exit(Duration::from_secs(5)), Some(0));
     std::thread::sleep(Duration::from_millis(500));
-    let outage = stop_probe(probe);
+    let outage = probe.stop();
     println!("daemon stopped on the master: longest SELECT outage {outage:.0} ms");
     assert!(outage < 1500.0, "outage {outage} ms");
     assert_eq!(
@@ -194,7 +149,7 @@ fn a_lagging_backup_is_not_promoted_while_the_master_is_healthy() {
         netns: Some(na.ns.clone()),
         ..MariaDbOptions::default()
     });
-    let db_b = server_in(nb, 2);
+    let db_b = MariaDb::start_in_netns(&nb.ns, 2);
     db_a.exec("CREATE DATABASE krs");
     db_a.exec("CREATE TABLE krs.t (id INT PRIMARY KEY)");
     db_b.exec(&format!(

@@ -95,6 +95,18 @@ impl MariaDb {
         Self::start_with(MariaDbOptions::default())
     }
 
+    /// A server of a failover pair: inside network namespace `netns`, on every address,
+    /// port 3306 (what a client reaches through the VIP).
+    pub fn start_in_netns(netns: &str, server_id: u32) -> MariaDb {
+        Self::start_with(MariaDbOptions {
+            server_id,
+            bind: "0.0.0.0".into(),
+            port: 3306,
+            netns: Some(netns.into()),
+            ..MariaDbOptions::default()
+        })
+    }
+
     pub fn start_with(mut opts: MariaDbOptions) -> MariaDb {
         require_root();
         let install = find_binary("mariadb-install-db");
