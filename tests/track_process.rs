@@ -22,14 +22,9 @@ fn unique_sleep(dir: &std::path::Path, tag: char) -> std::path::PathBuf {
 
 fn spec(process: &str, quorum: u32) -> TrackProcess {
     TrackProcess {
-        name: "tp".into(),
         process: Some(process.into()),
-        param_match: None,
-        weight: 0,
         quorum,
-        quorum_max: None,
-        delay: None,
-        other: Default::default(),
+        ..TrackProcess::new("tp")
     }
 }
 

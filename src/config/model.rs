@@ -425,6 +425,22 @@ pub struct TrackProcess {
     pub other: BTreeMap<String, Vec<String>>,
 }
 
+impl TrackProcess {
+    /// keepalived's defaults: no process yet, exact argument match, weight 0, quorum 1.
+    pub fn new(name: impl Into<String>) -> Self {
+        TrackProcess {
+            name: name.into(),
+            process: None,
+            param_match: None,
+            weight: 0,
+            quorum: 1,
+            quorum_max: None,
+            delay: None,
+            other: BTreeMap::new(),
+        }
+    }
+}
+
 /// `garp_group { … }`: kept as written (`interfaces { … }` as the list of its lines); the
 /// daemon reads its intervals and interfaces (`daemon::effects::Pacing::of`).
 #[derive(Clone, Debug, PartialEq, Eq)]

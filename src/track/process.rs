@@ -184,16 +184,8 @@ mod tests {
     use super::*;
 
     fn m(line: &str, pm: ParamMatch) -> ProcessMatcher {
-        let mut p = TrackProcess {
-            name: "t".into(),
-            process: Some(line.into()),
-            param_match: None,
-            weight: 0,
-            quorum: 1,
-            quorum_max: None,
-            delay: None,
-            other: Default::default(),
-        };
+        let mut p = TrackProcess::new("t");
+        p.process = Some(line.into());
         p.param_match = match pm {
             ParamMatch::Exact => None,
             ParamMatch::Initial => Some("initial".into()),

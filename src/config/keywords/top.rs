@@ -170,16 +170,7 @@ fn track_process(cx: &mut Lower, cfg: &mut Config, n: &Node) {
     if no_block(cx, n) {
         return;
     }
-    let mut p = TrackProcess {
-        name,
-        process: None,
-        param_match: None,
-        weight: 0,
-        quorum: 1,
-        quorum_max: None,
-        delay: None,
-        other: Default::default(),
-    };
+    let mut p = TrackProcess::new(name);
     cx.apply_block(objects::TRACK_PROCESS, &mut p, n.children());
     cfg.track_processes.push(p);
 }
