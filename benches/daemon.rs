@@ -11,11 +11,14 @@
 //! default /usr/sbin/keepalived), `BENCH_CPU_SECONDS` (default 60), `BENCH_REPEAT`
 //! (outage repetitions, default 9), `BENCH_ONLY` (comma list of memory,cpu,outage,hog),
 //! `BENCH_HOGS` (busy loops for the hog test, default four per core),
-//! `BENCH_TRACE` (print each failover's timeline as the bridge saw it).
+//! `BENCH_TRACE` (print each failover's timeline as the bridge saw it), `BENCH_KEEP_PCAP`
+//! (a directory to copy each failover's bridge capture to).
 //! Everything runs in throw-away network namespaces on 198.18.0.0/15.
 
 #[path = "../tests/lab/mod.rs"]
 mod lab;
+#[path = "../tests/common/vip_probe.rs"]
+mod vip_probe;
 
 use std::fmt::Write as _;
 use std::net::Ipv4Addr;
@@ -23,7 +26,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant, SystemTime};
 
-use lab::{wait_for, Daemon, Host, Lab, Prober};
+use lab::{wait_for, Capture, Daemon, Host, Lab};
+use vip_probe::VipProbe;
 
 #[derive(Clone)]
 struct Implementation {
@@ -299,8 +303,8 @@ fn now_secs() -> f64 {
         .as_secs_f64()
 }
 
-/// Timestamps of VRRP adverts from `src` in a pcap file.
-fn advert_times(pcap: &Path, src: Ipv4Addr) -> Vec<f64> {
+/// Timestamps of the IPv4 packets of IP protocol `proto` from `src` in a pcap file.
+fn ipv4_times(pcap: &Path, src: Ipv4Addr, proto: u8) -> Vec<f64> {
     let Ok(file) = std::fs::File::open(pcap) else {
         return Vec::new();
     };
@@ -310,17 +314,22 @@ fn advert_times(pcap: &Path, src: Ipv4Addr) -> Vec<f64> {
     let mut out = Vec::new();
     while let Some(Ok(pkt)) = reader.next_packet() {
         let d = &pkt.data;
-        // Ethernet + IPv4, protocol 112 (the capture also holds ARP and ICMP).
+        // Ethernet + IPv4 (the capture also holds ARP).
         if d.len() > 34
             && d[12] == 0x08
             && d[13] == 0x00
-            && d[23] == 112
+            && d[23] == proto
             && d[26..30] == src.octets()
         {
             out.push(pkt.timestamp.as_secs_f64());
         }
     }
     out
+}
+
+/// Timestamps of VRRP adverts from `src` in a pcap file.
+fn advert_times(pcap: &Path, src: Ipv4Addr) -> Vec<f64> {
+    ipv4_times(pcap, src, 112)
 }
 
 /// `BENCH_TRACE`: what the bridge saw around a failover at `t0`. The reference is when
@@ -406,27 +415,12 @@ fn one_failover(imp: &Implementation, link_cut: bool) -> (f64, f64) {
         imp.name
     );
     let pcap = na.dir.join("bridge.pcap");
-    let mut dump = Command::new("ip")
-        .args([
-            "netns",
-            "exec",
-            &lab.bridge_ns,
-            "tcpdump",
-            "-i",
-            "br0",
-            "--immediate-mode",
-            "-U",
-            "-w",
-        ])
-        .arg(&pcap)
-        .arg("ip proto 112 or arp or icmp")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("tcpdump");
+    let dump = Capture::with_filter(&lab, "br0", pcap.clone(), "ip proto 112 or arp or icmp");
     std::thread::sleep(Duration::from_millis(1500));
-    // 1 ms probes: the goal's 5 ms tolerance needs an instrument finer than itself.
-    let probe = Prober::start_every(lab.client(), VIP.into(), "0.001");
+    // An echo every 1 ms, kept up through the outage: the goal's 5 ms tolerance needs an
+    // instrument finer than itself (ping slows to one echo per 10 ms while unanswered).
+    let vip_probe = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/release/vip-probe");
+    let probe = VipProbe::icmp(&lab.client().ns, &vip_probe, VIP.into(), 1.0, 100);
     std::thread::sleep(Duration::from_millis(300));
     let t0 = now_secs();
     if link_cut {
@@ -437,27 +431,37 @@ fn one_failover(imp: &Implementation, link_cut: bool) -> (f64, f64) {
     let moved = wait_for(Duration::from_secs(6), || nb.has_address(VIP));
     assert!(moved.is_some(), "{}: VIP did not move", imp.name);
     std::thread::sleep(Duration::from_millis(400));
-    let (gap, _) = probe.stop();
-    // SIGINT: tcpdump writes out what it holds before exiting.
-    let _ = nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(dump.id() as i32),
-        nix::sys::signal::Signal::SIGINT,
-    );
-    let _ = dump.wait();
+    let gap = Duration::from_secs_f64(probe.stop() / 1e3);
+    dump.stop();
+    if let Some(dir) = std::env::var_os("BENCH_KEEP_PCAP") {
+        let kept = Path::new(&dir).join(format!(
+            "{}-{}-{}.pcap",
+            imp.name,
+            if link_cut { "link-cut" } else { "stop" },
+            now_secs() as u64
+        ));
+        let _ = std::fs::copy(&pcap, kept);
+    }
     if std::env::var_os("BENCH_TRACE").is_some() {
         print_timeline(&pcap, t0, na.addr, nb.addr, link_cut);
     }
     let _ = a.wait_exit(Duration::from_secs(3));
     let bound = if link_cut {
-        // b's timer runs from the last advert it heard from a.
+        // b's timer runs from the last advert it heard from a (none crosses the cut
+        // cable); the client's outage from its last reply through a, which marks when
+        // the cut took effect (a little after the command was issued at t0).
         let last = advert_times(&pcap, na.addr)
             .into_iter()
-            .filter(|t| *t <= t0)
             .fold(f64::NAN, f64::max);
-        if last.is_nan() {
+        let takeover = last + MASTER_DOWN_100;
+        let cut = ipv4_times(&pcap, VIP, 1)
+            .into_iter()
+            .filter(|t| *t < takeover)
+            .fold(f64::NAN, f64::max);
+        if last.is_nan() || cut.is_nan() {
             MASTER_DOWN_100
         } else {
-            last + MASTER_DOWN_100 - t0
+            takeover - cut
         }
     } else {
         SKEW_100

@@ -19,8 +19,8 @@
 mod lab;
 #[path = "../tests/common/mariadb.rs"]
 mod mariadb;
-#[path = "../tests/common/select_probe.rs"]
-mod select_probe;
+#[path = "../tests/common/vip_probe.rs"]
+mod vip_probe;
 
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
@@ -28,7 +28,7 @@ use std::time::Duration;
 
 use lab::{wait_for, Daemon, Lab};
 use mariadb::{MariaDb, TEST_PASSWORD, TEST_USER};
-use select_probe::SelectProbe;
+use vip_probe::VipProbe;
 
 const VIP: Ipv4Addr = Ipv4Addr::new(198, 18, 0, 100);
 const SKEW_MS: f64 = 609.375;
@@ -106,7 +106,7 @@ fn one_run(ours: bool) -> f64 {
         "pair did not settle"
     );
     std::thread::sleep(Duration::from_secs(2));
-    let probe = SelectProbe::start(
+    let probe = VipProbe::mysql(
         &lab.client().ns,
         &release_binary("vip-probe"),
         &creds_a,

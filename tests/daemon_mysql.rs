@@ -7,15 +7,15 @@
 mod lab;
 #[path = "common/mariadb.rs"]
 mod mariadb;
-#[path = "common/select_probe.rs"]
-mod select_probe;
+#[path = "common/vip_probe.rs"]
+mod vip_probe;
 
 use std::net::Ipv4Addr;
 use std::time::Duration;
 
 use lab::{wait_for, Daemon, Lab};
 use mariadb::{MariaDb, MariaDbOptions, TEST_PASSWORD, TEST_USER};
-use select_probe::SelectProbe;
+use vip_probe::VipProbe;
 
 const BIN: &str = env!("CARGO_BIN_EXE_keepalived");
 const PROBE: &str = env!("CARGO_BIN_EXE_vip-probe");
@@ -66,7 +66,7 @@ fn mysql_pair_fails_over_on_mysqld_death_and_daemon_stop_with_read_only_followin
 
     // mysqld dies on the master: its check fails (fall 2 × 100 ms), it goes FAULT, the
     // backup takes over after its skew.
-    let probe = SelectProbe::start(&client.ns, PROBE.as_ref(), &creds_a, VIP.into(), 200);
+    let probe = VipProbe::mysql(&client.ns, PROBE.as_ref(), &creds_a, VIP.into(), 200);
     std::thread::sleep(Duration::from_millis(500));
     db_a.kill();
     let moved = wait_for(Duration::from_secs(4), || {
@@ -111,7 +111,7 @@ fn mysql_pair_fails_over_on_mysqld_death_and_daemon_stop_with_read_only_followin
 
     // Stopping the daemon on the master moves the VIP and leaves a read-only.
     std::thread::sleep(Duration::from_millis(1200));
-    let probe = SelectProbe::start(&client.ns, PROBE.as_ref(), &creds_a, VIP.into(), 200);
+    let probe = VipProbe::mysql(&client.ns, PROBE.as_ref(), &creds_a, VIP.into(), 200);
     std::thread::sleep(Duration::from_millis(300));
     a.signal(nix::sys::signal::Signal::SIGTERM);
     assert!(

@@ -157,9 +157,16 @@ fn icmp_probe_measures_a_link_outage_in_a_namespace() {
     let downtime = down.elapsed();
     let r = report(child);
     assert_eq!(r["port"], Value::Null);
-    let len = one_outage(&r, downtime - Duration::from_millis(20), downtime, 150.0);
+    // Requests go on every 5 ms through the outage (a request-then-timeout prober would
+    // manage one per 50 ms timeout), so its end is known to one interval.
+    let len = one_outage(&r, downtime - Duration::from_millis(20), downtime, 15.0);
+    let failed = r["outages"][0]["failed_probes"].as_u64().unwrap();
+    assert!(
+        failed as f64 >= 0.6 * downtime.as_secs_f64() * 1e3 / 5.0,
+        "{failed} failed requests in {downtime:?}: not a fixed-rate stream"
+    );
     println!(
-        "loopback down {:.1} ms; icmp outage {len} ms",
+        "loopback down {:.1} ms; icmp outage {len} ms, {failed} requests lost",
         downtime.as_secs_f64() * 1e3
     );
 }

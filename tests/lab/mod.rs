@@ -621,6 +621,11 @@ impl Capture {
     /// Starts capturing on `bridge` (`br0`, `br1`) into `file`; returns once tcpdump
     /// is listening.
     pub fn start(lab: &Lab, bridge: &str, file: PathBuf) -> Capture {
+        Capture::with_filter(lab, bridge, file, "proto 112 or proto 51 or arp or icmp6")
+    }
+
+    /// Like [`Capture::start`] with a pcap `filter` of the caller's.
+    pub fn with_filter(lab: &Lab, bridge: &str, file: PathBuf, filter: &str) -> Capture {
         let err = file.with_extension("tcpdump.log");
         let child = Command::new("ip")
             .args([
@@ -640,7 +645,7 @@ impl Capture {
             // every frame here fits in 1,600 bytes, and 16 MiB holds thousands.
             .args(["--immediate-mode", "-s", "1600", "-B", "16384", "-w"])
             .arg(&file)
-            .arg("proto 112 or proto 51 or arp or icmp6")
+            .arg(filter)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(fs::File::create(&err).expect("tcpdump log"))
@@ -655,6 +660,15 @@ impl Capture {
             fs::read_to_string(&err).unwrap_or_default()
         );
         Capture { child, file }
+    }
+}
+
+impl Capture {
+    /// Stops tcpdump with SIGINT, so that it writes out what it still holds.
+    pub fn stop(mut self) {
+        let pid = nix::unistd::Pid::from_raw(self.child.id() as i32);
+        let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT);
+        let _ = self.child.wait();
     }
 }
 

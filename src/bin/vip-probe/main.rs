@@ -45,54 +45,25 @@ fn main() {
             std::process::exit(2);
         }
     };
-    let mut prober = match probers::Prober::new(&args) {
-        Ok(p) => p,
-        Err(e) => {
-            eprintln!("vip-probe: {e}");
-            std::process::exit(2);
-        }
-    };
     let stop = Arc::new(AtomicBool::new(false));
     for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         signal_hook::flag::register(sig, stop.clone()).expect("install signal handler");
     }
-
     let t0 = Instant::now();
-    let end = args.duration.map(|d| t0 + d);
-    let tty = std::io::stderr().is_terminal();
-    let progress_every = if tty {
-        Duration::from_millis(200)
+    let mut run = Run::new(t0, args.quiet);
+    let result = if args.mode == args::Mode::Icmp {
+        stream_icmp(&args, &stop, &mut run)
     } else {
-        Duration::from_secs(1)
+        probe_in_turn(&args, &stop, &mut run)
     };
-    let mut next_progress = t0 + progress_every;
-    let mut summary = Summary::default();
-    let mut next = t0;
-    while !stop.load(Ordering::Relaxed) && end.is_none_or(|e| Instant::now() < e) {
-        let now = Instant::now();
-        if next > now {
-            std::thread::sleep(next - now);
-        }
-        let started = Instant::now();
-        let result = prober.probe();
-        let finished = Instant::now();
-        let was_open = summary.open_outage().is_some();
-        summary.record(started - t0, finished - t0, result);
-        if !args.quiet {
-            live_lines(&summary, was_open, tty);
-            if finished >= next_progress {
-                progress(&summary, finished - t0, tty);
-                next_progress = finished + progress_every;
-            }
-        }
-        next += args.interval;
-        if next < finished {
-            next = finished; // overran (a slow probe): no burst to catch up
-        }
+    if let Err(e) = result {
+        eprintln!("vip-probe: {e}");
+        std::process::exit(2);
     }
+    let mut summary = run.summary;
     let elapsed = t0.elapsed();
     summary.finish(elapsed);
-    if !args.quiet && tty {
+    if !args.quiet && run.tty {
         eprintln!();
     }
     let report = Report {
@@ -112,6 +83,108 @@ fn main() {
     } else {
         print_text(&report);
     }
+}
+
+/// The summary of a run and its live output on stderr.
+struct Run {
+    t0: Instant,
+    summary: Summary,
+    quiet: bool,
+    tty: bool,
+    progress_every: Duration,
+    next_progress: Instant,
+}
+
+impl Run {
+    fn new(t0: Instant, quiet: bool) -> Run {
+        let tty = std::io::stderr().is_terminal();
+        let progress_every = if tty {
+            Duration::from_millis(200)
+        } else {
+            Duration::from_secs(1)
+        };
+        Run {
+            t0,
+            summary: Summary::default(),
+            quiet,
+            tty,
+            progress_every,
+            next_progress: t0 + progress_every,
+        }
+    }
+
+    /// One probe's result: it started at `started` and was settled at `finished`.
+    fn record(&mut self, started: Instant, finished: Instant, result: Result<(), String>) {
+        let was_open = self.summary.open_outage().is_some();
+        self.summary
+            .record(started - self.t0, finished - self.t0, result);
+        if !self.quiet {
+            live_lines(&self.summary, was_open, self.tty);
+            if finished >= self.next_progress {
+                progress(&self.summary, finished - self.t0, self.tty);
+                self.next_progress = finished + self.progress_every;
+            }
+        }
+    }
+}
+
+fn running(stop: &AtomicBool, end: Option<Instant>) -> bool {
+    !stop.load(Ordering::Relaxed) && end.is_none_or(|e| Instant::now() < e)
+}
+
+/// MySQL and TCP: one probe at a time, started every interval (a slow probe delays the
+/// next one instead of piling them up).
+fn probe_in_turn(args: &args::Args, stop: &AtomicBool, run: &mut Run) -> Result<(), String> {
+    let mut prober = probers::Prober::new(args)?;
+    let end = args.duration.map(|d| run.t0 + d);
+    let mut next = run.t0;
+    while running(stop, end) {
+        let now = Instant::now();
+        if next > now {
+            std::thread::sleep(next - now);
+        }
+        let started = Instant::now();
+        let result = prober.probe();
+        let finished = Instant::now();
+        run.record(started, finished, result);
+        next += args.interval;
+        if next < finished {
+            next = finished; // overran (a slow probe): no burst to catch up
+        }
+    }
+    Ok(())
+}
+
+/// ICMP: a request every interval whatever happens to the earlier ones; each is recorded,
+/// in send order, once its reply arrives or its timeout passes.
+fn stream_icmp(args: &args::Args, stop: &AtomicBool, run: &mut Run) -> Result<(), String> {
+    let target = args.target.parse().map_err(|e| format!("{e}"))?;
+    let mut stream = icmp::EchoStream::new(target)
+        .map_err(|e| format!("cannot open a raw ICMP socket (needs root): {e}"))?;
+    let end = args.duration.map(|d| run.t0 + d);
+    let mut next = run.t0;
+    let settle = |stream: &mut icmp::EchoStream, run: &mut Run| {
+        for s in stream.settled(Instant::now(), args.timeout) {
+            run.record(s.sent, s.settled, s.result);
+        }
+    };
+    while running(stop, end) {
+        stream.receive_until(next);
+        settle(&mut stream, run);
+        stream.send();
+        next += args.interval;
+        let now = Instant::now();
+        if next < now {
+            next = now; // the host stalled us: no burst to catch up
+        }
+    }
+    // The last requests get their timeout to be answered.
+    let deadline = Instant::now() + args.timeout;
+    while stream.has_pending() && Instant::now() < deadline {
+        stream.receive_until(deadline.min(Instant::now() + args.interval));
+        settle(&mut stream, run);
+    }
+    Ok(())
 }
 
 /// "outage started" / "outage ended" as they happen.

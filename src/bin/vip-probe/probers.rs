@@ -1,5 +1,6 @@
-//! The three kinds of probe. Each keeps what it can between probes (the MySQL connection,
-//! the raw socket) so a probe measures the service, not our set-up cost.
+//! The request-then-answer probes (MySQL and TCP; ICMP is a stream: `icmp::EchoStream`).
+//! Each keeps what it can between probes (the MySQL connection) so a probe measures the
+//! service, not our set-up cost.
 
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::time::Duration;
@@ -9,7 +10,6 @@ use mysql::prelude::Queryable;
 use mysql::{Conn, OptsBuilder};
 
 use crate::args::{Args, Mode};
-use crate::icmp::Pinger;
 
 pub enum Prober {
     Mysql {
@@ -20,10 +20,6 @@ pub enum Prober {
     Tcp {
         target: String,
         port: u16,
-        timeout: Duration,
-    },
-    Icmp {
-        pinger: Pinger,
         timeout: Duration,
     },
 }
@@ -67,11 +63,7 @@ impl Prober {
                 port: args.port,
                 timeout: args.timeout,
             },
-            Mode::Icmp => Prober::Icmp {
-                pinger: Pinger::new(args.target.parse().map_err(|e| format!("{e}"))?)
-                    .map_err(|e| format!("cannot open a raw ICMP socket (needs root): {e}"))?,
-                timeout: args.timeout,
-            },
+            Mode::Icmp => unreachable!("ICMP is probed as a stream (icmp::EchoStream)"),
         })
     }
 
@@ -105,7 +97,6 @@ impl Prober {
                     .map(drop)
                     .map_err(|e| format!("connect: {e}"))
             }
-            Prober::Icmp { pinger, timeout } => pinger.ping(*timeout),
         }
     }
 }
