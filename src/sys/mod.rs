@@ -24,6 +24,7 @@ pub mod memory;
 pub mod ndisc;
 pub mod netlink;
 pub mod netlink_addr;
+mod netlink_change;
 pub mod netlink_route;
 pub mod netlink_watch;
 pub mod packet_socket;

@@ -12,7 +12,7 @@ use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use futures::TryStreamExt;
-use netlink_packet_core::{NetlinkMessage, NetlinkPayload, NLM_F_ACK, NLM_F_REQUEST};
+use netlink_packet_core::{NetlinkMessage, NLM_F_ACK, NLM_F_REQUEST};
 use netlink_packet_route::address::{AddressAttribute, AddressHeaderFlags, AddressMessage};
 use netlink_packet_route::link::{LinkAttribute, LinkFlags, LinkMessage};
 use netlink_packet_route::RouteNetlinkMessage;
@@ -162,6 +162,8 @@ impl InterfaceInfo {
 pub struct Netlink {
     handle: rtnetlink::Handle,
     connection: tokio::task::JoinHandle<()>,
+    /// Changes go on their own blocking socket (see `netlink_change`).
+    changes: std::sync::Mutex<super::netlink_change::ChangeSocket>,
 }
 
 impl Drop for Netlink {
@@ -177,7 +179,14 @@ impl Netlink {
         let (connection, handle, _unsolicited) =
             rtnetlink::new_connection().map_err(NetlinkError::Connect)?;
         let connection = tokio::spawn(connection);
-        Ok(Netlink { handle, connection })
+        let changes = std::sync::Mutex::new(
+            super::netlink_change::ChangeSocket::open().map_err(NetlinkError::Connect)?,
+        );
+        Ok(Netlink {
+            handle,
+            connection,
+            changes,
+        })
     }
 
     /// Looks an interface up by name.
@@ -256,32 +265,31 @@ impl Netlink {
     ) -> Result<Change, NetlinkError> {
         let mut request = NetlinkMessage::from(message);
         request.header.flags = NLM_F_REQUEST | NLM_F_ACK | extra_flags;
-        let mut handle = self.handle.clone();
-        let mut responses = handle
-            .request(request)
-            .map_err(|e| request_error(action, e))?;
-        while let Some(response) = futures::StreamExt::next(&mut responses).await {
-            if let NetlinkPayload::Error(error) = response.payload {
-                let Some(code) = error.code else { continue };
-                let errno = -code.get();
-                return match errno {
-                    libc::EEXIST => Ok(Change::AlreadyPresent),
-                    e if absent_codes.contains(&e) => Ok(Change::AlreadyAbsent),
-                    libc::EPERM | libc::EACCES => Err(NetlinkError::NeedsPrivilege {
-                        action: action.to_owned(),
-                    }),
-                    libc::ENODEV => Err(NetlinkError::Kernel {
-                        action: action.to_owned(),
-                        source: io::Error::new(io::ErrorKind::NotFound, "no such interface"),
-                    }),
-                    e => Err(NetlinkError::Kernel {
-                        action: action.to_owned(),
-                        source: io::Error::from_raw_os_error(e),
-                    }),
-                };
-            }
+        let answer = self
+            .changes
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .request(request);
+        let errno = answer.map_err(|source| NetlinkError::Kernel {
+            action: action.to_owned(),
+            source,
+        })?;
+        match errno {
+            0 => Ok(Change::Applied),
+            libc::EEXIST => Ok(Change::AlreadyPresent),
+            e if absent_codes.contains(&e) => Ok(Change::AlreadyAbsent),
+            libc::EPERM | libc::EACCES => Err(NetlinkError::NeedsPrivilege {
+                action: action.to_owned(),
+            }),
+            libc::ENODEV => Err(NetlinkError::Kernel {
+                action: action.to_owned(),
+                source: io::Error::new(io::ErrorKind::NotFound, "no such interface"),
+            }),
+            e => Err(NetlinkError::Kernel {
+                action: action.to_owned(),
+                source: io::Error::from_raw_os_error(e),
+            }),
         }
-        Ok(Change::Applied)
     }
 }
 
