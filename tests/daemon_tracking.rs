@@ -1,6 +1,7 @@
 //! The daemon with health tracking and notifications wired in, in network namespaces:
 //! a failing `vrrp_script` moves mastership by its weight, notify scripts get
-//! keepalived's arguments, and the USR1 / JSON dumps describe the running state.
+//! keepalived's arguments (and a reload's new scripts are the ones run after it), and the
+//! USR1 / JSON dumps describe the running state.
 //! Needs root; panics (never skips) without it.
 
 mod lab;
@@ -125,4 +126,72 @@ fn failing_script_moves_the_vip_and_notifies_run_with_keepalived_arguments() {
         a.log_text()
     );
     assert!(a.logged("VRRP_Script(chk) succeeded"), "{}", a.log_text());
+}
+
+/// One instance without scripts; `more` adds a generic `notify` to it and a second
+/// instance with the same script.
+fn reload_config(dir: &Path, more: bool) -> String {
+    let notify = dir.join("notify.sh");
+    write_script(
+        &notify,
+        &format!("echo \"$@\" >> {}", dir.join("notes").display()),
+    );
+    let instance = |name: &str, vrid: u8, vip: &str, script: bool| {
+        format!(
+            "vrrp_instance {name} {{\n    state MASTER\n    interface eth0\n    virtual_router_id {vrid}\n    \
+             priority 100\n    advert_int 1\n    virtual_ipaddress {{\n        {vip}\n    }}\n{}}}\n",
+            if script {
+                format!("    notify \"{}\"\n", notify.display())
+            } else {
+                String::new()
+            }
+        )
+    };
+    let mut text =
+        String::from("global_defs {\n    enable_script_security\n    script_user root\n}\n");
+    text.push_str(&instance("VI_1", 41, "198.18.0.100/24", more));
+    if more {
+        text.push_str(&instance("VI_2", 42, "198.18.0.101/24", true));
+    }
+    text
+}
+
+#[test]
+fn a_reload_brings_new_notify_scripts_for_new_and_kept_instances() {
+    let lab = Lab::new(&["a"], false);
+    let na = lab.node("a");
+    let a = Daemon::start(na, BIN.as_ref(), &reload_config(&na.dir, false));
+    assert!(
+        wait_for(Duration::from_secs(10), || na.has_address(VIP)).is_some(),
+        "a never became master:\n{}",
+        a.log_text()
+    );
+    std::fs::write(&a.config, reload_config(&na.dir, true)).unwrap();
+    a.signal(nix::sys::signal::Signal::SIGHUP);
+    let notes = na.dir.join("notes");
+    let read = || std::fs::read_to_string(&notes).unwrap_or_default();
+    // The new instance starts with the new configuration's script.
+    assert!(
+        wait_for(Duration::from_secs(10), || read()
+            .contains("INSTANCE VI_2 MASTER 100"))
+        .is_some(),
+        "notes: {:?}\n{}",
+        read(),
+        a.log_text()
+    );
+    assert!(
+        read().starts_with("INSTANCE VI_2 BACKUP 100\n"),
+        "{}",
+        read()
+    );
+    // The kept instance, which had no script, now has one: it runs at the stop.
+    a.signal(nix::sys::signal::Signal::SIGTERM);
+    assert!(
+        wait_for(Duration::from_secs(5), || read()
+            .contains("INSTANCE VI_1 STOP 100"))
+        .is_some(),
+        "notes: {:?}\n{}",
+        read(),
+        a.log_text()
+    );
 }

@@ -37,6 +37,14 @@ pub enum Exit {
     Stopped,
 }
 
+/// A configuration read and checked for a reload (off the event loop), with its notify
+/// scripts already prepared: their security checks stat files, which the loop must not
+/// wait for.
+pub struct Loaded {
+    pub config: Config,
+    pub notify: super::notify::NotifyScripts,
+}
+
 /// A configuration made ready to run on this host.
 pub struct Prepared {
     pub plan: Plan,
@@ -60,7 +68,7 @@ pub enum Lifecycle {
 pub trait Host {
     /// SIGHUP: reads and checks the configuration again. Runs on a blocking thread so
     /// a big configuration cannot hold up adverts. `Err` carries why it was refused.
-    fn load_config(&self) -> Box<dyn FnOnce() -> Result<Config, String> + Send>;
+    fn load_config(&self) -> Box<dyn FnOnce() -> Result<Loaded, String> + Send>;
     /// Plans a checked configuration on this host, carrying tracker results over from
     /// `previous`.
     fn prepare<'a>(
@@ -362,7 +370,7 @@ impl Running {
     /// down with their old addresses; matched ones keep their state.
     pub async fn replace(
         &mut self,
-        config: Config,
+        loaded: Loaded,
         prepared: Prepared,
         inbound: &mpsc::Sender<Inbound>,
     ) -> Result<(), crate::sys::SocketError> {
@@ -377,8 +385,9 @@ impl Running {
         // Removed instances notify with the scripts they had; everything after with the
         // new configuration's.
         self.drain().await;
+        let Loaded { config, notify } = loaded;
         let _ = self.effects.send(Effect::Reconfigure {
-            scripts: Box::new(super::notify::NotifyScripts::of(&config)),
+            scripts: Box::new(notify),
             pacing: super::effects::Pacing::of(&config),
         });
         let _ = self
@@ -472,7 +481,7 @@ pub struct Inputs {
 /// Runs until TERM/INT, then performs the graceful stop (priority-0 adverts, VIPs
 /// removed, STOP notifies) and returns.
 pub async fn event_loop(mut running: Running, mut inputs: Inputs, host: &mut dyn Host) -> Exit {
-    let mut reloading: Option<tokio::task::JoinHandle<Result<Config, String>>> = None;
+    let mut reloading: Option<tokio::task::JoinHandle<Result<Loaded, String>>> = None;
     // The protocol timers sleep to the microsecond (timerfd); tokio's millisecond wheel
     // is the fallback.
     let mut timer = crate::sys::deadline::DeadlineTimer::new().ok();
@@ -542,9 +551,9 @@ pub async fn event_loop(mut running: Running, mut inputs: Inputs, host: &mut dyn
                 reloading = None;
                 host.lifecycle(Lifecycle::Ready);
                 match loaded {
-                    Ok(Ok(config)) => match host.prepare(&config, Some(&running.tracking)).await {
+                    Ok(Ok(loaded)) => match host.prepare(&loaded.config, Some(&running.tracking)).await {
                         Ok(prepared) => {
-                            if let Err(e) = running.replace(config, prepared, &inputs.inbound_tx).await {
+                            if let Err(e) = running.replace(loaded, prepared, &inputs.inbound_tx).await {
                                 log::error!("Reload failed, keeping the running configuration: {e}");
                             }
                         }

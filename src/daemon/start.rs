@@ -20,7 +20,7 @@ use super::metrics::{parse_listen, MetricsServer};
 use super::notify::Notifier;
 use super::pidfile::PidFile;
 use super::plan::{self, HostInterfaces, InterfaceFacts};
-use super::run::{event_loop, Host, Inputs, Lifecycle, PrepareFuture, Prepared, Running};
+use super::run::{event_loop, Host, Inputs, Lifecycle, Loaded, PrepareFuture, Prepared, Running};
 use super::sd_notify::{Notifier as SystemdNotifier, NotifyState as SdState};
 use super::signals::{DaemonSignal, Signals};
 use super::status::{ProcessInfo, Snapshot};
@@ -437,13 +437,16 @@ impl DaemonHost {
 }
 
 impl Host for DaemonHost {
-    fn load_config(&self) -> Box<dyn FnOnce() -> Result<Config, String> + Send> {
+    fn load_config(&self) -> Box<dyn FnOnce() -> Result<Loaded, String> + Send> {
         let opts = self.opts.clone();
         Box::new(move || {
             let checked = load(&opts);
             match refuses_reload(&checked) {
                 Some(why) => Err(why),
-                None => Ok(checked.config),
+                None => Ok(Loaded {
+                    notify: super::notify::NotifyScripts::of(&checked.config),
+                    config: checked.config,
+                }),
             }
         })
     }
