@@ -41,6 +41,14 @@ impl Checked {
     }
 }
 
+/// Checks `text` as a whole configuration file, without host checks: for the unit tests
+/// of the modules that work from the model.
+#[cfg(test)]
+pub(crate) fn check_text(text: &str) -> Checked {
+    let pre = source::load_str("test.conf", text, Path::new("/"), &SourceOptions::default());
+    check(pre, None)
+}
+
 /// Runs every stage after the source layer. `host` = `None` skips the host-dependent checks.
 pub fn check(pre: Preprocessed, host: Option<&dyn Host>) -> Checked {
     let Preprocessed {

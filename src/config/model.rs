@@ -520,16 +520,10 @@ impl MysqlCheck {
 
 #[cfg(test)]
 mod tests {
-    use crate::config::source::{load_str, SourceOptions};
-    use crate::config::{check, dump::dump};
-    use std::path::Path;
+    use crate::config::{check_text, dump::dump};
 
     fn model(text: &str) -> super::Config {
-        let opts = SourceOptions {
-            config_id: "test".into(),
-            ..SourceOptions::default()
-        };
-        let checked = check(load_str("k.conf", text, Path::new("/"), &opts), None);
+        let checked = check_text(text);
         assert!(checked.diagnostics.is_empty(), "{:?}", checked.diagnostics);
         checked.config
     }

@@ -304,16 +304,9 @@ impl EffectWorker {
 #[cfg(test)]
 mod pacing_tests {
     use super::*;
-    use crate::config::source::{load_str, SourceOptions};
 
     fn config(text: &str) -> crate::config::model::Config {
-        let pre = load_str(
-            "t.conf",
-            text,
-            std::path::Path::new("/"),
-            &SourceOptions::default(),
-        );
-        crate::config::check(pre, None).config
+        crate::config::check_text(text).config
     }
 
     #[test]

@@ -385,16 +385,9 @@ pub fn interfaces_used(plan: &Plan) -> BTreeSet<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::source::{load_str, SourceOptions};
 
     fn plan_of(text: &str) -> Plan {
-        let pre = load_str(
-            "test.conf",
-            text,
-            std::path::Path::new("/"),
-            &SourceOptions::default(),
-        );
-        let checked = crate::config::check(pre, None);
+        let checked = crate::config::check_text(text);
         let mut host = HostInterfaces::new();
         host.insert(
             "eth0".into(),
