@@ -196,7 +196,7 @@ impl Notifier {
             NotifyTarget::Group(n) => ("GROUP", n, self.scripts_of.groups.get(n), 0),
         };
         let mut runs = Vec::new();
-        if let Some(s) = scripts.filter(|_| !state.fifo_only()) {
+        if let Some(s) = scripts {
             let specific = match state {
                 NotifyState::Master => &s.master,
                 NotifyState::Backup => &s.backup,
@@ -209,7 +209,7 @@ impl Notifier {
             if let Some(script) = specific {
                 runs.push((script.clone(), Vec::new()));
             }
-            if let (Some(generic), false) = (&s.generic, state == NotifyState::MasterRxLowerPri) {
+            if let (Some(generic), true) = (&s.generic, state.runs_generic_script()) {
                 let args = [
                     kind,
                     name.as_str(),

@@ -55,11 +55,15 @@ pub enum NotifyState {
 }
 
 impl NotifyState {
-    /// Events that only produce a FIFO line: no script has them as its state.
-    pub fn fifo_only(self) -> bool {
-        matches!(
+    /// Whether the generic `notify` script hears of it: states do; the master's
+    /// lower-priority advert (its own script only) and priority changes (FIFO only) do
+    /// not.
+    pub fn runs_generic_script(self) -> bool {
+        !matches!(
             self,
-            NotifyState::MasterPriority | NotifyState::BackupPriority
+            NotifyState::MasterRxLowerPri
+                | NotifyState::MasterPriority
+                | NotifyState::BackupPriority
         )
     }
 }
