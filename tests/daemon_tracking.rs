@@ -22,19 +22,19 @@ fn write_script(path: &Path, body: &str) {
 }
 
 /// The seed instance with a `vrrp_script` that fails while `flag` exists, and notify
-/// scripts appending their arguments to `notes`.
+/// scripts appending their process id and arguments to `notes`.
 fn config(priority: u8, dir: &Path) -> String {
     let check = dir.join("check.sh");
     write_script(&check, &format!("test ! -e {}", dir.join("fail").display()));
     let notify = dir.join("notify.sh");
     write_script(
         &notify,
-        &format!("echo \"$@\" >> {}", dir.join("notes").display()),
+        &format!("echo \"$$ $@\" >> {}", dir.join("notes").display()),
     );
     let master = dir.join("master.sh");
     write_script(
         &master,
-        &format!("echo master \"$@\" >> {}", dir.join("notes").display()),
+        &format!("echo \"$$ master $@\" >> {}", dir.join("notes").display()),
     );
     format!(
         "global_defs {{\n    enable_script_security\n    script_user root\n}}\n\
@@ -75,11 +75,23 @@ fn failing_script_moves_the_vip_and_notifies_run_with_keepalived_arguments() {
         a.log_text()
     );
     let text = std::fs::read_to_string(&notes).unwrap();
-    assert!(text.starts_with("INSTANCE VI_1 BACKUP 101\n"), "{text}");
-    // keepalived order: the specific script, then the generic one.
-    let master_line = text.find("master one").unwrap();
-    let generic_line = text.find("INSTANCE VI_1 MASTER 101").unwrap();
-    assert!(master_line < generic_line, "{text}");
+    assert!(
+        text.lines()
+            .next()
+            .is_some_and(|l| l.ends_with(" INSTANCE VI_1 BACKUP 101")),
+        "{text}"
+    );
+    // keepalived order: the specific script is started, then the generic one. Both run
+    // at once, so which writes first is up to the scheduler; process ids, handed out in
+    // fork order, show which was started first.
+    let pid_of = |needle: &str| -> u32 {
+        let line = text.lines().find(|l| l.contains(needle)).unwrap();
+        line.split(' ').next().unwrap().parse().unwrap()
+    };
+    assert!(
+        pid_of("master one") < pid_of("INSTANCE VI_1 MASTER 101"),
+        "{text}"
+    );
 
     // The check fails on a: 101 - 20 = 81 < 100, so b preempts.
     std::fs::write(na.dir.join("fail"), "").unwrap();
