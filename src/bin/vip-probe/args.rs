@@ -11,7 +11,9 @@ outage window (from the last answer before it to the first answer after it) and 
 
   --mode mysql|tcp|icmp  what a probe is (default mysql):
                            mysql: `SELECT 1` on one persistent connection, remade after
-                                  a failure; tcp: a TCP connect; icmp: an echo request
+                                  a failure; tcp: a TCP connect; icmp: an echo request,
+                                  sent every interval whether or not earlier ones were
+                                  answered
   --port N               TCP port for mysql/tcp (default 3306)
   --interval MS          time between probe starts (default 5)
   --timeout MS           a probe without an answer after this fails (default 200)
