@@ -13,4 +13,5 @@ pub mod config;
 pub mod daemon;
 pub mod sys;
 pub mod track;
+pub mod version;
 pub mod vrrp;

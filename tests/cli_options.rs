@@ -559,3 +559,47 @@ fn arbitrary_command_lines_never_panic() {
         }
     }
 }
+
+/// The logging the daemon sets up from the command line (`LogConfig::for_vrrp`).
+#[test]
+fn log_config_from_command_line_follows_keepalived() {
+    let c = keepalived_rs::daemon::log::LogConfig::for_vrrp(&run(&[]), None, None);
+    assert_eq!(c.ident, "Keepalived_vrrp");
+    assert_eq!(c.facility, Facility::Daemon);
+    assert_eq!(c.syslog.as_deref(), Some(std::path::Path::new("/dev/log")));
+    assert!(!c.console);
+    assert_eq!(c.max_level(), log::LevelFilter::Info);
+
+    // -l alone: keepalived forks and never writes the console.
+    assert!(!keepalived_rs::daemon::log::LogConfig::for_vrrp(&run(&["-l"]), None, None).console);
+    let c = keepalived_rs::daemon::log::LogConfig::for_vrrp(
+        &run(&["-l", "-n", "-G", "-D", "-S", "local3"]),
+        None,
+        None,
+    );
+    assert!(c.console);
+    assert!(c.syslog.is_none());
+    assert_eq!(c.facility, Facility::Local(3));
+    assert_eq!(c.max_level(), log::LevelFilter::Debug);
+    assert_eq!(
+        keepalived_rs::daemon::log::LogConfig::for_vrrp(&run(&["-DD"]), None, None).max_level(),
+        log::LevelFilter::Trace
+    );
+    // -t never logs to syslog.
+    assert!(
+        keepalived_rs::daemon::log::LogConfig::for_vrrp(&run(&["-t"]), None, None)
+            .syslog
+            .is_none()
+    );
+
+    let c = keepalived_rs::daemon::log::LogConfig::for_vrrp(
+        &run(&["-g/var/log/ka.log"]),
+        Some("ns"),
+        Some("i1"),
+    );
+    assert_eq!(
+        c.file.as_deref(),
+        Some(std::path::Path::new("/var/log/ka_vrrp_ns_i1.log"))
+    );
+    assert_eq!(c.ident, "Keepalived_vrrp_ns_i1");
+}

@@ -137,10 +137,6 @@ impl<'a> Iterator for Lexer<'a> {
     }
 }
 
-struct Frame {
-    node: Node,
-}
-
 /// Builds the node tree. Structural problems (extra `}`, unclosed `{`, a `{` with no
 /// keyword) become diagnostics; the tree is always returned.
 pub fn parse(lines: &[LogicalLine]) -> (Vec<Node>, Vec<Diagnostic>) {
@@ -155,47 +151,52 @@ pub fn parse(lines: &[LogicalLine]) -> (Vec<Node>, Vec<Diagnostic>) {
 /// the last one's freed.
 pub fn parse_each<L: Borrow<LogicalLine>>(
     lines: impl IntoIterator<Item = L>,
-    mut take: impl FnMut(Node, Option<Span>),
+    take: impl FnMut(Node, Option<Span>),
 ) -> Vec<Diagnostic> {
-    let mut diags = Vec::new();
-    let mut stack: Vec<Frame> = Vec::new();
-    let mut top: Vec<Node> = Vec::new();
-    let mut prev_line_node_open_candidate = false;
+    let mut tree = TreeBuilder::new(take);
+    for line in lines {
+        tree.line(line.borrow());
+    }
+    tree.finish()
+}
 
-    fn siblings<'a>(stack: &'a mut [Frame], top: &'a mut Vec<Node>) -> &'a mut Vec<Node> {
-        match stack.last_mut() {
-            Some(f) => &mut f.node.block.as_mut().expect("frames have blocks").children,
-            None => top,
+/// The state of [`parse_each`] between lines: the open blocks, the top-level nodes not yet
+/// handed out, and whether the last line ended with a node that a `{` on the next line
+/// may still open.
+struct TreeBuilder<F> {
+    take: F,
+    diags: Vec<Diagnostic>,
+    /// Nodes whose block is open, innermost last.
+    stack: Vec<Node>,
+    top: Vec<Node>,
+    prev_line_node_open_candidate: bool,
+}
+
+impl<F: FnMut(Node, Option<Span>)> TreeBuilder<F> {
+    fn new(take: F) -> Self {
+        TreeBuilder {
+            take,
+            diags: Vec::new(),
+            stack: Vec::new(),
+            top: Vec::new(),
+            prev_line_node_open_candidate: false,
         }
     }
 
-    for line in lines {
-        let line = line.borrow();
-        // Byte offsets are character indices on ASCII lines (nearly all of them).
-        let ascii = line.text.is_ascii();
-        let char_starts: Vec<usize> = if ascii {
-            Vec::new()
-        } else {
-            line.text.char_indices().map(|(i, _)| i).collect()
-        };
-        let char_index = |b: usize| {
-            if ascii {
-                b
-            } else {
-                char_starts.partition_point(|&c| c < b)
-            }
-        };
-        let span_of = |start: usize, end: usize| -> Span {
-            let ci = char_index(start);
-            let ce = char_index(end);
-            let col = line.col(ci);
-            let len = ce.saturating_sub(ci) as u32;
-            Span::new(line.file, line.line, col, len)
-        };
+    /// Where a finished node goes: the innermost open block, or the top level.
+    fn siblings(&mut self) -> &mut Vec<Node> {
+        match self.stack.last_mut() {
+            Some(n) => &mut n.block.as_mut().expect("open nodes have blocks").children,
+            None => &mut self.top,
+        }
+    }
+
+    fn line(&mut self, line: &LogicalLine) {
+        let spans = LineSpans::new(line);
         let mut current: Option<Node> = None;
         let mut first_on_line = true;
         for (start, end, lx) in lex_line(&line.text) {
-            let span = span_of(start, end);
+            let span = spans.span(start, end);
             match lx {
                 Lexeme::Word(w) | Lexeme::Quoted(w) => {
                     let tok = Token {
@@ -214,90 +215,138 @@ pub fn parse_each<L: Borrow<LogicalLine>>(
                         }
                     }
                 }
-                Lexeme::Open => {
-                    let block = Block {
-                        open: span,
-                        close: None,
-                        children: Vec::new(),
-                    };
-                    if let Some(mut n) = current.take() {
-                        n.block = Some(Box::new(block));
-                        stack.push(Frame { node: n });
-                    } else {
-                        // `{` starting a line opens the block of the previous line's node
-                        // (keepalived allows the brace on its own line).
-                        let sibs = siblings(&mut stack, &mut top);
-                        let reopen = first_on_line
-                            && prev_line_node_open_candidate
-                            && sibs.last().is_some_and(|n| n.block.is_none());
-                        if reopen {
-                            let mut n = sibs.pop().expect("checked non-empty");
-                            n.block = Some(Box::new(block));
-                            stack.push(Frame { node: n });
-                        } else {
-                            diags.push(
-                                Diagnostic::error(span, "Unexpected '{' - ignoring")
-                                    .with_hint("a '{' must follow a keyword that takes a block"),
-                            );
-                        }
-                    }
-                }
+                Lexeme::Open => self.open(current.take(), span, first_on_line),
                 Lexeme::Close => {
                     if let Some(n) = current.take() {
-                        siblings(&mut stack, &mut top).push(n);
+                        self.siblings().push(n);
                     }
-                    match stack.pop() {
-                        Some(mut f) => {
-                            if let Some(b) = f.node.block.as_mut() {
-                                b.close = Some(span);
-                            }
-                            siblings(&mut stack, &mut top).push(f.node);
-                        }
-                        None => diags.push(
-                            Diagnostic::error(span, "Extra '}' found")
-                                .with_hint("this '}' closes no block; remove it"),
-                        ),
-                    }
+                    self.close(span);
                 }
             }
             first_on_line = false;
         }
-        prev_line_node_open_candidate = current.is_some();
+        self.prev_line_node_open_candidate = current.is_some();
         if let Some(n) = current.take() {
-            siblings(&mut stack, &mut top).push(n);
+            self.siblings().push(n);
         }
-        // The last top-level node may still get its block from a `{` on the next line;
-        // the ones before it are done.
-        if stack.is_empty() && top.len() > 1 {
-            let next = top.last().map(Node::span);
-            let done = top.len() - 1;
-            let mut it = top.drain(..done).peekable();
-            while let Some(n) = it.next() {
-                let after = it.peek().map(Node::span).or(next);
-                take(n, after);
+        self.hand_out_finished();
+    }
+
+    /// A `{`: opens the block of the node being read, or of the previous line's node
+    /// when it starts a line (keepalived allows the brace on its own line).
+    fn open(&mut self, current: Option<Node>, span: Span, first_on_line: bool) {
+        let block = Block {
+            open: span,
+            close: None,
+            children: Vec::new(),
+        };
+        if let Some(mut n) = current {
+            n.block = Some(Box::new(block));
+            self.stack.push(n);
+            return;
+        }
+        let candidate = first_on_line && self.prev_line_node_open_candidate;
+        let sibs = self.siblings();
+        if candidate && sibs.last().is_some_and(|n| n.block.is_none()) {
+            let mut n = sibs.pop().expect("checked non-empty");
+            n.block = Some(Box::new(block));
+            self.stack.push(n);
+        } else {
+            self.diags.push(
+                Diagnostic::error(span, "Unexpected '{' - ignoring")
+                    .with_hint("a '{' must follow a keyword that takes a block"),
+            );
+        }
+    }
+
+    fn close(&mut self, span: Span) {
+        match self.stack.pop() {
+            Some(mut n) => {
+                if let Some(b) = n.block.as_mut() {
+                    b.close = Some(span);
+                }
+                self.siblings().push(n);
             }
+            None => self.diags.push(
+                Diagnostic::error(span, "Extra '}' found")
+                    .with_hint("this '}' closes no block; remove it"),
+            ),
         }
     }
-    while let Some(f) = stack.pop() {
-        let open = f.node.block.as_ref().map(|b| b.open).unwrap_or_default();
-        diags.push(
-            Diagnostic::error(
-                open,
-                format!(
-                    "this '{{' opened at line {} for '{}' is never closed",
-                    open.line, f.node.keyword.text
-                ),
-            )
-            .with_hint("add the missing '}'"),
-        );
-        siblings(&mut stack, &mut top).push(f.node);
+
+    /// The last top-level node may still get its block from a `{` on the next line; the
+    /// ones before it are done.
+    fn hand_out_finished(&mut self) {
+        if !self.stack.is_empty() || self.top.len() <= 1 {
+            return;
+        }
+        let next = self.top.last().map(Node::span);
+        let done = self.top.len() - 1;
+        let mut it = self.top.drain(..done).peekable();
+        while let Some(n) = it.next() {
+            let after = it.peek().map(Node::span).or(next);
+            (self.take)(n, after);
+        }
     }
-    let mut it = top.into_iter().peekable();
-    while let Some(n) = it.next() {
-        let after = it.peek().map(Node::span);
-        take(n, after);
+
+    /// End of input: unclosed blocks are reported and closed, the rest handed out.
+    fn finish(mut self) -> Vec<Diagnostic> {
+        while let Some(n) = self.stack.pop() {
+            let open = n.block.as_ref().map(|b| b.open).unwrap_or_default();
+            self.diags.push(
+                Diagnostic::error(
+                    open,
+                    format!(
+                        "this '{{' opened at line {} for '{}' is never closed",
+                        open.line, n.keyword.text
+                    ),
+                )
+                .with_hint("add the missing '}'"),
+            );
+            self.siblings().push(n);
+        }
+        let mut it = std::mem::take(&mut self.top).into_iter().peekable();
+        while let Some(n) = it.next() {
+            let after = it.peek().map(Node::span);
+            (self.take)(n, after);
+        }
+        self.diags
     }
-    diags
+}
+
+/// Spans of one line's lexemes: byte offsets turned into character columns.
+struct LineSpans<'a> {
+    line: &'a LogicalLine,
+    /// Byte offset of each character; empty on ASCII lines (nearly all of them), where
+    /// byte offsets are character indices.
+    char_starts: Vec<usize>,
+}
+
+impl<'a> LineSpans<'a> {
+    fn new(line: &'a LogicalLine) -> Self {
+        let char_starts = if line.text.is_ascii() {
+            Vec::new()
+        } else {
+            line.text.char_indices().map(|(i, _)| i).collect()
+        };
+        LineSpans { line, char_starts }
+    }
+
+    fn char_index(&self, byte: usize) -> usize {
+        if self.char_starts.is_empty() {
+            byte
+        } else {
+            self.char_starts.partition_point(|&c| c < byte)
+        }
+    }
+
+    fn span(&self, start: usize, end: usize) -> Span {
+        let ci = self.char_index(start);
+        let ce = self.char_index(end);
+        let col = self.line.col(ci);
+        let len = ce.saturating_sub(ci) as u32;
+        Span::new(self.line.file, self.line.line, col, len)
+    }
 }
 
 #[cfg(test)]

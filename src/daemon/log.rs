@@ -1,7 +1,7 @@
 //! Logging: a [`log`] backend writing keepalived's lines to syslog, the console and a file —
 //! without ever making the caller wait.
 //!
-//! DESIGN.md, "Nothing stalls an advert": keepalived writes its log lines synchronously, so
+//! Nothing may stall an advert: keepalived writes its log lines synchronously, so
 //! a slow sink (no syslog daemon, so glibc falls back to a slow console) stalls its timers
 //! into a flapping cascade. Here a logging call only formats the message and tries to put
 //! it in a bounded queue; a writer thread drains the queue into the sinks. When the queue is
@@ -31,7 +31,7 @@ pub use sinks::{log_file_path, tmp_dir};
 pub use syslog::{format_datagram, priority, severity, Facility, DEFAULT_SYSLOG_PATH};
 pub use time::{console_timestamp, file_timestamp, syslog_timestamp};
 
-use crate::cli::Options;
+use super::options::Options;
 use std::io;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -382,53 +382,7 @@ fn run_writer(rx: Receiver<Message>, mut sinks: Vec<Box<dyn Sink>>, counters: &C
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cli::{self, Command};
     use std::sync::Mutex;
-
-    fn options(args: &[&str]) -> Options {
-        let argv = std::iter::once("keepalived").chain(args.iter().copied());
-        match cli::parse(argv) {
-            Command::Run(opts) => *opts,
-            Command::Exit(e) => panic!("unexpected exit: {e:?}"),
-        }
-    }
-
-    #[test]
-    fn config_from_command_line_follows_keepalived() {
-        let c = LogConfig::for_vrrp(&options(&[]), None, None);
-        assert_eq!(c.ident, "Keepalived_vrrp");
-        assert_eq!(c.facility, Facility::Daemon);
-        assert_eq!(c.syslog.as_deref(), Some(std::path::Path::new("/dev/log")));
-        assert!(!c.console);
-        assert_eq!(c.max_level(), log::LevelFilter::Info);
-
-        // -l alone: keepalived forks and never writes the console.
-        assert!(!LogConfig::for_vrrp(&options(&["-l"]), None, None).console);
-        let c = LogConfig::for_vrrp(
-            &options(&["-l", "-n", "-G", "-D", "-S", "local3"]),
-            None,
-            None,
-        );
-        assert!(c.console);
-        assert!(c.syslog.is_none());
-        assert_eq!(c.facility, Facility::Local(3));
-        assert_eq!(c.max_level(), log::LevelFilter::Debug);
-        assert_eq!(
-            LogConfig::for_vrrp(&options(&["-DD"]), None, None).max_level(),
-            log::LevelFilter::Trace
-        );
-        // -t never logs to syslog.
-        assert!(LogConfig::for_vrrp(&options(&["-t"]), None, None)
-            .syslog
-            .is_none());
-
-        let c = LogConfig::for_vrrp(&options(&["-g/var/log/ka.log"]), Some("ns"), Some("i1"));
-        assert_eq!(
-            c.file.as_deref(),
-            Some(std::path::Path::new("/var/log/ka_vrrp_ns_i1.log"))
-        );
-        assert_eq!(c.ident, "Keepalived_vrrp_ns_i1");
-    }
 
     /// Records what it is given.
     struct Collect(Arc<Mutex<Vec<(log::Level, String)>>>);
@@ -449,7 +403,7 @@ mod tests {
             let seen = Arc::new(Mutex::new(Vec::new()));
             let config = LogConfig {
                 detail,
-                ..LogConfig::for_vrrp(&options(&[]), None, None)
+                ..LogConfig::for_vrrp(&Options::default(), None, None)
             };
             let (logger, handle) = Logger::with_sinks(
                 config.max_level(),
@@ -503,7 +457,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let config = LogConfig {
             syslog: Some(dir.path().join("no-such-socket")),
-            ..LogConfig::for_vrrp(&options(&[]), None, None)
+            ..LogConfig::for_vrrp(&Options::default(), None, None)
         };
         let (logger, handle) = Logger::new(&config).unwrap();
         for i in 0..10 {

@@ -15,6 +15,7 @@ pub mod effects;
 pub mod log;
 pub mod metrics;
 pub mod notify;
+pub mod options;
 pub mod pidfile;
 pub mod plan;
 pub mod run;

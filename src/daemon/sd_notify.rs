@@ -21,7 +21,7 @@
 //! the process it runs as (the one `--dont-fork` keeps in the foreground).
 //!
 //! When `$NOTIFY_SOCKET` is unset (started by the init script, or by hand) there is nobody to
-//! tell, and [`Notifier::from_env`] returns `None`.
+//! tell, and [`SystemdNotifier::from_env`] returns `None`.
 
 use std::ffi::{OsStr, OsString};
 use std::io;
@@ -34,10 +34,10 @@ pub const NOTIFY_SOCKET_ENV: &str = "NOTIFY_SOCKET";
 
 /// One assignment of a notification.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum NotifyState {
-    /// `READY=1`: start-up finished (or a reload finished, after [`NotifyState::Reloading`]).
+pub enum Readiness {
+    /// `READY=1`: start-up finished (or a reload finished, after [`Readiness::Reloading`]).
     Ready,
-    /// `RELOADING=1`: a reload started; end it with [`NotifyState::Ready`].
+    /// `RELOADING=1`: a reload started; end it with [`Readiness::Ready`].
     Reloading,
     /// `STOPPING=1`: a graceful stop started.
     Stopping,
@@ -54,19 +54,19 @@ pub enum NotifyState {
     MonotonicUsec(u64),
 }
 
-impl NotifyState {
+impl Readiness {
     /// The assignment as sent. Values are kept to one line: a newline inside a status
     /// text would otherwise start a second assignment (a status could forge `READY=1`).
     fn render(&self) -> String {
         match self {
-            NotifyState::Ready => "READY=1".into(),
-            NotifyState::Reloading => "RELOADING=1".into(),
-            NotifyState::Stopping => "STOPPING=1".into(),
-            NotifyState::Status(text) => format!("STATUS={}", one_line(text)),
-            NotifyState::MainPid(pid) => format!("MAINPID={pid}"),
-            NotifyState::Watchdog => "WATCHDOG=1".into(),
-            NotifyState::Errno(e) => format!("ERRNO={e}"),
-            NotifyState::MonotonicUsec(us) => format!("MONOTONIC_USEC={us}"),
+            Readiness::Ready => "READY=1".into(),
+            Readiness::Reloading => "RELOADING=1".into(),
+            Readiness::Stopping => "STOPPING=1".into(),
+            Readiness::Status(text) => format!("STATUS={}", one_line(text)),
+            Readiness::MainPid(pid) => format!("MAINPID={pid}"),
+            Readiness::Watchdog => "WATCHDOG=1".into(),
+            Readiness::Errno(e) => format!("ERRNO={e}"),
+            Readiness::MonotonicUsec(us) => format!("MONOTONIC_USEC={us}"),
         }
     }
 }
@@ -78,7 +78,7 @@ fn one_line(text: &str) -> String {
 }
 
 /// The datagram for a list of assignments: one per line, newline-terminated.
-pub fn render_message(states: &[NotifyState]) -> String {
+pub fn render_message(states: &[Readiness]) -> String {
     let mut msg = String::new();
     for s in states {
         msg.push_str(&s.render());
@@ -106,29 +106,29 @@ pub enum NotifyError {
 
 /// A connection-less sender to the service manager's notification socket.
 #[derive(Debug)]
-pub struct Notifier {
+pub struct SystemdNotifier {
     address: String,
     target: SocketAddr,
     socket: UnixDatagram,
 }
 
-impl Notifier {
+impl SystemdNotifier {
     /// The notifier for this process: `None` when `$NOTIFY_SOCKET` is unset or empty (not
     /// started by systemd as a notify service).
-    pub fn from_env() -> Result<Option<Notifier>, NotifyError> {
-        Notifier::from_env_value(std::env::var_os(NOTIFY_SOCKET_ENV))
+    pub fn from_env() -> Result<Option<SystemdNotifier>, NotifyError> {
+        SystemdNotifier::from_env_value(std::env::var_os(NOTIFY_SOCKET_ENV))
     }
 
-    /// [`Notifier::from_env`] for a given value of `$NOTIFY_SOCKET`.
-    pub fn from_env_value(value: Option<OsString>) -> Result<Option<Notifier>, NotifyError> {
+    /// [`SystemdNotifier::from_env`] for a given value of `$NOTIFY_SOCKET`.
+    pub fn from_env_value(value: Option<OsString>) -> Result<Option<SystemdNotifier>, NotifyError> {
         match value {
-            Some(v) if !v.is_empty() => Notifier::connect(&v).map(Some),
+            Some(v) if !v.is_empty() => SystemdNotifier::connect(&v).map(Some),
             _ => Ok(None),
         }
     }
 
     /// A notifier for an explicit socket address (`/path` or `@abstract`).
-    pub fn connect(address: &OsStr) -> Result<Notifier, NotifyError> {
+    pub fn connect(address: &OsStr) -> Result<SystemdNotifier, NotifyError> {
         let shown = address.to_string_lossy().into_owned();
         let bytes = address.as_bytes();
         let target = match bytes.first() {
@@ -144,7 +144,7 @@ impl Notifier {
             address: shown.clone(),
             source,
         })?;
-        Ok(Notifier {
+        Ok(SystemdNotifier {
             address: shown,
             target,
             socket,
@@ -152,7 +152,7 @@ impl Notifier {
     }
 
     /// Sends the assignments as one datagram.
-    pub fn notify(&self, states: &[NotifyState]) -> Result<(), NotifyError> {
+    pub fn notify(&self, states: &[Readiness]) -> Result<(), NotifyError> {
         if states.is_empty() {
             return Err(NotifyError::Empty);
         }
@@ -181,8 +181,8 @@ impl Notifier {
 }
 
 /// Sends to `$NOTIFY_SOCKET` if set. Returns whether a service manager was told.
-pub fn notify_from_env(states: &[NotifyState]) -> Result<bool, NotifyError> {
-    match Notifier::from_env()? {
+pub fn notify_from_env(states: &[Readiness]) -> Result<bool, NotifyError> {
+    match SystemdNotifier::from_env()? {
         Some(n) => n.notify(states).map(|()| true),
         None => Ok(false),
     }
@@ -205,20 +205,20 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("notify");
         let listener = UnixDatagram::bind(&path).unwrap();
-        let n = Notifier::connect(path.as_os_str()).unwrap();
+        let n = SystemdNotifier::connect(path.as_os_str()).unwrap();
         n.notify(&[
-            NotifyState::Ready,
-            NotifyState::Status("2 VRRP instances, 1 MASTER".into()),
+            Readiness::Ready,
+            Readiness::Status("2 VRRP instances, 1 MASTER".into()),
         ])
         .unwrap();
         assert_eq!(
             receive(&listener),
             "READY=1\nSTATUS=2 VRRP instances, 1 MASTER\n"
         );
-        n.notify(&[NotifyState::Reloading, NotifyState::MonotonicUsec(42)])
+        n.notify(&[Readiness::Reloading, Readiness::MonotonicUsec(42)])
             .unwrap();
         assert_eq!(receive(&listener), "RELOADING=1\nMONOTONIC_USEC=42\n");
-        n.notify(&[NotifyState::Stopping]).unwrap();
+        n.notify(&[Readiness::Stopping]).unwrap();
         assert_eq!(receive(&listener), "STOPPING=1\n");
     }
 
@@ -227,18 +227,18 @@ mod tests {
         let name = format!("krs-sd-notify-test-{}", std::process::id());
         let addr = SocketAddr::from_abstract_name(name.as_bytes()).unwrap();
         let listener = UnixDatagram::bind_addr(&addr).unwrap();
-        let n = Notifier::from_env_value(Some(format!("@{name}").into()))
+        let n = SystemdNotifier::from_env_value(Some(format!("@{name}").into()))
             .unwrap()
             .expect("a notifier for a set NOTIFY_SOCKET");
-        n.notify(&[NotifyState::MainPid(1234), NotifyState::Watchdog])
+        n.notify(&[Readiness::MainPid(1234), Readiness::Watchdog])
             .unwrap();
         assert_eq!(receive(&listener), "MAINPID=1234\nWATCHDOG=1\n");
     }
 
     #[test]
     fn unset_or_empty_socket_means_no_service_manager() {
-        assert!(Notifier::from_env_value(None).unwrap().is_none());
-        assert!(Notifier::from_env_value(Some(OsString::new()))
+        assert!(SystemdNotifier::from_env_value(None).unwrap().is_none());
+        assert!(SystemdNotifier::from_env_value(Some(OsString::new()))
             .unwrap()
             .is_none());
     }
@@ -246,12 +246,12 @@ mod tests {
     #[test]
     fn relative_paths_and_oversized_paths_are_refused() {
         assert!(matches!(
-            Notifier::connect(OsStr::new("run/notify")),
+            SystemdNotifier::connect(OsStr::new("run/notify")),
             Err(NotifyError::BadAddress(_))
         ));
         let long = format!("/{}", "x".repeat(200));
         assert!(matches!(
-            Notifier::connect(OsStr::new(&long)),
+            SystemdNotifier::connect(OsStr::new(&long)),
             Err(NotifyError::Address { .. })
         ));
     }
@@ -259,17 +259,17 @@ mod tests {
     #[test]
     fn a_missing_listener_is_a_send_error_not_a_panic() {
         let dir = tempfile::tempdir().unwrap();
-        let n = Notifier::connect(dir.path().join("nobody").as_os_str()).unwrap();
-        let err = n.notify(&[NotifyState::Ready]).unwrap_err();
+        let n = SystemdNotifier::connect(dir.path().join("nobody").as_os_str()).unwrap();
+        let err = n.notify(&[Readiness::Ready]).unwrap_err();
         assert!(matches!(err, NotifyError::Send { .. }), "{err}");
         assert!(matches!(n.notify(&[]), Err(NotifyError::Empty)));
     }
 
     #[test]
     fn newlines_in_a_status_cannot_forge_another_assignment() {
-        let msg = render_message(&[NotifyState::Status("bad\nREADY=1\r\nx".into())]);
+        let msg = render_message(&[Readiness::Status("bad\nREADY=1\r\nx".into())]);
         assert_eq!(msg, "STATUS=bad READY=1  x\n");
         assert_eq!(msg.lines().count(), 1);
-        assert_eq!(render_message(&[NotifyState::Errno(98)]), "ERRNO=98\n");
+        assert_eq!(render_message(&[Readiness::Errno(98)]), "ERRNO=98\n");
     }
 }

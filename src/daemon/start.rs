@@ -18,21 +18,22 @@ use super::effects::{EffectWorker, Pacing};
 use super::log::{LogConfig, Logger};
 use super::metrics::{parse_listen, MetricsServer};
 use super::notify::Notifier;
+use super::options::Options;
 use super::pidfile::PidFile;
 use super::plan::{self, HostInterfaces, InterfaceFacts};
 use super::run::{event_loop, Host, Inputs, Lifecycle, Loaded, PrepareFuture, Prepared, Running};
-use super::sd_notify::{Notifier as SystemdNotifier, NotifyState as SdState};
+use super::sd_notify::{Readiness, SystemdNotifier};
 use super::signals::{DaemonSignal, Signals};
 use super::status::{ProcessInfo, Snapshot};
 use super::tracking::Tracking;
 use super::wire::INBOUND_QUEUE;
-use crate::cli::{version_line, Options};
 use crate::config::diag::Severity;
 use crate::config::host::LocalHost;
 use crate::config::model::Config;
 use crate::config::source::SourceOptions;
 use crate::config::{check_file, Checked};
 use crate::sys::{Netlink, NetlinkWatcher};
+use crate::version::version_line;
 use crate::vrrp::{Router, RouterInit};
 
 /// keepalived's exit code for a configuration it cannot run.
@@ -510,9 +511,9 @@ impl Host for DaemonHost {
             return;
         };
         let states = match event {
-            Lifecycle::Ready => vec![SdState::Ready, SdState::Status("VRRP running".into())],
-            Lifecycle::Reloading => vec![SdState::Reloading],
-            Lifecycle::Stopping => vec![SdState::Stopping],
+            Lifecycle::Ready => vec![Readiness::Ready, Readiness::Status("VRRP running".into())],
+            Lifecycle::Reloading => vec![Readiness::Reloading],
+            Lifecycle::Stopping => vec![Readiness::Stopping],
         };
         if let Err(e) = systemd.notify(&states) {
             log::warn!("sd_notify: {e}");
