@@ -31,7 +31,6 @@ pub use sinks::{log_file_path, tmp_dir};
 pub use syslog::{format_datagram, priority, severity, Facility, DEFAULT_SYSLOG_PATH};
 pub use time::{console_timestamp, file_timestamp, syslog_timestamp};
 
-use super::options::Options;
 use std::io;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -78,7 +77,8 @@ pub trait Sink: Send {
     }
 }
 
-/// Where and how to log; see [`LogConfig::for_vrrp`].
+/// Where and how to log; see [`LogConfig::for_vrrp`] (built from the command line in
+/// [`super::options`], so logging does not depend on the options type).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LogConfig {
     /// syslog ident, e.g. [`VRRP_IDENT`].
@@ -97,28 +97,6 @@ pub struct LogConfig {
 }
 
 impl LogConfig {
-    /// The VRRP process's logging as keepalived sets it up from its command line:
-    /// syslog unless `-G`/`-t`; console only with `-l` *and* `-n` (keepalived never writes
-    /// the console once it has detached); file `-g` as `<name>_vrrp.<ext>`. With `-t`
-    /// nothing is logged at all (keepalived's log calls return early in config-test mode;
-    /// the findings are printed as diagnostics instead).
-    pub fn for_vrrp(opts: &Options, namespace: Option<&str>, instance: Option<&str>) -> Self {
-        let testing = opts.config_test.is_some();
-        LogConfig {
-            ident: syslog_ident(VRRP_IDENT, namespace, instance),
-            facility: opts.log.facility,
-            syslog: (opts.log.syslog && !testing).then(|| PathBuf::from(DEFAULT_SYSLOG_PATH)),
-            console: opts.log.console && opts.dont_fork && !testing,
-            file: (!testing)
-                .then_some(opts.log.file.as_ref())
-                .flatten()
-                .map(|name| log_file_path(name, Some("vrrp"), namespace, instance, &tmp_dir())),
-            flush_file: opts.log.flush_file,
-            detail: opts.log.detail,
-            queue_capacity: DEFAULT_QUEUE_CAPACITY,
-        }
-    }
-
     /// Highest level let through: Info, Debug with `-D`, Trace with `-DD`.
     pub fn max_level(&self) -> log::LevelFilter {
         match self.detail {
@@ -403,7 +381,7 @@ mod tests {
             let seen = Arc::new(Mutex::new(Vec::new()));
             let config = LogConfig {
                 detail,
-                ..LogConfig::for_vrrp(&Options::default(), None, None)
+                ..LogConfig::for_vrrp(&crate::daemon::options::Options::default(), None, None)
             };
             let (logger, handle) = Logger::with_sinks(
                 config.max_level(),
@@ -457,7 +435,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let config = LogConfig {
             syslog: Some(dir.path().join("no-such-socket")),
-            ..LogConfig::for_vrrp(&Options::default(), None, None)
+            ..LogConfig::for_vrrp(&crate::daemon::options::Options::default(), None, None)
         };
         let (logger, handle) = Logger::new(&config).unwrap();
         for i in 0..10 {

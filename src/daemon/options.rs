@@ -4,7 +4,10 @@
 
 use std::path::PathBuf;
 
-use super::log::Facility;
+use super::log::{
+    log_file_path, syslog_ident, tmp_dir, Facility, LogConfig, DEFAULT_QUEUE_CAPACITY,
+    DEFAULT_SYSLOG_PATH, VRRP_IDENT,
+};
 
 /// keepalived's default configuration file.
 pub const DEFAULT_CONFIG_FILE: &str = "/etc/keepalived/keepalived.conf";
@@ -240,5 +243,29 @@ impl Options {
             );
         }
         notes
+    }
+}
+
+impl LogConfig {
+    /// The VRRP process's logging as keepalived sets it up from its command line:
+    /// syslog unless `-G`/`-t`; console only with `-l` *and* `-n` (keepalived never writes
+    /// the console once it has detached); file `-g` as `<name>_vrrp.<ext>`. With `-t`
+    /// nothing is logged at all (keepalived's log calls return early in config-test mode;
+    /// the findings are printed as diagnostics instead).
+    pub fn for_vrrp(opts: &Options, namespace: Option<&str>, instance: Option<&str>) -> Self {
+        let testing = opts.config_test.is_some();
+        LogConfig {
+            ident: syslog_ident(VRRP_IDENT, namespace, instance),
+            facility: opts.log.facility,
+            syslog: (opts.log.syslog && !testing).then(|| PathBuf::from(DEFAULT_SYSLOG_PATH)),
+            console: opts.log.console && opts.dont_fork && !testing,
+            file: (!testing)
+                .then_some(opts.log.file.as_ref())
+                .flatten()
+                .map(|name| log_file_path(name, Some("vrrp"), namespace, instance, &tmp_dir())),
+            flush_file: opts.log.flush_file,
+            detail: opts.log.detail,
+            queue_capacity: DEFAULT_QUEUE_CAPACITY,
+        }
     }
 }
