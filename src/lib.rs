@@ -1,6 +1,7 @@
 //! keepalived-rs: a drop-in replacement for keepalived's VRRP daemon.
 //!
-//! Layers, in the direction data flows (see `DESIGN.md` of the project):
+//! Layers, in the direction data flows (`ARCHITECTURE.md` at the top of the repository
+//! draws them and lists the rules each keeps):
 //!
 //! * [`config`] reads `keepalived.conf` (source → syntax → typed model) and diagnoses it;
 //! * [`vrrp`] is the pure protocol core: wire codec and state machines, no I/O, no clock;

@@ -1,4 +1,4 @@
-//! The signals keepalived answers (reference §6), as one stream of [`DaemonSignal`]s.
+//! The signals keepalived 2.2.7 answers, as one stream of [`DaemonSignal`]s.
 //!
 //! | signal        | keepalived meaning            |
 //! |---------------|-------------------------------|

@@ -1,5 +1,5 @@
 //! Gratuitous ARP, byte for byte as keepalived sends it when an instance becomes master
-//! (reference §1.5): an ARP *request* for the VIP, from the VIP, broadcast, so every
+//! (the same frames as its captured 2.2.7 bursts): an ARP *request* for the VIP, from the VIP, broadcast, so every
 //! neighbour and switch on the segment moves the VIP to our MAC.
 //!
 //! ```text

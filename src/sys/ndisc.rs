@@ -1,5 +1,6 @@
 //! Unsolicited neighbour advertisement (RFC 4861 §7.2.6), as keepalived 2.x sends it for
-//! IPv6 VIPs (reference §1.5).
+//! IPv6 VIPs: one per VIP, from the VIP to all nodes, with the override flag set and the
+//! interface MAC as target link-layer address, so neighbours replace a stale entry.
 //!
 //! ```text
 //!  Ethernet  0  dst 33:33:00:00:00:01   6  src = interface MAC   12  0x86dd

@@ -142,7 +142,8 @@ pub struct InterfaceInfo {
     /// Operationally up (`IFF_RUNNING`): carrier present. keepalived's FAULT test is
     /// `up && running`.
     pub running: bool,
-    /// First primary IPv4 address: the default VRRP source address (reference §1.1).
+    /// First primary IPv4 address: the default VRRP source address (keepalived
+    /// sends from it unless `mcast_src_ip`/`unicast_src_ip` says otherwise).
     pub primary_ipv4: Option<Ipv4Addr>,
     /// First IPv6 link-local address: the default IPv6 VRRP source address.
     pub ipv6_link_local: Option<Ipv6Addr>,

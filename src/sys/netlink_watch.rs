@@ -1,6 +1,7 @@
 //! Link and address events from the kernel (`RTMGRP_LINK`, `RTMGRP_IPV4_IFADDR`,
 //! `RTMGRP_IPV6_IFADDR`): what turns "interface went down" or "someone deleted our VIP"
-//! into FAULT / re-add decisions (reference §3.6, 2.x's event-driven FAULT).
+//! into FAULT / re-add decisions. keepalived 2.x reacts to these events as they arrive
+//! (1.x polled the interface flags), so a link going down moves an instance to FAULT at once.
 
 use std::net::IpAddr;
 use std::pin::Pin;

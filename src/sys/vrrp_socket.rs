@@ -1,5 +1,6 @@
 //! Raw IPv4 VRRP sockets, set up the way keepalived 2.x sets them up
-//! (reference §1.1), so that peers and the kernel see the same traffic.
+//! (one raw socket to send with our own IP header, one to receive protocol 112/51 joined
+//! to the group), so that peers and the kernel see the same traffic.
 //!
 //! ```text
 //!  send:    socket(AF_INET, SOCK_RAW, IPPROTO_RAW)     the core builds the whole IPv4

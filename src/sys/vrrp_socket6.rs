@@ -1,4 +1,4 @@
-//! Raw IPv6 VRRP sockets (reference §1.1, "IPv6"). Unlike IPv4 the kernel builds the IPv6
+//! Raw IPv6 VRRP sockets, as keepalived 2.x opens them. Unlike IPv4 the kernel builds the IPv6
 //! header, so the core hands us only the VRRP payload, and the kernel also computes and
 //! verifies the VRRP checksum (`IPV6_CHECKSUM` at offset 6, RFC 5798 §5.2.8).
 //!
