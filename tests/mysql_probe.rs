@@ -150,16 +150,23 @@ fn icmp_probe_measures_a_link_outage_in_a_namespace() {
         .spawn()
         .unwrap();
     std::thread::sleep(Duration::from_millis(500));
-    let down = Instant::now();
+    // The link is down at some moment while the first `ip` runs and up again at some
+    // moment while the second runs; on a loaded machine starting a process takes tens of
+    // milliseconds, so the real downtime is only known to lie between the time from the
+    // first command's end to the second's start and the time from the first's start to
+    // the second's end.
+    let outer = Instant::now();
     ip(&["-n", &ns.0, "link", "set", "lo", "down"]);
+    let inner = Instant::now();
     std::thread::sleep(Duration::from_millis(400));
+    let surely_down = inner.elapsed();
     ip(&["-n", &ns.0, "link", "set", "lo", "up"]);
-    let downtime = down.elapsed();
+    let downtime = outer.elapsed();
     let r = report(child);
     assert_eq!(r["port"], Value::Null);
     // Requests go on every 5 ms through the outage (a request-then-timeout prober would
     // manage one per 50 ms timeout), so its end is known to one interval.
-    let len = one_outage(&r, downtime - Duration::from_millis(20), downtime, 15.0);
+    let len = one_outage(&r, surely_down - Duration::from_millis(20), downtime, 15.0);
     let failed = r["outages"][0]["failed_probes"].as_u64().unwrap();
     assert!(
         failed as f64 >= 0.6 * downtime.as_secs_f64() * 1e3 / 5.0,
