@@ -70,11 +70,8 @@ fn address_with_label_and_broadcast_is_added_once_and_removed_once() {
             label: Some("va:1".into()),
             ..AddressSpec::new(va.index, IpAddr::V4(Ipv4Addr::new(198, 18, 0, 103)), 24)
         };
-        assert_eq!(netlink.add_address(&vip).await.unwrap(), Change::Applied);
-        assert_eq!(
-            netlink.add_address(&vip).await.unwrap(),
-            Change::AlreadyPresent
-        );
+        assert_eq!(netlink.add(&vip).await.unwrap(), Change::Applied);
+        assert_eq!(netlink.add(&vip).await.unwrap(), Change::AlreadyPresent);
 
         let shown = pair.a.ip(&["-o", "addr", "show", "dev", "va"]);
         assert!(
@@ -93,31 +90,25 @@ fn address_with_label_and_broadcast_is_added_once_and_removed_once() {
         let again = netlink.interface("va").await.unwrap();
         assert_eq!(again.primary_ipv4, Some(Ipv4Addr::new(198, 18, 0, 1)));
 
-        assert_eq!(netlink.delete_address(&vip).await.unwrap(), Change::Applied);
-        assert_eq!(
-            netlink.delete_address(&vip).await.unwrap(),
-            Change::AlreadyAbsent
-        );
+        assert_eq!(netlink.delete(&vip).await.unwrap(), Change::Applied);
+        assert_eq!(netlink.delete(&vip).await.unwrap(), Change::AlreadyAbsent);
         let shown = pair.a.ip(&["-o", "addr", "show", "dev", "va"]);
         assert!(!shown.contains("198.18.0.103"), "{shown}");
 
         // IPv6 VIPs are added without DAD, so they are usable (not tentative) at once.
         let vip6 = AddressSpec::new(va.index, "2001:db8::103".parse().unwrap(), 64);
-        assert_eq!(netlink.add_address(&vip6).await.unwrap(), Change::Applied);
+        assert_eq!(netlink.add(&vip6).await.unwrap(), Change::Applied);
         let shown = pair.a.ip(&["-6", "-o", "addr", "show", "dev", "va"]);
         assert!(
             shown.contains("inet6 2001:db8::103/64 scope global nodad"),
             "{shown}"
         );
         assert!(!shown.contains("tentative"), "{shown}");
-        assert_eq!(
-            netlink.delete_address(&vip6).await.unwrap(),
-            Change::Applied
-        );
+        assert_eq!(netlink.delete(&vip6).await.unwrap(), Change::Applied);
 
         // An interface that vanished: a kernel error naming what we tried.
         let gone = AddressSpec::new(99_999, IpAddr::V4(Ipv4Addr::new(198, 18, 0, 104)), 32);
-        let err = netlink.add_address(&gone).await.unwrap_err();
+        let err = netlink.add(&gone).await.unwrap_err();
         assert!(matches!(err, NetlinkError::Kernel { .. }), "{err}");
         assert!(err.to_string().contains("198.18.0.104/32"), "{err}");
         assert!(err.to_string().contains("no such interface"), "{err}");
@@ -150,11 +141,8 @@ fn routes_and_rules_are_added_and_removed_idempotently() {
             ..RouteSpec::new("198.19.7.0".parse().unwrap(), 24)
         };
         for route in [&via, &blackhole, &on_link] {
-            assert_eq!(netlink.add_route(route).await.unwrap(), Change::Applied);
-            assert_eq!(
-                netlink.add_route(route).await.unwrap(),
-                Change::AlreadyPresent
-            );
+            assert_eq!(netlink.add(route).await.unwrap(), Change::Applied);
+            assert_eq!(netlink.add(route).await.unwrap(), Change::AlreadyPresent);
         }
         let table = pair.a.ip(&["route", "show", "table", "100"]);
         assert!(
@@ -172,11 +160,8 @@ fn routes_and_rules_are_added_and_removed_idempotently() {
             table: 100,
             priority: Some(1000),
         };
-        assert_eq!(netlink.add_rule(&rule).await.unwrap(), Change::Applied);
-        assert_eq!(
-            netlink.add_rule(&rule).await.unwrap(),
-            Change::AlreadyPresent
-        );
+        assert_eq!(netlink.add(&rule).await.unwrap(), Change::Applied);
+        assert_eq!(netlink.add(&rule).await.unwrap(), Change::AlreadyPresent);
         let rules = pair.a.ip(&["rule", "show"]);
         assert!(
             rules.contains("1000:\tfrom 198.18.0.103 lookup 100"),
@@ -184,17 +169,11 @@ fn routes_and_rules_are_added_and_removed_idempotently() {
         );
 
         for route in [&via, &blackhole, &on_link] {
-            assert_eq!(netlink.delete_route(route).await.unwrap(), Change::Applied);
-            assert_eq!(
-                netlink.delete_route(route).await.unwrap(),
-                Change::AlreadyAbsent
-            );
+            assert_eq!(netlink.delete(route).await.unwrap(), Change::Applied);
+            assert_eq!(netlink.delete(route).await.unwrap(), Change::AlreadyAbsent);
         }
-        assert_eq!(netlink.delete_rule(&rule).await.unwrap(), Change::Applied);
-        assert_eq!(
-            netlink.delete_rule(&rule).await.unwrap(),
-            Change::AlreadyAbsent
-        );
+        assert_eq!(netlink.delete(&rule).await.unwrap(), Change::Applied);
+        assert_eq!(netlink.delete(&rule).await.unwrap(), Change::AlreadyAbsent);
         assert!(pair.a.ip(&["route", "show", "table", "100"]).is_empty());
         assert!(!pair.a.ip(&["rule", "show"]).contains("1000:"));
         assert!(!pair.a.ip(&["route", "show"]).contains("198.19.7.0"));
@@ -228,7 +207,7 @@ fn watcher_reports_address_deleted_behind_our_back_and_link_going_down() {
             label: Some("va:vip".into()),
             ..AddressSpec::new(va.index, IpAddr::V4(Ipv4Addr::new(198, 18, 0, 102)), 32)
         };
-        netlink.add_address(&vip).await.unwrap();
+        netlink.add(&vip).await.unwrap();
         let added = wait_for(&mut watcher, |e| matches!(e, NetEvent::AddressAdded { .. })).await;
         assert_eq!(
             added,

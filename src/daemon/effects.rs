@@ -243,9 +243,9 @@ impl EffectWorker {
         spec.scope = vip.scope;
         spec.label = vip.label.clone();
         Ok(if add {
-            self.netlink.add_address(&spec).await?
+            self.netlink.add(&spec).await?
         } else {
-            self.netlink.delete_address(&spec).await?
+            self.netlink.delete(&spec).await?
         })
     }
 

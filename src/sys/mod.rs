@@ -38,7 +38,9 @@ pub mod vrrp_socket6;
 pub use arp::{gratuitous_arp_frame, GarpSender};
 pub use interface_id::InterfaceId;
 pub use ndisc::{unsolicited_na_frame, NaSender};
-pub use netlink::{Change, InterfaceAddress, InterfaceInfo, Netlink, NetlinkError, Scope};
+pub use netlink::{
+    Change, InterfaceAddress, InterfaceInfo, KernelEntry, Netlink, NetlinkError, Scope,
+};
 pub use netlink_addr::AddressSpec;
 pub use netlink_route::{RouteKind, RouteSpec, RuleSpec};
 pub use netlink_watch::{NetEvent, NetlinkWatcher};

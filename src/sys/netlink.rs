@@ -12,7 +12,7 @@ use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use futures::TryStreamExt;
-use netlink_packet_core::{NetlinkMessage, NLM_F_ACK, NLM_F_REQUEST};
+use netlink_packet_core::{NetlinkMessage, NLM_F_ACK, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REQUEST};
 use netlink_packet_route::address::{AddressAttribute, AddressHeaderFlags, AddressMessage};
 use netlink_packet_route::link::{LinkAttribute, LinkFlags, LinkMessage};
 use netlink_packet_route::RouteNetlinkMessage;
@@ -255,6 +255,20 @@ impl Netlink {
         Ok(interface_from_link(&link, addresses))
     }
 
+    /// Adds `entry`; [`Change::AlreadyPresent`] if an identical one is already there.
+    pub async fn add<E: KernelEntry>(&self, entry: &E) -> Result<Change, NetlinkError> {
+        let flags = NLM_F_CREATE | NLM_F_EXCL;
+        self.change(entry.add_message(), flags, &entry.describe("add"), &[])
+            .await
+    }
+
+    /// Removes `entry`; [`Change::AlreadyAbsent`] if it was not there.
+    pub async fn delete<E: KernelEntry>(&self, entry: &E) -> Result<Change, NetlinkError> {
+        let action = entry.describe("delete");
+        self.change(entry.delete_message(), 0, &action, E::ABSENT_ERRNOS)
+            .await
+    }
+
     /// Sends one change request and interprets the kernel's answer. `absent_codes` are
     /// the errnos meaning "nothing to delete" for this kind of object.
     pub(crate) async fn change(
@@ -391,4 +405,20 @@ pub(crate) fn address_from_message(message: &AddressMessage) -> Option<Interface
         secondary: flags & u32::from(AddressHeaderFlags::Secondary.bits()) != 0,
         tentative: flags & u32::from(AddressHeaderFlags::Tentative.bits()) != 0,
     })
+}
+
+/// An entry of the kernel's tables the daemon installs and removes (an address, a route,
+/// a policy rule), the way `ip … add/del` does. keepalived relies on both directions being
+/// idempotent: adding what is already there, or deleting what is already gone, is reported
+/// as such ([`Change`]) and is not an error.
+pub trait KernelEntry {
+    /// The errnos with which the kernel says "no such entry" on delete (they differ by
+    /// table).
+    const ABSENT_ERRNOS: &'static [i32];
+    /// The request that installs the entry.
+    fn add_message(&self) -> RouteNetlinkMessage;
+    /// The request that removes it.
+    fn delete_message(&self) -> RouteNetlinkMessage;
+    /// `verb` and the entry in `ip`'s words, for errors and logs.
+    fn describe(&self, verb: &str) -> String;
 }

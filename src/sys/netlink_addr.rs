@@ -4,11 +4,10 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 
-use netlink_packet_core::{NLM_F_CREATE, NLM_F_EXCL};
 use netlink_packet_route::address::{AddressAttribute, AddressFlags, AddressMessage, AddressScope};
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 
-use super::netlink::{Change, Netlink, NetlinkError, Scope};
+use super::netlink::{KernelEntry, Scope};
 
 /// An address on an interface, as in
 /// `ip addr add ADDRESS/PREFIX [brd BROADCAST] [scope SCOPE] [label LABEL] [nodad] dev IF`.
@@ -78,35 +77,23 @@ impl AddressSpec {
         }
         message
     }
+}
+
+impl KernelEntry for AddressSpec {
+    const ABSENT_ERRNOS: &'static [i32] = &[libc::EADDRNOTAVAIL, libc::ENOENT, libc::ESRCH];
+
+    fn add_message(&self) -> RouteNetlinkMessage {
+        RouteNetlinkMessage::NewAddress(self.to_message())
+    }
+
+    fn delete_message(&self) -> RouteNetlinkMessage {
+        RouteNetlinkMessage::DelAddress(self.to_message())
+    }
 
     fn describe(&self, verb: &str) -> String {
         format!(
             "{verb} address {}/{} on interface index {}",
             self.address, self.prefix_len, self.ifindex
         )
-    }
-}
-
-impl Netlink {
-    /// Adds the address; [`Change::AlreadyPresent`] if it was already configured.
-    pub async fn add_address(&self, spec: &AddressSpec) -> Result<Change, NetlinkError> {
-        self.change(
-            RouteNetlinkMessage::NewAddress(spec.to_message()),
-            NLM_F_CREATE | NLM_F_EXCL,
-            &spec.describe("add"),
-            &[],
-        )
-        .await
-    }
-
-    /// Removes the address; [`Change::AlreadyAbsent`] if it was not configured.
-    pub async fn delete_address(&self, spec: &AddressSpec) -> Result<Change, NetlinkError> {
-        self.change(
-            RouteNetlinkMessage::DelAddress(spec.to_message()),
-            0,
-            &spec.describe("delete"),
-            &[libc::EADDRNOTAVAIL, libc::ENOENT, libc::ESRCH],
-        )
-        .await
     }
 }

@@ -5,14 +5,13 @@
 
 use std::net::IpAddr;
 
-use netlink_packet_core::{NLM_F_CREATE, NLM_F_EXCL};
 use netlink_packet_route::route::{
     RouteAddress, RouteAttribute, RouteHeader, RouteMessage, RouteProtocol, RouteScope, RouteType,
 };
 use netlink_packet_route::rule::{RuleAction, RuleAttribute, RuleMessage};
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 
-use super::netlink::{Change, Netlink, NetlinkError, Scope};
+use super::netlink::{KernelEntry, Scope};
 
 /// What a route does with matching packets.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
@@ -125,13 +124,6 @@ impl RouteSpec {
         }
         message
     }
-
-    fn describe(&self, verb: &str) -> String {
-        format!(
-            "{verb} route {}/{} (table {})",
-            self.destination, self.prefix_len, self.table
-        )
-    }
 }
 
 /// One policy-routing rule.
@@ -173,6 +165,44 @@ impl RuleSpec {
         }
         message
     }
+}
+
+fn family_of(address: IpAddr) -> AddressFamily {
+    match address {
+        IpAddr::V4(_) => AddressFamily::Inet,
+        IpAddr::V6(_) => AddressFamily::Inet6,
+    }
+}
+
+impl KernelEntry for RouteSpec {
+    const ABSENT_ERRNOS: &'static [i32] = &[libc::ESRCH, libc::ENOENT];
+
+    fn add_message(&self) -> RouteNetlinkMessage {
+        RouteNetlinkMessage::NewRoute(self.to_message(false))
+    }
+
+    fn delete_message(&self) -> RouteNetlinkMessage {
+        RouteNetlinkMessage::DelRoute(self.to_message(true))
+    }
+
+    fn describe(&self, verb: &str) -> String {
+        format!(
+            "{verb} route {}/{} (table {})",
+            self.destination, self.prefix_len, self.table
+        )
+    }
+}
+
+impl KernelEntry for RuleSpec {
+    const ABSENT_ERRNOS: &'static [i32] = &[libc::ENOENT, libc::ESRCH];
+
+    fn add_message(&self) -> RouteNetlinkMessage {
+        RouteNetlinkMessage::NewRule(self.to_message())
+    }
+
+    fn delete_message(&self) -> RouteNetlinkMessage {
+        RouteNetlinkMessage::DelRule(self.to_message())
+    }
 
     fn describe(&self, verb: &str) -> String {
         let prefix = |p: Option<(IpAddr, u8)>| match p {
@@ -185,58 +215,5 @@ impl RuleSpec {
             prefix(self.to),
             self.table
         )
-    }
-}
-
-fn family_of(address: IpAddr) -> AddressFamily {
-    match address {
-        IpAddr::V4(_) => AddressFamily::Inet,
-        IpAddr::V6(_) => AddressFamily::Inet6,
-    }
-}
-
-impl Netlink {
-    /// Adds the route; [`Change::AlreadyPresent`] if an identical one exists.
-    pub async fn add_route(&self, spec: &RouteSpec) -> Result<Change, NetlinkError> {
-        self.change(
-            RouteNetlinkMessage::NewRoute(spec.to_message(false)),
-            NLM_F_CREATE | NLM_F_EXCL,
-            &spec.describe("add"),
-            &[],
-        )
-        .await
-    }
-
-    /// Removes the route; [`Change::AlreadyAbsent`] if there was none.
-    pub async fn delete_route(&self, spec: &RouteSpec) -> Result<Change, NetlinkError> {
-        self.change(
-            RouteNetlinkMessage::DelRoute(spec.to_message(true)),
-            0,
-            &spec.describe("delete"),
-            &[libc::ESRCH, libc::ENOENT],
-        )
-        .await
-    }
-
-    /// Adds the rule; [`Change::AlreadyPresent`] if an identical one exists.
-    pub async fn add_rule(&self, spec: &RuleSpec) -> Result<Change, NetlinkError> {
-        self.change(
-            RouteNetlinkMessage::NewRule(spec.to_message()),
-            NLM_F_CREATE | NLM_F_EXCL,
-            &spec.describe("add"),
-            &[],
-        )
-        .await
-    }
-
-    /// Removes the rule; [`Change::AlreadyAbsent`] if there was none.
-    pub async fn delete_rule(&self, spec: &RuleSpec) -> Result<Change, NetlinkError> {
-        self.change(
-            RouteNetlinkMessage::DelRule(spec.to_message()),
-            0,
-            &spec.describe("delete"),
-            &[libc::ENOENT, libc::ESRCH],
-        )
-        .await
     }
 }
