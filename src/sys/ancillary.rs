@@ -32,6 +32,24 @@ pub(crate) struct Datagram {
     pub truncated: bool,
 }
 
+/// Waits until `socket` is readable and reads one datagram with its ancillary data; the
+/// error names the interface, as every receive error the daemon logs does.
+pub(crate) async fn recv_datagram(
+    socket: &tokio::io::unix::AsyncFd<socket2::Socket>,
+    interface: &super::interface_id::InterfaceId,
+    buf: &mut [u8],
+) -> Result<Datagram, super::socket_error::SocketError> {
+    use std::os::fd::AsFd;
+    socket
+        .async_io(tokio::io::Interest::READABLE, |socket| {
+            recv_with_ancillary(socket.as_fd(), buf)
+        })
+        .await
+        .map_err(|e| {
+            super::socket_error::SocketError::io("receive VRRP packet", &interface.name, e)
+        })
+}
+
 /// Room for the few control messages we ask for (each well under 64 bytes); `u64`
 /// elements give the buffer the alignment `cmsghdr` needs.
 const CONTROL_WORDS: usize = 32;

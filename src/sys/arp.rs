@@ -16,7 +16,7 @@ use pnet_packet::arp::{ArpHardwareTypes, ArpOperations, MutableArpPacket};
 use pnet_packet::ethernet::{EtherTypes, MutableEthernetPacket};
 
 use super::interface_id::InterfaceId;
-use super::packet_socket::PacketSocket;
+use super::packet_socket::FrameSender;
 use super::socket_error::SocketError;
 
 /// Length of a gratuitous ARP frame without Ethernet padding (as keepalived sends it).
@@ -50,24 +50,19 @@ pub fn gratuitous_arp_frame(mac: [u8; 6], vip: Ipv4Addr) -> [u8; GARP_FRAME_LEN]
 
 /// Sends gratuitous ARPs out of one interface.
 #[derive(Debug)]
-pub struct GarpSender {
-    socket: PacketSocket,
-    mac: [u8; 6],
-}
+pub struct GarpSender(FrameSender);
 
 impl GarpSender {
     /// Opens a send-only packet socket on `interface`; frames carry `mac` as sender
     /// (the interface MAC, or the VMAC when `use_vmac` is in force).
     pub fn open(interface: &InterfaceId, mac: [u8; 6]) -> Result<Self, SocketError> {
-        Ok(GarpSender {
-            socket: PacketSocket::open(interface, None)?,
-            mac,
-        })
+        FrameSender::open(interface, mac).map(GarpSender)
     }
 
     /// Sends one gratuitous ARP for `vip`.
     pub async fn send(&self, vip: Ipv4Addr) -> Result<(), SocketError> {
-        self.socket.send(&gratuitous_arp_frame(self.mac, vip)).await
+        let frame = gratuitous_arp_frame(self.0.mac, vip);
+        self.0.socket.send(&frame).await
     }
 }
 

@@ -31,7 +31,7 @@ use pnet_packet::ip::IpNextHeaderProtocols;
 use pnet_packet::ipv6::MutableIpv6Packet;
 
 use super::interface_id::InterfaceId;
-use super::packet_socket::PacketSocket;
+use super::packet_socket::FrameSender;
 use super::socket_error::SocketError;
 
 /// Length of an unsolicited NA frame with one target link-layer address option.
@@ -108,30 +108,23 @@ pub fn ipv6_forwarding_enabled(interface: &str) -> io::Result<bool> {
 
 /// Sends unsolicited neighbour advertisements out of one interface.
 #[derive(Debug)]
-pub struct NaSender {
-    socket: PacketSocket,
-    mac: [u8; 6],
-}
+pub struct NaSender(FrameSender);
 
 impl NaSender {
     /// Opens a send-only packet socket on `interface`; frames carry `mac` as source and
     /// target link-layer address.
     pub fn open(interface: &InterfaceId, mac: [u8; 6]) -> Result<Self, SocketError> {
-        Ok(NaSender {
-            socket: PacketSocket::open(interface, None)?,
-            mac,
-        })
+        FrameSender::open(interface, mac).map(NaSender)
     }
 
     /// Sends one unsolicited NA for `vip`. The Router flag follows the interface's
     /// forwarding setting at the moment of sending, so a sysctl change is picked up.
     pub async fn send(&self, vip: Ipv6Addr) -> Result<(), SocketError> {
-        let name = &self.socket.interface().name;
+        let name = &self.0.socket.interface().name;
         let router = ipv6_forwarding_enabled(name)
             .map_err(|e| SocketError::io("read IPv6 forwarding setting", name, e))?;
-        self.socket
-            .send(&unsolicited_na_frame(self.mac, vip, router))
-            .await
+        let frame = unsolicited_na_frame(self.0.mac, vip, router);
+        self.0.socket.send(&frame).await
     }
 }
 

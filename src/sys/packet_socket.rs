@@ -135,3 +135,20 @@ fn link_layer_address(ifindex: u32, ethertype: u16, destination: Option<[u8; 6]>
     // SAFETY: the storage holds an AF_PACKET sockaddr_ll of exactly `len` bytes.
     unsafe { SockAddr::new(storage, len) }
 }
+
+/// A send-only packet socket with the MAC its frames announce: what gratuitous ARP and
+/// unsolicited NA senders share (the interface MAC, or the VMAC under `use_vmac`).
+#[derive(Debug)]
+pub(crate) struct FrameSender {
+    pub socket: PacketSocket,
+    pub mac: [u8; 6],
+}
+
+impl FrameSender {
+    pub fn open(interface: &InterfaceId, mac: [u8; 6]) -> Result<Self, SocketError> {
+        Ok(FrameSender {
+            socket: PacketSocket::open(interface, None)?,
+            mac,
+        })
+    }
+}

@@ -29,7 +29,7 @@ use tokio::io::unix::AsyncFd;
 use tokio::io::Interest;
 
 use super::ancillary::{
-    recv_with_ancillary, register_with_tokio, set_int_option, set_multicast_if_index_v4,
+    recv_datagram, register_with_tokio, set_int_option, set_multicast_if_index_v4,
 };
 use super::interface_id::InterfaceId;
 use super::socket_error::SocketError;
@@ -170,13 +170,7 @@ impl Vrrp4Receiver {
     /// Waits for the next packet and copies it (IPv4 header included) into `buf`.
     /// A buffer of 1500 bytes holds any advert; bigger packets come back `truncated`.
     pub async fn recv(&self, buf: &mut [u8]) -> Result<Received4, SocketError> {
-        let datagram = self
-            .socket
-            .async_io(Interest::READABLE, |socket| {
-                recv_with_ancillary(socket.as_fd(), buf)
-            })
-            .await
-            .map_err(|e| SocketError::io("receive VRRP packet", &self.interface.name, e))?;
+        let datagram = recv_datagram(&self.socket, &self.interface, buf).await?;
         let source = match datagram.source {
             Some(SocketAddr::V4(v4)) => *v4.ip(),
             _ => Ipv4Addr::UNSPECIFIED,

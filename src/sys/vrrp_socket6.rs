@@ -24,7 +24,7 @@ use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 use tokio::io::unix::AsyncFd;
 use tokio::io::Interest;
 
-use super::ancillary::{recv_with_ancillary, register_with_tokio, set_int_option};
+use super::ancillary::{recv_datagram, register_with_tokio, set_int_option};
 use super::interface_id::InterfaceId;
 use super::socket_error::SocketError;
 use super::vrrp_socket::{IPPROTO_VRRP, VRRP_TOS};
@@ -156,13 +156,7 @@ impl Vrrp6Receiver {
     /// Waits for the next VRRP payload. The kernel has already dropped packets whose
     /// checksum is wrong.
     pub async fn recv(&self, buf: &mut [u8]) -> Result<Received6, SocketError> {
-        let datagram = self
-            .socket
-            .async_io(Interest::READABLE, |socket| {
-                recv_with_ancillary(socket.as_fd(), buf)
-            })
-            .await
-            .map_err(|e| SocketError::io("receive VRRP packet", &self.interface.name, e))?;
+        let datagram = recv_datagram(&self.socket, &self.interface, buf).await?;
         let source = match datagram.source {
             Some(SocketAddr::V6(v6)) => *v6.ip(),
             _ => Ipv6Addr::UNSPECIFIED,
