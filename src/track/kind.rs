@@ -195,3 +195,21 @@ pub trait TrackedKind: Sync {
         live: &LiveGroups,
     ) -> Vec<RunningTracker>;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_has_exactly_one_row() {
+        use TrackerKind::*;
+        // Exhaustive on purpose: a new variant does not compile until it is listed here.
+        let listed = |k: TrackerKind| match k {
+            Script | File | Process | Interface | Mysql => k,
+        };
+        for kind in [Script, File, Process, Interface, Mysql].map(listed) {
+            let rows = KINDS.iter().filter(|(k, _)| *k == kind).count();
+            assert_eq!(rows, 1, "{} has {rows} rows in KINDS", kind.as_str());
+        }
+    }
+}

@@ -162,14 +162,17 @@ impl TrackerPlan {
             .collect()
     }
 
+    /// Shorthand for [`TrackerPlan::id`] of a `vrrp_script`.
     pub fn script_id(&self, name: &str) -> Option<TrackerId> {
         self.id(TrackerKind::Script, name)
     }
 
+    /// Shorthand for [`TrackerPlan::id`] of a `track_file`.
     pub fn file_id(&self, name: &str) -> Option<TrackerId> {
         self.id(TrackerKind::File, name)
     }
 
+    /// Shorthand for [`TrackerPlan::id`] of a tracked interface.
     pub fn interface_id(&self, name: &str) -> Option<TrackerId> {
         self.id(TrackerKind::Interface, name)
     }
