@@ -16,7 +16,7 @@
 //!   starting everything; [`running`]: what is running;
 //! * [`script`]: `vrrp_script` runners; [`command`] + [`argv`]: preparing any script
 //!   (word split, user, `$PATH`, script security), shared with notify scripts;
-//! * [`file`]: `track_file` via inotify; [`process`]: `vrrp_track_process`;
+//! * [`file`](mod@file): `track_file` via inotify; [`process`]: `vrrp_track_process`;
 //!   [`mysql`]: `mysql_check`; [`interface`]: `track_interface`.
 //!
 //! # Adding a tracker kind
