@@ -39,7 +39,7 @@ async fn file_changes_are_reported_as_values() {
     let id = plan.file_id("tf").unwrap();
     assert_eq!(plan.initial_status().get(&id), Some(&Value(5)));
     let (tx, mut rx) = mpsc::unbounded_channel();
-    let _run = plan.start(&cfg, tx);
+    let _run = plan.start(tx);
     tokio::time::sleep(Duration::from_millis(100)).await;
 
     std::fs::write(&path, "-3").unwrap();
@@ -104,7 +104,7 @@ async fn a_missing_file_starts_at_zero_and_is_picked_up_when_created() {
         Some(&Value(0))
     );
     let (tx, mut rx) = mpsc::unbounded_channel();
-    let _run = plan.start(&cfg, tx);
+    let _run = plan.start(tx);
     tokio::time::sleep(Duration::from_millis(100)).await;
     std::fs::write(&path, "9").unwrap();
     assert_eq!(next(&mut rx).await, Some(Value(9)));

@@ -22,7 +22,7 @@ fn start(
     let cfg = config(text);
     let plan = TrackerPlan::from_config(&cfg);
     let (tx, rx) = mpsc::unbounded_channel();
-    let running = plan.start(&cfg, tx);
+    let running = plan.start(tx);
     (running, plan, rx)
 }
 

@@ -32,7 +32,7 @@ async fn runs(text: &str, marker: &std::path::Path) -> (bool, usize) {
     let plan = TrackerPlan::from_config(&cfg);
     let tracked = plan.instance_trackers(&cfg.instances[0]).len();
     let (tx, _rx) = mpsc::unbounded_channel();
-    let _run = plan.start(&cfg, tx);
+    let _run = plan.start(tx);
     tokio::time::sleep(Duration::from_millis(400)).await;
     (marker.exists(), tracked)
 }

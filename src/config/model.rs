@@ -412,7 +412,7 @@ pub struct TrackFile {
     pub init_file: Option<(i64, bool)>,
 }
 
-/// `vrrp_track_process NAME { … }`: kept as written (validated for known keywords).
+/// `vrrp_track_process NAME { … }`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TrackProcess {
     pub name: String,
@@ -422,6 +422,13 @@ pub struct TrackProcess {
     pub quorum: u32,
     pub quorum_max: Option<u32>,
     pub delay: Option<Duration>,
+    /// Wait after a loss (a process ending) before reporting it; `delay` when unset.
+    pub terminate_delay: Option<Duration>,
+    /// Wait after a gain (a process starting) before reporting it; `delay` when unset.
+    pub fork_delay: Option<Duration>,
+    /// Match `process` against the executable as started (`argv[0]`) instead of the
+    /// kernel's process name.
+    pub full_command: bool,
     pub other: BTreeMap<String, Vec<String>>,
 }
 
@@ -436,6 +443,9 @@ impl TrackProcess {
             quorum: 1,
             quorum_max: None,
             delay: None,
+            terminate_delay: None,
+            fork_delay: None,
+            full_command: false,
             other: BTreeMap::new(),
         }
     }

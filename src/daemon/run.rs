@@ -138,7 +138,7 @@ impl Running {
             plan, mut tracking, ..
         } = prepared;
         let wire = Wire::open(&plan, inbound)?;
-        tracking.start(&config, tracker_tx.clone());
+        tracking.start(tracker_tx.clone());
         let links = watched_links(&plan, &tracking, &HashMap::new());
         let read_only = read_only_controllers(&config, &HashMap::new());
         // Instances start as BACKUP: make sure no server is left writable (a restarted
@@ -398,7 +398,7 @@ impl Running {
         self.links = watched_links(&plan, &tracking, &self.links);
         self.wire = wire;
         self.tracking.stop();
-        tracking.start(&config, self.tracker_tx.clone());
+        tracking.start(self.tracker_tx.clone());
         self.tracking = tracking;
         self.read_only = read_only_controllers(&config, &self.read_only);
         self.config = config;

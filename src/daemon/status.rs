@@ -19,29 +19,7 @@ pub use format::{command_words, format_address, quoted_command};
 use crate::config::model::{self, Config, IpAddress, VrrpInstance};
 use crate::vrrp::{AuthConfig, Family, Router, State, Stats, TrackerId, TrackerStatus};
 
-/// What kind of object a tracker watches.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum TrackerKind {
-    Script,
-    File,
-    Process,
-    Interface,
-    Mysql,
-}
-
-impl TrackerKind {
-    /// The label value used in metrics and JSON.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TrackerKind::Script => "script",
-            TrackerKind::File => "file",
-            TrackerKind::Process => "process",
-            TrackerKind::Interface => "interface",
-            TrackerKind::Mysql => "mysql",
-        }
-    }
-}
+pub use crate::track::TrackerKind;
 
 /// The daemon's view of one tracker, given to [`Snapshot::capture`]. The daemon owns the
 /// mapping from tracker names to [`TrackerId`]s, so it fills these in.

@@ -1,12 +1,12 @@
-//! The daemon's view of health trackers for one configuration: the tracker plan (ids,
-//! weights), the running tracker tasks, and the last result of every tracked object,
-//! which dumps and metrics show and which a reload carries over by name.
+//! The daemon's view of health trackers for one configuration: the tracker plan (every
+//! planned object with its kind, name, id and own weight), the running trackers, and the
+//! last result of every tracked object, which dumps and metrics show and which a reload
+//! carries over by kind and name.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use super::status::{TrackerKind, TrackerView};
 use crate::config::model::{Config, VrrpInstance};
-use crate::track::mysql::{MysqlTracker, MysqlTrackerHandle};
 use crate::track::{RunningTrackers, TrackerEvent, TrackerPlan, TrackerTx};
 use crate::vrrp::{TrackerId, TrackerRef, TrackerStatus};
 
@@ -14,16 +14,8 @@ use crate::vrrp::{TrackerId, TrackerRef, TrackerStatus};
 pub struct Tracking {
     plan: TrackerPlan,
     running: Option<RunningTrackers>,
-    /// Native MySQL checks (each on its own thread).
-    mysql: Vec<MysqlTrackerHandle>,
-    /// `vrrp_track_process` scanners.
-    processes: Vec<tokio::task::JoinHandle<()>>,
-    /// Every tracked object: id → (kind, name, own weight).
-    objects: BTreeMap<TrackerId, (TrackerKind, String, i32)>,
     /// Last reported (or initial) result.
     last: HashMap<TrackerId, TrackerStatus>,
-    /// Tracked interfaces by name (the daemon reports their link state).
-    interfaces: HashMap<String, TrackerId>,
     /// Instance name → its sync group's extra trackers.
     group_refs: HashMap<String, Vec<TrackerRef>>,
 }
@@ -33,43 +25,6 @@ impl Tracking {
     /// reading track files) without starting them.
     pub fn plan(config: &Config) -> Tracking {
         let plan = TrackerPlan::from_config(config);
-        let mut objects = BTreeMap::new();
-        for s in &config.scripts {
-            if let Some(id) = plan.script_id(&s.name) {
-                objects.insert(id, (TrackerKind::Script, s.name.clone(), s.weight));
-            }
-        }
-        for f in &config.track_files {
-            if let Some(id) = plan.file_id(&f.name) {
-                objects.insert(id, (TrackerKind::File, f.name.clone(), f.weight));
-            }
-        }
-        let weight_of = |name: &str, list: &[(String, i32)]| {
-            list.iter().find(|(n, _)| n == name).map_or(0, |(_, w)| *w)
-        };
-        let processes: Vec<(String, i32)> = config
-            .track_processes
-            .iter()
-            .map(|p| (p.name.clone(), p.weight))
-            .collect();
-        for (id, name) in plan.process_trackers() {
-            let w = weight_of(&name, &processes);
-            objects.insert(id, (TrackerKind::Process, name, w));
-        }
-        let checks: Vec<(String, i32)> = config
-            .mysql_checks
-            .iter()
-            .map(|m| (m.name.clone(), m.weight))
-            .collect();
-        for (id, name) in plan.mysql_trackers() {
-            let w = weight_of(&name, &checks);
-            objects.insert(id, (TrackerKind::Mysql, name, w));
-        }
-        let mut interfaces = HashMap::new();
-        for (name, id) in plan.interface_trackers() {
-            objects.insert(id, (TrackerKind::Interface, name.clone(), 0));
-            interfaces.insert(name, id);
-        }
         let mut group_refs = HashMap::new();
         for g in &config.sync_groups {
             let refs = plan.group_trackers(g);
@@ -81,11 +36,7 @@ impl Tracking {
         Tracking {
             plan,
             running: None,
-            mysql: Vec::new(),
-            processes: Vec::new(),
-            objects,
             last,
-            interfaces,
             group_refs,
         }
     }
@@ -106,14 +57,13 @@ impl Tracking {
     /// Takes over the last results of `previous` for objects of the same kind and
     /// name (keepalived keeps script results across a reload).
     pub fn carry_results(&mut self, previous: &Tracking) {
-        for (id, (kind, name, _)) in &self.objects {
+        for t in self.plan.trackers() {
             let old = previous
-                .objects
-                .iter()
-                .find(|(_, (k, n, _))| k == kind && n == name)
-                .and_then(|(old_id, _)| previous.last.get(old_id));
+                .plan
+                .id(t.kind, &t.name)
+                .and_then(|old_id| previous.last.get(&old_id));
             if let Some(status) = old {
-                self.last.insert(*id, *status);
+                self.last.insert(t.id, *status);
             }
         }
     }
@@ -125,39 +75,22 @@ impl Tracking {
         v
     }
 
-    /// Starts the script, file and MySQL trackers.
-    pub fn start(&mut self, config: &Config, tx: TrackerTx) {
-        self.running = Some(self.plan.start(config, tx.clone()));
-        for (id, name) in self.plan.mysql_trackers() {
-            if let Some(check) = config.mysql_checks.iter().find(|c| c.name == name) {
-                self.mysql.push(MysqlTracker::start(check, id, tx.clone()));
-            }
-        }
-        for (id, name) in self.plan.process_trackers() {
-            let tracked = config.track_processes.iter().find(|p| p.name == name);
-            if let Some(task) =
-                tracked.and_then(|p| crate::track::process::spawn(p, id, tx.clone()))
-            {
-                self.processes.push(task);
-            }
-        }
+    /// Starts every tracker of the plan.
+    pub fn start(&mut self, tx: TrackerTx) {
+        self.running = Some(self.plan.start(tx));
     }
 
-    /// Stops every tracker (and kills running scripts).
+    /// Stops every tracker (and kills running scripts). MySQL check threads stop at
+    /// their next wake-up; nothing waits for them.
     pub fn stop(&mut self) {
         if let Some(r) = self.running.take() {
             r.stop();
-        }
-        // Dropping a handle stops its check without waiting for the thread.
-        self.mysql.clear();
-        for task in self.processes.drain(..) {
-            task.abort();
         }
     }
 
     /// Whether `event` belongs to this configuration's trackers; records it if so.
     pub fn record(&mut self, event: TrackerEvent) -> bool {
-        if !self.objects.contains_key(&event.id) {
+        if self.plan.tracker(event.id).is_none() {
             return false;
         }
         self.last.insert(event.id, event.status);
@@ -166,31 +99,29 @@ impl Tracking {
 
     /// The tracker id of a tracked interface.
     pub fn interface(&self, name: &str) -> Option<TrackerId> {
-        self.interfaces.get(name).copied()
+        self.plan.id(TrackerKind::Interface, name)
     }
 
     /// Names of tracked interfaces.
     pub fn interface_names(&self) -> impl Iterator<Item = &String> {
-        self.interfaces.keys()
+        self.plan
+            .trackers()
+            .filter(|t| t.kind == TrackerKind::Interface)
+            .map(|t| &t.name)
     }
 
     /// Views for dumps and metrics.
     pub fn views(&self) -> Vec<TrackerView> {
-        self.objects
-            .iter()
-            .map(|(id, (kind, name, weight))| TrackerView {
-                id: *id,
-                name: name.clone(),
-                kind: *kind,
-                status: self.last.get(id).copied(),
-                weight: *weight,
+        self.plan
+            .trackers()
+            .map(|t| TrackerView {
+                id: t.id,
+                name: t.name.clone(),
+                kind: t.kind,
+                status: self.last.get(&t.id).copied(),
+                weight: t.weight,
             })
             .collect()
-    }
-
-    /// MySQL checks by id and name (started by the MySQL tracker).
-    pub fn mysql_trackers(&self) -> Vec<(TrackerId, String)> {
-        self.plan.mysql_trackers()
     }
 }
 

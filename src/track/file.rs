@@ -16,13 +16,19 @@ use std::collections::HashMap;
 use std::ffi::OsString;
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use nix::sys::inotify::{AddWatchFlags, WatchDescriptor};
 
-use crate::config::model::TrackFile;
+use crate::config::model::{Config, SyncGroup, TrackFile, TrackRef, VrrpInstance};
 use crate::sys::inotify::AsyncInotify;
 use crate::vrrp::{TrackerId, TrackerStatus};
 
+use super::children::LiveGroups;
+use super::kind::{
+    AbortOnDrop, Declared, PlannedTracker, Prepared, RestrictedEntry, Restriction, RunningTracker,
+    StartUp, TrackedKind,
+};
 use super::{TrackerEvent, TrackerTx};
 
 /// A tracked file ready to be watched.
@@ -230,6 +236,97 @@ pub async fn watch_files(specs: Vec<FileSpec>, tx: TrackerTx) {
                 }
             }
         }
+    }
+}
+
+/// `track_file` as a tracker kind (`track_file` entries).
+pub struct Files;
+
+impl TrackedKind for Files {
+    fn declared(&self, cfg: &Config) -> Vec<Declared> {
+        cfg.track_files
+            .iter()
+            .enumerate()
+            .map(|(index, f)| Declared {
+                index,
+                name: f.name.clone(),
+                weight: f.weight,
+                reverse: f.weight_reverse,
+            })
+            .collect()
+    }
+
+    fn instance_entries<'a>(&self, inst: &'a VrrpInstance) -> &'a [TrackRef] {
+        &inst.track_file
+    }
+
+    fn group_entries<'a>(&self, group: &'a SyncGroup) -> &'a [TrackRef] {
+        &group.track_file
+    }
+
+    /// The default weight 1 becomes 0; any other weight drops the entry.
+    fn restrict(&self, e: RestrictedEntry<'_>) -> Option<i32> {
+        let (inst, name) = (e.instance, e.name);
+        let why = match e.restriction {
+            Restriction::SyncGroup => "SYNC group",
+            Restriction::AddressOwner => "address_owner",
+        };
+        if e.weight == 1 {
+            if e.log {
+                log::info!("({inst}) ignoring weight from tracked file {name} due to {why}. specify weight 0");
+            }
+            return Some(0);
+        }
+        if e.log {
+            log::info!(
+                "({inst}) ignoring tracked file {name} with weight {} due to {why}",
+                e.weight
+            );
+        }
+        None
+    }
+
+    /// `init_file` is applied and the file read once; a file whose directory is missing
+    /// is unusable (its start-up value is then 0).
+    fn prepare(
+        &self,
+        cfg: &Config,
+        object: &Declared,
+        id: TrackerId,
+        _mentioned: bool,
+    ) -> Prepared {
+        let f = &cfg.track_files[object.index];
+        apply_init_file(f);
+        let spec = resolve_path(f).map(|path| FileSpec {
+            name: f.name.clone(),
+            id,
+            initial: read_value(&path).unwrap_or(0),
+            path,
+        });
+        Prepared {
+            usable: spec.is_some(),
+            start_up: StartUp::Known(status_of(spec.as_ref().map_or(0, |s| s.initial))),
+            data: spec.map(|s| Arc::new(s) as _),
+        }
+    }
+
+    /// One inotify watcher for every used file.
+    fn start(
+        &self,
+        objects: &[&PlannedTracker],
+        tx: &TrackerTx,
+        _live: &LiveGroups,
+    ) -> Vec<RunningTracker> {
+        let specs: Vec<FileSpec> = objects
+            .iter()
+            .filter(|t| t.used)
+            .filter_map(|t| t.data::<FileSpec>().cloned())
+            .collect();
+        if specs.is_empty() {
+            return Vec::new();
+        }
+        let task = tokio::spawn(watch_files(specs, tx.clone()));
+        vec![Box::new(AbortOnDrop(task))]
     }
 }
 

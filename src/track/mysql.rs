@@ -31,10 +31,83 @@ pub use credentials::{Credentials, CredentialsError};
 pub use read_only::{ReadOnlyController, ReadOnlyError, ReadOnlyState};
 pub use tracker::{MysqlTracker, MysqlTrackerHandle, MysqlTrackerStatus};
 
-use crate::config::model::MysqlCheck;
+use std::sync::Arc;
+
+use super::children::LiveGroups;
+use super::kind::{
+    Declared, PlannedTracker, Prepared, RestrictedEntry, RunningTracker, StartUp, TrackedKind,
+};
+use super::TrackerTx;
+use crate::config::model::{Config, MysqlCheck, TrackRef, VrrpInstance};
+use crate::vrrp::TrackerId;
 
 /// Checks what can be checked without a server (for `--config-test` and start-up): the
 /// credentials file exists, parses, and has safe ownership and permissions.
 pub fn validate(check: &MysqlCheck) -> Result<(), CredentialsError> {
     session::load_credentials(check).map(|_| ())
+}
+
+/// `mysql_check` as a tracker kind (`track_mysql` entries of instances; sync groups have
+/// none). Every check is started, used or not.
+pub struct MysqlChecks;
+
+impl TrackedKind for MysqlChecks {
+    fn declared(&self, cfg: &Config) -> Vec<Declared> {
+        cfg.mysql_checks
+            .iter()
+            .enumerate()
+            .map(|(index, m)| Declared {
+                index,
+                name: m.name.clone(),
+                weight: m.weight,
+                reverse: false,
+            })
+            .collect()
+    }
+
+    fn instance_entries<'a>(&self, inst: &'a VrrpInstance) -> &'a [TrackRef] {
+        &inst.track_mysql
+    }
+
+    fn restrict(&self, e: RestrictedEntry<'_>) -> Option<i32> {
+        if e.log {
+            log::info!(
+                "({}) ignoring tracked mysql_check {} with weights due to {}",
+                e.instance,
+                e.name,
+                e.restriction.reason()
+            );
+        }
+        None
+    }
+
+    fn prepare(
+        &self,
+        cfg: &Config,
+        object: &Declared,
+        _id: TrackerId,
+        _mentioned: bool,
+    ) -> Prepared {
+        Prepared {
+            usable: true,
+            start_up: StartUp::Reported,
+            data: Some(Arc::new(cfg.mysql_checks[object.index].clone())),
+        }
+    }
+
+    /// Each check on its own thread; dropping its handle stops it.
+    fn start(
+        &self,
+        objects: &[&PlannedTracker],
+        tx: &TrackerTx,
+        _live: &LiveGroups,
+    ) -> Vec<RunningTracker> {
+        objects
+            .iter()
+            .filter_map(|t| {
+                let check = t.data::<MysqlCheck>()?;
+                Some(Box::new(MysqlTracker::start(check, t.id, tx.clone())) as RunningTracker)
+            })
+            .collect()
+    }
 }

@@ -11,12 +11,18 @@
 //! default), start them (`initial`), or appear among them in order (`partial`).
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::task::JoinHandle;
 
+use super::children::LiveGroups;
+use super::kind::{
+    AbortOnDrop, Declared, PlannedTracker, Prepared, RestrictedEntry, RunningTracker, StartUp,
+    TrackedKind,
+};
 use super::{TrackerEvent, TrackerTx};
-use crate::config::model::TrackProcess;
+use crate::config::model::{Config, SyncGroup, TrackProcess, TrackRef, VrrpInstance};
 use crate::vrrp::{TrackerId, TrackerStatus};
 
 /// How often `/proc` is scanned.
@@ -54,7 +60,7 @@ impl ProcessMatcher {
                 Some("partial") => ParamMatch::Partial,
                 _ => ParamMatch::Exact,
             },
-            full_command: p.other.contains_key("full_command"),
+            full_command: p.full_command,
         })
     }
 
@@ -121,16 +127,9 @@ pub fn spawn(p: &TrackProcess, id: TrackerId, tx: TrackerTx) -> Option<JoinHandl
     let matcher = ProcessMatcher::from_config(p)?;
     let quorum = p.quorum.max(1) as usize;
     let quorum_max = p.quorum_max.map_or(usize::MAX, |q| q as usize);
-    let seconds = |key: &str| {
-        p.other
-            .get(key)
-            .and_then(|v| v.first())
-            .and_then(|v| v.parse::<f64>().ok())
-            .map(Duration::from_secs_f64)
-    };
     let delay = p.delay.unwrap_or(Duration::ZERO);
-    let loss_delay = seconds("terminate_delay").unwrap_or(delay);
-    let gain_delay = seconds("fork_delay").unwrap_or(delay);
+    let loss_delay = p.terminate_delay.unwrap_or(delay);
+    let gain_delay = p.fork_delay.unwrap_or(delay);
     let name = p.name.clone();
     Some(tokio::spawn(async move {
         let mut reported: Option<bool> = None;
@@ -179,6 +178,64 @@ pub fn spawn(p: &TrackProcess, id: TrackerId, tx: TrackerTx) -> Option<JoinHandl
     }))
 }
 
+/// `vrrp_track_process` as a tracker kind (`track_process` entries). Its entries are
+/// never restricted, and every object is started, used or not.
+pub struct Processes;
+
+impl TrackedKind for Processes {
+    fn declared(&self, cfg: &Config) -> Vec<Declared> {
+        cfg.track_processes
+            .iter()
+            .enumerate()
+            .map(|(index, p)| Declared {
+                index,
+                name: p.name.clone(),
+                weight: p.weight,
+                reverse: false,
+            })
+            .collect()
+    }
+
+    fn instance_entries<'a>(&self, inst: &'a VrrpInstance) -> &'a [TrackRef] {
+        &inst.track_process
+    }
+
+    fn group_entries<'a>(&self, group: &'a SyncGroup) -> &'a [TrackRef] {
+        &group.track_process
+    }
+
+    fn restrict(&self, e: RestrictedEntry<'_>) -> Option<i32> {
+        Some(e.weight)
+    }
+
+    fn prepare(
+        &self,
+        cfg: &Config,
+        object: &Declared,
+        _id: TrackerId,
+        _mentioned: bool,
+    ) -> Prepared {
+        Prepared {
+            usable: true,
+            start_up: StartUp::Reported,
+            data: Some(Arc::new(cfg.track_processes[object.index].clone())),
+        }
+    }
+
+    fn start(
+        &self,
+        objects: &[&PlannedTracker],
+        tx: &TrackerTx,
+        _live: &LiveGroups,
+    ) -> Vec<RunningTracker> {
+        objects
+            .iter()
+            .filter_map(|t| spawn(t.data::<TrackProcess>()?, t.id, tx.clone()))
+            .map(|task| Box::new(AbortOnDrop(task)) as RunningTracker)
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -217,5 +274,29 @@ mod tests {
         assert!(!m("mysqld 3306 --user", ParamMatch::Initial).matches("mysqld", &a));
         assert!(m("mysqld 3306 --user", ParamMatch::Partial).matches("mysqld", &a));
         assert!(!m("mysqld --user 3306", ParamMatch::Partial).matches("mysqld", &a));
+    }
+
+    #[test]
+    fn full_command_and_the_delays_are_typed_and_dumped_back() {
+        use crate::config::source::{load_str, SourceOptions};
+        let text = "vrrp_track_process tp {\n process sleep\n full_command\n \
+                    terminate_delay 1.5\n fork_delay 2\n}\n";
+        let pre = load_str(
+            "t.conf",
+            text,
+            Path::new("/nonexistent"),
+            &SourceOptions::default(),
+        );
+        let cfg = crate::config::check(pre, None).config;
+        let p = &cfg.track_processes[0];
+        assert!(p.full_command);
+        assert_eq!(p.terminate_delay, Some(Duration::from_millis(1500)));
+        assert_eq!(p.fork_delay, Some(Duration::from_secs(2)));
+        assert!(p.other.is_empty());
+        assert!(ProcessMatcher::from_config(p).unwrap().full_command);
+        let dumped = crate::config::dump::dump(&cfg);
+        for line in ["full_command\n", "terminate_delay 1.5\n", "fork_delay 2\n"] {
+            assert!(dumped.contains(line), "{line:?} missing from:\n{dumped}");
+        }
     }
 }

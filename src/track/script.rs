@@ -14,6 +14,7 @@
 use std::ffi::OsStr;
 use std::os::unix::process::ExitStatusExt;
 use std::process::ExitStatus;
+use std::sync::Arc;
 use std::time::Duration;
 
 use nix::sys::signal::Signal;
@@ -24,8 +25,13 @@ use crate::sys::process::signal_process_group;
 use crate::vrrp::{TrackerId, TrackerStatus};
 
 use super::children::LiveGroups;
-use super::command::PreparedScript;
+use super::command::{prepare, PreparedScript, Refusal};
+use super::kind::{
+    AbortOnDrop, Declared, PlannedTracker, Prepared, RestrictedEntry, RunningTracker, StartUp,
+    TrackedKind,
+};
 use super::{TrackerEvent, TrackerTx};
+use crate::config::model::{Config, SyncGroup, TrackRef, VrrpInstance};
 
 /// keepalived's rise/fall counter (`vscript->result`).
 ///
@@ -299,6 +305,112 @@ fn finish(
             id: spec.id,
             status,
         });
+    }
+}
+
+/// `vrrp_script` as a tracker kind (`track_script` entries).
+pub struct Scripts;
+
+impl TrackedKind for Scripts {
+    fn declared(&self, cfg: &Config) -> Vec<Declared> {
+        cfg.scripts
+            .iter()
+            .enumerate()
+            .map(|(index, s)| Declared {
+                index,
+                name: s.name.clone(),
+                weight: s.weight,
+                reverse: s.weight_reverse,
+            })
+            .collect()
+    }
+
+    fn instance_entries<'a>(&self, inst: &'a VrrpInstance) -> &'a [TrackRef] {
+        &inst.track_script
+    }
+
+    fn group_entries<'a>(&self, group: &'a SyncGroup) -> &'a [TrackRef] {
+        &group.track_script
+    }
+
+    fn clamps_entry_weight(&self) -> bool {
+        true
+    }
+
+    fn restrict(&self, e: RestrictedEntry<'_>) -> Option<i32> {
+        if e.log {
+            log::info!(
+                "({}) ignoring tracked script {} with weights due to {}",
+                e.instance,
+                e.name,
+                e.restriction.reason()
+            );
+        }
+        None
+    }
+
+    /// Only scripts some entry names are prepared; a refused one (not found, not
+    /// executable, insecure…) is unusable, as keepalived disables it.
+    fn prepare(&self, cfg: &Config, object: &Declared, id: TrackerId, mentioned: bool) -> Prepared {
+        let s = &cfg.scripts[object.index];
+        let command = if mentioned {
+            prepare(&s.script, &cfg.global, "vrrp")
+                .inspect_err(|why| match why {
+                    Refusal::Insecure(_) => {
+                        log::info!("Disabling track script {} due to insecure", s.name)
+                    }
+                    Refusal::NotFound => log::info!(
+                        "Disabling track script {} since not found/accessible",
+                        s.name
+                    ),
+                    _ => {}
+                })
+                .ok()
+        } else {
+            None
+        };
+        let Some(command) = command else {
+            return Prepared {
+                usable: false,
+                start_up: StartUp::Reported,
+                data: None,
+            };
+        };
+        let spec = ScriptSpec {
+            name: s.name.clone(),
+            id,
+            command,
+            interval: s.interval,
+            timeout: s.timeout.filter(|t| !t.is_zero()).unwrap_or(s.interval),
+            rise: s.rise,
+            fall: s.fall,
+            init_fail: s.init_fail,
+        };
+        Prepared {
+            usable: true,
+            start_up: if s.init_fail {
+                StartUp::Known(TrackerStatus::Down)
+            } else {
+                StartUp::Neutral
+            },
+            data: Some(Arc::new(spec)),
+        }
+    }
+
+    fn start(
+        &self,
+        objects: &[&PlannedTracker],
+        tx: &TrackerTx,
+        live: &LiveGroups,
+    ) -> Vec<RunningTracker> {
+        objects
+            .iter()
+            .filter_map(|t| t.data::<ScriptSpec>())
+            .map(|spec| {
+                let task = tokio::spawn(run_script(spec.clone(), tx.clone(), live.clone()));
+                Box::new(AbortOnDrop(task)) as RunningTracker
+            })
+            .collect()
     }
 }
 

@@ -412,9 +412,42 @@ pub static TRACK_PROCESS: &[Keyword<TrackProcess>] = &[
             d.kv("delay", fmt_decimal_secs(v, false))
         }
     ),
-    kept!("terminate_delay", "Delay after a process terminates."),
-    kept!("fork_delay", "Delay after a process forks."),
-    kept!("full_command", "Match the full command line."),
+    keyword!(
+        "terminate_delay",
+        "SECONDS",
+        "the delay",
+        "Wait this long after a process ends before acting on it.",
+        |cx, t, n| if let Some(v) = secs_arg(cx, n, Duration::ZERO, Duration::from_secs(4_294_967))
+        {
+            t.terminate_delay = Some(v)
+        },
+        |t, d| if let Some(v) = t.terminate_delay {
+            d.kv("terminate_delay", fmt_decimal_secs(v, false))
+        }
+    ),
+    keyword!(
+        "fork_delay",
+        "SECONDS",
+        "the delay",
+        "Wait this long after a process starts before acting on it.",
+        |cx, t, n| if let Some(v) = secs_arg(cx, n, Duration::ZERO, Duration::from_secs(4_294_967))
+        {
+            t.fork_delay = Some(v)
+        },
+        |t, d| if let Some(v) = t.fork_delay {
+            d.kv("fork_delay", fmt_decimal_secs(v, false))
+        }
+    ),
+    keyword!(
+        "full_command",
+        "",
+        "off",
+        "Match the process name against the command as started (argv[0]).",
+        |_cx, t, _n| t.full_command = true,
+        |t, d| if t.full_command {
+            d.line::<&str>("full_command", &[])
+        }
+    ),
 ];
 
 /// The `mysql_check` table (our extension).
