@@ -78,3 +78,83 @@ impl InstanceIndex {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::net::Ipv4Addr;
+    use std::time::Instant;
+
+    use super::*;
+    use crate::vrrp::{InstanceConfig, LogLevel, NotifyState, State};
+
+    fn router() -> Router {
+        let src = Ipv4Addr::new(198, 18, 0, 1).into();
+        let instances = [("VI_b", 2), ("VI_a", 1), ("VI_c", 7)]
+            .map(|(name, vrid)| InstanceConfig::new(name, vrid, src))
+            .to_vec();
+        Router::new(instances, Vec::new(), Instant::now())
+    }
+
+    fn subject(event: &Event) -> &Subject {
+        match event {
+            Event::StateChanged(t) => &t.subject,
+            Event::Notify(n) => &n.subject,
+            Event::Reloaded(_) => panic!("not from an action"),
+        }
+    }
+
+    #[test]
+    fn every_event_of_a_shutdown_names_its_instance_and_vrid() {
+        let mut router = router();
+        let index = InstanceIndex::of(&router);
+        router.shutdown(Instant::now());
+        let mut events = Vec::new();
+        while let Some(action) = router.poll_action() {
+            events.extend(index.event(&router, action, Cause::Shutdown));
+        }
+        let stops = events
+            .iter()
+            .filter(|e| matches!(e, Event::Notify(n) if n.state == NotifyState::Stop))
+            .count();
+        assert_eq!(stops, 3, "{events:?}");
+        for e in &events {
+            let expected = match subject(e).name() {
+                "VI_a" => 1,
+                "VI_b" => 2,
+                "VI_c" => 7,
+                other => panic!("unknown instance {other}"),
+            };
+            assert_eq!(
+                subject(e),
+                &Subject::Instance {
+                    name: subject(e).name().into(),
+                    vrid: expected
+                }
+            );
+            if let Event::StateChanged(t) = e {
+                assert_eq!((t.to, t.cause), (State::Stop, Cause::Shutdown));
+            }
+        }
+    }
+
+    #[test]
+    fn groups_have_no_vrid_and_other_actions_are_no_events() {
+        let router = router();
+        let index = InstanceIndex::of(&router);
+        let group = Action::Notify {
+            target: NotifyTarget::Group("G1".into()),
+            state: NotifyState::Backup,
+            priority: 0,
+        };
+        let Some(Event::Notify(n)) = index.event(&router, group, Cause::Protocol) else {
+            panic!("a notification is an event");
+        };
+        assert_eq!(n.subject, Subject::Group { name: "G1".into() });
+        assert_eq!((n.subject.kind(), n.priority), ("GROUP", 0));
+        let log = Action::Log {
+            level: LogLevel::Info,
+            text: "x".into(),
+        };
+        assert!(index.event(&router, log, Cause::Protocol).is_none());
+    }
+}

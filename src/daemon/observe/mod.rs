@@ -122,3 +122,100 @@ impl Observers {
         futures::future::join_all(self.0.into_iter().map(|o| o.shutdown(grace))).await;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+    use std::time::SystemTime;
+
+    use super::*;
+    use crate::vrrp::{NotifyState, State};
+
+    /// Records what it sees, under its own name, in a log shared by several observers.
+    struct Recorder(&'static str, Arc<Mutex<Vec<String>>>);
+
+    impl Observer for Recorder {
+        fn observe(&mut self, event: &Event) {
+            let what = match event {
+                Event::StateChanged(t) => format!("{} {}->{}", t.subject.name(), t.from, t.to),
+                Event::Notify(n) => format!("{} {}", n.subject.name(), n.state),
+                Event::Reloaded(_) => "reloaded".into(),
+            };
+            self.1.lock().unwrap().push(format!("{}: {what}", self.0));
+        }
+
+        fn shutdown(self: Box<Self>, _grace: Duration) -> BoxFuture<'static, ()> {
+            let log = self.1.clone();
+            Box::pin(async move { log.lock().unwrap().push(format!("{}: stopped", self.0)) })
+        }
+    }
+
+    fn subject() -> Subject {
+        Subject::Instance {
+            name: "VI_1".into(),
+            vrid: 1,
+        }
+    }
+
+    #[tokio::test]
+    async fn every_observer_sees_every_event_in_table_order_then_stops() {
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let mut observers = Observers(vec![
+            Box::new(Recorder("first", log.clone())),
+            Box::new(Recorder("second", log.clone())),
+        ]);
+        let at = SystemTime::now();
+        observers.observe(&Event::StateChanged(Transition {
+            subject: subject(),
+            from: State::Backup,
+            to: State::Master,
+            cause: Cause::Protocol,
+            at,
+        }));
+        observers.observe(&Event::Notify(Notification {
+            subject: subject(),
+            state: NotifyState::Master,
+            priority: 100,
+            cause: Cause::Protocol,
+            at,
+        }));
+        observers.observe(&Event::Reloaded(Arc::new(Settings::default())));
+        observers.shutdown(Duration::ZERO).await;
+        assert_eq!(
+            *log.lock().unwrap(),
+            [
+                "first: VI_1 BACKUP->MASTER",
+                "second: VI_1 BACKUP->MASTER",
+                "first: VI_1 MASTER",
+                "second: VI_1 MASTER",
+                "first: reloaded",
+                "second: reloaded",
+                "first: stopped",
+                "second: stopped",
+            ]
+        );
+    }
+
+    #[test]
+    fn the_status_feed_is_stale_after_a_state_change_only() {
+        let mut feed = StatusFeed::default();
+        let at = SystemTime::now();
+        feed.observe(&Event::Notify(Notification {
+            subject: subject(),
+            state: NotifyState::MasterPriority,
+            priority: 90,
+            cause: Cause::Protocol,
+            at,
+        }));
+        assert!(!feed.take_stale());
+        feed.observe(&Event::StateChanged(Transition {
+            subject: subject(),
+            from: State::Init,
+            to: State::Backup,
+            cause: Cause::Protocol,
+            at,
+        }));
+        assert!(feed.take_stale());
+        assert!(!feed.take_stale());
+    }
+}
