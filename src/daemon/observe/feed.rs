@@ -107,6 +107,8 @@ mod tests {
     fn every_event_of_a_shutdown_names_its_instance_and_vrid() {
         let mut router = router();
         let index = InstanceIndex::of(&router);
+        // The start-up moves (INIT → BACKUP) first.
+        while router.poll_action().is_some() {}
         router.shutdown(Instant::now());
         let mut events = Vec::new();
         while let Some(action) = router.poll_action() {
