@@ -1,5 +1,5 @@
 //! Observers: everything that reacts to the router's state changes — notify scripts and
-//! FIFOs ([`notify`]), the status behind metrics and dumps ([`status`]), and next e-mail
+//! FIFOs ([`notify`]), the status behind metrics and dumps ([`StatusFeed`]), and next e-mail
 //! alerts, SNMP traps and D-Bus signals.
 //!
 //! ```text
@@ -11,7 +11,7 @@
 //!                                                 └─► each observer ─► its own Queue/task
 //! ```
 //!
-//! Every event goes through [`crate::daemon::run::Running::publish`]. The observers of
+//! Every event goes through `Running::publish` (in [`crate::daemon::run`]). The observers of
 //! the [`OBSERVERS`] table get it on the effect worker, in order with the address changes:
 //! a `notify_master` script runs once the VIPs are in place, as in keepalived. Their
 //! [`Observer::observe`] must return at once: slow work (starting processes, talking to an
@@ -33,7 +33,7 @@
 //!    `pub fn start(&Config) -> Option<Box<dyn Observer>>` (`None` when the configuration
 //!    does not ask for it). Anything slow goes through a [`Queue`] to its own task; say
 //!    what a full queue dropped with `log::warn!`. Scripts it starts go through
-//!    [`child::start_tracked`] so shutdown can find them.
+//!    [`start_tracked`] so shutdown can find them.
 //! 2. One row in [`OBSERVERS`] (`NAME::start`), and `mod NAME;` below. The row's place is
 //!    the order in which observers see each event.
 //! 3. Only if a reload must hand it settings that take file-system or network look-ups

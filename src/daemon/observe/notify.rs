@@ -1,7 +1,7 @@
 //! The notify observer: state-change notifications as keepalived 2.2.7 sends them
 //! (`vrrp_notify.c`): the state's own `notify_*` script, then the generic `notify` script
 //! with four trailing arguments (`INSTANCE|GROUP`, name, state, priority — 0 for groups),
-//! then one line on each notify FIFO ([`super::fifo`]):
+//! then one line on each notify FIFO (created and opened by the `fifo` module):
 //!
 //! ```text
 //! INSTANCE "VI_1" MASTER 100\n
