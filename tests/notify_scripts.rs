@@ -300,3 +300,73 @@ async fn a_reload_keeps_the_removed_instance_s_scripts_and_brings_the_new_ones()
     assert_eq!(read(&generic_out), "4:INSTANCE VI_1 DELETED 0\n");
     assert_eq!(read(&master2_out), "0:\n");
 }
+
+/// The notifier as an observer: events give the same arguments and FIFO lines as
+/// [`Notifier::notify`] (groups report priority 0), and a reload's settings bring the new
+/// scripts.
+#[tokio::test]
+async fn observer_events_run_the_same_scripts_and_lines() {
+    use keepalived_rs::daemon::observe::{Cause, Event, Notification, Observer, Settings, Subject};
+    use std::sync::Arc;
+    let dir = scratch_dir();
+    let (generic, generic_out) = recorder(dir.path(), "generic");
+    let (backup, backup_out) = recorder(dir.path(), "backup");
+    let fifo = dir.path().join("observe.fifo");
+    let lines_out = dir.path().join("fifo_lines");
+    let reader = script(
+        dir.path(),
+        "reader.sh",
+        &format!(
+            "while read -r line; do echo \"$line\" >> {}; done < \"$1\"",
+            lines_out.display()
+        ),
+    );
+    let instance = "vrrp_instance VI_1 {\n interface ka_if0\n virtual_router_id 1\n \
+                    virtual_ipaddress {\n 198.18.0.1\n }\n";
+    let before = config(&format!(
+        "global_defs {{\n vrrp_notify_fifo {}\n vrrp_notify_fifo_script {}\n}}\n\
+         {instance} notify {}\n}}\n\
+         vrrp_sync_group G1 {{\n group {{\n VI_1\n }}\n}}\n",
+        fifo.display(),
+        reader.display(),
+        generic.display()
+    ));
+    let after = config(&format!(
+        "{instance} notify_backup {}\n}}\n",
+        backup.display()
+    ));
+    let event = |subject: Subject, state, priority| {
+        Event::Notify(Notification {
+            subject,
+            state,
+            priority,
+            cause: Cause::Protocol,
+            at: std::time::SystemTime::now(),
+        })
+    };
+    let vi_1 = || Subject::Instance {
+        name: "VI_1".into(),
+        vrid: 1,
+    };
+    let mut n: Box<dyn Observer> = Box::new(Notifier::new(&before));
+    n.observe(&event(vi_1(), NotifyState::Master, 100));
+    n.observe(&event(
+        Subject::Group { name: "G1".into() },
+        NotifyState::Fault,
+        9,
+    ));
+    n.observe(&Event::Reloaded(Arc::new(Settings::of(&after))));
+    n.observe(&event(vi_1(), NotifyState::Backup, 90));
+    let expected = "INSTANCE \"VI_1\" MASTER 100\nGROUP \"G1\" FAULT 0\n\
+                    INSTANCE \"VI_1\" BACKUP 90\n";
+    assert!(
+        wait_for(Duration::from_secs(3), || read(&lines_out) == expected
+            && !read(&backup_out).is_empty())
+        .await,
+        "{:?}",
+        read(&lines_out)
+    );
+    n.shutdown(Duration::from_secs(1)).await;
+    assert_eq!(read(&generic_out), "4:INSTANCE VI_1 MASTER 100\n");
+    assert_eq!(read(&backup_out), "0:\n");
+}

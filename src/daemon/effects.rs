@@ -1,6 +1,6 @@
 //! The slow side effects of state changes — netlink address changes, gratuitous ARP /
-//! unsolicited NA, notifications — executed in order by one task, off the advert path
-//! (DESIGN: "nothing stalls an advert"). The event loop queues [`Effect`]s and moves on.
+//! unsolicited NA, the observers' events — executed in order by one task, off the advert
+//! path, so nothing stalls an advert. The event loop queues [`Effect`]s and moves on.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -11,13 +11,12 @@ use tokio::time::Instant;
 
 use std::sync::Arc;
 
-use super::notify::{Notifier, NotifyScripts};
+use super::observe::{Event, Observers};
 use super::plan::VipSpec;
 use crate::sys::{
     AddressSpec, Change, GarpSender, InterfaceId, NaSender, Netlink, NetlinkError, SocketError,
 };
 use crate::track::mysql::ReadOnlyController;
-use crate::vrrp::{NotifyState, NotifyTarget};
 
 /// One queued side effect.
 #[derive(Debug)]
@@ -37,25 +36,19 @@ pub enum Effect {
     },
     /// One gratuitous ARP (IPv4) or unsolicited neighbour advert (IPv6).
     Garp { interface: String, addr: IpAddr },
-    /// A reload's notify scripts and GARP pacing, for everything queued after this.
-    Reconfigure {
-        scripts: Box<NotifyScripts>,
-        pacing: Pacing,
-    },
+    /// A reload's GARP pacing, for everything queued after this.
+    Reconfigure { pacing: Pacing },
     /// Opens the GARP (`false`) / NA (`true`) senders of these interfaces ahead of time,
     /// so a takeover's first announcement does not wait for an interface lookup.
     OpenSenders(Vec<(String, bool)>),
-    /// Notification scripts / FIFO.
-    Notify {
-        target: NotifyTarget,
-        state: NotifyState,
-        priority: u8,
-    },
+    /// An event for the observers (notify scripts, FIFO …), handed over once the
+    /// effects queued before it are done.
+    Observe(Event),
     /// Answered once everything queued before it is done (used at shutdown and in
     /// tests).
     Barrier(oneshot::Sender<()>),
-    /// Last effect: lets running notify scripts (STOP) finish within `grace`, then
-    /// answers and ends the worker.
+    /// Last effect: shuts the observers down (running STOP notify scripts get `grace` to
+    /// finish), then answers and ends the worker.
     Shutdown {
         grace: Duration,
         done: oneshot::Sender<()>,
@@ -117,7 +110,7 @@ impl Pacing {
 pub struct EffectWorker {
     netlink: Netlink,
     pacing: Pacing,
-    notify: Notifier,
+    observers: Observers,
     garp: HashMap<String, GarpSender>,
     na: HashMap<String, NaSender>,
     last_sent: HashMap<(String, bool), Instant>,
@@ -134,11 +127,11 @@ enum EffectError {
 }
 
 impl EffectWorker {
-    pub fn new(netlink: Netlink, pacing: Pacing, notify: Notifier) -> Self {
+    pub fn new(netlink: Netlink, pacing: Pacing, observers: Observers) -> Self {
         EffectWorker {
             netlink,
             pacing,
-            notify,
+            observers,
             garp: HashMap::new(),
             na: HashMap::new(),
             last_sent: HashMap::new(),
@@ -155,7 +148,7 @@ impl EffectWorker {
     async fn run(mut self, mut rx: mpsc::UnboundedReceiver<Effect>) {
         while let Some(effect) = rx.recv().await {
             if let Effect::Shutdown { grace, done } = effect {
-                self.notify.shutdown(grace).await;
+                self.observers.shutdown(grace).await;
                 let _ = done.send(());
                 return;
             }
@@ -212,10 +205,7 @@ impl EffectWorker {
                     log::warn!("cannot send gratuitous ARP/NA for {addr} on {interface}: {e}");
                 }
             }
-            Effect::Reconfigure { scripts, pacing } => {
-                self.notify.replace_scripts(*scripts);
-                self.pacing = pacing;
-            }
+            Effect::Reconfigure { pacing } => self.pacing = pacing,
             Effect::OpenSenders(interfaces) => {
                 for (interface, ipv6) in interfaces {
                     // Not fatal: the first announcement tries again.
@@ -224,11 +214,7 @@ impl EffectWorker {
                     }
                 }
             }
-            Effect::Notify {
-                target,
-                state,
-                priority,
-            } => self.notify.notify(&target, state, priority),
+            Effect::Observe(event) => self.observers.observe(&event),
             Effect::Barrier(done) => {
                 let _ = done.send(());
             }

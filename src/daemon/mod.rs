@@ -7,7 +7,8 @@
 //! * [`run`]: the event loop; [`wire`]: VRRP sockets; [`effects`]: VIPs, GARP and
 //!   notifications off the advert path; [`signals`]: keepalived's signals;
 //! * [`status`]: one state model behind [`dump`] (signal dump files) and [`metrics`]
-//!   (Prometheus / JSON endpoint); [`notify`]: notify scripts and FIFOs;
+//!   (Prometheus / JSON endpoint); [`observe`]: everything that reacts to state
+//!   changes (notify scripts and FIFOs, the status feed, …), fed from one place;
 //!   [`sd_notify`]: systemd readiness.
 
 pub mod dump;
@@ -15,6 +16,7 @@ pub mod effects;
 pub mod log;
 pub mod metrics;
 pub mod notify;
+pub mod observe;
 pub mod options;
 pub mod pidfile;
 pub mod plan;

@@ -4,9 +4,10 @@
 //! ```text
 //!  receive tasks ─► inbound queue ─┐
 //!  netlink watcher ────────────────┤                ┌─► adverts: sent inline
-//!  tracker tasks ─► tracker queue ─┼─► Router ─► actions ─► VIPs, GARP, notify: effect queue
-//!  timer (poll_timeout) ───────────┤                └─► log lines
-//!  signals ────────────────────────┘
+//!  tracker tasks ─► tracker queue ─┼─► Router ─► actions ─► VIPs, GARP: effect queue
+//!  timer (poll_timeout) ───────────┤                ├─► state changes, notifications:
+//!  signals ────────────────────────┘                │   Running::publish → observers
+//!                                                   └─► log lines
 //! ```
 //!
 //! Adverts are sent from the loop itself, before anything slower is even queued, so a
@@ -20,6 +21,7 @@ use std::time::Instant;
 use tokio::sync::{mpsc, oneshot};
 
 use super::effects::Effect;
+use super::observe::{Cause, Event, InstanceIndex, Observer, Settings, StatusFeed};
 use super::plan::{self, Plan, VipSpec};
 use super::signals::{DaemonSignal, Signals};
 use super::tracking::Tracking;
@@ -37,12 +39,12 @@ pub enum Exit {
     Stopped,
 }
 
-/// A configuration read and checked for a reload (off the event loop), with its notify
-/// scripts already prepared: their security checks stat files, which the loop must not
-/// wait for.
+/// A configuration read and checked for a reload (off the event loop), with its
+/// observers' settings already prepared: the notify scripts' security checks stat files,
+/// which the loop must not wait for.
 pub struct Loaded {
     pub config: Config,
-    pub notify: super::notify::NotifyScripts,
+    pub observers: Settings,
 }
 
 /// A configuration made ready to run on this host.
@@ -106,6 +108,10 @@ pub struct Running {
     /// A state change or a burst of actions has run code and freed memory the steady
     /// state does not need: the next refresh tick hands both back to the kernel.
     release_pending: bool,
+    /// Names and VRIDs for the observers' events.
+    index: InstanceIndex,
+    /// The status observer (metrics), which runs on the loop.
+    status: StatusFeed,
 }
 
 /// The interfaces (and families) gratuitous ARPs / NAs go out on for these VIPs.
@@ -153,6 +159,8 @@ impl Running {
         }
         let _ = effects.send(Effect::OpenSenders(announced_interfaces(&plan.vips)));
         Ok(Running {
+            index: InstanceIndex::of(&router),
+            status: StatusFeed::default(),
             config,
             vips: plan.vips.clone(),
             retired_vips: HashMap::new(),
@@ -168,10 +176,9 @@ impl Running {
         })
     }
 
-    /// Executes every queued action of the core, in order. Returns whether an instance
-    /// changed state.
-    pub async fn drain(&mut self) -> bool {
-        let mut changed = false;
+    /// Executes every queued action of the core, in order; `cause` is why the core was
+    /// asked (for the observers). Returns whether an instance changed state.
+    pub async fn drain(&mut self, cause: Cause) -> bool {
         let mut drained = 0usize;
         while let Some(action) = self.router.poll_action() {
             drained += 1;
@@ -224,26 +231,28 @@ impl Running {
                         });
                     }
                 }
-                Action::Notify {
-                    target,
-                    state,
-                    priority,
-                } => {
-                    let _ = self.effects.send(Effect::Notify {
-                        target,
-                        state,
-                        priority,
-                    });
+                action @ (Action::Notify { .. } | Action::StateChanged { .. }) => {
+                    if let Some(event) = self.index.event(&self.router, action, cause) {
+                        self.publish(event);
+                    }
                 }
-                Action::StateChanged { .. } => changed = true,
                 Action::Log { level, text } => match level {
                     LogLevel::Info => log::info!("{text}"),
                     LogLevel::Detail => log::debug!("{text}"),
                 },
             }
         }
+        let changed = self.status.take_stale();
         self.release_pending |= changed;
         changed
+    }
+
+    /// The one place observers are fed (see [`super::observe`]): the status observer
+    /// here on the loop, the others through the effect queue, after the address changes
+    /// queued before the event.
+    fn publish(&mut self, event: Event) {
+        self.status.observe(&event);
+        let _ = self.effects.send(Effect::Observe(event));
     }
 
     /// The specs of `addrs` of instance `i` (VIPs not in the index get a host prefix on
@@ -384,10 +393,10 @@ impl Running {
         self.router.retire_unmatched(&plan.instances, now);
         // Removed instances notify with the scripts they had; everything after with the
         // new configuration's.
-        self.drain().await;
-        let Loaded { config, notify } = loaded;
+        self.drain(Cause::Reload).await;
+        let Loaded { config, observers } = loaded;
+        self.publish(Event::Reloaded(Arc::new(observers)));
         let _ = self.effects.send(Effect::Reconfigure {
-            scripts: Box::new(notify),
             pacing: super::effects::Pacing::of(&config),
         });
         let _ = self
@@ -404,6 +413,7 @@ impl Running {
         self.config = config;
         self.router
             .reload(plan.instances, plan.groups, init, Instant::now());
+        self.index = InstanceIndex::of(&self.router);
         log::info!("Reload finished");
         crate::sys::memory::release_free_memory();
         crate::sys::memory::release_file_pages();
@@ -489,7 +499,7 @@ pub async fn event_loop(mut running: Running, mut inputs: Inputs, host: &mut dyn
     refresh.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut ticks: u64 = 0;
     loop {
-        if running.drain().await {
+        if running.drain(Cause::Protocol).await {
             host.refresh(&running);
         }
         let deadline = running.router.poll_timeout();
@@ -579,7 +589,7 @@ pub async fn event_loop(mut running: Running, mut inputs: Inputs, host: &mut dyn
     host.lifecycle(Lifecycle::Stopping);
     running.tracking.stop();
     running.router.shutdown(Instant::now());
-    running.drain().await;
+    running.drain(Cause::Shutdown).await;
     host.refresh(&running);
     let (done, finished) = oneshot::channel();
     let grace = std::time::Duration::from_secs(1);

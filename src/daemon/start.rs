@@ -17,7 +17,7 @@ use super::dump::DumpPaths;
 use super::effects::{EffectWorker, Pacing};
 use super::log::{LogConfig, Logger};
 use super::metrics::{parse_listen, MetricsServer};
-use super::notify::Notifier;
+use super::observe::{Observers, Settings};
 use super::options::Options;
 use super::pidfile::PidFile;
 use super::plan::{self, HostInterfaces, InterfaceFacts};
@@ -328,7 +328,7 @@ async fn serve(opts: &Options, config: Config) -> anyhow::Result<()> {
     let effects = EffectWorker::new(
         Netlink::connect().context("cannot open netlink")?,
         pacing,
-        Notifier::new(&config),
+        Observers::start(&config),
     )
     .spawn();
     let (inbound_tx, inbound) = mpsc::channel(INBOUND_QUEUE);
@@ -445,7 +445,7 @@ impl Host for DaemonHost {
             match refuses_reload(&checked) {
                 Some(why) => Err(why),
                 None => Ok(Loaded {
-                    notify: super::notify::NotifyScripts::of(&checked.config),
+                    observers: Settings::of(&checked.config),
                     config: checked.config,
                 }),
             }
