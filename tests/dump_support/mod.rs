@@ -13,8 +13,8 @@ use keepalived_rs::config::model::{self, Config};
 use keepalived_rs::config::source::{load_str, SourceOptions};
 use keepalived_rs::daemon::status::{ProcessInfo, Snapshot, TrackerKind, TrackerView};
 use keepalived_rs::vrrp::{
-    password_bytes, Action, AuthConfig, GarpConfig, InstanceConfig, ReceivedPacket, Router,
-    RouterInit, TrackerId, TrackerRef, TrackerStatus, Version,
+    password_bytes, Action, AuthConfig, InstanceConfig, ReceivedPacket, Router, RouterInit,
+    TrackerId, TrackerRef, TrackerStatus,
 };
 
 pub fn dumps_dir() -> PathBuf {
@@ -56,11 +56,7 @@ pub fn core_instances(config: &Config, src: IpAddr) -> Vec<InstanceConfig> {
         .map(|m| {
             let mut c = InstanceConfig::new(&m.name, m.virtual_router_id, src);
             c.interface = m.interface.clone().unwrap_or_default();
-            c.version = if m.version == 3 {
-                Version::V3
-            } else {
-                Version::V2
-            };
+            c.version = m.version;
             c.base_priority = m.priority;
             c.advert_int = m.advert_int;
             c.vips = m.virtual_ipaddress.iter().map(|a| a.addr).collect();
@@ -69,18 +65,11 @@ pub fn core_instances(config: &Config, src: IpAddr) -> Vec<InstanceConfig> {
                 (model::AuthType::Ah, Some(p)) => AuthConfig::Ah(password_bytes(p)),
                 _ => AuthConfig::None,
             };
-            c.initial_state_master = m.state == model::State::Master;
+            c.initial_state_master = m.state == model::InitialState::Master;
             c.nopreempt = m.nopreempt;
             c.preempt_delay = m.preempt_delay;
             c.down_timer_adverts = m.down_timer_adverts;
-            c.garp = GarpConfig {
-                master_delay: m.garp.master_delay,
-                master_repeat: m.garp.master_repeat,
-                master_refresh: m.garp.master_refresh,
-                master_refresh_repeat: m.garp.master_refresh_repeat,
-                lower_prio_delay: m.garp.lower_prio_delay,
-                lower_prio_repeat: m.garp.lower_prio_repeat,
-            };
+            c.garp = m.garp;
             c.trackers = m
                 .track_script
                 .iter()
