@@ -521,6 +521,7 @@ impl MysqlCheck {
 #[cfg(test)]
 mod tests {
     use crate::config::{check_text, dump::dump};
+    use std::time::Duration;
 
     fn model(text: &str) -> super::Config {
         let checked = check_text(text);
@@ -563,5 +564,75 @@ mod tests {
         let dumped = dump(&c);
         assert!(dumped.contains("notify_priority_changes off"), "{dumped}");
         assert_eq!(model(&dumped), c);
+    }
+
+    fn global(lines: &str) -> super::GlobalDefs {
+        model(&format!("global_defs {{\n{lines}}}\n")).global
+    }
+
+    #[test]
+    fn process_and_alert_settings_are_typed_and_dump_back() {
+        let g = global(
+            " vrrp_rt_priority 50\n vrrp_rlimit_rtime 5000\n vrrp_no_swap\n smtp_alert\n\
+             smtp_alert_vrrp no\n",
+        );
+        assert_eq!(g.vrrp_rt_priority, Some(50));
+        assert_eq!(g.vrrp_rlimit_rttime, Some(5000));
+        assert!(g.vrrp_no_swap);
+        assert_eq!((g.smtp_alert, g.smtp_alert_vrrp), (Some(true), Some(false)));
+        assert!(g.other.is_empty(), "{:?}", g.other);
+        let c =
+            model("global_defs {\n vrrp_rt_priority 50\n vrrp_no_swap\n smtp_alert_vrrp no\n}\n");
+        assert_eq!(model(&dump(&c)), c);
+    }
+
+    #[test]
+    fn the_newer_rlimit_spelling_wins_whenever_written_and_non_numbers_are_ignored() {
+        let rttime = |lines: &str| global(lines).vrrp_rlimit_rttime;
+        assert_eq!(
+            rttime(" vrrp_rlimit_rttime 7\n vrrp_rlimit_rtime 5\n"),
+            Some(7)
+        );
+        assert_eq!(
+            rttime(" vrrp_rlimit_rtime 5\n vrrp_rlimit_rttime 7\n"),
+            Some(7)
+        );
+        assert_eq!(
+            rttime(" vrrp_rlimit_rttime x\n vrrp_rlimit_rtime 5\n"),
+            None
+        );
+        assert_eq!(global(" vrrp_rt_priority high\n").vrrp_rt_priority, None);
+        assert_eq!(global(" smtp_alert yes\n").smtp_alert, Some(true));
+    }
+
+    #[test]
+    fn garp_group_settings_are_typed_and_the_rest_is_kept_as_written() {
+        let c = model(
+            "garp_group {\n garp_interval 0.25\n gna_interval soon\n interface eth1 eth2\n\
+             interfaces {\n eth3\n }\n}\n",
+        );
+        let g = &c.garp_groups[0];
+        assert_eq!(g.garp_interval, Some(Duration::from_millis(250)));
+        assert_eq!(g.gna_interval, None);
+        assert_eq!(
+            g.all_interfaces().collect::<Vec<_>>(),
+            ["eth1", "eth2", "eth3"]
+        );
+        assert_eq!(g.other.get("gna_interval"), Some(&vec!["soon".to_string()]));
+        let dumped = dump(&c);
+        assert!(dumped.contains("gna_interval soon"), "{dumped}");
+        assert_eq!(model(&dumped), c);
+    }
+
+    #[test]
+    fn no_track_is_a_field_and_other_address_flags_stay_as_written() {
+        let c = model(
+            "vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 1\n\
+             virtual_ipaddress {\n 198.18.0.1/24 no_track home\n 198.18.0.2/24\n }\n}\n",
+        );
+        let vips = &c.instances[0].virtual_ipaddress;
+        assert!(vips[0].no_track && !vips[1].no_track);
+        assert_eq!(vips[0].flags, ["home"]);
+        assert_eq!(model(&dump(&c)), c);
     }
 }
