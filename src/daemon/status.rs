@@ -17,9 +17,10 @@ mod format;
 pub use format::{command_words, format_address, quoted_command};
 
 use crate::config::model::{Config, IpAddress, VrrpInstance};
+use crate::vrrp::packet::AuthType;
 use crate::vrrp::{
     AuthConfig, Family, GarpConfig, InstanceConfig, InstanceInternals, InstanceStatus, Router,
-    State, Stats, TrackerId, TrackerStatus,
+    State, Stats, TrackerId, TrackerStatus, Version,
 };
 
 /// What kind of object a tracker watches.
@@ -129,6 +130,20 @@ fn ser_state<S: Serializer>(st: &State, s: S) -> Result<S::Ok, S::Error> {
     s.collect_str(st)
 }
 
+/// Versions, families and auth types are numbers and flags in the JSON views, as
+/// keepalived prints them.
+fn ser_version<S: Serializer>(v: &Version, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_u8(v.number())
+}
+
+fn ser_is_ipv6<S: Serializer>(f: &Family, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_bool(*f == Family::Ipv6)
+}
+
+fn ser_auth_type<S: Serializer>(a: &AuthType, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_u8(*a as u8)
+}
+
 /// Everything any view shows, at one moment.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Snapshot {
@@ -177,7 +192,8 @@ pub struct GlobalView {
     pub vrrp_garp_interval: Duration,
     #[serde(serialize_with = "ser_secs")]
     pub vrrp_gna_interval: Duration,
-    pub vrrp_version: u8,
+    #[serde(serialize_with = "ser_version")]
+    pub vrrp_version: Version,
     pub vrrp_check_unicast_src: bool,
     pub vrrp_skip_check_adv_addr: bool,
     pub vrrp_strict: bool,
@@ -216,8 +232,9 @@ impl From<&GarpConfig> for GarpView {
 /// Authentication of a VRRPv2 instance.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AuthView {
-    /// keepalived's `auth_type` number: 0 none, 1 PASS, 2 AH.
-    pub auth_type: u8,
+    /// Serialized as keepalived's `auth_type` number: 0 none, 1 PASS, 2 AH.
+    #[serde(serialize_with = "ser_auth_type")]
+    pub auth_type: AuthType,
     /// The password (PASS and AH). Kept out of `/status.json`: only the root-only dump
     /// files carry it, as keepalived's do.
     #[serde(skip)]
@@ -226,12 +243,13 @@ pub struct AuthView {
 
 impl From<&AuthConfig> for AuthView {
     fn from(auth: &AuthConfig) -> Self {
-        let password = match auth {
-            AuthConfig::Pass(p) | AuthConfig::Ah(p) => Some(password_text(p)),
-            AuthConfig::None => None,
+        let (auth_type, password) = match auth {
+            AuthConfig::None => (AuthType::None, None),
+            AuthConfig::Pass(p) => (AuthType::Pass, Some(password_text(p))),
+            AuthConfig::Ah(p) => (AuthType::Ah, Some(password_text(p))),
         };
         AuthView {
-            auth_type: auth.type_byte(),
+            auth_type,
             password,
         }
     }
@@ -264,8 +282,11 @@ pub struct NotifyView {
 pub struct InstanceView {
     pub name: String,
     pub vrid: u8,
-    pub version: u8,
-    pub ipv6: bool,
+    #[serde(serialize_with = "ser_version")]
+    pub version: Version,
+    /// Serialized as `ipv6: true|false`.
+    #[serde(rename = "ipv6", serialize_with = "ser_is_ipv6")]
+    pub family: Family,
     pub interface: String,
     pub sync_group: Option<String>,
     #[serde(serialize_with = "ser_state")]
@@ -449,7 +470,7 @@ fn capture_global(config: &Config, process: &ProcessInfo) -> GlobalView {
         vrrp_higher_prio_send_advert: g.vrrp_higher_prio_send_advert,
         vrrp_garp_interval: g.vrrp_garp_interval,
         vrrp_gna_interval: g.vrrp_gna_interval,
-        vrrp_version: g.vrrp_version.number(),
+        vrrp_version: g.vrrp_version,
         vrrp_check_unicast_src: g.vrrp_check_unicast_src,
         vrrp_skip_check_adv_addr: g.vrrp_skip_check_adv_addr,
         vrrp_strict: g.vrrp_strict,
@@ -501,8 +522,8 @@ fn capture_instance(
     InstanceView {
         name: st.name.clone(),
         vrid: st.vrid,
-        version: core.version.number(),
-        ipv6: core.family == Family::Ipv6,
+        version: core.version,
+        family: core.family,
         sync_group: config
             .sync_groups
             .iter()
