@@ -13,6 +13,7 @@ use std::time::Duration;
 /// The protocol core's vocabulary, used here as is: a configured version, family,
 /// authentication type or GARP schedule is the same value the core runs with.
 pub use crate::vrrp::packet::AuthType;
+use crate::vrrp::packet::{MCAST_GROUP_V4, MCAST_GROUP_V6};
 pub use crate::vrrp::{Family, GarpConfig, Version};
 
 /// The whole VRRP side of a configuration.
@@ -111,8 +112,8 @@ impl Default for GlobalDefs {
             notification_email_from: None,
             smtp_server: None,
             smtp_connect_timeout: None,
-            vrrp_mcast_group4: Ipv4Addr::new(224, 0, 0, 18),
-            vrrp_mcast_group6: Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 0x12),
+            vrrp_mcast_group4: MCAST_GROUP_V4,
+            vrrp_mcast_group6: MCAST_GROUP_V6,
             vrrp_version: Version::V2,
             garp: GarpConfig::default(),
             vrrp_garp_interval: Duration::ZERO,
