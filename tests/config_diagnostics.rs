@@ -114,7 +114,7 @@ fn unknown_state_suggests_master() {
     assert_eq!(c.exit_code(), 5);
     assert_eq!(
         c.config.instances[0].state,
-        keepalived_rs::config::model::State::Backup
+        keepalived_rs::config::model::InitialState::Backup
     );
 }
 
@@ -319,7 +319,7 @@ fn nopreempt_with_state_master() {
     assert!(hint(d).contains("state BACKUP"));
     assert_eq!(
         c.config.instances[0].state,
-        keepalived_rs::config::model::State::Backup
+        keepalived_rs::config::model::InitialState::Backup
     );
 }
 
@@ -380,7 +380,7 @@ fn unknown_block_is_skipped_as_a_unit() {
     // Nothing inside the block was applied, everything after it was.
     let i = &c.config.instances[0];
     assert_eq!(i.priority, 42);
-    assert_eq!(i.state, keepalived_rs::config::model::State::Backup);
+    assert_eq!(i.state, keepalived_rs::config::model::InitialState::Backup);
     assert_eq!(i.virtual_ipaddress.len(), 1);
     none_contains(&c, "No VIP specified");
     assert_eq!(c.spans.skipped_blocks.len(), 1);

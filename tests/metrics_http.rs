@@ -198,6 +198,11 @@ async fn status_json_is_the_snapshot_without_secrets() {
     assert_eq!(v["instances"][0]["name"], "VI_41");
     assert_eq!(v["instances"][0]["state"], "MASTER");
     assert_eq!(v["instances"][0]["stats"]["advert_sent"], 5);
+    // Versions, families and auth types stay numbers and flags in the JSON.
+    assert_eq!(v["instances"][0]["version"], 2);
+    assert_eq!(v["instances"][0]["ipv6"], false);
+    assert_eq!(v["instances"][0]["auth"]["auth_type"], 1);
+    assert_eq!(v["global"]["vrrp_version"], 2);
     assert_eq!(v["process"]["pid"], 4242);
     assert!(
         !r.body.contains("1111"),

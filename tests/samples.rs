@@ -3,7 +3,7 @@
 //! as the demo expects it, unicast peers, VRRPv3 over IPv6, a sync group, the MySQL
 //! extension).
 
-use keepalived_rs::config::model::{AuthType, Config, State};
+use keepalived_rs::config::model::{AuthType, Config, InitialState, Version};
 use keepalived_rs::config::source::{load_file, SourceOptions};
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
@@ -78,7 +78,7 @@ fn seed_pair_is_two_masters_differing_only_in_priority_and_router_id() {
         let [i] = cfg.instances.as_slice() else {
             panic!("one instance expected, got {}", cfg.instances.len())
         };
-        assert_eq!(i.state, State::Master);
+        assert_eq!(i.state, InitialState::Master);
         assert_eq!(i.priority, priority);
         assert_eq!(i.virtual_router_id, 41);
         assert_eq!(i.advert_int, Duration::from_secs(1));
@@ -104,17 +104,17 @@ fn unicast_sample_lists_its_source_and_peer() {
     );
     assert_eq!(i.unicast_peer.len(), 1);
     assert_eq!(i.track_script.len(), 1);
-    assert!(i.nopreempt && i.state == State::Backup);
+    assert!(i.nopreempt && i.state == InitialState::Backup);
 }
 
 #[test]
 fn vrrpv3_sample_has_an_ipv6_instance_with_sub_second_adverts() {
     let cfg = load("vrrpv3-ipv6.conf");
     let v6 = cfg.instances.iter().find(|i| i.name == "VI_V6").unwrap();
-    assert_eq!(v6.version, 3);
+    assert_eq!(v6.version, Version::V3);
     assert_eq!(v6.advert_int, Duration::from_millis(500));
     assert!(v6.virtual_ipaddress.iter().all(|a| a.addr.is_ipv6()));
-    assert!(cfg.instances.iter().all(|i| i.version == 3));
+    assert!(cfg.instances.iter().all(|i| i.version == Version::V3));
 }
 
 #[test]

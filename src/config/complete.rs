@@ -7,8 +7,9 @@
 
 use super::diag::{Diagnostic, Severity};
 use super::lower::{fmt_decimal_secs, Lower};
-use super::model::{AuthType, Config, Family, State, VrrpInstance};
+use super::model::{AuthType, Config, Family, InitialState, Version, VrrpInstance};
 use super::span::Span;
+use crate::vrrp::packet::V3_MAX_INTERVAL;
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::time::Duration;
 
@@ -113,7 +114,8 @@ fn instance_block_end(inst: &mut VrrpInstance, cx: &mut Lower) {
     }
 }
 
-/// Fills derived defaults and resets invalid combinations, as keepalived does.
+/// Fills derived defaults and resets invalid combinations, as keepalived does, in its
+/// order.
 fn complete_instance(inst: &mut VrrpInstance, cx: &mut Lower) {
     let at = cx.spans.instances.get(&inst.name).copied();
     let name = inst.name.clone();
@@ -138,24 +140,7 @@ fn complete_instance(inst: &mut VrrpInstance, cx: &mut Lower) {
             ),
         );
     }
-    // Priority and state derive from each other (1.2.20+).
-    if !was_set(cx, inst, "priority") && inst.state == State::Master {
-        inst.priority = 255;
-    }
-    if !was_set(cx, inst, "state") && inst.priority == 255 {
-        inst.state = State::Master;
-    }
-    // Family and version from the addresses.
-    if let Some(first) = inst.virtual_ipaddress.first() {
-        inst.family = if first.addr.is_ipv6() {
-            Family::Inet6
-        } else {
-            Family::Inet
-        };
-    }
-    if inst.family == Family::Inet6 && !was_set(cx, inst, "version") {
-        inst.version = 3;
-    }
+    derive_state_and_family(inst, cx);
     let unicast_kw = ["unicast_src_ip", "unicast_peer"]
         .iter()
         .any(|k| was_set(cx, inst, k));
@@ -165,110 +150,12 @@ fn complete_instance(inst: &mut VrrpInstance, cx: &mut Lower) {
             "({name}) A unicast keyword has been specified without any unicast peers. Defaulting to multicast. This usage is deprecated - please update your configuration."))
             .with_hint("add a unicast_peer { … } block, or remove unicast_src_ip"));
     }
-    if inst.version == 2 && inst.advert_int.subsec_micros() != 0 {
-        let secs = inst.advert_int.as_secs_f64();
-        cx.push(
-            diag(
-                Severity::Warning,
-                kw_span(cx, inst, "advert_int"),
-                format!(
-            "({name}) VRRPv2 advertisement interval {secs:.6}s must be an integer. rounding"),
-            )
-            .with_hint("VRRPv2 carries whole seconds; use 'version 3' for sub-second adverts"),
-        );
-        let rounded = (inst.advert_int.as_micros() + 500_000) / 1_000_000;
-        inst.advert_int = Duration::from_secs(rounded.max(1) as u64);
-    }
-    if inst.version == 3 && inst.advert_int > Duration::from_millis(40_950) {
-        cx.push(diag(
-            Severity::Warning,
-            kw_span(cx, inst, "advert_int"),
-            format!(
-                "({name}) VRRPv3 advertisement interval {} out of range - using 40.95",
-                fmt_decimal_secs(inst.advert_int, false)
-            ),
-        ));
-        inst.advert_int = Duration::from_millis(40_950);
-    }
-    // Authentication.
-    if inst.auth_type != AuthType::None {
-        if inst.version == 3 {
-            cx.push(
-                diag(
-                    Severity::Warning,
-                    kw_span(cx, inst, "auth_type"),
-                    format!("({name}) VRRP version 3 does not support authentication. Ignoring."),
-                )
-                .with_hint("remove the authentication block (VRRPv3 has no authentication)"),
-            );
-            inst.auth_type = AuthType::None;
-            inst.auth_pass = None;
-        } else if inst.strict_mode {
-            cx.push(diag(
-                Severity::Warning,
-                kw_span(cx, inst, "auth_type"),
-                format!("({name}) Strict mode does not support authentication. Ignoring."),
-            ));
-            inst.auth_type = AuthType::None;
-            inst.auth_pass = None;
-        } else if inst.auth_pass.is_none() {
-            cx.push(
-                diag(
-                    Severity::Warning,
-                    kw_span(cx, inst, "auth_type"),
-                    format!("({name}) Authentication specified but no password given. Ignoring"),
-                )
-                .with_hint("add 'auth_pass SECRET' (up to 8 characters)"),
-            );
-            inst.auth_type = AuthType::None;
-        }
-    } else if inst.auth_pass.is_some() && inst.version == 2 {
-        // keepalived ignores a password without auth_type.
-        inst.auth_pass = None;
-    }
-    if inst.auth_type == AuthType::Ah && inst.state == State::Master && inst.priority != 255 {
-        cx.push(diag(
-            Severity::Warning,
-            kw_span(cx, inst, "state"),
-            format!(
-                "({name}) Initial state master is incompatible with AH authentication - clearing"
-            ),
-        ));
-        inst.state = State::Backup;
-    }
-    // Preemption.
-    if inst.nopreempt && inst.priority == 255 {
-        cx.push(diag(
-            Severity::Warning,
-            kw_span(cx, inst, "nopreempt"),
-            format!("({name}) nopreempt is incompatible with priority 255. resetting nopreempt"),
-        ));
-        inst.nopreempt = false;
-    }
-    if !inst.preempt_delay.is_zero() && inst.state == State::Master {
-        cx.push(diag(
-            Severity::Warning,
-            kw_span(cx, inst, "preempt_delay"),
-            format!(
-            "({name}) Warning - preempt delay will not work with initial state MASTER - clearing"),
-        ));
-        inst.state = State::Backup;
-    }
-    if inst.nopreempt && inst.state == State::Master {
-        cx.push(
-            diag(
-                Severity::Warning,
-                kw_span(cx, inst, "nopreempt"),
-                format!(
-            "({name}) Warning - nopreempt will not work with initial state MASTER - clearing"),
-            )
-            .with_hint("use 'state BACKUP' on every node with nopreempt"),
-        );
-        inst.state = State::Backup;
-    }
-    // Addresses.
+    complete_advert_int(inst, cx);
+    complete_authentication(inst, cx);
+    complete_preemption(inst, cx);
     if inst.virtual_ipaddress.is_empty() {
-        let required = inst.version == 3 || inst.family == Family::Inet6 || inst.strict_mode;
+        let required =
+            inst.version == Version::V3 || inst.family == Family::Ipv6 || inst.strict_mode;
         let (sev, what) = if required {
             (Severity::Error, "required")
         } else {
@@ -283,23 +170,164 @@ fn complete_instance(inst: &mut VrrpInstance, cx: &mut Lower) {
             .with_hint("add a virtual_ipaddress { … } block"),
         );
     }
-    // Tracking.
-    if let Some(own) = inst.interface.clone() {
-        let before = inst.track_interface.len();
-        inst.track_interface.retain(|t| t.name != own);
-        if inst.track_interface.len() != before {
-            let sp = cx
-                .spans
-                .track_refs
-                .get(&(name.clone(), own.clone()))
-                .copied()
-                .or(at);
-            cx.push(diag(
+    drop_own_track_interface(inst, cx, at);
+}
+
+/// Priority and state derive from each other (1.2.20+); family and version from the
+/// addresses.
+fn derive_state_and_family(inst: &mut VrrpInstance, cx: &Lower) {
+    if !was_set(cx, inst, "priority") && inst.state == InitialState::Master {
+        inst.priority = 255;
+    }
+    if !was_set(cx, inst, "state") && inst.priority == 255 {
+        inst.state = InitialState::Master;
+    }
+    if let Some(first) = inst.virtual_ipaddress.first() {
+        inst.family = Family::of(&first.addr);
+    }
+    if inst.family == Family::Ipv6 && !was_set(cx, inst, "version") {
+        inst.version = Version::V3;
+    }
+}
+
+/// VRRPv2 carries whole seconds, VRRPv3 centiseconds up to [`V3_MAX_INTERVAL`].
+fn complete_advert_int(inst: &mut VrrpInstance, cx: &mut Lower) {
+    let name = &inst.name;
+    if inst.version == Version::V2 && inst.advert_int.subsec_micros() != 0 {
+        let secs = inst.advert_int.as_secs_f64();
+        cx.push(
+            diag(
                 Severity::Warning,
-                sp,
-                format!("({name}) Ignoring track_interface {own} since own interface"),
-            ));
+                kw_span(cx, inst, "advert_int"),
+                format!(
+            "({name}) VRRPv2 advertisement interval {secs:.6}s must be an integer. rounding"),
+            )
+            .with_hint("VRRPv2 carries whole seconds; use 'version 3' for sub-second adverts"),
+        );
+        let rounded = (inst.advert_int.as_micros() + 500_000) / 1_000_000;
+        inst.advert_int = Duration::from_secs(rounded.max(1) as u64);
+    }
+    if inst.version == Version::V3 && inst.advert_int > V3_MAX_INTERVAL {
+        cx.push(diag(
+            Severity::Warning,
+            kw_span(cx, inst, "advert_int"),
+            format!(
+                "({name}) VRRPv3 advertisement interval {} out of range - using {}",
+                fmt_decimal_secs(inst.advert_int, false),
+                fmt_decimal_secs(V3_MAX_INTERVAL, false)
+            ),
+        ));
+        inst.advert_int = V3_MAX_INTERVAL;
+    }
+}
+
+/// Authentication is VRRPv2-only, not strict, and needs a password; AH rules out an
+/// initial MASTER state for a non-owner.
+fn complete_authentication(inst: &mut VrrpInstance, cx: &mut Lower) {
+    let name = inst.name.clone();
+    if inst.auth_type != AuthType::None {
+        let problem = if inst.version == Version::V3 {
+            Some((
+                "VRRP version 3 does not support authentication. Ignoring.",
+                Some("remove the authentication block (VRRPv3 has no authentication)"),
+            ))
+        } else if inst.strict_mode {
+            Some((
+                "Strict mode does not support authentication. Ignoring.",
+                None,
+            ))
+        } else if inst.auth_pass.is_none() {
+            Some((
+                "Authentication specified but no password given. Ignoring",
+                Some("add 'auth_pass SECRET' (up to 8 characters)"),
+            ))
+        } else {
+            None
+        };
+        if let Some((msg, hint)) = problem {
+            let mut d = diag(
+                Severity::Warning,
+                kw_span(cx, inst, "auth_type"),
+                format!("({name}) {msg}"),
+            );
+            if let Some(hint) = hint {
+                d = d.with_hint(hint);
+            }
+            cx.push(d);
+            inst.auth_type = AuthType::None;
+            inst.auth_pass = None;
         }
+    } else if inst.auth_pass.is_some() && inst.version == Version::V2 {
+        // keepalived ignores a password without auth_type.
+        inst.auth_pass = None;
+    }
+    if inst.auth_type == AuthType::Ah && inst.state == InitialState::Master && inst.priority != 255
+    {
+        cx.push(diag(
+            Severity::Warning,
+            kw_span(cx, inst, "state"),
+            format!(
+                "({name}) Initial state master is incompatible with AH authentication - clearing"
+            ),
+        ));
+        inst.state = InitialState::Backup;
+    }
+}
+
+/// An owner always preempts; a delayed or disabled preemption cannot start as MASTER.
+fn complete_preemption(inst: &mut VrrpInstance, cx: &mut Lower) {
+    let name = inst.name.clone();
+    if inst.nopreempt && inst.priority == 255 {
+        cx.push(diag(
+            Severity::Warning,
+            kw_span(cx, inst, "nopreempt"),
+            format!("({name}) nopreempt is incompatible with priority 255. resetting nopreempt"),
+        ));
+        inst.nopreempt = false;
+    }
+    if !inst.preempt_delay.is_zero() && inst.state == InitialState::Master {
+        cx.push(diag(
+            Severity::Warning,
+            kw_span(cx, inst, "preempt_delay"),
+            format!(
+            "({name}) Warning - preempt delay will not work with initial state MASTER - clearing"),
+        ));
+        inst.state = InitialState::Backup;
+    }
+    if inst.nopreempt && inst.state == InitialState::Master {
+        cx.push(
+            diag(
+                Severity::Warning,
+                kw_span(cx, inst, "nopreempt"),
+                format!(
+            "({name}) Warning - nopreempt will not work with initial state MASTER - clearing"),
+            )
+            .with_hint("use 'state BACKUP' on every node with nopreempt"),
+        );
+        inst.state = InitialState::Backup;
+    }
+}
+
+/// An instance does not track its own interface (it follows it anyway).
+fn drop_own_track_interface(inst: &mut VrrpInstance, cx: &mut Lower, at: Option<Span>) {
+    let Some(own) = inst.interface.clone() else {
+        return;
+    };
+    let before = inst.track_interface.len();
+    inst.track_interface.retain(|t| t.name != own);
+    if inst.track_interface.len() != before {
+        let name = &inst.name;
+        let sp = cx
+            .spans
+            .track_refs
+            .get(&(name.clone(), own.clone()))
+            .copied()
+            .or(at);
+        cx.push(diag(
+            Severity::Warning,
+            sp,
+            format!("({name}) Ignoring track_interface {own} since own interface"),
+        ));
     }
 }
 
@@ -355,7 +383,7 @@ fn check_duplicate_vrids(cfg: &Config, cx: &mut Lower) {
             continue;
         }
         if let Some(first) = seen.get(&key) {
-            let fam = if i.family == Family::Inet6 {
+            let fam = if i.family == Family::Ipv6 {
                 "IPv6"
             } else {
                 "IPv4"

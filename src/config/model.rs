@@ -10,6 +10,12 @@ use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::Duration;
 
+/// The protocol core's vocabulary, used here as is: a configured version, family,
+/// authentication type or GARP schedule is the same value the core runs with.
+pub use crate::vrrp::packet::AuthType;
+use crate::vrrp::packet::{MCAST_GROUP_V4, MCAST_GROUP_V6};
+pub use crate::vrrp::{Family, GarpConfig, Version};
+
 /// The whole VRRP side of a configuration.
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct Config {
@@ -30,8 +36,8 @@ pub struct Config {
     pub unsupported: Vec<String>,
 }
 
-/// `global_defs { … }`. Keywords the VRRP daemon does not act on are kept in `other`
-/// (accepted, validated for arity, dumped back).
+/// `global_defs { … }`. Every setting the daemon acts on is a field; keywords it does not
+/// act on are kept in `other` (accepted, dumped back as written).
 #[derive(Clone, Debug, PartialEq)]
 pub struct GlobalDefs {
     pub router_id: Option<String>,
@@ -41,8 +47,8 @@ pub struct GlobalDefs {
     pub smtp_connect_timeout: Option<u32>,
     pub vrrp_mcast_group4: Ipv4Addr,
     pub vrrp_mcast_group6: Ipv6Addr,
-    pub vrrp_version: u8,
-    pub garp: GarpTiming,
+    pub vrrp_version: Version,
+    pub garp: GarpConfig,
     pub vrrp_garp_interval: Duration,
     pub vrrp_gna_interval: Duration,
     pub vrrp_min_garp: bool,
@@ -65,7 +71,20 @@ pub struct GlobalDefs {
     pub vmac_prefix: Option<String>,
     /// Our extension: `metrics_listen ADDR:PORT` serves Prometheus metrics and JSON.
     pub metrics_listen: Option<String>,
-    /// Other known global keywords: keyword → arguments as written.
+    /// `smtp_alert`: alerts for every process (`None` = not written).
+    pub smtp_alert: Option<bool>,
+    /// `smtp_alert_vrrp`: alerts for VRRP events (`None` = not written).
+    pub smtp_alert_vrrp: Option<bool>,
+    /// `vrrp_rt_priority`: SCHED_RR priority of the event loop (`None` = not written or
+    /// not a number; the daemon then uses 1).
+    pub vrrp_rt_priority: Option<u64>,
+    /// `vrrp_rlimit_rttime` (or its older spelling `vrrp_rlimit_rtime`): RLIMIT_RTTIME in
+    /// µs (`None` = not written or not a number; the daemon then uses 1 s).
+    pub vrrp_rlimit_rttime: Option<u64>,
+    /// `vrrp_no_swap`: lock the process in memory.
+    pub vrrp_no_swap: bool,
+    /// Other known global keywords, which the daemon does not act on: keyword → arguments
+    /// as written.
     pub other: BTreeMap<String, Vec<String>>,
 }
 
@@ -93,10 +112,10 @@ impl Default for GlobalDefs {
             notification_email_from: None,
             smtp_server: None,
             smtp_connect_timeout: None,
-            vrrp_mcast_group4: Ipv4Addr::new(224, 0, 0, 18),
-            vrrp_mcast_group6: Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 0x12),
-            vrrp_version: 2,
-            garp: GarpTiming::default(),
+            vrrp_mcast_group4: MCAST_GROUP_V4,
+            vrrp_mcast_group6: MCAST_GROUP_V6,
+            vrrp_version: Version::V2,
+            garp: GarpConfig::default(),
             vrrp_garp_interval: Duration::ZERO,
             vrrp_gna_interval: Duration::ZERO,
             vrrp_min_garp: false,
@@ -118,31 +137,12 @@ impl Default for GlobalDefs {
             dynamic_interfaces: false,
             vmac_prefix: None,
             metrics_listen: None,
+            smtp_alert: None,
+            smtp_alert_vrrp: None,
+            vrrp_rt_priority: None,
+            vrrp_rlimit_rttime: None,
+            vrrp_no_swap: false,
             other: BTreeMap::new(),
-        }
-    }
-}
-
-/// Gratuitous ARP / NA schedule (global defaults, overridable per instance).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct GarpTiming {
-    pub master_delay: Duration,
-    pub master_repeat: u32,
-    pub master_refresh: Duration,
-    pub master_refresh_repeat: u32,
-    pub lower_prio_delay: Duration,
-    pub lower_prio_repeat: u32,
-}
-
-impl Default for GarpTiming {
-    fn default() -> Self {
-        GarpTiming {
-            master_delay: Duration::from_secs(5),
-            master_repeat: 5,
-            master_refresh: Duration::ZERO,
-            master_refresh_repeat: 1,
-            lower_prio_delay: Duration::from_secs(5),
-            lower_prio_repeat: 5,
         }
     }
 }
@@ -163,24 +163,12 @@ pub struct Script {
     pub user: Option<Box<(String, Option<String>)>>,
 }
 
+/// The configured `state`: the role an instance asks for at start-up (not the protocol
+/// state it is in, which is [`crate::vrrp::State`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum State {
+pub enum InitialState {
     Master,
     Backup,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum AuthType {
-    None,
-    Pass,
-    Ah,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
-pub enum Family {
-    #[default]
-    Inet,
-    Inet6,
 }
 
 /// `vrrp_instance NAME { … }` after defaults.
@@ -189,12 +177,12 @@ pub struct VrrpInstance {
     pub name: String,
     /// As configured (`state MASTER` ⇒ try to be master); keepalived 2.x still starts it as
     /// BACKUP unless it owns the addresses (priority 255).
-    pub state: State,
+    pub state: InitialState,
     pub interface: Option<String>,
     pub virtual_router_id: u8,
     pub priority: u8,
     pub advert_int: Duration,
-    pub version: u8,
+    pub version: Version,
     pub family: Family,
     pub auth_type: AuthType,
     /// The 8 bytes put on the wire (NUL padded).
@@ -219,7 +207,7 @@ pub struct VrrpInstance {
     pub mcast_dst_ip: Option<IpAddr>,
     pub nopreempt: bool,
     pub preempt_delay: Duration,
-    pub garp: GarpTiming,
+    pub garp: GarpConfig,
     pub down_timer_adverts: u32,
     pub lower_prio_no_advert: bool,
     pub higher_prio_send_advert: bool,
@@ -250,13 +238,13 @@ impl VrrpInstance {
     pub fn new(name: &str) -> Self {
         VrrpInstance {
             name: name.to_string(),
-            state: State::Backup,
+            state: InitialState::Backup,
             interface: None,
             virtual_router_id: 0,
             priority: 100,
             advert_int: Duration::from_secs(1),
-            version: 2,
-            family: Family::Inet,
+            version: Version::V2,
+            family: Family::Ipv4,
             auth_type: AuthType::None,
             auth_pass: None,
             virtual_ipaddress: Vec::new(),
@@ -279,7 +267,7 @@ impl VrrpInstance {
             mcast_dst_ip: None,
             nopreempt: false,
             preempt_delay: Duration::ZERO,
-            garp: GarpTiming::default(),
+            garp: GarpConfig::default(),
             down_timer_adverts: 3,
             lower_prio_no_advert: false,
             higher_prio_send_advert: false,
@@ -344,14 +332,10 @@ pub struct IpAddress {
     pub scope: Option<String>,
     pub label: Option<String>,
     pub peer: Option<String>,
-    /// Remaining flags (`home`, `-nodad`, `no_track`, `preferred_lft N`, …) as written.
+    /// `no_track`: a VIP the daemon does not re-add when something else removes it.
+    pub no_track: bool,
+    /// Remaining flags (`home`, `-nodad`, `preferred_lft N`, …) as written.
     pub flags: Vec<String>,
-}
-
-impl IpAddress {
-    pub fn no_track(&self) -> bool {
-        self.flags.iter().any(|f| f == "no_track")
-    }
 }
 
 /// A route line (`virtual_routes`, `static_routes`), kept as words: the daemon hands them to
@@ -451,11 +435,28 @@ impl TrackProcess {
     }
 }
 
-/// `garp_group { … }`: kept as written (`interfaces { … }` as the list of its lines); the
-/// daemon reads its intervals and interfaces (`daemon::effects::Pacing::of`).
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// `garp_group { … }`: GARP / NA pacing of its own for some interfaces (read by
+/// `daemon::effects::Pacing::of`).
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct GarpGroup {
-    pub settings: BTreeMap<String, Vec<String>>,
+    /// `garp_interval SECONDS`: least time between two gratuitous ARPs on one interface.
+    pub garp_interval: Option<Duration>,
+    /// `gna_interval SECONDS`: the same for unsolicited neighbour adverts.
+    pub gna_interval: Option<Duration>,
+    /// `interface IFNAME…` (one line).
+    pub interface: Vec<String>,
+    /// `interfaces { IFNAME … }` (one name per line).
+    pub interfaces: Vec<String>,
+    /// What the daemon cannot use (other keywords, intervals that are not numbers, empty
+    /// interface lists), as written, so `--dump-conf` prints it back.
+    pub other: BTreeMap<String, Vec<String>>,
+}
+
+impl GarpGroup {
+    /// Every interface the group names (`interface`, then `interfaces`).
+    pub fn all_interfaces(&self) -> impl Iterator<Item = &String> {
+        self.interface.iter().chain(&self.interfaces)
+    }
 }
 
 /// Our extension: `mysql_check NAME { … }`, a native MySQL health check tracked like a
@@ -531,6 +532,7 @@ impl MysqlCheck {
 #[cfg(test)]
 mod tests {
     use crate::config::{check_text, dump::dump};
+    use std::time::Duration;
 
     fn model(text: &str) -> super::Config {
         let checked = check_text(text);
@@ -573,5 +575,75 @@ mod tests {
         let dumped = dump(&c);
         assert!(dumped.contains("notify_priority_changes off"), "{dumped}");
         assert_eq!(model(&dumped), c);
+    }
+
+    fn global(lines: &str) -> super::GlobalDefs {
+        model(&format!("global_defs {{\n{lines}}}\n")).global
+    }
+
+    #[test]
+    fn process_and_alert_settings_are_typed_and_dump_back() {
+        let g = global(
+            " vrrp_rt_priority 50\n vrrp_rlimit_rtime 5000\n vrrp_no_swap\n smtp_alert\n\
+             smtp_alert_vrrp no\n",
+        );
+        assert_eq!(g.vrrp_rt_priority, Some(50));
+        assert_eq!(g.vrrp_rlimit_rttime, Some(5000));
+        assert!(g.vrrp_no_swap);
+        assert_eq!((g.smtp_alert, g.smtp_alert_vrrp), (Some(true), Some(false)));
+        assert!(g.other.is_empty(), "{:?}", g.other);
+        let c =
+            model("global_defs {\n vrrp_rt_priority 50\n vrrp_no_swap\n smtp_alert_vrrp no\n}\n");
+        assert_eq!(model(&dump(&c)), c);
+    }
+
+    #[test]
+    fn the_newer_rlimit_spelling_wins_whenever_written_and_non_numbers_are_ignored() {
+        let rttime = |lines: &str| global(lines).vrrp_rlimit_rttime;
+        assert_eq!(
+            rttime(" vrrp_rlimit_rttime 7\n vrrp_rlimit_rtime 5\n"),
+            Some(7)
+        );
+        assert_eq!(
+            rttime(" vrrp_rlimit_rtime 5\n vrrp_rlimit_rttime 7\n"),
+            Some(7)
+        );
+        assert_eq!(
+            rttime(" vrrp_rlimit_rttime x\n vrrp_rlimit_rtime 5\n"),
+            None
+        );
+        assert_eq!(global(" vrrp_rt_priority high\n").vrrp_rt_priority, None);
+        assert_eq!(global(" smtp_alert yes\n").smtp_alert, Some(true));
+    }
+
+    #[test]
+    fn garp_group_settings_are_typed_and_the_rest_is_kept_as_written() {
+        let c = model(
+            "garp_group {\n garp_interval 0.25\n gna_interval soon\n interface eth1 eth2\n\
+             interfaces {\n eth3\n }\n}\n",
+        );
+        let g = &c.garp_groups[0];
+        assert_eq!(g.garp_interval, Some(Duration::from_millis(250)));
+        assert_eq!(g.gna_interval, None);
+        assert_eq!(
+            g.all_interfaces().collect::<Vec<_>>(),
+            ["eth1", "eth2", "eth3"]
+        );
+        assert_eq!(g.other.get("gna_interval"), Some(&vec!["soon".to_string()]));
+        let dumped = dump(&c);
+        assert!(dumped.contains("gna_interval soon"), "{dumped}");
+        assert_eq!(model(&dumped), c);
+    }
+
+    #[test]
+    fn no_track_is_a_field_and_other_address_flags_stay_as_written() {
+        let c = model(
+            "vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 1\n\
+             virtual_ipaddress {\n 198.18.0.1/24 no_track home\n 198.18.0.2/24\n }\n}\n",
+        );
+        let vips = &c.instances[0].virtual_ipaddress;
+        assert!(vips[0].no_track && !vips[1].no_track);
+        assert_eq!(vips[0].flags, ["home"]);
+        assert_eq!(model(&dump(&c)), c);
     }
 }

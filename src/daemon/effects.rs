@@ -72,17 +72,8 @@ impl Pacing {
     pub fn of(cfg: &crate::config::model::Config) -> Pacing {
         let mut groups = HashMap::new();
         for g in &cfg.garp_groups {
-            let interval = |key: &str| {
-                let value = g.settings.get(key)?.first()?;
-                crate::config::lower::parse_decimal_micros(value).map(Duration::from_micros)
-            };
-            let intervals = (interval("garp_interval"), interval("gna_interval"));
-            let listed = ["interface", "interfaces"]
-                .iter()
-                .filter_map(|k| g.settings.get(*k))
-                .flatten();
-            for name in listed {
-                groups.insert(name.clone(), intervals);
+            for name in g.all_interfaces() {
+                groups.insert(name.clone(), (g.garp_interval, g.gna_interval));
             }
         }
         Pacing {

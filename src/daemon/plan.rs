@@ -8,11 +8,11 @@
 use std::collections::{BTreeSet, HashMap};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use crate::config::model::{self, Config, VrrpInstance};
+use crate::config::model::{self, AuthType, Config, InitialState, VrrpInstance};
 use crate::sys::{Scope, VrrpProtocol};
 use crate::vrrp::{
-    password_bytes, AuthConfig, Family, GarpConfig, InstanceConfig, OldUnicastChecksum,
-    SyncGroupConfig, TrackerRef, UnicastPeer, Version,
+    password_bytes, AuthConfig, Family, InstanceConfig, OldUnicastChecksum, SyncGroupConfig,
+    TrackerRef, UnicastPeer, Version,
 };
 
 /// What the plan needs to know about one interface of the host.
@@ -120,91 +120,50 @@ pub fn build(
     };
     let mut down: BTreeSet<String> = BTreeSet::new();
     for inst in &config.instances {
-        let interface = inst
+        let base = inst
             .interface
             .clone()
             .or_else(|| config.global.default_interface.clone())
             .ok_or_else(|| PlanError::NoInterface {
                 instance: inst.name.clone(),
             })?;
-        let facts = host.get(&interface);
+        let facts = host.get(&base);
         if !facts.is_some_and(|f| f.operational) {
-            down.insert(interface.clone());
+            down.insert(base.clone());
         }
-        let ipv6 = inst.family == model::Family::Inet6;
-        let source_addr = inst
-            .unicast_src_ip
-            .or(inst.mcast_src_ip)
-            .or_else(|| {
-                facts.and_then(|f| {
-                    if ipv6 {
-                        f.ipv6_link_local.map(IpAddr::V6)
-                    } else {
-                        f.primary_ipv4.map(IpAddr::V4)
-                    }
-                })
-            })
-            .unwrap_or_else(|| {
-                plan.warnings.push(format!(
-                    "({}) interface {interface} has no {} address to send adverts from",
-                    inst.name,
-                    if ipv6 { "IPv6 link-local" } else { "IPv4" }
-                ));
-                down.insert(interface.clone());
-                if ipv6 {
-                    IpAddr::V6(Ipv6Addr::UNSPECIFIED)
-                } else {
-                    IpAddr::V4(Ipv4Addr::UNSPECIFIED)
-                }
-            });
+        let source_addr = source_address(inst, facts).unwrap_or_else(|| {
+            let ipv6 = inst.family == Family::Ipv6;
+            plan.warnings.push(format!(
+                "({}) interface {base} has no {} address to send adverts from",
+                inst.name,
+                if ipv6 { "IPv6 link-local" } else { "IPv4" }
+            ));
+            down.insert(base.clone());
+            if ipv6 {
+                IpAddr::V6(Ipv6Addr::UNSPECIFIED)
+            } else {
+                IpAddr::V4(Ipv4Addr::UNSPECIFIED)
+            }
+        });
         // use_vmac: the instance holds its VIPs on a macvlan with the virtual router MAC
         // and, unless vmac_xmit_base, sends and receives its adverts there too; the source
         // address stays the base interface's.
-        let base = interface.clone();
         let (interface, vip_interface) = match &inst.use_vmac {
             Some(vmac) => {
-                let name = vmac
-                    .name
-                    .clone()
-                    .unwrap_or_else(|| crate::sys::vmac_interface_name(inst.virtual_router_id));
-                let rfc_mac = crate::sys::virtual_router_mac(inst.virtual_router_id, ipv6);
-                let mac = match vmac.mac.as_deref().map(parse_mac) {
-                    None => rfc_mac,
-                    Some(Some(mac)) => mac,
-                    Some(None) => {
-                        plan.warnings.push(format!(
-                            "({}) use_vmac: invalid MAC address '{}' - using the virtual router MAC",
-                            inst.name,
-                            vmac.mac.as_deref().unwrap_or_default()
-                        ));
-                        rfc_mac
-                    }
-                };
-                plan.vmacs.push(VmacSpec {
-                    name: name.clone(),
-                    base: base.clone(),
-                    mac,
-                });
-                if inst.vmac_xmit_base {
-                    (base.clone(), name)
+                let spec = vmac_spec(inst, vmac, &base, &mut plan.warnings);
+                let name = spec.name.clone();
+                plan.vmacs.push(spec);
+                let adverts = if inst.vmac_xmit_base {
+                    base
                 } else {
-                    (name.clone(), name)
-                }
+                    name.clone()
+                };
+                (adverts, name)
             }
-            None => (interface.clone(), interface),
+            None => (base.clone(), base),
         };
         let core = instance_config(config, inst, &interface, source_addr, trackers(inst));
-        let listen = if core.is_unicast() {
-            Listen::Unicast(source_addr)
-        } else {
-            Listen::Multicast(core.multicast_group())
-        };
-        plan.receive_sockets.insert(ReceiveSocket {
-            interface: interface.clone(),
-            ipv6,
-            ah: matches!(core.auth, AuthConfig::Ah(_)),
-            listen,
-        });
+        plan.receive_sockets.insert(receive_socket(&core));
         let vips = inst
             .virtual_ipaddress
             .iter()
@@ -225,6 +184,62 @@ pub fn build(
         .collect();
     plan.interfaces_down = down.into_iter().collect();
     Ok(plan)
+}
+
+/// Where adverts come from: `unicast_src_ip`, `mcast_src_ip`, else the interface's
+/// primary IPv4 or IPv6 link-local address (`None` when it has none).
+fn source_address(inst: &VrrpInstance, facts: Option<&InterfaceFacts>) -> Option<IpAddr> {
+    inst.unicast_src_ip.or(inst.mcast_src_ip).or_else(|| {
+        let facts = facts?;
+        match inst.family {
+            Family::Ipv6 => facts.ipv6_link_local.map(IpAddr::V6),
+            Family::Ipv4 => facts.primary_ipv4.map(IpAddr::V4),
+        }
+    })
+}
+
+/// The macvlan `use_vmac` asks for on `base`: its name (`vrrp.VRID` unless named) and
+/// MAC (the RFC 5798 virtual router MAC unless a valid one is given).
+fn vmac_spec(
+    inst: &VrrpInstance,
+    vmac: &model::Vmac,
+    base: &str,
+    warnings: &mut Vec<String>,
+) -> VmacSpec {
+    let vrid = inst.virtual_router_id;
+    let rfc_mac = crate::sys::virtual_router_mac(vrid, inst.family == Family::Ipv6);
+    let mac = match vmac.mac.as_deref() {
+        None => rfc_mac,
+        Some(text) => parse_mac(text).unwrap_or_else(|| {
+            warnings.push(format!(
+                "({}) use_vmac: invalid MAC address '{text}' - using the virtual router MAC",
+                inst.name
+            ));
+            rfc_mac
+        }),
+    };
+    VmacSpec {
+        name: vmac
+            .name
+            .clone()
+            .unwrap_or_else(|| crate::sys::vmac_interface_name(vrid)),
+        base: base.to_owned(),
+        mac,
+    }
+}
+
+/// The receive socket an instance's adverts arrive on.
+fn receive_socket(core: &InstanceConfig) -> ReceiveSocket {
+    ReceiveSocket {
+        interface: core.interface.clone(),
+        ipv6: core.family == Family::Ipv6,
+        ah: matches!(core.auth, AuthConfig::Ah(_)),
+        listen: if core.is_unicast() {
+            Listen::Unicast(core.source_addr)
+        } else {
+            Listen::Multicast(core.multicast_group())
+        },
+    }
 }
 
 /// `aa:bb:cc:dd:ee:ff` (hex, colon-separated) as bytes.
@@ -251,15 +266,11 @@ fn instance_config(
     let global = &config.global;
     let mut core = InstanceConfig::new(&inst.name, inst.virtual_router_id, source_addr);
     core.interface = interface.to_owned();
-    core.family = if inst.family == model::Family::Inet6 {
-        Family::Ipv6
-    } else {
-        Family::Ipv4
-    };
-    core.version = if inst.version == 3 || core.family == Family::Ipv6 {
-        Version::V3
-    } else {
-        Version::V2
+    core.family = inst.family;
+    // An IPv6 instance runs VRRPv3 whatever `version` says.
+    core.version = match inst.family {
+        Family::Ipv6 => Version::V3,
+        Family::Ipv4 => inst.version,
     };
     core.base_priority = inst.priority;
     core.advert_int = inst.advert_int;
@@ -282,13 +293,13 @@ fn instance_config(
         )
         .collect();
     core.auth = match (core.version, inst.auth_type, &inst.auth_pass) {
-        (Version::V2, model::AuthType::Pass, Some(p)) => AuthConfig::Pass(password_bytes(p)),
-        (Version::V2, model::AuthType::Ah, Some(p)) if core.family == Family::Ipv4 => {
+        (Version::V2, AuthType::Pass, Some(p)) => AuthConfig::Pass(password_bytes(p)),
+        (Version::V2, AuthType::Ah, Some(p)) if core.family == Family::Ipv4 => {
             AuthConfig::Ah(password_bytes(p))
         }
         _ => AuthConfig::None,
     };
-    core.initial_state_master = inst.state == model::State::Master;
+    core.initial_state_master = inst.state == InitialState::Master;
     core.nopreempt = inst.nopreempt;
     core.preempt_delay = inst.preempt_delay;
     core.mcast_dst = inst.mcast_dst_ip.or(Some(match core.family {
@@ -306,14 +317,7 @@ fn instance_config(
         .collect();
     core.unicast_ttl = inst.unicast_ttl;
     core.down_timer_adverts = inst.down_timer_adverts;
-    core.garp = GarpConfig {
-        master_delay: inst.garp.master_delay,
-        master_repeat: inst.garp.master_repeat,
-        master_refresh: inst.garp.master_refresh,
-        master_refresh_repeat: inst.garp.master_refresh_repeat,
-        lower_prio_delay: inst.garp.lower_prio_delay,
-        lower_prio_repeat: inst.garp.lower_prio_repeat,
-    };
+    core.garp = inst.garp;
     core.lower_prio_no_advert = inst.lower_prio_no_advert || global.vrrp_lower_prio_no_advert;
     core.higher_prio_send_advert =
         inst.higher_prio_send_advert || global.vrrp_higher_prio_send_advert;

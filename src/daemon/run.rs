@@ -359,7 +359,7 @@ impl Running {
                     .virtual_ipaddress
                     .iter()
                     .chain(&inst.virtual_ipaddress_excluded)
-                    .any(|a| a.addr == address && a.no_track())
+                    .any(|a| a.addr == address && a.no_track)
             });
             if !tracked {
                 continue;

@@ -131,19 +131,14 @@ pub fn run_daemon(opts: &Options) -> i32 {
 /// `vrrp_rt_priority` (default 1) and `vrrp_rlimit_rttime` (µs, default 1 s); and
 /// `vrrp_no_swap` (lock the process in memory).
 fn apply_scheduling(config: &Config) {
-    let number = |keys: &[&str]| {
-        keys.iter()
-            .find_map(|k| config.global.other.get(*k))
-            .and_then(|args| args.first())
-            .and_then(|v| v.parse::<u64>().ok())
-    };
-    let priority = number(&["vrrp_rt_priority"]).unwrap_or(1).clamp(1, 99) as i32;
-    let limit = number(&["vrrp_rlimit_rttime", "vrrp_rlimit_rtime"]).unwrap_or(1_000_000);
+    let global = &config.global;
+    let priority = global.vrrp_rt_priority.unwrap_or(1).clamp(1, 99) as i32;
+    let limit = global.vrrp_rlimit_rttime.unwrap_or(1_000_000);
     match crate::sys::sched::set_realtime(priority, std::time::Duration::from_micros(limit)) {
         Ok(()) => log::debug!("VRRP timers run under SCHED_RR priority {priority}"),
         Err(e) => log::info!("Cannot use real-time scheduling ({e}); running at normal priority"),
     }
-    if config.global.other.contains_key("vrrp_no_swap") {
+    if global.vrrp_no_swap {
         match crate::sys::memory::lock_all() {
             Ok(()) => log::debug!("VRRP process locked in memory (vrrp_no_swap)"),
             Err(e) => log::warn!("Unable to lock VRRP process in memory - {e}"),

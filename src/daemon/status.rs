@@ -16,8 +16,12 @@ use serde::{Serialize, Serializer};
 mod format;
 pub use format::{command_words, format_address, quoted_command};
 
-use crate::config::model::{self, Config, IpAddress, VrrpInstance};
-use crate::vrrp::{AuthConfig, Family, Router, State, Stats, TrackerId, TrackerStatus};
+use crate::config::model::{Config, IpAddress, VrrpInstance};
+use crate::vrrp::packet::AuthType;
+use crate::vrrp::{
+    AuthConfig, Family, GarpConfig, InstanceConfig, InstanceInternals, InstanceStatus, Router,
+    State, Stats, TrackerId, TrackerStatus, Version,
+};
 
 pub use crate::track::TrackerKind;
 
@@ -104,6 +108,20 @@ fn ser_state<S: Serializer>(st: &State, s: S) -> Result<S::Ok, S::Error> {
     s.collect_str(st)
 }
 
+/// Versions, families and auth types are numbers and flags in the JSON views, as
+/// keepalived prints them.
+fn ser_version<S: Serializer>(v: &Version, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_u8(v.number())
+}
+
+fn ser_is_ipv6<S: Serializer>(f: &Family, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_bool(*f == Family::Ipv6)
+}
+
+fn ser_auth_type<S: Serializer>(a: &AuthType, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_u8(*a as u8)
+}
+
 /// Everything any view shows, at one moment.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Snapshot {
@@ -152,7 +170,8 @@ pub struct GlobalView {
     pub vrrp_garp_interval: Duration,
     #[serde(serialize_with = "ser_secs")]
     pub vrrp_gna_interval: Duration,
-    pub vrrp_version: u8,
+    #[serde(serialize_with = "ser_version")]
+    pub vrrp_version: Version,
     pub vrrp_check_unicast_src: bool,
     pub vrrp_skip_check_adv_addr: bool,
     pub vrrp_strict: bool,
@@ -175,8 +194,8 @@ pub struct GarpView {
     pub lower_prio_repeat: u32,
 }
 
-impl From<&model::GarpTiming> for GarpView {
-    fn from(g: &model::GarpTiming) -> Self {
+impl From<&GarpConfig> for GarpView {
+    fn from(g: &GarpConfig) -> Self {
         GarpView {
             delay_secs: g.master_delay.as_secs(),
             repeat: g.master_repeat,
@@ -191,21 +210,31 @@ impl From<&model::GarpTiming> for GarpView {
 /// Authentication of a VRRPv2 instance.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AuthView {
-    /// keepalived's `auth_type` number: 0 none, 1 PASS, 2 AH.
-    pub auth_type: u8,
+    /// Serialized as keepalived's `auth_type` number: 0 none, 1 PASS, 2 AH.
+    #[serde(serialize_with = "ser_auth_type")]
+    pub auth_type: AuthType,
     /// The password (PASS and AH). Kept out of `/status.json`: only the root-only dump
     /// files carry it, as keepalived's do.
     #[serde(skip)]
     pub password: Option<String>,
 }
 
-/// A `unicast_peer` with its accepted TTL window.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct PeerView {
-    pub addr: IpAddr,
-    pub min_ttl: u8,
-    pub max_ttl: u8,
+impl From<&AuthConfig> for AuthView {
+    fn from(auth: &AuthConfig) -> Self {
+        let (auth_type, password) = match auth {
+            AuthConfig::None => (AuthType::None, None),
+            AuthConfig::Pass(p) => (AuthType::Pass, Some(password_text(p))),
+            AuthConfig::Ah(p) => (AuthType::Ah, Some(password_text(p))),
+        };
+        AuthView {
+            auth_type,
+            password,
+        }
+    }
 }
+
+/// A `unicast_peer` with its accepted TTL window: the core's own.
+pub type PeerView = crate::vrrp::UnicastPeer;
 
 /// One tracked object as an instance uses it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -231,8 +260,11 @@ pub struct NotifyView {
 pub struct InstanceView {
     pub name: String,
     pub vrid: u8,
-    pub version: u8,
-    pub ipv6: bool,
+    #[serde(serialize_with = "ser_version")]
+    pub version: Version,
+    /// Serialized as `ipv6: true|false`.
+    #[serde(rename = "ipv6", serialize_with = "ser_is_ipv6")]
+    pub family: Family,
     pub interface: String,
     pub sync_group: Option<String>,
     #[serde(serialize_with = "ser_state")]
@@ -338,7 +370,17 @@ impl Snapshot {
     ) -> Snapshot {
         let instances: Vec<InstanceView> = router
             .instances()
-            .map(|st| capture_instance(config, router, st, now, wall, trackers))
+            .filter_map(|st| {
+                let core = router.instance_config(st.id)?;
+                let internals = router.instance_internals(st.id)?;
+                let live = Live {
+                    status: st,
+                    internals,
+                    now,
+                    wall,
+                };
+                Some(capture_instance(config, core, &live, trackers))
+            })
             .collect();
         let sync_groups = router
             .groups()
@@ -379,15 +421,6 @@ impl Snapshot {
     }
 }
 
-fn other_flag(map: &std::collections::BTreeMap<String, Vec<String>>, key: &str) -> Option<bool> {
-    map.get(key).map(|args| {
-        !matches!(
-            args.first().map(String::as_str),
-            Some("false" | "off" | "no" | "0")
-        )
-    })
-}
-
 fn capture_global(config: &Config, process: &ProcessInfo) -> GlobalView {
     let g = &config.global;
     GlobalView {
@@ -399,8 +432,8 @@ fn capture_global(config: &Config, process: &ProcessInfo) -> GlobalView {
         smtp_connect_timeout: g.smtp_connect_timeout,
         notification_email_from: g.notification_email_from.clone(),
         notification_email: g.notification_email.clone(),
-        smtp_alert: other_flag(&g.other, "smtp_alert"),
-        smtp_alert_vrrp: other_flag(&g.other, "smtp_alert_vrrp"),
+        smtp_alert: g.smtp_alert,
+        smtp_alert_vrrp: g.smtp_alert_vrrp,
         dynamic_interfaces: g.dynamic_interfaces,
         default_interface: g.default_interface.clone().unwrap_or_else(|| "eth0".into()),
         notify_fifo: g.notify_fifo.as_ref().map(|f| f.path.clone()),
@@ -427,16 +460,30 @@ fn capture_global(config: &Config, process: &ProcessInfo) -> GlobalView {
     }
 }
 
-fn capture_instance(
-    config: &Config,
-    router: &Router,
-    st: &crate::vrrp::InstanceStatus,
+/// What the protocol core says about one instance at the moment of the snapshot.
+struct Live<'a> {
+    status: &'a InstanceStatus,
+    internals: InstanceInternals,
     now: Instant,
     wall: SystemTime,
+}
+
+impl Live<'_> {
+    fn wall_time(&self, t: Instant) -> UnixTime {
+        UnixTime::from_instant(t, self.now, self.wall)
+    }
+}
+
+/// One instance's view: what it runs with from the core's configuration (`core`), what
+/// only the configuration says (addresses as written, scripts, settings the core does
+/// not use) from the model, and its live status.
+fn capture_instance(
+    config: &Config,
+    core: &InstanceConfig,
+    live: &Live,
     trackers: &[TrackerView],
 ) -> InstanceView {
-    let rc = router.instance_config(st.id);
-    let internals = router.instance_internals(st.id);
+    let st = live.status;
     let fallback;
     let mc: &VrrpInstance = match config.instances.iter().find(|i| i.name == st.name) {
         Some(m) => m,
@@ -445,41 +492,16 @@ fn capture_instance(
             &fallback
         }
     };
-    let interface = rc
-        .map(|c| c.interface.clone())
-        .filter(|i| !i.is_empty())
-        .or_else(|| mc.interface.clone())
-        .unwrap_or_default();
-    let (auth_type, password) = match rc.map(|c| c.auth) {
-        Some(AuthConfig::Pass(p)) => (1, Some(password_text(&p))),
-        Some(AuthConfig::Ah(p)) => (2, Some(password_text(&p))),
-        _ => (0, None),
+    let interface = match core.interface.as_str() {
+        "" => mc.interface.clone().unwrap_or_default(),
+        name => name.to_owned(),
     };
-    let instance_trackers = rc
-        .map(|c| {
-            c.trackers
-                .iter()
-                .filter_map(|r| {
-                    let t = trackers.iter().find(|t| t.id == r.id)?;
-                    Some(InstanceTracker {
-                        name: t.name.clone(),
-                        kind: t.kind,
-                        weight: r.weight,
-                        reverse: r.reverse,
-                    })
-                })
-                .collect()
-        })
-        .unwrap_or_default();
     let format = |a: &IpAddress| format_address(a, &interface);
-    let version = rc.map(|c| c.version.number()).unwrap_or(mc.version);
-    let ipv6 = rc.map(|c| c.family == Family::Ipv6).unwrap_or(false);
     InstanceView {
         name: st.name.clone(),
         vrid: st.vrid,
-        version,
-        ipv6,
-        interface: interface.clone(),
+        version: core.version,
+        family: core.family,
         sync_group: config
             .sync_groups
             .iter()
@@ -489,59 +511,36 @@ fn capture_instance(
         wantstate: st.wantstate,
         base_priority: st.base_priority,
         effective_priority: st.effective_priority,
-        total_priority: internals
-            .map(|x| x.total_priority)
-            .unwrap_or(i32::from(st.effective_priority)),
-        fault_count: internals.map(|x| x.fault_count).unwrap_or(0),
+        total_priority: live.internals.total_priority,
+        fault_count: live.internals.fault_count,
         master_addr: st.master_addr,
         master_priority: st.master_priority,
-        advert_int: rc.map(|c| c.advert_int).unwrap_or(mc.advert_int),
+        advert_int: core.advert_int,
         master_adver_int: st.master_adver_int,
         master_down_interval: st.master_down_interval,
-        last_transition: st
-            .last_transition
-            .map(|t| UnixTime::from_instant(t, now, wall)),
-        read_timeout: internals
-            .and_then(|x| x.deadline)
-            .map(|t| UnixTime::from_instant(t, now, wall)),
+        last_transition: st.last_transition.map(|t| live.wall_time(t)),
+        read_timeout: live.internals.deadline.map(|t| live.wall_time(t)),
         transitions: st.transitions,
         vips_set: st.vips_set,
-        source_addr: rc.map(|c| c.source_addr).unwrap_or(match mc.family {
-            model::Family::Inet => IpAddr::from([0, 0, 0, 0]),
-            model::Family::Inet6 => IpAddr::from([0u16; 8]),
-        }),
+        source_addr: core.source_addr,
         source_from_config: mc.mcast_src_ip.is_some() || mc.unicast_src_ip.is_some(),
-        multicast_group: rc.filter(|c| !c.is_unicast()).map(|c| c.multicast_group()),
-        unicast_peers: rc
-            .map(|c| {
-                c.unicast_peers
-                    .iter()
-                    .map(|p| PeerView {
-                        addr: p.addr,
-                        min_ttl: p.min_ttl,
-                        max_ttl: p.max_ttl,
-                    })
-                    .collect()
-            })
-            .unwrap_or_default(),
-        unicast_ttl: mc.unicast_ttl,
-        check_unicast_src: mc.check_unicast_src || config.global.vrrp_check_unicast_src,
-        garp: GarpView::from(&mc.garp),
-        down_timer_adverts: mc.down_timer_adverts,
+        multicast_group: (!core.is_unicast()).then(|| core.multicast_group()),
+        unicast_peers: core.unicast_peers.clone(),
+        unicast_ttl: core.unicast_ttl,
+        check_unicast_src: core.check_unicast_src,
+        garp: GarpView::from(&core.garp),
+        down_timer_adverts: core.down_timer_adverts,
         lower_prio_no_advert: mc.lower_prio_no_advert,
         higher_prio_send_advert: mc.higher_prio_send_advert,
-        nopreempt: mc.nopreempt,
-        preempt_delay: mc.preempt_delay,
+        nopreempt: core.nopreempt,
+        preempt_delay: core.preempt_delay,
         // keepalived 2.2.7 accepts packets to VIPs unless strict mode says otherwise.
         accept: mc.accept.unwrap_or(!mc.strict_mode),
         promote_secondaries: mc.promote_secondaries,
-        dont_track_primary: mc.dont_track_primary,
+        dont_track_primary: core.dont_track_primary,
         skip_check_adv_addr: mc.skip_check_adv_addr,
         strict_mode: mc.strict_mode,
-        auth: AuthView {
-            auth_type,
-            password,
-        },
+        auth: AuthView::from(&core.auth),
         vips: mc.virtual_ipaddress.iter().map(format).collect(),
         evips: mc.virtual_ipaddress_excluded.iter().map(format).collect(),
         vroutes: mc
@@ -550,18 +549,35 @@ fn capture_instance(
             .map(|r| r.words.join(" "))
             .collect(),
         vrules: mc.virtual_rules.iter().map(|r| r.words.join(" ")).collect(),
-        trackers: instance_trackers,
+        trackers: instance_trackers(core, trackers),
         vmac_ifname: mc.use_vmac.as_ref().map(|v| {
             v.name
                 .clone()
                 .unwrap_or_else(|| format!("vrrp.{}", st.vrid))
         }),
         smtp_alert: mc.smtp_alert.unwrap_or(false),
-        notify_deleted: mc.notify_deleted.is_some(),
-        notify_priority_changes: config.notify_priority_changes(mc),
+        notify_deleted: core.notify_deleted,
+        notify_priority_changes: core.notify_priority_changes,
         notify: notify_views(mc),
         stats: st.stats,
+        interface,
     }
+}
+
+/// The trackers an instance references, with the weight in force for it.
+fn instance_trackers(core: &InstanceConfig, trackers: &[TrackerView]) -> Vec<InstanceTracker> {
+    core.trackers
+        .iter()
+        .filter_map(|r| {
+            let t = trackers.iter().find(|t| t.id == r.id)?;
+            Some(InstanceTracker {
+                name: t.name.clone(),
+                kind: t.kind,
+                weight: r.weight,
+                reverse: r.reverse,
+            })
+        })
+        .collect()
 }
 
 fn capture_tracker(

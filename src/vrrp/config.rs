@@ -24,7 +24,7 @@ pub struct TrackerRef {
 }
 
 /// A `unicast_peer` entry with its optional TTL window (`min_ttl`/`max_ttl`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct UnicastPeer {
     pub addr: IpAddr,
     pub min_ttl: u8,

@@ -9,12 +9,13 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
 use keepalived_rs::config::check;
-use keepalived_rs::config::model::{self, Config};
+use keepalived_rs::config::model::{Config, VrrpInstance};
 use keepalived_rs::config::source::{load_str, SourceOptions};
+use keepalived_rs::daemon::plan::{self, HostInterfaces, InterfaceFacts};
 use keepalived_rs::daemon::status::{ProcessInfo, Snapshot, TrackerKind, TrackerView};
 use keepalived_rs::vrrp::{
-    password_bytes, Action, AuthConfig, GarpConfig, InstanceConfig, ReceivedPacket, Router,
-    RouterInit, TrackerId, TrackerRef, TrackerStatus, Version,
+    Action, InstanceConfig, ReceivedPacket, Router, RouterInit, TrackerId, TrackerRef,
+    TrackerStatus,
 };
 
 pub fn dumps_dir() -> PathBuf {
@@ -48,58 +49,45 @@ pub fn reference_config(role: &str) -> Config {
     checked.config
 }
 
-/// The core's view of the model's instances (what the daemon will do when it starts).
+/// The core's view of the model's instances: what the daemon's own plan makes of them on
+/// a host whose interfaces all have `src` as their primary address.
 pub fn core_instances(config: &Config, src: IpAddr) -> Vec<InstanceConfig> {
-    config
+    let IpAddr::V4(src) = src else {
+        panic!("the captured pair runs over IPv4")
+    };
+    let facts = InterfaceFacts {
+        index: 1,
+        mac: None,
+        operational: true,
+        primary_ipv4: Some(src),
+        ipv6_link_local: None,
+    };
+    let host: HostInterfaces = config
         .instances
         .iter()
-        .map(|m| {
-            let mut c = InstanceConfig::new(&m.name, m.virtual_router_id, src);
-            c.interface = m.interface.clone().unwrap_or_default();
-            c.version = if m.version == 3 {
-                Version::V3
-            } else {
-                Version::V2
-            };
-            c.base_priority = m.priority;
-            c.advert_int = m.advert_int;
-            c.vips = m.virtual_ipaddress.iter().map(|a| a.addr).collect();
-            c.auth = match (m.auth_type, &m.auth_pass) {
-                (model::AuthType::Pass, Some(p)) => AuthConfig::Pass(password_bytes(p)),
-                (model::AuthType::Ah, Some(p)) => AuthConfig::Ah(password_bytes(p)),
-                _ => AuthConfig::None,
-            };
-            c.initial_state_master = m.state == model::State::Master;
-            c.nopreempt = m.nopreempt;
-            c.preempt_delay = m.preempt_delay;
-            c.down_timer_adverts = m.down_timer_adverts;
-            c.garp = GarpConfig {
-                master_delay: m.garp.master_delay,
-                master_repeat: m.garp.master_repeat,
-                master_refresh: m.garp.master_refresh,
-                master_refresh_repeat: m.garp.master_refresh_repeat,
-                lower_prio_delay: m.garp.lower_prio_delay,
-                lower_prio_repeat: m.garp.lower_prio_repeat,
-            };
-            c.trackers = m
-                .track_script
-                .iter()
-                .map(|t| {
-                    let k = config
-                        .scripts
-                        .iter()
-                        .position(|s| s.name == t.name)
-                        .unwrap();
-                    TrackerRef {
-                        id: TrackerId(k as u32),
-                        weight: t.weight.unwrap_or(config.scripts[k].weight),
-                        reverse: t.reverse,
-                    }
-                })
-                .collect();
-            c
-        })
-        .collect()
+        .filter_map(|m| m.interface.clone())
+        .map(|name| (name, facts.clone()))
+        .collect();
+    let script_trackers = |m: &VrrpInstance| {
+        m.track_script
+            .iter()
+            .map(|t| {
+                let k = config
+                    .scripts
+                    .iter()
+                    .position(|s| s.name == t.name)
+                    .unwrap();
+                TrackerRef {
+                    id: TrackerId(k as u32),
+                    weight: t.weight.unwrap_or(config.scripts[k].weight),
+                    reverse: t.reverse,
+                }
+            })
+            .collect()
+    };
+    plan::build(config, &host, script_trackers)
+        .expect("the reference configurations name their interfaces")
+        .instances
 }
 
 /// One daemon: configuration, protocol core and tracker results.

@@ -70,6 +70,7 @@ pub fn address_line(cx: &mut Lower, node: &Node) -> Option<IpAddress> {
         scope: None,
         label: None,
         peer: None,
+        no_track: false,
         flags: Vec::new(),
     };
     let mut i = 1;
@@ -93,6 +94,9 @@ pub fn address_line(cx: &mut Lower, node: &Node) -> Option<IpAddress> {
                 }
             }
             i += 2;
+        } else if w == "no_track" {
+            a.no_track = true;
+            i += 1;
         } else if ADDR_FLAGS.contains(&w) {
             a.flags.push(w.to_string());
             i += 1;
@@ -126,6 +130,9 @@ pub fn dump_address(d: &mut Dumper, a: &IpAddress) {
         }
     }
     words.extend(a.flags.iter().cloned());
+    if a.no_track {
+        words.push("no_track".into());
+    }
     d.line(&words[0], &words[1..]);
 }
 

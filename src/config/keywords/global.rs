@@ -83,6 +83,42 @@ fn garp_repeat(cx: &mut Lower, node: &Node) -> Option<u32> {
     cx.int_arg(node, 0, 1, 255).map(|v| v as u32)
 }
 
+/// A global on/off setting read leniently, without a diagnostic: bare or any word but
+/// `false`, `off`, `no` and `0` means on.
+fn lenient_flag(node: &Node) -> bool {
+    !matches!(
+        node.args.first().map(|a| a.text.as_str()),
+        Some("false" | "off" | "no" | "0")
+    )
+}
+
+fn dump_lenient_flag(d: &mut Dumper, kw: &str, v: Option<bool>) {
+    match v {
+        Some(true) => d.line::<&str>(kw, &[]),
+        Some(false) => d.kv(kw, "off"),
+        None => {}
+    }
+}
+
+/// The first argument as a whole number; anything else leaves the daemon's default
+/// (without a diagnostic: keepalived's process settings are not checked here).
+fn lenient_number(node: &Node) -> Option<u64> {
+    node.args.first().and_then(|a| a.text.parse().ok())
+}
+
+/// `vrrp_rlimit_rttime`, or its older spelling: the newer one wins whenever written.
+fn rlimit_rttime(cx: &mut Lower, t: &mut GlobalDefs, node: &Node) {
+    const NEWER: &str = "vrrp_rlimit_rttime";
+    if node.keyword.text == NEWER {
+        cx.spans
+            .global_keywords
+            .insert(NEWER.into(), node.keyword.span);
+    } else if cx.spans.global_keywords.contains_key(NEWER) {
+        return;
+    }
+    t.vrrp_rlimit_rttime = lenient_number(node);
+}
+
 /// The `global_defs` table.
 pub static GLOBAL: &[Keyword<GlobalDefs>] = &[
     word!(
@@ -202,13 +238,15 @@ pub static GLOBAL: &[Keyword<GlobalDefs>] = &[
         },
         |t, d| d.kv("vrrp_mcast_group6", t.vrrp_mcast_group6)
     ),
-    int!(
+    keyword!(
         "vrrp_version",
-        vrrp_version,
-        2,
-        3,
+        "2-3",
         "2",
-        "Default VRRP version of instances."
+        "Default VRRP version of instances.",
+        |cx, t, n| if let Some(v) = cx.int_arg(n, 0, 2, 3).and_then(super::version_of) {
+            t.vrrp_version = v
+        },
+        |t, d| d.kv("vrrp_version", t.vrrp_version.number())
     ),
     secs!(
         "vrrp_garp_master_delay",
@@ -449,8 +487,22 @@ pub static GLOBAL: &[Keyword<GlobalDefs>] = &[
         "Extension: serve Prometheus metrics and JSON over HTTP at this address."
     ),
     kept!("smtp_helo_name", "HELO name for SMTP alerts."),
-    kept!("smtp_alert", "Send SMTP alerts (not sent by this build)."),
-    kept!("smtp_alert_vrrp", "Send SMTP alerts for VRRP events."),
+    keyword!(
+        "smtp_alert",
+        "…",
+        "",
+        "Send SMTP alerts (not sent by this build).",
+        |_cx, t, n| t.smtp_alert = Some(lenient_flag(n)),
+        |t, d| dump_lenient_flag(d, "smtp_alert", t.smtp_alert)
+    ),
+    keyword!(
+        "smtp_alert_vrrp",
+        "…",
+        "",
+        "Send SMTP alerts for VRRP events.",
+        |_cx, t, n| t.smtp_alert_vrrp = Some(lenient_flag(n)),
+        |t, d| dump_lenient_flag(d, "smtp_alert_vrrp", t.smtp_alert_vrrp)
+    ),
     kept!(
         "smtp_alert_checker",
         "LVS checker alerts (no checker in this build)."
@@ -467,14 +519,45 @@ pub static GLOBAL: &[Keyword<GlobalDefs>] = &[
     kept!("vrrp_garp_extra_if", "Gratuitous ARPs on extra interfaces."),
     kept!("vrrp_vmac_garp_intvl", "Gratuitous ARP interval for VMACs."),
     kept!("vrrp_priority", "Scheduling priority of the VRRP process."),
-    kept!(
+    keyword!(
         "vrrp_rt_priority",
-        "Real-time scheduling priority of the VRRP process."
+        "…",
+        "",
+        "Real-time scheduling priority of the VRRP process.",
+        |_cx, t, n| t.vrrp_rt_priority = lenient_number(n),
+        |t, d| if let Some(v) = t.vrrp_rt_priority {
+            d.kv("vrrp_rt_priority", v)
+        }
     ),
-    kept!("vrrp_no_swap", "Lock the VRRP process in memory."),
+    keyword!(
+        "vrrp_no_swap",
+        "…",
+        "",
+        "Lock the VRRP process in memory.",
+        |_cx, t, _n| t.vrrp_no_swap = true,
+        |t, d| if t.vrrp_no_swap {
+            d.line::<&str>("vrrp_no_swap", &[])
+        }
+    ),
     kept!("vrrp_cpu_affinity", "CPUs the VRRP process may run on."),
-    kept!("vrrp_rlimit_rtime", "RLIMIT_RTTIME of the VRRP process."),
-    kept!("vrrp_rlimit_rttime", "RLIMIT_RTTIME of the VRRP process."),
+    keyword!(
+        "vrrp_rlimit_rtime",
+        "…",
+        "",
+        "RLIMIT_RTTIME of the VRRP process.",
+        rlimit_rttime,
+        |_t, _d| {}
+    ),
+    keyword!(
+        "vrrp_rlimit_rttime",
+        "…",
+        "",
+        "RLIMIT_RTTIME of the VRRP process.",
+        rlimit_rttime,
+        |t, d| if let Some(v) = t.vrrp_rlimit_rttime {
+            d.kv("vrrp_rlimit_rttime", v)
+        }
+    ),
     kept!("vrrp_process_name", "Process name of the VRRP process."),
     kept!("vrrp_netlink_cmd_rcv_bufs", "Netlink buffer size."),
     kept!(

@@ -8,7 +8,9 @@ use super::{Keyword, OtherSettings};
 use crate::config::diag::{suggest, Diagnostic};
 use crate::config::dump::Dumper;
 use crate::config::lower::{fmt_decimal_secs, Lower};
-use crate::config::model::{AuthType, Script, State, TrackRef, UnicastPeer, Vmac, VrrpInstance};
+use crate::config::model::{
+    AuthType, InitialState, Script, TrackRef, UnicastPeer, Vmac, VrrpInstance,
+};
 use crate::config::syntax::Node;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -255,14 +257,14 @@ pub static INSTANCE: &[Keyword<VrrpInstance>] = &[
             let Some(a) = cx.arg(n, 0) else { return };
             let a = a.clone();
             match a.text.as_str() {
-                "MASTER" => t.state = State::Master,
+                "MASTER" => t.state = InitialState::Master,
                 "BACKUP" => {
-                    if cx.spans.instance_keyword(&t.name, "state").is_some() && t.state == State::Master {
+                    if cx.spans.instance_keyword(&t.name, "state").is_some() && t.state == InitialState::Master {
                         let m = format!("({}) state previously set as MASTER - ignoring BACKUP", t.name);
                         cx.warn(a.span, m);
                         return;
                     }
-                    t.state = State::Backup
+                    t.state = InitialState::Backup
                 }
                 other => {
                     let mut d = Diagnostic::warning(a.span, format!("({}) unknown state '{other}', defaulting to BACKUP", t.name));
@@ -272,12 +274,12 @@ pub static INSTANCE: &[Keyword<VrrpInstance>] = &[
                         None => d.with_hint("use MASTER or BACKUP"),
                     };
                     cx.push(d);
-                    t.state = State::Backup;
+                    t.state = InitialState::Backup;
                 }
             }
             seen(cx, t, n);
         },
-        |t, d| d.kv("state", if t.state == State::Master { "MASTER" } else { "BACKUP" })),
+        |t, d| d.kv("state", if t.state == InitialState::Master { "MASTER" } else { "BACKUP" })),
     keyword!("interface", "IFNAME", "none (required unless unicast with a source address)", "Interface the instance runs on.",
         |cx, t, n| {
             let Some(a) = cx.arg(n, 0) else { return };
@@ -321,8 +323,8 @@ pub static INSTANCE: &[Keyword<VrrpInstance>] = &[
         },
         |t, d| d.kv("advert_int", fmt_decimal_secs(t.advert_int, false))),
     keyword!("version", "2|3", "vrrp_version (2)", "VRRP version.",
-        |cx, t, n| if let Some(v) = cx.int_arg(n, 0, 2, 3) { t.version = v as u8; seen(cx, t, n); },
-        |t, d| d.kv("version", t.version)),
+        |cx, t, n| if let Some(v) = cx.int_arg(n, 0, 2, 3).and_then(super::version_of) { t.version = v; seen(cx, t, n); },
+        |t, d| d.kv("version", t.version.number())),
     keyword!("authentication", "{ auth_type PASS|AH; auth_pass SECRET }", "none", "VRRPv2 authentication.",
         authentication, dump_auth),
     keyword!("virtual_ipaddress", "{ ADDR[/LEN] [dev IF] [brd IP] [scope S] [label L] … }", "none", "The virtual addresses (sent in adverts).",

@@ -129,6 +129,15 @@ pub mod top;
 
 pub use top::TOP;
 
+/// The VRRP version a range-checked `version` / `vrrp_version` number names.
+fn version_of(number: i64) -> Option<crate::vrrp::Version> {
+    match number {
+        2 => Some(crate::vrrp::Version::V2),
+        3 => Some(crate::vrrp::Version::V3),
+        _ => None,
+    }
+}
+
 /// Every keyword of every table, for "exists, but not in this block" hints.
 pub fn all_keyword_names() -> impl Iterator<Item = &'static str> {
     top::TOP

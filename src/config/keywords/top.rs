@@ -3,12 +3,14 @@
 use super::address::{address_line, dump_address, route_line, rule_line};
 use super::{global, instance, objects, Keyword, OtherSettings};
 use crate::config::diag::Diagnostic;
-use crate::config::lower::{KeywordSpans, Lower};
+use crate::config::dump::Dumper;
+use crate::config::lower::{fmt_decimal_secs, parse_decimal_micros, KeywordSpans, Lower};
 use crate::config::model::{
     Config, GarpGroup, MysqlCheck, Script, SyncGroup, TrackFile, TrackProcess, VrrpInstance,
     VrrpScript,
 };
 use crate::config::syntax::Node;
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 /// Blocks keepalived's checker and BFD processes read. This build has neither, so they are
@@ -208,6 +210,91 @@ fn unsupported(cx: &mut Lower, cfg: &mut Config, n: &Node) {
         );
     }
     cfg.unsupported.push(kw);
+}
+
+/// A `garp_group` block. Nothing in it is diagnosed (as before it was typed): a setting the
+/// daemon cannot use is kept as written in `other`, and a repeated keyword replaces the
+/// earlier line.
+fn garp_group(n: &Node) -> GarpGroup {
+    let mut g = GarpGroup::default();
+    for c in n.children() {
+        // `interfaces { eth1 eth2 }` lists its interfaces as a block.
+        let words: Vec<String> = match &c.block {
+            Some(_) => c
+                .children()
+                .iter()
+                .map(|i| i.keyword.text.to_string())
+                .collect(),
+            None => c.args.iter().map(|a| a.text.to_string()).collect(),
+        };
+        let keyword = c.keyword.text.as_str();
+        g.other.remove(keyword);
+        let interval = || {
+            let micros = words.first().and_then(|w| parse_decimal_micros(w));
+            micros.map(Duration::from_micros)
+        };
+        let typed = match keyword {
+            "garp_interval" => {
+                g.garp_interval = interval();
+                g.garp_interval.is_some()
+            }
+            "gna_interval" => {
+                g.gna_interval = interval();
+                g.gna_interval.is_some()
+            }
+            "interface" => {
+                g.interface.clone_from(&words);
+                !words.is_empty()
+            }
+            "interfaces" => {
+                g.interfaces.clone_from(&words);
+                !words.is_empty()
+            }
+            _ => false,
+        };
+        if !typed {
+            g.other.insert(keyword.to_string(), words);
+        }
+    }
+    g
+}
+
+/// Prints a `garp_group` back: its settings in keyword order, as they always were.
+fn dump_garp_group(g: &GarpGroup, d: &mut Dumper) {
+    let secs = |v: Option<Duration>| v.map(|v| vec![fmt_decimal_secs(v, false)]);
+    let mut settings: BTreeMap<&str, Vec<String>> = g
+        .other
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.clone()))
+        .collect();
+    let typed = [
+        ("garp_interval", secs(g.garp_interval)),
+        ("gna_interval", secs(g.gna_interval)),
+        (
+            "interface",
+            Some(g.interface.clone()).filter(|v| !v.is_empty()),
+        ),
+        (
+            "interfaces",
+            Some(g.interfaces.clone()).filter(|v| !v.is_empty()),
+        ),
+    ];
+    for (k, v) in typed {
+        if let Some(v) = v {
+            settings.insert(k, v);
+        }
+    }
+    d.block("garp_group", |d| {
+        for (k, v) in &settings {
+            if *k == "interfaces" {
+                d.block("interfaces", |d| {
+                    v.iter().for_each(|i| d.line::<&str>(i, &[]))
+                })
+            } else {
+                d.line(k, v)
+            }
+        }
+    })
 }
 
 macro_rules! unsupported_block {
@@ -415,37 +502,8 @@ pub static TOP: &[Keyword<Config>] = &[
         "{ … }",
         "",
         "Gratuitous ARP pacing for a set of interfaces.",
-        |_cx, cfg, n| cfg.garp_groups.push(GarpGroup {
-            settings: n
-                .children()
-                .iter()
-                .map(|c| {
-                    // `interfaces { eth1 eth2 }` lists its interfaces as a block.
-                    let words = if c.block.is_some() {
-                        c.children().iter().map(|i| &i.keyword).collect::<Vec<_>>()
-                    } else {
-                        c.args.iter().collect()
-                    };
-                    (
-                        c.keyword.text.to_string(),
-                        words.iter().map(|a| a.text.to_string()).collect(),
-                    )
-                })
-                .collect()
-        }),
-        |cfg, d| for g in &cfg.garp_groups {
-            d.block("garp_group", |d| {
-                g.settings.iter().for_each(|(k, v)| {
-                    if k == "interfaces" {
-                        d.block("interfaces", |d| {
-                            v.iter().for_each(|i| d.line::<&str>(i, &[]))
-                        })
-                    } else {
-                        d.line(k, v)
-                    }
-                })
-            })
-        }
+        |_cx, cfg, n| cfg.garp_groups.push(garp_group(n)),
+        |cfg, d| cfg.garp_groups.iter().for_each(|g| dump_garp_group(g, d))
     ),
     unsupported_block!("virtual_server"),
     unsupported_block!("virtual_server_group"),

@@ -11,7 +11,8 @@ use std::fmt::Write;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use crate::daemon::status::{InstanceView, Snapshot, TrackerKind, TrackerSnapshot, UnixTime};
-use crate::vrrp::State;
+use crate::vrrp::packet::AuthType;
+use crate::vrrp::{Family, State, Version};
 
 /// The whole USR1 dump for `snap`.
 pub fn render_data(snap: &Snapshot) -> String {
@@ -165,7 +166,11 @@ fn global_section(snap: &Snapshot, out: &mut String) {
         " Gratuitous NA interval = {:.6}",
         g.vrrp_gna_interval.as_secs_f64()
     );
-    let _ = writeln!(out, " VRRP default protocol version = {}", g.vrrp_version);
+    let _ = writeln!(
+        out,
+        " VRRP default protocol version = {}",
+        g.vrrp_version.number()
+    );
     let _ = writeln!(
         out,
         " VRRP check unicast_src = {}",
@@ -214,11 +219,10 @@ pub fn keepalived_time(t: UnixTime) -> String {
     format!("{}.{:06} ({human})", t.secs(), t.micros())
 }
 
-fn unspecified(ipv6: bool) -> IpAddr {
-    if ipv6 {
-        Ipv6Addr::UNSPECIFIED.into()
-    } else {
-        Ipv4Addr::UNSPECIFIED.into()
+fn unspecified(family: Family) -> IpAddr {
+    match family {
+        Family::Ipv6 => Ipv6Addr::UNSPECIFIED.into(),
+        Family::Ipv4 => Ipv4Addr::UNSPECIFIED.into(),
     }
 }
 
@@ -226,19 +230,19 @@ fn instance_block(snap: &Snapshot, i: &InstanceView, out: &mut String) {
     let on_off = |b: bool| yes_no(b, "enabled", "disabled");
     let tf = |b: bool| yes_no(b, "true", "false");
     let _ = writeln!(out, " VRRP Instance = {}", i.name);
-    let _ = writeln!(out, "   VRRP Version = {}", i.version);
+    let _ = writeln!(out, "   VRRP Version = {}", i.version.number());
     if let Some(g) = &i.sync_group {
         let _ = writeln!(out, "   Sync group = {g}");
     }
-    if i.ipv6 {
+    if i.family == Family::Ipv6 {
         out.push_str("   Using Native IPv6\n");
     }
     let _ = writeln!(out, "   State = {}", i.state);
     if i.state == State::Backup {
-        let master = i.master_addr.unwrap_or_else(|| unspecified(i.ipv6));
+        let master = i.master_addr.unwrap_or_else(|| unspecified(i.family));
         let _ = writeln!(out, "   Master router = {master}");
         let _ = writeln!(out, "   Master priority = {}", i.master_priority);
-        if i.version == 3 {
+        if i.version == Version::V3 {
             let _ = writeln!(
                 out,
                 "   Master advert int = {:.2} sec",
@@ -358,7 +362,7 @@ fn instance_block(snap: &Snapshot, i: &InstanceView, out: &mut String) {
     let _ = writeln!(out, "   Priority = {}", i.base_priority);
     let _ = writeln!(out, "   Effective priority = {}", i.effective_priority);
     let _ = writeln!(out, "   Total priority = {}", i.total_priority);
-    if i.version == 2 {
+    if i.version == Version::V2 {
         let _ = writeln!(out, "   Advert interval = {} sec", i.advert_int.as_secs());
     } else {
         let _ = writeln!(
@@ -367,7 +371,7 @@ fn instance_block(snap: &Snapshot, i: &InstanceView, out: &mut String) {
             i.advert_int.as_millis()
         );
     }
-    if i.state == State::Backup && i.version == 3 {
+    if i.state == State::Backup && i.version == Version::V3 {
         let _ = writeln!(
             out,
             "   Master advert interval = {} milli-sec",
@@ -389,7 +393,7 @@ fn instance_block(snap: &Snapshot, i: &InstanceView, out: &mut String) {
         on_off(i.promote_secondaries)
     );
     match i.auth.auth_type {
-        1 => {
+        AuthType::Pass => {
             out.push_str("   Authentication type = SIMPLE_PASSWORD\n");
             let _ = writeln!(
                 out,
@@ -397,8 +401,10 @@ fn instance_block(snap: &Snapshot, i: &InstanceView, out: &mut String) {
                 i.auth.password.as_deref().unwrap_or("")
             );
         }
-        2 => out.push_str("   Authentication type = IPSEC_AH\n"),
-        _ if i.version == 2 => out.push_str("   Authentication type = none\n"),
+        AuthType::Ah => out.push_str("   Authentication type = IPSEC_AH\n"),
+        AuthType::None if i.version == Version::V2 => {
+            out.push_str("   Authentication type = none\n")
+        }
         _ => {}
     }
     let set = yes_no(i.vips_set, " set", "");

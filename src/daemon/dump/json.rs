@@ -11,6 +11,7 @@
 use std::fmt::Write;
 
 use crate::daemon::status::{InstanceView, Snapshot, TrackerKind, TrackerSnapshot};
+use crate::vrrp::packet::AuthType;
 use crate::vrrp::Stats;
 
 /// The whole JSON dump for `snap`.
@@ -174,7 +175,7 @@ fn data_object(i: &InstanceView, trackers: &[TrackerSnapshot], out: &mut String)
     f.uint("preempt_delay", i.preempt_delay.as_secs());
     f.uint("state", i.state as u8);
     f.uint("wantstate", i.wantstate as u8);
-    f.uint("version", i.version);
+    f.uint("version", i.version.number());
     f.boolean("smtp_alert", i.smtp_alert);
     f.boolean("notify_deleted", i.notify_deleted);
     for (event, key) in [
@@ -210,8 +211,8 @@ fn data_object(i: &InstanceView, trackers: &[TrackerSnapshot], out: &mut String)
                 .unwrap_or_else(|| t.name.clone())
         }),
     );
-    f.uint("auth_type", i.auth.auth_type);
-    if i.auth.auth_type != 0 {
+    f.uint("auth_type", i.auth.auth_type as u8);
+    if i.auth.auth_type != AuthType::None {
         f.string("auth_data", i.auth.password.as_deref().unwrap_or(""));
     }
     f.close();

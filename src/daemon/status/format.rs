@@ -95,18 +95,14 @@ pub fn format_address(a: &IpAddress, default_dev: &str) -> String {
     if let Some(p) = &a.peer {
         out.push_str(&format!(" peer {p}/{}", a.prefix));
     }
-    for flag in [
-        "home",
-        "-nodad",
-        "mngtmpaddr",
-        "noprefixroute",
-        "autojoin",
-        "no_track",
-    ] {
+    for flag in ["home", "-nodad", "mngtmpaddr", "noprefixroute", "autojoin"] {
         if a.flags.iter().any(|f| f == flag) {
             out.push(' ');
             out.push_str(flag);
         }
+    }
+    if a.no_track {
+        out.push_str(" no_track");
     }
     if a.addr.is_ipv6() {
         let lft = a
@@ -160,6 +156,7 @@ mod tests {
             scope: None,
             label: None,
             peer: None,
+            no_track: false,
             flags: vec![],
         }
     }
@@ -177,7 +174,7 @@ mod tests {
         let mut a = addr("198.18.0.1", 24);
         a.broadcast = Some("+".into());
         a.label = Some("eth0:1".into());
-        a.flags = vec!["no_track".into()];
+        a.no_track = true;
         a.dev = Some("eth1".into());
         assert_eq!(
             format_address(&a, "eth0"),
