@@ -2,7 +2,7 @@
 //! dumps the configuration, or runs the VRRP daemon.
 
 use keepalived_rs::cli::{self, Command, DiagFormat, Stream};
-use keepalived_rs::config::dump::dump;
+use keepalived_rs::config::dump_config as dump;
 use keepalived_rs::daemon::start::load;
 use std::io::{IsTerminal, Write};
 

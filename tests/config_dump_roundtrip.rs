@@ -2,7 +2,7 @@
 //! equal model, for generated configurations (proptest) and for every corpus file.
 
 use keepalived_rs::config::check;
-use keepalived_rs::config::dump::dump;
+use keepalived_rs::config::dump_config as dump;
 use keepalived_rs::config::model::Config;
 use keepalived_rs::config::source::{load_file, load_str, SourceOptions};
 use proptest::prelude::*;

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use keepalived_rs::config::check;
-use keepalived_rs::config::dump::dump;
+use keepalived_rs::config::dump_config as dump;
 use keepalived_rs::config::model::{Config, MysqlCheck};
 use keepalived_rs::config::source::{load_str, SourceOptions};
 use keepalived_rs::config::Checked;

@@ -1,10 +1,5 @@
-//! `--dump-conf`: the effective configuration printed back as keepalived.conf text.
-//!
-//! Printing goes through the same keyword tables as parsing (each keyword's `dump`), so
-//! the output parses back to an equal model (a property test holds us to that).
-
-use super::keywords;
-use super::model::Config;
+//! Writing keepalived.conf text for `--dump-conf`: indentation, blocks and quoting. What
+//! to write comes from each keyword's `dump` ([`super::keywords::dump_config`]).
 
 /// Accumulates indented configuration text.
 #[derive(Default)]
@@ -62,13 +57,4 @@ impl Dumper {
     pub fn finish(self) -> String {
         self.out
     }
-}
-
-/// Prints a whole configuration.
-pub fn dump(cfg: &Config) -> String {
-    let mut d = Dumper::new();
-    for k in keywords::TOP {
-        (k.dump)(cfg, &mut d);
-    }
-    d.finish()
 }

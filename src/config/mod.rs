@@ -18,6 +18,8 @@ pub mod source;
 pub mod span;
 pub mod syntax;
 
+pub use keywords::dump_config;
+
 use diag::Diagnostic;
 use host::Host;
 use model::Config;

@@ -531,7 +531,7 @@ impl MysqlCheck {
 
 #[cfg(test)]
 mod tests {
-    use crate::config::{check_text, dump::dump};
+    use crate::config::{check_text, dump_config as dump};
     use std::time::Duration;
 
     fn model(text: &str) -> super::Config {

@@ -306,7 +306,7 @@ mod pacing_tests {
     fn garp_group_dumps_as_it_parses() {
         let text = "garp_group {\n gna_interval 0.5\n interfaces {\n eth2\n eth3\n }\n}\n";
         let cfg = config(text);
-        let dumped = crate::config::dump::dump(&cfg);
+        let dumped = crate::config::dump_config(&cfg);
         assert!(dumped.contains("interfaces {"), "{dumped}");
         assert_eq!(config(&dumped).garp_groups, cfg.garp_groups);
         assert_eq!(

@@ -1,5 +1,5 @@
-//! The one shape every tracker kind has ([`TrackedKind`]) and the table of kinds
-//! ([`KINDS`]).
+//! The one shape every tracker kind has ([`TrackedKind`]); the table of kinds is
+//! [`super::table::KINDS`].
 //!
 //! A trait rather than one enum with a `match` per step: each kind's rules (how it is
 //! prepared, what a restricted entry becomes and which line it logs, how it runs) then
@@ -41,17 +41,6 @@ impl TrackerKind {
         }
     }
 }
-
-/// Every kind, in id allocation order (`vrrp_script`s, `track_file`s,
-/// `vrrp_track_process`es, `mysql_check`s, then tracked interfaces): the same
-/// configuration always yields the same ids.
-pub static KINDS: &[(TrackerKind, &dyn TrackedKind)] = &[
-    (TrackerKind::Script, &super::script::Scripts),
-    (TrackerKind::File, &super::file::Files),
-    (TrackerKind::Process, &super::process::Processes),
-    (TrackerKind::Mysql, &super::mysql::MysqlChecks),
-    (TrackerKind::Interface, &super::interface::Interfaces),
-];
 
 /// One configured object of a kind, before it has an id.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -194,22 +183,4 @@ pub trait TrackedKind: Sync {
         tx: &TrackerTx,
         live: &LiveGroups,
     ) -> Vec<RunningTracker>;
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_kind_has_exactly_one_row() {
-        use TrackerKind::*;
-        // Exhaustive on purpose: a new variant does not compile until it is listed here.
-        let listed = |k: TrackerKind| match k {
-            Script | File | Process | Interface | Mysql => k,
-        };
-        for kind in [Script, File, Process, Interface, Mysql].map(listed) {
-            let rows = KINDS.iter().filter(|(k, _)| *k == kind).count();
-            assert_eq!(rows, 1, "{} has {rows} rows in KINDS", kind.as_str());
-        }
-    }
 }

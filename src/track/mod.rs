@@ -7,7 +7,7 @@
 //! [`crate::vrrp::Router::handle_tracker`]. Trackers never block the event loop.
 //!
 //! Every kind has one shape ([`kind::TrackedKind`]), driven by one table
-//! ([`kind::KINDS`]): config block → planned object with id, weight and start-up state
+//! ([`table::KINDS`]): config block → planned object with id, weight and start-up state
 //! ([`kind::PlannedTracker`], made by [`TrackerPlan`]) → running tracker reporting
 //! [`TrackerEvent`]s ([`RunningTrackers`]) → the daemon's view for dumps and metrics,
 //! carried over on reload by kind and name (`daemon::tracking`).
@@ -31,7 +31,7 @@
 //!   before the first report, the data it needs to start), and starting it (a handle
 //!   that stops it on drop), plus `pub mod NEW;` below;
 //! - [ ] one table row: a `TrackerKind` variant with its label, and its
-//!   `(TrackerKind::New, &NEW::Struct)` row in [`kind::KINDS`] (the row's place is its
+//!   `(TrackerKind::New, &NEW::Struct)` row in [`table::KINDS`] (the row's place is its
 //!   place in id allocation order).
 //!
 //! Planning, weight rules, start-up states, starting, stopping, the tracker views for
@@ -53,6 +53,7 @@ pub mod plan;
 pub mod process;
 pub mod running;
 pub mod script;
+pub mod table;
 
 pub use kind::{PlannedTracker, TrackerKind};
 pub use plan::TrackerPlan;

@@ -1,6 +1,6 @@
 //! Which trackers a configuration needs, the [`TrackerId`] of each, how every instance
 //! and sync group weighs them, their state at start-up, and starting them. Every kind
-//! goes through the same steps, driven by the table [`super::kind::KINDS`].
+//! goes through the same steps, driven by the table [`super::table::KINDS`].
 //!
 //! Ids are handed out in the table's order — `vrrp_script`s, `track_file`s,
 //! `vrrp_track_process`es, `mysql_check`s (each in config order), then tracked
@@ -26,9 +26,10 @@ use crate::vrrp::{TrackerId, TrackerRef, TrackerStatus};
 
 use super::children::LiveGroups;
 use super::kind::{
-    PlannedTracker, RestrictedEntry, Restriction, StartUp, TrackedKind, TrackerKind, KINDS,
+    PlannedTracker, RestrictedEntry, Restriction, StartUp, TrackedKind, TrackerKind,
 };
 use super::running::RunningTrackers;
+use super::table::KINDS;
 use super::TrackerTx;
 
 /// Everything the daemon needs to know about health trackers.

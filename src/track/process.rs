@@ -294,7 +294,7 @@ mod tests {
         assert_eq!(p.fork_delay, Some(Duration::from_secs(2)));
         assert!(p.other.is_empty());
         assert!(ProcessMatcher::from_config(p).unwrap().full_command);
-        let dumped = crate::config::dump::dump(&cfg);
+        let dumped = crate::config::dump_config(&cfg);
         for line in ["full_command\n", "terminate_delay 1.5\n", "fork_delay 2\n"] {
             assert!(dumped.contains(line), "{line:?} missing from:\n{dumped}");
         }

@@ -122,6 +122,7 @@ macro_rules! kept {
 }
 
 pub mod address;
+mod apply;
 pub mod global;
 pub mod instance;
 pub mod objects;
@@ -197,4 +198,14 @@ pub fn reference() -> Vec<Section> {
         section("vrrp_track_process", objects::TRACK_PROCESS),
         section("mysql_check (extension)", objects::MYSQL_CHECK),
     ]
+}
+
+/// `--dump-conf`: a whole configuration printed back through each keyword's `dump`, so
+/// the output parses back to an equal model (a property test holds us to that).
+pub fn dump_config(cfg: &super::model::Config) -> String {
+    let mut d = Dumper::new();
+    for k in TOP {
+        (k.dump)(cfg, &mut d);
+    }
+    d.finish()
 }
