@@ -37,9 +37,10 @@ pub use config::{
     GarpConfig, InstanceConfig, OldUnicastChecksum, SyncGroupConfig, TrackerId, TrackerRef,
     UnicastPeer,
 };
-pub use instance::InstanceStatus;
-pub use router::{InstanceInternals, ReceivedPacket, Router, RouterInit, TrackerStatus};
+pub use instance::{InstanceInternals, InstanceStatus};
+pub use router::{ReceivedPacket, Router, RouterInit};
 pub use stats::Stats;
+pub use tracking::TrackerStatus;
 
 /// VRRP protocol version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
