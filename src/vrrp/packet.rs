@@ -451,6 +451,26 @@ mod tests {
         assert_eq!(out, SAMPLE_V2);
     }
 
+    /// The daemon's adverts borrow their addresses; the bytes are the owned form's.
+    #[test]
+    fn borrowed_and_owned_addresses_encode_alike() {
+        let owned = sample_v2_repr(100);
+        let borrowed = VrrpRepr {
+            version: owned.version,
+            vrid: owned.vrid,
+            priority: owned.priority,
+            advert_interval: owned.advert_interval,
+            auth_type: owned.auth_type,
+            addresses: owned.addresses.as_slice(),
+            auth_data: owned.auth_data,
+        };
+        let (mut a, mut b) = (vec![0; owned.buffer_len()], vec![0; borrowed.buffer_len()]);
+        owned.emit_with_checksum(&mut a, None);
+        assert_eq!(borrowed.emit_with_checksum(&mut b, None), SAMPLE_V2.len());
+        assert_eq!(a, b);
+        assert_eq!(b, SAMPLE_V2);
+    }
+
     #[test]
     fn reference_1_2_v2_sample_priority_zero_checksum() {
         let repr = sample_v2_repr(0);

@@ -385,3 +385,100 @@ fn checksum_ok(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::net::Ipv4Addr;
+
+    use super::*;
+    use crate::vrrp::advert::{self, AdvertFields};
+    use crate::vrrp::auth::password_bytes;
+    use crate::vrrp::Family;
+
+    fn cfg(src: u8) -> InstanceConfig {
+        let mut c = InstanceConfig::new("VI_1", 51, Ipv4Addr::new(10, 0, 0, src).into());
+        c.vips = vec![Ipv4Addr::new(10, 0, 0, 100).into()];
+        c.auth = AuthConfig::Pass(password_bytes("1111"));
+        c
+    }
+
+    fn advert(peer: &InstanceConfig) -> Vec<u8> {
+        let dst = peer.multicast_group();
+        advert::encode(
+            peer,
+            &AdvertFields {
+                priority: 150,
+                ip_id: 1,
+                ah_seq: 1,
+                dst,
+                checksum_dst: dst,
+                ttl: 255,
+            },
+        )
+    }
+
+    fn check(ours: &InstanceConfig, bytes: &[u8]) -> Result<Accepted, Rejection> {
+        let rx = classify(Family::Ipv4, bytes, None).unwrap();
+        let mut st = RxState {
+            ah_seq: 0,
+            ah_cycle: false,
+            checksum_compat: ChecksumCompat::Rfc,
+        };
+        check_packet(ours, true, &rx, true, &mut st)
+    }
+
+    #[test]
+    fn a_peer_advert_is_accepted() {
+        let adv = check(&cfg(2), &advert(&cfg(1))).unwrap();
+        assert_eq!(adv.priority, 150);
+        assert_eq!(adv.src, IpAddr::from(Ipv4Addr::new(10, 0, 0, 1)));
+        assert_eq!(adv.interval, Duration::from_secs(1));
+    }
+
+    #[test]
+    fn the_first_failing_check_is_the_rejection() {
+        let mut peer = cfg(1);
+        peer.auth = AuthConfig::Pass(password_bytes("2222"));
+        let mut pkt = advert(&peer);
+        assert_eq!(check(&cfg(2), &pkt), Err(Rejection::Password));
+        // A bad TTL (check 3) is reported before the password (check 7).
+        pkt[8] = 64;
+        assert_eq!(check(&cfg(2), &pkt), Err(Rejection::Ttl { received: 64 }));
+    }
+
+    #[test]
+    fn a_rejection_derives_keepalived_text_and_counter() {
+        let mut ours = cfg(2);
+        ours.vips.push(Ipv4Addr::new(10, 0, 0, 101).into());
+        let r = check(&ours, &advert(&cfg(1))).unwrap_err();
+        assert_eq!(
+            r,
+            Rejection::AddressCount {
+                received: 1,
+                expected: 2
+            }
+        );
+        assert_eq!(
+            r.log_text("VI_1").unwrap(),
+            "(VI_1) received an unexpected ip number count 1, expected 2!"
+        );
+        let mut stats = Stats::default();
+        r.count(&mut stats);
+        assert_eq!((stats.addr_list_err, stats.advert_rcvd), (1, 0));
+
+        let missing = Rejection::VipMissing {
+            vrid: 51,
+            vip: Ipv4Addr::new(10, 0, 0, 100).into(),
+        };
+        let mut stats = Stats::default();
+        missing.count(&mut stats);
+        assert_eq!((stats.addr_list_err, stats.advert_rcvd), (1, 1));
+        assert!(!missing.is_drop());
+        assert!(Rejection::IntervalMismatch {
+            mine_secs: 1,
+            received_secs: 2
+        }
+        .is_drop());
+        assert_eq!(Rejection::AhNotVrrp.log_text("VI_1"), None);
+    }
+}
