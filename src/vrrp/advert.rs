@@ -136,7 +136,7 @@ mod tests {
     use crate::vrrp::auth::password_bytes;
     use std::net::Ipv4Addr;
 
-    /// Checklist §11.1 / reference §1.2: the captured 2.2.7 v2 advert, whole packet.
+    /// An advert captured from keepalived 2.2.7 (v2, PASS "1111"), whole packet.
     #[test]
     fn checklist_1_v2_advert_matches_reference_bytes() {
         let mut cfg = InstanceConfig::new("VI_1", 51, Ipv4Addr::new(192, 168, 200, 1).into());

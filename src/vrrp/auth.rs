@@ -119,7 +119,7 @@ mod tests {
         assert_eq!(&password_bytes("1111"), b"1111\0\0\0\0");
     }
 
-    /// Checklist §11.3: PASS auth data = the first 8 password bytes, NUL padded.
+    /// PASS auth data = the first 8 password bytes, NUL padded.
     #[test]
     fn checklist_3_pass_auth_data_first_8_bytes() {
         let auth = AuthConfig::Pass(password_bytes("abcdefghij"));

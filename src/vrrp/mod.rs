@@ -11,7 +11,9 @@
 //! * State: [`instance`] (one `vrrp_instance`), [`router`] (all instances, sync groups,
 //!   effective priorities), [`timer`] (skew and Master_Down_Interval).
 //!
-//! Behaviour is keepalived 2.2.7's (see the project's `keepalived-reference.md`).
+//! Behaviour is keepalived 2.2.7's: log texts, counters, timer arithmetic to the µs and the
+//! order of checks and actions are its own, because peers, scripts and log watchers see
+//! them.
 
 pub mod action;
 pub mod advert;

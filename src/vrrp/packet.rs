@@ -418,12 +418,12 @@ fn put(buf: &mut [u8], bytes: &[u8]) -> usize {
 mod tests {
     use super::*;
 
-    /// §1.2 of the reference: a real keepalived 2.2.7 VRRPv2 advert (PASS "1111").
+    /// A real keepalived 2.2.7 VRRPv2 advert (PASS "1111").
     const SAMPLE_V2: [u8; 20] = [
         0x21, 0x33, 0x64, 0x01, 0x01, 0x01, 0x8e, 0xae, 0xc0, 0xa8, 0xc8, 0x10, 0x31, 0x31, 0x31,
         0x31, 0, 0, 0, 0,
     ];
-    /// §1.2: VRRPv3 sample (VRID 52, prio 150, VIP .17, 100 cs), multicast from .1.
+    /// A keepalived 2.2.7 VRRPv3 advert (VRID 52, prio 150, VIP .17, 100 cs), multicast from .1.
     const SAMPLE_V3: [u8; 12] = [
         0x31, 0x34, 0x96, 0x01, 0x00, 0x64, 0x46, 0x72, 0xc0, 0xa8, 0xc8, 0x11,
     ];

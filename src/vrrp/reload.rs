@@ -1,5 +1,5 @@
 //! Configuration reload (SIGHUP) without disturbing what did not change
-//! (reference §3.10, keepalived 2.x `vrrp_reload`/`clear_diff_vrrp`).
+//! (keepalived 2.x `vrrp_reload`/`clear_diff_vrrp`).
 //!
 //! Old and new instances are matched as keepalived 2.x matches them — by VRID, family,
 //! interface, unicast-ness and the unicast source / multicast destination, not by name.

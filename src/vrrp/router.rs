@@ -192,7 +192,7 @@ impl Router {
         (total, faults)
     }
 
-    /// keepalived `vrrp_init_state` (reference §3.2), for every instance and group, or
+    /// keepalived `vrrp_init_state`, for every instance and group, or
     /// (after a reload) only those `scope` marks as new.
     pub(crate) fn init_state(&mut self, now: Instant, scope: Option<&InitScope>) {
         // keepalived `initialise_tracking_priorities`, before any state is entered.
@@ -414,7 +414,7 @@ impl Router {
         }
     }
 
-    /// SIGTERM (reference §3.9): every master sends one priority-0 advert and removes its
+    /// SIGTERM: every master sends one priority-0 advert and removes its
     /// VIPs (unless `--dont-release-vrrp`), then every instance and group notifies STOP.
     pub fn shutdown(&mut self, now: Instant) {
         if self.stopped {

@@ -1,6 +1,6 @@
 //! Transitions that involve more than one instance: going to MASTER (which a sync group
 //! may veto), FAULT entry and exit, and keeping `vrrp_sync_group` members together
-//! (keepalived `vrrp_sync.c`, reference §3.6 and §3.8).
+//! (keepalived `vrrp_sync.c`).
 
 use std::time::Instant;
 

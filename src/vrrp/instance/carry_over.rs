@@ -4,8 +4,8 @@ use std::collections::VecDeque;
 use std::net::IpAddr;
 use std::time::Instant;
 
-use super::super::action::{Action, State};
 use super::Instance;
+use crate::vrrp::action::{Action, State};
 
 impl Instance {
     /// Takes over the run-time state of `previous` (the same virtual router under the old

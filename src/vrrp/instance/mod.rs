@@ -18,7 +18,6 @@ mod receive;
 mod send;
 mod transition;
 
-use std::cmp::Ordering;
 use std::collections::VecDeque;
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
@@ -28,8 +27,6 @@ use super::config::InstanceConfig;
 use super::stats::Stats;
 use super::timer;
 use super::validate::{ChecksumCompat, RxState};
-
-pub(crate) use receive::{MasterRx, Received};
 
 /// Read-only view of an instance for dumps, metrics and tests.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -116,13 +113,24 @@ pub(crate) struct Instance {
     delayed_start: Option<Instant>,
 }
 
-/// keepalived's `addr_cmp`: the advert's source against ours, as numbers.
-pub(crate) fn addr_cmp(rx: IpAddr, ours: IpAddr) -> Ordering {
-    match (rx, ours) {
-        (IpAddr::V4(a), IpAddr::V4(b)) => u32::from(a).cmp(&u32::from(b)),
-        (IpAddr::V6(a), IpAddr::V6(b)) => u128::from(a).cmp(&u128::from(b)),
-        _ => Ordering::Equal,
-    }
+/// What MASTER did with a valid advert (RFC 3768 §6.4.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum MasterRx {
+    Stay,
+    /// A lower-priority advert was answered; sync-group peers also send GARPs.
+    StayLowerPriority,
+    Yield,
+}
+
+/// What [`Instance::receive`] did with a packet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Received {
+    /// Discarded before the checks (IPv6 multicast/unicast mismatch): nothing changes.
+    Discarded,
+    /// Handled as BACKUP.
+    AsBackup,
+    /// Handled as MASTER, with the outcome the sync group may act on.
+    AsMaster(MasterRx),
 }
 
 impl Instance {

@@ -3,31 +3,21 @@
 
 use std::cmp::Ordering;
 use std::collections::VecDeque;
+use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
-use super::super::action::{Action, LogLevel, NotifyState, NotifyTarget, State};
-use super::super::validate::{self, Accepted, RxPacket};
-use super::super::{Family, Version};
-use super::{addr_cmp, Instance};
+use super::{Instance, MasterRx, Received};
+use crate::vrrp::action::{Action, LogLevel, NotifyState, NotifyTarget, State};
+use crate::vrrp::validate::{self, Accepted, RxPacket};
+use crate::vrrp::{Family, Version};
 
-/// What MASTER did with a valid advert (RFC 3768 §6.4.3).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum MasterRx {
-    Stay,
-    /// A lower-priority advert was answered; sync-group peers also send GARPs.
-    StayLowerPriority,
-    Yield,
-}
-
-/// What [`Instance::receive`] did with a packet.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Received {
-    /// Discarded before the checks (IPv6 multicast/unicast mismatch): nothing changes.
-    Discarded,
-    /// Handled as BACKUP.
-    AsBackup,
-    /// Handled as MASTER, with the outcome the sync group may act on.
-    AsMaster(MasterRx),
+/// keepalived's `addr_cmp`: the advert's source against ours, as numbers.
+fn addr_cmp(rx: IpAddr, ours: IpAddr) -> Ordering {
+    match (rx, ours) {
+        (IpAddr::V4(a), IpAddr::V4(b)) => u32::from(a).cmp(&u32::from(b)),
+        (IpAddr::V6(a), IpAddr::V6(b)) => u128::from(a).cmp(&u128::from(b)),
+        _ => Ordering::Equal,
+    }
 }
 
 impl Instance {

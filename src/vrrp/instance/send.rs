@@ -4,13 +4,13 @@ use std::collections::VecDeque;
 use std::net::IpAddr;
 use std::time::Instant;
 
-use super::super::action::{Action, LogLevel};
-use super::super::advert::{self, AdvertFields};
-use super::super::auth::AuthConfig;
-use super::super::packet::MCAST_GROUP_V4;
-use super::super::validate::ChecksumCompat;
-use super::super::{Family, Version};
 use super::Instance;
+use crate::vrrp::action::{Action, LogLevel};
+use crate::vrrp::advert::{self, AdvertFields};
+use crate::vrrp::auth::AuthConfig;
+use crate::vrrp::packet::MCAST_GROUP_V4;
+use crate::vrrp::validate::ChecksumCompat;
+use crate::vrrp::{Family, Version};
 
 impl Instance {
     /// Sends one advert (a copy per unicast peer) with `priority` (RFC 3768 §6.4.3).

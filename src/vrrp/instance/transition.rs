@@ -8,10 +8,10 @@
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use super::super::action::{Action, LogLevel, NotifyState, NotifyTarget, State};
-use super::super::timer;
-use super::super::Version;
 use super::{EntryLog, Instance};
+use crate::vrrp::action::{Action, LogLevel, NotifyState, NotifyTarget, State};
+use crate::vrrp::timer;
+use crate::vrrp::Version;
 
 impl Instance {
     /// First half of every state change: the log line `how` asks for, then the change

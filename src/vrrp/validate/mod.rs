@@ -6,7 +6,7 @@
 //! failed; the rejection's log line and counter derive from it. keepalived 2.x ignores
 //! both of its failure kinds (invalid and dropped) alike in the state handlers.
 
-mod classify;
+mod received;
 mod rejection;
 
 use std::net::IpAddr;
@@ -23,30 +23,8 @@ use super::packet::{
 use super::stats::Stats;
 use super::Version;
 
-pub use classify::classify;
+pub use received::{classify, RxPacket};
 pub use rejection::Rejection;
-
-/// A received packet with the metadata the checks need.
-#[derive(Debug, Clone, Copy)]
-pub struct RxPacket<'a> {
-    /// IPv4: the parsed packet; `None` for IPv6.
-    pub ipv4: Option<Ipv4VrrpView<'a>>,
-    /// The VRRP message (to the end of the received data).
-    pub vrrp: VrrpPacket<&'a [u8]>,
-    /// Bytes received: the whole IPv4 packet, or the IPv6 payload.
-    pub len: usize,
-    pub src: IpAddr,
-    pub dst: IpAddr,
-    /// IPv4 TTL or IPv6 hop limit, if known.
-    pub ttl: Option<u8>,
-}
-
-impl RxPacket<'_> {
-    /// True if the destination is a multicast address.
-    pub fn is_multicast(&self) -> bool {
-        self.dst.is_multicast()
-    }
-}
 
 /// Which pseudo-header destination a VRRPv3/IPv4 unicast instance uses right now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -237,7 +215,7 @@ fn check_password(
     }
 }
 
-/// AH checks in 2.x order: next header, ICV, SPI, sequence (reference §1.4). A good
+/// AH checks in 2.x order: next header, ICV, SPI, sequence. A good
 /// packet's sequence number becomes the newest seen (and ends a BACKUP's sequence
 /// cycle); it is returned.
 fn check_ah(

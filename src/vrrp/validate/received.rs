@@ -1,12 +1,33 @@
-//! Turning received bytes into an [`RxPacket`] the checks can read.
+//! A received packet as the checks read it, and how raw bytes become one.
 
 use std::net::IpAddr;
 
-use super::RxPacket;
 use crate::vrrp::checksum::IPPROTO_AH;
 use crate::vrrp::ip::Ipv4VrrpView;
 use crate::vrrp::packet::{Error, VrrpPacket};
 use crate::vrrp::Family;
+
+/// A received packet with the metadata the checks need.
+#[derive(Debug, Clone, Copy)]
+pub struct RxPacket<'a> {
+    /// IPv4: the parsed packet; `None` for IPv6.
+    pub ipv4: Option<Ipv4VrrpView<'a>>,
+    /// The VRRP message (to the end of the received data).
+    pub vrrp: VrrpPacket<&'a [u8]>,
+    /// Bytes received: the whole IPv4 packet, or the IPv6 payload.
+    pub len: usize,
+    pub src: IpAddr,
+    pub dst: IpAddr,
+    /// IPv4 TTL or IPv6 hop limit, if known.
+    pub ttl: Option<u8>,
+}
+
+impl RxPacket<'_> {
+    /// True if the destination is a multicast address.
+    pub fn is_multicast(&self) -> bool {
+        self.dst.is_multicast()
+    }
+}
 
 /// Builds an [`RxPacket`] from raw bytes of `family` (IPv4: whole packet; IPv6: VRRP
 /// payload plus the addresses and hop limit from ancillary data). Errors carry
