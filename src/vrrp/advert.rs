@@ -11,9 +11,9 @@ use std::net::IpAddr;
 use super::auth::{ah_icv, AuthConfig};
 use super::checksum::{IPPROTO_AH, IPPROTO_VRRP};
 use super::config::InstanceConfig;
+use super::family::{Family, Version};
 use super::ip::{AhRepr, Ipv4HeaderRepr, AH_LEN, IPV4_HEADER_LEN, TOS_INTERNET_CONTROL};
 use super::packet::VrrpRepr;
-use super::{Family, Version};
 
 /// Per-send values of one advert copy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

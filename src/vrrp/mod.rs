@@ -20,6 +20,7 @@ pub mod advert;
 pub mod auth;
 pub mod checksum;
 pub mod config;
+mod family;
 pub mod instance;
 pub mod ip;
 pub mod packet;
@@ -31,59 +32,14 @@ pub mod timer;
 mod tracking;
 pub mod validate;
 
-use std::net::IpAddr;
-
 pub use action::{Action, InstanceId, LogLevel, NotifyState, NotifyTarget, State};
 pub use auth::{password_bytes, AuthConfig};
 pub use config::{
     GarpConfig, InstanceConfig, OldUnicastChecksum, SyncGroupConfig, TrackerId, TrackerRef,
     UnicastPeer,
 };
+pub use family::{Family, Version};
 pub use instance::{InstanceInternals, InstanceStatus};
 pub use router::{ReceivedPacket, Router, RouterInit};
 pub use stats::Stats;
 pub use tracking::TrackerStatus;
-
-/// VRRP protocol version.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
-pub enum Version {
-    /// RFC 3768 (IPv4 only, seconds, optional PASS/AH auth).
-    V2,
-    /// RFC 5798 (IPv4 and IPv6, centiseconds, no auth).
-    V3,
-}
-
-impl Version {
-    /// The number in the version nibble.
-    pub fn number(self) -> u8 {
-        match self {
-            Version::V2 => 2,
-            Version::V3 => 3,
-        }
-    }
-}
-
-/// Address family of an instance.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
-pub enum Family {
-    Ipv4,
-    Ipv6,
-}
-
-impl Family {
-    /// Family of an address.
-    pub fn of(addr: &IpAddr) -> Family {
-        match addr {
-            IpAddr::V4(_) => Family::Ipv4,
-            IpAddr::V6(_) => Family::Ipv6,
-        }
-    }
-
-    /// Bytes per address on the wire.
-    pub fn addr_len(self) -> usize {
-        match self {
-            Family::Ipv4 => 4,
-            Family::Ipv6 => 16,
-        }
-    }
-}

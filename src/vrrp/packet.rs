@@ -26,7 +26,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::Duration;
 
 use super::checksum;
-use super::{Family, Version};
+use super::family::{Family, Version};
 
 /// Length of the fixed VRRP header.
 pub const HEADER_LEN: usize = 8;

@@ -19,9 +19,9 @@ use std::time::Instant;
 
 use super::action::State;
 use super::config::{InstanceConfig, SyncGroupConfig};
+use super::family::Family;
 use super::instance::Instance;
 use super::router::{InitScope, Router, RouterInit};
-use super::Family;
 
 /// What identifies "the same virtual router" across a reload.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

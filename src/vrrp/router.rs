@@ -8,10 +8,10 @@ use std::time::Instant;
 
 use super::action::{Action, InstanceId, LogLevel, NotifyState, NotifyTarget, State};
 use super::config::{InstanceConfig, SyncGroupConfig, TrackerId};
+use super::family::Family;
 use super::instance::{FaultEdge, Instance, InstanceInternals, InstanceStatus, MasterRx, Received};
 use super::tracking::{contribution, Contribution, TrackerStatus};
 use super::validate::classify;
-use super::Family;
 
 /// A packet from a VRRP socket. Instances are chosen by VRID and family (and the
 /// interface, when given and the instance names one); for duplicate VRIDs the

@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use super::Version;
+use super::family::Version;
 
 fn micros(d: Duration) -> u64 {
     d.as_micros().min(u128::from(u64::MAX)) as u64

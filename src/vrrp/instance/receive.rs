@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 
 use super::{Instance, MasterRx, Received};
 use crate::vrrp::action::{Action, LogLevel, NotifyState, NotifyTarget, State};
+use crate::vrrp::family::{Family, Version};
 use crate::vrrp::validate::{self, Accepted, RxPacket};
-use crate::vrrp::{Family, Version};
 
 /// keepalived's `addr_cmp`: the advert's source against ours, as numbers.
 fn addr_cmp(rx: IpAddr, ours: IpAddr) -> Ordering {

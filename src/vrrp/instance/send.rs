@@ -8,9 +8,9 @@ use super::Instance;
 use crate::vrrp::action::{Action, LogLevel};
 use crate::vrrp::advert::{self, AdvertFields};
 use crate::vrrp::auth::AuthConfig;
+use crate::vrrp::family::{Family, Version};
 use crate::vrrp::packet::MCAST_GROUP_V4;
 use crate::vrrp::validate::ChecksumCompat;
-use crate::vrrp::{Family, Version};
 
 impl Instance {
     /// Sends one advert (a copy per unicast peer) with `priority` (RFC 3768 §6.4.3).

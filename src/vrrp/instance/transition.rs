@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 
 use super::{EntryLog, Instance};
 use crate::vrrp::action::{Action, LogLevel, NotifyState, NotifyTarget, State};
+use crate::vrrp::family::Version;
 use crate::vrrp::timer;
-use crate::vrrp::Version;
 
 impl Instance {
     /// First half of every state change: the log line `how` asks for, then the change

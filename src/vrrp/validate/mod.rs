@@ -15,13 +15,13 @@ use std::time::Duration;
 use super::auth::{ah_icv, constant_time_eq, AuthConfig};
 use super::checksum::IPPROTO_VRRP;
 use super::config::{InstanceConfig, OldUnicastChecksum};
+use super::family::Version;
 use super::ip::Ipv4VrrpView;
 use super::packet::{
     interval_from_v2, interval_from_v3, VrrpPacket, AUTH_DATA_LEN, MCAST_GROUP_V4,
     TYPE_ADVERTISEMENT,
 };
 use super::stats::Stats;
-use super::Version;
 
 pub use received::{classify, RxPacket};
 pub use rejection::Rejection;
@@ -371,7 +371,7 @@ mod tests {
     use super::*;
     use crate::vrrp::advert::{self, AdvertFields};
     use crate::vrrp::auth::password_bytes;
-    use crate::vrrp::Family;
+    use crate::vrrp::family::Family;
 
     fn cfg(src: u8) -> InstanceConfig {
         let mut c = InstanceConfig::new("VI_1", 51, Ipv4Addr::new(10, 0, 0, src).into());

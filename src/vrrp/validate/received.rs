@@ -3,9 +3,9 @@
 use std::net::IpAddr;
 
 use crate::vrrp::checksum::IPPROTO_AH;
+use crate::vrrp::family::Family;
 use crate::vrrp::ip::Ipv4VrrpView;
 use crate::vrrp::packet::{Error, VrrpPacket};
-use crate::vrrp::Family;
 
 /// A received packet with the metadata the checks need.
 #[derive(Debug, Clone, Copy)]

@@ -4,9 +4,9 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 
+use crate::vrrp::family::Version;
 use crate::vrrp::packet::TYPE_ADVERTISEMENT;
 use crate::vrrp::stats::{RxErrorCounter, Stats};
-use crate::vrrp::Version;
 
 /// A rejected packet. Variants are in the order the checks run; when several would
 /// fail, the first one is reported (it decides which counter moves, as in keepalived).
