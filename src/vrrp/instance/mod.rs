@@ -87,6 +87,8 @@ pub(crate) enum FaultEdge {
     Recovered,
 }
 
+/// One `vrrp_instance` at run time: its configuration, the status dumps read, and the
+/// timers and protocol state only its own methods change.
 pub(crate) struct Instance {
     cfg: InstanceConfig,
     status: InstanceStatus,
@@ -134,6 +136,7 @@ pub(crate) enum Received {
 }
 
 impl Instance {
+    /// An instance in INIT as configured; [`Self::start`] enters its first state.
     pub fn new(id: InstanceId, cfg: InstanceConfig) -> Self {
         let mut all_addrs = cfg.vips.clone();
         all_addrs.extend(cfg.evips.iter().copied());
@@ -188,10 +191,12 @@ impl Instance {
 
     // ---- reading -------------------------------------------------------------------
 
+    /// Its index in the router (configuration order).
     pub fn id(&self) -> InstanceId {
         self.status.id
     }
 
+    /// Its protocol state.
     pub fn state(&self) -> State {
         self.status.state
     }
