@@ -5,11 +5,16 @@
 //! deadline. This makes the RFC logic unit-testable, fuzzable and runnable in a
 //! deterministic simulator (see `tests/sim`).
 //!
-//! * Codec: [`packet`] (VRRP message, v2/v3), [`ip`] (IPv4 + AH headers), [`auth`]
-//!   (PASS, AH ICV), [`checksum`], [`advert`] (whole adverts as keepalived builds them),
-//!   [`validate`] (receive checks in keepalived 2.2.7's order, logs and counters).
-//! * State: [`instance`] (one `vrrp_instance`), [`router`] (all instances, sync groups,
-//!   effective priorities), [`timer`] (skew and Master_Down_Interval).
+//! * Codec: [`packet`] (VRRP message, v2/v3; `VrrpRepr` is the one encoder), [`ip`]
+//!   (IPv4 + AH headers), [`auth`] (PASS, AH ICV), [`checksum`], [`advert`] (whole adverts
+//!   as keepalived builds them), [`validate`] (receive checks in keepalived 2.2.7's order;
+//!   a typed `Rejection` from which log line and counter derive).
+//! * State: [`instance`] (one `vrrp_instance`, private state behind a small API),
+//!   [`router`] (all instances, sync groups, effective priorities; with `sync` and
+//!   `reload`), `tracking` (tracker weights), [`timer`] (skew and Master_Down_Interval).
+//!
+//! Dependencies point one way: router → instance → validate/advert → packet; this file
+//! only declares and re-exports.
 //!
 //! Behaviour is keepalived 2.2.7's: log texts, counters, timer arithmetic to the µs and the
 //! order of checks and actions are its own, because peers, scripts and log watchers see
