@@ -50,6 +50,22 @@ proptest! {
         }
     }
 
+    /// What the decoder accepts, the one encoder writes back to the same advert.
+    #[test]
+    fn parsed_adverts_re_encode_to_the_same_advert(
+        bytes in proptest::collection::vec(any::<u8>(), 8..120),
+        v6 in any::<bool>(),
+    ) {
+        let family = if v6 { Family::Ipv6 } else { Family::Ipv4 };
+        let v = VrrpPacket::new_checked(&bytes[..]).unwrap();
+        if let Ok(repr) = VrrpRepr::parse(&v, family) {
+            let mut out = vec![0; repr.buffer_len()];
+            repr.emit_unchecksummed(&mut out);
+            let again = VrrpRepr::parse(&VrrpPacket::new_checked(&out[..]).unwrap(), family);
+            prop_assert_eq!(again, Ok(repr));
+        }
+    }
+
     /// Valid-looking headers with random tails reach deep into validation.
     #[test]
     fn mutated_adverts_never_panic_the_router(

@@ -9,11 +9,11 @@
 use std::net::IpAddr;
 
 use super::auth::{ah_icv, AuthConfig};
-use super::checksum::{self, IPPROTO_AH, IPPROTO_VRRP};
+use super::checksum::{IPPROTO_AH, IPPROTO_VRRP};
 use super::config::InstanceConfig;
+use super::family::{Family, Version};
 use super::ip::{AhRepr, Ipv4HeaderRepr, AH_LEN, IPV4_HEADER_LEN, TOS_INTERNET_CONTROL};
-use super::packet::{emit_message, AUTH_DATA_LEN, HEADER_LEN};
-use super::{Family, Version};
+use super::packet::VrrpRepr;
 
 /// Per-send values of one advert copy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,13 +34,38 @@ pub struct AdvertFields {
 
 /// Length of the VRRP message an instance sends.
 pub fn vrrp_len(cfg: &InstanceConfig) -> usize {
-    let addrs = cfg.vips.len().min(255) * cfg.family.addr_len();
-    let auth = if cfg.version == Version::V2 {
-        AUTH_DATA_LEN
+    message(cfg, 0).buffer_len()
+}
+
+/// The VRRP message of `cfg`'s adverts with `priority`. Auth only exists for VRRPv2
+/// (2.x resets it for v3: "VRRP version 3 does not support authentication").
+fn message(cfg: &InstanceConfig, priority: u8) -> VrrpRepr<&[IpAddr]> {
+    let auth = sent_auth(cfg);
+    VrrpRepr {
+        version: cfg.version,
+        vrid: cfg.vrid,
+        priority,
+        advert_interval: cfg.advert_int,
+        auth_type: auth.auth_type(),
+        addresses: &cfg.vips,
+        auth_data: auth.wire_data(),
+    }
+}
+
+fn sent_auth(cfg: &InstanceConfig) -> AuthConfig {
+    if cfg.version == Version::V2 {
+        cfg.auth
     } else {
-        0
-    };
-    HEADER_LEN + addrs + auth
+        AuthConfig::None
+    }
+}
+
+/// The AH key, when adverts carry an AH header (VRRPv2 over IPv4 with `auth_type AH`).
+fn ah_key(cfg: &InstanceConfig) -> Option<[u8; 8]> {
+    match sent_auth(cfg) {
+        AuthConfig::Ah(k) if cfg.family == Family::Ipv4 => Some(k),
+        _ => None,
+    }
 }
 
 /// Length of what [`encode`] returns.
@@ -48,11 +73,7 @@ pub fn encoded_len(cfg: &InstanceConfig) -> usize {
     match cfg.family {
         Family::Ipv6 => vrrp_len(cfg),
         Family::Ipv4 => {
-            let ah = if cfg.version == Version::V2 && matches!(cfg.auth, AuthConfig::Ah(_)) {
-                AH_LEN
-            } else {
-                0
-            };
+            let ah = if ah_key(cfg).is_some() { AH_LEN } else { 0 };
             IPV4_HEADER_LEN + ah + vrrp_len(cfg)
         }
     }
@@ -67,44 +88,16 @@ pub fn encode(cfg: &InstanceConfig, fields: &AdvertFields) -> Vec<u8> {
 
 /// Builds one advert copy into `buf` (exactly [`encoded_len`] bytes).
 pub fn encode_into(cfg: &InstanceConfig, fields: &AdvertFields, buf: &mut [u8]) {
-    // Auth only exists for VRRPv2 (2.x resets it for v3: "VRRP version 3 does not
-    // support authentication").
-    let auth = if cfg.version == Version::V2 {
-        cfg.auth
-    } else {
-        AuthConfig::None
-    };
-    let ah_key = match auth {
-        AuthConfig::Ah(k) if cfg.family == Family::Ipv4 => Some(k),
-        _ => None,
-    };
+    let ah_key = ah_key(cfg);
     let vrrp_off = match cfg.family {
         Family::Ipv6 => 0,
         Family::Ipv4 => IPV4_HEADER_LEN + if ah_key.is_some() { AH_LEN } else { 0 },
     };
-    let len = emit_message(
-        &mut buf[vrrp_off..],
-        cfg.version,
-        cfg.vrid,
-        fields.priority,
-        cfg.advert_int,
-        auth.type_byte(),
-        &cfg.vips,
-        &auth.wire_data(),
-    );
-    let msg = &buf[vrrp_off..vrrp_off + len];
-    let acc = match (cfg.version, cfg.source_addr, fields.checksum_dst) {
-        (Version::V2, _, _) => 0,
-        (Version::V3, IpAddr::V4(s), IpAddr::V4(d)) => {
-            checksum::ipv4_pseudo_header(s, d, IPPROTO_VRRP, len as u16)
-        }
-        (Version::V3, IpAddr::V6(s), IpAddr::V6(d)) => {
-            checksum::ipv6_pseudo_header(s, d, IPPROTO_VRRP, len as u32)
-        }
-        _ => 0,
+    let pseudo = match cfg.version {
+        Version::V2 => None,
+        Version::V3 => Some((cfg.source_addr, fields.checksum_dst)),
     };
-    let c = checksum::finish(checksum::accumulate(acc, msg));
-    buf[vrrp_off + 6..vrrp_off + 8].copy_from_slice(&c.to_be_bytes());
+    message(cfg, fields.priority).emit_with_checksum(&mut buf[vrrp_off..], pseudo);
 
     let (IpAddr::V4(src), IpAddr::V4(dst)) = (cfg.source_addr, fields.dst) else {
         return; // IPv6: payload only
@@ -143,7 +136,7 @@ mod tests {
     use crate::vrrp::auth::password_bytes;
     use std::net::Ipv4Addr;
 
-    /// Checklist §11.1 / reference §1.2: the captured 2.2.7 v2 advert, whole packet.
+    /// An advert captured from keepalived 2.2.7 (v2, PASS "1111"), whole packet.
     #[test]
     fn checklist_1_v2_advert_matches_reference_bytes() {
         let mut cfg = InstanceConfig::new("VI_1", 51, Ipv4Addr::new(192, 168, 200, 1).into());

@@ -11,6 +11,7 @@ use hmac::{Hmac, Mac};
 use md5::Md5;
 
 use super::ip::{AH_LEN, ICV_LEN};
+use super::packet::AuthType;
 
 /// Length of the VRRPv2 auth data / AH key.
 pub const AUTH_KEY_LEN: usize = 8;
@@ -27,13 +28,18 @@ pub enum AuthConfig {
 }
 
 impl AuthConfig {
+    /// The VRRPv2 auth type.
+    pub fn auth_type(&self) -> AuthType {
+        match self {
+            AuthConfig::None => AuthType::None,
+            AuthConfig::Pass(_) => AuthType::Pass,
+            AuthConfig::Ah(_) => AuthType::Ah,
+        }
+    }
+
     /// The VRRPv2 auth type byte.
     pub fn type_byte(&self) -> u8 {
-        match self {
-            AuthConfig::None => 0,
-            AuthConfig::Pass(_) => 1,
-            AuthConfig::Ah(_) => 2,
-        }
+        self.auth_type() as u8
     }
 
     /// The 8 bytes in the VRRPv2 trailer: the password for PASS, zeros otherwise.
@@ -113,7 +119,7 @@ mod tests {
         assert_eq!(&password_bytes("1111"), b"1111\0\0\0\0");
     }
 
-    /// Checklist §11.3: PASS auth data = the first 8 password bytes, NUL padded.
+    /// PASS auth data = the first 8 password bytes, NUL padded.
     #[test]
     fn checklist_3_pass_auth_data_first_8_bytes() {
         let auth = AuthConfig::Pass(password_bytes("abcdefghij"));

@@ -5,8 +5,8 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use super::auth::AuthConfig;
+use super::family::{Family, Version};
 use super::packet::{MCAST_GROUP_V4, MCAST_GROUP_V6};
-use super::{Family, Version};
 
 /// Identifies a tracked object (script, interface, file, process …) across instances.
 /// The daemon allocates the numbers; the core only compares them.

@@ -226,7 +226,7 @@ impl<'a> Ipv4VrrpView<'a> {
 mod tests {
     use super::*;
 
-    /// §1.2 of the reference: IP header of keepalived 2.2.7's sample advert.
+    /// The IP header of a real keepalived 2.2.7 advert.
     #[test]
     fn reference_1_2_ip_header_bytes() {
         let expected = [

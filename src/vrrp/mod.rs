@@ -5,19 +5,27 @@
 //! deadline. This makes the RFC logic unit-testable, fuzzable and runnable in a
 //! deterministic simulator (see `tests/sim`).
 //!
-//! * Codec: [`packet`] (VRRP message, v2/v3), [`ip`] (IPv4 + AH headers), [`auth`]
-//!   (PASS, AH ICV), [`checksum`], [`advert`] (whole adverts as keepalived builds them),
-//!   [`validate`] (receive checks in keepalived 2.2.7's order, logs and counters).
-//! * State: [`instance`] (one `vrrp_instance`), [`router`] (all instances, sync groups,
-//!   effective priorities), [`timer`] (skew and Master_Down_Interval).
+//! * Codec: [`packet`] (VRRP message, v2/v3; `VrrpRepr` is the one encoder), [`ip`]
+//!   (IPv4 + AH headers), [`auth`] (PASS, AH ICV), [`checksum`], [`advert`] (whole adverts
+//!   as keepalived builds them), [`validate`] (receive checks in keepalived 2.2.7's order;
+//!   a typed `Rejection` from which log line and counter derive).
+//! * State: [`instance`] (one `vrrp_instance`, private state behind a small API),
+//!   [`router`] (all instances, sync groups, effective priorities; with `sync` and
+//!   `reload`), `tracking` (tracker weights), [`timer`] (skew and Master_Down_Interval).
 //!
-//! Behaviour is keepalived 2.2.7's (see the project's `keepalived-reference.md`).
+//! Dependencies point one way: router → instance → validate/advert → packet; this file
+//! only declares and re-exports.
+//!
+//! Behaviour is keepalived 2.2.7's: log texts, counters, timer arithmetic to the µs and the
+//! order of checks and actions are its own, because peers, scripts and log watchers see
+//! them.
 
 pub mod action;
 pub mod advert;
 pub mod auth;
 pub mod checksum;
 pub mod config;
+mod family;
 pub mod instance;
 pub mod ip;
 pub mod packet;
@@ -29,58 +37,14 @@ pub mod timer;
 mod tracking;
 pub mod validate;
 
-use std::net::IpAddr;
-
 pub use action::{Action, InstanceId, LogLevel, NotifyState, NotifyTarget, State};
 pub use auth::{password_bytes, AuthConfig};
 pub use config::{
     GarpConfig, InstanceConfig, OldUnicastChecksum, SyncGroupConfig, TrackerId, TrackerRef,
     UnicastPeer,
 };
-pub use instance::InstanceStatus;
-pub use router::{InstanceInternals, ReceivedPacket, Router, RouterInit, TrackerStatus};
+pub use family::{Family, Version};
+pub use instance::{InstanceInternals, InstanceStatus};
+pub use router::{ReceivedPacket, Router, RouterInit};
 pub use stats::Stats;
-
-/// VRRP protocol version.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
-pub enum Version {
-    /// RFC 3768 (IPv4 only, seconds, optional PASS/AH auth).
-    V2,
-    /// RFC 5798 (IPv4 and IPv6, centiseconds, no auth).
-    V3,
-}
-
-impl Version {
-    /// The number in the version nibble.
-    pub fn number(self) -> u8 {
-        match self {
-            Version::V2 => 2,
-            Version::V3 => 3,
-        }
-    }
-}
-
-/// Address family of an instance.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
-pub enum Family {
-    Ipv4,
-    Ipv6,
-}
-
-impl Family {
-    /// Family of an address.
-    pub fn of(addr: &IpAddr) -> Family {
-        match addr {
-            IpAddr::V4(_) => Family::Ipv4,
-            IpAddr::V6(_) => Family::Ipv6,
-        }
-    }
-
-    /// Bytes per address on the wire.
-    pub fn addr_len(self) -> usize {
-        match self {
-            Family::Ipv4 => 4,
-            Family::Ipv6 => 16,
-        }
-    }
-}
+pub use tracking::TrackerStatus;

@@ -26,7 +26,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::Duration;
 
 use super::checksum;
-use super::{Family, Version};
+use super::family::{Family, Version};
 
 /// Length of the fixed VRRP header.
 pub const HEADER_LEN: usize = 8;
@@ -270,17 +270,23 @@ impl AuthType {
     }
 }
 
-/// Owned form of a VRRP advertisement.
+/// A VRRP advertisement in typed form: what [`parse`](VrrpRepr::parse) returns and the
+/// only way adverts are written (the daemon's adverts too, through
+/// [`crate::vrrp::advert`]), so that what is sent and what the tests and fuzzers
+/// round-trip are the same bytes.
+///
+/// `A` holds the addresses: a `Vec` when parsed, a borrowed slice when an advert is
+/// built from an instance's configuration (no allocation per advert).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct VrrpRepr {
+pub struct VrrpRepr<A = Vec<IpAddr>> {
     pub version: Version,
     pub vrid: u8,
     pub priority: u8,
     pub advert_interval: Duration,
     /// VRRPv2 only (ignored for v3).
     pub auth_type: AuthType,
-    /// VIPs in the order they are sent; all of one family.
-    pub addresses: Vec<IpAddr>,
+    /// VIPs in the order they are sent; all of one family. At most 255 are written.
+    pub addresses: A,
     /// VRRPv2 only: PASS password bytes, zero for NONE and AH.
     pub auth_data: [u8; AUTH_DATA_LEN],
 }
@@ -322,43 +328,68 @@ impl VrrpRepr {
             auth_data,
         })
     }
+}
+
+impl<A: AsRef<[IpAddr]>> VrrpRepr<A> {
+    /// The addresses that go on the wire (the count field is one byte).
+    fn sent_addresses(&self) -> &[IpAddr] {
+        let all = self.addresses.as_ref();
+        &all[..all.len().min(255)]
+    }
 
     fn family(&self) -> Family {
-        match self.addresses.first() {
+        match self.addresses.as_ref().first() {
             Some(IpAddr::V6(_)) => Family::Ipv6,
             _ => Family::Ipv4,
         }
     }
 
-    /// Bytes [`emit`](Self::emit) writes.
+    /// Bytes [`emit`](Self::emit_unchecksummed) writes.
     pub fn buffer_len(&self) -> usize {
-        let family = self.family();
         let auth = if self.version == Version::V2 {
             AUTH_DATA_LEN
         } else {
             0
         };
-        HEADER_LEN + family.addr_len() * self.addresses.len() + auth
+        HEADER_LEN + self.family().addr_len() * self.sent_addresses().len() + auth
     }
 
-    /// Writes the message with a zero checksum; call one of the `fill_*` functions or
-    /// [`Self::emit_with_checksum`] afterwards. `buf` must be `buffer_len()` long.
+    /// Writes the message with a zero checksum (fuzzers and tests that set their own);
+    /// [`Self::emit_with_checksum`] is the complete form. `buf` must be at least
+    /// `buffer_len()` long.
     pub fn emit_unchecksummed(&self, buf: &mut [u8]) {
-        emit_message(
-            buf,
-            self.version,
-            self.vrid,
-            self.priority,
-            self.advert_interval,
-            self.auth_type as u8,
-            &self.addresses,
-            &self.auth_data,
-        );
+        let addresses = self.sent_addresses();
+        buf[0] = (self.version.number() << 4) | TYPE_ADVERTISEMENT;
+        buf[1] = self.vrid;
+        buf[2] = self.priority;
+        buf[3] = addresses.len() as u8;
+        match self.version {
+            Version::V2 => {
+                buf[4] = self.auth_type as u8;
+                buf[5] = interval_to_v2(self.advert_interval);
+            }
+            Version::V3 => {
+                buf[4..6].copy_from_slice(&interval_to_v3(self.advert_interval).to_be_bytes())
+            }
+        }
+        buf[6] = 0;
+        buf[7] = 0;
+        let mut at = HEADER_LEN;
+        for a in addresses {
+            at += match a {
+                IpAddr::V4(a) => put(&mut buf[at..], &a.octets()),
+                IpAddr::V6(a) => put(&mut buf[at..], &a.octets()),
+            };
+        }
+        if self.version == Version::V2 {
+            buf[at..at + AUTH_DATA_LEN].copy_from_slice(&self.auth_data);
+        }
     }
 
     /// Writes the message and its checksum. `pseudo` selects the checksum form: `None`
     /// for VRRPv2 (no pseudo-header), else the (src, dst) of the pseudo-header.
-    pub fn emit_with_checksum(&self, buf: &mut [u8], pseudo: Option<(IpAddr, IpAddr)>) {
+    /// Returns the number of bytes written ([`Self::buffer_len`]).
+    pub fn emit_with_checksum(&self, buf: &mut [u8], pseudo: Option<(IpAddr, IpAddr)>) -> usize {
         self.emit_unchecksummed(buf);
         let len = self.buffer_len();
         let msg = &buf[..len];
@@ -373,65 +404,26 @@ impl VrrpRepr {
         };
         let c = checksum::finish(checksum::accumulate(acc, msg));
         buf[6..8].copy_from_slice(&c.to_be_bytes());
+        len
     }
 }
 
-/// Writes a VRRP message (checksum left zero) from borrowed fields; returns its length.
-/// The allocation-free path adverts are built with.
-#[allow(clippy::too_many_arguments)]
-pub fn emit_message(
-    buf: &mut [u8],
-    version: Version,
-    vrid: u8,
-    priority: u8,
-    interval: Duration,
-    auth_type: u8,
-    addresses: &[IpAddr],
-    auth_data: &[u8; AUTH_DATA_LEN],
-) -> usize {
-    buf[0] = (version.number() << 4) | TYPE_ADVERTISEMENT;
-    buf[1] = vrid;
-    buf[2] = priority;
-    buf[3] = addresses.len().min(255) as u8;
-    match version {
-        Version::V2 => {
-            buf[4] = auth_type;
-            buf[5] = interval_to_v2(interval);
-        }
-        Version::V3 => buf[4..6].copy_from_slice(&interval_to_v3(interval).to_be_bytes()),
-    }
-    buf[6] = 0;
-    buf[7] = 0;
-    let mut at = HEADER_LEN;
-    for a in addresses.iter().take(255) {
-        match a {
-            IpAddr::V4(a) => {
-                buf[at..at + 4].copy_from_slice(&a.octets());
-                at += 4;
-            }
-            IpAddr::V6(a) => {
-                buf[at..at + 16].copy_from_slice(&a.octets());
-                at += 16;
-            }
-        }
-    }
-    if version == Version::V2 {
-        buf[at..at + AUTH_DATA_LEN].copy_from_slice(auth_data);
-        at += AUTH_DATA_LEN;
-    }
-    at
+/// Copies `bytes` to the start of `buf`; returns how many were written.
+fn put(buf: &mut [u8], bytes: &[u8]) -> usize {
+    buf[..bytes.len()].copy_from_slice(bytes);
+    bytes.len()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// §1.2 of the reference: a real keepalived 2.2.7 VRRPv2 advert (PASS "1111").
+    /// A real keepalived 2.2.7 VRRPv2 advert (PASS "1111").
     const SAMPLE_V2: [u8; 20] = [
         0x21, 0x33, 0x64, 0x01, 0x01, 0x01, 0x8e, 0xae, 0xc0, 0xa8, 0xc8, 0x10, 0x31, 0x31, 0x31,
         0x31, 0, 0, 0, 0,
     ];
-    /// §1.2: VRRPv3 sample (VRID 52, prio 150, VIP .17, 100 cs), multicast from .1.
+    /// A keepalived 2.2.7 VRRPv3 advert (VRID 52, prio 150, VIP .17, 100 cs), multicast from .1.
     const SAMPLE_V3: [u8; 12] = [
         0x31, 0x34, 0x96, 0x01, 0x00, 0x64, 0x46, 0x72, 0xc0, 0xa8, 0xc8, 0x11,
     ];
@@ -457,6 +449,26 @@ mod tests {
         let mut out = vec![0; repr.buffer_len()];
         repr.emit_with_checksum(&mut out, None);
         assert_eq!(out, SAMPLE_V2);
+    }
+
+    /// The daemon's adverts borrow their addresses; the bytes are the owned form's.
+    #[test]
+    fn borrowed_and_owned_addresses_encode_alike() {
+        let owned = sample_v2_repr(100);
+        let borrowed = VrrpRepr {
+            version: owned.version,
+            vrid: owned.vrid,
+            priority: owned.priority,
+            advert_interval: owned.advert_interval,
+            auth_type: owned.auth_type,
+            addresses: owned.addresses.as_slice(),
+            auth_data: owned.auth_data,
+        };
+        let (mut a, mut b) = (vec![0; owned.buffer_len()], vec![0; borrowed.buffer_len()]);
+        owned.emit_with_checksum(&mut a, None);
+        assert_eq!(borrowed.emit_with_checksum(&mut b, None), SAMPLE_V2.len());
+        assert_eq!(a, b);
+        assert_eq!(b, SAMPLE_V2);
     }
 
     #[test]

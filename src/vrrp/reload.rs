@@ -1,5 +1,5 @@
 //! Configuration reload (SIGHUP) without disturbing what did not change
-//! (reference §3.10, keepalived 2.x `vrrp_reload`/`clear_diff_vrrp`).
+//! (keepalived 2.x `vrrp_reload`/`clear_diff_vrrp`).
 //!
 //! Old and new instances are matched as keepalived 2.x matches them — by VRID, family,
 //! interface, unicast-ness and the unicast source / multicast destination, not by name.
@@ -17,11 +17,11 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::time::Instant;
 
-use super::action::{Action, LogLevel, NotifyState, NotifyTarget, State};
+use super::action::State;
 use super::config::{InstanceConfig, SyncGroupConfig};
+use super::family::Family;
 use super::instance::Instance;
 use super::router::{InitScope, Router, RouterInit};
-use super::{Family, InstanceId};
 
 /// What identifies "the same virtual router" across a reload.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -59,40 +59,10 @@ impl Router {
         }
         let kept: std::collections::HashSet<Identity> = new.iter().map(Identity::of).collect();
         for i in 0..self.instances.len() {
-            if kept.contains(&Identity::of(&self.instances[i].cfg)) {
+            if kept.contains(&Identity::of(self.instances[i].cfg())) {
                 continue;
             }
-            let inst = &mut self.instances[i];
-            if inst.state() == State::Master && !self.dont_release {
-                inst.restore_interface(true, &mut self.actions);
-            }
-            let name = inst.cfg.name.clone();
-            let from = inst.state();
-            inst.status.state = State::Stop;
-            inst.status.last_transition = Some(now);
-            inst.deadline = None;
-            inst.garp_delayed_at = None;
-            inst.garp_lower_prio_at = None;
-            inst.garp_refresh_at = None;
-            self.actions.push_back(Action::Log {
-                level: LogLevel::Info,
-                text: format!("({name}) removed by configuration reload"),
-            });
-            self.actions.push_back(Action::StateChanged {
-                instance: InstanceId(i),
-                from,
-                to: State::Stop,
-            });
-            let state = if inst.cfg.notify_deleted {
-                NotifyState::Deleted
-            } else {
-                NotifyState::Fault
-            };
-            self.actions.push_back(Action::Notify {
-                target: NotifyTarget::Instance(name),
-                state,
-                priority: 0,
-            });
+            self.instances[i].retire(now, !self.dont_release, &mut self.actions);
         }
     }
 
@@ -112,7 +82,7 @@ impl Router {
         let mut old: HashMap<Identity, Instance> = std::mem::take(&mut self.instances)
             .into_iter()
             .filter(|i| i.state() != State::Stop)
-            .map(|i| (Identity::of(&i.cfg), i))
+            .map(|i| (Identity::of(i.cfg()), i))
             .collect();
         let old_groups: HashMap<String, State> = self
             .groups
@@ -153,79 +123,8 @@ impl Router {
     /// Moves the run-time state of `previous` into new instance `i` and applies what
     /// changed: addresses (diffed), priority, fault state.
     fn carry_over(&mut self, i: usize, previous: Instance, now: Instant) {
-        let inst = &mut self.instances[i];
-        let old_addrs = previous.all_addrs.clone();
-        inst.status.state = previous.status.state;
-        inst.status.wantstate = previous.status.wantstate;
-        inst.status.master_addr = previous.status.master_addr;
-        inst.status.master_priority = previous.status.master_priority;
-        inst.status.vips_set = previous.status.vips_set;
-        inst.status.stats = previous.status.stats;
-        inst.status.last_transition = previous.status.last_transition;
-        if inst.cfg.version == previous.cfg.version
-            && inst.cfg.advert_int == previous.cfg.advert_int
-        {
-            inst.status.master_adver_int = previous.status.master_adver_int;
-        }
-        inst.ip_id = previous.ip_id;
-        inst.rx = previous.rx;
-        inst.notifies_sent = previous.notifies_sent;
-        inst.preempt_until = previous.preempt_until;
-        inst.garp_refresh_at = previous.garp_refresh_at;
-        inst.fault_count = previous.fault_count;
-        inst.status.effective_priority = previous.status.effective_priority;
-
-        if inst.state() == State::Master && inst.status.vips_set {
-            let gone: Vec<IpAddr> = old_addrs
-                .iter()
-                .filter(|a| !inst.all_addrs.contains(a))
-                .copied()
-                .collect();
-            let added: Vec<IpAddr> = inst
-                .all_addrs
-                .iter()
-                .filter(|a| !old_addrs.contains(a))
-                .copied()
-                .collect();
-            if !gone.is_empty() {
-                self.actions.push_back(Action::RemoveVips {
-                    instance: inst.id(),
-                    addrs: gone,
-                });
-            }
-            if !added.is_empty() {
-                self.actions.push_back(Action::AddVips {
-                    instance: inst.id(),
-                    addrs: added.clone(),
-                });
-                for _ in 0..inst.cfg.garp.master_repeat {
-                    for &addr in &added {
-                        self.actions.push_back(Action::SendGarp {
-                            instance: inst.id(),
-                            addr,
-                        });
-                    }
-                }
-            }
-            // keepalived: a master that survives a reload advertises at once.
-            inst.deadline = Some(now);
-        } else {
-            inst.set_ms_down_timer(inst.master_down());
-            inst.init_sands(now);
-            if inst.state() == State::Fault {
-                inst.deadline = None;
-            }
-        }
-
+        self.instances[i].carry_over_from(previous, now, &mut self.actions);
         // Priority and faults under the new configuration.
-        let (total, faults) = self.recompute(i);
-        self.instances[i].set_total_priority(total, &mut self.actions);
-        let was = self.instances[i].fault_count;
-        self.instances[i].fault_count = faults;
-        if was == 0 && faults > 0 {
-            self.down_instance(i, now);
-        } else if was > 0 && faults == 0 {
-            self.try_up_instance(i, now);
-        }
+        self.apply_tracking(i, now);
     }
 }

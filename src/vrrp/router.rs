@@ -8,19 +8,10 @@ use std::time::Instant;
 
 use super::action::{Action, InstanceId, LogLevel, NotifyState, NotifyTarget, State};
 use super::config::{InstanceConfig, SyncGroupConfig, TrackerId};
-use super::instance::{EntryLog, Instance, InstanceStatus, MasterRx};
-use super::tracking::{contribution, Contribution};
+use super::family::Family;
+use super::instance::{FaultEdge, Instance, InstanceInternals, InstanceStatus, MasterRx, Received};
+use super::tracking::{contribution, Contribution, TrackerStatus};
 use super::validate::classify;
-use super::Family;
-
-/// State of a tracked object, as reported by the tracker that watches it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TrackerStatus {
-    Up,
-    Down,
-    /// A numeric result (track_file).
-    Value(i32),
-}
 
 /// A packet from a VRRP socket. Instances are chosen by VRID and family (and the
 /// interface, when given and the instance names one); for duplicate VRIDs the
@@ -41,17 +32,6 @@ pub enum ReceivedPacket<'a> {
         hop_limit: Option<u8>,
         interface: Option<&'a str>,
     },
-}
-
-/// Internals of an instance that keepalived's USR1 dump prints beside its status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct InstanceInternals {
-    /// Base priority plus tracker weights, before clamping to 1..=254.
-    pub total_priority: i32,
-    /// Weight-0 trackers failing, plus the primary interface when it is down.
-    pub fault_count: u32,
-    /// When the advert (MASTER) or master-down (BACKUP) timer fires next.
-    pub deadline: Option<Instant>,
 }
 
 /// Conditions known before start-up.
@@ -128,16 +108,15 @@ impl Router {
         };
         for (i, inst) in r.instances.iter().enumerate() {
             r.by_vrid
-                .entry((inst.cfg.vrid, inst.cfg.family))
+                .entry((inst.cfg().vrid, inst.cfg().family))
                 .or_default()
                 .push(i);
         }
         for g in groups {
             let mut members = Vec::new();
             for name in &g.members {
-                if let Some(i) = r.instances.iter().position(|x| &x.cfg.name == name) {
-                    if r.instances[i].group.is_none() {
-                        r.instances[i].group = Some(r.groups.len());
+                if let Some(i) = r.instances.iter().position(|x| &x.cfg().name == name) {
+                    if r.instances[i].join_group(r.groups.len()) {
                         members.push(i);
                     }
                 }
@@ -156,13 +135,7 @@ impl Router {
         }
         for i in 0..r.instances.len() {
             let (total, faults) = r.recompute(i);
-            let inst = &mut r.instances[i];
-            // The effective priority stays the base one until `init_state`, which
-            // applies the total as keepalived does at start (logged, and announced with
-            // `notify_priority_changes`).
-            inst.total_priority = total;
-            inst.fault_count = faults;
-            inst.set_ms_down_timer(inst.master_down());
+            r.instances[i].init_tracking(total, faults);
         }
         r
     }
@@ -177,14 +150,8 @@ impl Router {
     /// and obeyed meanwhile. Call right after start-up (keepalived applies the delay at
     /// start only, never on reload).
     pub fn delay_start(&mut self, until: Instant, now: Instant) {
-        let shift = until.saturating_duration_since(now);
         for inst in &mut self.instances {
-            inst.delayed_start = Some(until);
-            // The timers start-up armed (a whole down interval, or the owner's 1 µs) now
-            // run from the end of the delay.
-            if inst.status.state == State::Backup {
-                inst.deadline = inst.deadline.map(|d| d + shift);
-            }
+            inst.delay_start(until, now);
         }
     }
 
@@ -194,7 +161,7 @@ impl Router {
     }
 
     fn group_state(&self, i: usize) -> Option<State> {
-        self.instances[i].group.map(|g| self.groups[g].state)
+        self.instances[i].group().map(|g| self.groups[g].state)
     }
 
     fn log(&mut self, text: String) {
@@ -205,10 +172,10 @@ impl Router {
     }
 
     pub(crate) fn recompute(&self, i: usize) -> (i32, u32) {
-        let inst = &self.instances[i];
-        let mut total = i32::from(inst.cfg.base_priority);
+        let cfg = self.instances[i].cfg();
+        let mut total = i32::from(cfg.base_priority);
         let mut faults = 0;
-        for t in &inst.cfg.trackers {
+        for t in &cfg.trackers {
             let status = self
                 .trackers
                 .get(&t.id)
@@ -219,13 +186,13 @@ impl Router {
                 Contribution::Fault => faults += 1,
             }
         }
-        if !inst.cfg.dont_track_primary && self.interfaces_down.contains(&inst.cfg.interface) {
+        if !cfg.dont_track_primary && self.interfaces_down.contains(&cfg.interface) {
             faults += 1;
         }
         (total, faults)
     }
 
-    /// keepalived `vrrp_init_state` (reference §3.2), for every instance and group, or
+    /// keepalived `vrrp_init_state`, for every instance and group, or
     /// (after a reload) only those `scope` marks as new.
     pub(crate) fn init_state(&mut self, now: Instant, scope: Option<&InitScope>) {
         // keepalived `initialise_tracking_priorities`, before any state is entered.
@@ -233,8 +200,7 @@ impl Router {
             if scope.is_some_and(|s| !s.instances[i]) {
                 continue;
             }
-            let total = self.instances[i].total_priority;
-            self.instances[i].set_total_priority(total, &mut self.actions);
+            self.instances[i].apply_total_priority(&mut self.actions);
         }
         for g in 0..self.groups.len() {
             if scope.is_some_and(|s| !s.groups[g]) {
@@ -245,15 +211,14 @@ impl Router {
             for &m in &self.groups[g].members {
                 let inst = &self.instances[m];
                 if state != State::Backup {
-                    state = if inst.status.wantstate == State::Master
-                        && inst.cfg.base_priority == 255
+                    state = if inst.wantstate() == State::Master && inst.cfg().base_priority == 255
                     {
                         State::Master
                     } else {
                         State::Backup
                     };
                 }
-                fault |= inst.fault_count > 0;
+                fault |= inst.fault_count() > 0;
             }
             self.groups[g].state = if fault { State::Fault } else { state };
             if matches!(self.groups[g].state, State::Fault | State::Backup) {
@@ -265,48 +230,7 @@ impl Router {
                 continue;
             }
             let gs = self.group_state(i);
-            let inst = &mut self.instances[i];
-            let want = inst.status.wantstate;
-            let new_state = gs.unwrap_or(want);
-            let up = inst.fault_count == 0;
-            if up
-                && new_state == State::Master
-                && inst.cfg.base_priority == 255
-                && want == State::Master
-            {
-                // The owner becomes master by timing out of BACKUP after 1 µs.
-                inst.record_state(State::Backup, now, &mut self.actions);
-                inst.deadline = Some(now + std::time::Duration::from_micros(1));
-                continue;
-            }
-            let down = if new_state == State::Backup && want == State::Master {
-                inst.status.master_adver_int
-                    + super::timer::skew_min(inst.cfg.version, inst.status.master_adver_int)
-            } else {
-                inst.master_down()
-            };
-            inst.set_ms_down_timer(down);
-            if up && new_state != State::Fault {
-                inst.change_state(
-                    State::Backup,
-                    EntryLog::Init,
-                    now,
-                    gs,
-                    &mut self.actions,
-                    |_, _| {},
-                );
-            } else {
-                inst.status.wantstate = State::Fault;
-                inst.change_state(
-                    State::Fault,
-                    EntryLog::Init,
-                    now,
-                    gs,
-                    &mut self.actions,
-                    |_, _| {},
-                );
-            }
-            inst.init_sands(now);
+            self.instances[i].start(now, gs, &mut self.actions);
         }
     }
 
@@ -334,16 +258,16 @@ impl Router {
     ) -> Option<usize> {
         let cands = self.by_vrid.get(&(vrid, family))?;
         let ok_iface = |i: &usize| {
-            let name = &self.instances[*i].cfg.interface;
+            let name = &self.instances[*i].cfg().interface;
             iface.is_none_or(|f| name.is_empty() || name == f)
         };
         let mut matching = cands.iter().copied().filter(ok_iface);
         let first = matching.next()?;
         let multicast = dst.is_multicast();
-        let kind = |i: &usize| self.instances[*i].cfg.is_unicast() != multicast;
+        let kind = |i: &usize| self.instances[*i].cfg().is_unicast() != multicast;
         let peer = |i: &usize| {
             self.instances[*i]
-                .cfg
+                .cfg()
                 .unicast_peers
                 .iter()
                 .any(|p| p.addr == src)
@@ -399,40 +323,17 @@ impl Router {
         if !matches!(prev, State::Backup | State::Master) {
             return;
         }
-        let inst = &mut self.instances[i];
-        if family == Family::Ipv6 && pkt.is_multicast() == inst.cfg.is_unicast() {
-            let (m, u) = if pkt.is_multicast() {
-                ("mult", "un")
-            } else {
-                ("un", "mult")
-            };
-            let text = format!(
-                "({}) discarding {m}icast packet on {u}icast instance",
-                inst.cfg.name
-            );
-            self.actions.push_back(Action::Log {
-                level: LogLevel::Detail,
-                text,
-            });
-            return;
-        }
-        if prev == State::Backup {
-            inst.backup_rx(now, &pkt, &mut self.actions);
-        } else {
-            match inst.master_rx(now, &pkt, &mut self.actions) {
-                MasterRx::Yield => {
-                    let gs = self.group_state(i);
-                    self.instances[i].leave_master(now, false, gs, &mut self.actions);
-                }
-                MasterRx::StayLowerPriority => self.group_lower_prio_garps(i, now),
-                MasterRx::Stay => {}
+        match self.instances[i].receive(now, &pkt, &mut self.actions) {
+            Received::Discarded => return,
+            Received::AsBackup | Received::AsMaster(MasterRx::Stay) => {}
+            Received::AsMaster(MasterRx::Yield) => {
+                let gs = self.group_state(i);
+                self.instances[i].leave_master(now, false, gs, &mut self.actions);
             }
+            Received::AsMaster(MasterRx::StayLowerPriority) => self.group_lower_prio_garps(i, now),
         }
         self.tsm(i, prev, now);
-        let inst = &mut self.instances[i];
-        if inst.state() != State::Master || !inst.cfg.lower_prio_no_advert {
-            inst.init_sands(now);
-        }
+        self.instances[i].rearm_after_rx(now);
     }
 
     /// Timers that are due at `now` fire (keepalived `vrrp_dispatcher_read_timeout`),
@@ -450,21 +351,13 @@ impl Router {
         due.sort_unstable();
         for (_, i) in due {
             self.instances[i].fire_garp_timers(now, &mut self.actions);
-            if self.instances[i].deadline.is_none_or(|d| d > now) {
+            if !self.instances[i].timer_due(now) {
                 continue;
             }
             let prev = self.instances[i].state();
             match prev {
                 State::Backup => {
-                    let text = format!(
-                        "({}) Receive advertisement timeout",
-                        self.instances[i].cfg.name
-                    );
-                    self.actions.push_back(Action::Log {
-                        level: LogLevel::Detail,
-                        text,
-                    });
-                    self.instances[i].status.wantstate = State::Master;
+                    self.instances[i].advert_timeout(&mut self.actions);
                     self.goto_master(i, now);
                 }
                 State::Master => {
@@ -485,7 +378,7 @@ impl Router {
         }
         self.trackers.insert(id, status);
         for i in 0..self.instances.len() {
-            if self.instances[i].cfg.trackers.iter().any(|t| t.id == id) {
+            if self.instances[i].cfg().trackers.iter().any(|t| t.id == id) {
                 self.apply_tracking(i, now);
             }
         }
@@ -503,27 +396,25 @@ impl Router {
             self.interfaces_down.insert(ifname.to_string());
         }
         for i in 0..self.instances.len() {
-            if self.instances[i].cfg.interface == ifname
-                && !self.instances[i].cfg.dont_track_primary
-            {
+            let cfg = self.instances[i].cfg();
+            if cfg.interface == ifname && !cfg.dont_track_primary {
                 self.apply_tracking(i, now);
             }
         }
     }
 
-    fn apply_tracking(&mut self, i: usize, now: Instant) {
+    /// Tracker results (and the primary interface) of instance `i` now; a first fault
+    /// takes it down, the last one cleared brings it up.
+    pub(crate) fn apply_tracking(&mut self, i: usize, now: Instant) {
         let (total, faults) = self.recompute(i);
-        self.instances[i].set_total_priority(total, &mut self.actions);
-        let old = self.instances[i].fault_count;
-        self.instances[i].fault_count = faults;
-        if old == 0 && faults > 0 {
-            self.down_instance(i, now);
-        } else if old > 0 && faults == 0 {
-            self.try_up_instance(i, now);
+        match self.instances[i].apply_tracking(total, faults, &mut self.actions) {
+            Some(FaultEdge::Failed) => self.down_instance(i, now),
+            Some(FaultEdge::Recovered) => self.try_up_instance(i, now),
+            None => {}
         }
     }
 
-    /// SIGTERM (reference §3.9): every master sends one priority-0 advert and removes its
+    /// SIGTERM: every master sends one priority-0 advert and removes its
     /// VIPs (unless `--dont-release-vrrp`), then every instance and group notifies STOP.
     pub fn shutdown(&mut self, now: Instant) {
         if self.stopped {
@@ -534,19 +425,8 @@ impl Router {
                 self.instances[i].restore_interface(true, &mut self.actions);
             }
         }
-        for i in 0..self.instances.len() {
-            let inst = &mut self.instances[i];
-            inst.change_state(
-                State::Stop,
-                EntryLog::Silent,
-                now,
-                None,
-                &mut self.actions,
-                |_, _| {},
-            );
-            inst.deadline = None;
-            inst.garp_delayed_at = None;
-            inst.garp_lower_prio_at = None;
+        for inst in &mut self.instances {
+            inst.stop(now, &mut self.actions);
         }
         for g in 0..self.groups.len() {
             self.groups[g].state = State::Stop;
@@ -579,34 +459,30 @@ impl Router {
 
     /// All instances, in configuration order.
     pub fn instances(&self) -> impl Iterator<Item = &InstanceStatus> {
-        self.instances.iter().map(|x| &x.status)
+        self.instances.iter().map(Instance::status)
     }
 
     /// One instance.
     pub fn instance(&self, id: InstanceId) -> Option<&InstanceStatus> {
-        self.instances.get(id.0).map(|x| &x.status)
+        self.instances.get(id.0).map(Instance::status)
     }
 
     /// The id of the instance called `name`.
     pub fn instance_id(&self, name: &str) -> Option<InstanceId> {
         self.instances
             .iter()
-            .position(|x| x.cfg.name == name)
+            .position(|x| x.cfg().name == name)
             .map(InstanceId)
     }
 
     /// The configuration an instance runs with (tracker weights as forced by sync groups).
     pub fn instance_config(&self, id: InstanceId) -> Option<&InstanceConfig> {
-        self.instances.get(id.0).map(|x| &x.cfg)
+        self.instances.get(id.0).map(Instance::cfg)
     }
 
     /// Priority sum, fault count and timer of one instance (for dumps).
     pub fn instance_internals(&self, id: InstanceId) -> Option<InstanceInternals> {
-        self.instances.get(id.0).map(|x| InstanceInternals {
-            total_priority: x.total_priority,
-            fault_count: x.fault_count,
-            deadline: x.deadline,
-        })
+        self.instances.get(id.0).map(Instance::internals)
     }
 
     /// State of every sync group, in configuration order.
@@ -617,7 +493,7 @@ impl Router {
     /// STATS_CLEAR: zero every instance's counters.
     pub fn clear_stats(&mut self) {
         for x in &mut self.instances {
-            x.status.stats = Default::default();
+            x.clear_stats();
         }
     }
 
@@ -625,7 +501,10 @@ impl Router {
     pub fn stats_file(&self) -> String {
         let mut out = String::new();
         for x in &self.instances {
-            let _ = x.status.stats.write_stats_file_block(&x.cfg.name, &mut out);
+            let _ = x
+                .status()
+                .stats
+                .write_stats_file_block(&x.cfg().name, &mut out);
         }
         out
     }

@@ -24,7 +24,48 @@ pub struct Stats {
     pub pri_zero_sent: u64,
 }
 
+/// A counter of [`Stats`] that a rejected packet can move (see
+/// [`crate::vrrp::validate::Rejection::counter`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RxErrorCounter {
+    PacketLenErr,
+    IpTtlErr,
+    InvalidTypeRcvd,
+    AddrListErr,
+    InvalidAuthtype,
+    AuthtypeMismatch,
+    AuthFailure,
+}
+
+impl RxErrorCounter {
+    /// The counter's key in keepalived's JSON dump (the [`Stats`] field name).
+    pub fn key(self) -> &'static str {
+        match self {
+            RxErrorCounter::PacketLenErr => "packet_len_err",
+            RxErrorCounter::IpTtlErr => "ip_ttl_err",
+            RxErrorCounter::InvalidTypeRcvd => "invalid_type_rcvd",
+            RxErrorCounter::AddrListErr => "addr_list_err",
+            RxErrorCounter::InvalidAuthtype => "invalid_authtype",
+            RxErrorCounter::AuthtypeMismatch => "authtype_mismatch",
+            RxErrorCounter::AuthFailure => "auth_failure",
+        }
+    }
+}
+
 impl Stats {
+    /// The field behind `counter`.
+    pub fn rx_error_mut(&mut self, counter: RxErrorCounter) -> &mut u64 {
+        match counter {
+            RxErrorCounter::PacketLenErr => &mut self.packet_len_err,
+            RxErrorCounter::IpTtlErr => &mut self.ip_ttl_err,
+            RxErrorCounter::InvalidTypeRcvd => &mut self.invalid_type_rcvd,
+            RxErrorCounter::AddrListErr => &mut self.addr_list_err,
+            RxErrorCounter::InvalidAuthtype => &mut self.invalid_authtype,
+            RxErrorCounter::AuthtypeMismatch => &mut self.authtype_mismatch,
+            RxErrorCounter::AuthFailure => &mut self.auth_failure,
+        }
+    }
+
     /// Writes the block keepalived writes for one instance in its USR2 stats file.
     pub fn write_stats_file_block(&self, name: &str, out: &mut impl fmt::Write) -> fmt::Result {
         writeln!(out, "VRRP Instance: {name}")?;
@@ -84,6 +125,24 @@ mod tests {
             assert!(v.get(key).is_some(), "missing {key}");
         }
         assert_eq!(v["advert_sent"], 5);
+    }
+
+    #[test]
+    fn rx_error_keys_name_the_field_they_move() {
+        use RxErrorCounter::*;
+        for c in [
+            PacketLenErr,
+            IpTtlErr,
+            InvalidTypeRcvd,
+            AddrListErr,
+            InvalidAuthtype,
+            AuthtypeMismatch,
+            AuthFailure,
+        ] {
+            let mut s = Stats::default();
+            *s.rx_error_mut(c) = 7;
+            assert_eq!(serde_json::to_value(s).unwrap()[c.key()], 7, "{c:?}");
+        }
     }
 
     #[test]

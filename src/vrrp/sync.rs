@@ -1,16 +1,15 @@
 //! Transitions that involve more than one instance: going to MASTER (which a sync group
 //! may veto), FAULT entry and exit, and keeping `vrrp_sync_group` members together
-//! (keepalived `vrrp_sync.c`, reference §3.6 and §3.8).
+//! (keepalived `vrrp_sync.c`).
 
 use std::time::Instant;
 
 use super::action::{Action, LogLevel, State};
-use super::instance::EntryLog;
 use super::router::Router;
 
 impl Router {
     fn group_of(&self, i: usize) -> Option<usize> {
-        self.instances[i].group
+        self.instances[i].group()
     }
 
     fn group_log(&mut self, g: usize, to: &str) {
@@ -28,7 +27,7 @@ impl Router {
         self.groups[g]
             .members
             .iter()
-            .filter(|&&m| self.instances[m].fault_count > 0)
+            .filter(|&&m| self.instances[m].fault_count() > 0)
             .count()
     }
 
@@ -44,11 +43,9 @@ impl Router {
         let blocked = self.groups[g]
             .members
             .iter()
-            .any(|&m| m != i && self.instances[m].status.wantstate != State::Master);
+            .any(|&m| m != i && self.instances[m].wantstate() != State::Master);
         if blocked {
-            let inst = &mut self.instances[i];
-            inst.set_ms_down_timer(inst.master_down());
-            inst.init_sands(now);
+            self.instances[i].restart_down_timer(now);
             return false;
         }
         true
@@ -57,17 +54,11 @@ impl Router {
     /// `vrrp_state_goto_master`: advert, "Entering MASTER STATE", VIPs, GARPs, notifies.
     pub(crate) fn goto_master(&mut self, i: usize, now: Instant) {
         if self.group_of(i).is_some() && !self.can_goto_master(i, now) {
-            self.instances[i].status.wantstate = State::Master;
+            self.instances[i].set_wantstate(State::Master);
             return;
         }
         let gs = self.group_of(i).map(|g| self.groups[g].state);
-        let inst = &mut self.instances[i];
-        if inst.rx.ah_cycle {
-            inst.rx.ah_cycle = false;
-            inst.rx.ah_seq = 0;
-        }
-        inst.master_tx(now, gs, &mut self.actions);
-        inst.init_sands(now);
+        self.instances[i].enter_master(now, gs, &mut self.actions);
     }
 
     /// keepalived's transition table: a member reaching MASTER pulls the group to MASTER,
@@ -93,7 +84,7 @@ impl Router {
         self.group_log(g, "MASTER");
         for m in self.groups[g].members.clone() {
             if m != i && self.instances[m].state() != State::Master {
-                self.instances[m].status.wantstate = State::Master;
+                self.instances[m].set_wantstate(State::Master);
                 self.goto_master(m, now);
             }
         }
@@ -112,7 +103,7 @@ impl Router {
             if m == i || st == State::Backup {
                 continue;
             }
-            self.instances[m].status.wantstate = State::Backup;
+            self.instances[m].set_wantstate(State::Backup);
             if matches!(st, State::Fault | State::Init) {
                 self.leave_fault(m, now);
             } else {
@@ -137,19 +128,11 @@ impl Router {
             }
             let gs = Some(self.groups[g].state);
             let inst = &mut self.instances[m];
-            inst.status.wantstate = State::Fault;
+            inst.set_wantstate(State::Fault);
             if st == State::Master {
                 inst.leave_master(now, false, gs, &mut self.actions);
             } else {
-                inst.change_state(
-                    State::Fault,
-                    EntryLog::Silent,
-                    now,
-                    gs,
-                    &mut self.actions,
-                    |_, _| {},
-                );
-                inst.finish_leave_fault(now);
+                inst.enter_fault_silently(now, gs, &mut self.actions);
             }
         }
         self.groups[g].state = State::Fault;
@@ -158,7 +141,7 @@ impl Router {
 
     /// `vrrp_state_leave_fault`.
     pub(crate) fn leave_fault(&mut self, i: usize, now: Instant) {
-        if self.instances[i].status.wantstate == State::Master {
+        if self.instances[i].wantstate() == State::Master {
             self.goto_master(i, now);
             self.instances[i].finish_leave_fault(now);
         } else {
@@ -170,7 +153,7 @@ impl Router {
     /// keepalived `down_instance`: a weight-0 tracker or the interface failed.
     /// A MASTER sends two priority-0 adverts (2.2.7 observed) and drops its VIPs.
     pub(crate) fn down_instance(&mut self, i: usize, now: Instant) {
-        self.instances[i].status.wantstate = State::Fault;
+        self.instances[i].set_wantstate(State::Fault);
         if self.instances[i].state() == State::Master {
             let gs = self.group_of(i).map(|g| self.groups[g].state);
             self.instances[i].leave_master(now, true, gs, &mut self.actions);
@@ -187,52 +170,22 @@ impl Router {
     /// keepalived `try_up_instance`: all faults cleared. Always lands in BACKUP with the
     /// full down timer (even the owner: its wantstate is FAULT by now).
     pub(crate) fn try_up_instance(&mut self, i: usize, now: Instant) {
-        let inst = &mut self.instances[i];
-        let owner_master =
-            inst.status.wantstate == State::Master && inst.status.base_priority == 255;
-        if !owner_master {
-            inst.status.wantstate = State::Backup;
-        }
-        inst.status.master_adver_int = inst.cfg.advert_int;
-        let down = if owner_master {
-            inst.cfg.advert_int + inst.skew()
-        } else {
-            inst.master_down()
-        };
-        inst.set_ms_down_timer(down);
+        self.instances[i].prepare_recovery();
         let group = self.group_of(i);
         if let Some(g) = group {
             if self.members_faulted(g) > 0 {
                 return;
             }
         }
-        let wanted = self.instances[i].status.wantstate;
+        let wanted = self.instances[i].wantstate();
         if group.is_some() && wanted == State::Master && !self.can_goto_master(i, now) {
-            self.instances[i].status.wantstate = State::Backup;
+            self.instances[i].set_wantstate(State::Backup);
         }
         self.leave_fault(i, now);
         let inst = &mut self.instances[i];
-        if inst.cfg.is_unicast() {
-            // Refresh the master's neighbour cache so its adverts reach us at once.
-            let kind = if inst.cfg.source_addr.is_ipv4() {
-                "ARP"
-            } else {
-                "NA"
-            };
-            let text = format!(
-                "{}: sending gratuitous {kind} for {}",
-                inst.cfg.name, inst.cfg.source_addr
-            );
-            self.actions.push_back(Action::Log {
-                level: LogLevel::Detail,
-                text,
-            });
-            let (instance, addr) = (inst.id(), inst.cfg.source_addr);
-            self.actions.push_back(Action::SendGarp { instance, addr });
-        }
-        let inst = &mut self.instances[i];
+        inst.announce_source(&mut self.actions);
         inst.init_sands(now);
-        inst.status.wantstate = wanted;
+        inst.set_wantstate(wanted);
         if group.is_some() {
             if self.instances[i].state() == State::Master {
                 self.sync_master(i, now);

@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use super::Version;
+use super::family::Version;
 
 fn micros(d: Duration) -> u64 {
     d.as_micros().min(u128::from(u64::MAX)) as u64
@@ -51,7 +51,7 @@ mod tests {
 
     const SEC: Duration = Duration::from_secs(1);
 
-    /// Checklist §11.9 / reference §3.1: prio 100, 1 s → skew 609 375 µs,
+    /// keepalived 2.2.7, VRRPv2: prio 100, 1 s → skew 609 375 µs,
     /// down timer 3 609 375 µs (keepalived's dump "Master down timer = 3609375 usecs").
     #[test]
     fn checklist_9_v2_skew_and_down_timer_prio_100() {

@@ -8,7 +8,15 @@
 //!   and a result below −253 is a fault.
 
 use super::config::TrackerRef;
-use super::router::TrackerStatus;
+
+/// State of a tracked object, as reported by the tracker that watches it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TrackerStatus {
+    Up,
+    Down,
+    /// A numeric result (track_file).
+    Value(i32),
+}
 
 /// What one tracker contributes to an instance.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
