@@ -153,44 +153,12 @@ impl EffectWorker {
                 instance,
                 vips,
                 read_only,
-            } => {
-                if let Some(control) = read_only {
-                    match control.set_writable().await {
-                        Ok(_) => log::info!("({instance}) MySQL read_only set OFF"),
-                        Err(e) => log::error!(
-                            "({instance}) could not set MySQL read_only OFF before adding VIPs: {e}"
-                        ),
-                    }
-                }
-                for vip in &vips {
-                    if let Err(e) = self.change_address(vip, true).await {
-                        log::error!("({instance}) cannot add {}/{}: {e}", vip.addr, vip.prefix);
-                    }
-                }
-            }
+            } => self.change_vips(&instance, &vips, read_only, true).await,
             Effect::RemoveVips {
                 instance,
                 vips,
                 read_only,
-            } => {
-                if let Some(control) = read_only {
-                    match control.set_read_only().await {
-                        Ok(_) => log::info!("({instance}) MySQL read_only set ON"),
-                        Err(e) => log::error!(
-                            "({instance}) could not set MySQL read_only ON when leaving MASTER: {e}"
-                        ),
-                    }
-                }
-                for vip in &vips {
-                    if let Err(e) = self.change_address(vip, false).await {
-                        log::error!(
-                            "({instance}) cannot remove {}/{}: {e}",
-                            vip.addr,
-                            vip.prefix
-                        );
-                    }
-                }
-            }
+            } => self.change_vips(&instance, &vips, read_only, false).await,
             Effect::Garp { interface, addr } => {
                 if let Err(e) = self.send_garp(&interface, addr).await {
                     log::warn!("cannot send gratuitous ARP/NA for {addr} on {interface}: {e}");
@@ -210,6 +178,37 @@ impl EffectWorker {
                 let _ = done.send(());
             }
             Effect::Shutdown { .. } => {}
+        }
+    }
+
+    /// Adds or removes an instance's addresses. With `mysql_read_only` the server's
+    /// `read_only` changes first either way: writable before the VIP brings clients in,
+    /// read-only before it sends them elsewhere, so no client ever writes to both nodes.
+    async fn change_vips(
+        &self,
+        instance: &str,
+        vips: &[VipSpec],
+        read_only: Option<Arc<ReadOnlyController>>,
+        add: bool,
+    ) {
+        if let Some(control) = read_only {
+            let (result, word, moment) = if add {
+                (control.set_writable().await, "OFF", "before adding VIPs")
+            } else {
+                (control.set_read_only().await, "ON", "when leaving MASTER")
+            };
+            match result {
+                Ok(_) => log::info!("({instance}) MySQL read_only set {word}"),
+                Err(e) => {
+                    log::error!("({instance}) could not set MySQL read_only {word} {moment}: {e}")
+                }
+            }
+        }
+        let verb = if add { "add" } else { "remove" };
+        for vip in vips {
+            if let Err(e) = self.change_address(vip, add).await {
+                log::error!("({instance}) cannot {verb} {}/{}: {e}", vip.addr, vip.prefix);
+            }
         }
     }
 

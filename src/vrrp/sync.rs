@@ -81,61 +81,58 @@ impl Router {
         if self.groups[g].state == State::Master || !self.can_goto_master(i, now) {
             return;
         }
-        self.group_log(g, "MASTER");
-        for m in self.groups[g].members.clone() {
-            if m != i && self.instances[m].state() != State::Master {
-                self.instances[m].set_wantstate(State::Master);
-                self.goto_master(m, now);
-            }
-        }
-        self.groups[g].state = State::Master;
-        self.group_notify(g);
+        self.sync_group(g, i, State::Master, |r, m, _, _| r.goto_master(m, now));
     }
 
     fn sync_backup(&mut self, i: usize, now: Instant) {
         let Some(g) = self.group_of(i) else { return };
-        if self.groups[g].state == State::Backup {
-            return;
-        }
-        self.group_log(g, "BACKUP");
-        for m in self.groups[g].members.clone() {
-            let st = self.instances[m].state();
-            if m == i || st == State::Backup {
-                continue;
-            }
-            self.instances[m].set_wantstate(State::Backup);
+        self.sync_group(g, i, State::Backup, |r, m, st, gs| {
             if matches!(st, State::Fault | State::Init) {
-                self.leave_fault(m, now);
+                r.leave_fault(m, now);
             } else {
-                let gs = Some(self.groups[g].state);
-                self.instances[m].leave_master(now, false, gs, &mut self.actions);
+                r.instances[m].leave_master(now, false, gs, &mut r.actions);
             }
-        }
-        self.groups[g].state = State::Backup;
-        self.group_notify(g);
+        });
     }
 
     fn sync_fault(&mut self, i: usize, now: Instant) {
         let Some(g) = self.group_of(i) else { return };
-        if self.groups[g].state == State::Fault {
+        self.sync_group(g, i, State::Fault, |r, m, st, gs| {
+            let inst = &mut r.instances[m];
+            if st == State::Master {
+                inst.leave_master(now, false, gs, &mut r.actions);
+            } else {
+                inst.enter_fault_silently(now, gs, &mut r.actions);
+            }
+        });
+    }
+
+    /// Moves group `g` to `to` after member `i` got there: keepalived's "Syncing
+    /// instances to … state" line, then every other member not yet in `to` wants it and
+    /// is moved by `move_member(router, member, its state, the group's state before)`,
+    /// then the group's own state and notifications. Nothing happens when the group is
+    /// already in `to`.
+    fn sync_group(
+        &mut self,
+        g: usize,
+        i: usize,
+        to: State,
+        mut move_member: impl FnMut(&mut Router, usize, State, Option<State>),
+    ) {
+        let before = self.groups[g].state;
+        if before == to {
             return;
         }
-        self.group_log(g, "FAULT");
+        self.group_log(g, &to.to_string());
         for m in self.groups[g].members.clone() {
             let st = self.instances[m].state();
-            if m == i || st == State::Fault {
+            if m == i || st == to {
                 continue;
             }
-            let gs = Some(self.groups[g].state);
-            let inst = &mut self.instances[m];
-            inst.set_wantstate(State::Fault);
-            if st == State::Master {
-                inst.leave_master(now, false, gs, &mut self.actions);
-            } else {
-                inst.enter_fault_silently(now, gs, &mut self.actions);
-            }
+            self.instances[m].set_wantstate(to);
+            move_member(self, m, st, Some(before));
         }
-        self.groups[g].state = State::Fault;
+        self.groups[g].state = to;
         self.group_notify(g);
     }
 
