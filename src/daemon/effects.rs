@@ -207,7 +207,11 @@ impl EffectWorker {
         let verb = if add { "add" } else { "remove" };
         for vip in vips {
             if let Err(e) = self.change_address(vip, add).await {
-                log::error!("({instance}) cannot {verb} {}/{}: {e}", vip.addr, vip.prefix);
+                log::error!(
+                    "({instance}) cannot {verb} {}/{}: {e}",
+                    vip.addr,
+                    vip.prefix
+                );
             }
         }
     }

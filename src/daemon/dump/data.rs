@@ -10,7 +10,9 @@
 use std::fmt::Write;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use crate::daemon::status::{InstanceView, Snapshot, TrackerKind, TrackerSnapshot, UnixTime};
+use crate::daemon::status::{
+    GarpView, InstanceView, Snapshot, TrackerKind, TrackerSnapshot, UnixTime,
+};
 use crate::vrrp::packet::AuthType;
 use crate::vrrp::{Family, State, Version};
 
@@ -119,28 +121,7 @@ fn global_section(snap: &Snapshot, out: &mut String) {
     );
     let _ = writeln!(out, " VRRP IPv4 mcast group = {}", g.vrrp_mcast_group4);
     let _ = writeln!(out, " VRRP IPv6 mcast group = {}", g.vrrp_mcast_group6);
-    let _ = writeln!(out, " Gratuitous ARP delay = {}", g.garp.delay_secs);
-    let _ = writeln!(out, " Gratuitous ARP repeat = {}", g.garp.repeat);
-    let _ = writeln!(
-        out,
-        " Gratuitous ARP refresh timer = {}",
-        g.garp.refresh_secs
-    );
-    let _ = writeln!(
-        out,
-        " Gratuitous ARP refresh repeat = {}",
-        g.garp.refresh_repeat
-    );
-    let _ = writeln!(
-        out,
-        " Gratuitous ARP lower priority delay = {}",
-        g.garp.lower_prio_delay_secs
-    );
-    let _ = writeln!(
-        out,
-        " Gratuitous ARP lower priority repeat = {}",
-        g.garp.lower_prio_repeat
-    );
+    garp_lines(out, " ", "refresh timer", &g.garp);
     let _ = writeln!(
         out,
         " Num adverts before down = {}",
@@ -226,9 +207,8 @@ fn unspecified(family: Family) -> IpAddr {
     }
 }
 
+/// One `VRRP Instance` block of the data dump, in keepalived's order.
 fn instance_block(snap: &Snapshot, i: &InstanceView, out: &mut String) {
-    let on_off = |b: bool| yes_no(b, "enabled", "disabled");
-    let tf = |b: bool| yes_no(b, "true", "false");
     let _ = writeln!(out, " VRRP Instance = {}", i.name);
     let _ = writeln!(out, "   VRRP Version = {}", i.version.number());
     if let Some(g) = &i.sync_group {
@@ -268,6 +248,15 @@ fn instance_block(snap: &Snapshot, i: &InstanceView, out: &mut String) {
     } else {
         out.push_str("   Flags: none\n");
     }
+    state_counters(snap, i, out);
+    interface_lines(i, out);
+    priority_lines(i, out);
+    address_lines(i, out);
+    tracking_and_notify_lines(i, out);
+}
+
+fn state_counters(snap: &Snapshot, i: &InstanceView, out: &mut String) {
+    let tf = |b: bool| yes_no(b, "true", "false");
     let _ = writeln!(out, "   Wantstate = {}", i.wantstate);
     out.push_str("   Number of config faults = 0\n");
     let _ = writeln!(
@@ -306,6 +295,10 @@ fn instance_block(snap: &Snapshot, i: &InstanceView, out: &mut String) {
             tf(i.state != State::Fault)
         );
     }
+}
+
+fn interface_lines(i: &InstanceView, out: &mut String) {
+    let tf = |b: bool| yes_no(b, "true", "false");
     if i.interface.is_empty() {
         out.push_str("   Interface = not configured\n");
     } else {
@@ -329,24 +322,7 @@ fn instance_block(snap: &Snapshot, i: &InstanceView, out: &mut String) {
     if let Some(group) = i.multicast_group {
         let _ = writeln!(out, "   Multicast address {group}");
     }
-    let _ = writeln!(out, "   Gratuitous ARP delay = {}", i.garp.delay_secs);
-    let _ = writeln!(out, "   Gratuitous ARP repeat = {}", i.garp.repeat);
-    let _ = writeln!(out, "   Gratuitous ARP refresh = {}", i.garp.refresh_secs);
-    let _ = writeln!(
-        out,
-        "   Gratuitous ARP refresh repeat = {}",
-        i.garp.refresh_repeat
-    );
-    let _ = writeln!(
-        out,
-        "   Gratuitous ARP lower priority delay = {}",
-        i.garp.lower_prio_delay_secs
-    );
-    let _ = writeln!(
-        out,
-        "   Gratuitous ARP lower priority repeat = {}",
-        i.garp.lower_prio_repeat
-    );
+    garp_lines(out, "   ", "refresh", &i.garp);
     let _ = writeln!(out, "   Down timer adverts = {}", i.down_timer_adverts);
     let _ = writeln!(
         out,
@@ -358,6 +334,10 @@ fn instance_block(snap: &Snapshot, i: &InstanceView, out: &mut String) {
         "   Send advert after receive higher priority advert = {}",
         tf(i.higher_prio_send_advert)
     );
+}
+
+fn priority_lines(i: &InstanceView, out: &mut String) {
+    let on_off = |b: bool| yes_no(b, "enabled", "disabled");
     let _ = writeln!(out, "   Virtual Router ID = {}", i.vrid);
     let _ = writeln!(out, "   Priority = {}", i.base_priority);
     let _ = writeln!(out, "   Effective priority = {}", i.effective_priority);
@@ -407,6 +387,10 @@ fn instance_block(snap: &Snapshot, i: &InstanceView, out: &mut String) {
         }
         _ => {}
     }
+}
+
+fn address_lines(i: &InstanceView, out: &mut String) {
+    let unicast = !i.unicast_peers.is_empty();
     let set = yes_no(i.vips_set, " set", "");
     if !i.vips.is_empty() {
         let _ = writeln!(out, "   Virtual IP ({}):", i.vips.len());
@@ -438,6 +422,10 @@ fn instance_block(snap: &Snapshot, i: &InstanceView, out: &mut String) {
     }
     list(out, "   Virtual Routes :", &i.vroutes);
     list(out, "   Virtual Rules :", &i.vrules);
+}
+
+fn tracking_and_notify_lines(i: &InstanceView, out: &mut String) {
+    let tf = |b: bool| yes_no(b, "true", "false");
     tracked(
         out,
         i,
@@ -493,6 +481,32 @@ fn instance_block(snap: &Snapshot, i: &InstanceView, out: &mut String) {
         out,
         "   Notify priority changes = {}",
         tf(i.notify_priority_changes)
+    );
+}
+
+/// The six GARP schedule lines, global (`refresh timer`) or per instance (`refresh`).
+fn garp_lines(out: &mut String, indent: &str, refresh: &str, garp: &GarpView) {
+    let _ = writeln!(out, "{indent}Gratuitous ARP delay = {}", garp.delay_secs);
+    let _ = writeln!(out, "{indent}Gratuitous ARP repeat = {}", garp.repeat);
+    let _ = writeln!(
+        out,
+        "{indent}Gratuitous ARP {refresh} = {}",
+        garp.refresh_secs
+    );
+    let _ = writeln!(
+        out,
+        "{indent}Gratuitous ARP refresh repeat = {}",
+        garp.refresh_repeat
+    );
+    let _ = writeln!(
+        out,
+        "{indent}Gratuitous ARP lower priority delay = {}",
+        garp.lower_prio_delay_secs
+    );
+    let _ = writeln!(
+        out,
+        "{indent}Gratuitous ARP lower priority repeat = {}",
+        garp.lower_prio_repeat
     );
 }
 
