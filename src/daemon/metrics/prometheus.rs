@@ -168,6 +168,38 @@ const COUNTERS: [CounterDef; 14] = [
 /// The whole exposition for `snap`.
 pub fn render(snap: &Snapshot) -> String {
     let mut out = String::new();
+    process_families(snap, &mut out);
+    instance_families(snap, &mut out);
+    sync_group_family(snap, &mut out);
+    tracker_families(snap, &mut out);
+    out
+}
+
+/// The daemon as a whole: up, started, last failover.
+fn process_families(snap: &Snapshot, out: &mut String) {
+    let mut up = Family::new("keepalived_up", "gauge", "1 while the VRRP daemon runs.");
+    up.add(vec![], 1.0);
+    up.write(out);
+    let mut start = Family::new(
+        "keepalived_start_time_seconds",
+        "gauge",
+        "Start time of the daemon since the Unix epoch.",
+    );
+    start.add(vec![], snap.process.start_time.as_secs_f64());
+    start.write(out);
+    let mut failover = Family::new(
+        "keepalived_last_failover_timestamp_seconds",
+        "gauge",
+        "Time of the latest state change of any instance since the Unix epoch.",
+    );
+    if let Some(t) = snap.last_failover {
+        failover.add(vec![], t.as_secs_f64());
+    }
+    failover.write(out);
+}
+
+/// One sample per instance (and per VIP), labelled as keepalived-exporter labels them.
+fn instance_families(snap: &Snapshot, out: &mut String) {
     let vrids: Vec<String> = snap.instances.iter().map(|i| i.vrid.to_string()).collect();
     let labels = |n: usize| -> Labels<'_> {
         let i: &InstanceView = &snap.instances[n];
@@ -177,27 +209,6 @@ pub fn render(snap: &Snapshot) -> String {
             ("vrid", vrids[n].as_str()),
         ]
     };
-
-    let mut up = Family::new("keepalived_up", "gauge", "1 while the VRRP daemon runs.");
-    up.add(vec![], 1.0);
-    up.write(&mut out);
-    let mut start = Family::new(
-        "keepalived_start_time_seconds",
-        "gauge",
-        "Start time of the daemon since the Unix epoch.",
-    );
-    start.add(vec![], snap.process.start_time.as_secs_f64());
-    start.write(&mut out);
-    let mut failover = Family::new(
-        "keepalived_last_failover_timestamp_seconds",
-        "gauge",
-        "Time of the latest state change of any instance since the Unix epoch.",
-    );
-    if let Some(t) = snap.last_failover {
-        failover.add(vec![], t.as_secs_f64());
-    }
-    failover.write(&mut out);
-
     let n = snap.instances.len();
     let per_instance = |name, kind, help, value: &dyn Fn(&InstanceView) -> f64| {
         let mut f = Family::new(name, kind, help);
@@ -212,14 +223,14 @@ pub fn render(snap: &Snapshot) -> String {
         "Instance state: 0 INIT, 1 BACKUP, 2 MASTER, 3 FAULT, 98 STOP.",
         &|i| f64::from(i.state as u8),
     )
-    .write(&mut out);
+    .write(out);
     per_instance(
         "keepalived_vrrp_instance_wantstate",
         "gauge",
         "State the instance would be in without its sync group (numbered as the state).",
         &|i| f64::from(i.wantstate as u8),
     )
-    .write(&mut out);
+    .write(out);
     // keepalived-exporter's per-VIP state gauge, for existing dashboards.
     let mut vip_state = Family::new(
         "keepalived_vrrp_state",
@@ -235,35 +246,35 @@ pub fn render(snap: &Snapshot) -> String {
             vip_state.add(l, f64::from(inst.state as u8));
         }
     }
-    vip_state.write(&mut out);
+    vip_state.write(out);
     per_instance(
         "keepalived_vrrp_base_priority",
         "gauge",
         "Configured priority.",
         &|i| f64::from(i.base_priority),
     )
-    .write(&mut out);
+    .write(out);
     per_instance(
         "keepalived_vrrp_effective_priority",
         "gauge",
         "Priority advertised: configured priority moved by tracker weights.",
         &|i| f64::from(i.effective_priority),
     )
-    .write(&mut out);
+    .write(out);
     per_instance(
         "keepalived_vrrp_vips_installed",
         "gauge",
         "1 while the instance's virtual addresses are installed.",
         &|i| f64::from(u8::from(i.vips_set)),
     )
-    .write(&mut out);
+    .write(out);
     per_instance(
         "keepalived_vrrp_state_transitions_total",
         "counter",
         "State changes since the daemon started.",
         &|i| i.transitions as f64,
     )
-    .write(&mut out);
+    .write(out);
     let mut last = Family::new(
         "keepalived_vrrp_last_transition_timestamp_seconds",
         "gauge",
@@ -274,11 +285,13 @@ pub fn render(snap: &Snapshot) -> String {
             last.add(labels(k), t.as_secs_f64());
         }
     }
-    last.write(&mut out);
+    last.write(out);
     for (name, help, field) in COUNTERS {
-        per_instance(name, "counter", help, &|i| field(&i.stats) as f64).write(&mut out);
+        per_instance(name, "counter", help, &|i| field(&i.stats) as f64).write(out);
     }
+}
 
+fn sync_group_family(snap: &Snapshot, out: &mut String) {
     let mut groups = Family::new(
         "keepalived_vrrp_sync_group_state",
         "gauge",
@@ -287,8 +300,11 @@ pub fn render(snap: &Snapshot) -> String {
     for g in &snap.sync_groups {
         groups.add(vec![("group", g.name.as_str())], f64::from(g.state as u8));
     }
-    groups.write(&mut out);
+    groups.write(out);
+}
 
+/// Tracker results, with keepalived-exporter's script status beside ours.
+fn tracker_families(snap: &Snapshot, out: &mut String) {
     let mut tracker_up = Family::new(
         "keepalived_tracker_status",
         "gauge",
@@ -316,10 +332,9 @@ pub fn render(snap: &Snapshot) -> String {
             tracker_value.add(l, f64::from(v));
         }
     }
-    tracker_up.write(&mut out);
-    tracker_value.write(&mut out);
-    script_status.write(&mut out);
-    out
+    tracker_up.write(out);
+    tracker_value.write(out);
+    script_status.write(out);
 }
 
 #[cfg(test)]
