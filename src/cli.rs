@@ -1,7 +1,7 @@
 //! keepalived's command line: every option of 2.2.7 and of the 1.x series, with keepalived's
 //! meaning, texts and exit statuses, plus a few of our own.
 //!
-//! Two stages, as in ripgrep: [`getopt`] turns the words into raw items with GNU
+//! Two stages, as in ripgrep: `getopt` turns the words into raw items with GNU
 //! `getopt_long` semantics, then [`parse`] walks them in order into a validated [`Options`].
 //! Walking in order matters because keepalived acts on some options the moment it meets
 //! them: `-v`, `-h` and `--signum` print and exit even when an unknown option came earlier

@@ -1,4 +1,5 @@
-//! Lowering: syntax tree → typed [`Config`], driven by the keyword tables.
+//! Lowering: syntax tree → typed [`Config`](super::model::Config), driven by the keyword
+//! tables (the walk itself is `super::keywords`; this module holds its context).
 //!
 //! Each block kind has one table ([`super::keywords`]); a node is looked up there and its
 //! `apply` function fills the model. Anything not in the table is an unknown keyword,
