@@ -26,8 +26,8 @@ use crate::vrrp::{TrackerId, TrackerStatus};
 
 use super::children::LiveGroups;
 use super::kind::{
-    AbortOnDrop, Declared, PlannedTracker, Prepared, RestrictedEntry, Restriction, RunningTracker,
-    StartUp, TrackedKind,
+    declared_in, AbortOnDrop, Declared, PlannedTracker, Prepared, RestrictedEntry, Restriction,
+    RunningTracker, StartUp, TrackedKind,
 };
 use super::{TrackerEvent, TrackerTx};
 
@@ -244,16 +244,7 @@ pub struct Files;
 
 impl TrackedKind for Files {
     fn declared(&self, cfg: &Config) -> Vec<Declared> {
-        cfg.track_files
-            .iter()
-            .enumerate()
-            .map(|(index, f)| Declared {
-                index,
-                name: f.name.clone(),
-                weight: f.weight,
-                reverse: f.weight_reverse,
-            })
-            .collect()
+        declared_in(&cfg.track_files, |f| (&f.name, f.weight, f.weight_reverse))
     }
 
     fn instance_entries<'a>(&self, inst: &'a VrrpInstance) -> &'a [TrackRef] {

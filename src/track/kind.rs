@@ -184,3 +184,45 @@ pub trait TrackedKind: Sync {
         live: &LiveGroups,
     ) -> Vec<RunningTracker>;
 }
+
+/// The objects of a kind kept as one list in [`Config`] (`cfg.scripts` …): each at its
+/// position, with the name, own weight and own reverse that `own` reads from its block.
+/// Kinds say only which list and which fields, so every kind declares alike.
+pub fn declared_in<T>(list: &[T], own: impl Fn(&T) -> (&str, i32, bool)) -> Vec<Declared> {
+    list.iter()
+        .enumerate()
+        .map(|(index, block)| {
+            let (name, weight, reverse) = own(block);
+            Declared {
+                index,
+                name: name.to_owned(),
+                weight,
+                reverse,
+            }
+        })
+        .collect()
+}
+
+/// What planning makes of an object that needs nothing but its own config block to
+/// start: it is usable, its state is left to its tracker's first report, and the block
+/// is its start-up data.
+pub fn prepared_from_block<T: Clone + Send + Sync + 'static>(block: &T) -> Prepared {
+    Prepared {
+        usable: true,
+        start_up: StartUp::Reported,
+        data: Some(Arc::new(block.clone())),
+    }
+}
+
+/// Starts one tracker per object from the start-up data (`T`) its kind stored in
+/// [`Prepared::data`]; objects without it, or for which `start` returns `None`, run
+/// nothing.
+pub fn start_each<T: 'static>(
+    objects: &[&PlannedTracker],
+    start: impl Fn(&T, TrackerId) -> Option<RunningTracker>,
+) -> Vec<RunningTracker> {
+    objects
+        .iter()
+        .filter_map(|t| start(t.data::<T>()?, t.id))
+        .collect()
+}

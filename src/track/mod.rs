@@ -12,8 +12,9 @@
 //! [`TrackerEvent`]s ([`RunningTrackers`]) → the daemon's view for dumps and metrics,
 //! carried over on reload by kind and name (`daemon::tracking`).
 //!
-//! * [`kind`]: the shape and the table; [`plan`]: ids, weights, start-up states,
-//!   starting everything; [`running`]: what is running;
+//! * [`kind`]: the shape, with the helpers kinds share; [`table`]: the table of kinds;
+//!   [`plan`]: ids, weights, start-up states, starting everything; [`running`]: what is
+//!   running;
 //! * [`script`]: `vrrp_script` runners; [`command`] + [`argv`]: preparing any script
 //!   (word split, user, `$PATH`, script security), shared with notify scripts;
 //! * [`file`](mod@file): `track_file` via inotify; [`process`]: `vrrp_track_process`;
@@ -29,7 +30,10 @@
 //!   the instance (and sync group) entries naming them, what a weighted entry becomes
 //!   on a restricted instance (with its log line), start-up work (usable or not, state
 //!   before the first report, the data it needs to start), and starting it (a handle
-//!   that stops it on drop), plus `pub mod NEW;` below;
+//!   that stops it on drop), plus `pub mod NEW;` below. A kind kept as one list in
+//!   the config says only what is special about it: [`kind::declared_in`] declares the
+//!   list, [`kind::prepared_from_block`] prepares an object that starts from its block
+//!   alone, and [`kind::start_each`] starts one tracker per object;
 //! - [ ] one table row: a `TrackerKind` variant with its label, and its
 //!   `(TrackerKind::New, &NEW::Struct)` row in [`table::KINDS`] (the row's place is its
 //!   place in id allocation order).

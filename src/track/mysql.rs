@@ -31,11 +31,10 @@ pub use credentials::{Credentials, CredentialsError};
 pub use read_only::{ReadOnlyController, ReadOnlyError, ReadOnlyState};
 pub use tracker::{MysqlTracker, MysqlTrackerHandle, MysqlTrackerStatus};
 
-use std::sync::Arc;
-
 use super::children::LiveGroups;
 use super::kind::{
-    Declared, PlannedTracker, Prepared, RestrictedEntry, RunningTracker, StartUp, TrackedKind,
+    declared_in, prepared_from_block, start_each, Declared, PlannedTracker, Prepared,
+    RestrictedEntry, RunningTracker, TrackedKind,
 };
 use super::TrackerTx;
 use crate::config::model::{Config, MysqlCheck, TrackRef, VrrpInstance};
@@ -53,16 +52,7 @@ pub struct MysqlChecks;
 
 impl TrackedKind for MysqlChecks {
     fn declared(&self, cfg: &Config) -> Vec<Declared> {
-        cfg.mysql_checks
-            .iter()
-            .enumerate()
-            .map(|(index, m)| Declared {
-                index,
-                name: m.name.clone(),
-                weight: m.weight,
-                reverse: false,
-            })
-            .collect()
+        declared_in(&cfg.mysql_checks, |m| (&m.name, m.weight, false))
     }
 
     fn instance_entries<'a>(&self, inst: &'a VrrpInstance) -> &'a [TrackRef] {
@@ -81,18 +71,8 @@ impl TrackedKind for MysqlChecks {
         None
     }
 
-    fn prepare(
-        &self,
-        cfg: &Config,
-        object: &Declared,
-        _id: TrackerId,
-        _mentioned: bool,
-    ) -> Prepared {
-        Prepared {
-            usable: true,
-            start_up: StartUp::Reported,
-            data: Some(Arc::new(cfg.mysql_checks[object.index].clone())),
-        }
+    fn prepare(&self, cfg: &Config, object: &Declared, _: TrackerId, _: bool) -> Prepared {
+        prepared_from_block(&cfg.mysql_checks[object.index])
     }
 
     /// Each check on its own thread; dropping its handle stops it.
@@ -102,12 +82,8 @@ impl TrackedKind for MysqlChecks {
         tx: &TrackerTx,
         _live: &LiveGroups,
     ) -> Vec<RunningTracker> {
-        objects
-            .iter()
-            .filter_map(|t| {
-                let check = t.data::<MysqlCheck>()?;
-                Some(Box::new(MysqlTracker::start(check, t.id, tx.clone())) as RunningTracker)
-            })
-            .collect()
+        start_each(objects, |check: &MysqlCheck, id| {
+            Some(Box::new(MysqlTracker::start(check, id, tx.clone())))
+        })
     }
 }

@@ -11,15 +11,14 @@
 //! default), start them (`initial`), or appear among them in order (`partial`).
 
 use std::path::Path;
-use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::task::JoinHandle;
 
 use super::children::LiveGroups;
 use super::kind::{
-    AbortOnDrop, Declared, PlannedTracker, Prepared, RestrictedEntry, RunningTracker, StartUp,
-    TrackedKind,
+    declared_in, prepared_from_block, start_each, AbortOnDrop, Declared, PlannedTracker, Prepared,
+    RestrictedEntry, RunningTracker, TrackedKind,
 };
 use super::{TrackerEvent, TrackerTx};
 use crate::config::model::{Config, SyncGroup, TrackProcess, TrackRef, VrrpInstance};
@@ -184,16 +183,7 @@ pub struct Processes;
 
 impl TrackedKind for Processes {
     fn declared(&self, cfg: &Config) -> Vec<Declared> {
-        cfg.track_processes
-            .iter()
-            .enumerate()
-            .map(|(index, p)| Declared {
-                index,
-                name: p.name.clone(),
-                weight: p.weight,
-                reverse: false,
-            })
-            .collect()
+        declared_in(&cfg.track_processes, |p| (&p.name, p.weight, false))
     }
 
     fn instance_entries<'a>(&self, inst: &'a VrrpInstance) -> &'a [TrackRef] {
@@ -208,18 +198,8 @@ impl TrackedKind for Processes {
         Some(e.weight)
     }
 
-    fn prepare(
-        &self,
-        cfg: &Config,
-        object: &Declared,
-        _id: TrackerId,
-        _mentioned: bool,
-    ) -> Prepared {
-        Prepared {
-            usable: true,
-            start_up: StartUp::Reported,
-            data: Some(Arc::new(cfg.track_processes[object.index].clone())),
-        }
+    fn prepare(&self, cfg: &Config, object: &Declared, _: TrackerId, _: bool) -> Prepared {
+        prepared_from_block(&cfg.track_processes[object.index])
     }
 
     fn start(
@@ -228,11 +208,10 @@ impl TrackedKind for Processes {
         tx: &TrackerTx,
         _live: &LiveGroups,
     ) -> Vec<RunningTracker> {
-        objects
-            .iter()
-            .filter_map(|t| spawn(t.data::<TrackProcess>()?, t.id, tx.clone()))
-            .map(|task| Box::new(AbortOnDrop(task)) as RunningTracker)
-            .collect()
+        start_each(objects, |process: &TrackProcess, id| {
+            let task = spawn(process, id, tx.clone())?;
+            Some(Box::new(AbortOnDrop(task)))
+        })
     }
 }
 

@@ -27,8 +27,8 @@ use crate::vrrp::{TrackerId, TrackerStatus};
 use super::children::LiveGroups;
 use super::command::{prepare, PreparedScript, Refusal};
 use super::kind::{
-    AbortOnDrop, Declared, PlannedTracker, Prepared, RestrictedEntry, RunningTracker, StartUp,
-    TrackedKind,
+    declared_in, start_each, AbortOnDrop, Declared, PlannedTracker, Prepared, RestrictedEntry,
+    RunningTracker, StartUp, TrackedKind,
 };
 use super::{TrackerEvent, TrackerTx};
 use crate::config::model::{Config, SyncGroup, TrackRef, VrrpInstance};
@@ -313,16 +313,7 @@ pub struct Scripts;
 
 impl TrackedKind for Scripts {
     fn declared(&self, cfg: &Config) -> Vec<Declared> {
-        cfg.scripts
-            .iter()
-            .enumerate()
-            .map(|(index, s)| Declared {
-                index,
-                name: s.name.clone(),
-                weight: s.weight,
-                reverse: s.weight_reverse,
-            })
-            .collect()
+        declared_in(&cfg.scripts, |s| (&s.name, s.weight, s.weight_reverse))
     }
 
     fn instance_entries<'a>(&self, inst: &'a VrrpInstance) -> &'a [TrackRef] {
@@ -403,14 +394,10 @@ impl TrackedKind for Scripts {
         tx: &TrackerTx,
         live: &LiveGroups,
     ) -> Vec<RunningTracker> {
-        objects
-            .iter()
-            .filter_map(|t| t.data::<ScriptSpec>())
-            .map(|spec| {
-                let task = tokio::spawn(run_script(spec.clone(), tx.clone(), live.clone()));
-                Box::new(AbortOnDrop(task)) as RunningTracker
-            })
-            .collect()
+        start_each(objects, |spec: &ScriptSpec, _| {
+            let task = tokio::spawn(run_script(spec.clone(), tx.clone(), live.clone()));
+            Some(Box::new(AbortOnDrop(task)))
+        })
     }
 }
 
