@@ -79,8 +79,83 @@ fn fifo_script(cx: &mut Lower, node: &Node, fifo: &mut Option<Fifo>) {
     }
 }
 
-fn garp_repeat(cx: &mut Lower, node: &Node) -> Option<u32> {
-    cx.int_arg(node, 0, 1, 255).map(|v| v as u32)
+/// `notify_fifo PATH [USER [GROUP]]`, keeping a `…_script` written before it.
+fn set_fifo(cx: &mut Lower, node: &Node, slot: &mut Option<Fifo>) {
+    if let Some(f) = fifo(cx, node) {
+        let script = slot.take().and_then(|o| o.script);
+        *slot = Some(Fifo { script, ..f })
+    }
+}
+
+/// The first argument parsed as a `T` (an address), or an error naming the keyword.
+fn parsed_arg<T: std::str::FromStr>(cx: &mut Lower, node: &Node) -> Option<T> {
+    let a = cx.arg(node, 0)?;
+    match a.text.parse() {
+        Ok(v) => Some(v),
+        Err(_) => {
+            let m = format!("{} '{}' is invalid", node.keyword.text, a.text);
+            let span = a.span;
+            cx.error(span, m);
+            None
+        }
+    }
+}
+
+fn dump_pause(d: &mut Dumper, kw: &str, v: Duration) {
+    if !v.is_zero() {
+        d.kv(kw, fmt_decimal_secs(v, false))
+    }
+}
+
+/// `vrrp_garp_interval` / `vrrp_gna_interval` (see `garp_interval`); dumped when not 0.
+macro_rules! pause {
+    ($name:literal, $field:ident, $doc:literal) => {
+        keyword!(
+            $name,
+            "SECONDS",
+            "0",
+            $doc,
+            |cx, t, n| if let Some(v) = garp_interval(cx, n) {
+                t.$field = v
+            },
+            |t, d| dump_pause(d, $name, t.$field)
+        )
+    };
+}
+
+/// A process setting read into an `Option<u64>` (by `lenient_number` unless `$apply` is
+/// given), printed back when set.
+macro_rules! process_number {
+    ($name:literal, $field:ident, $doc:literal) => {
+        process_number!($name, $field, $doc, |_cx, t, n| t.$field =
+            lenient_number(n))
+    };
+    ($name:literal, $field:ident, $doc:literal, $apply:expr) => {
+        keyword!(
+            $name,
+            "…",
+            "",
+            $doc,
+            $apply,
+            |t, d| if let Some(v) = t.$field {
+                d.kv($name, v)
+            }
+        )
+    };
+}
+
+/// A global on/off setting read by `lenient_flag` into an `Option<bool>`.
+macro_rules! lenient_flag {
+    ($name:literal, $field:ident, $doc:literal) => {
+        keyword!(
+            $name,
+            "…",
+            "",
+            $doc,
+            |_cx, t, n| t.$field = Some(lenient_flag(n)),
+            |t, d| dump_lenient_flag(d, $name, t.$field)
+        )
+    };
 }
 
 /// A global on/off setting read leniently, without a diagnostic: bare or any word but
@@ -194,31 +269,22 @@ pub static GLOBAL: &[Keyword<GlobalDefs>] = &[
             d.line("smtp_server", &v.split(' ').collect::<Vec<_>>())
         }
     ),
-    keyword!(
+    opt_int!(
         "smtp_connect_timeout",
         "SECONDS",
+        smtp_connect_timeout,
+        1,
+        2_678_400,
         "30",
-        "SMTP connect timeout.",
-        |cx, t, n| if let Some(v) = cx.int_arg(n, 0, 1, 2_678_400) {
-            t.smtp_connect_timeout = Some(v as u32)
-        },
-        |t, d| if let Some(v) = t.smtp_connect_timeout {
-            d.kv("smtp_connect_timeout", v)
-        }
+        "SMTP connect timeout."
     ),
     keyword!(
         "vrrp_mcast_group4",
         "IPV4",
         "224.0.0.18",
         "Multicast group of IPv4 adverts.",
-        |cx, t, n| if let Some(a) = cx.arg(n, 0) {
-            match a.text.parse() {
-                Ok(ip) => t.vrrp_mcast_group4 = ip,
-                Err(_) => {
-                    let m = format!("vrrp_mcast_group4 '{}' is invalid", a.text);
-                    cx.error(a.span, m)
-                }
-            }
+        |cx, t, n| if let Some(ip) = parsed_arg(cx, n) {
+            t.vrrp_mcast_group4 = ip
         },
         |t, d| d.kv("vrrp_mcast_group4", t.vrrp_mcast_group4)
     ),
@@ -227,14 +293,8 @@ pub static GLOBAL: &[Keyword<GlobalDefs>] = &[
         "IPV6",
         "ff02::12",
         "Multicast group of IPv6 adverts.",
-        |cx, t, n| if let Some(a) = cx.arg(n, 0) {
-            match a.text.parse() {
-                Ok(ip) => t.vrrp_mcast_group6 = ip,
-                Err(_) => {
-                    let m = format!("vrrp_mcast_group6 '{}' is invalid", a.text);
-                    cx.error(a.span, m)
-                }
-            }
+        |cx, t, n| if let Some(ip) = parsed_arg(cx, n) {
+            t.vrrp_mcast_group6 = ip
         },
         |t, d| d.kv("vrrp_mcast_group6", t.vrrp_mcast_group6)
     ),
@@ -256,15 +316,13 @@ pub static GLOBAL: &[Keyword<GlobalDefs>] = &[
         "5",
         "Delay before the second gratuitous ARP burst after becoming master (0 = none)."
     ),
-    keyword!(
+    int!(
         "vrrp_garp_master_repeat",
-        "1-255",
+        garp.master_repeat,
+        1,
+        255,
         "5",
-        "Gratuitous ARPs per address in each burst.",
-        |cx, t, n| if let Some(v) = garp_repeat(cx, n) {
-            t.garp.master_repeat = v
-        },
-        |t, d| d.kv("vrrp_garp_master_repeat", t.garp.master_repeat)
+        "Gratuitous ARPs per address in each burst."
     ),
     secs!(
         "vrrp_garp_master_refresh",
@@ -274,18 +332,13 @@ pub static GLOBAL: &[Keyword<GlobalDefs>] = &[
         "0",
         "Re-send gratuitous ARPs this often while master (0 = never)."
     ),
-    keyword!(
+    int!(
         "vrrp_garp_master_refresh_repeat",
-        "1-255",
+        garp.master_refresh_repeat,
+        1,
+        255,
         "1",
-        "Gratuitous ARPs per address at each refresh.",
-        |cx, t, n| if let Some(v) = garp_repeat(cx, n) {
-            t.garp.master_refresh_repeat = v
-        },
-        |t, d| d.kv(
-            "vrrp_garp_master_refresh_repeat",
-            t.garp.master_refresh_repeat
-        )
+        "Gratuitous ARPs per address at each refresh."
     ),
     secs!(
         "vrrp_garp_lower_prio_delay",
@@ -295,45 +348,23 @@ pub static GLOBAL: &[Keyword<GlobalDefs>] = &[
         "= vrrp_garp_master_delay",
         "Delay of the second burst after a lower-priority advert."
     ),
-    keyword!(
+    int!(
         "vrrp_garp_lower_prio_repeat",
-        "1-255",
+        garp.lower_prio_repeat,
+        1,
+        255,
         "= vrrp_garp_master_repeat",
-        "Gratuitous ARPs per address on a lower-priority advert.",
-        |cx, t, n| if let Some(v) = garp_repeat(cx, n) {
-            t.garp.lower_prio_repeat = v
-        },
-        |t, d| d.kv("vrrp_garp_lower_prio_repeat", t.garp.lower_prio_repeat)
+        "Gratuitous ARPs per address on a lower-priority advert."
     ),
-    keyword!(
+    pause!(
         "vrrp_garp_interval",
-        "SECONDS",
-        "0",
-        "Pause between gratuitous ARPs on one interface (must be > 0 when given).",
-        |cx, t, n| if let Some(v) = garp_interval(cx, n) {
-            t.vrrp_garp_interval = v
-        },
-        |t, d| if !t.vrrp_garp_interval.is_zero() {
-            d.kv(
-                "vrrp_garp_interval",
-                fmt_decimal_secs(t.vrrp_garp_interval, false),
-            )
-        }
+        vrrp_garp_interval,
+        "Pause between gratuitous ARPs on one interface (must be > 0 when given)."
     ),
-    keyword!(
+    pause!(
         "vrrp_gna_interval",
-        "SECONDS",
-        "0",
-        "Pause between unsolicited neighbour adverts on one interface (must be > 0 when given).",
-        |cx, t, n| if let Some(v) = garp_interval(cx, n) {
-            t.vrrp_gna_interval = v
-        },
-        |t, d| if !t.vrrp_gna_interval.is_zero() {
-            d.kv(
-                "vrrp_gna_interval",
-                fmt_decimal_secs(t.vrrp_gna_interval, false),
-            )
-        }
+        vrrp_gna_interval,
+        "Pause between unsolicited neighbour adverts on one interface (must be > 0 when given)."
     ),
     flag!(
         "vrrp_min_garp",
@@ -396,10 +427,7 @@ pub static GLOBAL: &[Keyword<GlobalDefs>] = &[
         "PATH [USER [GROUP]]",
         "none",
         "FIFO receiving one line per state change.",
-        |cx, t, n| if let Some(f) = fifo(cx, n) {
-            let s = t.notify_fifo.take().and_then(|o| o.script);
-            t.notify_fifo = Some(Fifo { script: s, ..f })
-        },
+        |cx, t, n| set_fifo(cx, n, &mut t.notify_fifo),
         |t, d| dump_fifo(d, "notify_fifo", "notify_fifo_script", &t.notify_fifo)
     ),
     keyword!(
@@ -415,10 +443,7 @@ pub static GLOBAL: &[Keyword<GlobalDefs>] = &[
         "PATH [USER [GROUP]]",
         "none",
         "FIFO receiving VRRP state changes only.",
-        |cx, t, n| if let Some(f) = fifo(cx, n) {
-            let s = t.vrrp_notify_fifo.take().and_then(|o| o.script);
-            t.vrrp_notify_fifo = Some(Fifo { script: s, ..f })
-        },
+        |cx, t, n| set_fifo(cx, n, &mut t.vrrp_notify_fifo),
         |t, d| dump_fifo(
             d,
             "vrrp_notify_fifo",
@@ -486,48 +511,28 @@ pub static GLOBAL: &[Keyword<GlobalDefs>] = &[
         metrics_listen,
         "Extension: serve Prometheus metrics and JSON over HTTP at this address."
     ),
-    kept!("smtp_helo_name", "HELO name for SMTP alerts."),
-    keyword!(
+    kept!("smtp_helo_name" => "HELO name for SMTP alerts."),
+    lenient_flag!(
         "smtp_alert",
-        "…",
-        "",
-        "Send SMTP alerts (not sent by this build).",
-        |_cx, t, n| t.smtp_alert = Some(lenient_flag(n)),
-        |t, d| dump_lenient_flag(d, "smtp_alert", t.smtp_alert)
+        smtp_alert,
+        "Send SMTP alerts (not sent by this build)."
     ),
-    keyword!(
+    lenient_flag!(
         "smtp_alert_vrrp",
-        "…",
-        "",
-        "Send SMTP alerts for VRRP events.",
-        |_cx, t, n| t.smtp_alert_vrrp = Some(lenient_flag(n)),
-        |t, d| dump_lenient_flag(d, "smtp_alert_vrrp", t.smtp_alert_vrrp)
+        smtp_alert_vrrp,
+        "Send SMTP alerts for VRRP events."
     ),
-    kept!(
-        "smtp_alert_checker",
-        "LVS checker alerts (no checker in this build)."
-    ),
-    kept!("no_email_faults", "Do not e-mail on faults."),
-    kept!(
-        "no_checker_emails",
-        "LVS checker e-mail setting (no checker in this build)."
-    ),
-    kept!(
-        "checker_log_all_failures",
-        "LVS checker setting (no checker in this build)."
-    ),
-    kept!("vrrp_garp_extra_if", "Gratuitous ARPs on extra interfaces."),
-    kept!("vrrp_vmac_garp_intvl", "Gratuitous ARP interval for VMACs."),
-    kept!("vrrp_priority", "Scheduling priority of the VRRP process."),
-    keyword!(
+    kept!("smtp_alert_checker" => "LVS checker alerts (no checker in this build)."),
+    kept!("no_email_faults" => "Do not e-mail on faults."),
+    kept!("no_checker_emails" => "LVS checker e-mail setting (no checker in this build)."),
+    kept!("checker_log_all_failures" => "LVS checker setting (no checker in this build)."),
+    kept!("vrrp_garp_extra_if" => "Gratuitous ARPs on extra interfaces."),
+    kept!("vrrp_vmac_garp_intvl" => "Gratuitous ARP interval for VMACs."),
+    kept!("vrrp_priority" => "Scheduling priority of the VRRP process."),
+    process_number!(
         "vrrp_rt_priority",
-        "…",
-        "",
-        "Real-time scheduling priority of the VRRP process.",
-        |_cx, t, n| t.vrrp_rt_priority = lenient_number(n),
-        |t, d| if let Some(v) = t.vrrp_rt_priority {
-            d.kv("vrrp_rt_priority", v)
-        }
+        vrrp_rt_priority,
+        "Real-time scheduling priority of the VRRP process."
     ),
     keyword!(
         "vrrp_no_swap",
@@ -539,7 +544,7 @@ pub static GLOBAL: &[Keyword<GlobalDefs>] = &[
             d.line::<&str>("vrrp_no_swap", &[])
         }
     ),
-    kept!("vrrp_cpu_affinity", "CPUs the VRRP process may run on."),
+    kept!("vrrp_cpu_affinity" => "CPUs the VRRP process may run on."),
     keyword!(
         "vrrp_rlimit_rtime",
         "…",
@@ -548,29 +553,19 @@ pub static GLOBAL: &[Keyword<GlobalDefs>] = &[
         rlimit_rttime,
         |_t, _d| {}
     ),
-    keyword!(
+    process_number!(
         "vrrp_rlimit_rttime",
-        "…",
-        "",
+        vrrp_rlimit_rttime,
         "RLIMIT_RTTIME of the VRRP process.",
-        rlimit_rttime,
-        |t, d| if let Some(v) = t.vrrp_rlimit_rttime {
-            d.kv("vrrp_rlimit_rttime", v)
-        }
+        rlimit_rttime
     ),
-    kept!("vrrp_process_name", "Process name of the VRRP process."),
-    kept!("vrrp_netlink_cmd_rcv_bufs", "Netlink buffer size."),
-    kept!(
-        "vrrp_netlink_cmd_rcv_bufs_force",
-        "Netlink buffer size (forced)."
-    ),
-    kept!("vrrp_netlink_monitor_rcv_bufs", "Netlink buffer size."),
-    kept!(
-        "vrrp_netlink_monitor_rcv_bufs_force",
-        "Netlink buffer size (forced)."
-    ),
-    kept!("vrrp_rx_bufs_policy", "Receive buffer sizing policy."),
-    kept!("vrrp_rx_bufs_multiplier", "Receive buffer multiplier."),
+    kept!("vrrp_process_name" => "Process name of the VRRP process."),
+    kept!("vrrp_netlink_cmd_rcv_bufs" => "Netlink buffer size."),
+    kept!("vrrp_netlink_cmd_rcv_bufs_force" => "Netlink buffer size (forced)."),
+    kept!("vrrp_netlink_monitor_rcv_bufs" => "Netlink buffer size."),
+    kept!("vrrp_netlink_monitor_rcv_bufs_force" => "Netlink buffer size (forced)."),
+    kept!("vrrp_rx_bufs_policy" => "Receive buffer sizing policy."),
+    kept!("vrrp_rx_bufs_multiplier" => "Receive buffer multiplier."),
     keyword!(
         "vrrp_iptables",
         "[CHAIN…]",
@@ -619,95 +614,68 @@ pub static GLOBAL: &[Keyword<GlobalDefs>] = &[
             d.line("nftables", v)
         }
     ),
-    kept!("nftables_priority", "nftables setting."),
-    kept!("nftables_ifindex", "nftables setting."),
-    kept!("nftables_counters", "nftables setting."),
-    kept!("nftables_ipvs", "nftables LVS setting."),
-    kept!("nftables_ipvs_priority", "nftables LVS setting."),
-    kept!("nftables_ipvs_start_fwmark", "nftables LVS setting."),
-    kept!(
-        "max_auto_priority",
-        "Highest real-time priority set automatically."
-    ),
-    kept!(
-        "min_auto_priority_delay",
-        "Delay before raising priority automatically."
-    ),
-    kept!("vmac_addr_prefix", "Prefix of VMAC addresses."),
-    kept!(
-        "disable_local_igmp",
-        "Do not send IGMP reports for the VRRP group."
-    ),
-    kept!("process_names", "Set process names."),
-    kept!("process_monitor_rcv_bufs", "Process monitor buffer size."),
-    kept!(
-        "process_monitor_rcv_bufs_force",
-        "Process monitor buffer size (forced)."
-    ),
-    kept!("enable_snmp_vrrp", "SNMP (not in this build)."),
-    kept!("enable_snmp_keepalived", "SNMP (not in this build)."),
-    kept!("enable_snmp_checker", "SNMP (not in this build)."),
-    kept!("enable_snmp_rfc", "SNMP (not in this build)."),
-    kept!("enable_snmp_rfcv2", "SNMP (not in this build)."),
-    kept!("enable_snmp_rfcv3", "SNMP (not in this build)."),
-    kept!("enable_traps", "SNMP traps (not in this build)."),
-    kept!("snmp_socket", "SNMP socket (not in this build)."),
-    kept!("enable_dbus", "D-Bus (not in this build)."),
-    kept!("dbus_service_name", "D-Bus (not in this build)."),
-    kept!("startup_script", "Script run at start-up."),
-    kept!("startup_script_timeout", "Timeout of the start-up script."),
-    kept!("shutdown_script", "Script run at shutdown."),
-    kept!("shutdown_script_timeout", "Timeout of the shutdown script."),
-    kept!(
-        "reload_check_config",
-        "Check the configuration before a reload."
-    ),
-    kept!("reload_time_file", "Reload at a time written in this file."),
-    kept!("reload_repeat", "Repeat timed reloads."),
-    kept!("reload_file", "File touched on reload."),
-    kept!("config_save_dir", "Save configurations here."),
-    kept!("include_check", "Missing include files are errors."),
-    kept!("random_seed", "Seed for the random generator."),
-    kept!("umask", "File creation mask."),
-    kept!("data_use_instance", "Instance name in dump file names."),
-    kept!(
-        "tmp_config_directory",
-        "Directory for temporary configuration files."
-    ),
-    kept!(
-        "rs_init_notifies",
-        "LVS real server notifies (no checker in this build)."
-    ),
-    kept!(
-        "checker_priority",
-        "LVS checker process setting (no checker in this build)."
-    ),
-    kept!("checker_rt_priority", "LVS checker process setting."),
-    kept!("checker_no_swap", "LVS checker process setting."),
-    kept!("checker_cpu_affinity", "LVS checker process setting."),
-    kept!("checker_rlimit_rtime", "LVS checker process setting."),
-    kept!("checker_rlimit_rttime", "LVS checker process setting."),
-    kept!("checker_process_name", "LVS checker process setting."),
-    kept!(
-        "bfd_priority",
-        "BFD process setting (no BFD in this build)."
-    ),
-    kept!("bfd_rt_priority", "BFD process setting."),
-    kept!("bfd_no_swap", "BFD process setting."),
-    kept!("bfd_cpu_affinity", "BFD process setting."),
-    kept!("bfd_rlimit_rtime", "BFD process setting."),
-    kept!("bfd_rlimit_rttime", "BFD process setting."),
-    kept!("bfd_process_name", "BFD process setting."),
-    kept!("lvs_flush", "LVS setting (no LVS in this build)."),
-    kept!("lvs_flush_onstop", "LVS setting."),
-    kept!("lvs_flush_on_stop", "LVS setting."),
-    kept!("lvs_timeouts", "LVS setting."),
-    kept!("lvs_sync_daemon", "LVS sync daemon (no LVS in this build)."),
-    kept!("lvs_notify_fifo", "LVS notify FIFO."),
-    kept!("lvs_notify_fifo_script", "LVS notify FIFO script."),
-    kept!("lvs_process_name", "LVS process name."),
-    kept!("lvs_netlink_cmd_rcv_bufs", "LVS netlink setting."),
-    kept!("lvs_netlink_cmd_rcv_bufs_force", "LVS netlink setting."),
-    kept!("lvs_netlink_monitor_rcv_bufs", "LVS netlink setting."),
-    kept!("lvs_netlink_monitor_rcv_bufs_force", "LVS netlink setting."),
+    kept!("nftables_priority" => "nftables setting."),
+    kept!("nftables_ifindex" => "nftables setting."),
+    kept!("nftables_counters" => "nftables setting."),
+    kept!("nftables_ipvs" => "nftables LVS setting."),
+    kept!("nftables_ipvs_priority" => "nftables LVS setting."),
+    kept!("nftables_ipvs_start_fwmark" => "nftables LVS setting."),
+    kept!("max_auto_priority" => "Highest real-time priority set automatically."),
+    kept!("min_auto_priority_delay" => "Delay before raising priority automatically."),
+    kept!("vmac_addr_prefix" => "Prefix of VMAC addresses."),
+    kept!("disable_local_igmp" => "Do not send IGMP reports for the VRRP group."),
+    kept!("process_names" => "Set process names."),
+    kept!("process_monitor_rcv_bufs" => "Process monitor buffer size."),
+    kept!("process_monitor_rcv_bufs_force" => "Process monitor buffer size (forced)."),
+    kept!("enable_snmp_vrrp" => "SNMP (not in this build)."),
+    kept!("enable_snmp_keepalived" => "SNMP (not in this build)."),
+    kept!("enable_snmp_checker" => "SNMP (not in this build)."),
+    kept!("enable_snmp_rfc" => "SNMP (not in this build)."),
+    kept!("enable_snmp_rfcv2" => "SNMP (not in this build)."),
+    kept!("enable_snmp_rfcv3" => "SNMP (not in this build)."),
+    kept!("enable_traps" => "SNMP traps (not in this build)."),
+    kept!("snmp_socket" => "SNMP socket (not in this build)."),
+    kept!("enable_dbus" => "D-Bus (not in this build)."),
+    kept!("dbus_service_name" => "D-Bus (not in this build)."),
+    kept!("startup_script" => "Script run at start-up."),
+    kept!("startup_script_timeout" => "Timeout of the start-up script."),
+    kept!("shutdown_script" => "Script run at shutdown."),
+    kept!("shutdown_script_timeout" => "Timeout of the shutdown script."),
+    kept!("reload_check_config" => "Check the configuration before a reload."),
+    kept!("reload_time_file" => "Reload at a time written in this file."),
+    kept!("reload_repeat" => "Repeat timed reloads."),
+    kept!("reload_file" => "File touched on reload."),
+    kept!("config_save_dir" => "Save configurations here."),
+    kept!("include_check" => "Missing include files are errors."),
+    kept!("random_seed" => "Seed for the random generator."),
+    kept!("umask" => "File creation mask."),
+    kept!("data_use_instance" => "Instance name in dump file names."),
+    kept!("tmp_config_directory" => "Directory for temporary configuration files."),
+    kept!("rs_init_notifies" => "LVS real server notifies (no checker in this build)."),
+    kept!("checker_priority" => "LVS checker process setting (no checker in this build)."),
+    kept!("checker_rt_priority" => "LVS checker process setting."),
+    kept!("checker_no_swap" => "LVS checker process setting."),
+    kept!("checker_cpu_affinity" => "LVS checker process setting."),
+    kept!("checker_rlimit_rtime" => "LVS checker process setting."),
+    kept!("checker_rlimit_rttime" => "LVS checker process setting."),
+    kept!("checker_process_name" => "LVS checker process setting."),
+    kept!("bfd_priority" => "BFD process setting (no BFD in this build)."),
+    kept!("bfd_rt_priority" => "BFD process setting."),
+    kept!("bfd_no_swap" => "BFD process setting."),
+    kept!("bfd_cpu_affinity" => "BFD process setting."),
+    kept!("bfd_rlimit_rtime" => "BFD process setting."),
+    kept!("bfd_rlimit_rttime" => "BFD process setting."),
+    kept!("bfd_process_name" => "BFD process setting."),
+    kept!("lvs_flush" => "LVS setting (no LVS in this build)."),
+    kept!("lvs_flush_onstop" => "LVS setting."),
+    kept!("lvs_flush_on_stop" => "LVS setting."),
+    kept!("lvs_timeouts" => "LVS setting."),
+    kept!("lvs_sync_daemon" => "LVS sync daemon (no LVS in this build)."),
+    kept!("lvs_notify_fifo" => "LVS notify FIFO."),
+    kept!("lvs_notify_fifo_script" => "LVS notify FIFO script."),
+    kept!("lvs_process_name" => "LVS process name."),
+    kept!("lvs_netlink_cmd_rcv_bufs" => "LVS netlink setting."),
+    kept!("lvs_netlink_cmd_rcv_bufs_force" => "LVS netlink setting."),
+    kept!("lvs_netlink_monitor_rcv_bufs" => "LVS netlink setting."),
+    kept!("lvs_netlink_monitor_rcv_bufs_force" => "LVS netlink setting."),
 ];

@@ -66,12 +66,16 @@ macro_rules! tristate {
     };
 }
 
-/// A keyword taking one free-form word into an `Option<String>`.
+/// A keyword taking one free-form word into an `Option<String>` (default `unset` unless
+/// named).
 macro_rules! word {
-    ($name:literal, $usage:literal, $($field:ident).+, $doc:literal) => {
-        keyword!($name, $usage, "unset", $doc,
+    ($name:literal, $usage:literal, $default:literal, $($field:ident).+, $doc:literal) => {
+        keyword!($name, $usage, $default, $doc,
             |c, t, n| if let Some(a) = c.arg(n, 0) { t.$($field).+ = Some(a.text.to_string()) },
             |t, d| if let Some(v) = &t.$($field).+ { d.kv($name, v) })
+    };
+    ($name:literal, $usage:literal, $($field:ident).+, $doc:literal) => {
+        word!($name, $usage, "unset", $($field).+, $doc)
     };
 }
 
@@ -84,39 +88,80 @@ macro_rules! int {
     };
 }
 
+/// An integer keyword with keepalived's range check whose absence means "unset"
+/// (`Option<_>`); dumped only when written.
+macro_rules! opt_int {
+    ($name:literal, $usage:literal, $($field:ident).+, $min:expr, $max:expr, $default:literal, $doc:literal) => {
+        keyword!($name, $usage, $default, $doc,
+            |c, t, n| if let Some(v) = c.int_arg(n, 0, $min, $max) { t.$($field).+ = Some(v as _) },
+            |t, d| if let Some(v) = t.$($field).+ { d.kv($name, v) })
+    };
+}
+
 /// A number of seconds (decimals allowed) into a `Duration`.
 macro_rules! secs {
     ($name:literal, $($field:ident).+, $min_us:expr, $max_us:expr, $default:literal, $doc:literal) => {
         keyword!($name, "SECONDS", $default, $doc,
-            |c, t, n| {
-                if let Some(tok) = c.arg(n, 0).cloned() {
-                    if let Some(v) = c.secs(&tok, std::time::Duration::from_micros($min_us), std::time::Duration::from_micros($max_us)) {
-                        t.$($field).+ = v;
-                    }
-                }
-            },
+            |c, t, n| if let Some(v) = $crate::config::keywords::secs_arg(c, n, $min_us, $max_us) { t.$($field).+ = v },
             |t, d| d.kv($name, $crate::config::lower::fmt_decimal_secs(t.$($field).+, false)))
     };
 }
 
-/// A keyword accepted and kept as written (in `other`), which this daemon does not act on.
+/// A number of seconds into an `Option<Duration>` whose absence means "unset" (or a
+/// default taken from elsewhere); dumped only when written.
+macro_rules! opt_secs {
+    ($name:literal, $($field:ident).+, $min_us:expr, $max_us:expr, $default:literal, $doc:literal) => {
+        keyword!($name, "SECONDS", $default, $doc,
+            |c, t, n| if let Some(v) = $crate::config::keywords::secs_arg(c, n, $min_us, $max_us) { t.$($field).+ = Some(v) },
+            |t, d| if let Some(v) = t.$($field).+ { d.kv($name, $crate::config::lower::fmt_decimal_secs(v, false)) })
+    };
+}
+
+/// A script keyword (`notify_master`, …): a command line (quoted or not) into an
+/// `Option<Script>`.
+macro_rules! script {
+    ($name:literal, $($field:ident).+, $doc:literal) => {
+        keyword!($name, "COMMAND", "none", $doc,
+            |c, t, n| t.$($field).+ = $crate::config::keywords::address::script_value(c, n),
+            |t, d| $crate::config::keywords::address::dump_script(d, $name, &t.$($field).+))
+    };
+}
+
+/// A block of tracked objects (`track_script { NAME [weight W] … }`), appended to a list.
+macro_rules! tracks {
+    ($name:literal, $usage:literal, $($field:ident).+, $min:expr, $max:expr, $doc:literal) => {
+        keyword!($name, $usage, "none", $doc,
+            |c, t, n| {
+                let v = $crate::config::keywords::address::track_block(c, n, $min, $max);
+                t.$($field).+.extend(v)
+            },
+            |t, d| $crate::config::keywords::address::dump_tracks(d, $name, &t.$($field).+))
+    };
+}
+
+/// A keyword accepted and kept as written (in `other`), which this daemon does not act on:
+/// `kept!("name" => "doc")` keeps it in the table's own block, `kept!(global "name" => "doc")`
+/// (top level only) with the global settings, where keepalived reads a process-wide setting
+/// outside `global_defs`.
 macro_rules! kept {
-    ($name:literal, $doc:literal) => {
+    ($name:literal => $doc:literal) => {
         keyword!(
             $name,
             "…",
             "",
             $doc,
-            |_c, t, n| {
-                $crate::config::keywords::OtherSettings::other(t).insert(
-                    $name.to_string(),
-                    n.args.iter().map(|a| a.text.to_string()).collect(),
-                );
-            },
-            |t, d| if let Some(v) = $crate::config::keywords::OtherSettings::other_ref(t).get($name)
-            {
-                d.line($name, v)
-            }
+            |_c, t, n| $crate::config::keywords::keep_other(t, $name, n),
+            |t, d| $crate::config::keywords::dump_other(t, $name, d)
+        )
+    };
+    (global $name:literal => $doc:literal) => {
+        keyword!(
+            $name,
+            "…",
+            "",
+            $doc,
+            |_c, t, n| $crate::config::keywords::keep_other(&mut t.global, $name, n),
+            |t, d| $crate::config::keywords::dump_other(&t.global, $name, d)
         )
     };
 }
@@ -136,6 +181,31 @@ fn version_of(number: i64) -> Option<crate::vrrp::Version> {
         2 => Some(crate::vrrp::Version::V2),
         3 => Some(crate::vrrp::Version::V3),
         _ => None,
+    }
+}
+
+/// The first argument as seconds (decimals allowed) within `min_us..=max_us` microseconds.
+fn secs_arg(cx: &mut Lower, n: &Node, min_us: u64, max_us: u64) -> Option<std::time::Duration> {
+    let tok = cx.arg(n, 0)?.clone();
+    cx.secs(
+        &tok,
+        std::time::Duration::from_micros(min_us),
+        std::time::Duration::from_micros(max_us),
+    )
+}
+
+/// `kept!`'s apply: the arguments as written, under the keyword.
+fn keep_other<T: OtherSettings>(t: &mut T, name: &str, n: &Node) {
+    t.other().insert(
+        name.to_string(),
+        n.args.iter().map(|a| a.text.to_string()).collect(),
+    );
+}
+
+/// `kept!`'s dump: the arguments as they were written, when the keyword was.
+fn dump_other<T: OtherSettings>(t: &T, name: &str, d: &mut Dumper) {
+    if let Some(v) = t.other_ref().get(name) {
+        d.line(name, v)
     }
 }
 

@@ -1,15 +1,14 @@
 //! Tracked objects and groups: `vrrp_script`, `vrrp_sync_group`, `track_file`,
 //! `vrrp_track_process`, and our `mysql_check`.
 
-use super::address::{dump_script, dump_tracks, script_value, track_block};
+use super::address::dump_script;
 use super::{Keyword, OtherSettings};
 use crate::config::diag::Diagnostic;
 use crate::config::dump::Dumper;
-use crate::config::lower::{fmt_decimal_secs, Lower};
+use crate::config::lower::Lower;
 use crate::config::model::{MysqlCheck, Script, SyncGroup, TrackFile, TrackProcess, VrrpScript};
 use crate::config::syntax::Node;
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 /// `weight W [reverse]` of a tracked object.
 fn weight(cx: &mut Lower, n: &Node, min: i64, max: i64) -> Option<(i32, bool)> {
@@ -26,9 +25,21 @@ fn dump_weight(d: &mut Dumper, w: i32, reverse: bool) {
     }
 }
 
-fn secs_arg(cx: &mut Lower, n: &Node, min: Duration, max: Duration) -> Option<Duration> {
-    let a = cx.arg(n, 0)?.clone();
-    cx.secs(&a, min, max)
+/// `weight W [reverse]` into `weight` and `weight_reverse`.
+macro_rules! weight {
+    ($usage:literal, $min:expr, $max:expr, $default:literal, $doc:literal) => {
+        keyword!(
+            "weight",
+            $usage,
+            $default,
+            $doc,
+            |cx, t, n| if let Some((w, r)) = weight(cx, n, $min, $max) {
+                t.weight = w;
+                t.weight_reverse = r
+            },
+            |t, d| dump_weight(d, t.weight, t.weight_reverse)
+        )
+    };
 }
 
 /// `script CMD`: keepalived takes the first word as the whole command line (quote it to pass
@@ -70,48 +81,28 @@ pub static SCRIPT: &[Keyword<VrrpScript>] = &[
             })
         )
     ),
-    keyword!(
+    secs!(
         "interval",
-        "SECONDS",
+        interval,
+        1,
+        4_294_967_000_000,
         "1",
-        "Time between runs.",
-        |cx, t, n| if let Some(v) = secs_arg(
-            cx,
-            n,
-            Duration::from_micros(1),
-            Duration::from_secs(4_294_967)
-        ) {
-            t.interval = v
-        },
-        |t, d| d.kv("interval", fmt_decimal_secs(t.interval, false))
+        "Time between runs."
     ),
-    keyword!(
+    opt_secs!(
         "timeout",
-        "SECONDS",
+        timeout,
+        1,
+        4_294_967_000_000,
         "interval",
-        "A run lasting longer counts as failed.",
-        |cx, t, n| if let Some(v) = secs_arg(
-            cx,
-            n,
-            Duration::from_micros(1),
-            Duration::from_secs(4_294_967)
-        ) {
-            t.timeout = Some(v)
-        },
-        |t, d| if let Some(v) = t.timeout {
-            d.kv("timeout", fmt_decimal_secs(v, false))
-        }
+        "A run lasting longer counts as failed."
     ),
-    keyword!(
-        "weight",
+    weight!(
         "-253..253 [reverse]",
+        -253,
+        253,
         "0",
-        "Priority change while failed (negative) or succeeding (positive); 0 = FAULT on failure.",
-        |cx, t, n| if let Some((w, r)) = weight(cx, n, -253, 253) {
-            t.weight = w;
-            t.weight_reverse = r
-        },
-        |t, d| dump_weight(d, t.weight, t.weight_reverse)
+        "Priority change while failed (negative) or succeeding (positive); 0 = FAULT on failure."
     ),
     int!(
         "rise",
@@ -166,55 +157,32 @@ pub static SYNC_GROUP: &[Keyword<SyncGroup>] = &[
             .iter()
             .for_each(|g| d.line::<&str>(g, &[])))
     ),
-    keyword!(
+    script!(
         "notify_master",
-        "COMMAND",
-        "none",
-        "Run when the group becomes MASTER.",
-        |cx, t, n| t.notify_master = script_value(cx, n),
-        |t, d| dump_script(d, "notify_master", &t.notify_master)
+        notify_master,
+        "Run when the group becomes MASTER."
     ),
-    keyword!(
+    script!(
         "notify_backup",
-        "COMMAND",
-        "none",
-        "Run when the group becomes BACKUP.",
-        |cx, t, n| t.notify_backup = script_value(cx, n),
-        |t, d| dump_script(d, "notify_backup", &t.notify_backup)
+        notify_backup,
+        "Run when the group becomes BACKUP."
     ),
-    keyword!(
+    script!(
         "notify_fault",
-        "COMMAND",
-        "none",
-        "Run when the group enters FAULT.",
-        |cx, t, n| t.notify_fault = script_value(cx, n),
-        |t, d| dump_script(d, "notify_fault", &t.notify_fault)
+        notify_fault,
+        "Run when the group enters FAULT."
     ),
-    keyword!(
-        "notify_stop",
-        "COMMAND",
-        "none",
-        "Run when the group stops.",
-        |cx, t, n| t.notify_stop = script_value(cx, n),
-        |t, d| dump_script(d, "notify_stop", &t.notify_stop)
-    ),
-    keyword!(
+    script!("notify_stop", notify_stop, "Run when the group stops."),
+    script!(
         "notify",
-        "COMMAND",
-        "none",
-        "Run on every group state change with GROUP NAME STATE 0 appended.",
-        |cx, t, n| t.notify = script_value(cx, n),
-        |t, d| dump_script(d, "notify", &t.notify)
+        notify,
+        "Run on every group state change with GROUP NAME STATE 0 appended."
     ),
-    keyword!(
+    tristate!(
         "smtp_alert",
-        "[on|off]",
+        smtp_alert,
         "off",
-        "SMTP alerts (not sent by this build).",
-        |cx, t, n| t.smtp_alert = Some(cx.boolean(n)),
-        |t, d| if let Some(v) = t.smtp_alert {
-            d.kv("smtp_alert", if v { "on" } else { "off" })
-        }
+        "SMTP alerts (not sent by this build)."
     ),
     flag!(
         "global_tracking",
@@ -232,49 +200,37 @@ pub static SYNC_GROUP: &[Keyword<SyncGroup>] = &[
         "vrrp_notify_priority_changes",
         "Default of the members' notify_priority_changes."
     ),
-    keyword!(
+    tracks!(
         "track_interface",
         "{ IFNAME [weight W] … }",
-        "none",
-        "Interfaces tracked by the whole group.",
-        |cx, t, n| {
-            let v = track_block(cx, n, -254, 254);
-            t.track_interface.extend(v)
-        },
-        |t, d| dump_tracks(d, "track_interface", &t.track_interface)
+        track_interface,
+        -254,
+        254,
+        "Interfaces tracked by the whole group."
     ),
-    keyword!(
+    tracks!(
         "track_script",
         "{ SCRIPT [weight W] … }",
-        "none",
-        "Scripts tracked by the whole group.",
-        |cx, t, n| {
-            let v = track_block(cx, n, -254, 254);
-            t.track_script.extend(v)
-        },
-        |t, d| dump_tracks(d, "track_script", &t.track_script)
+        track_script,
+        -254,
+        254,
+        "Scripts tracked by the whole group."
     ),
-    keyword!(
+    tracks!(
         "track_file",
         "{ NAME [weight W] … }",
-        "none",
-        "Files tracked by the whole group.",
-        |cx, t, n| {
-            let v = track_block(cx, n, -254, 254);
-            t.track_file.extend(v)
-        },
-        |t, d| dump_tracks(d, "track_file", &t.track_file)
+        track_file,
+        -254,
+        254,
+        "Files tracked by the whole group."
     ),
-    keyword!(
+    tracks!(
         "track_process",
         "{ NAME [weight W] … }",
-        "none",
-        "Processes tracked by the whole group.",
-        |cx, t, n| {
-            let v = track_block(cx, n, -254, 254);
-            t.track_process.extend(v)
-        },
-        |t, d| dump_tracks(d, "track_process", &t.track_process)
+        track_process,
+        -254,
+        254,
+        "Processes tracked by the whole group."
     ),
     keyword!(
         "track_bfd",
@@ -298,16 +254,12 @@ pub static TRACK_FILE: &[Keyword<TrackFile>] = &[
         },
         |t, d| d.kv("file", &t.file)
     ),
-    keyword!(
-        "weight",
+    weight!(
         "-254..254 [reverse]",
+        -254,
+        254,
         "1",
-        "Priority change = file value × weight; 0 = FAULT on non-zero.",
-        |cx, t, n| if let Some((w, r)) = weight(cx, n, -254, 254) {
-            t.weight = w;
-            t.weight_reverse = r
-        },
-        |t, d| dump_weight(d, t.weight, t.weight_reverse)
+        "Priority change = file value × weight; 0 = FAULT on non-zero."
     ),
     keyword!(
         "init_file",
@@ -359,17 +311,12 @@ pub static TRACK_PROCESS: &[Keyword<TrackProcess>] = &[
             d.line("process", &p.split(' ').collect::<Vec<_>>())
         }
     ),
-    keyword!(
+    word!(
         "param_match",
         "initial|partial",
         "exact",
-        "How arguments are matched.",
-        |cx, t, n| if let Some(a) = cx.arg(n, 0) {
-            t.param_match = Some(a.text.to_string())
-        },
-        |t, d| if let Some(p) = &t.param_match {
-            d.kv("param_match", p)
-        }
+        param_match,
+        "How arguments are matched."
     ),
     int!(
         "weight",
@@ -387,56 +334,38 @@ pub static TRACK_PROCESS: &[Keyword<TrackProcess>] = &[
         "1",
         "Processes needed to be up."
     ),
-    keyword!(
+    opt_int!(
         "quorum_max",
         "N",
+        quorum_max,
+        1,
+        65535,
         "none",
-        "Most processes allowed.",
-        |cx, t, n| if let Some(v) = cx.int_arg(n, 0, 1, 65535) {
-            t.quorum_max = Some(v as u32)
-        },
-        |t, d| if let Some(v) = t.quorum_max {
-            d.kv("quorum_max", v)
-        }
+        "Most processes allowed."
     ),
-    keyword!(
+    opt_secs!(
         "delay",
-        "SECONDS",
+        delay,
+        0,
+        4_294_967_000_000,
         "0",
-        "Wait this long before acting on a change.",
-        |cx, t, n| if let Some(v) = secs_arg(cx, n, Duration::ZERO, Duration::from_secs(4_294_967))
-        {
-            t.delay = Some(v)
-        },
-        |t, d| if let Some(v) = t.delay {
-            d.kv("delay", fmt_decimal_secs(v, false))
-        }
+        "Wait this long before acting on a change."
     ),
-    keyword!(
+    opt_secs!(
         "terminate_delay",
-        "SECONDS",
+        terminate_delay,
+        0,
+        4_294_967_000_000,
         "the delay",
-        "Wait this long after a process ends before acting on it.",
-        |cx, t, n| if let Some(v) = secs_arg(cx, n, Duration::ZERO, Duration::from_secs(4_294_967))
-        {
-            t.terminate_delay = Some(v)
-        },
-        |t, d| if let Some(v) = t.terminate_delay {
-            d.kv("terminate_delay", fmt_decimal_secs(v, false))
-        }
+        "Wait this long after a process ends before acting on it."
     ),
-    keyword!(
+    opt_secs!(
         "fork_delay",
-        "SECONDS",
+        fork_delay,
+        0,
+        4_294_967_000_000,
         "the delay",
-        "Wait this long after a process starts before acting on it.",
-        |cx, t, n| if let Some(v) = secs_arg(cx, n, Duration::ZERO, Duration::from_secs(4_294_967))
-        {
-            t.fork_delay = Some(v)
-        },
-        |t, d| if let Some(v) = t.fork_delay {
-            d.kv("fork_delay", fmt_decimal_secs(v, false))
-        }
+        "Wait this long after a process starts before acting on it."
     ),
     keyword!(
         "full_command",
@@ -469,17 +398,12 @@ pub static MYSQL_CHECK: &[Keyword<MysqlCheck>] = &[
         socket,
         "Unix socket of a local server; used instead of host/port when set."
     ),
-    keyword!(
+    word!(
         "credentials_file",
         "PATH",
         "none (anonymous)",
-        "File with 'user=' and 'password=' lines, readable only by root.",
-        |cx, t, n| if let Some(a) = cx.arg(n, 0) {
-            t.credentials_file = Some(a.text.to_string())
-        },
-        |t, d| if let Some(v) = &t.credentials_file {
-            d.kv("credentials_file", v)
-        }
+        credentials_file,
+        "File with 'user=' and 'password=' lines, readable only by root."
     ),
     keyword!(
         "query",
@@ -491,43 +415,29 @@ pub static MYSQL_CHECK: &[Keyword<MysqlCheck>] = &[
         },
         |t, d| d.line::<&str>("query", &[&t.query])
     ),
-    keyword!(
+    secs!(
         "interval",
-        "SECONDS",
+        interval,
+        10_000,
+        3_600_000_000,
         "0.2",
-        "Time between checks.",
-        |cx, t, n| if let Some(v) =
-            secs_arg(cx, n, Duration::from_millis(10), Duration::from_secs(3600))
-        {
-            t.interval = v
-        },
-        |t, d| d.kv("interval", fmt_decimal_secs(t.interval, false))
+        "Time between checks."
     ),
-    keyword!(
+    secs!(
         "timeout",
-        "SECONDS",
+        timeout,
+        10_000,
+        3_600_000_000,
         "0.5",
-        "Read/write timeout of each statement (and connect timeout unless set).",
-        |cx, t, n| if let Some(v) =
-            secs_arg(cx, n, Duration::from_millis(10), Duration::from_secs(3600))
-        {
-            t.timeout = v
-        },
-        |t, d| d.kv("timeout", fmt_decimal_secs(t.timeout, false))
+        "Read/write timeout of each statement (and connect timeout unless set)."
     ),
-    keyword!(
+    opt_secs!(
         "connect_timeout",
-        "SECONDS",
+        connect_timeout,
+        10_000,
+        3_600_000_000,
         "timeout",
-        "TCP connect timeout.",
-        |cx, t, n| if let Some(v) =
-            secs_arg(cx, n, Duration::from_millis(10), Duration::from_secs(3600))
-        {
-            t.connect_timeout = Some(v)
-        },
-        |t, d| if let Some(v) = t.connect_timeout {
-            d.kv("connect_timeout", fmt_decimal_secs(v, false))
-        }
+        "TCP connect timeout."
     ),
     int!(
         "weight",
@@ -558,17 +468,13 @@ pub static MYSQL_CHECK: &[Keyword<MysqlCheck>] = &[
         init_fail,
         "Start failed: rise successes are needed before the check is up."
     ),
-    keyword!(
+    opt_secs!(
         "max_replication_lag",
-        "SECONDS",
+        max_lag,
+        0,
+        86_400_000_000,
         "none",
-        "Fail when the replica lags more than this.",
-        |cx, t, n| if let Some(v) = secs_arg(cx, n, Duration::ZERO, Duration::from_secs(86_400)) {
-            t.max_lag = Some(v)
-        },
-        |t, d| if let Some(v) = t.max_lag {
-            d.kv("max_replication_lag", fmt_decimal_secs(v, false))
-        }
+        "Fail when the replica lags more than this."
     ),
     keyword!(
         "replication_lag_query",

@@ -1,7 +1,7 @@
 //! Top-level blocks.
 
 use super::address::{address_line, dump_address, route_line, rule_line};
-use super::{global, instance, objects, Keyword, OtherSettings};
+use super::{global, instance, objects, Keyword};
 use crate::config::diag::Diagnostic;
 use crate::config::dump::Dumper;
 use crate::config::lower::{fmt_decimal_secs, parse_decimal_micros, KeywordSpans, Lower};
@@ -48,13 +48,31 @@ fn no_block(cx: &mut Lower, n: &Node) -> bool {
     false
 }
 
+/// The name of a named block, or `None` (reported) when its name or its block is missing.
+fn named_block(cx: &mut Lower, n: &Node) -> Option<String> {
+    let name = block_name(cx, n)?;
+    if no_block(cx, n) {
+        return None;
+    }
+    Some(name)
+}
+
+/// A named block whose keywords need nothing beyond its table, read into `new(name)`.
+fn plain_block<T>(
+    cx: &mut Lower,
+    n: &Node,
+    new: impl FnOnce(String) -> T,
+    table: &[Keyword<T>],
+) -> Option<T> {
+    let mut t = new(named_block(cx, n)?);
+    cx.apply_block(table, &mut t, n.children());
+    Some(t)
+}
+
 fn vrrp_instance(cx: &mut Lower, cfg: &mut Config, n: &Node) {
-    let Some(name) = block_name(cx, n) else {
+    let Some(name) = named_block(cx, n) else {
         return;
     };
-    if no_block(cx, n) {
-        return;
-    }
     if cx.spans.instances.contains_key(&name) {
         cx.push(
             Diagnostic::error(
@@ -84,12 +102,9 @@ fn vrrp_instance(cx: &mut Lower, cfg: &mut Config, n: &Node) {
 }
 
 fn vrrp_script(cx: &mut Lower, cfg: &mut Config, n: &Node) {
-    let Some(name) = block_name(cx, n) else {
+    let Some(name) = named_block(cx, n) else {
         return;
     };
-    if no_block(cx, n) {
-        return;
-    }
     let mut s = VrrpScript {
         name: name.clone(),
         script: Script::default(),
@@ -118,12 +133,9 @@ fn vrrp_script(cx: &mut Lower, cfg: &mut Config, n: &Node) {
 }
 
 fn sync_group(cx: &mut Lower, cfg: &mut Config, n: &Node) {
-    let Some(name) = block_name(cx, n) else {
+    let Some(name) = named_block(cx, n) else {
         return;
     };
-    if no_block(cx, n) {
-        return;
-    }
     let mut g = SyncGroup {
         name: name.clone(),
         group: Vec::new(),
@@ -148,45 +160,25 @@ fn sync_group(cx: &mut Lower, cfg: &mut Config, n: &Node) {
 }
 
 fn track_file(cx: &mut Lower, cfg: &mut Config, n: &Node) {
-    let Some(name) = block_name(cx, n) else {
-        return;
-    };
-    if no_block(cx, n) {
-        return;
-    }
-    let mut f = TrackFile {
+    let new = |name| TrackFile {
         name,
         file: String::new(),
         weight: 1,
         weight_reverse: false,
         init_file: None,
     };
-    cx.apply_block(objects::TRACK_FILE, &mut f, n.children());
-    cfg.track_files.push(f);
+    cfg.track_files
+        .extend(plain_block(cx, n, new, objects::TRACK_FILE));
 }
 
 fn track_process(cx: &mut Lower, cfg: &mut Config, n: &Node) {
-    let Some(name) = block_name(cx, n) else {
-        return;
-    };
-    if no_block(cx, n) {
-        return;
-    }
-    let mut p = TrackProcess::new(name);
-    cx.apply_block(objects::TRACK_PROCESS, &mut p, n.children());
-    cfg.track_processes.push(p);
+    let p = plain_block(cx, n, TrackProcess::new, objects::TRACK_PROCESS);
+    cfg.track_processes.extend(p);
 }
 
 fn mysql_check(cx: &mut Lower, cfg: &mut Config, n: &Node) {
-    let Some(name) = block_name(cx, n) else {
-        return;
-    };
-    if no_block(cx, n) {
-        return;
-    }
-    let mut m = MysqlCheck::new(name);
-    cx.apply_block(objects::MYSQL_CHECK, &mut m, n.children());
-    cfg.mysql_checks.push(m);
+    let m = plain_block(cx, n, MysqlCheck::new, objects::MYSQL_CHECK);
+    cfg.mysql_checks.extend(m);
 }
 
 fn unsupported(cx: &mut Lower, cfg: &mut Config, n: &Node) {
@@ -310,40 +302,65 @@ macro_rules! unsupported_block {
     };
 }
 
-/// A process-wide setting keepalived reads only at the top level of the file (outside
-/// `global_defs`, where it is an unknown keyword). Kept as written with the global settings.
-macro_rules! root_setting {
-    ($name:literal, $doc:literal) => {
+/// A named block (`vrrp_script NAME { … }`) read by `$lower` into `cfg.$list`, each printed
+/// back as a block through `$table`.
+macro_rules! named_blocks {
+    ($name:literal, $doc:literal, $lower:expr, $list:ident, $table:expr) => {
+        keyword!($name, "NAME { … }", "", $doc, $lower, |cfg, d| {
+            dump_named_blocks(d, $name, &cfg.$list, |s| &s.name, $table)
+        })
+    };
+}
+
+/// Prints each of `items` as a `KW NAME { … }` block through the keyword table.
+fn dump_named_blocks<T>(
+    d: &mut Dumper,
+    kw: &str,
+    items: &[T],
+    name: fn(&T) -> &String,
+    table: &[Keyword<T>],
+) {
+    for s in items {
+        d.block(
+            &format!("{kw} {}", crate::config::dump::quote(name(s))),
+            |d| table.iter().for_each(|k| (k.dump)(s, d)),
+        )
+    }
+}
+
+/// `static_routes` / `static_rules`: one route or rule a line, read by `$line` and printed
+/// back word for word.
+macro_rules! static_lines {
+    ($name:literal, $usage:literal, $doc:literal, $line:ident, $list:ident) => {
         keyword!(
             $name,
-            "…",
+            $usage,
             "",
             $doc,
-            |_cx, cfg, n| {
-                OtherSettings::other(&mut cfg.global).insert(
-                    $name.to_string(),
-                    n.args.iter().map(|a| a.text.to_string()).collect(),
-                );
+            |cx, cfg, n| for c in n.children() {
+                let r = $line(cx, c);
+                cfg.$list.push(r)
             },
-            |cfg, d| if let Some(v) = OtherSettings::other_ref(&cfg.global).get($name) {
-                d.line($name, v)
-            }
+            |cfg, d| dump_words(d, $name, cfg.$list.iter().map(|r| r.words.as_slice()))
         )
     };
 }
 
+fn dump_words<'a>(d: &mut Dumper, kw: &str, lines: impl ExactSizeIterator<Item = &'a [String]>) {
+    if lines.len() > 0 {
+        d.block(kw, |d| lines.for_each(|w| d.line(&w[0], &w[1..])))
+    }
+}
+
 /// The top-level table.
 pub static TOP: &[Keyword<Config>] = &[
-    root_setting!(
-        "linkbeat_use_polling",
-        "Poll link state instead of netlink."
-    ),
-    root_setting!("net_namespace", "Run in this network namespace."),
-    root_setting!("net_namespace_ipvs", "Network namespace for LVS."),
-    root_setting!("namespace_with_ipsets", "ipsets in the namespace."),
-    root_setting!("use_pid_dir", "Put pid files under /run/keepalived."),
-    root_setting!("instance", "Instance name (pid files, ${_INSTANCE})."),
-    root_setting!("child_wait_time", "Seconds to wait for children on stop."),
+    kept!(global "linkbeat_use_polling" => "Poll link state instead of netlink."),
+    kept!(global "net_namespace" => "Run in this network namespace."),
+    kept!(global "net_namespace_ipvs" => "Network namespace for LVS."),
+    kept!(global "namespace_with_ipsets" => "ipsets in the namespace."),
+    kept!(global "use_pid_dir" => "Put pid files under /run/keepalived."),
+    kept!(global "instance" => "Instance name (pid files, ${_INSTANCE})."),
+    kept!(global "child_wait_time" => "Seconds to wait for children on stop."),
     keyword!(
         "global_defs",
         "{ … }",
@@ -377,65 +394,33 @@ pub static TOP: &[Keyword<Config>] = &[
             })
         }
     ),
-    keyword!(
+    static_lines!(
         "static_routes",
         "{ ROUTE… }",
-        "",
         "Routes added at start and kept.",
-        |cx, cfg, n| for c in n.children() {
-            let r = route_line(cx, c);
-            cfg.static_routes.push(r)
-        },
-        |cfg, d| if !cfg.static_routes.is_empty() {
-            d.block("static_routes", |d| {
-                cfg.static_routes
-                    .iter()
-                    .for_each(|r| d.line(&r.words[0], &r.words[1..]))
-            })
-        }
+        route_line,
+        static_routes
     ),
-    keyword!(
+    static_lines!(
         "static_rules",
         "{ RULE… }",
-        "",
         "Rules added at start and kept.",
-        |cx, cfg, n| for c in n.children() {
-            let r = rule_line(cx, c);
-            cfg.static_rules.push(r)
-        },
-        |cfg, d| if !cfg.static_rules.is_empty() {
-            d.block("static_rules", |d| {
-                cfg.static_rules
-                    .iter()
-                    .for_each(|r| d.line(&r.words[0], &r.words[1..]))
-            })
-        }
+        rule_line,
+        static_rules
     ),
-    keyword!(
+    named_blocks!(
         "vrrp_script",
-        "NAME { … }",
-        "",
         "A health-check script tracked by instances.",
         vrrp_script,
-        |cfg, d| for s in &cfg.scripts {
-            d.block(
-                &format!("vrrp_script {}", crate::config::dump::quote(&s.name)),
-                |d| objects::SCRIPT.iter().for_each(|k| (k.dump)(s, d)),
-            )
-        }
+        scripts,
+        objects::SCRIPT
     ),
-    keyword!(
+    named_blocks!(
         "track_file",
-        "NAME { … }",
-        "",
         "A file whose integer value is tracked.",
         track_file,
-        |cfg, d| for s in &cfg.track_files {
-            d.block(
-                &format!("track_file {}", crate::config::dump::quote(&s.name)),
-                |d| objects::TRACK_FILE.iter().for_each(|k| (k.dump)(s, d)),
-            )
-        }
+        track_files,
+        objects::TRACK_FILE
     ),
     keyword!(
         "vrrp_track_file",
@@ -445,57 +430,33 @@ pub static TOP: &[Keyword<Config>] = &[
         track_file,
         |_c, _d| {}
     ),
-    keyword!(
+    named_blocks!(
         "vrrp_track_process",
-        "NAME { … }",
-        "",
         "A process whose presence is tracked.",
         track_process,
-        |cfg, d| for s in &cfg.track_processes {
-            d.block(
-                &format!("vrrp_track_process {}", crate::config::dump::quote(&s.name)),
-                |d| objects::TRACK_PROCESS.iter().for_each(|k| (k.dump)(s, d)),
-            )
-        }
+        track_processes,
+        objects::TRACK_PROCESS
     ),
-    keyword!(
+    named_blocks!(
         "mysql_check",
-        "NAME { … }",
-        "",
         "Extension: a native MySQL health check, tracked with track_mysql.",
         mysql_check,
-        |cfg, d| for s in &cfg.mysql_checks {
-            d.block(
-                &format!("mysql_check {}", crate::config::dump::quote(&s.name)),
-                |d| objects::MYSQL_CHECK.iter().for_each(|k| (k.dump)(s, d)),
-            )
-        }
+        mysql_checks,
+        objects::MYSQL_CHECK
     ),
-    keyword!(
+    named_blocks!(
         "vrrp_instance",
-        "NAME { … }",
-        "",
         "A virtual router.",
         vrrp_instance,
-        |cfg, d| for s in &cfg.instances {
-            d.block(
-                &format!("vrrp_instance {}", crate::config::dump::quote(&s.name)),
-                |d| instance::INSTANCE.iter().for_each(|k| (k.dump)(s, d)),
-            )
-        }
+        instances,
+        instance::INSTANCE
     ),
-    keyword!(
+    named_blocks!(
         "vrrp_sync_group",
-        "NAME { … }",
-        "",
         "Instances that change state together.",
         sync_group,
-        |cfg, d| for s in &cfg.sync_groups {
-            d.block(
-                &format!("vrrp_sync_group {}", crate::config::dump::quote(&s.name)),
-                |d| objects::SYNC_GROUP.iter().for_each(|k| (k.dump)(s, d)),
-            )
-        }
+        sync_groups,
+        objects::SYNC_GROUP
     ),
     keyword!(
         "garp_group",
