@@ -8,7 +8,7 @@ use std::os::unix::fs::{FileTypeExt, OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use keepalived_rs::daemon::notify::Notifier;
+use keepalived_rs::daemon::observe::notify::Notifier;
 use keepalived_rs::vrrp::{NotifyState, NotifyTarget};
 use track_support::*;
 
@@ -232,7 +232,7 @@ async fn a_full_queue_drops_notifications_with_a_warning() {
     );
     let mut n = Notifier::new(&cfg);
     // The worker cannot run while this task does not yield.
-    for _ in 0..(keepalived_rs::daemon::notify::QUEUE_DEPTH + 5) {
+    for _ in 0..(keepalived_rs::daemon::observe::notify::QUEUE_DEPTH + 5) {
         n.notify(&inst("VI_Q"), NotifyState::Fault, 1);
     }
     assert_eq!(
@@ -267,7 +267,7 @@ async fn stop_scripts_get_the_grace_time_to_finish() {
 /// reloaded configuration's.
 #[tokio::test]
 async fn a_reload_keeps_the_removed_instance_s_scripts_and_brings_the_new_ones() {
-    use keepalived_rs::daemon::notify::NotifyScripts;
+    use keepalived_rs::daemon::observe::notify::NotifyScripts;
     let dir = scratch_dir();
     let (deleted, deleted_out) = recorder(dir.path(), "deleted");
     let (generic, generic_out) = recorder(dir.path(), "generic");

@@ -15,7 +15,6 @@ pub mod dump;
 pub mod effects;
 pub mod log;
 pub mod metrics;
-pub mod notify;
 pub mod observe;
 pub mod options;
 pub mod pidfile;
