@@ -411,7 +411,7 @@ struct DaemonHost {
 impl DaemonHost {
     fn snapshot(&self, running: &Running) -> Snapshot {
         Snapshot::capture(
-            &running.config,
+            &running.shown,
             &running.router,
             Instant::now(),
             SystemTime::now(),
