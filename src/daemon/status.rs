@@ -498,7 +498,7 @@ fn capture_instance(
     };
     let config = &shown.config;
     let interface = match core.interface.as_str() {
-        "" => written.interface.clone().unwrap_or_default(),
+        "" => written.rare().interface.clone().unwrap_or_default(),
         name => name.to_owned(),
     };
     InstanceView {
@@ -545,15 +545,15 @@ fn capture_instance(
         strict_mode: written.strict_mode,
         auth: AuthView::from(&core.auth),
         vips: written.vips.clone(),
-        evips: written.evips.clone(),
-        vroutes: written.vroutes.clone(),
-        vrules: written.vrules.clone(),
+        evips: written.rare().evips.clone(),
+        vroutes: written.rare().vroutes.clone(),
+        vrules: written.rare().vrules.clone(),
         trackers: instance_trackers(core, trackers),
-        vmac_ifname: written.vmac_ifname.clone(),
+        vmac_ifname: written.rare().vmac_ifname.clone(),
         smtp_alert: written.smtp_alert,
         notify_deleted: core.notify_deleted,
         notify_priority_changes: core.notify_priority_changes,
-        notify: written.notify.clone(),
+        notify: written.rare().notify.clone(),
         stats: st.stats,
         interface,
     }

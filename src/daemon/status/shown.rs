@@ -56,7 +56,7 @@ impl ShownConfig {
     pub fn no_track(&self, id: usize, address: IpAddr) -> bool {
         self.instances
             .get(id)
-            .is_some_and(|i| i.no_track.contains(&address))
+            .is_some_and(|i| i.rare().no_track.contains(&address))
     }
 }
 
@@ -64,8 +64,6 @@ impl ShownConfig {
 /// written, scripts, and settings the core does not use.
 #[derive(Debug, Clone)]
 pub(super) struct InstanceShown {
-    /// The configured interface, kept only when the core has none.
-    pub interface: Option<String>,
     pub source_from_config: bool,
     pub lower_prio_no_advert: bool,
     pub higher_prio_send_advert: bool,
@@ -75,6 +73,16 @@ pub(super) struct InstanceShown {
     pub strict_mode: bool,
     pub smtp_alert: bool,
     pub vips: Vec<String>,
+    /// The rarely configured rest, boxed only when some of it is set: most instances
+    /// have none of it, and seven empty lists per instance add up at 1,000 instances.
+    rare: Option<Box<RareShown>>,
+}
+
+/// The parts of an [`InstanceShown`] most instances do not configure.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(super) struct RareShown {
+    /// The configured interface, kept only when the core has none.
+    pub interface: Option<String>,
     pub evips: Vec<String>,
     pub vroutes: Vec<String>,
     pub vrules: Vec<String>,
@@ -84,6 +92,16 @@ pub(super) struct InstanceShown {
     no_track: Vec<IpAddr>,
 }
 
+static NONE_RARE: RareShown = RareShown {
+    interface: None,
+    evips: Vec::new(),
+    vroutes: Vec::new(),
+    vrules: Vec::new(),
+    vmac_ifname: None,
+    notify: Vec::new(),
+    no_track: Vec::new(),
+};
+
 impl InstanceShown {
     /// `mc` shown for the core's instance `core` with VRID `vrid`.
     pub fn of(mc: &VrrpInstance, core: &InstanceConfig, vrid: u8) -> InstanceShown {
@@ -92,22 +110,12 @@ impl InstanceShown {
             name => name.to_owned(),
         };
         let format = |a: &IpAddress| format_address(a, &interface);
-        InstanceShown {
+        let rare = RareShown {
             interface: core
                 .interface
                 .is_empty()
                 .then(|| mc.interface.clone())
                 .flatten(),
-            source_from_config: mc.mcast_src_ip.is_some() || mc.unicast_src_ip.is_some(),
-            lower_prio_no_advert: mc.lower_prio_no_advert,
-            higher_prio_send_advert: mc.higher_prio_send_advert,
-            // keepalived 2.2.7 accepts packets to VIPs unless strict mode says otherwise.
-            accept: mc.accept.unwrap_or(!mc.strict_mode),
-            promote_secondaries: mc.promote_secondaries,
-            skip_check_adv_addr: mc.skip_check_adv_addr,
-            strict_mode: mc.strict_mode,
-            smtp_alert: mc.smtp_alert.unwrap_or(false),
-            vips: mc.virtual_ipaddress.iter().map(format).collect(),
             evips: mc.virtual_ipaddress_excluded.iter().map(format).collect(),
             vroutes: mc
                 .virtual_routes
@@ -127,7 +135,25 @@ impl InstanceShown {
                 .filter(|a| a.no_track)
                 .map(|a| a.addr)
                 .collect(),
+        };
+        InstanceShown {
+            source_from_config: mc.mcast_src_ip.is_some() || mc.unicast_src_ip.is_some(),
+            lower_prio_no_advert: mc.lower_prio_no_advert,
+            higher_prio_send_advert: mc.higher_prio_send_advert,
+            // keepalived 2.2.7 accepts packets to VIPs unless strict mode says otherwise.
+            accept: mc.accept.unwrap_or(!mc.strict_mode),
+            promote_secondaries: mc.promote_secondaries,
+            skip_check_adv_addr: mc.skip_check_adv_addr,
+            strict_mode: mc.strict_mode,
+            smtp_alert: mc.smtp_alert.unwrap_or(false),
+            vips: mc.virtual_ipaddress.iter().map(format).collect(),
+            rare: (rare != RareShown::default()).then(|| Box::new(rare)),
         }
+    }
+
+    /// The rarely configured parts (all empty when none is set).
+    pub fn rare(&self) -> &RareShown {
+        self.rare.as_deref().unwrap_or(&NONE_RARE)
     }
 }
 
