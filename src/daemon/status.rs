@@ -492,7 +492,7 @@ fn capture_instance(
     let written: &InstanceShown = match shown.instance(st.id.0) {
         Some(m) => m,
         None => {
-            fallback = InstanceShown::of(&VrrpInstance::new(&st.name), core, st.vrid);
+            fallback = InstanceShown::of(&VrrpInstance::new(&core.name), core, st.vrid);
             &fallback
         }
     };
@@ -502,14 +502,14 @@ fn capture_instance(
         name => name.to_owned(),
     };
     InstanceView {
-        name: st.name.clone(),
+        name: core.name.clone(),
         vrid: st.vrid,
         version: core.version,
         family: core.family,
         sync_group: config
             .sync_groups
             .iter()
-            .find(|g| g.group.iter().any(|m| m == &st.name))
+            .find(|g| g.group.iter().any(|m| m == &core.name))
             .map(|g| g.name.clone()),
         state: st.state,
         wantstate: st.wantstate,

@@ -37,9 +37,9 @@ impl ShownConfig {
             .instances()
             .filter_map(|st| {
                 let core = router.instance_config(st.id)?;
-                Some(match by_name.get(st.name.as_str()) {
+                Some(match by_name.get(core.name.as_str()) {
                     Some(model) => InstanceShown::of(model, core, st.vrid),
-                    None => InstanceShown::of(&VrrpInstance::new(&st.name), core, st.vrid),
+                    None => InstanceShown::of(&VrrpInstance::new(&core.name), core, st.vrid),
                 })
             })
             .collect();

@@ -28,12 +28,12 @@ use super::stats::Stats;
 use super::timer;
 use super::validate::{ChecksumCompat, RxState};
 
-/// Read-only view of an instance for dumps, metrics and tests.
+/// Read-only view of an instance for dumps, metrics and tests. Its name is its
+/// configuration's ([`crate::vrrp::Router::instance_config`]), not kept twice.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct InstanceStatus {
     #[serde(skip)]
     pub id: InstanceId,
-    pub name: String,
     pub vrid: u8,
     pub state: State,
     /// The state the instance would be in disregarding its sync group.
@@ -143,7 +143,6 @@ impl Instance {
         };
         let status = InstanceStatus {
             id,
-            name: cfg.name.clone(),
             vrid: cfg.vrid,
             state: State::Init,
             wantstate,
