@@ -121,7 +121,7 @@ fn announced_interfaces(vips: &[Vec<VipSpec>]) -> Vec<(String, bool)> {
     let mut out: Vec<(String, bool)> = vips
         .iter()
         .flatten()
-        .map(|v| (v.interface.clone(), v.addr.is_ipv6()))
+        .map(|v| (v.interface.to_string(), v.addr.is_ipv6()))
         .collect();
     out.sort();
     out.dedup();
@@ -228,7 +228,7 @@ impl Running {
                     let (_, specs) = self.specs(instance.0, &[addr]);
                     if let Some(spec) = specs.into_iter().next() {
                         let _ = self.effects.send(Effect::Garp {
-                            interface: spec.interface,
+                            interface: spec.interface.to_string(),
                             addr,
                         });
                     }
@@ -276,7 +276,7 @@ impl Running {
                     .unwrap_or_else(|| VipSpec {
                         addr: *a,
                         prefix: if a.is_ipv4() { 32 } else { 128 },
-                        interface: cfg.interface.clone(),
+                        interface: cfg.interface.as_str().into(),
                         broadcast: None,
                         scope: crate::sys::Scope::Global,
                         label: None,
