@@ -6,7 +6,9 @@ mod common;
 use std::time::Duration;
 
 use common::{advert_priority, cfg, v4, Harness};
-use keepalived_rs::vrrp::{Action, InstanceConfig, NotifyState, NotifyTarget, RouterInit, State};
+use keepalived_rs::vrrp::{
+    Action, InstanceConfig, InstanceId, NotifyState, NotifyTarget, RouterInit, State,
+};
 
 fn reload(h: &mut Harness, new: Vec<InstanceConfig>) {
     h.router.retire_unmatched(&new, h.now);
@@ -49,7 +51,10 @@ fn renamed_instance_is_matched_by_identity_not_name() {
     let mut h = master(150);
     reload(&mut h, vec![cfg("RENAMED", 150, 1)]);
     assert_eq!(h.status(0).state, State::Master);
-    assert_eq!(h.status(0).name, "RENAMED");
+    assert_eq!(
+        h.router.instance_config(InstanceId(0)).unwrap().name,
+        "RENAMED"
+    );
     assert!(!h
         .take()
         .iter()
@@ -110,7 +115,10 @@ fn vanished_master_sends_priority_zero_removes_vips_and_notifies_fault() {
     h.router
         .reload(vec![other], vec![], RouterInit::default(), h.now);
     h.drain();
-    assert_eq!(h.status(0).name, "VI_2");
+    assert_eq!(
+        h.router.instance_config(InstanceId(0)).unwrap().name,
+        "VI_2"
+    );
     assert_eq!(h.status(0).state, State::Backup);
     assert!(h.has_log("(VI_2) Entering BACKUP STATE (init)"));
 }

@@ -25,7 +25,7 @@
 
 mod sinks;
 mod syslog;
-mod time;
+pub(crate) mod time;
 
 pub use sinks::{log_file_path, tmp_dir};
 pub use syslog::{format_datagram, priority, severity, Facility, DEFAULT_SYSLOG_PATH};

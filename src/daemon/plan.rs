@@ -5,8 +5,9 @@
 //! This is pure (no netlink, no sockets): the daemon looks the interfaces up first and
 //! hands them in as [`HostInterfaces`], so the mapping is unit-testable.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::sync::Arc;
 
 use crate::config::model::{self, AuthType, Config, InitialState, VrrpInstance};
 use crate::sys::{Scope, VrrpProtocol};
@@ -33,8 +34,9 @@ pub type HostInterfaces = HashMap<String, InterfaceFacts>;
 pub struct VipSpec {
     pub addr: IpAddr,
     pub prefix: u8,
-    /// The interface it goes on (`dev`, else the instance's interface).
-    pub interface: String,
+    /// The interface it goes on (`dev`, else the instance's interface). Shared by all
+    /// VIPs on it: the daemon keeps every spec, and most go on a few interfaces.
+    pub interface: Arc<str>,
     pub broadcast: Option<Ipv4Addr>,
     pub scope: Scope,
     pub label: Option<String>,
@@ -118,6 +120,7 @@ pub fn build(
         warnings: Vec::new(),
         vmacs: Vec::new(),
     };
+    let mut interface_names = HashSet::new();
     let mut down: BTreeSet<String> = BTreeSet::new();
     for inst in &config.instances {
         let base = inst
@@ -168,7 +171,7 @@ pub fn build(
             .virtual_ipaddress
             .iter()
             .chain(&inst.virtual_ipaddress_excluded)
-            .map(|a| vip_spec(a, &vip_interface))
+            .map(|a| vip_spec(a, &vip_interface, &mut interface_names))
             .collect();
         plan.vips.push(vips);
         plan.instances.push(core);
@@ -335,11 +338,21 @@ fn instance_config(
     core
 }
 
-fn vip_spec(a: &model::IpAddress, instance_interface: &str) -> VipSpec {
-    let interface = a
-        .dev
-        .clone()
-        .unwrap_or_else(|| instance_interface.to_owned());
+/// `names` holds the interface names handed out so far, to share them.
+fn vip_spec(
+    a: &model::IpAddress,
+    instance_interface: &str,
+    names: &mut HashSet<Arc<str>>,
+) -> VipSpec {
+    let name = a.dev.as_deref().unwrap_or(instance_interface);
+    let interface = match names.get(name) {
+        Some(shared) => shared.clone(),
+        None => {
+            let shared: Arc<str> = name.into();
+            names.insert(shared.clone());
+            shared
+        }
+    };
     let broadcast = match (a.addr, a.broadcast.as_deref()) {
         (IpAddr::V4(v4), Some("+")) => Some(broadcast_of(v4, a.prefix)),
         (IpAddr::V4(_), Some(b)) => b.parse().ok(),
@@ -381,7 +394,7 @@ fn scope_of(word: &str) -> Scope {
 pub fn interfaces_used(plan: &Plan) -> BTreeSet<String> {
     let mut set: BTreeSet<String> = plan.instances.iter().map(|i| i.interface.clone()).collect();
     for vips in &plan.vips {
-        set.extend(vips.iter().map(|v| v.interface.clone()));
+        set.extend(vips.iter().map(|v| v.interface.to_string()));
     }
     set
 }
@@ -443,7 +456,7 @@ mod tests {
         assert_eq!(plan.interfaces_down, vec!["eth9".to_string()]);
         let sock = plan.receive_sockets.iter().next().unwrap();
         assert_eq!(sock.listen, Listen::Unicast("198.18.0.1".parse().unwrap()));
-        assert_eq!(plan.vips[0][0].interface, "eth9");
+        assert_eq!(&*plan.vips[0][0].interface, "eth9");
     }
 
     fn vmac_seed(vmac_lines: &str) -> String {
@@ -465,7 +478,7 @@ mod tests {
             plan.receive_sockets.iter().next().unwrap().interface,
             "vrrp.41"
         );
-        assert_eq!(plan.vips[0][0].interface, "vrrp.41");
+        assert_eq!(&*plan.vips[0][0].interface, "vrrp.41");
     }
 
     #[test]
@@ -480,7 +493,7 @@ mod tests {
             plan.receive_sockets.iter().next().unwrap().interface,
             "eth0"
         );
-        assert_eq!(plan.vips[0][0].interface, "vip41");
+        assert_eq!(&*plan.vips[0][0].interface, "vip41");
         assert!(plan.warnings.is_empty(), "{:?}", plan.warnings);
     }
 

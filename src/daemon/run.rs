@@ -24,6 +24,7 @@ use super::effects::Effect;
 use super::observe::{Cause, Event, InstanceIndex, Observer, Settings, StatusFeed};
 use super::plan::{self, Plan, VipSpec};
 use super::signals::{DaemonSignal, Signals};
+use super::status::ShownConfig;
 use super::tracking::Tracking;
 use super::wire::{Inbound, Wire};
 use crate::config::model::Config;
@@ -89,7 +90,8 @@ pub trait Host {
 
 /// The running configuration and everything built from it.
 pub struct Running {
-    pub config: Config,
+    /// What the views show of the configuration (the core has the rest).
+    pub shown: ShownConfig,
     pub router: Router,
     /// Per instance, its VIP and eVIP specs (short lists: searched linearly).
     vips: Vec<Vec<VipSpec>>,
@@ -119,7 +121,7 @@ fn announced_interfaces(vips: &[Vec<VipSpec>]) -> Vec<(String, bool)> {
     let mut out: Vec<(String, bool)> = vips
         .iter()
         .flatten()
-        .map(|v| (v.interface.clone(), v.addr.is_ipv6()))
+        .map(|v| (v.interface.to_string(), v.addr.is_ipv6()))
         .collect();
     out.sort();
     out.dedup();
@@ -161,7 +163,7 @@ impl Running {
         Ok(Running {
             index: InstanceIndex::of(&router),
             status: StatusFeed::default(),
-            config,
+            shown: ShownConfig::of(config, &router),
             vips: plan.vips.clone(),
             retired_vips: HashMap::new(),
             router,
@@ -226,7 +228,7 @@ impl Running {
                     let (_, specs) = self.specs(instance.0, &[addr]);
                     if let Some(spec) = specs.into_iter().next() {
                         let _ = self.effects.send(Effect::Garp {
-                            interface: spec.interface,
+                            interface: spec.interface.to_string(),
                             addr,
                         });
                     }
@@ -274,7 +276,7 @@ impl Running {
                     .unwrap_or_else(|| VipSpec {
                         addr: *a,
                         prefix: if a.is_ipv4() { 32 } else { 128 },
-                        interface: cfg.interface.clone(),
+                        interface: cfg.interface.as_str().into(),
                         broadcast: None,
                         scope: crate::sys::Scope::Global,
                         label: None,
@@ -354,14 +356,7 @@ impl Running {
             .filter(|&i| self.vips[i].iter().any(|s| s.addr == address))
             .collect();
         for i in owners {
-            let tracked = self.config.instances.get(i).is_none_or(|inst| {
-                !inst
-                    .virtual_ipaddress
-                    .iter()
-                    .chain(&inst.virtual_ipaddress_excluded)
-                    .any(|a| a.addr == address && a.no_track)
-            });
-            if !tracked {
+            if self.shown.no_track(i, address) {
                 continue;
             }
             let (name, vips) = self.specs(i, &[address]);
@@ -410,9 +405,9 @@ impl Running {
         tracking.start(self.tracker_tx.clone());
         self.tracking = tracking;
         self.read_only = read_only_controllers(&config, &self.read_only);
-        self.config = config;
         self.router
             .reload(plan.instances, plan.groups, init, Instant::now());
+        self.shown = ShownConfig::of(config, &self.router);
         self.index = InstanceIndex::of(&self.router);
         log::info!("Reload finished");
         crate::sys::memory::release_free_memory();

@@ -47,7 +47,9 @@ pub fn run_daemon(opts: &Options) -> i32 {
         eprintln!("keepalived: the VRRP daemon must run as root (raw sockets and netlink need it)");
         return EXIT_FAILURE;
     }
-    let checked = load_in_own_arena(opts);
+    // Before any thread starts: one allocator arena for the whole process.
+    crate::sys::memory::use_single_arena();
+    let checked = load(opts);
     if let Some(code) = refuses_to_start(&checked) {
         let mut err = std::io::stderr().lock();
         for d in &checked.diagnostics {
@@ -102,9 +104,9 @@ pub fn run_daemon(opts: &Options) -> i32 {
         }
     }
     // The source text, syntax tree and diagnostics are not needed any more. The checked
-    // configuration was built in the reading thread's allocator arena; a copy made here
-    // lets that whole arena go back to the kernel instead of pinning the peak of the
-    // check for the daemon's lifetime.
+    // configuration is scattered among them; a copy made here is laid out together, so
+    // the pages the check used become free pages the allocator can give back instead of
+    // pinning the peak of the check for the daemon's lifetime.
     let config = checked.config.clone();
     drop(checked);
     crate::sys::memory::release_free_memory();
@@ -155,19 +157,6 @@ pub fn load(opts: &Options) -> Checked {
     }
     let host = (!opts.skip_host_checks).then_some(&LocalHost as &dyn crate::config::host::Host);
     check_file(&opts.config_file, &so, host)
-}
-
-/// [`load`] on a short-lived thread: everything it allocates lives in that thread's
-/// allocator arena, apart from what the daemon keeps (see [`run_daemon`]). The thread
-/// has ended when this returns, so the process is single-threaded again for
-/// daemonizing.
-fn load_in_own_arena(opts: &Options) -> Checked {
-    std::thread::scope(|scope| {
-        scope
-            .spawn(|| load(opts))
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-    })
 }
 
 /// At start-up keepalived runs whatever it could make sense of and only stops on
@@ -422,7 +411,7 @@ struct DaemonHost {
 impl DaemonHost {
     fn snapshot(&self, running: &Running) -> Snapshot {
         Snapshot::capture(
-            &running.config,
+            &running.shown,
             &running.router,
             Instant::now(),
             SystemTime::now(),

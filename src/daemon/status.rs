@@ -14,9 +14,12 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use serde::{Serialize, Serializer};
 
 mod format;
+mod shown;
 pub use format::{command_words, format_address, quoted_command};
+use shown::InstanceShown;
+pub use shown::ShownConfig;
 
-use crate::config::model::{Config, IpAddress, VrrpInstance};
+use crate::config::model::{Config, VrrpInstance};
 use crate::vrrp::packet::AuthType;
 use crate::vrrp::{
     AuthConfig, Family, GarpConfig, InstanceConfig, InstanceInternals, InstanceStatus, Router,
@@ -358,10 +361,10 @@ pub struct TrackerSnapshot {
 }
 
 impl Snapshot {
-    /// Captures the state of `router` running `config` at `now` (`wall` = the same moment
+    /// Captures the state of `router` running `shown` at `now` (`wall` = the same moment
     /// on the wall clock; monotonic instants are mapped through it).
     pub fn capture(
-        config: &Config,
+        shown: &ShownConfig,
         router: &Router,
         now: Instant,
         wall: SystemTime,
@@ -379,9 +382,10 @@ impl Snapshot {
                     now,
                     wall,
                 };
-                Some(capture_instance(config, core, &live, trackers))
+                Some(capture_instance(shown, core, &live, trackers))
             })
             .collect();
+        let config = &shown.config;
         let sync_groups = router
             .groups()
             .map(|(name, state)| SyncGroupView {
@@ -476,36 +480,36 @@ impl Live<'_> {
 
 /// One instance's view: what it runs with from the core's configuration (`core`), what
 /// only the configuration says (addresses as written, scripts, settings the core does
-/// not use) from the model, and its live status.
+/// not use) from `shown`, and its live status.
 fn capture_instance(
-    config: &Config,
+    shown: &ShownConfig,
     core: &InstanceConfig,
     live: &Live,
     trackers: &[TrackerView],
 ) -> InstanceView {
     let st = live.status;
     let fallback;
-    let mc: &VrrpInstance = match config.instances.iter().find(|i| i.name == st.name) {
+    let written: &InstanceShown = match shown.instance(st.id.0) {
         Some(m) => m,
         None => {
-            fallback = VrrpInstance::new(&st.name);
+            fallback = InstanceShown::of(&VrrpInstance::new(&core.name), core, st.vrid);
             &fallback
         }
     };
+    let config = &shown.config;
     let interface = match core.interface.as_str() {
-        "" => mc.interface.clone().unwrap_or_default(),
+        "" => written.rare().interface.clone().unwrap_or_default(),
         name => name.to_owned(),
     };
-    let format = |a: &IpAddress| format_address(a, &interface);
     InstanceView {
-        name: st.name.clone(),
+        name: core.name.clone(),
         vrid: st.vrid,
         version: core.version,
         family: core.family,
         sync_group: config
             .sync_groups
             .iter()
-            .find(|g| g.group.iter().any(|m| m == &st.name))
+            .find(|g| g.group.iter().any(|m| m == &core.name))
             .map(|g| g.name.clone()),
         state: st.state,
         wantstate: st.wantstate,
@@ -523,42 +527,33 @@ fn capture_instance(
         transitions: st.transitions,
         vips_set: st.vips_set,
         source_addr: core.source_addr,
-        source_from_config: mc.mcast_src_ip.is_some() || mc.unicast_src_ip.is_some(),
+        source_from_config: written.source_from_config,
         multicast_group: (!core.is_unicast()).then(|| core.multicast_group()),
         unicast_peers: core.unicast_peers.clone(),
         unicast_ttl: core.unicast_ttl,
         check_unicast_src: core.check_unicast_src,
         garp: GarpView::from(&core.garp),
         down_timer_adverts: core.down_timer_adverts,
-        lower_prio_no_advert: mc.lower_prio_no_advert,
-        higher_prio_send_advert: mc.higher_prio_send_advert,
+        lower_prio_no_advert: written.lower_prio_no_advert,
+        higher_prio_send_advert: written.higher_prio_send_advert,
         nopreempt: core.nopreempt,
         preempt_delay: core.preempt_delay,
-        // keepalived 2.2.7 accepts packets to VIPs unless strict mode says otherwise.
-        accept: mc.accept.unwrap_or(!mc.strict_mode),
-        promote_secondaries: mc.promote_secondaries,
+        accept: written.accept,
+        promote_secondaries: written.promote_secondaries,
         dont_track_primary: core.dont_track_primary,
-        skip_check_adv_addr: mc.skip_check_adv_addr,
-        strict_mode: mc.strict_mode,
+        skip_check_adv_addr: written.skip_check_adv_addr,
+        strict_mode: written.strict_mode,
         auth: AuthView::from(&core.auth),
-        vips: mc.virtual_ipaddress.iter().map(format).collect(),
-        evips: mc.virtual_ipaddress_excluded.iter().map(format).collect(),
-        vroutes: mc
-            .virtual_routes
-            .iter()
-            .map(|r| r.words.join(" "))
-            .collect(),
-        vrules: mc.virtual_rules.iter().map(|r| r.words.join(" ")).collect(),
+        vips: written.vips.clone(),
+        evips: written.rare().evips.clone(),
+        vroutes: written.rare().vroutes.clone(),
+        vrules: written.rare().vrules.clone(),
         trackers: instance_trackers(core, trackers),
-        vmac_ifname: mc.use_vmac.as_ref().map(|v| {
-            v.name
-                .clone()
-                .unwrap_or_else(|| format!("vrrp.{}", st.vrid))
-        }),
-        smtp_alert: mc.smtp_alert.unwrap_or(false),
+        vmac_ifname: written.rare().vmac_ifname.clone(),
+        smtp_alert: written.smtp_alert,
         notify_deleted: core.notify_deleted,
         notify_priority_changes: core.notify_priority_changes,
-        notify: notify_views(mc),
+        notify: written.rare().notify.clone(),
         stats: st.stats,
         interface,
     }
@@ -624,26 +619,6 @@ fn capture_tracker(
         fall,
         tracking,
     }
-}
-
-fn notify_views(mc: &VrrpInstance) -> Vec<NotifyView> {
-    [
-        ("backup", &mc.notify_backup),
-        ("master", &mc.notify_master),
-        ("fault", &mc.notify_fault),
-        ("stop", &mc.notify_stop),
-        ("deleted", &mc.notify_deleted),
-        ("generic", &mc.notify),
-        ("master_rx_lower_pri", &mc.notify_master_rx_lower_pri),
-    ]
-    .into_iter()
-    .filter_map(|(event, s)| {
-        s.as_ref().map(|s| NotifyView {
-            event,
-            command: quoted_command(s),
-        })
-    })
-    .collect()
 }
 
 /// The password as text, stopping at the NUL padding.

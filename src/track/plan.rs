@@ -39,7 +39,7 @@ pub struct TrackerPlan {
     all: Vec<PlannedTracker>,
     /// (kind, name) → id; with two objects of one name, the later one counts.
     index: HashMap<(TrackerKind, String), TrackerId>,
-    /// Instance name → (base priority, sync group tracking weights allowed?).
+    /// Sync group member name → (base priority, sync group tracking weights allowed?).
     instances: HashMap<String, (u8, Option<bool>)>,
     /// Sync group name → member names.
     groups: HashMap<String, Vec<String>>,
@@ -74,16 +74,17 @@ impl TrackerPlan {
                 });
             }
         }
+        // Only sync group members: the rules that need this table are about groups, and
+        // the daemon keeps the plan (a name per instance adds up at 1,000 instances).
         let instances = cfg
             .instances
             .iter()
-            .map(|i| {
-                let group = cfg
-                    .sync_groups
-                    .iter()
-                    .find(|g| g.group.contains(&i.name))
-                    .map(|g| g.sync_group_tracking_weight);
-                (i.name.clone(), (i.priority, group))
+            .filter_map(|i| {
+                let group = cfg.sync_groups.iter().find(|g| g.group.contains(&i.name))?;
+                Some((
+                    i.name.clone(),
+                    (i.priority, Some(group.sync_group_tracking_weight)),
+                ))
             })
             .collect();
         let groups = cfg

@@ -12,7 +12,7 @@ use keepalived_rs::config::check;
 use keepalived_rs::config::model::{Config, VrrpInstance};
 use keepalived_rs::config::source::{load_str, SourceOptions};
 use keepalived_rs::daemon::plan::{self, HostInterfaces, InterfaceFacts};
-use keepalived_rs::daemon::status::{ProcessInfo, Snapshot, TrackerKind, TrackerView};
+use keepalived_rs::daemon::status::{ProcessInfo, ShownConfig, Snapshot, TrackerKind, TrackerView};
 use keepalived_rs::vrrp::{
     Action, InstanceConfig, ReceivedPacket, Router, RouterInit, TrackerId, TrackerRef,
     TrackerStatus,
@@ -236,7 +236,7 @@ impl Pair {
 
     pub fn snapshot(&self, node: &Node) -> Snapshot {
         Snapshot::capture(
-            &node.config,
+            &ShownConfig::of(node.config.clone(), &node.router),
             &node.router,
             self.now,
             self.wall(),

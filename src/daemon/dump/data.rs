@@ -187,7 +187,7 @@ fn global_section(snap: &Snapshot, out: &mut String) {
 pub fn keepalived_time(t: UnixTime) -> String {
     let wall = std::time::UNIX_EPOCH + t.0;
     let local = jiff::Timestamp::try_from(wall)
-        .map(|ts| ts.to_zoned_datetime(jiff::tz::TimeZone::system()));
+        .map(|ts| ts.to_zoned_datetime(crate::daemon::log::time::local_zone()));
     let human = match local {
         Ok(z) => format!(
             "{}.{:06} {}",

@@ -2,11 +2,41 @@
 //! so `TZ` and `/etc/localtime` apply). Formatting happens on the writer thread; the
 //! logging call only reads the clock.
 
-use std::time::SystemTime;
+use std::sync::Mutex;
+use std::time::{Duration, Instant, SystemTime};
+
+use jiff::tz::TimeZone;
 
 fn local(time: SystemTime) -> jiff::ZonedDateTime {
     let ts = jiff::Timestamp::try_from(time).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
-    ts.to_zoned_datetime(jiff::tz::TimeZone::system())
+    ts.to_zoned_datetime(local_zone())
+}
+
+/// How long a zone read from `/etc/localtime` is used before the file is read again
+/// (so a changed host zone shows up in the log, as with `localtime(3)`).
+const ZONE_REFRESH: Duration = Duration::from_secs(5);
+
+/// The local zone. With `TZ` set, jiff's own lookup. Otherwise `/etc/localtime` read
+/// directly: jiff would first look the zone's name up in its database, which lists all
+/// of `/usr/share/zoneinfo` into memory (85 KiB kept for the daemon's life) only to
+/// name a zone the log never prints.
+pub(crate) fn local_zone() -> TimeZone {
+    if std::env::var_os("TZ").is_some() {
+        return TimeZone::system();
+    }
+    static CACHED: Mutex<Option<(Instant, TimeZone)>> = Mutex::new(None);
+    let mut cached = CACHED.lock().unwrap_or_else(|e| e.into_inner());
+    match &*cached {
+        Some((read, zone)) if read.elapsed() < ZONE_REFRESH => zone.clone(),
+        _ => {
+            let zone = std::fs::read("/etc/localtime")
+                .ok()
+                .and_then(|data| TimeZone::tzif("localtime", &data).ok())
+                .unwrap_or(TimeZone::UTC);
+            *cached = Some((Instant::now(), zone.clone()));
+            zone
+        }
+    }
 }
 
 /// RFC 3164 TIMESTAMP, as glibc's syslog: `Jan  6 09:05:01` (day padded with a space).
@@ -27,7 +57,6 @@ pub fn file_timestamp(time: SystemTime) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
 
     fn shapes(ts: &str, expect: &str) {
         assert_eq!(ts.len(), expect.len(), "{ts:?} vs {expect:?}");

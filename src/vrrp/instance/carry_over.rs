@@ -18,7 +18,7 @@ impl Instance {
         now: Instant,
         out: &mut VecDeque<Action>,
     ) {
-        let old_addrs = previous.all_addrs;
+        let old_addrs: Vec<IpAddr> = previous.all_addrs().collect();
         let was = previous.status;
         self.status.state = was.state;
         self.status.wantstate = was.wantstate;
@@ -53,14 +53,12 @@ impl Instance {
     fn update_vips(&self, old_addrs: &[IpAddr], out: &mut VecDeque<Action>) {
         let gone: Vec<IpAddr> = old_addrs
             .iter()
-            .filter(|a| !self.all_addrs.contains(a))
+            .filter(|a| !self.all_addrs().any(|x| x == **a))
             .copied()
             .collect();
         let added: Vec<IpAddr> = self
-            .all_addrs
-            .iter()
+            .all_addrs()
             .filter(|a| !old_addrs.contains(a))
-            .copied()
             .collect();
         if !gone.is_empty() {
             out.push_back(Action::RemoveVips {

@@ -28,12 +28,12 @@ use super::stats::Stats;
 use super::timer;
 use super::validate::{ChecksumCompat, RxState};
 
-/// Read-only view of an instance for dumps, metrics and tests.
+/// Read-only view of an instance for dumps, metrics and tests. Its name is its
+/// configuration's ([`crate::vrrp::Router::instance_config`]), not kept twice.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct InstanceStatus {
     #[serde(skip)]
     pub id: InstanceId,
-    pub name: String,
     pub vrid: u8,
     pub state: State,
     /// The state the instance would be in disregarding its sync group.
@@ -108,8 +108,6 @@ pub(crate) struct Instance {
     fault_count: u32,
     notifies_sent: bool,
     group: Option<usize>,
-    /// VIPs then eVIPs: what is installed and announced.
-    all_addrs: Vec<IpAddr>,
     /// `vrrp_startup_delay`: until then a BACKUP's master-down timer runs from this
     /// moment instead of from now (see [`Self::init_sands`]).
     delayed_start: Option<Instant>,
@@ -138,8 +136,6 @@ pub(crate) enum Received {
 impl Instance {
     /// An instance in INIT as configured; [`Self::start`] enters its first state.
     pub fn new(id: InstanceId, cfg: InstanceConfig) -> Self {
-        let mut all_addrs = cfg.vips.clone();
-        all_addrs.extend(cfg.evips.iter().copied());
         let wantstate = if cfg.initial_state_master {
             State::Master
         } else {
@@ -147,7 +143,6 @@ impl Instance {
         };
         let status = InstanceStatus {
             id,
-            name: cfg.name.clone(),
             vrid: cfg.vrid,
             state: State::Init,
             wantstate,
@@ -182,7 +177,6 @@ impl Instance {
             fault_count: 0,
             notifies_sent: false,
             group: None,
-            all_addrs,
             delayed_start: None,
         };
         inst.set_ms_down_timer(inst.master_down());
@@ -271,6 +265,17 @@ impl Instance {
     }
 
     // ---- timers --------------------------------------------------------------------
+
+    /// VIPs then eVIPs: what is installed and announced. Read from the configuration,
+    /// not kept twice (a copy per instance adds up at 1,000 instances).
+    fn all_addrs(&self) -> impl Iterator<Item = IpAddr> + '_ {
+        self.cfg.vips.iter().chain(&self.cfg.evips).copied()
+    }
+
+    /// Whether the instance has no VIP and no eVIP.
+    fn has_no_addrs(&self) -> bool {
+        self.cfg.vips.is_empty() && self.cfg.evips.is_empty()
+    }
 
     /// Master_Down_Interval with the current effective priority and master interval.
     fn master_down(&self) -> Duration {

@@ -74,7 +74,7 @@ impl Instance {
             return;
         }
         for round in 0..repeat {
-            for &addr in &self.all_addrs {
+            for addr in self.all_addrs() {
                 if round == 0 {
                     let what = match addr {
                         IpAddr::V4(_) => "gratuitous ARPs",

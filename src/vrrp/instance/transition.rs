@@ -157,12 +157,12 @@ impl Instance {
             self.log(out, LogLevel::Detail, text);
             self.status.master_adver_int = self.cfg.advert_int;
         }
-        if !self.all_addrs.is_empty() {
+        if !self.has_no_addrs() {
             let text = format!("({}) setting VIPs.", self.cfg.name);
             self.log(out, LogLevel::Detail, text);
             out.push_back(Action::AddVips {
                 instance: self.id(),
-                addrs: self.all_addrs.clone(),
+                addrs: self.all_addrs().collect(),
             });
         }
         self.status.vips_set = true;
@@ -182,12 +182,12 @@ impl Instance {
         }
         self.clear_garp_timers();
         if self.status.vips_set {
-            if !self.all_addrs.is_empty() {
+            if !self.has_no_addrs() {
                 let text = format!("({}) removing VIPs.", self.cfg.name);
                 self.log(out, LogLevel::Detail, text);
                 out.push_back(Action::RemoveVips {
                     instance: self.id(),
-                    addrs: self.all_addrs.clone(),
+                    addrs: self.all_addrs().collect(),
                 });
             }
             self.status.vips_set = false;

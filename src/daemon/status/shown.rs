@@ -1,0 +1,178 @@
+//! The part of the configuration the running daemon keeps for its views.
+//!
+//! The protocol core keeps what it runs with. The configuration model's instance entries
+//! are mostly empty lists and unset options (notify scripts, routes, rules, track lists,
+//! address options…), about 1 KB per instance; the views show only a few settings of
+//! them. So once the core is built, each instance keeps just those, ready to show.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+use crate::config::model::{Config, IpAddress, VrrpInstance};
+use crate::vrrp::{InstanceConfig, Router};
+
+use super::{format_address, quoted_command, NotifyView};
+
+/// The configuration as the views show it: global settings, sync groups, scripts and
+/// checks as configured, and per instance an [`InstanceShown`].
+#[derive(Debug, Clone)]
+pub struct ShownConfig {
+    /// Everything but the instances (`config.instances` is empty).
+    pub(super) config: Config,
+    /// By instance id (the core's order).
+    instances: Vec<InstanceShown>,
+}
+
+impl ShownConfig {
+    /// Keeps of `config` what the views show of `router`'s instances (which were built
+    /// from it).
+    pub fn of(mut config: Config, router: &Router) -> ShownConfig {
+        let models = std::mem::take(&mut config.instances);
+        let mut by_name: HashMap<&str, &VrrpInstance> = HashMap::new();
+        for m in &models {
+            by_name.entry(m.name.as_str()).or_insert(m);
+        }
+        // The core's instances are one list: an id indexes both.
+        let instances = router
+            .instances()
+            .filter_map(|st| {
+                let core = router.instance_config(st.id)?;
+                Some(match by_name.get(core.name.as_str()) {
+                    Some(model) => InstanceShown::of(model, core, st.vrid),
+                    None => InstanceShown::of(&VrrpInstance::new(&core.name), core, st.vrid),
+                })
+            })
+            .collect();
+        ShownConfig { config, instances }
+    }
+
+    /// What the configuration says of instance `id` beyond the core's settings.
+    pub(super) fn instance(&self, id: usize) -> Option<&InstanceShown> {
+        self.instances.get(id)
+    }
+
+    /// Whether instance `id` lists `address` as a `no_track` VIP (one the daemon leaves
+    /// alone when something else removes it).
+    pub fn no_track(&self, id: usize, address: IpAddr) -> bool {
+        self.instances
+            .get(id)
+            .is_some_and(|i| i.rare().no_track.contains(&address))
+    }
+}
+
+/// What the views show of one instance that only its configuration says: addresses as
+/// written, scripts, and settings the core does not use.
+#[derive(Debug, Clone)]
+pub(super) struct InstanceShown {
+    pub source_from_config: bool,
+    pub lower_prio_no_advert: bool,
+    pub higher_prio_send_advert: bool,
+    pub accept: bool,
+    pub promote_secondaries: bool,
+    pub skip_check_adv_addr: bool,
+    pub strict_mode: bool,
+    pub smtp_alert: bool,
+    pub vips: Vec<String>,
+    /// The rarely configured rest, boxed only when some of it is set: most instances
+    /// have none of it, and seven empty lists per instance add up at 1,000 instances.
+    rare: Option<Box<RareShown>>,
+}
+
+/// The parts of an [`InstanceShown`] most instances do not configure.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(super) struct RareShown {
+    /// The configured interface, kept only when the core has none.
+    pub interface: Option<String>,
+    pub evips: Vec<String>,
+    pub vroutes: Vec<String>,
+    pub vrules: Vec<String>,
+    pub vmac_ifname: Option<String>,
+    pub notify: Vec<NotifyView>,
+    /// VIPs and eVIPs marked `no_track`.
+    no_track: Vec<IpAddr>,
+}
+
+static NONE_RARE: RareShown = RareShown {
+    interface: None,
+    evips: Vec::new(),
+    vroutes: Vec::new(),
+    vrules: Vec::new(),
+    vmac_ifname: None,
+    notify: Vec::new(),
+    no_track: Vec::new(),
+};
+
+impl InstanceShown {
+    /// `mc` shown for the core's instance `core` with VRID `vrid`.
+    pub fn of(mc: &VrrpInstance, core: &InstanceConfig, vrid: u8) -> InstanceShown {
+        let interface = match core.interface.as_str() {
+            "" => mc.interface.clone().unwrap_or_default(),
+            name => name.to_owned(),
+        };
+        let format = |a: &IpAddress| format_address(a, &interface);
+        let rare = RareShown {
+            interface: core
+                .interface
+                .is_empty()
+                .then(|| mc.interface.clone())
+                .flatten(),
+            evips: mc.virtual_ipaddress_excluded.iter().map(format).collect(),
+            vroutes: mc
+                .virtual_routes
+                .iter()
+                .map(|r| r.words.join(" "))
+                .collect(),
+            vrules: mc.virtual_rules.iter().map(|r| r.words.join(" ")).collect(),
+            vmac_ifname: mc
+                .use_vmac
+                .as_ref()
+                .map(|v| v.name.clone().unwrap_or_else(|| format!("vrrp.{vrid}"))),
+            notify: notify_views(mc),
+            no_track: mc
+                .virtual_ipaddress
+                .iter()
+                .chain(&mc.virtual_ipaddress_excluded)
+                .filter(|a| a.no_track)
+                .map(|a| a.addr)
+                .collect(),
+        };
+        InstanceShown {
+            source_from_config: mc.mcast_src_ip.is_some() || mc.unicast_src_ip.is_some(),
+            lower_prio_no_advert: mc.lower_prio_no_advert,
+            higher_prio_send_advert: mc.higher_prio_send_advert,
+            // keepalived 2.2.7 accepts packets to VIPs unless strict mode says otherwise.
+            accept: mc.accept.unwrap_or(!mc.strict_mode),
+            promote_secondaries: mc.promote_secondaries,
+            skip_check_adv_addr: mc.skip_check_adv_addr,
+            strict_mode: mc.strict_mode,
+            smtp_alert: mc.smtp_alert.unwrap_or(false),
+            vips: mc.virtual_ipaddress.iter().map(format).collect(),
+            rare: (rare != RareShown::default()).then(|| Box::new(rare)),
+        }
+    }
+
+    /// The rarely configured parts (all empty when none is set).
+    pub fn rare(&self) -> &RareShown {
+        self.rare.as_deref().unwrap_or(&NONE_RARE)
+    }
+}
+
+fn notify_views(mc: &VrrpInstance) -> Vec<NotifyView> {
+    [
+        ("backup", &mc.notify_backup),
+        ("master", &mc.notify_master),
+        ("fault", &mc.notify_fault),
+        ("stop", &mc.notify_stop),
+        ("deleted", &mc.notify_deleted),
+        ("generic", &mc.notify),
+        ("master_rx_lower_pri", &mc.notify_master_rx_lower_pri),
+    ]
+    .into_iter()
+    .filter_map(|(event, s)| {
+        s.as_ref().map(|s| NotifyView {
+            event,
+            command: quoted_command(s),
+        })
+    })
+    .collect()
+}
