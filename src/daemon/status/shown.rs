@@ -14,7 +14,7 @@ use crate::vrrp::{InstanceConfig, Router};
 use super::{format_address, quoted_command, NotifyView};
 
 /// The configuration as the views show it: global settings, sync groups, scripts and
-/// checks as configured, and per instance an [`InstanceShown`].
+/// checks as configured, and per instance an `InstanceShown`.
 #[derive(Debug, Clone)]
 pub struct ShownConfig {
     /// Everything but the instances (`config.instances` is empty).
