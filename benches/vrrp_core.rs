@@ -58,7 +58,7 @@ fn tick_1000(c: &mut Criterion) {
         .map(|i| {
             let mut c = cfg(format!("VI_{i}"), (i % 255 + 1) as u8, 100, 1);
             c.interface = format!("eth{}", i / 255);
-            c.garp.master_delay = Duration::ZERO;
+            c.advert.garp.master_delay = Duration::ZERO;
             c
         })
         .collect();

@@ -184,24 +184,24 @@ impl Reading {
                         .push_str(&format!("Invalid --umask option {text}\n")),
                 }
             }
-            OptId::ReleaseVips => opts.release_vips = true,
-            OptId::DontReleaseVrrp => opts.dont_release_vrrp = true,
-            OptId::DontReleaseIpvs => opts.dont_release_ipvs = true,
+            OptId::ReleaseVips => opts.release.release_vips = true,
+            OptId::DontReleaseVrrp => opts.release.dont_release_vrrp = true,
+            OptId::DontReleaseIpvs => opts.release.dont_release_ipvs = true,
             OptId::DontRespawn => opts.dont_respawn = true,
             OptId::DontFork => opts.dont_fork = true,
             OptId::DumpConf => opts.dump_conf = true,
-            OptId::Pid => opts.pid_file = value_path(),
-            OptId::VrrpPid => opts.vrrp_pid_file = value_path(),
-            OptId::CheckersPid => opts.checkers_pid_file = Some(value_path()),
+            OptId::Pid => opts.pid_files.main = value_path(),
+            OptId::VrrpPid => opts.pid_files.vrrp = value_path(),
+            OptId::CheckersPid => opts.pid_files.checkers = Some(value_path()),
             OptId::AddressMonitoring => opts.address_monitoring = true,
-            OptId::BfdPid => opts.bfd_pid_file = Some(value_path()),
+            OptId::BfdPid => opts.pid_files.bfd = Some(value_path()),
             OptId::Snmp => opts.snmp = true,
             OptId::SnmpAgentSocket => opts.snmp_agent_socket = Some(value_path()),
             OptId::Namespace => opts.namespace = value,
-            OptId::CoreDump => opts.core_dump = true,
+            OptId::CoreDump => opts.core_dump.enabled = true,
             OptId::CoreDumpPattern => {
-                opts.core_dump = true;
-                opts.core_dump_pattern = Some(value.unwrap_or_else(|| "core".into()));
+                opts.core_dump.enabled = true;
+                opts.core_dump.pattern = Some(value.unwrap_or_else(|| "core".into()));
             }
             OptId::AllConfig => opts.all_config = true,
             OptId::ConfigId => opts.config_id = value,

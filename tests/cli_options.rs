@@ -38,8 +38,8 @@ fn stderr_notice(o: &Options) -> String {
 fn defaults() {
     let o = run(&[]);
     assert_eq!(o.config_file, Path::new("/etc/keepalived/keepalived.conf"));
-    assert_eq!(o.pid_file, Path::new(DEFAULT_PID_FILE));
-    assert_eq!(o.vrrp_pid_file, Path::new(DEFAULT_VRRP_PID_FILE));
+    assert_eq!(o.pid_files.main, Path::new(DEFAULT_PID_FILE));
+    assert_eq!(o.pid_files.vrrp, Path::new(DEFAULT_VRRP_PID_FILE));
     assert_eq!(DEFAULT_PID_FILE, "/run/keepalived.pid");
     assert_eq!(DEFAULT_VRRP_PID_FILE, "/run/vrrp.pid");
     assert_eq!(o.log.facility, Facility::Daemon);
@@ -199,9 +199,9 @@ fn umask_values() {
 fn flags() {
     type Check = fn(&Options) -> bool;
     let cases: &[(&str, &str, Check)] = &[
-        ("-X", "--release-vips", |o| o.release_vips),
-        ("-V", "--dont-release-vrrp", |o| o.dont_release_vrrp),
-        ("-I", "--dont-release-ipvs", |o| o.dont_release_ipvs),
+        ("-X", "--release-vips", |o| o.release.release_vips),
+        ("-V", "--dont-release-vrrp", |o| o.release.dont_release_vrrp),
+        ("-I", "--dont-release-ipvs", |o| o.release.dont_release_ipvs),
         ("-R", "--dont-respawn", |o| o.dont_respawn),
         ("-n", "--dont-fork", |o| {
             o.dont_fork && !o.should_daemonize()
@@ -211,7 +211,7 @@ fn flags() {
         ("-e", "--all-config", |o| o.all_config),
         ("-x", "--snmp", |o| o.snmp),
         ("-m", "--core-dump", |o| {
-            o.core_dump && o.core_dump_pattern.is_none()
+            o.core_dump.enabled && o.core_dump.pattern.is_none()
         }),
     ];
     let defaults = run(&[]);
@@ -232,10 +232,10 @@ fn pid_file_options() {
         "--bfd_pid",
         "/d.pid",
     ]);
-    assert_eq!(o.pid_file, Path::new("/a.pid"));
-    assert_eq!(o.vrrp_pid_file, Path::new("/b.pid"));
-    assert_eq!(o.checkers_pid_file.as_deref(), Some(Path::new("/c.pid")));
-    assert_eq!(o.bfd_pid_file.as_deref(), Some(Path::new("/d.pid")));
+    assert_eq!(o.pid_files.main, Path::new("/a.pid"));
+    assert_eq!(o.pid_files.vrrp, Path::new("/b.pid"));
+    assert_eq!(o.pid_files.checkers.as_deref(), Some(Path::new("/c.pid")));
+    assert_eq!(o.pid_files.bfd.as_deref(), Some(Path::new("/d.pid")));
     let o = run(&[
         "--pid=/a.pid",
         "--vrrp_pid=/b.pid",
@@ -245,7 +245,7 @@ fn pid_file_options() {
         "/d.pid",
     ]);
     assert_eq!(
-        (o.pid_file.as_path(), o.vrrp_pid_file.as_path()),
+        (o.pid_files.main.as_path(), o.pid_files.vrrp.as_path()),
         (Path::new("/a.pid"), Path::new("/b.pid"))
     );
     let notes = o.unsupported_notes();
@@ -285,12 +285,12 @@ fn valued_options() {
 #[test]
 fn core_dump_pattern() {
     let o = run(&["-M"]);
-    assert!(o.core_dump);
-    assert_eq!(o.core_dump_pattern.as_deref(), Some("core"));
+    assert!(o.core_dump.enabled);
+    assert_eq!(o.core_dump.pattern.as_deref(), Some("core"));
     let o = run(&["--core-dump-pattern=/var/crash/%e.%p"]);
-    assert!(o.core_dump);
-    assert_eq!(o.core_dump_pattern.as_deref(), Some("/var/crash/%e.%p"));
-    assert_eq!(run(&["-Mpat"]).core_dump_pattern.as_deref(), Some("pat"));
+    assert!(o.core_dump.enabled);
+    assert_eq!(o.core_dump.pattern.as_deref(), Some("/var/crash/%e.%p"));
+    assert_eq!(run(&["-Mpat"]).core_dump.pattern.as_deref(), Some("pat"));
 }
 
 #[test]
@@ -542,7 +542,7 @@ fn typical_unit_file_command_lines() {
     ]);
     assert!(o.dump_conf);
     assert_eq!(o.log.facility, Facility::Local(7));
-    assert_eq!(o.vrrp_pid_file, Path::new("/var/run/vrrp.pid"));
+    assert_eq!(o.pid_files.vrrp, Path::new("/var/run/vrrp.pid"));
 }
 
 #[test]

@@ -262,7 +262,7 @@ fn track_script_naming_no_script() {
     );
     assert_at(&c, d, 8, 5, 7);
     assert_eq!(hint(d), "did you mean 'chk_web'?");
-    assert!(c.config.instances[0].track_script.is_empty());
+    assert!(c.config.instances[0].track.script.is_empty());
 }
 
 #[test]
@@ -301,7 +301,7 @@ fn mixed_address_families_in_one_instance() {
         "(VI_1): address family must match VRRP instance [2001:db8::5] - ignoring"
     );
     assert_at(&c, d, 6, 5, 11);
-    assert_eq!(c.config.instances[0].virtual_ipaddress.len(), 1);
+    assert_eq!(c.config.instances[0].virtuals.virtual_ipaddress.len(), 1);
 }
 
 #[test]
@@ -351,7 +351,10 @@ fn auth_pass_is_truncated_to_8_characters() {
     assert_eq!(d.message, "Truncating auth_pass to 8 characters");
     assert_at(&c, d, 6, 15, 10);
     assert!(hint(d).contains("'01234567'"));
-    assert_eq!(c.config.instances[0].auth_pass.as_deref(), Some("01234567"));
+    assert_eq!(
+        c.config.instances[0].authentication.auth_pass.as_deref(),
+        Some("01234567")
+    );
 }
 
 #[test]
@@ -381,7 +384,7 @@ fn unknown_block_is_skipped_as_a_unit() {
     let i = &c.config.instances[0];
     assert_eq!(i.priority, 42);
     assert_eq!(i.state, keepalived_rs::config::model::InitialState::Backup);
-    assert_eq!(i.virtual_ipaddress.len(), 1);
+    assert_eq!(i.virtuals.virtual_ipaddress.len(), 1);
     none_contains(&c, "No VIP specified");
     assert_eq!(c.spans.skipped_blocks.len(), 1);
     assert_eq!(c.spans.skipped_blocks[0].1, 7);
@@ -401,7 +404,7 @@ fn unexpected_block_keeps_the_enclosing_block_open() {
     find(&c, "Unknown keyword 'VRID'");
     let i = &c.config.instances[0];
     assert_eq!((i.virtual_router_id, i.priority), (80, 42));
-    assert_eq!(i.virtual_ipaddress.len(), 1);
+    assert_eq!(i.virtuals.virtual_ipaddress.len(), 1);
     assert_eq!(c.spans.misnested_blocks.len(), 1);
 }
 
@@ -415,7 +418,11 @@ fn unquoted_notify_arguments_are_read_as_the_user() {
     assert_eq!(d.severity, Severity::Info);
     assert_at(&c, d, 4, 38, 6);
     assert!(hint(d).contains("notify_master \"/etc/keepalived/n.sh master\""));
-    let s = c.config.instances[0].notify_master.as_ref().unwrap();
+    let s = c.config.instances[0]
+        .scripts
+        .notify_master
+        .as_ref()
+        .unwrap();
     assert_eq!(s.command, "/etc/keepalived/n.sh");
     assert_eq!(s.user.as_deref(), Some(&("master".into(), None)));
     assert_eq!(c.exit_code(), 0);
@@ -511,7 +518,7 @@ fn missing_tracked_interface() {
     let d = find(&c, "tracked interface");
     assert_eq!(d.message, "(VI_1) tracked interface eth7 doesn't exist");
     assert_at(&c, d, 5, 5, 4);
-    assert!(c.config.instances[0].track_interface.is_empty());
+    assert!(c.config.instances[0].track.interface.is_empty());
 }
 
 const SCRIPT_AND_TRACKER: &str = "vrrp_script chk {\n  script \"/usr/bin/check --fast\"\n}\nvrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 1\n  track_script {\n    chk\n  }\n  virtual_ipaddress {\n    198.18.0.1\n  }\n}\n";
@@ -540,7 +547,7 @@ fn existing_script_without_script_security_is_exit_code_6() {
     let c = check_on(&secure, &host);
     let d = find(&c, "due to insecure");
     assert_eq!(d.message, "Disabling track script chk due to insecure");
-    assert!(c.config.instances[0].track_script.is_empty());
+    assert!(c.config.instances[0].track.script.is_empty());
 }
 
 #[test]
@@ -553,7 +560,7 @@ fn missing_script_is_disabled() {
     );
     assert!(hint(d).contains("/usr/bin/check"));
     assert!(c.config.scripts.is_empty());
-    assert!(c.config.instances[0].track_script.is_empty());
+    assert!(c.config.instances[0].track.script.is_empty());
     // Nothing exists, so nothing is executed: no security violation.
     none_contains(&c, "SECURITY VIOLATION");
     assert_eq!(c.exit_code(), 5);

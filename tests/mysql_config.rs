@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use keepalived_rs::config::check;
 use keepalived_rs::config::dump_config as dump;
-use keepalived_rs::config::model::{Config, MysqlCheck};
+use keepalived_rs::config::model::{Config, MysqlCheck, MysqlConnection, ReplicationCheck};
 use keepalived_rs::config::source::{load_str, SourceOptions};
 use keepalived_rs::config::Checked;
 
@@ -70,27 +70,31 @@ fn every_keyword_reaches_the_model() {
     let m = &c.mysql_checks[0];
     let want = MysqlCheck {
         name: "db".into(),
-        host: "198.18.0.5".into(),
-        port: 3307,
-        socket: Some("/run/mysqld/mysqld.sock".into()),
-        credentials_file: Some("/etc/keepalived/mysql.cnf".into()),
+        connection: MysqlConnection {
+            host: "198.18.0.5".into(),
+            port: 3307,
+            socket: Some("/run/mysqld/mysqld.sock".into()),
+            credentials_file: Some("/etc/keepalived/mysql.cnf".into()),
+            connect_timeout: Some(Duration::from_millis(50)),
+        },
         query: "SELECT COUNT(*) FROM mysql.user".into(),
         interval: Duration::from_millis(100),
         timeout: Duration::from_millis(300),
-        connect_timeout: Some(Duration::from_millis(50)),
         weight: -30,
         rise: 3,
         fall: 4,
         init_fail: true,
-        max_lag: Some(Duration::from_millis(2500)),
-        lag_query: Some("SELECT TIMESTAMPDIFF(SECOND, ts, NOW()) FROM hb.heartbeat".into()),
-        require_replication: true,
+        replication: ReplicationCheck {
+            max_lag: Some(Duration::from_millis(2500)),
+            lag_query: Some("SELECT TIMESTAMPDIFF(SECOND, ts, NOW()) FROM hb.heartbeat".into()),
+            require_replication: true,
+        },
     };
     assert_eq!(m, &want);
     assert_eq!(m.effective_connect_timeout(), Duration::from_millis(50));
     assert!(m.judges_replication());
     assert_eq!(c.instances[0].mysql_read_only.as_deref(), Some("db"));
-    assert_eq!(c.instances[0].track_mysql.len(), 1);
+    assert_eq!(c.instances[0].track.mysql.len(), 1);
 }
 
 #[test]
@@ -98,7 +102,10 @@ fn empty_block_gets_the_documented_defaults() {
     let c = config("mysql_check plain {\n}\n");
     let m = &c.mysql_checks[0];
     assert_eq!(m, &MysqlCheck::new("plain"));
-    assert_eq!((m.host.as_str(), m.port), ("127.0.0.1", 3306));
+    assert_eq!(
+        (m.connection.host.as_str(), m.connection.port),
+        ("127.0.0.1", 3306)
+    );
     assert_eq!(m.interval, Duration::from_millis(200));
     assert_eq!(m.effective_connect_timeout(), Duration::from_millis(500));
     assert_eq!((m.rise, m.fall, m.weight), (1, 2, 0));

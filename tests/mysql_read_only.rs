@@ -105,7 +105,7 @@ fn failures_are_typed_errors_naming_the_check() {
     );
 
     db.restart();
-    let path = check.credentials_file.clone().unwrap();
+    let path = check.connection.credentials_file.clone().unwrap();
     fs::set_permissions(&path, fs::Permissions::from_mode(0o640)).unwrap();
     let err = ReadOnlyController::new(&check)
         .set_read_only_blocking()
@@ -117,7 +117,8 @@ fn failures_are_typed_errors_naming_the_check() {
     fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).unwrap();
     db.exec("CREATE USER 'weak'@'%' IDENTIFIED BY 'weak-pw'");
     let mut weak = check.clone();
-    weak.credentials_file = Some(db.credentials_file("weak", "weak-pw").display().to_string());
+    weak.connection.credentials_file =
+        Some(db.credentials_file("weak", "weak-pw").display().to_string());
     let err = ReadOnlyController::new(&weak)
         .set_read_only_blocking()
         .unwrap_err();

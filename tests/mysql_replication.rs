@@ -61,8 +61,8 @@ fn replica_check(
 ) -> keepalived_rs::config::model::MysqlCheck {
     let mut c = db.check("replica");
     c.interval = Duration::from_millis(100);
-    c.require_replication = true;
-    c.max_lag = max_lag_secs.map(Duration::from_secs);
+    c.replication.require_replication = true;
+    c.replication.max_lag = max_lag_secs.map(Duration::from_secs);
     c
 }
 
@@ -158,7 +158,7 @@ fn server_that_replicates_from_nobody_fails_require_replication() {
     );
     // With only a lag limit, a server that is not a replica has nothing to lag behind.
     let mut lag_only = replica_check(&primary, Some(1));
-    lag_only.require_replication = false;
+    lag_only.replication.require_replication = false;
     let _h2 = MysqlTracker::start(&lag_only, TrackerId(6), tx);
     expect(&mut rx, TrackerStatus::Up, Duration::from_secs(5));
 }

@@ -225,7 +225,7 @@ fn hung_server_goes_down_by_timeout_and_recovers_when_it_resumes() {
 fn credentials_file_readable_by_others_is_refused_until_fixed() {
     let db = MariaDb::start();
     let check = db.check("perm");
-    let path = check.credentials_file.clone().unwrap();
+    let path = check.connection.credentials_file.clone().unwrap();
     fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
     assert!(keepalived_rs::track::mysql::validate(&check).is_err());
 
@@ -251,7 +251,7 @@ fn wrong_password_is_down_and_never_logged() {
     let db = MariaDb::start();
     let mut check = db.check("badpw");
     let bad = db.credentials_file(mariadb::TEST_USER, "not-the-password");
-    check.credentials_file = Some(bad.display().to_string());
+    check.connection.credentials_file = Some(bad.display().to_string());
     let (tx, mut rx) = unbounded_channel();
     let h = MysqlTracker::start(&check, TrackerId(4), tx);
     expect(&mut rx, TrackerStatus::Down, Duration::from_secs(5));

@@ -82,10 +82,10 @@ fn seed_pair_is_two_masters_differing_only_in_priority_and_router_id() {
         assert_eq!(i.priority, priority);
         assert_eq!(i.virtual_router_id, 41);
         assert_eq!(i.advert_int, Duration::from_secs(1));
-        assert_eq!(i.auth_type, AuthType::Pass);
-        assert_eq!(i.auth_pass.as_deref(), Some("1111"));
+        assert_eq!(i.authentication.auth_type, AuthType::Pass);
+        assert_eq!(i.authentication.auth_pass.as_deref(), Some("1111"));
         assert_eq!(i.interface.as_deref(), Some("eth0"));
-        let [vip] = i.virtual_ipaddress.as_slice() else {
+        let [vip] = i.virtuals.virtual_ipaddress.as_slice() else {
             panic!("one VIP expected")
         };
         assert_eq!(vip.addr, "198.18.0.100".parse::<IpAddr>().unwrap());
@@ -99,11 +99,11 @@ fn unicast_sample_lists_its_source_and_peer() {
     let cfg = load("unicast-cloud.conf");
     let i = &cfg.instances[0];
     assert_eq!(
-        i.unicast_src_ip,
+        i.addressing.unicast_src_ip,
         Some("198.18.1.11".parse::<IpAddr>().unwrap())
     );
-    assert_eq!(i.unicast_peer.len(), 1);
-    assert_eq!(i.track_script.len(), 1);
+    assert_eq!(i.addressing.unicast_peer.len(), 1);
+    assert_eq!(i.track.script.len(), 1);
     assert!(i.nopreempt && i.state == InitialState::Backup);
 }
 
@@ -113,7 +113,11 @@ fn vrrpv3_sample_has_an_ipv6_instance_with_sub_second_adverts() {
     let v6 = cfg.instances.iter().find(|i| i.name == "VI_V6").unwrap();
     assert_eq!(v6.version, Version::V3);
     assert_eq!(v6.advert_int, Duration::from_millis(500));
-    assert!(v6.virtual_ipaddress.iter().all(|a| a.addr.is_ipv6()));
+    assert!(v6
+        .virtuals
+        .virtual_ipaddress
+        .iter()
+        .all(|a| a.addr.is_ipv6()));
     assert!(cfg.instances.iter().all(|i| i.version == Version::V3));
 }
 
@@ -133,10 +137,10 @@ fn mysql_sample_uses_the_native_check_extension() {
     assert_eq!(cfg.mysql_checks.len(), 1);
     let check = &cfg.mysql_checks[0];
     assert_eq!(check.name, "local_db");
-    assert_eq!(check.max_lag, Some(Duration::from_secs(30)));
+    assert_eq!(check.replication.max_lag, Some(Duration::from_secs(30)));
     let i = &cfg.instances[0];
-    assert_eq!(i.track_mysql.len(), 1);
-    assert_eq!(i.track_mysql[0].name, "local_db");
+    assert_eq!(i.track.mysql.len(), 1);
+    assert_eq!(i.track.mysql[0].name, "local_db");
     assert_eq!(i.mysql_read_only.as_deref(), Some("local_db"));
     assert!(cfg.global.metrics_listen.is_some());
 }

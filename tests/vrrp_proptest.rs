@@ -20,7 +20,7 @@ fn routers() -> Vec<Harness> {
     ah.auth = AuthConfig::Ah(password_bytes("secret12"));
     let mut uni = cfg("VI_1", 100, 2);
     uni.unicast_peers = vec![UnicastPeer::new(v4(1))];
-    uni.check_unicast_src = true;
+    uni.advert.check_unicast_src = true;
     let mut v6 = keepalived_rs::vrrp::InstanceConfig::new("VI_6", 51, "fe80::2".parse().unwrap());
     v6.vips = vec!["2001:db8::102".parse().unwrap()];
     let mut hs = vec![Harness::new(vec![cfg("VI_1", 100, 2), v3, ah, uni, v6])];

@@ -332,7 +332,7 @@ fn checklist_14_master_answers_lower_priority_with_advert_garps_and_notify() {
 #[test]
 fn lower_prio_no_advert_suppresses_the_answer_and_the_rearm() {
     let mut c = cfg("VI_1", 150, 1);
-    c.lower_prio_no_advert = true;
+    c.advert.lower_prio_no_advert = true;
     let mut h = Harness::new(vec![c]);
     h.run_until_state(0, State::Master, 10 * SEC);
     h.take();
@@ -344,7 +344,7 @@ fn lower_prio_no_advert_suppresses_the_answer_and_the_rearm() {
 #[test]
 fn higher_prio_send_advert_sends_before_yielding() {
     let mut c = cfg("VI_1", 100, 2);
-    c.higher_prio_send_advert = true;
+    c.advert.higher_prio_send_advert = true;
     let mut h = Harness::new(vec![c]);
     h.run_until_state(0, State::Master, 10 * SEC);
     h.take();
@@ -715,7 +715,7 @@ fn rfc5798_7_1_multicast_instance_rejects_unicast_packets() {
 fn check_unicast_src_rejects_strangers() {
     let mut mine = cfg("VI_1", 100, 2);
     mine.unicast_peers = vec![UnicastPeer::new(v4(1))];
-    mine.check_unicast_src = true;
+    mine.advert.check_unicast_src = true;
     let mut h = Harness::new(vec![mine]);
     let mut stranger = cfg("VI_1", 150, 9);
     stranger.unicast_peers = vec![UnicastPeer::new(v4(2))];

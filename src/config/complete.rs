@@ -99,7 +99,7 @@ fn instance_block_end(inst: &mut VrrpInstance, cx: &mut Lower) {
             inst.vmac_xmit_base = true;
         }
     }
-    if inst.unicast_peer.is_empty() && was_set(cx, inst, "unicast_ttl") {
+    if inst.addressing.unicast_peer.is_empty() && was_set(cx, inst, "unicast_ttl") {
         cx.push(
             diag(
                 Severity::Warning,
@@ -110,7 +110,7 @@ fn instance_block_end(inst: &mut VrrpInstance, cx: &mut Lower) {
                 "unicast_ttl applies to unicast adverts only; add unicast_peer or remove it",
             ),
         );
-        inst.unicast_ttl = 255;
+        inst.addressing.unicast_ttl = 255;
     }
 }
 
@@ -132,7 +132,8 @@ fn complete_instance(inst: &mut VrrpInstance, cx: &mut Lower) {
         );
         return;
     }
-    let unicast_with_src = !inst.unicast_peer.is_empty() && inst.unicast_src_ip.is_some();
+    let unicast_with_src =
+        !inst.addressing.unicast_peer.is_empty() && inst.addressing.unicast_src_ip.is_some();
     if inst.interface.is_none() && !unicast_with_src {
         cx.push(
             diag(Severity::Error, at, format!("({name}) Unknown interface!")).with_hint(
@@ -144,7 +145,10 @@ fn complete_instance(inst: &mut VrrpInstance, cx: &mut Lower) {
     let unicast_kw = ["unicast_src_ip", "unicast_peer"]
         .iter()
         .any(|k| was_set(cx, inst, k));
-    if inst.unicast_peer.is_empty() && unicast_kw && !inst.unicast_fault_no_peer {
+    if inst.addressing.unicast_peer.is_empty()
+        && unicast_kw
+        && !inst.addressing.unicast_fault_no_peer
+    {
         let sp = kw_span(cx, inst, "unicast_src_ip").or(kw_span(cx, inst, "unicast_peer"));
         cx.push(diag(Severity::Warning, sp, format!(
             "({name}) A unicast keyword has been specified without any unicast peers. Defaulting to multicast. This usage is deprecated - please update your configuration."))
@@ -153,7 +157,7 @@ fn complete_instance(inst: &mut VrrpInstance, cx: &mut Lower) {
     complete_advert_int(inst, cx);
     complete_authentication(inst, cx);
     complete_preemption(inst, cx);
-    if inst.virtual_ipaddress.is_empty() {
+    if inst.virtuals.virtual_ipaddress.is_empty() {
         let required =
             inst.version == Version::V3 || inst.family == Family::Ipv6 || inst.strict_mode;
         let (sev, what) = if required {
@@ -182,7 +186,7 @@ fn derive_state_and_family(inst: &mut VrrpInstance, cx: &Lower) {
     if !was_set(cx, inst, "state") && inst.priority == 255 {
         inst.state = InitialState::Master;
     }
-    if let Some(first) = inst.virtual_ipaddress.first() {
+    if let Some(first) = inst.virtuals.virtual_ipaddress.first() {
         inst.family = Family::of(&first.addr);
     }
     if inst.family == Family::Ipv6 && !was_set(cx, inst, "version") {
@@ -225,7 +229,7 @@ fn complete_advert_int(inst: &mut VrrpInstance, cx: &mut Lower) {
 /// initial MASTER state for a non-owner.
 fn complete_authentication(inst: &mut VrrpInstance, cx: &mut Lower) {
     let name = inst.name.clone();
-    if inst.auth_type != AuthType::None {
+    if inst.authentication.auth_type != AuthType::None {
         let problem = if inst.version == Version::V3 {
             Some((
                 "VRRP version 3 does not support authentication. Ignoring.",
@@ -236,7 +240,7 @@ fn complete_authentication(inst: &mut VrrpInstance, cx: &mut Lower) {
                 "Strict mode does not support authentication. Ignoring.",
                 None,
             ))
-        } else if inst.auth_pass.is_none() {
+        } else if inst.authentication.auth_pass.is_none() {
             Some((
                 "Authentication specified but no password given. Ignoring",
                 Some("add 'auth_pass SECRET' (up to 8 characters)"),
@@ -254,14 +258,16 @@ fn complete_authentication(inst: &mut VrrpInstance, cx: &mut Lower) {
                 d = d.with_hint(hint);
             }
             cx.push(d);
-            inst.auth_type = AuthType::None;
-            inst.auth_pass = None;
+            inst.authentication.auth_type = AuthType::None;
+            inst.authentication.auth_pass = None;
         }
-    } else if inst.auth_pass.is_some() && inst.version == Version::V2 {
+    } else if inst.authentication.auth_pass.is_some() && inst.version == Version::V2 {
         // keepalived ignores a password without auth_type.
-        inst.auth_pass = None;
+        inst.authentication.auth_pass = None;
     }
-    if inst.auth_type == AuthType::Ah && inst.state == InitialState::Master && inst.priority != 255
+    if inst.authentication.auth_type == AuthType::Ah
+        && inst.state == InitialState::Master
+        && inst.priority != 255
     {
         cx.push(diag(
             Severity::Warning,
@@ -313,9 +319,9 @@ fn drop_own_track_interface(inst: &mut VrrpInstance, cx: &mut Lower, at: Option<
     let Some(own) = inst.interface.clone() else {
         return;
     };
-    let before = inst.track_interface.len();
-    inst.track_interface.retain(|t| t.name != own);
-    if inst.track_interface.len() != before {
+    let before = inst.track.interface.len();
+    inst.track.interface.retain(|t| t.name != own);
+    if inst.track.interface.len() != before {
         let name = &inst.name;
         let sp = cx
             .spans
@@ -337,7 +343,7 @@ fn resolve_track_scripts(inst: &mut VrrpInstance, cx: &mut Lower, scripts: &FxHa
     let at = cx.spans.instances.get(&inst.name).copied();
     let name = inst.name.clone();
     let mut kept = Vec::new();
-    for t in std::mem::take(&mut inst.track_script) {
+    for t in std::mem::take(&mut inst.track.script) {
         if scripts.contains(t.name.as_str()) {
             kept.push(t);
         } else {
@@ -362,7 +368,7 @@ fn resolve_track_scripts(inst: &mut VrrpInstance, cx: &mut Lower, scripts: &FxHa
             cx.push(d);
         }
     }
-    inst.track_script = kept;
+    inst.track.script = kept;
 }
 
 /// Two instances with one VRID on one interface and family would answer each other's

@@ -95,7 +95,7 @@ impl Host for LocalHost {
 /// keepalived resolves `smtp_server` while reading `global_defs`; a name this host cannot
 /// resolve is reported there.
 pub fn check_smtp_server(cfg: &mut Config, cx: &mut Lower, host: &dyn Host) {
-    let Some(server) = cfg.global.smtp_server.clone() else {
+    let Some(server) = cfg.global.email.smtp_server.clone() else {
         return;
     };
     let mut words = server.split(' ');
@@ -116,7 +116,7 @@ pub fn check_smtp_server(cfg: &mut Config, cx: &mut Lower, host: &dyn Host) {
         ))
         .host_dependent(),
     );
-    cfg.global.smtp_server = None;
+    cfg.global.email.smtp_server = None;
 }
 
 /// Interfaces named by instances and sync groups. keepalived looks each one up while reading
@@ -161,7 +161,7 @@ pub fn check_interfaces(cfg: &mut Config, cx: &mut Lower, host: &dyn Host) -> bo
         }
         let name = inst.name.clone();
         let mut kept = Vec::new();
-        for t in std::mem::take(&mut inst.track_interface) {
+        for t in std::mem::take(&mut inst.track.interface) {
             if exists(&t.name) {
                 kept.push(t);
                 continue;
@@ -182,7 +182,7 @@ pub fn check_interfaces(cfg: &mut Config, cx: &mut Lower, host: &dyn Host) -> bo
             );
             missing = true;
         }
-        inst.track_interface = kept;
+        inst.track.interface = kept;
     }
     for g in &mut cfg.sync_groups {
         let sp = cx.spans.sync_groups.get(&g.name).copied();

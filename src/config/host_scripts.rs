@@ -66,13 +66,13 @@ fn slot<'c>(cfg: &'c mut Config, id: &ScriptId) -> Option<&'c mut Option<Script>
         ScriptId::Instance(index, kw) => {
             let i = cfg.instances.get_mut(*index)?;
             Some(match *kw {
-                "notify_backup" => &mut i.notify_backup,
-                "notify_master" => &mut i.notify_master,
-                "notify_fault" => &mut i.notify_fault,
-                "notify_stop" => &mut i.notify_stop,
-                "notify_deleted" => &mut i.notify_deleted,
-                "notify" => &mut i.notify,
-                _ => &mut i.notify_master_rx_lower_pri,
+                "notify_backup" => &mut i.scripts.notify_backup,
+                "notify_master" => &mut i.scripts.notify_master,
+                "notify_fault" => &mut i.scripts.notify_fault,
+                "notify_stop" => &mut i.scripts.notify_stop,
+                "notify_deleted" => &mut i.scripts.notify_deleted,
+                "notify" => &mut i.scripts.notify,
+                _ => &mut i.scripts.notify_master_rx_lower_pri,
             })
         }
         ScriptId::Group(index, kw) => {
@@ -87,9 +87,9 @@ fn slot<'c>(cfg: &'c mut Config, id: &ScriptId) -> Option<&'c mut Option<Script>
         }
         ScriptId::Fifo(kw) => {
             let f = if *kw == "notify_fifo_script" {
-                &mut cfg.global.notify_fifo
+                &mut cfg.global.notify_fifos.notify_fifo
             } else {
-                &mut cfg.global.vrrp_notify_fifo
+                &mut cfg.global.notify_fifos.vrrp_notify_fifo
             };
             f.as_mut().map(|f| &mut f.script)
         }
@@ -100,8 +100,11 @@ fn slot<'c>(cfg: &'c mut Config, id: &ScriptId) -> Option<&'c mut Option<Script>
 fn scripts_in_file_order(cfg: &Config, cx: &Lower) -> Vec<(ScriptId, Option<Span>, Script)> {
     let mut all = Vec::new();
     for (kw, fifo) in [
-        ("notify_fifo_script", &cfg.global.notify_fifo),
-        ("vrrp_notify_fifo_script", &cfg.global.vrrp_notify_fifo),
+        ("notify_fifo_script", &cfg.global.notify_fifos.notify_fifo),
+        (
+            "vrrp_notify_fifo_script",
+            &cfg.global.notify_fifos.vrrp_notify_fifo,
+        ),
     ] {
         if let Some(s) = fifo.as_ref().and_then(|f| f.script.clone()) {
             all.push((ScriptId::Fifo(kw), None, s));
@@ -113,13 +116,13 @@ fn scripts_in_file_order(cfg: &Config, cx: &Lower) -> Vec<(ScriptId, Option<Span
     }
     for (index, i) in cfg.instances.iter().enumerate() {
         let slots = [
-            &i.notify_backup,
-            &i.notify_master,
-            &i.notify_fault,
-            &i.notify_stop,
-            &i.notify_deleted,
-            &i.notify,
-            &i.notify_master_rx_lower_pri,
+            &i.scripts.notify_backup,
+            &i.scripts.notify_master,
+            &i.scripts.notify_fault,
+            &i.scripts.notify_stop,
+            &i.scripts.notify_deleted,
+            &i.scripts.notify,
+            &i.scripts.notify_master_rx_lower_pri,
         ];
         for (kw, s) in INSTANCE_NOTIFIES.into_iter().zip(slots) {
             if let Some(s) = s {
@@ -394,7 +397,7 @@ pub fn check_script_files(cfg: &mut Config, cx: &mut Lower, host: &dyn Host, use
         let disabled: FxHashSet<String> = disabled.into_iter().collect();
         cfg.scripts.retain(|s| !disabled.contains(&s.name));
         for i in &mut cfg.instances {
-            i.track_script.retain(|t| !disabled.contains(&t.name));
+            i.track.script.retain(|t| !disabled.contains(&t.name));
         }
         for g in &mut cfg.sync_groups {
             g.track_script.retain(|t| !disabled.contains(&t.name));

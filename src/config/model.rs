@@ -14,7 +14,7 @@ use std::time::Duration;
 /// authentication type or GARP schedule is the same value the core runs with.
 pub use crate::vrrp::packet::AuthType;
 use crate::vrrp::packet::{MCAST_GROUP_V4, MCAST_GROUP_V6};
-pub use crate::vrrp::{Family, GarpConfig, Version};
+pub use crate::vrrp::{AdvertOptions, Family, GarpConfig, Version};
 
 /// The whole VRRP side of a configuration.
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -41,29 +41,20 @@ pub struct Config {
 #[derive(Clone, Debug, PartialEq)]
 pub struct GlobalDefs {
     pub router_id: Option<String>,
-    pub notification_email: Vec<String>,
-    pub notification_email_from: Option<String>,
-    pub smtp_server: Option<String>,
-    pub smtp_connect_timeout: Option<u32>,
+    pub email: EmailAlerts,
     pub vrrp_mcast_group4: Ipv4Addr,
     pub vrrp_mcast_group6: Ipv6Addr,
     pub vrrp_version: Version,
-    pub garp: GarpConfig,
+    /// `vrrp_garp_*`, `vrrp_down_timer_adverts`, `vrrp_lower_prio_no_advert`…: the
+    /// defaults of every instance's [`VrrpInstance::advert`].
+    pub advert: AdvertOptions,
     pub vrrp_garp_interval: Duration,
     pub vrrp_gna_interval: Duration,
     pub vrrp_min_garp: bool,
-    pub vrrp_down_timer_adverts: u32,
-    pub vrrp_lower_prio_no_advert: bool,
-    pub vrrp_higher_prio_send_advert: bool,
-    pub vrrp_check_unicast_src: bool,
-    pub vrrp_skip_check_adv_addr: bool,
     pub vrrp_strict: bool,
     pub vrrp_startup_delay: Duration,
     pub log_unknown_vrids: bool,
-    pub vrrp_notify_priority_changes: bool,
-    pub notify_fifo: Option<Fifo>,
-    pub vrrp_notify_fifo: Option<Fifo>,
-    pub fifo_write_vrrp_states_on_reload: bool,
+    pub notify_fifos: NotifyFifos,
     pub script_user: Option<(String, Option<String>)>,
     pub enable_script_security: bool,
     pub default_interface: Option<String>,
@@ -71,18 +62,7 @@ pub struct GlobalDefs {
     pub vmac_prefix: Option<String>,
     /// Our extension: `metrics_listen ADDR:PORT` serves Prometheus metrics and JSON.
     pub metrics_listen: Option<String>,
-    /// `smtp_alert`: alerts for every process (`None` = not written).
-    pub smtp_alert: Option<bool>,
-    /// `smtp_alert_vrrp`: alerts for VRRP events (`None` = not written).
-    pub smtp_alert_vrrp: Option<bool>,
-    /// `vrrp_rt_priority`: SCHED_RR priority of the event loop (`None` = not written or
-    /// not a number; the daemon then uses 1).
-    pub vrrp_rt_priority: Option<u64>,
-    /// `vrrp_rlimit_rttime` (or its older spelling `vrrp_rlimit_rtime`): RLIMIT_RTTIME in
-    /// µs (`None` = not written or not a number; the daemon then uses 1 s).
-    pub vrrp_rlimit_rttime: Option<u64>,
-    /// `vrrp_no_swap`: lock the process in memory.
-    pub vrrp_no_swap: bool,
+    pub scheduling: Scheduling,
     /// Other known global keywords, which the daemon does not act on: keyword → arguments
     /// as written.
     pub other: BTreeMap<String, Vec<String>>,
@@ -100,7 +80,7 @@ impl Config {
                     .find(|g| g.group.contains(&inst.name))
                     .and_then(|g| g.notify_priority_changes)
             })
-            .unwrap_or(self.global.vrrp_notify_priority_changes)
+            .unwrap_or(self.global.notify_fifos.vrrp_notify_priority_changes)
     }
 }
 
@@ -108,43 +88,69 @@ impl Default for GlobalDefs {
     fn default() -> Self {
         GlobalDefs {
             router_id: None,
-            notification_email: Vec::new(),
-            notification_email_from: None,
-            smtp_server: None,
-            smtp_connect_timeout: None,
+            email: EmailAlerts::default(),
             vrrp_mcast_group4: MCAST_GROUP_V4,
             vrrp_mcast_group6: MCAST_GROUP_V6,
             vrrp_version: Version::V2,
-            garp: GarpConfig::default(),
+            advert: AdvertOptions::default(),
             vrrp_garp_interval: Duration::ZERO,
             vrrp_gna_interval: Duration::ZERO,
             vrrp_min_garp: false,
-            vrrp_down_timer_adverts: 3,
-            vrrp_lower_prio_no_advert: false,
-            vrrp_higher_prio_send_advert: false,
-            vrrp_check_unicast_src: false,
-            vrrp_skip_check_adv_addr: false,
             vrrp_strict: false,
             vrrp_startup_delay: Duration::ZERO,
             log_unknown_vrids: false,
-            vrrp_notify_priority_changes: false,
-            notify_fifo: None,
-            vrrp_notify_fifo: None,
-            fifo_write_vrrp_states_on_reload: false,
+            notify_fifos: NotifyFifos::default(),
             script_user: None,
             enable_script_security: false,
             default_interface: None,
             dynamic_interfaces: false,
             vmac_prefix: None,
             metrics_listen: None,
-            smtp_alert: None,
-            smtp_alert_vrrp: None,
-            vrrp_rt_priority: None,
-            vrrp_rlimit_rttime: None,
-            vrrp_no_swap: false,
+            scheduling: Scheduling::default(),
             other: BTreeMap::new(),
         }
     }
+}
+
+/// Email alerts of `global_defs`: where they go, how they are sent, and for which
+/// events; read together by whatever sends an alert.
+/// The status views show it as it is (flattened, in this field order).
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+pub struct EmailAlerts {
+    pub smtp_server: Option<String>,
+    pub smtp_connect_timeout: Option<u32>,
+    pub notification_email_from: Option<String>,
+    pub notification_email: Vec<String>,
+    /// `smtp_alert`: alerts for every process (`None` = not written).
+    pub smtp_alert: Option<bool>,
+    /// `smtp_alert_vrrp`: alerts for VRRP events (`None` = not written).
+    pub smtp_alert_vrrp: Option<bool>,
+}
+
+/// The notify FIFOs of `global_defs` and what is written to them: one writer serves them
+/// all, so it gets them as one value.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct NotifyFifos {
+    pub notify_fifo: Option<Fifo>,
+    pub vrrp_notify_fifo: Option<Fifo>,
+    /// `fifo_write_vrrp_states_on_reload`.
+    pub fifo_write_vrrp_states_on_reload: bool,
+    /// `vrrp_notify_priority_changes`: the default of every instance's
+    /// [`VrrpInstance::notify_priority_changes`].
+    pub vrrp_notify_priority_changes: bool,
+}
+
+/// How the VRRP process is scheduled: applied once at start-up, before the event loop runs.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Scheduling {
+    /// `vrrp_rt_priority`: SCHED_RR priority of the event loop (`None` = not written or
+    /// not a number; the daemon then uses 1).
+    pub vrrp_rt_priority: Option<u64>,
+    /// `vrrp_rlimit_rttime` (or its older spelling `vrrp_rlimit_rtime`): RLIMIT_RTTIME in
+    /// µs (`None` = not written or not a number; the daemon then uses 1 s).
+    pub vrrp_rlimit_rttime: Option<u64>,
+    /// `vrrp_no_swap`: lock the process in memory.
+    pub vrrp_no_swap: bool,
 }
 
 /// A notify FIFO: path, optional script started with the path as last argument, user.
@@ -171,6 +177,73 @@ pub enum InitialState {
     Backup,
 }
 
+/// What an instance tracks (`track_interface`, `track_script`…): each kind is resolved
+/// against its own table, and together they make the instance's tracker list.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct InstanceTracking {
+    pub interface: Vec<TrackRef>,
+    pub script: Vec<TrackRef>,
+    pub file: Vec<TrackRef>,
+    pub process: Vec<TrackRef>,
+    pub mysql: Vec<TrackRef>,
+}
+
+/// Where an instance's adverts go and come from: multicast or unicast, source, peers,
+/// TTL and checksum form. Resolved together into the core's source address and peers.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AdvertAddressing {
+    pub mcast_src_ip: Option<IpAddr>,
+    pub unicast_src_ip: Option<IpAddr>,
+    pub unicast_peer: Vec<UnicastPeer>,
+    pub unicast_ttl: u8,
+    pub unicast_fault_no_peer: bool,
+    pub old_unicast_checksum: Option<bool>,
+    pub mcast_dst_ip: Option<IpAddr>,
+}
+
+impl Default for AdvertAddressing {
+    /// Multicast to the family's group, TTL 255 for unicast adverts.
+    fn default() -> Self {
+        AdvertAddressing {
+            mcast_src_ip: None,
+            unicast_src_ip: None,
+            unicast_peer: Vec::new(),
+            unicast_ttl: 255,
+            unicast_fault_no_peer: false,
+            old_unicast_checksum: None,
+            mcast_dst_ip: None,
+        }
+    }
+}
+
+/// The `authentication { auth_type …; auth_pass … }` block of an instance.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Authentication {
+    pub auth_type: AuthType,
+    /// The 8 bytes put on the wire (NUL padded).
+    pub auth_pass: Option<String>,
+}
+
+impl Default for Authentication {
+    /// No authentication, as keepalived when the block is absent.
+    fn default() -> Self {
+        Authentication {
+            auth_type: AuthType::None,
+            auth_pass: None,
+        }
+    }
+}
+
+/// What an instance installs while master and removes when it leaves: its addresses
+/// (`virtual_ipaddress`, `virtual_ipaddress_excluded`), routes and rules.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Virtuals {
+    pub virtual_ipaddress: Vec<IpAddress>,
+    pub virtual_ipaddress_excluded: Vec<IpAddress>,
+    pub virtual_routes: Vec<Route>,
+    pub virtual_rules: Vec<Rule>,
+}
+
 /// `vrrp_instance NAME { … }` after defaults.
 #[derive(Clone, Debug, PartialEq)]
 pub struct VrrpInstance {
@@ -184,43 +257,18 @@ pub struct VrrpInstance {
     pub advert_int: Duration,
     pub version: Version,
     pub family: Family,
-    pub auth_type: AuthType,
-    /// The 8 bytes put on the wire (NUL padded).
-    pub auth_pass: Option<String>,
-    pub virtual_ipaddress: Vec<IpAddress>,
-    pub virtual_ipaddress_excluded: Vec<IpAddress>,
-    pub virtual_routes: Vec<Route>,
-    pub virtual_rules: Vec<Rule>,
-    pub track_interface: Vec<TrackRef>,
-    pub track_script: Vec<TrackRef>,
-    pub track_file: Vec<TrackRef>,
-    pub track_process: Vec<TrackRef>,
-    pub track_mysql: Vec<TrackRef>,
+    pub authentication: Authentication,
+    pub virtuals: Virtuals,
+    pub track: InstanceTracking,
     pub dont_track_primary: bool,
-    pub mcast_src_ip: Option<IpAddr>,
-    pub unicast_src_ip: Option<IpAddr>,
-    pub unicast_peer: Vec<UnicastPeer>,
-    pub unicast_ttl: u8,
-    pub unicast_fault_no_peer: bool,
-    pub check_unicast_src: bool,
-    pub old_unicast_checksum: Option<bool>,
-    pub mcast_dst_ip: Option<IpAddr>,
+    pub addressing: AdvertAddressing,
     pub nopreempt: bool,
     pub preempt_delay: Duration,
-    pub garp: GarpConfig,
-    pub down_timer_adverts: u32,
-    pub lower_prio_no_advert: bool,
-    pub higher_prio_send_advert: bool,
-    pub skip_check_adv_addr: bool,
+    /// Starts as `global_defs`' [`GlobalDefs::advert`]; the instance's keywords override it.
+    pub advert: AdvertOptions,
     pub strict_mode: bool,
     pub accept: Option<bool>,
-    pub notify_master: Option<Script>,
-    pub notify_backup: Option<Script>,
-    pub notify_fault: Option<Script>,
-    pub notify_stop: Option<Script>,
-    pub notify_deleted: Option<Script>,
-    pub notify: Option<Script>,
-    pub notify_master_rx_lower_pri: Option<Script>,
+    pub scripts: NotifyScripts,
     /// Unset: the sync group's, else `vrrp_notify_priority_changes`
     /// ([`Config::notify_priority_changes`]).
     pub notify_priority_changes: Option<bool>,
@@ -245,42 +293,17 @@ impl VrrpInstance {
             advert_int: Duration::from_secs(1),
             version: Version::V2,
             family: Family::Ipv4,
-            auth_type: AuthType::None,
-            auth_pass: None,
-            virtual_ipaddress: Vec::new(),
-            virtual_ipaddress_excluded: Vec::new(),
-            virtual_routes: Vec::new(),
-            virtual_rules: Vec::new(),
-            track_interface: Vec::new(),
-            track_script: Vec::new(),
-            track_file: Vec::new(),
-            track_process: Vec::new(),
-            track_mysql: Vec::new(),
+            authentication: Authentication::default(),
+            virtuals: Virtuals::default(),
+            track: InstanceTracking::default(),
             dont_track_primary: false,
-            mcast_src_ip: None,
-            unicast_src_ip: None,
-            unicast_peer: Vec::new(),
-            unicast_ttl: 255,
-            unicast_fault_no_peer: false,
-            check_unicast_src: false,
-            old_unicast_checksum: None,
-            mcast_dst_ip: None,
+            addressing: AdvertAddressing::default(),
             nopreempt: false,
             preempt_delay: Duration::ZERO,
-            garp: GarpConfig::default(),
-            down_timer_adverts: 3,
-            lower_prio_no_advert: false,
-            higher_prio_send_advert: false,
-            skip_check_adv_addr: false,
+            advert: AdvertOptions::default(),
             strict_mode: false,
             accept: None,
-            notify_master: None,
-            notify_backup: None,
-            notify_fault: None,
-            notify_stop: None,
-            notify_deleted: None,
-            notify: None,
-            notify_master_rx_lower_pri: None,
+            scripts: NotifyScripts::default(),
             notify_priority_changes: None,
             smtp_alert: None,
             use_vmac: None,
@@ -293,7 +316,7 @@ impl VrrpInstance {
 
     /// Whether adverts go to unicast peers rather than the multicast group.
     pub fn is_unicast(&self) -> bool {
-        !self.unicast_peer.is_empty()
+        !self.addressing.unicast_peer.is_empty()
     }
 }
 
@@ -363,6 +386,19 @@ pub struct VrrpScript {
     pub rise: u32,
     pub fall: u32,
     pub init_fail: bool,
+}
+
+/// The notify scripts of an instance, one per event (`notify_master`…): run by the same
+/// notifier, checked by the same script-security pass.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct NotifyScripts {
+    pub notify_master: Option<Script>,
+    pub notify_backup: Option<Script>,
+    pub notify_fault: Option<Script>,
+    pub notify_stop: Option<Script>,
+    pub notify_deleted: Option<Script>,
+    pub notify: Option<Script>,
+    pub notify_master_rx_lower_pri: Option<Script>,
 }
 
 /// `vrrp_sync_group NAME { group { … } … }`.
@@ -465,6 +501,24 @@ impl GarpGroup {
 #[derive(Clone, Debug, PartialEq)]
 pub struct MysqlCheck {
     pub name: String,
+    pub connection: MysqlConnection,
+    /// Run at every check; fails on error, on no row, or on a first value NULL/0/empty.
+    pub query: String,
+    pub interval: Duration,
+    /// Read/write timeout of every statement.
+    pub timeout: Duration,
+    pub weight: i32,
+    pub rise: u32,
+    pub fall: u32,
+    /// Start failed (`rise` successes needed) instead of one success away from up.
+    pub init_fail: bool,
+    pub replication: ReplicationCheck,
+}
+
+/// Where and as whom a [`MysqlCheck`] connects: shared by the check and by the
+/// `mysql_read_only` controller that uses the same server.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MysqlConnection {
     /// TCP host (ignored when `socket` is set).
     pub host: String,
     pub port: u16,
@@ -472,18 +526,14 @@ pub struct MysqlCheck {
     pub socket: Option<String>,
     /// `user=`/`password=` file, owner-only permissions (checked when the tracker starts).
     pub credentials_file: Option<String>,
-    /// Run at every check; fails on error, on no row, or on a first value NULL/0/empty.
-    pub query: String,
-    pub interval: Duration,
-    /// Read/write timeout of every statement.
-    pub timeout: Duration,
-    /// TCP connect timeout; `None` = `timeout`.
+    /// TCP connect timeout; `None` = the check's `timeout`.
     pub connect_timeout: Option<Duration>,
-    pub weight: i32,
-    pub rise: u32,
-    pub fall: u32,
-    /// Start failed (`rise` successes needed) instead of one success away from up.
-    pub init_fail: bool,
+}
+
+/// What a [`MysqlCheck`] asks of replication; all unset on a server that does not
+/// replicate.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ReplicationCheck {
     /// Replica lag above this fails the check (only on servers that replicate).
     pub max_lag: Option<Duration>,
     /// Where the lag comes from: `None` = `Seconds_Behind_Master`/`_Source`; else a query
@@ -500,32 +550,32 @@ impl MysqlCheck {
     pub fn new(name: impl Into<String>) -> Self {
         MysqlCheck {
             name: name.into(),
-            host: "127.0.0.1".into(),
-            port: 3306,
-            socket: None,
-            credentials_file: None,
+            connection: MysqlConnection {
+                host: "127.0.0.1".into(),
+                port: 3306,
+                socket: None,
+                credentials_file: None,
+                connect_timeout: None,
+            },
             query: "SELECT 1".into(),
             interval: Duration::from_millis(200),
             timeout: Duration::from_millis(500),
-            connect_timeout: None,
             weight: 0,
             rise: 1,
             fall: 2,
             init_fail: false,
-            max_lag: None,
-            lag_query: None,
-            require_replication: false,
+            replication: ReplicationCheck::default(),
         }
     }
 
     /// The connect timeout in force.
     pub fn effective_connect_timeout(&self) -> Duration {
-        self.connect_timeout.unwrap_or(self.timeout)
+        self.connection.connect_timeout.unwrap_or(self.timeout)
     }
 
     /// Whether each check also reads replication status.
     pub fn judges_replication(&self) -> bool {
-        self.require_replication || self.max_lag.is_some()
+        self.replication.require_replication || self.replication.max_lag.is_some()
     }
 }
 
@@ -587,10 +637,13 @@ mod tests {
             " vrrp_rt_priority 50\n vrrp_rlimit_rtime 5000\n vrrp_no_swap\n smtp_alert\n\
              smtp_alert_vrrp no\n",
         );
-        assert_eq!(g.vrrp_rt_priority, Some(50));
-        assert_eq!(g.vrrp_rlimit_rttime, Some(5000));
-        assert!(g.vrrp_no_swap);
-        assert_eq!((g.smtp_alert, g.smtp_alert_vrrp), (Some(true), Some(false)));
+        assert_eq!(g.scheduling.vrrp_rt_priority, Some(50));
+        assert_eq!(g.scheduling.vrrp_rlimit_rttime, Some(5000));
+        assert!(g.scheduling.vrrp_no_swap);
+        assert_eq!(
+            (g.email.smtp_alert, g.email.smtp_alert_vrrp),
+            (Some(true), Some(false))
+        );
         assert!(g.other.is_empty(), "{:?}", g.other);
         let c =
             model("global_defs {\n vrrp_rt_priority 50\n vrrp_no_swap\n smtp_alert_vrrp no\n}\n");
@@ -599,7 +652,7 @@ mod tests {
 
     #[test]
     fn the_newer_rlimit_spelling_wins_whenever_written_and_non_numbers_are_ignored() {
-        let rttime = |lines: &str| global(lines).vrrp_rlimit_rttime;
+        let rttime = |lines: &str| global(lines).scheduling.vrrp_rlimit_rttime;
         assert_eq!(
             rttime(" vrrp_rlimit_rttime 7\n vrrp_rlimit_rtime 5\n"),
             Some(7)
@@ -612,8 +665,13 @@ mod tests {
             rttime(" vrrp_rlimit_rttime x\n vrrp_rlimit_rtime 5\n"),
             None
         );
-        assert_eq!(global(" vrrp_rt_priority high\n").vrrp_rt_priority, None);
-        assert_eq!(global(" smtp_alert yes\n").smtp_alert, Some(true));
+        assert_eq!(
+            global(" vrrp_rt_priority high\n")
+                .scheduling
+                .vrrp_rt_priority,
+            None
+        );
+        assert_eq!(global(" smtp_alert yes\n").email.smtp_alert, Some(true));
     }
 
     #[test]
@@ -641,7 +699,7 @@ mod tests {
             "vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 1\n\
              virtual_ipaddress {\n 198.18.0.1/24 no_track home\n 198.18.0.2/24\n }\n}\n",
         );
-        let vips = &c.instances[0].virtual_ipaddress;
+        let vips = &c.instances[0].virtuals.virtual_ipaddress;
         assert!(vips[0].no_track && !vips[1].no_track);
         assert_eq!(vips[0].flags, ["home"]);
         assert_eq!(model(&dump(&c)), c);

@@ -82,6 +82,40 @@ pub struct LogOptions {
     pub syslog: bool,
 }
 
+/// The pid files the command line names: one per keepalived process, so a unit file
+/// written for keepalived finds them where it expects.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PidFiles {
+    /// `-p`: the parent process's.
+    pub main: PathBuf,
+    /// `-r`: the VRRP process's (the same process here; written too when it differs).
+    pub vrrp: PathBuf,
+    /// `-c` (no checker process in this build).
+    pub checkers: Option<PathBuf>,
+    /// `-b` (no BFD process in this build).
+    pub bfd: Option<PathBuf>,
+}
+
+/// What the daemon leaves installed when it stops or leaves MASTER (`-X`, `-V`, `-I`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ReleaseOptions {
+    /// `-X`: drop VIPs when leaving MASTER because of a signal.
+    pub release_vips: bool,
+    /// `-V`: keep VIPs and virtual routes on stop (and send no priority-0 adverts).
+    pub dont_release_vrrp: bool,
+    /// `-I` (no IPVS in this build).
+    pub dont_release_ipvs: bool,
+}
+
+/// What a crash leaves behind (`-m`, `-M`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CoreDump {
+    /// `-m` (also set by `-M`): raise RLIMIT_CORE so a crash leaves a core.
+    pub enabled: bool,
+    /// `-M[PATN]`: also write `/proc/sys/kernel/core_pattern` (`core` by default).
+    pub pattern: Option<String>,
+}
+
 /// The validated command line.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Options {
@@ -91,26 +125,16 @@ pub struct Options {
     pub log: LogOptions,
     /// `-u`; `None` means [`DEFAULT_UMASK`] unless the configuration's `umask` sets one.
     pub umask: Option<u32>,
-    /// `-X`: drop VIPs when leaving MASTER because of a signal.
-    pub release_vips: bool,
-    /// `-V`: keep VIPs and virtual routes on stop (and send no priority-0 adverts).
-    pub dont_release_vrrp: bool,
-    /// `-I` (no IPVS in this build).
-    pub dont_release_ipvs: bool,
+    /// `-X`, `-V`, `-I`.
+    pub release: ReleaseOptions,
     /// `-R`.
     pub dont_respawn: bool,
     /// `-n`: stay in the foreground (no [`crate::sys::daemonize`]).
     pub dont_fork: bool,
     /// `-d`.
     pub dump_conf: bool,
-    /// `-p`.
-    pub pid_file: PathBuf,
-    /// `-r`.
-    pub vrrp_pid_file: PathBuf,
-    /// `-c` (no checker process in this build).
-    pub checkers_pid_file: Option<PathBuf>,
-    /// `-b` (no BFD process in this build).
-    pub bfd_pid_file: Option<PathBuf>,
+    /// `-p`, `-r`, `-c`, `-b`.
+    pub pid_files: PidFiles,
     /// `-a`: log every address added or removed, as netlink reports it.
     pub address_monitoring: bool,
     /// `-s`: run in this network namespace (overrides `net_namespace` in the config).
@@ -123,10 +147,8 @@ pub struct Options {
     pub snmp: bool,
     /// `-A` (no SNMP in this build).
     pub snmp_agent_socket: Option<PathBuf>,
-    /// `-m` (also set by `-M`): raise RLIMIT_CORE so a crash leaves a core.
-    pub core_dump: bool,
-    /// `-M[PATN]`: also write `/proc/sys/kernel/core_pattern` (`core` by default).
-    pub core_dump_pattern: Option<String>,
+    /// `-m`, `-M`.
+    pub core_dump: CoreDump,
     /// `-t`: check the configuration and exit. Implies `-n`, `-R` and `-G`.
     pub config_test: Option<ConfigTest>,
     /// `--format`; `None` = [`Options::diag_format`] decides from the terminal.
@@ -156,24 +178,23 @@ impl Default for Options {
                 syslog: true,
             },
             umask: None,
-            release_vips: false,
-            dont_release_vrrp: false,
-            dont_release_ipvs: false,
+            release: ReleaseOptions::default(),
             dont_respawn: false,
             dont_fork: false,
             dump_conf: false,
-            pid_file: DEFAULT_PID_FILE.into(),
-            vrrp_pid_file: DEFAULT_VRRP_PID_FILE.into(),
-            checkers_pid_file: None,
-            bfd_pid_file: None,
+            pid_files: PidFiles {
+                main: DEFAULT_PID_FILE.into(),
+                vrrp: DEFAULT_VRRP_PID_FILE.into(),
+                checkers: None,
+                bfd: None,
+            },
             address_monitoring: false,
             namespace: None,
             all_config: false,
             config_id: None,
             snmp: false,
             snmp_agent_socket: None,
-            core_dump: false,
-            core_dump_pattern: None,
+            core_dump: CoreDump::default(),
             config_test: None,
             format: None,
             skip_host_checks: false,
@@ -218,13 +239,13 @@ impl Options {
         if self.subsystems.run_all {
             note("--all", "health-checker and BFD subsystems are");
         }
-        if self.dont_release_ipvs {
+        if self.release.dont_release_ipvs {
             note("-I/--dont-release-ipvs", "IPVS (LVS) is");
         }
-        if self.checkers_pid_file.is_some() {
+        if self.pid_files.checkers.is_some() {
             note("-c/--checkers_pid", "the health-checker process is");
         }
-        if self.bfd_pid_file.is_some() {
+        if self.pid_files.bfd.is_some() {
             note("-b/--bfd_pid", "the BFD process is");
         }
         if self.snmp {

@@ -12,8 +12,8 @@ use std::sync::Arc;
 use crate::config::model::{self, AuthType, Config, InitialState, VrrpInstance};
 use crate::sys::{Scope, VrrpProtocol};
 use crate::vrrp::{
-    password_bytes, AuthConfig, Family, InstanceConfig, OldUnicastChecksum, SyncGroupConfig,
-    TrackerRef, UnicastPeer, Version,
+    password_bytes, AdvertOptions, AuthConfig, Family, InstanceConfig, OldUnicastChecksum,
+    SyncGroupConfig, TrackerRef, UnicastPeer, Version,
 };
 
 /// What the plan needs to know about one interface of the host.
@@ -168,9 +168,10 @@ pub fn build(
         let core = instance_config(config, inst, &interface, source_addr, trackers(inst));
         plan.receive_sockets.insert(receive_socket(&core));
         let vips = inst
+            .virtuals
             .virtual_ipaddress
             .iter()
-            .chain(&inst.virtual_ipaddress_excluded)
+            .chain(&inst.virtuals.virtual_ipaddress_excluded)
             .map(|a| vip_spec(a, &vip_interface, &mut interface_names))
             .collect();
         plan.vips.push(vips);
@@ -192,13 +193,16 @@ pub fn build(
 /// Where adverts come from: `unicast_src_ip`, `mcast_src_ip`, else the interface's
 /// primary IPv4 or IPv6 link-local address (`None` when it has none).
 fn source_address(inst: &VrrpInstance, facts: Option<&InterfaceFacts>) -> Option<IpAddr> {
-    inst.unicast_src_ip.or(inst.mcast_src_ip).or_else(|| {
-        let facts = facts?;
-        match inst.family {
-            Family::Ipv6 => facts.ipv6_link_local.map(IpAddr::V6),
-            Family::Ipv4 => facts.primary_ipv4.map(IpAddr::V4),
-        }
-    })
+    inst.addressing
+        .unicast_src_ip
+        .or(inst.addressing.mcast_src_ip)
+        .or_else(|| {
+            let facts = facts?;
+            match inst.family {
+                Family::Ipv6 => facts.ipv6_link_local.map(IpAddr::V6),
+                Family::Ipv4 => facts.primary_ipv4.map(IpAddr::V4),
+            }
+        })
 }
 
 /// The macvlan `use_vmac` asks for on `base`: its name (`vrrp.VRID` unless named) and
@@ -279,23 +283,30 @@ fn instance_config(
     core.advert_int = inst.advert_int;
     let same_family = |a: &&model::IpAddress| Family::of(&a.addr) == core.family;
     core.vips = inst
+        .virtuals
         .virtual_ipaddress
         .iter()
         .filter(same_family)
         .map(|a| a.addr)
         .collect();
     core.evips = inst
+        .virtuals
         .virtual_ipaddress_excluded
         .iter()
         .map(|a| a.addr)
         .chain(
-            inst.virtual_ipaddress
+            inst.virtuals
+                .virtual_ipaddress
                 .iter()
                 .filter(|a| !same_family(a))
                 .map(|a| a.addr),
         )
         .collect();
-    core.auth = match (core.version, inst.auth_type, &inst.auth_pass) {
+    core.auth = match (
+        core.version,
+        inst.authentication.auth_type,
+        &inst.authentication.auth_pass,
+    ) {
         (Version::V2, AuthType::Pass, Some(p)) => AuthConfig::Pass(password_bytes(p)),
         (Version::V2, AuthType::Ah, Some(p)) if core.family == Family::Ipv4 => {
             AuthConfig::Ah(password_bytes(p))
@@ -305,11 +316,12 @@ fn instance_config(
     core.initial_state_master = inst.state == InitialState::Master;
     core.nopreempt = inst.nopreempt;
     core.preempt_delay = inst.preempt_delay;
-    core.mcast_dst = inst.mcast_dst_ip.or(Some(match core.family {
+    core.mcast_dst = inst.addressing.mcast_dst_ip.or(Some(match core.family {
         Family::Ipv4 => IpAddr::V4(global.vrrp_mcast_group4),
         Family::Ipv6 => IpAddr::V6(global.vrrp_mcast_group6),
     }));
     core.unicast_peers = inst
+        .addressing
         .unicast_peer
         .iter()
         .map(|p| UnicastPeer {
@@ -318,22 +330,25 @@ fn instance_config(
             max_ttl: p.max_ttl.unwrap_or(255),
         })
         .collect();
-    core.unicast_ttl = inst.unicast_ttl;
-    core.down_timer_adverts = inst.down_timer_adverts;
-    core.garp = inst.garp;
-    core.lower_prio_no_advert = inst.lower_prio_no_advert || global.vrrp_lower_prio_no_advert;
-    core.higher_prio_send_advert =
-        inst.higher_prio_send_advert || global.vrrp_higher_prio_send_advert;
-    core.skip_check_adv_addr = inst.skip_check_adv_addr || global.vrrp_skip_check_adv_addr;
-    core.check_unicast_src = inst.check_unicast_src || global.vrrp_check_unicast_src;
-    core.old_unicast_checksum = match inst.old_unicast_checksum {
+    core.unicast_ttl = inst.addressing.unicast_ttl;
+    // A flag set globally stays set even where the instance writes it `off`.
+    let (own, global_advert) = (&inst.advert, &global.advert);
+    core.advert = AdvertOptions {
+        lower_prio_no_advert: own.lower_prio_no_advert || global_advert.lower_prio_no_advert,
+        higher_prio_send_advert: own.higher_prio_send_advert
+            || global_advert.higher_prio_send_advert,
+        skip_check_adv_addr: own.skip_check_adv_addr || global_advert.skip_check_adv_addr,
+        check_unicast_src: own.check_unicast_src || global_advert.check_unicast_src,
+        ..*own
+    };
+    core.old_unicast_checksum = match inst.addressing.old_unicast_checksum {
         None => OldUnicastChecksum::Auto,
         Some(true) => OldUnicastChecksum::Forced,
         Some(false) => OldUnicastChecksum::Never,
     };
     core.trackers = trackers;
     core.dont_track_primary = inst.dont_track_primary;
-    core.notify_deleted = inst.notify_deleted.is_some();
+    core.notify_deleted = inst.scripts.notify_deleted.is_some();
     core.notify_priority_changes = config.notify_priority_changes(inst);
     core
 }

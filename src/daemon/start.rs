@@ -134,13 +134,13 @@ pub fn run_daemon(opts: &Options) -> i32 {
 /// `vrrp_no_swap` (lock the process in memory).
 fn apply_scheduling(config: &Config) {
     let global = &config.global;
-    let priority = global.vrrp_rt_priority.unwrap_or(1).clamp(1, 99) as i32;
-    let limit = global.vrrp_rlimit_rttime.unwrap_or(1_000_000);
+    let priority = global.scheduling.vrrp_rt_priority.unwrap_or(1).clamp(1, 99) as i32;
+    let limit = global.scheduling.vrrp_rlimit_rttime.unwrap_or(1_000_000);
     match crate::sys::sched::set_realtime(priority, std::time::Duration::from_micros(limit)) {
         Ok(()) => log::debug!("VRRP timers run under SCHED_RR priority {priority}"),
         Err(e) => log::info!("Cannot use real-time scheduling ({e}); running at normal priority"),
     }
-    if global.vrrp_no_swap {
+    if global.scheduling.vrrp_no_swap {
         match crate::sys::memory::lock_all() {
             Ok(()) => log::debug!("VRRP process locked in memory (vrrp_no_swap)"),
             Err(e) => log::warn!("Unable to lock VRRP process in memory - {e}"),
@@ -187,9 +187,10 @@ fn refuses_reload(checked: &Checked) -> Option<String> {
 }
 
 fn acquire_pid_files(opts: &Options) -> anyhow::Result<Vec<PidFile>> {
-    let mut files = vec![PidFile::acquire(&opts.pid_file)?];
-    if opts.vrrp_pid_file != opts.pid_file {
-        files.push(PidFile::acquire(&opts.vrrp_pid_file)?);
+    let paths = &opts.pid_files;
+    let mut files = vec![PidFile::acquire(&paths.main)?];
+    if paths.vrrp != paths.main {
+        files.push(PidFile::acquire(&paths.vrrp)?);
     }
     Ok(files)
 }
@@ -331,7 +332,7 @@ async fn serve(opts: &Options, config: Config) -> anyhow::Result<()> {
     if !delay.is_zero() {
         router.delay_start(started + delay, started);
     }
-    router.set_dont_release_vrrp(opts.dont_release_vrrp);
+    router.set_dont_release_vrrp(opts.release.dont_release_vrrp);
     router.set_log_unknown_vrids(config.global.log_unknown_vrids);
     let running = Running::start(
         config,

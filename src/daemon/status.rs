@@ -19,7 +19,7 @@ pub use format::{command_words, format_address, quoted_command};
 use shown::InstanceShown;
 pub use shown::ShownConfig;
 
-use crate::config::model::{Config, VrrpInstance};
+use crate::config::model::{Config, EmailAlerts, VrrpInstance};
 use crate::vrrp::packet::AuthType;
 use crate::vrrp::{
     AuthConfig, Family, GarpConfig, InstanceConfig, InstanceInternals, InstanceStatus, Router,
@@ -151,18 +151,12 @@ pub struct ProcessView {
 pub struct GlobalView {
     /// `router_id`, or the host name when unset (keepalived's default).
     pub router_id: String,
-    pub smtp_server: Option<String>,
-    pub smtp_connect_timeout: Option<u32>,
-    pub notification_email_from: Option<String>,
-    pub notification_email: Vec<String>,
-    pub smtp_alert: Option<bool>,
-    pub smtp_alert_vrrp: Option<bool>,
+    #[serde(flatten)]
+    pub email: EmailAlerts,
     pub dynamic_interfaces: bool,
     pub default_interface: String,
-    pub notify_fifo: Option<String>,
-    pub vrrp_notify_fifo: Option<String>,
-    pub fifo_write_vrrp_states_on_reload: bool,
-    pub vrrp_notify_priority_changes: bool,
+    #[serde(flatten)]
+    pub fifos: FifosView,
     pub vrrp_mcast_group4: IpAddr,
     pub vrrp_mcast_group6: IpAddr,
     pub garp: GarpView,
@@ -184,6 +178,26 @@ pub struct GlobalView {
     pub log_unknown_vrids: bool,
     pub vmac_prefix: Option<String>,
     pub metrics_listen: Option<String>,
+}
+
+/// The notify FIFOs of `global_defs` as the views show them: paths only.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FifosView {
+    pub notify_fifo: Option<String>,
+    pub vrrp_notify_fifo: Option<String>,
+    pub fifo_write_vrrp_states_on_reload: bool,
+    pub vrrp_notify_priority_changes: bool,
+}
+
+/// An instance's [`crate::vrrp::AdvertOptions`] as the views show them: the GARP schedule
+/// in keepalived's units, and the two advert flags as the instance wrote them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct AdvertView {
+    pub check_unicast_src: bool,
+    pub garp: GarpView,
+    pub down_timer_adverts: u32,
+    pub lower_prio_no_advert: bool,
+    pub higher_prio_send_advert: bool,
 }
 
 /// Gratuitous ARP / NA schedule, in keepalived's units (whole seconds for delays).
@@ -300,11 +314,8 @@ pub struct InstanceView {
     pub multicast_group: Option<IpAddr>,
     pub unicast_peers: Vec<PeerView>,
     pub unicast_ttl: u8,
-    pub check_unicast_src: bool,
-    pub garp: GarpView,
-    pub down_timer_adverts: u32,
-    pub lower_prio_no_advert: bool,
-    pub higher_prio_send_advert: bool,
+    #[serde(flatten)]
+    pub advert: AdvertView,
     pub nopreempt: bool,
     #[serde(serialize_with = "ser_secs")]
     pub preempt_delay: Duration,
@@ -432,29 +443,30 @@ fn capture_global(config: &Config, process: &ProcessInfo) -> GlobalView {
             .router_id
             .clone()
             .unwrap_or_else(|| process.hostname.clone()),
-        smtp_server: g.smtp_server.clone(),
-        smtp_connect_timeout: g.smtp_connect_timeout,
-        notification_email_from: g.notification_email_from.clone(),
-        notification_email: g.notification_email.clone(),
-        smtp_alert: g.smtp_alert,
-        smtp_alert_vrrp: g.smtp_alert_vrrp,
+        email: g.email.clone(),
         dynamic_interfaces: g.dynamic_interfaces,
         default_interface: g.default_interface.clone().unwrap_or_else(|| "eth0".into()),
-        notify_fifo: g.notify_fifo.as_ref().map(|f| f.path.clone()),
-        vrrp_notify_fifo: g.vrrp_notify_fifo.as_ref().map(|f| f.path.clone()),
-        fifo_write_vrrp_states_on_reload: g.fifo_write_vrrp_states_on_reload,
-        vrrp_notify_priority_changes: g.vrrp_notify_priority_changes,
+        fifos: FifosView {
+            notify_fifo: g.notify_fifos.notify_fifo.as_ref().map(|f| f.path.clone()),
+            vrrp_notify_fifo: g
+                .notify_fifos
+                .vrrp_notify_fifo
+                .as_ref()
+                .map(|f| f.path.clone()),
+            fifo_write_vrrp_states_on_reload: g.notify_fifos.fifo_write_vrrp_states_on_reload,
+            vrrp_notify_priority_changes: g.notify_fifos.vrrp_notify_priority_changes,
+        },
         vrrp_mcast_group4: g.vrrp_mcast_group4.into(),
         vrrp_mcast_group6: g.vrrp_mcast_group6.into(),
-        garp: GarpView::from(&g.garp),
-        vrrp_down_timer_adverts: g.vrrp_down_timer_adverts,
-        vrrp_lower_prio_no_advert: g.vrrp_lower_prio_no_advert,
-        vrrp_higher_prio_send_advert: g.vrrp_higher_prio_send_advert,
+        garp: GarpView::from(&g.advert.garp),
+        vrrp_down_timer_adverts: g.advert.down_timer_adverts,
+        vrrp_lower_prio_no_advert: g.advert.lower_prio_no_advert,
+        vrrp_higher_prio_send_advert: g.advert.higher_prio_send_advert,
         vrrp_garp_interval: g.vrrp_garp_interval,
         vrrp_gna_interval: g.vrrp_gna_interval,
         vrrp_version: g.vrrp_version,
-        vrrp_check_unicast_src: g.vrrp_check_unicast_src,
-        vrrp_skip_check_adv_addr: g.vrrp_skip_check_adv_addr,
+        vrrp_check_unicast_src: g.advert.check_unicast_src,
+        vrrp_skip_check_adv_addr: g.advert.skip_check_adv_addr,
         vrrp_strict: g.vrrp_strict,
         enable_script_security: g.enable_script_security,
         vrrp_startup_delay: g.vrrp_startup_delay,
@@ -531,11 +543,13 @@ fn capture_instance(
         multicast_group: (!core.is_unicast()).then(|| core.multicast_group()),
         unicast_peers: core.unicast_peers.clone(),
         unicast_ttl: core.unicast_ttl,
-        check_unicast_src: core.check_unicast_src,
-        garp: GarpView::from(&core.garp),
-        down_timer_adverts: core.down_timer_adverts,
-        lower_prio_no_advert: written.lower_prio_no_advert,
-        higher_prio_send_advert: written.higher_prio_send_advert,
+        advert: AdvertView {
+            check_unicast_src: core.advert.check_unicast_src,
+            garp: GarpView::from(&core.advert.garp),
+            down_timer_adverts: core.advert.down_timer_adverts,
+            lower_prio_no_advert: written.lower_prio_no_advert,
+            higher_prio_send_advert: written.higher_prio_send_advert,
+        },
         nopreempt: core.nopreempt,
         preempt_delay: core.preempt_delay,
         accept: written.accept,

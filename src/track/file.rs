@@ -248,7 +248,7 @@ impl TrackedKind for Files {
     }
 
     fn instance_entries<'a>(&self, inst: &'a VrrpInstance) -> &'a [TrackRef] {
-        &inst.track_file
+        &inst.track.file
     }
 
     fn group_entries<'a>(&self, group: &'a SyncGroup) -> &'a [TrackRef] {

@@ -22,7 +22,7 @@ impl TrackedKind for Interfaces {
         let entries = cfg
             .instances
             .iter()
-            .flat_map(|i| &i.track_interface)
+            .flat_map(|i| &i.track.interface)
             .chain(cfg.sync_groups.iter().flat_map(|g| &g.track_interface));
         for t in entries {
             if !out.iter().any(|d| d.name == t.name) {
@@ -38,7 +38,7 @@ impl TrackedKind for Interfaces {
     }
 
     fn instance_entries<'a>(&self, inst: &'a VrrpInstance) -> &'a [TrackRef] {
-        &inst.track_interface
+        &inst.track.interface
     }
 
     fn group_entries<'a>(&self, group: &'a SyncGroup) -> &'a [TrackRef] {

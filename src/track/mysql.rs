@@ -56,7 +56,7 @@ impl TrackedKind for MysqlChecks {
     }
 
     fn instance_entries<'a>(&self, inst: &'a VrrpInstance) -> &'a [TrackRef] {
-        &inst.track_mysql
+        &inst.track.mysql
     }
 
     fn restrict(&self, e: RestrictedEntry<'_>) -> Option<i32> {

@@ -187,7 +187,7 @@ impl TrackedKind for Processes {
     }
 
     fn instance_entries<'a>(&self, inst: &'a VrrpInstance) -> &'a [TrackRef] {
-        &inst.track_process
+        &inst.track.process
     }
 
     fn group_entries<'a>(&self, group: &'a SyncGroup) -> &'a [TrackRef] {

@@ -317,7 +317,7 @@ impl TrackedKind for Scripts {
     }
 
     fn instance_entries<'a>(&self, inst: &'a VrrpInstance) -> &'a [TrackRef] {
-        &inst.track_script
+        &inst.track.script
     }
 
     fn group_entries<'a>(&self, group: &'a SyncGroup) -> &'a [TrackRef] {

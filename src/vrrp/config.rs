@@ -85,6 +85,41 @@ impl Default for GarpConfig {
     }
 }
 
+/// How an instance answers and checks adverts and announces its addresses.
+///
+/// One struct because the settings travel together: `global_defs` gives their defaults
+/// (`vrrp_*` keywords), each `vrrp_instance` may override them, and the resolved values
+/// are carried into the core ([`InstanceConfig`]) and shown by the status views.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AdvertOptions {
+    /// Gratuitous ARP / NA schedule.
+    pub garp: GarpConfig,
+    /// Adverts missed before master down (1..=100, default 3).
+    pub down_timer_adverts: u32,
+    /// A master does not answer a lower-priority advert with its own.
+    pub lower_prio_no_advert: bool,
+    /// A master sends one advert before yielding to a higher priority.
+    pub higher_prio_send_advert: bool,
+    /// Skip the address list check for adverts from the known master.
+    pub skip_check_adv_addr: bool,
+    /// Accept unicast adverts only from configured peers.
+    pub check_unicast_src: bool,
+}
+
+impl Default for AdvertOptions {
+    /// keepalived's defaults: 3 adverts down timer, default GARP schedule, every flag off.
+    fn default() -> Self {
+        AdvertOptions {
+            garp: GarpConfig::default(),
+            down_timer_adverts: 3,
+            lower_prio_no_advert: false,
+            higher_prio_send_advert: false,
+            skip_check_adv_addr: false,
+            check_unicast_src: false,
+        }
+    }
+}
+
 /// One `vrrp_instance`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct InstanceConfig {
@@ -115,14 +150,8 @@ pub struct InstanceConfig {
     /// Non-empty ⇒ unicast instance: one advert copy per peer.
     pub unicast_peers: Vec<UnicastPeer>,
     pub unicast_ttl: u8,
-    /// Adverts missed before master down (1..=100, default 3).
-    pub down_timer_adverts: u32,
-    pub garp: GarpConfig,
-    pub lower_prio_no_advert: bool,
-    pub higher_prio_send_advert: bool,
-    pub skip_check_adv_addr: bool,
-    /// `check_unicast_src` (instance or global).
-    pub check_unicast_src: bool,
+    /// Advert handling; the flags are the instance's or the global one.
+    pub advert: AdvertOptions,
     pub old_unicast_checksum: OldUnicastChecksum,
     pub trackers: Vec<TrackerRef>,
     /// Do not go to FAULT when the instance's own interface goes down.
@@ -161,12 +190,7 @@ impl InstanceConfig {
             mcast_dst: None,
             unicast_peers: Vec::new(),
             unicast_ttl: 255,
-            down_timer_adverts: 3,
-            garp: GarpConfig::default(),
-            lower_prio_no_advert: false,
-            higher_prio_send_advert: false,
-            skip_check_adv_addr: false,
-            check_unicast_src: false,
+            advert: AdvertOptions::default(),
             old_unicast_checksum: OldUnicastChecksum::Auto,
             trackers: Vec::new(),
             dont_track_primary: false,

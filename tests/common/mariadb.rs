@@ -307,9 +307,9 @@ impl MariaDb {
     /// A `mysql_check` aimed at this server over TCP with the test account.
     pub fn check(&self, name: &str) -> MysqlCheck {
         let mut c = MysqlCheck::new(name);
-        c.host = self.opts.bind.clone();
-        c.port = self.port;
-        c.credentials_file = Some(
+        c.connection.host = self.opts.bind.clone();
+        c.connection.port = self.port;
+        c.connection.credentials_file = Some(
             self.credentials_file(TEST_USER, TEST_PASSWORD)
                 .display()
                 .to_string(),

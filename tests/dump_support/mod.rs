@@ -69,7 +69,8 @@ pub fn core_instances(config: &Config, src: IpAddr) -> Vec<InstanceConfig> {
         .map(|name| (name, facts.clone()))
         .collect();
     let script_trackers = |m: &VrrpInstance| {
-        m.track_script
+        m.track
+            .script
             .iter()
             .map(|t| {
                 let k = config

@@ -104,7 +104,7 @@ impl World {
                 cfg.auth = AuthConfig::Pass(password_bytes("secret12"));
             }
             // Issue #166: the yielding master answers first, so the winner re-announces.
-            cfg.higher_prio_send_advert = true;
+            cfg.advert.higher_prio_send_advert = true;
             let weight = match rng.gen_range(0..4) {
                 0 => 0,
                 1 => rng.gen_range(1..=60),

@@ -109,16 +109,16 @@ fn dump_pause(d: &mut Dumper, kw: &str, v: Duration) {
 
 /// `vrrp_garp_interval` / `vrrp_gna_interval` (see `garp_interval`); dumped when not 0.
 macro_rules! pause {
-    ($name:literal, $field:ident, $doc:literal) => {
+    ($name:literal, $($field:ident).+, $doc:literal) => {
         keyword!(
             $name,
             "SECONDS",
             "0",
             $doc,
             |cx, t, n| if let Some(v) = garp_interval(cx, n) {
-                t.$field = v
+                t.$($field).+ = v
             },
-            |t, d| dump_pause(d, $name, t.$field)
+            |t, d| dump_pause(d, $name, t.$($field).+)
         )
     };
 }
@@ -126,18 +126,18 @@ macro_rules! pause {
 /// A process setting read into an `Option<u64>` (by `lenient_number` unless `$apply` is
 /// given), printed back when set.
 macro_rules! process_number {
-    ($name:literal, $field:ident, $doc:literal) => {
-        process_number!($name, $field, $doc, |_cx, t, n| t.$field =
+    ($name:literal, $($field:ident).+, $doc:literal) => {
+        process_number!($name, $($field).+, $doc, |_cx, t, n| t.$($field).+ =
             lenient_number(n))
     };
-    ($name:literal, $field:ident, $doc:literal, $apply:expr) => {
+    ($name:literal, $($field:ident).+, $doc:literal, $apply:expr) => {
         keyword!(
             $name,
             "…",
             "",
             $doc,
             $apply,
-            |t, d| if let Some(v) = t.$field {
+            |t, d| if let Some(v) = t.$($field).+ {
                 d.kv($name, v)
             }
         )
@@ -146,14 +146,14 @@ macro_rules! process_number {
 
 /// A global on/off setting read by `lenient_flag` into an `Option<bool>`.
 macro_rules! lenient_flag {
-    ($name:literal, $field:ident, $doc:literal) => {
+    ($name:literal, $($field:ident).+, $doc:literal) => {
         keyword!(
             $name,
             "…",
             "",
             $doc,
-            |_cx, t, n| t.$field = Some(lenient_flag(n)),
-            |t, d| dump_lenient_flag(d, $name, t.$field)
+            |_cx, t, n| t.$($field).+ = Some(lenient_flag(n)),
+            |t, d| dump_lenient_flag(d, $name, t.$($field).+)
         )
     };
 }
@@ -191,7 +191,7 @@ fn rlimit_rttime(cx: &mut Lower, t: &mut GlobalDefs, node: &Node) {
     } else if cx.spans.global_keywords.contains_key(NEWER) {
         return;
     }
-    t.vrrp_rlimit_rttime = lenient_number(node);
+    t.scheduling.vrrp_rlimit_rttime = lenient_number(node);
 }
 
 /// The `global_defs` table.
@@ -208,12 +208,12 @@ pub static GLOBAL: &[Keyword<GlobalDefs>] = &[
         "none",
         "Where SMTP alerts go (alerts are not sent by this build).",
         |cx, t, n| {
-            t.notification_email = n
+            t.email.notification_email = n
                 .children()
                 .iter()
                 .map(|c| c.keyword.text.to_string())
                 .collect();
-            if t.notification_email.is_empty() {
+            if t.email.notification_email.is_empty() {
                 let at = n
                     .block
                     .as_ref()
@@ -222,9 +222,9 @@ pub static GLOBAL: &[Keyword<GlobalDefs>] = &[
                 cx.warn(at, "Warning - empty notification_email block");
             }
         },
-        |t, d| if !t.notification_email.is_empty() {
+        |t, d| if !t.email.notification_email.is_empty() {
             d.block("notification_email", |d| {
-                for e in &t.notification_email {
+                for e in &t.email.notification_email {
                     d.line::<&str>(e, &[])
                 }
             })
@@ -233,7 +233,7 @@ pub static GLOBAL: &[Keyword<GlobalDefs>] = &[
     word!(
         "notification_email_from",
         "ADDRESS",
-        notification_email_from,
+        email.notification_email_from,
         "From address of SMTP alerts."
     ),
     keyword!(
@@ -252,7 +252,7 @@ pub static GLOBAL: &[Keyword<GlobalDefs>] = &[
                             && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
                     }));
             if ok {
-                t.smtp_server = Some(n.args_joined());
+                t.email.smtp_server = Some(n.args_joined());
                 cx.spans
                     .global_keywords
                     .insert("smtp_server".into(), a.span);
@@ -265,14 +265,14 @@ pub static GLOBAL: &[Keyword<GlobalDefs>] = &[
                 cx.error(a.span, msg);
             }
         },
-        |t, d| if let Some(v) = &t.smtp_server {
+        |t, d| if let Some(v) = &t.email.smtp_server {
             d.line("smtp_server", &v.split(' ').collect::<Vec<_>>())
         }
     ),
     opt_int!(
         "smtp_connect_timeout",
         "SECONDS",
-        smtp_connect_timeout,
+        email.smtp_connect_timeout,
         1,
         2_678_400,
         "30",
@@ -310,7 +310,7 @@ pub static GLOBAL: &[Keyword<GlobalDefs>] = &[
     ),
     secs!(
         "vrrp_garp_master_delay",
-        garp.master_delay,
+        advert.garp.master_delay,
         0,
         255_000_000,
         "5",
@@ -318,7 +318,7 @@ pub static GLOBAL: &[Keyword<GlobalDefs>] = &[
     ),
     int!(
         "vrrp_garp_master_repeat",
-        garp.master_repeat,
+        advert.garp.master_repeat,
         1,
         255,
         "5",
@@ -326,7 +326,7 @@ pub static GLOBAL: &[Keyword<GlobalDefs>] = &[
     ),
     secs!(
         "vrrp_garp_master_refresh",
-        garp.master_refresh,
+        advert.garp.master_refresh,
         0,
         4_294_967_295_000,
         "0",
@@ -334,7 +334,7 @@ pub static GLOBAL: &[Keyword<GlobalDefs>] = &[
     ),
     int!(
         "vrrp_garp_master_refresh_repeat",
-        garp.master_refresh_repeat,
+        advert.garp.master_refresh_repeat,
         1,
         255,
         "1",
@@ -342,7 +342,7 @@ pub static GLOBAL: &[Keyword<GlobalDefs>] = &[
     ),
     secs!(
         "vrrp_garp_lower_prio_delay",
-        garp.lower_prio_delay,
+        advert.garp.lower_prio_delay,
         0,
         255_000_000,
         "= vrrp_garp_master_delay",
@@ -350,7 +350,7 @@ pub static GLOBAL: &[Keyword<GlobalDefs>] = &[
     ),
     int!(
         "vrrp_garp_lower_prio_repeat",
-        garp.lower_prio_repeat,
+        advert.garp.lower_prio_repeat,
         1,
         255,
         "= vrrp_garp_master_repeat",
@@ -373,7 +373,7 @@ pub static GLOBAL: &[Keyword<GlobalDefs>] = &[
     ),
     int!(
         "vrrp_down_timer_adverts",
-        vrrp_down_timer_adverts,
+        advert.down_timer_adverts,
         1,
         100,
         "3",
@@ -381,22 +381,22 @@ pub static GLOBAL: &[Keyword<GlobalDefs>] = &[
     ),
     flag!(
         "vrrp_lower_prio_no_advert",
-        vrrp_lower_prio_no_advert,
+        advert.lower_prio_no_advert,
         "A master does not answer a lower-priority advert with its own."
     ),
     flag!(
         "vrrp_higher_prio_send_advert",
-        vrrp_higher_prio_send_advert,
+        advert.higher_prio_send_advert,
         "A master sends one advert before yielding to a higher priority."
     ),
     flag!(
         "vrrp_check_unicast_src",
-        vrrp_check_unicast_src,
+        advert.check_unicast_src,
         "Accept unicast adverts only from configured peers."
     ),
     flag!(
         "vrrp_skip_check_adv_addr",
-        vrrp_skip_check_adv_addr,
+        advert.skip_check_adv_addr,
         "Skip the address list check for adverts from the known master."
     ),
     flag!(
@@ -419,7 +419,7 @@ pub static GLOBAL: &[Keyword<GlobalDefs>] = &[
     ),
     flag!(
         "vrrp_notify_priority_changes",
-        vrrp_notify_priority_changes,
+        notify_fifos.vrrp_notify_priority_changes,
         "Send priority changes to notify FIFOs."
     ),
     keyword!(
@@ -427,15 +427,20 @@ pub static GLOBAL: &[Keyword<GlobalDefs>] = &[
         "PATH [USER [GROUP]]",
         "none",
         "FIFO receiving one line per state change.",
-        |cx, t, n| set_fifo(cx, n, &mut t.notify_fifo),
-        |t, d| dump_fifo(d, "notify_fifo", "notify_fifo_script", &t.notify_fifo)
+        |cx, t, n| set_fifo(cx, n, &mut t.notify_fifos.notify_fifo),
+        |t, d| dump_fifo(
+            d,
+            "notify_fifo",
+            "notify_fifo_script",
+            &t.notify_fifos.notify_fifo
+        )
     ),
     keyword!(
         "notify_fifo_script",
         "COMMAND",
         "none",
         "Program started with the FIFO path as its last argument.",
-        |cx, t, n| fifo_script(cx, n, &mut t.notify_fifo),
+        |cx, t, n| fifo_script(cx, n, &mut t.notify_fifos.notify_fifo),
         |_t, _d| {}
     ),
     keyword!(
@@ -443,12 +448,12 @@ pub static GLOBAL: &[Keyword<GlobalDefs>] = &[
         "PATH [USER [GROUP]]",
         "none",
         "FIFO receiving VRRP state changes only.",
-        |cx, t, n| set_fifo(cx, n, &mut t.vrrp_notify_fifo),
+        |cx, t, n| set_fifo(cx, n, &mut t.notify_fifos.vrrp_notify_fifo),
         |t, d| dump_fifo(
             d,
             "vrrp_notify_fifo",
             "vrrp_notify_fifo_script",
-            &t.vrrp_notify_fifo
+            &t.notify_fifos.vrrp_notify_fifo
         )
     ),
     keyword!(
@@ -456,12 +461,12 @@ pub static GLOBAL: &[Keyword<GlobalDefs>] = &[
         "COMMAND",
         "none",
         "Program reading the VRRP notify FIFO.",
-        |cx, t, n| fifo_script(cx, n, &mut t.vrrp_notify_fifo),
+        |cx, t, n| fifo_script(cx, n, &mut t.notify_fifos.vrrp_notify_fifo),
         |_t, _d| {}
     ),
     flag!(
         "fifo_write_vrrp_states_on_reload",
-        fifo_write_vrrp_states_on_reload,
+        notify_fifos.fifo_write_vrrp_states_on_reload,
         "Re-send every state to FIFOs after a reload."
     ),
     keyword!(
@@ -514,12 +519,12 @@ pub static GLOBAL: &[Keyword<GlobalDefs>] = &[
     kept!("smtp_helo_name" => "HELO name for SMTP alerts."),
     lenient_flag!(
         "smtp_alert",
-        smtp_alert,
+        email.smtp_alert,
         "Send SMTP alerts (not sent by this build)."
     ),
     lenient_flag!(
         "smtp_alert_vrrp",
-        smtp_alert_vrrp,
+        email.smtp_alert_vrrp,
         "Send SMTP alerts for VRRP events."
     ),
     kept!("smtp_alert_checker" => "LVS checker alerts (no checker in this build)."),
@@ -531,7 +536,7 @@ pub static GLOBAL: &[Keyword<GlobalDefs>] = &[
     kept!("vrrp_priority" => "Scheduling priority of the VRRP process."),
     process_number!(
         "vrrp_rt_priority",
-        vrrp_rt_priority,
+        scheduling.vrrp_rt_priority,
         "Real-time scheduling priority of the VRRP process."
     ),
     keyword!(
@@ -539,8 +544,8 @@ pub static GLOBAL: &[Keyword<GlobalDefs>] = &[
         "…",
         "",
         "Lock the VRRP process in memory.",
-        |_cx, t, _n| t.vrrp_no_swap = true,
-        |t, d| if t.vrrp_no_swap {
+        |_cx, t, _n| t.scheduling.vrrp_no_swap = true,
+        |t, d| if t.scheduling.vrrp_no_swap {
             d.line::<&str>("vrrp_no_swap", &[])
         }
     ),
@@ -555,7 +560,7 @@ pub static GLOBAL: &[Keyword<GlobalDefs>] = &[
     ),
     process_number!(
         "vrrp_rlimit_rttime",
-        vrrp_rlimit_rttime,
+        scheduling.vrrp_rlimit_rttime,
         "RLIMIT_RTTIME of the VRRP process.",
         rlimit_rttime
     ),

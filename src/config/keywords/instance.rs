@@ -101,8 +101,8 @@ fn authentication(cx: &mut Lower, t: &mut VrrpInstance, n: &Node) {
                 let Some(a) = cx.arg(c, 0) else { return };
                 let a = a.clone();
                 match a.text.as_str() {
-                    "PASS" => t.auth_type = AuthType::Pass,
-                    "AH" => t.auth_type = AuthType::Ah,
+                    "PASS" => t.authentication.auth_type = AuthType::Pass,
+                    "AH" => t.authentication.auth_type = AuthType::Ah,
                     other => {
                         let mut d = Diagnostic::error(
                             a.span,
@@ -134,7 +134,7 @@ fn authentication(cx: &mut Lower, t: &mut VrrpInstance, n: &Node) {
                     }
                     pass.truncate(cut);
                 }
-                t.auth_pass = Some(pass);
+                t.authentication.auth_pass = Some(pass);
                 seen(cx, t, c);
             }
             _ => cx.unknown(c, ["auth_type", "auth_pass"]),
@@ -143,14 +143,14 @@ fn authentication(cx: &mut Lower, t: &mut VrrpInstance, n: &Node) {
 }
 
 fn dump_auth(t: &VrrpInstance, d: &mut Dumper) {
-    let ty = match t.auth_type {
+    let ty = match t.authentication.auth_type {
         AuthType::None => return,
         AuthType::Pass => "PASS",
         AuthType::Ah => "AH",
     };
     d.block("authentication", |d| {
         d.kv("auth_type", ty);
-        if let Some(p) = &t.auth_pass {
+        if let Some(p) = &t.authentication.auth_pass {
             d.kv("auth_pass", p);
         }
     });
@@ -192,7 +192,7 @@ fn unicast_peers(cx: &mut Lower, t: &mut VrrpInstance, n: &Node) {
             }
             i += 2;
         }
-        t.unicast_peer.push(p);
+        t.addressing.unicast_peer.push(p);
     }
 }
 
@@ -200,12 +200,14 @@ fn unicast_peers(cx: &mut Lower, t: &mut VrrpInstance, n: &Node) {
 /// other family are refused (keepalived: put them in `virtual_ipaddress_excluded`).
 fn vip_list(cx: &mut Lower, t: &mut VrrpInstance, n: &Node) {
     // Usually one or two addresses: no room for more than were written.
-    t.virtual_ipaddress.reserve_exact(n.children().len());
+    t.virtuals
+        .virtual_ipaddress
+        .reserve_exact(n.children().len());
     for c in n.children() {
         let Some(a) = address_line(cx, c) else {
             continue;
         };
-        if let Some(first) = t.virtual_ipaddress.first() {
+        if let Some(first) = t.virtuals.virtual_ipaddress.first() {
             if first.addr.is_ipv6() != a.addr.is_ipv6() {
                 let m = format!(
                     "({}): address family must match VRRP instance [{}] - ignoring",
@@ -215,7 +217,7 @@ fn vip_list(cx: &mut Lower, t: &mut VrrpInstance, n: &Node) {
                 continue;
             }
         }
-        t.virtual_ipaddress.push(a);
+        t.virtuals.virtual_ipaddress.push(a);
     }
 }
 
@@ -329,55 +331,55 @@ pub static INSTANCE: &[Keyword<VrrpInstance>] = &[
         authentication, dump_auth),
     keyword!("virtual_ipaddress", "{ ADDR[/LEN] [dev IF] [brd IP] [scope S] [label L] … }", "none", "The virtual addresses (sent in adverts).",
         |cx, t, n| { seen(cx, t, n); vip_list(cx, t, n) },
-        |t, d| if !t.virtual_ipaddress.is_empty() { d.block("virtual_ipaddress", |d| t.virtual_ipaddress.iter().for_each(|a| dump_address(d, a))) }),
+        |t, d| if !t.virtuals.virtual_ipaddress.is_empty() { d.block("virtual_ipaddress", |d| t.virtuals.virtual_ipaddress.iter().for_each(|a| dump_address(d, a))) }),
     keyword!("virtual_ipaddress_excluded", "{ ADDR… }", "none", "Addresses moved with the instance but not sent in adverts.",
-        |cx, t, n| { for c in n.children() { if let Some(a) = address_line(cx, c) { t.virtual_ipaddress_excluded.push(a) } } },
-        |t, d| if !t.virtual_ipaddress_excluded.is_empty() { d.block("virtual_ipaddress_excluded", |d| t.virtual_ipaddress_excluded.iter().for_each(|a| dump_address(d, a))) }),
+        |cx, t, n| { for c in n.children() { if let Some(a) = address_line(cx, c) { t.virtuals.virtual_ipaddress_excluded.push(a) } } },
+        |t, d| if !t.virtuals.virtual_ipaddress_excluded.is_empty() { d.block("virtual_ipaddress_excluded", |d| t.virtuals.virtual_ipaddress_excluded.iter().for_each(|a| dump_address(d, a))) }),
     keyword!("virtual_routes", "{ ROUTE… }", "none", "Routes installed while master.",
-        |cx, t, n| { for c in n.children() { let r = route_line(cx, c); untracked_route_warning(cx, c, &r); t.virtual_routes.push(r); } },
-        |t, d| if !t.virtual_routes.is_empty() { d.block("virtual_routes", |d| t.virtual_routes.iter().for_each(|r| d.line(&r.words[0], &r.words[1..]))) }),
+        |cx, t, n| { for c in n.children() { let r = route_line(cx, c); untracked_route_warning(cx, c, &r); t.virtuals.virtual_routes.push(r); } },
+        |t, d| if !t.virtuals.virtual_routes.is_empty() { d.block("virtual_routes", |d| t.virtuals.virtual_routes.iter().for_each(|r| d.line(&r.words[0], &r.words[1..]))) }),
     keyword!("virtual_rules", "{ RULE… }", "none", "Policy rules installed while master.",
-        |cx, t, n| { for c in n.children() { let r = rule_line(cx, c); t.virtual_rules.push(r) } },
-        |t, d| if !t.virtual_rules.is_empty() { d.block("virtual_rules", |d| t.virtual_rules.iter().for_each(|r| d.line(&r.words[0], &r.words[1..]))) }),
+        |cx, t, n| { for c in n.children() { let r = rule_line(cx, c); t.virtuals.virtual_rules.push(r) } },
+        |t, d| if !t.virtuals.virtual_rules.is_empty() { d.block("virtual_rules", |d| t.virtuals.virtual_rules.iter().for_each(|r| d.line(&r.words[0], &r.words[1..]))) }),
     keyword!("track_interface", "{ IFNAME [weight W [reverse]] … }", "none", "Interfaces whose state changes priority or faults the instance.",
-        |cx, t, n| { let v = track_list(cx, t, n, -254, 254); t.track_interface.extend(v) },
-        |t, d| dump_tracks(d, "track_interface", &t.track_interface)),
+        |cx, t, n| { let v = track_list(cx, t, n, -254, 254); t.track.interface.extend(v) },
+        |t, d| dump_tracks(d, "track_interface", &t.track.interface)),
     keyword!("track_script", "{ SCRIPT [weight W [reverse]] … }", "none", "vrrp_scripts whose result changes priority or faults the instance.",
-        |cx, t, n| { let v = track_list(cx, t, n, -254, 254); t.track_script.extend(v) },
-        |t, d| dump_tracks(d, "track_script", &t.track_script)),
+        |cx, t, n| { let v = track_list(cx, t, n, -254, 254); t.track.script.extend(v) },
+        |t, d| dump_tracks(d, "track_script", &t.track.script)),
     keyword!("track_file", "{ NAME [weight W [reverse]] … }", "none", "track_files whose value changes priority or faults the instance.",
-        |cx, t, n| { let v = track_list(cx, t, n, -254, 254); t.track_file.extend(v) },
-        |t, d| dump_tracks(d, "track_file", &t.track_file)),
+        |cx, t, n| { let v = track_list(cx, t, n, -254, 254); t.track.file.extend(v) },
+        |t, d| dump_tracks(d, "track_file", &t.track.file)),
     keyword!("track_process", "{ NAME [weight W [reverse]] … }", "none", "vrrp_track_process objects tracked.",
-        |cx, t, n| { let v = track_list(cx, t, n, -254, 254); t.track_process.extend(v) },
-        |t, d| dump_tracks(d, "track_process", &t.track_process)),
+        |cx, t, n| { let v = track_list(cx, t, n, -254, 254); t.track.process.extend(v) },
+        |t, d| dump_tracks(d, "track_process", &t.track.process)),
     keyword!("track_mysql", "{ NAME [weight W [reverse]] … }", "none", "Extension: mysql_check objects tracked like scripts.",
-        |cx, t, n| { let v = track_list(cx, t, n, -254, 254); t.track_mysql.extend(v) },
-        |t, d| dump_tracks(d, "track_mysql", &t.track_mysql)),
+        |cx, t, n| { let v = track_list(cx, t, n, -254, 254); t.track.mysql.extend(v) },
+        |t, d| dump_tracks(d, "track_mysql", &t.track.mysql)),
     flag!("dont_track_primary", dont_track_primary, "Ignore the instance interface's own state."),
     keyword!("mcast_src_ip", "IP", "primary address of the interface", "Source address of adverts.",
-        |cx, t, n| if let Some(ip) = ip_arg(cx, t, n, "src") { t.mcast_src_ip = Some(ip); seen(cx, t, n) },
-        |t, d| if let Some(ip) = t.mcast_src_ip { d.kv("mcast_src_ip", ip) }),
+        |cx, t, n| if let Some(ip) = ip_arg(cx, t, n, "src") { t.addressing.mcast_src_ip = Some(ip); seen(cx, t, n) },
+        |t, d| if let Some(ip) = t.addressing.mcast_src_ip { d.kv("mcast_src_ip", ip) }),
     keyword!("unicast_src_ip", "IP", "primary address of the interface", "Source address of unicast adverts.",
-        |cx, t, n| if let Some(ip) = ip_arg(cx, t, n, "src") { t.unicast_src_ip = Some(ip); seen(cx, t, n) },
-        |t, d| if let Some(ip) = t.unicast_src_ip { d.kv("unicast_src_ip", ip) }),
+        |cx, t, n| if let Some(ip) = ip_arg(cx, t, n, "src") { t.addressing.unicast_src_ip = Some(ip); seen(cx, t, n) },
+        |t, d| if let Some(ip) = t.addressing.unicast_src_ip { d.kv("unicast_src_ip", ip) }),
     keyword!("unicast_peer", "{ IP [min_ttl N] [max_ttl N] … }", "none (multicast)", "Send adverts to these peers instead of the multicast group.",
         |cx, t, n| { seen(cx, t, n); unicast_peers(cx, t, n) },
-        |t, d| if !t.unicast_peer.is_empty() { d.block("unicast_peer", |d| for p in &t.unicast_peer {
+        |t, d| if !t.addressing.unicast_peer.is_empty() { d.block("unicast_peer", |d| for p in &t.addressing.unicast_peer {
             let mut w = Vec::new();
             if let Some(x) = p.min_ttl { w.push("min_ttl".to_string()); w.push(x.to_string()); }
             if let Some(x) = p.max_ttl { w.push("max_ttl".to_string()); w.push(x.to_string()); }
             d.line(&p.addr.to_string(), &w);
         }) }),
-    int!("unicast_ttl", unicast_ttl, 1, 255, "255", "TTL of unicast adverts."),
-    flag!("unicast_fault_no_peer", unicast_fault_no_peer, "FAULT instead of multicast when a unicast instance has no peers."),
-    flag!("check_unicast_src", check_unicast_src, "Accept unicast adverts only from configured peers."),
+    int!("unicast_ttl", addressing.unicast_ttl, 1, 255, "255", "TTL of unicast adverts."),
+    flag!("unicast_fault_no_peer", addressing.unicast_fault_no_peer, "FAULT instead of multicast when a unicast instance has no peers."),
+    flag!("check_unicast_src", advert.check_unicast_src, "Accept unicast adverts only from configured peers."),
     keyword!("old_unicast_checksum", "[never]", "auto", "VRRPv3 unicast checksum over 224.0.0.18 (keepalived < 1.3.7 peers).",
-        |_cx, t, n| t.old_unicast_checksum = Some(n.args.first().is_none_or(|a| a.text != "never")),
-        |t, d| match t.old_unicast_checksum { Some(true) => d.line::<&str>("old_unicast_checksum", &[]), Some(false) => d.kv("old_unicast_checksum", "never"), None => {} }),
+        |_cx, t, n| t.addressing.old_unicast_checksum = Some(n.args.first().is_none_or(|a| a.text != "never")),
+        |t, d| match t.addressing.old_unicast_checksum { Some(true) => d.line::<&str>("old_unicast_checksum", &[]), Some(false) => d.kv("old_unicast_checksum", "never"), None => {} }),
     keyword!("mcast_dst_ip", "IP", "vrrp_mcast_group4/6", "Multicast destination of adverts.",
-        |cx, t, n| if let Some(ip) = ip_arg(cx, t, n, "dst") { t.mcast_dst_ip = Some(ip) },
-        |t, d| if let Some(ip) = t.mcast_dst_ip { d.kv("mcast_dst_ip", ip) }),
+        |cx, t, n| if let Some(ip) = ip_arg(cx, t, n, "dst") { t.addressing.mcast_dst_ip = Some(ip) },
+        |t, d| if let Some(ip) = t.addressing.mcast_dst_ip { d.kv("mcast_dst_ip", ip) }),
     keyword!("nopreempt", "", "off", "Do not take over from a lower-priority master.",
         |cx, t, n| { t.nopreempt = true; seen(cx, t, n) },
         |t, d| if t.nopreempt { d.line::<&str>("nopreempt", &[]) }),
@@ -388,35 +390,35 @@ pub static INSTANCE: &[Keyword<VrrpInstance>] = &[
         |cx, t, n| if let Some(a) = cx.arg(n, 0).cloned() { if let Some(v) = cx.secs(&a, Duration::ZERO, Duration::from_secs(1000)) { t.preempt_delay = v; seen(cx, t, n) } },
         |t, d| if !t.preempt_delay.is_zero() { d.kv("preempt_delay", fmt_decimal_secs(t.preempt_delay, false)) }),
     keyword!("garp_master_delay", "SECONDS", "vrrp_garp_master_delay", "Delay of the second gratuitous ARP burst.",
-        |cx, t, n| if let Some(a) = cx.arg(n, 0).cloned() { if let Some(v) = cx.secs(&a, Duration::ZERO, Duration::from_secs(255)) { t.garp.master_delay = v; seen(cx, t, n) } },
-        |t, d| d.kv("garp_master_delay", fmt_decimal_secs(t.garp.master_delay, false))),
+        |cx, t, n| if let Some(a) = cx.arg(n, 0).cloned() { if let Some(v) = cx.secs(&a, Duration::ZERO, Duration::from_secs(255)) { t.advert.garp.master_delay = v; seen(cx, t, n) } },
+        |t, d| d.kv("garp_master_delay", fmt_decimal_secs(t.advert.garp.master_delay, false))),
     keyword!("garp_master_repeat", "1-255", "vrrp_garp_master_repeat", "Gratuitous ARPs per address per burst.",
-        |cx, t, n| if let Some(v) = cx.int_arg(n, 0, 1, 255) { t.garp.master_repeat = v as u32; seen(cx, t, n) },
-        |t, d| d.kv("garp_master_repeat", t.garp.master_repeat)),
+        |cx, t, n| if let Some(v) = cx.int_arg(n, 0, 1, 255) { t.advert.garp.master_repeat = v as u32; seen(cx, t, n) },
+        |t, d| d.kv("garp_master_repeat", t.advert.garp.master_repeat)),
     keyword!("garp_master_refresh", "SECONDS", "vrrp_garp_master_refresh", "Refresh gratuitous ARPs this often while master.",
-        |cx, t, n| if let Some(a) = cx.arg(n, 0).cloned() { if let Some(v) = cx.secs(&a, Duration::ZERO, Duration::from_secs(4_294_967)) { t.garp.master_refresh = v; seen(cx, t, n) } },
-        |t, d| d.kv("garp_master_refresh", fmt_decimal_secs(t.garp.master_refresh, false))),
+        |cx, t, n| if let Some(a) = cx.arg(n, 0).cloned() { if let Some(v) = cx.secs(&a, Duration::ZERO, Duration::from_secs(4_294_967)) { t.advert.garp.master_refresh = v; seen(cx, t, n) } },
+        |t, d| d.kv("garp_master_refresh", fmt_decimal_secs(t.advert.garp.master_refresh, false))),
     keyword!("garp_master_refresh_repeat", "1-255", "vrrp_garp_master_refresh_repeat", "Gratuitous ARPs per address per refresh.",
-        |cx, t, n| if let Some(v) = cx.int_arg(n, 0, 1, 255) { t.garp.master_refresh_repeat = v as u32; seen(cx, t, n) },
-        |t, d| d.kv("garp_master_refresh_repeat", t.garp.master_refresh_repeat)),
+        |cx, t, n| if let Some(v) = cx.int_arg(n, 0, 1, 255) { t.advert.garp.master_refresh_repeat = v as u32; seen(cx, t, n) },
+        |t, d| d.kv("garp_master_refresh_repeat", t.advert.garp.master_refresh_repeat)),
     keyword!("garp_lower_prio_delay", "SECONDS", "vrrp_garp_lower_prio_delay", "Second burst delay after a lower-priority advert.",
-        |cx, t, n| if let Some(a) = cx.arg(n, 0).cloned() { if let Some(v) = cx.secs(&a, Duration::ZERO, Duration::from_secs(255)) { t.garp.lower_prio_delay = v; seen(cx, t, n) } },
-        |t, d| d.kv("garp_lower_prio_delay", fmt_decimal_secs(t.garp.lower_prio_delay, false))),
+        |cx, t, n| if let Some(a) = cx.arg(n, 0).cloned() { if let Some(v) = cx.secs(&a, Duration::ZERO, Duration::from_secs(255)) { t.advert.garp.lower_prio_delay = v; seen(cx, t, n) } },
+        |t, d| d.kv("garp_lower_prio_delay", fmt_decimal_secs(t.advert.garp.lower_prio_delay, false))),
     keyword!("garp_lower_prio_repeat", "1-255", "vrrp_garp_lower_prio_repeat", "Gratuitous ARPs per address after a lower-priority advert.",
-        |cx, t, n| if let Some(v) = cx.int_arg(n, 0, 1, 255) { t.garp.lower_prio_repeat = v as u32; seen(cx, t, n) },
-        |t, d| d.kv("garp_lower_prio_repeat", t.garp.lower_prio_repeat)),
+        |cx, t, n| if let Some(v) = cx.int_arg(n, 0, 1, 255) { t.advert.garp.lower_prio_repeat = v as u32; seen(cx, t, n) },
+        |t, d| d.kv("garp_lower_prio_repeat", t.advert.garp.lower_prio_repeat)),
     keyword!("down_timer_adverts", "1-100", "vrrp_down_timer_adverts (3)", "Adverts missed before taking over.",
-        |cx, t, n| if let Some(v) = cx.int_arg(n, 0, 1, 100) { t.down_timer_adverts = v as u32; seen(cx, t, n) },
-        |t, d| d.kv("down_timer_adverts", t.down_timer_adverts)),
+        |cx, t, n| if let Some(v) = cx.int_arg(n, 0, 1, 100) { t.advert.down_timer_adverts = v as u32; seen(cx, t, n) },
+        |t, d| d.kv("down_timer_adverts", t.advert.down_timer_adverts)),
     keyword!("lower_prio_no_advert", "[on|off]", "vrrp_lower_prio_no_advert", "Do not answer lower-priority adverts.",
-        |cx, t, n| { t.lower_prio_no_advert = cx.boolean(n); seen(cx, t, n) },
-        |t, d| d.kv("lower_prio_no_advert", if t.lower_prio_no_advert { "on" } else { "off" })),
+        |cx, t, n| { t.advert.lower_prio_no_advert = cx.boolean(n); seen(cx, t, n) },
+        |t, d| d.kv("lower_prio_no_advert", if t.advert.lower_prio_no_advert { "on" } else { "off" })),
     keyword!("higher_prio_send_advert", "[on|off]", "vrrp_higher_prio_send_advert", "Send an advert before yielding to a higher priority.",
-        |cx, t, n| { t.higher_prio_send_advert = cx.boolean(n); seen(cx, t, n) },
-        |t, d| d.kv("higher_prio_send_advert", if t.higher_prio_send_advert { "on" } else { "off" })),
+        |cx, t, n| { t.advert.higher_prio_send_advert = cx.boolean(n); seen(cx, t, n) },
+        |t, d| d.kv("higher_prio_send_advert", if t.advert.higher_prio_send_advert { "on" } else { "off" })),
     keyword!("skip_check_adv_addr", "[on|off]", "vrrp_skip_check_adv_addr", "Skip the address check for the known master's adverts.",
-        |cx, t, n| { t.skip_check_adv_addr = cx.boolean(n); seen(cx, t, n) },
-        |t, d| d.kv("skip_check_adv_addr", if t.skip_check_adv_addr { "on" } else { "off" })),
+        |cx, t, n| { t.advert.skip_check_adv_addr = cx.boolean(n); seen(cx, t, n) },
+        |t, d| d.kv("skip_check_adv_addr", if t.advert.skip_check_adv_addr { "on" } else { "off" })),
     keyword!("strict_mode", "[on|off]", "vrrp_strict", "RFC-strict rules for this instance.",
         |cx, t, n| { t.strict_mode = cx.boolean(n); seen(cx, t, n) },
         |t, d| d.kv("strict_mode", if t.strict_mode { "on" } else { "off" })),
@@ -427,20 +429,20 @@ pub static INSTANCE: &[Keyword<VrrpInstance>] = &[
         |_cx, t, _n| t.accept = Some(false),
         |t, d| if t.accept == Some(false) { d.line::<&str>("no_accept", &[]) }),
     keyword!("notify_master", "COMMAND", "none", "Run on entering MASTER.",
-        |cx, t, n| set_script(cx, t, n, |t| &mut t.notify_master), |t, d| dump_script(d, "notify_master", &t.notify_master)),
+        |cx, t, n| set_script(cx, t, n, |t| &mut t.scripts.notify_master), |t, d| dump_script(d, "notify_master", &t.scripts.notify_master)),
     keyword!("notify_backup", "COMMAND", "none", "Run on entering BACKUP.",
-        |cx, t, n| set_script(cx, t, n, |t| &mut t.notify_backup), |t, d| dump_script(d, "notify_backup", &t.notify_backup)),
+        |cx, t, n| set_script(cx, t, n, |t| &mut t.scripts.notify_backup), |t, d| dump_script(d, "notify_backup", &t.scripts.notify_backup)),
     keyword!("notify_fault", "COMMAND", "none", "Run on entering FAULT.",
-        |cx, t, n| set_script(cx, t, n, |t| &mut t.notify_fault), |t, d| dump_script(d, "notify_fault", &t.notify_fault)),
+        |cx, t, n| set_script(cx, t, n, |t| &mut t.scripts.notify_fault), |t, d| dump_script(d, "notify_fault", &t.scripts.notify_fault)),
     keyword!("notify_stop", "COMMAND", "none", "Run when the instance stops.",
-        |cx, t, n| set_script(cx, t, n, |t| &mut t.notify_stop), |t, d| dump_script(d, "notify_stop", &t.notify_stop)),
+        |cx, t, n| set_script(cx, t, n, |t| &mut t.scripts.notify_stop), |t, d| dump_script(d, "notify_stop", &t.scripts.notify_stop)),
     keyword!("notify_deleted", "[COMMAND]", "none", "Run (or report DELETED) when a reload removes the instance.",
-        |_cx, t, n| t.notify_deleted = Some(Script { command: n.args_joined(), user: None }),
-        |t, d| if let Some(s) = &t.notify_deleted { if s.command.is_empty() { d.line::<&str>("notify_deleted", &[]) } else { dump_script(d, "notify_deleted", &t.notify_deleted) } }),
+        |_cx, t, n| t.scripts.notify_deleted = Some(Script { command: n.args_joined(), user: None }),
+        |t, d| if let Some(s) = &t.scripts.notify_deleted { if s.command.is_empty() { d.line::<&str>("notify_deleted", &[]) } else { dump_script(d, "notify_deleted", &t.scripts.notify_deleted) } }),
     keyword!("notify", "COMMAND", "none", "Run on every state change with INSTANCE NAME STATE PRIORITY appended.",
-        |cx, t, n| set_script(cx, t, n, |t| &mut t.notify), |t, d| dump_script(d, "notify", &t.notify)),
+        |cx, t, n| set_script(cx, t, n, |t| &mut t.scripts.notify), |t, d| dump_script(d, "notify", &t.scripts.notify)),
     keyword!("notify_master_rx_lower_pri", "COMMAND", "none", "Run when the master receives a lower-priority advert.",
-        |cx, t, n| set_script(cx, t, n, |t| &mut t.notify_master_rx_lower_pri), |t, d| dump_script(d, "notify_master_rx_lower_pri", &t.notify_master_rx_lower_pri)),
+        |cx, t, n| set_script(cx, t, n, |t| &mut t.scripts.notify_master_rx_lower_pri), |t, d| dump_script(d, "notify_master_rx_lower_pri", &t.scripts.notify_master_rx_lower_pri)),
     tristate!("notify_priority_changes", notify_priority_changes, "the sync group's, else vrrp_notify_priority_changes",
         "Write MASTER_PRIORITY / BACKUP_PRIORITY lines to the notify FIFOs when the effective priority changes."),
     keyword!("smtp_alert", "[on|off]", "smtp_alert_vrrp", "SMTP alert on state change (not sent by this build).",

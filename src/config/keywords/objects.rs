@@ -387,22 +387,22 @@ pub static MYSQL_CHECK: &[Keyword<MysqlCheck>] = &[
         "127.0.0.1",
         "MySQL server to check.",
         |cx, t, n| if let Some(a) = cx.arg(n, 0) {
-            t.host = a.text.to_string()
+            t.connection.host = a.text.to_string()
         },
-        |t, d| d.kv("host", &t.host)
+        |t, d| d.kv("host", &t.connection.host)
     ),
-    int!("port", port, 1, 65535, "3306", "TCP port."),
+    int!("port", connection.port, 1, 65535, "3306", "TCP port."),
     word!(
         "socket",
         "PATH",
-        socket,
+        connection.socket,
         "Unix socket of a local server; used instead of host/port when set."
     ),
     word!(
         "credentials_file",
         "PATH",
         "none (anonymous)",
-        credentials_file,
+        connection.credentials_file,
         "File with 'user=' and 'password=' lines, readable only by root."
     ),
     keyword!(
@@ -433,7 +433,7 @@ pub static MYSQL_CHECK: &[Keyword<MysqlCheck>] = &[
     ),
     opt_secs!(
         "connect_timeout",
-        connect_timeout,
+        connection.connect_timeout,
         10_000,
         3_600_000_000,
         "timeout",
@@ -470,7 +470,7 @@ pub static MYSQL_CHECK: &[Keyword<MysqlCheck>] = &[
     ),
     opt_secs!(
         "max_replication_lag",
-        max_lag,
+        replication.max_lag,
         0,
         86_400_000_000,
         "none",
@@ -482,15 +482,15 @@ pub static MYSQL_CHECK: &[Keyword<MysqlCheck>] = &[
         "Seconds_Behind_Master",
         "Query whose first value is the replica lag in seconds (e.g. from a heartbeat table).",
         |cx, t, n| if cx.arg(n, 0).is_some() {
-            t.lag_query = Some(n.args_joined())
+            t.replication.lag_query = Some(n.args_joined())
         },
-        |t, d| if let Some(q) = &t.lag_query {
+        |t, d| if let Some(q) = &t.replication.lag_query {
             d.line::<&str>("replication_lag_query", &[q])
         }
     ),
     flag!(
         "require_replication",
-        require_replication,
+        replication.require_replication,
         "Fail unless this server replicates: SQL thread running, IO thread running or reconnecting."
     ),
 ];

@@ -85,12 +85,7 @@ fn vrrp_instance(cx: &mut Lower, cfg: &mut Config, n: &Node) {
     }
     let mut inst = VrrpInstance::new(&name);
     inst.version = cfg.global.vrrp_version;
-    inst.garp = cfg.global.garp;
-    inst.down_timer_adverts = cfg.global.vrrp_down_timer_adverts;
-    inst.lower_prio_no_advert = cfg.global.vrrp_lower_prio_no_advert;
-    inst.higher_prio_send_advert = cfg.global.vrrp_higher_prio_send_advert;
-    inst.skip_check_adv_addr = cfg.global.vrrp_skip_check_adv_addr;
-    inst.check_unicast_src = cfg.global.vrrp_check_unicast_src;
+    inst.advert = cfg.global.advert;
     inst.strict_mode = cfg.global.vrrp_strict;
     cx.spans.instances.insert(name.clone(), n.args[0].span);
     let mut spans = KeywordSpans::with_capacity(n.children().len());

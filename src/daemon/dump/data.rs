@@ -78,46 +78,46 @@ fn global_section(snap: &Snapshot, out: &mut String) {
     out.push_str("------< Global definitions >------\n");
     out.push_str(" Network namespace = (default)\n");
     let _ = writeln!(out, " Router ID = {}", g.router_id);
-    if let Some(s) = &g.smtp_server {
+    if let Some(s) = &g.email.smtp_server {
         let mut words = s.split_whitespace();
         let _ = writeln!(out, " Smtp server = {}", words.next().unwrap_or(""));
         let _ = writeln!(out, " Smtp server port = {}", words.next().unwrap_or("25"));
     }
-    if let Some(t) = g.smtp_connect_timeout {
+    if let Some(t) = g.email.smtp_connect_timeout {
         let _ = writeln!(out, " Smtp server connection timeout = {t}");
     }
-    if let Some(from) = &g.notification_email_from {
+    if let Some(from) = &g.email.notification_email_from {
         let _ = writeln!(out, " Email notification from = {from}");
         out.push_str(" Email notification to:\n");
-        for e in &g.notification_email {
+        for e in &g.email.notification_email {
             let _ = writeln!(out, "   {e}");
         }
     }
-    let _ = writeln!(out, " Default smtp_alert = {}", unset(g.smtp_alert));
+    let _ = writeln!(out, " Default smtp_alert = {}", unset(g.email.smtp_alert));
     let _ = writeln!(
         out,
         " Default smtp_alert_vrrp = {}",
-        unset(g.smtp_alert_vrrp)
+        unset(g.email.smtp_alert_vrrp)
     );
     out.push_str(" No test config before reload\n");
     let _ = writeln!(out, " Dynamic interfaces = {}", tf(g.dynamic_interfaces));
     let _ = writeln!(out, " Default interface = {}", g.default_interface);
     out.push_str(" Disable local IGMP = no\n");
-    if let Some(f) = &g.notify_fifo {
+    if let Some(f) = &g.fifos.notify_fifo {
         let _ = writeln!(out, " Global notify fifo = {f}");
     }
-    if let Some(f) = &g.vrrp_notify_fifo {
+    if let Some(f) = &g.fifos.vrrp_notify_fifo {
         let _ = writeln!(out, " VRRP notify fifo = {f}");
     }
     let _ = writeln!(
         out,
         " FIFO write vrrp states on reload = {}",
-        tf(g.fifo_write_vrrp_states_on_reload)
+        tf(g.fifos.fifo_write_vrrp_states_on_reload)
     );
     let _ = writeln!(
         out,
         " VRRP notify priority changes = {}",
-        tf(g.vrrp_notify_priority_changes)
+        tf(g.fifos.vrrp_notify_priority_changes)
     );
     let _ = writeln!(out, " VRRP IPv4 mcast group = {}", g.vrrp_mcast_group4);
     let _ = writeln!(out, " VRRP IPv6 mcast group = {}", g.vrrp_mcast_group6);
@@ -238,7 +238,7 @@ fn instance_block(snap: &Snapshot, i: &InstanceView, out: &mut String) {
         || i.skip_check_adv_addr
         || i.promote_secondaries
         || i.source_from_config
-        || i.check_unicast_src
+        || i.advert.check_unicast_src
         || i.vmac_ifname.is_some();
     if any_flag {
         out.push_str("   Flags:\n");
@@ -322,17 +322,21 @@ fn interface_lines(i: &InstanceView, out: &mut String) {
     if let Some(group) = i.multicast_group {
         let _ = writeln!(out, "   Multicast address {group}");
     }
-    garp_lines(out, "   ", "refresh", &i.garp);
-    let _ = writeln!(out, "   Down timer adverts = {}", i.down_timer_adverts);
+    garp_lines(out, "   ", "refresh", &i.advert.garp);
+    let _ = writeln!(
+        out,
+        "   Down timer adverts = {}",
+        i.advert.down_timer_adverts
+    );
     let _ = writeln!(
         out,
         "   Send advert after receive lower priority advert = {}",
-        tf(!i.lower_prio_no_advert)
+        tf(!i.advert.lower_prio_no_advert)
     );
     let _ = writeln!(
         out,
         "   Send advert after receive higher priority advert = {}",
-        tf(i.higher_prio_send_advert)
+        tf(i.advert.higher_prio_send_advert)
     );
 }
 
@@ -409,7 +413,7 @@ fn address_lines(i: &InstanceView, out: &mut String) {
         let _ = writeln!(
             out,
             "   Check unicast src : {}",
-            yes_no(i.check_unicast_src, "yes", "no")
+            yes_no(i.advert.check_unicast_src, "yes", "no")
         );
         out.push_str("   Unicast Peer :\n");
         for p in &i.unicast_peers {

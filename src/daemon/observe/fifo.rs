@@ -28,7 +28,10 @@ impl FifoSink {
     /// tracked in `live`.
     pub(super) fn open_all(g: &GlobalDefs, live: &LiveGroups) -> Vec<FifoSink> {
         let mut fifos: Vec<FifoSink> = Vec::new();
-        for (fifo, kind) in [(&g.notify_fifo, ""), (&g.vrrp_notify_fifo, "vrrp_")] {
+        for (fifo, kind) in [
+            (&g.notify_fifos.notify_fifo, ""),
+            (&g.notify_fifos.vrrp_notify_fifo, "vrrp_"),
+        ] {
             let Some(fifo) = fifo else { continue };
             if fifos.iter().any(|f| f.path == fifo.path) {
                 continue;

@@ -104,14 +104,18 @@ impl NotifyScripts {
             .instances
             .iter()
             .map(|i| {
-                let deleted = i.notify_deleted.clone().filter(|s| !s.command.is_empty());
+                let deleted = i
+                    .scripts
+                    .notify_deleted
+                    .clone()
+                    .filter(|s| !s.command.is_empty());
                 let s = TargetScripts {
-                    master: prep(&i.notify_master, g),
-                    backup: prep(&i.notify_backup, g),
-                    fault: prep(&i.notify_fault, g),
-                    stop: prep(&i.notify_stop, g),
-                    generic: prep(&i.notify, g),
-                    master_rx_lower_pri: prep(&i.notify_master_rx_lower_pri, g),
+                    master: prep(&i.scripts.notify_master, g),
+                    backup: prep(&i.scripts.notify_backup, g),
+                    fault: prep(&i.scripts.notify_fault, g),
+                    stop: prep(&i.scripts.notify_stop, g),
+                    generic: prep(&i.scripts.notify, g),
+                    master_rx_lower_pri: prep(&i.scripts.notify_master_rx_lower_pri, g),
                     deleted: prep(&deleted, g),
                 };
                 (i.name.clone(), s)

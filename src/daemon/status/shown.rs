@@ -116,37 +116,50 @@ impl InstanceShown {
                 .is_empty()
                 .then(|| mc.interface.clone())
                 .flatten(),
-            evips: mc.virtual_ipaddress_excluded.iter().map(format).collect(),
+            evips: mc
+                .virtuals
+                .virtual_ipaddress_excluded
+                .iter()
+                .map(format)
+                .collect(),
             vroutes: mc
+                .virtuals
                 .virtual_routes
                 .iter()
                 .map(|r| r.words.join(" "))
                 .collect(),
-            vrules: mc.virtual_rules.iter().map(|r| r.words.join(" ")).collect(),
+            vrules: mc
+                .virtuals
+                .virtual_rules
+                .iter()
+                .map(|r| r.words.join(" "))
+                .collect(),
             vmac_ifname: mc
                 .use_vmac
                 .as_ref()
                 .map(|v| v.name.clone().unwrap_or_else(|| format!("vrrp.{vrid}"))),
             notify: notify_views(mc),
             no_track: mc
+                .virtuals
                 .virtual_ipaddress
                 .iter()
-                .chain(&mc.virtual_ipaddress_excluded)
+                .chain(&mc.virtuals.virtual_ipaddress_excluded)
                 .filter(|a| a.no_track)
                 .map(|a| a.addr)
                 .collect(),
         };
         InstanceShown {
-            source_from_config: mc.mcast_src_ip.is_some() || mc.unicast_src_ip.is_some(),
-            lower_prio_no_advert: mc.lower_prio_no_advert,
-            higher_prio_send_advert: mc.higher_prio_send_advert,
+            source_from_config: mc.addressing.mcast_src_ip.is_some()
+                || mc.addressing.unicast_src_ip.is_some(),
+            lower_prio_no_advert: mc.advert.lower_prio_no_advert,
+            higher_prio_send_advert: mc.advert.higher_prio_send_advert,
             // keepalived 2.2.7 accepts packets to VIPs unless strict mode says otherwise.
             accept: mc.accept.unwrap_or(!mc.strict_mode),
             promote_secondaries: mc.promote_secondaries,
-            skip_check_adv_addr: mc.skip_check_adv_addr,
+            skip_check_adv_addr: mc.advert.skip_check_adv_addr,
             strict_mode: mc.strict_mode,
             smtp_alert: mc.smtp_alert.unwrap_or(false),
-            vips: mc.virtual_ipaddress.iter().map(format).collect(),
+            vips: mc.virtuals.virtual_ipaddress.iter().map(format).collect(),
             rare: (rare != RareShown::default()).then(|| Box::new(rare)),
         }
     }
@@ -159,13 +172,16 @@ impl InstanceShown {
 
 fn notify_views(mc: &VrrpInstance) -> Vec<NotifyView> {
     [
-        ("backup", &mc.notify_backup),
-        ("master", &mc.notify_master),
-        ("fault", &mc.notify_fault),
-        ("stop", &mc.notify_stop),
-        ("deleted", &mc.notify_deleted),
-        ("generic", &mc.notify),
-        ("master_rx_lower_pri", &mc.notify_master_rx_lower_pri),
+        ("backup", &mc.scripts.notify_backup),
+        ("master", &mc.scripts.notify_master),
+        ("fault", &mc.scripts.notify_fault),
+        ("stop", &mc.scripts.notify_stop),
+        ("deleted", &mc.scripts.notify_deleted),
+        ("generic", &mc.scripts.notify),
+        (
+            "master_rx_lower_pri",
+            &mc.scripts.notify_master_rx_lower_pri,
+        ),
     ]
     .into_iter()
     .filter_map(|(event, s)| {

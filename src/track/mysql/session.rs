@@ -22,10 +22,12 @@ const ER_PARSE_ERROR: u16 = 1064;
 
 /// Where a check connects, for log lines (never includes credentials).
 pub fn describe_target(check: &MysqlCheck) -> String {
-    match &check.socket {
+    match &check.connection.socket {
         Some(s) => format!("unix:{s}"),
-        None if check.host.contains(':') => format!("[{}]:{}", check.host, check.port),
-        None => format!("{}:{}", check.host, check.port),
+        None if check.connection.host.contains(':') => {
+            format!("[{}]:{}", check.connection.host, check.connection.port)
+        }
+        None => format!("{}:{}", check.connection.host, check.connection.port),
     }
 }
 
@@ -51,18 +53,18 @@ pub fn options(check: &MysqlCheck, creds: &Credentials) -> OptsBuilder {
         .prefer_socket(false)
         .tcp_nodelay(true)
         .stmt_cache_size(0);
-    match &check.socket {
+    match &check.connection.socket {
         Some(s) => builder.socket(Some(s.clone())),
         None => builder
-            .ip_or_hostname(Some(client_host(&check.host)))
-            .tcp_port(check.port),
+            .ip_or_hostname(Some(client_host(&check.connection.host)))
+            .tcp_port(check.connection.port),
     }
 }
 
 /// Loads the check's credentials (anonymous when no file is configured); the file must be
 /// owned by the effective user and private to it.
 pub fn load_credentials(check: &MysqlCheck) -> Result<Credentials, CredentialsError> {
-    match &check.credentials_file {
+    match &check.connection.credentials_file {
         None => Ok(Credentials::default()),
         Some(path) => {
             super::credentials::load(std::path::Path::new(path), nix::unistd::geteuid().as_raw())
@@ -267,7 +269,7 @@ pub fn check_once(
         return Ok(());
     }
     let channels = replication_status(conn, stmt).map_err(CheckFailure::Query)?;
-    let query_lag = match (&check.lag_query, check.max_lag) {
+    let query_lag = match (&check.replication.lag_query, check.replication.max_lag) {
         (Some(q), Some(_)) if !channels.is_empty() => Some(
             first_value(conn, q)
                 .map_err(CheckFailure::Query)?
@@ -279,8 +281,8 @@ pub fn check_once(
         _ => None,
     };
     let policy = ReplicationPolicy {
-        require_replication: check.require_replication,
-        max_lag: check.max_lag,
+        require_replication: check.replication.require_replication,
+        max_lag: check.replication.max_lag,
     };
     replication::judge(&channels, policy, query_lag).map_err(CheckFailure::Replication)
 }
@@ -293,10 +295,10 @@ mod tests {
     #[test]
     fn options_carry_timeouts_and_target_but_tcp_stays_tcp() {
         let mut c = MysqlCheck::new("db");
-        c.host = "198.18.0.7".into();
-        c.port = 3307;
+        c.connection.host = "198.18.0.7".into();
+        c.connection.port = 3307;
         c.timeout = Duration::from_millis(300);
-        c.connect_timeout = Some(Duration::from_millis(100));
+        c.connection.connect_timeout = Some(Duration::from_millis(100));
         let creds = Credentials {
             user: Some("mon".into()),
             password: Some(Password::new("pw")),
@@ -312,7 +314,7 @@ mod tests {
         );
         assert!(!o.get_prefer_socket());
         assert_eq!(o.get_user(), Some("mon"));
-        c.host = "2001:db8::5".into();
+        c.connection.host = "2001:db8::5".into();
         let o: mysql::Opts = options(&c, &creds).into();
         assert_eq!(
             o.get_ip_or_hostname(),
@@ -321,7 +323,7 @@ mod tests {
         );
         assert_eq!(describe_target(&c), "[2001:db8::5]:3307");
         assert_eq!(client_host("db.example"), "db.example");
-        c.socket = Some("/run/mysqld/mysqld.sock".into());
+        c.connection.socket = Some("/run/mysqld/mysqld.sock".into());
         let o: mysql::Opts = options(&c, &creds).into();
         assert_eq!(o.get_socket(), Some("/run/mysqld/mysqld.sock"));
         assert_eq!(describe_target(&c), "unix:/run/mysqld/mysqld.sock");

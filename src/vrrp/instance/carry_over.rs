@@ -73,7 +73,7 @@ impl Instance {
             instance: self.id(),
             addrs: added.clone(),
         });
-        for _ in 0..self.cfg.garp.master_repeat {
+        for _ in 0..self.cfg.advert.garp.master_repeat {
             for &addr in &added {
                 out.push_back(Action::SendGarp {
                     instance: self.id(),

@@ -283,7 +283,7 @@ impl Instance {
             self.cfg.version,
             self.status.effective_priority,
             self.status.master_adver_int,
-            self.cfg.down_timer_adverts,
+            self.cfg.advert.down_timer_adverts,
         )
     }
 

@@ -52,7 +52,7 @@ impl Instance {
     /// The timer after a received packet: re-armed, except for a MASTER with
     /// `lower_prio_no_advert` (its advert timer keeps running).
     pub fn rearm_after_rx(&mut self, now: Instant) {
-        if self.status.state != State::Master || !self.cfg.lower_prio_no_advert {
+        if self.status.state != State::Master || !self.cfg.advert.lower_prio_no_advert {
             self.init_sands(now);
         }
     }
@@ -110,7 +110,8 @@ impl Instance {
     /// BACKUP receiving a packet. Invalid and lower-priority adverts leave the running
     /// down timer untouched.
     fn backup_rx(&mut self, now: Instant, rx: &RxPacket<'_>, out: &mut VecDeque<Action>) {
-        let check_addr = !self.cfg.skip_check_adv_addr || self.status.master_addr != Some(rx.src);
+        let check_addr =
+            !self.cfg.advert.skip_check_adv_addr || self.status.master_addr != Some(rx.src);
         let obeyed = match self.check(rx, check_addr, out) {
             Some(adv) => self.backup_obey(now, &adv, out),
             None => false,
@@ -194,7 +195,7 @@ impl Instance {
         let cmp = addr_cmp(adv.src, self.cfg.source_addr);
         let eff = self.status.effective_priority;
         let higher = adv.priority > eff || (adv.priority == eff && cmp == Ordering::Greater);
-        if adv.priority == 0 || (self.cfg.higher_prio_send_advert && higher) {
+        if adv.priority == 0 || (self.cfg.advert.higher_prio_send_advert && higher) {
             self.send_advert(eff, out);
             if adv.priority == 0 {
                 let text = format!("({name}) Master received priority 0 message");
@@ -253,7 +254,7 @@ impl Instance {
     fn master_rx_lower(&mut self, now: Instant, adv: &Accepted, out: &mut VecDeque<Action>) {
         let name = &self.cfg.name;
         let eff = self.status.effective_priority;
-        let suffix = if self.cfg.lower_prio_no_advert {
+        let suffix = if self.cfg.advert.lower_prio_no_advert {
             ""
         } else {
             ", forcing new election"
@@ -269,7 +270,7 @@ impl Instance {
             self.rx.ah_seq = seq.wrapping_add(1);
             self.rx.ah_cycle = false;
         }
-        if !self.cfg.lower_prio_no_advert {
+        if !self.cfg.advert.lower_prio_no_advert {
             self.send_advert(eff, out);
         }
         self.lower_prio_garps(now, out);

@@ -96,7 +96,7 @@ impl Instance {
 
     /// GARPs after a lower-priority advert: a burst now and one after the delay.
     pub fn lower_prio_garps(&mut self, now: Instant, out: &mut VecDeque<Action>) {
-        let g = self.cfg.garp;
+        let g = self.cfg.advert.garp;
         if g.lower_prio_repeat > 0 {
             self.send_link_update(g.lower_prio_repeat, out);
             if !g.lower_prio_delay.is_zero() && self.status.vips_set {
@@ -109,11 +109,11 @@ impl Instance {
     pub fn fire_garp_timers(&mut self, now: Instant, out: &mut VecDeque<Action>) {
         if self.garp_delayed_at.is_some_and(|t| t <= now) {
             self.garp_delayed_at = None;
-            self.send_link_update(self.cfg.garp.master_repeat, out);
+            self.send_link_update(self.cfg.advert.garp.master_repeat, out);
         }
         if self.garp_lower_prio_at.is_some_and(|t| t <= now) {
             self.garp_lower_prio_at = None;
-            self.send_link_update(self.cfg.garp.lower_prio_repeat, out);
+            self.send_link_update(self.cfg.advert.garp.lower_prio_repeat, out);
         }
     }
 

@@ -133,13 +133,13 @@ impl Instance {
             self.enter_state(State::Master, EntryLog::Normal, now, out);
             self.become_master(now, out);
             self.send_notifies(group_state, out);
-            if !self.cfg.garp.master_delay.is_zero() {
-                self.garp_delayed_at = Some(now + self.cfg.garp.master_delay);
+            if !self.cfg.advert.garp.master_delay.is_zero() {
+                self.garp_delayed_at = Some(now + self.cfg.advert.garp.master_delay);
             }
         } else if let Some(at) = self.garp_refresh_at {
             if now > at {
-                self.send_link_update(self.cfg.garp.master_refresh_repeat, out);
-                self.garp_refresh_at = Some(now + self.cfg.garp.master_refresh);
+                self.send_link_update(self.cfg.advert.garp.master_refresh_repeat, out);
+                self.garp_refresh_at = Some(now + self.cfg.advert.garp.master_refresh);
             }
         }
     }
@@ -166,9 +166,9 @@ impl Instance {
             });
         }
         self.status.vips_set = true;
-        self.send_link_update(self.cfg.garp.master_repeat, out);
-        if !self.cfg.garp.master_refresh.is_zero() {
-            self.garp_refresh_at = Some(now + self.cfg.garp.master_refresh);
+        self.send_link_update(self.cfg.advert.garp.master_repeat, out);
+        if !self.cfg.advert.garp.master_refresh.is_zero() {
+            self.garp_refresh_at = Some(now + self.cfg.advert.garp.master_refresh);
         }
     }
 

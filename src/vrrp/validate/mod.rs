@@ -318,7 +318,7 @@ fn check_sender(cfg: &InstanceConfig, rx: &RxPacket<'_>) -> Result<(), Rejection
         .unicast_peers
         .iter()
         .any(|p| p.min_ttl != 0 || p.max_ttl != 255);
-    if !cfg.is_unicast() || !(cfg.check_unicast_src || ttl_window) {
+    if !cfg.is_unicast() || !(cfg.advert.check_unicast_src || ttl_window) {
         return Ok(());
     }
     let Some(peer) = cfg.unicast_peers.iter().find(|p| p.addr == rx.src) else {
