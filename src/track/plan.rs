@@ -39,8 +39,8 @@ pub struct TrackerPlan {
     all: Vec<PlannedTracker>,
     /// (kind, name) → id; with two objects of one name, the later one counts.
     index: HashMap<(TrackerKind, String), TrackerId>,
-    /// Sync group member name → (base priority, sync group tracking weights allowed?).
-    instances: HashMap<String, (u8, Option<bool>)>,
+    /// Sync group member name → (base priority, its group's `sync_group_tracking_weight`).
+    members: HashMap<String, (u8, bool)>,
     /// Sync group name → member names.
     groups: HashMap<String, Vec<String>>,
     /// Per tracker, every (weight, reverse) it is used with: picks a neutral start state.
@@ -76,14 +76,14 @@ impl TrackerPlan {
         }
         // Only sync group members: the rules that need this table are about groups, and
         // the daemon keeps the plan (a name per instance adds up at 1,000 instances).
-        let instances = cfg
+        let members = cfg
             .instances
             .iter()
             .filter_map(|i| {
                 let group = cfg.sync_groups.iter().find(|g| g.group.contains(&i.name))?;
                 Some((
                     i.name.clone(),
-                    (i.priority, Some(group.sync_group_tracking_weight)),
+                    (i.priority, group.sync_group_tracking_weight),
                 ))
             })
             .collect();
@@ -95,7 +95,7 @@ impl TrackerPlan {
         let mut plan = TrackerPlan {
             all,
             index,
-            instances,
+            members,
             groups,
             uses: BTreeMap::new(),
         };
@@ -240,8 +240,8 @@ impl TrackerPlan {
     }
 
     fn restriction_of(&self, inst: &VrrpInstance) -> Option<Restriction> {
-        match self.instances.get(&inst.name) {
-            Some((_, Some(false))) => Some(Restriction::SyncGroup),
+        match self.members.get(&inst.name) {
+            Some((_, false)) => Some(Restriction::SyncGroup),
             _ if inst.priority == 255 => Some(Restriction::AddressOwner),
             _ => None,
         }
@@ -285,7 +285,7 @@ impl TrackerPlan {
         let has_owner = self.groups.get(gname).is_some_and(|members| {
             members
                 .iter()
-                .any(|m| self.instances.get(m).is_some_and(|(p, _)| *p == 255))
+                .any(|m| self.members.get(m).is_some_and(|(p, _)| *p == 255))
         });
         let mut out: Vec<TrackerRef> = Vec::new();
         for &(kind, rules) in KINDS {
