@@ -67,9 +67,13 @@ fn yes_no(b: bool, yes: &'static str, no: &'static str) -> &'static str {
     }
 }
 
+/// keepalived's `true`/`false` for a setting.
+fn tf(b: bool) -> &'static str {
+    yes_no(b, "true", "false")
+}
+
 fn global_section(snap: &Snapshot, out: &mut String) {
     let g = &snap.global;
-    let tf = |b: bool| yes_no(b, "true", "false");
     let unset = |v: Option<bool>| match v {
         None => "unset",
         Some(true) => "on",
@@ -256,7 +260,6 @@ fn instance_block(snap: &Snapshot, i: &InstanceView, out: &mut String) {
 }
 
 fn state_counters(snap: &Snapshot, i: &InstanceView, out: &mut String) {
-    let tf = |b: bool| yes_no(b, "true", "false");
     let _ = writeln!(out, "   Wantstate = {}", i.wantstate);
     out.push_str("   Number of config faults = 0\n");
     let _ = writeln!(
@@ -298,7 +301,6 @@ fn state_counters(snap: &Snapshot, i: &InstanceView, out: &mut String) {
 }
 
 fn interface_lines(i: &InstanceView, out: &mut String) {
-    let tf = |b: bool| yes_no(b, "true", "false");
     if i.interface.is_empty() {
         out.push_str("   Interface = not configured\n");
     } else {
@@ -429,7 +431,6 @@ fn address_lines(i: &InstanceView, out: &mut String) {
 }
 
 fn tracking_and_notify_lines(i: &InstanceView, out: &mut String) {
-    let tf = |b: bool| yes_no(b, "true", "false");
     tracked(
         out,
         i,
