@@ -215,6 +215,10 @@ impl Reading {
             }
             OptId::Format => self.format(value.unwrap_or_default()),
             OptId::SkipHostChecks => opts.skip_host_checks = true,
+            OptId::CheckReload => {
+                opts.check_reload = true;
+                opts.log.syslog = false;
+            }
         }
     }
 

@@ -59,6 +59,21 @@ fn config_test(opts: &cli::Options) -> i32 {
     code
 }
 
+/// `--check-reload`: what a running daemon would do with the file on SIGHUP (the init
+/// script asks before it signals, so its exit status agrees with the daemon). The file's
+/// own `reload_check_config` stands for the running one's.
+fn reload_check(opts: &cli::Options) -> i32 {
+    let checked = load(opts);
+    let strict = checked.config.global.reload_check_config.is_some();
+    match checked.reload_refusal(strict) {
+        None => 0,
+        Some(r) => {
+            eprintln!("{}", r.summary(&checked));
+            r.exit_code
+        }
+    }
+}
+
 fn main() {
     let opts = match cli::parse(std::env::args_os()) {
         Command::Exit(e) => std::process::exit(e.emit()),
@@ -69,6 +84,9 @@ fn main() {
             Stream::Stdout => print!("{}", n.text),
             Stream::Stderr => eprint!("{}", n.text),
         }
+    }
+    if opts.check_reload {
+        std::process::exit(reload_check(&opts));
     }
     if opts.config_test.is_some() {
         std::process::exit(config_test(&opts));

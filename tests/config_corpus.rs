@@ -42,6 +42,14 @@ const RECORDED_USR_BIN: &[&str] = &[
     "test",
     "true",
 ];
+/// Debian's base-passwd groups: a namespace of its own (`nogroup` is a group, not a user;
+/// `nobody` is a user, not a group).
+const RECORDED_GROUPS: &[&str] = &[
+    "root", "daemon", "bin", "sys", "adm", "tty", "disk", "lp", "mail", "news", "uucp", "man",
+    "proxy", "kmem", "dialout", "fax", "voice", "cdrom", "floppy", "tape", "sudo", "audio", "dip",
+    "www-data", "backup", "operator", "list", "irc", "src", "shadow", "utmp", "video", "sasl",
+    "plugdev", "staff", "games", "users", "nogroup",
+];
 /// Other executable files that existed there.
 const RECORDED_FILES: &[&str] = &["/etc/init.d/postgresql"];
 /// Debian's base-passwd users.
@@ -55,7 +63,10 @@ impl Host for RecordedHost {
         self.interfaces.contains(name)
     }
     fn user_exists(&self, name: &str) -> bool {
-        RECORDED_USERS.contains(&name) || name == "nogroup"
+        RECORDED_USERS.contains(&name)
+    }
+    fn group_exists(&self, name: &str) -> bool {
+        RECORDED_GROUPS.contains(&name)
     }
     fn find_program(&self, program: &str) -> Option<PathBuf> {
         let in_usr_bin = |base: &str| RECORDED_USR_BIN.contains(&base);

@@ -452,6 +452,7 @@ fn json_lines_carry_position_and_hint() {
 struct FakeHost {
     interfaces: Vec<&'static str>,
     users: Vec<&'static str>,
+    groups: Vec<&'static str>,
     programs: Vec<&'static str>,
     insecure: Vec<&'static str>,
 }
@@ -462,6 +463,9 @@ impl Host for FakeHost {
     }
     fn user_exists(&self, name: &str) -> bool {
         name == "root" || self.users.contains(&name)
+    }
+    fn group_exists(&self, name: &str) -> bool {
+        name == "root" || self.groups.contains(&name)
     }
     fn find_program(&self, program: &str) -> Option<PathBuf> {
         self.programs
@@ -581,6 +585,29 @@ fn global_script_user_that_does_not_exist() {
     find(&c, "(VI_1) track script chk not found, ignoring...");
 }
 
+/// `user USER GROUP` names a user and a *group*: on Debian `nogroup` is only a group and
+/// `nobody` only a user, so `user nobody nogroup` is valid and `user nobody nobody` is not
+/// (keepalived 2.2.7's `-t` agrees: it resolves the group with getgrnam).
+#[test]
+fn script_user_group_is_looked_up_as_a_group() {
+    let with_user = |pair: &str| {
+        SCRIPT_AND_TRACKER.replace("--fast\"\n", &format!("--fast\"\n  user {pair}\n"))
+    };
+    let mut host = eth0();
+    host.users.push("nobody");
+    host.groups.push("nogroup");
+    host.programs.push("/usr/bin/check");
+    let c = check_on(&with_user("nobody nogroup"), &host);
+    none_contains(&c, "Unable to set uid/gid");
+    assert_eq!(c.config.scripts.len(), 1, "{}", all(&c));
+    assert_eq!(c.config.instances[0].track.script.len(), 1);
+
+    let c = check_on(&with_user("nobody nobody"), &host);
+    let d = find(&c, "Unable to set uid/gid for script");
+    assert!(hint(d).contains("group 'nobody'"), "{}", all(&c));
+    assert!(c.config.scripts.is_empty());
+}
+
 #[test]
 fn script_security_without_keepalived_script_user() {
     let text = format!("global_defs {{\n  enable_script_security\n}}\n{SCRIPT_AND_TRACKER}");
@@ -641,4 +668,30 @@ fn missing_main_file_is_fatal() {
         err.contains(&format!("Config files missing '{}'.", path.display())),
         "{err}"
     );
+}
+
+/// `metrics_listen` is an address and port, checked by `-t`: the daemon acts on the
+/// typed value (and runs without the endpoint when it is missing).
+#[test]
+fn metrics_listen_must_be_address_and_port() {
+    let with = |v: &str| {
+        format!(
+            "global_defs {{\n  metrics_listen {v}\n}}\n{}",
+            instance(
+                "VI_1",
+                &format!("  interface eth0\n  virtual_router_id 1\n{VIP}")
+            )
+        )
+    };
+    for good in ["127.0.0.1:9650", "[::1]:9650"] {
+        let c = check_on(&with(good), &eth0());
+        assert_eq!(c.exit_code(), 0, "{good}: {}", all(&c));
+        assert_eq!(c.config.global.metrics_listen, Some(good.parse().unwrap()));
+    }
+    for bad in ["localhost", "1.2.3.4", "127.0.0.1:99999"] {
+        let c = check_on(&with(bad), &eth0());
+        let d = find(&c, "metrics_listen");
+        assert_eq!(d.message, format!("metrics_listen '{bad}' is invalid"));
+        assert_eq!(c.config.global.metrics_listen, None);
+    }
 }

@@ -157,7 +157,7 @@ fn reload_keeps_the_master_without_a_flap_and_refuses_a_broken_config() {
         "the added VIP was installed:\n{}",
         a.log_text()
     );
-    assert!(a.logged("Reload finished"));
+    assert!(a.logged("Reload complete"));
     assert_eq!(
         b.log_text()[b_log_before..]
             .matches("Entering MASTER STATE")

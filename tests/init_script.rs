@@ -1,14 +1,12 @@
 //! `init/keepalived.init` driving the real daemon: in a network namespace this test creates
-//! (a veth pair, 198.18.0.1/24 on `eth0`), `start`, `status`, `reload` (a good change, then a
-//! broken configuration that must be refused), `stop`, checking the LSB exit codes, the pid
-//! file and the VIP on the interface.
-//!
-//! This needs the daemon event loop (daemonizing, pid files, HUP reload, TERM stop): until
-//! that is merged, `keepalived` without `-t` exits 1 and the test fails at `start`. Needs
-//! root (network namespaces).
+//! (a veth pair, 198.18.0.1/24 on `eth0`), `start`, `status`, `reload` (a good change, a file
+//! with warnings that keepalived applies, then a configuration the daemon could not run,
+//! which must be refused), `stop`, checking the LSB exit codes, the pid file and the VIP on
+//! the interface. Needs root (network namespaces).
 //!
 //! `KRS_INIT_TEST_DAEMON=/usr/sbin/keepalived` runs the same test against stock keepalived,
-//! to check the script and this test against the reference implementation.
+//! to check the script and this test against the reference implementation up to the first
+//! reload (the script asks the daemon `--check-reload`, which stock keepalived lacks).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -218,7 +216,20 @@ fn init_script_start_status_reload_stop_against_the_daemon_in_a_namespace() {
         "reload restarted the daemon"
     );
 
-    // A broken configuration is refused before the daemon sees a signal.
+    // A file with findings keepalived runs anyway (an unknown keyword: `-t` exits 5) is
+    // reloaded, as keepalived reloads it.
+    std::fs::write(
+        &h.conf,
+        config(&[VIP]).replace(
+            "router_id init_test\n",
+            "router_id init_test\n    no_such_keyword\n",
+        ),
+    )
+    .unwrap();
+    h.expect("reload", 0, "a file with warnings is applied");
+    h.wait_vip(SECOND_VIP, false);
+
+    // A configuration the daemon could not run is refused before it sees a signal.
     std::fs::write(
         &h.conf,
         "vrrp_instance VI_INIT {\n    priority 999\n    bogus_keyword\n}\n",
@@ -226,6 +237,10 @@ fn init_script_start_status_reload_stop_against_the_daemon_in_a_namespace() {
     .unwrap();
     let text = h.expect("reload", 6, "broken configuration must be refused");
     assert!(text.contains("not reloading"), "{text}");
+    assert!(
+        text.contains("(VI_INIT) the virtual router id must be set"),
+        "the reason is shown: {text}"
+    );
     assert!(alive(pid), "the daemon died after a refused reload");
     h.expect("status", 0, "still running after a refused reload");
     assert!(h.addresses().contains(&format!(" {VIP} ")), "VIP lost");

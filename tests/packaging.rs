@@ -348,6 +348,7 @@ fn systemd_unit_passes_systemd_analyze_verify() {
     for line in [
         "Type=notify",
         "ExecStart=/usr/sbin/keepalived --dont-fork $DAEMON_ARGS $KEEPALIVED_OPTIONS",
+        "ExecReload=/usr/sbin/keepalived --check-reload $DAEMON_ARGS $KEEPALIVED_OPTIONS",
         "ExecReload=/bin/kill -HUP $MAINPID",
         "EnvironmentFile=-/etc/default/keepalived",
         "After=network-online.target",

@@ -44,6 +44,7 @@ pub(crate) enum OptId {
     Help,
     // Ours.
     CheckConfig,
+    CheckReload,
     Format,
     SkipHostChecks,
 }
@@ -173,6 +174,11 @@ pub(crate) static OPTIONS: &[OptSpec] = &[
     opt(Version, Some('v'), "version", NoArg, "-v, --version", &["Display the version number"]),
     opt(Help, Some('h'), "help", NoArg, "-h, --help", &["Display this help message"]),
     opt(CheckConfig, None, "check-config", Optional, "--check-config[=LOG_FILE]", &["Same as -t"]),
+    opt(CheckReload, None, "check-reload", NoArg, "--check-reload", &[
+        "Exit 0 if a running daemon would apply the configuration",
+        " on reload, else print why and exit with the status it",
+        " would stop with at start-up (used by the init script)",
+    ]),
     opt(Format, None, "format", Required, "--format=FORMAT", &[
         "How -t reports problems: human (rustc style, the default",
         " when stderr is a terminal), keepalived ('(FILE: Line N) msg',",

@@ -128,7 +128,8 @@ fn complete_instance(inst: &mut VrrpInstance, cx: &mut Lower) {
             )
             .with_hint(
                 "add 'virtual_router_id N' (1-255), the same on every node of this virtual router",
-            ),
+            )
+            .stopping_daemon(),
         );
         return;
     }
@@ -138,7 +139,8 @@ fn complete_instance(inst: &mut VrrpInstance, cx: &mut Lower) {
         cx.push(
             diag(Severity::Error, at, format!("({name}) Unknown interface!")).with_hint(
                 "add 'interface IFNAME' (required unless unicast_src_ip and unicast_peer are set)",
-            ),
+            )
+            .stopping_daemon(),
         );
     }
     derive_state_and_family(inst, cx);
@@ -165,14 +167,13 @@ fn complete_instance(inst: &mut VrrpInstance, cx: &mut Lower) {
         } else {
             (Severity::Warning, "sensible")
         };
-        cx.push(
-            diag(
-                sev,
-                at,
-                format!("({name}) No VIP specified; at least one is {what}"),
-            )
-            .with_hint("add a virtual_ipaddress { … } block"),
-        );
+        let d = diag(
+            sev,
+            at,
+            format!("({name}) No VIP specified; at least one is {what}"),
+        )
+        .with_hint("add a virtual_ipaddress { … } block");
+        cx.push(if required { d.stopping_daemon() } else { d });
     }
     drop_own_track_interface(inst, cx, at);
 }
@@ -406,7 +407,8 @@ fn check_duplicate_vrids(cfg: &Config, cx: &mut Lower) {
                         i.interface.as_deref().unwrap_or("(none)")
                     ),
                 )
-                .with_hint("give each virtual router on an interface its own virtual_router_id"),
+                .with_hint("give each virtual router on an interface its own virtual_router_id")
+                .stopping_daemon(),
             );
         } else {
             seen.insert(key, &i.name);

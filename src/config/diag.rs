@@ -64,6 +64,12 @@ pub struct Diagnostic {
     pub host_dependent: bool,
     /// Set when keepalived would stop parsing here (exit code 2): nothing after it is read.
     pub aborts: bool,
+    /// Set when keepalived's daemon cannot run the file because of this finding (its VRRP
+    /// process stops with a configuration error and takes the daemon down, exit status 2),
+    /// although `-t` only counts it as an error: a missing interface without
+    /// `dynamic_interfaces`, an instance without a VRID or an interface, two instances on
+    /// one VRID.
+    pub stops_daemon: bool,
 }
 
 impl Diagnostic {
@@ -75,6 +81,7 @@ impl Diagnostic {
             hint: None,
             host_dependent: false,
             aborts: false,
+            stops_daemon: false,
         }
     }
     pub fn error(span: Span, message: impl Into<String>) -> Self {
@@ -96,6 +103,10 @@ impl Diagnostic {
     }
     pub fn aborting(mut self) -> Self {
         self.aborts = true;
+        self
+    }
+    pub fn stopping_daemon(mut self) -> Self {
+        self.stops_daemon = true;
         self
     }
 

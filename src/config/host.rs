@@ -17,6 +17,9 @@ use std::path::{Path, PathBuf};
 pub trait Host {
     fn interface_exists(&self, name: &str) -> bool;
     fn user_exists(&self, name: &str) -> bool;
+    /// Groups are a namespace of their own: `user nobody nogroup` names user `nobody` and
+    /// *group* `nogroup`, which is not a user on Debian.
+    fn group_exists(&self, name: &str) -> bool;
     /// Resolves a script's program (absolute, or by `$PATH`) to an executable file.
     fn find_program(&self, program: &str) -> Option<PathBuf>;
     /// Permission problems of a path for a script run as root, as keepalived judges them.
@@ -34,6 +37,9 @@ impl Host for LocalHost {
     }
     fn user_exists(&self, name: &str) -> bool {
         matches!(nix::unistd::User::from_name(name), Ok(Some(_)))
+    }
+    fn group_exists(&self, name: &str) -> bool {
+        matches!(nix::unistd::Group::from_name(name), Ok(Some(_)))
     }
     fn find_program(&self, program: &str) -> Option<PathBuf> {
         let is_exec = |p: &Path| {
@@ -212,8 +218,9 @@ pub fn check_interfaces(cfg: &mut Config, cx: &mut Lower, host: &dyn Host) -> bo
                 None,
                 "Non-existent interface specified in configuration",
             )
-            .with_hint("keepalived stops here: the later checks of the configuration are not made")
-            .host_dependent(),
+            .with_hint("keepalived stops here: the later checks of the configuration are not made; set dynamic_interfaces in global_defs if the interface appears later")
+            .host_dependent()
+            .stopping_daemon(),
         );
     }
     missing

@@ -162,6 +162,21 @@ enum DefaultUser {
     Resolved { root: bool },
 }
 
+/// Why a `USER [GROUP]` pair cannot be used on `host` (the user, else the group, is
+/// unknown), or `None` when both resolve: keepalived looks the user up with `getpwnam` and
+/// the group with `getgrnam`.
+fn unresolvable(host: &dyn Host, user: &str, group: Option<&str>) -> Option<String> {
+    if !host.user_exists(user) {
+        return Some(format!("user '{user}' does not exist on this host"));
+    }
+    match group {
+        Some(g) if !host.group_exists(g) => {
+            Some(format!("group '{g}' does not exist on this host"))
+        }
+        _ => None,
+    }
+}
+
 fn is_root(user: &str, group: Option<&str>) -> bool {
     user == "root" || group == Some("root")
 }
@@ -172,21 +187,19 @@ pub fn check_users(cfg: &mut Config, cx: &mut Lower, host: &dyn Host) -> ScriptU
     let security = cfg.global.enable_script_security;
     let mut default = DefaultUser::Undecided;
     if let Some((u, g)) = cfg.global.script_user.clone() {
-        let ok = host.user_exists(&u) && g.as_deref().is_none_or(|g| host.user_exists(g));
-        default = if ok {
-            DefaultUser::Resolved {
+        default = match unresolvable(host, &u, g.as_deref()) {
+            None => DefaultUser::Resolved {
                 root: is_root(&u, g.as_deref()),
+            },
+            Some(why) => {
+                let sp = cx.spans.global_keywords.get("script_user").copied();
+                cx.push(
+                    Diagnostic::new(Severity::Error, sp, "Error setting global script uid/gid")
+                        .with_hint(format!("{why}; scripts without their own user are removed"))
+                        .host_dependent(),
+                );
+                DefaultUser::Failed
             }
-        } else {
-            let sp = cx.spans.global_keywords.get("script_user").copied();
-            cx.push(
-                Diagnostic::new(Severity::Error, sp, "Error setting global script uid/gid")
-                    .with_hint(format!(
-                        "user '{u}' does not exist on this host; scripts without their own user are removed"
-                    ))
-                    .host_dependent(),
-            );
-            DefaultUser::Failed
         };
     }
     let mut users = ScriptUsers::default();
@@ -194,9 +207,7 @@ pub fn check_users(cfg: &mut Config, cx: &mut Lower, host: &dyn Host) -> ScriptU
     for (id, sp, script) in scripts_in_file_order(cfg, cx) {
         let root = match script.user.as_deref() {
             Some((u, g)) => {
-                if host.user_exists(u) && g.as_deref().is_none_or(|g| host.user_exists(g)) {
-                    Some(is_root(u, g.as_deref()))
-                } else {
+                if let Some(why) = unresolvable(host, u, g.as_deref()) {
                     if let ScriptId::Vrrp(name) = &id {
                         let at = cx.spans.script_users.get(name).copied().or(sp);
                         let words: Vec<String> = script
@@ -210,11 +221,13 @@ pub fn check_users(cfg: &mut Config, cx: &mut Lower, host: &dyn Host) -> ScriptU
                                 at,
                                 format!("Unable to set uid/gid for script {}", words.join(" ")),
                             )
-                            .with_hint(format!("user '{u}' does not exist on this host"))
+                            .with_hint(why)
                             .host_dependent(),
                         );
                     }
                     None
+                } else {
+                    Some(is_root(u, g.as_deref()))
                 }
             }
             None => {

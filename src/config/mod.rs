@@ -17,6 +17,7 @@ pub mod model;
 pub mod source;
 pub mod span;
 pub mod syntax;
+pub mod verdict;
 
 pub use keywords::dump_config;
 

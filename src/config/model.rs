@@ -59,9 +59,12 @@ pub struct GlobalDefs {
     pub enable_script_security: bool,
     pub default_interface: Option<String>,
     pub dynamic_interfaces: bool,
+    /// `reload_check_config [FILE]`: a reload must pass `-t` first, whose report is
+    /// written to FILE (`/dev/null` when none is named).
+    pub reload_check_config: Option<std::path::PathBuf>,
     pub vmac_prefix: Option<String>,
     /// Our extension: `metrics_listen ADDR:PORT` serves Prometheus metrics and JSON.
-    pub metrics_listen: Option<String>,
+    pub metrics_listen: Option<std::net::SocketAddr>,
     pub scheduling: Scheduling,
     /// Other known global keywords, which the daemon does not act on: keyword → arguments
     /// as written.
@@ -104,6 +107,7 @@ impl Default for GlobalDefs {
             enable_script_security: false,
             default_interface: None,
             dynamic_interfaces: false,
+            reload_check_config: None,
             vmac_prefix: None,
             metrics_listen: None,
             scheduling: Scheduling::default(),

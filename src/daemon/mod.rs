@@ -4,6 +4,7 @@
 //!
 //! * [`start`]: check the configuration, detach, pid files, logging, runtime;
 //! * [`plan`]: configuration + host interfaces → core configuration and sockets;
+//! * [`replan`]: interfaces the configuration waits for (`dynamic_interfaces`);
 //! * [`run`]: the event loop; [`wire`]: VRRP sockets; [`effects`]: VIPs, GARP and
 //!   notifications off the advert path; [`signals`]: keepalived's signals;
 //! * [`status`]: one state model behind [`dump`] (signal dump files) and [`metrics`]
@@ -19,6 +20,7 @@ pub mod observe;
 pub mod options;
 pub mod pidfile;
 pub mod plan;
+pub mod replan;
 pub mod run;
 pub mod sd_notify;
 pub mod signals;

@@ -155,6 +155,8 @@ pub struct Options {
     pub format: Option<DiagFormat>,
     /// `--skip-host-checks`.
     pub skip_host_checks: bool,
+    /// `--check-reload`: only say whether a running daemon would apply the file.
+    pub check_reload: bool,
     /// Messages to print before starting, in keepalived's order and streams.
     pub notices: Vec<Notice>,
 }
@@ -198,6 +200,7 @@ impl Default for Options {
             config_test: None,
             format: None,
             skip_host_checks: false,
+            check_reload: false,
             notices: Vec::new(),
         }
     }

@@ -91,6 +91,10 @@ pub struct Plan {
     /// Interfaces that are missing or not up+running at start (instances on them start
     /// in FAULT).
     pub interfaces_down: Vec<String>,
+    /// Interfaces that are missing, or have no address to send adverts from: when one
+    /// appears or gets an address, the configuration is planned again
+    /// ([`super::replan`]).
+    pub unresolved: BTreeSet<String>,
     /// Problems that do not stop the daemon, in keepalived's words where it has some.
     pub warnings: Vec<String>,
     /// `use_vmac` interfaces to create (the instances then run on them).
@@ -119,6 +123,7 @@ pub fn build(
         interfaces_down: Vec::new(),
         warnings: Vec::new(),
         vmacs: Vec::new(),
+        unresolved: BTreeSet::new(),
     };
     let mut interface_names = HashSet::new();
     let mut down: BTreeSet<String> = BTreeSet::new();
@@ -134,14 +139,22 @@ pub fn build(
         if !facts.is_some_and(|f| f.operational) {
             down.insert(base.clone());
         }
+        if facts.is_none() && plan.unresolved.insert(base.clone()) {
+            plan.warnings.push(format!(
+                "Configuration specifies interface {base} which doesn't currently exist - will use if created"
+            ));
+        }
         let source_addr = source_address(inst, facts).unwrap_or_else(|| {
             let ipv6 = inst.family == Family::Ipv6;
-            plan.warnings.push(format!(
-                "({}) interface {base} has no {} address to send adverts from",
-                inst.name,
-                if ipv6 { "IPv6 link-local" } else { "IPv4" }
-            ));
+            if facts.is_some() {
+                plan.warnings.push(format!(
+                    "({}) interface {base} has no {} address to send adverts from",
+                    inst.name,
+                    if ipv6 { "IPv6 link-local" } else { "IPv4" }
+                ));
+            }
             down.insert(base.clone());
+            plan.unresolved.insert(base.clone());
             if ipv6 {
                 IpAddr::V6(Ipv6Addr::UNSPECIFIED)
             } else {

@@ -23,6 +23,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::effects::Effect;
 use super::observe::{Cause, Event, InstanceIndex, Observer, Settings, StatusFeed};
 use super::plan::{self, Plan, VipSpec};
+use super::replan::Replan;
 use super::signals::{DaemonSignal, Signals};
 use super::status::ShownConfig;
 use super::tracking::Tracking;
@@ -84,8 +85,47 @@ pub trait Host {
     /// Called after every batch of actions that changed an instance state, and about
     /// once a second (for metrics).
     fn refresh(&mut self, running: &Running);
+    /// About once a second: retries of what the host could not do yet (a busy metrics
+    /// port).
+    fn tick(&mut self, running: &Running);
+    /// A reload has been applied: follow settings the host owns (the metrics endpoint).
+    fn reloaded(&mut self, running: &Running);
     /// Reload / ready / stop moments.
     fn lifecycle(&mut self, event: Lifecycle);
+}
+
+/// Plans `loaded` on this host and switches the running configuration to it; on failure
+/// the running one stays (logged). True when switched.
+async fn switch_to(
+    running: &mut Running,
+    host: &mut dyn Host,
+    loaded: Loaded,
+    inbound: &mpsc::Sender<Inbound>,
+) -> bool {
+    let prepared = match host.prepare(&loaded.config, Some(&running.tracking)).await {
+        Ok(p) => p,
+        Err(e) => {
+            log::error!("Reload refused, keeping the running configuration: {e}");
+            return false;
+        }
+    };
+    match running.replace(loaded, prepared, inbound).await {
+        Ok(()) => {
+            host.reloaded(running);
+            true
+        }
+        Err(e) => {
+            log::error!("Reload failed, keeping the running configuration: {e}");
+            false
+        }
+    }
+}
+
+/// Starts reading the configuration again on a blocking thread (SIGHUP).
+fn start_reload(host: &mut dyn Host) -> tokio::task::JoinHandle<Result<Loaded, String>> {
+    log::info!("Reloading");
+    host.lifecycle(Lifecycle::Reloading);
+    tokio::task::spawn_blocking(host.load_config())
 }
 
 /// The running configuration and everything built from it.
@@ -114,6 +154,8 @@ pub struct Running {
     index: InstanceIndex,
     /// The status observer (metrics), which runs on the loop.
     status: StatusFeed,
+    /// Interfaces the configuration waits for (`dynamic_interfaces`), if any.
+    replan: Option<Replan>,
 }
 
 /// The interfaces (and families) gratuitous ARPs / NAs go out on for these VIPs.
@@ -161,6 +203,7 @@ impl Running {
         }
         let _ = effects.send(Effect::OpenSenders(announced_interfaces(&plan.vips)));
         Ok(Running {
+            replan: Replan::of(&plan, &config),
             index: InstanceIndex::of(&router),
             status: StatusFeed::default(),
             shown: ShownConfig::of(config, &router),
@@ -304,6 +347,17 @@ impl Running {
     }
 
     fn handle_net_event(&mut self, now: Instant, event: NetEvent) {
+        if self.replan.as_mut().is_some_and(|r| r.note(&event)) {
+            if let NetEvent::LinkChanged {
+                name, up, running, ..
+            } = &event
+            {
+                if let Some(known) = self.links.get_mut(name) {
+                    *known = *up && *running;
+                }
+            }
+            return;
+        }
         match event {
             NetEvent::LinkChanged {
                 name, up, running, ..
@@ -405,11 +459,11 @@ impl Running {
         tracking.start(self.tracker_tx.clone());
         self.tracking = tracking;
         self.read_only = read_only_controllers(&config, &self.read_only);
+        self.replan = Replan::of(&plan, &config);
         self.router
             .reload(plan.instances, plan.groups, init, Instant::now());
         self.shown = ShownConfig::of(config, &self.router);
         self.index = InstanceIndex::of(&self.router);
-        log::info!("Reload finished");
         crate::sys::memory::release_free_memory();
         crate::sys::memory::release_file_pages();
         Ok(())
@@ -487,6 +541,9 @@ pub struct Inputs {
 /// removed, STOP notifies) and returns.
 pub async fn event_loop(mut running: Running, mut inputs: Inputs, host: &mut dyn Host) -> Exit {
     let mut reloading: Option<tokio::task::JoinHandle<Result<Loaded, String>>> = None;
+    // A HUP during a reload is queued (once), as keepalived queues it: the file may have
+    // changed again after the running reload read it.
+    let mut reload_queued = false;
     // The protocol timers sleep to the microsecond (timerfd); tokio's millisecond wheel
     // is the fallback.
     let mut timer = crate::sys::deadline::DeadlineTimer::new().ok();
@@ -535,9 +592,18 @@ pub async fn event_loop(mut running: Running, mut inputs: Inputs, host: &mut dyn
                     running.handle_inbound(now, &p);
                 }
             }
-            Some(event) = netlink => running.handle_net_event(Instant::now(), event),
+            Some(event) = netlink => {
+                running.handle_net_event(Instant::now(), event);
+                if let Some((loaded, waited)) = running.replan.as_mut().and_then(Replan::take_due) {
+                    log::info!("Interface change on {}: planning the running configuration again", waited.join(", "));
+                    if switch_to(&mut running, host, loaded, &inputs.inbound_tx).await {
+                        log::info!("Running configuration re-planned");
+                    }
+                }
+            }
             Some(t) = inputs.trackers.recv() => running.handle_tracker(Instant::now(), t),
             _ = refresh.tick() => {
+                host.tick(&running);
                 host.refresh(&running);
                 // Bursts (many instances changing state, reloads) leave freed memory
                 // behind; hand it back now and then, not on every tick.
@@ -556,26 +622,27 @@ pub async fn event_loop(mut running: Running, mut inputs: Inputs, host: &mut dyn
                 reloading = None;
                 host.lifecycle(Lifecycle::Ready);
                 match loaded {
-                    Ok(Ok(loaded)) => match host.prepare(&loaded.config, Some(&running.tracking)).await {
-                        Ok(prepared) => {
-                            if let Err(e) = running.replace(loaded, prepared, &inputs.inbound_tx).await {
-                                log::error!("Reload failed, keeping the running configuration: {e}");
-                            }
+                    Ok(Ok(loaded)) => {
+                        if switch_to(&mut running, host, loaded, &inputs.inbound_tx).await {
+                            log::info!("Reload complete");
                         }
-                        Err(e) => log::error!("Reload refused, keeping the running configuration: {e}"),
-                    },
+                    }
                     Ok(Err(e)) => log::error!("Reload refused, keeping the running configuration: {e}"),
                     Err(e) => log::error!("Reload failed, keeping the running configuration: {e}"),
+                }
+                if std::mem::take(&mut reload_queued) {
+                    reloading = Some(start_reload(host));
                 }
             }
             signal = inputs.signals.next() => match signal {
                 DaemonSignal::Stop => break,
                 DaemonSignal::Reload if reloading.is_none() => {
-                    log::info!("Reloading");
-                    host.lifecycle(Lifecycle::Reloading);
-                    reloading = Some(tokio::task::spawn_blocking(host.load_config()));
+                    reloading = Some(start_reload(host));
                 }
-                DaemonSignal::Reload => log::info!("Reload already in progress"),
+                DaemonSignal::Reload => {
+                    log::info!("Reload already in progress, request queued");
+                    reload_queued = true;
+                }
                 other => host.dump(other, &mut running),
             },
         }

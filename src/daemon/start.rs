@@ -11,12 +11,10 @@ use tokio::sync::mpsc;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use tokio::sync::watch;
-
 use super::dump::DumpPaths;
 use super::effects::{EffectWorker, Pacing};
 use super::log::{LogConfig, Logger};
-use super::metrics::{parse_listen, MetricsServer};
+use super::metrics::Endpoint;
 use super::observe::{Observers, Settings};
 use super::options::Options;
 use super::pidfile::PidFile;
@@ -36,8 +34,6 @@ use crate::sys::{Netlink, NetlinkWatcher};
 use crate::version::version_line;
 use crate::vrrp::{Router, RouterInit};
 
-/// keepalived's exit code for a configuration it cannot run.
-const EXIT_CONFIG: i32 = 4;
 /// Exit code for start-up failures that are not about the configuration.
 const EXIT_FAILURE: i32 = 1;
 
@@ -50,7 +46,7 @@ pub fn run_daemon(opts: &Options) -> i32 {
     // Before any thread starts: one allocator arena for the whole process.
     crate::sys::memory::use_single_arena();
     let checked = load(opts);
-    if let Some(code) = refuses_to_start(&checked) {
+    if let Some(refusal) = checked.refusal() {
         let mut err = std::io::stderr().lock();
         for d in &checked.diagnostics {
             let _ = writeln!(err, "{}", d.render_pretty(&checked.sources));
@@ -61,7 +57,7 @@ pub fn run_daemon(opts: &Options) -> i32 {
             opts.config_file.display(),
             opts.config_file.display()
         );
-        return code;
+        return refusal.exit_code;
     }
     if opts.should_daemonize() {
         if let Err(e) = crate::sys::daemonize::daemonize(opts.effective_umask()) {
@@ -96,13 +92,7 @@ pub fn run_daemon(opts: &Options) -> i32 {
         log::info!("{note}");
     }
     log::info!("Configuration file {}", opts.config_file.display());
-    for d in &checked.diagnostics {
-        let line = d.render_keepalived(&checked.sources);
-        match d.severity {
-            Severity::Info => log::info!("{line}"),
-            _ => log::warn!("{line}"),
-        }
-    }
+    log_findings(&checked);
     // The source text, syntax tree and diagnostics are not needed any more. The checked
     // configuration is scattered among them; a copy made here is laid out together, so
     // the pages the check used become free pages the allocator can give back instead of
@@ -159,31 +149,42 @@ pub fn load(opts: &Options) -> Checked {
     check_file(&opts.config_file, &so, host)
 }
 
-/// At start-up keepalived runs whatever it could make sense of and only stops on
-/// fatal problems (exit 4) or when reading aborted; we do the same.
-fn refuses_to_start(checked: &Checked) -> Option<i32> {
-    let aborted = checked.diagnostics.iter().any(|d| d.aborts);
-    let fatal = checked
-        .diagnostics
-        .iter()
-        .any(|d| d.severity == Severity::Fatal);
-    match (aborted, fatal) {
-        (true, _) => Some(checked.exit_code()),
-        (false, true) => Some(EXIT_CONFIG),
-        _ => None,
+/// A reload is refused only where keepalived could not run the file either, or, with
+/// `reload_check_config` in the running configuration, when `-t` would not pass it
+/// (keepalived's opt-in stricter reload: `-t`'s report goes to the file that keyword
+/// names). See [`Checked::reload_refusal`]. Anything else is applied, as keepalived
+/// applies it; its findings are logged as at start-up.
+fn refuses_reload(checked: &Checked, check_log: Option<&std::path::Path>) -> Option<String> {
+    let refusal = checked.reload_refusal(check_log.is_some())?;
+    if let (Some(log), None) = (check_log, checked.refusal()) {
+        let report: String = checked
+            .diagnostics
+            .iter()
+            .map(|d| d.render_keepalived(&checked.sources) + "\n")
+            .collect();
+        if let Err(e) = std::fs::write(log, report) {
+            log::warn!(
+                "cannot write the configuration check to {}: {e}",
+                log.display()
+            );
+        }
+        return Some(format!(
+            "New config failed validation, see {} for details",
+            log.display()
+        ));
     }
+    Some(refusal.summary(checked))
 }
 
-/// A reload is stricter than a start: any error keeps the running configuration, so a
-/// typo can never take a working cluster down.
-fn refuses_reload(checked: &Checked) -> Option<String> {
-    let errors: Vec<String> = checked
-        .diagnostics
-        .iter()
-        .filter(|d| d.severity >= Severity::Error || d.aborts)
-        .map(|d| d.render_keepalived(&checked.sources))
-        .collect();
-    (!errors.is_empty()).then(|| errors.join("; "))
+/// Logs what checking the configuration found, as keepalived logs it.
+fn log_findings(checked: &Checked) {
+    for d in &checked.diagnostics {
+        let line = d.render_keepalived(&checked.sources);
+        match d.severity {
+            Severity::Info => log::info!("{line}"),
+            _ => log::warn!("{line}"),
+        }
+    }
 }
 
 fn acquire_pid_files(opts: &Options) -> anyhow::Result<Vec<PidFile>> {
@@ -300,15 +301,6 @@ async fn serve(opts: &Options, config: Config) -> anyhow::Result<()> {
             None
         }
     };
-    let metrics = match &config.global.metrics_listen {
-        Some(listen) => {
-            let addr = parse_listen(listen).map_err(|e| anyhow!("metrics_listen: {e}"))?;
-            let server = MetricsServer::bind(addr).map_err(|e| anyhow!("metrics_listen: {e}"))?;
-            log::info!("Serving metrics on http://{addr}/metrics");
-            Some(server)
-        }
-        None => None,
-    };
     let pacing = Pacing::of(&config);
     let effects = EffectWorker::new(
         Netlink::connect().context("cannot open netlink")?,
@@ -350,7 +342,8 @@ async fn serve(opts: &Options, config: Config) -> anyhow::Result<()> {
         saved_sysctls,
         netlink,
         process: ProcessInfo::current(&opts.config_file),
-        snapshots: None,
+        metrics: None,
+        reload_check: running.shown.global().reload_check_config.clone(),
         systemd: match SystemdNotifier::from_env() {
             Ok(n) => n,
             Err(e) => {
@@ -359,11 +352,9 @@ async fn serve(opts: &Options, config: Config) -> anyhow::Result<()> {
             }
         },
     };
-    if let Some(server) = metrics {
-        let (tx, rx) = watch::channel(Arc::new(host.snapshot(&running)));
-        host.snapshots = Some(tx);
-        tokio::spawn(server.serve(rx));
-    }
+    let mut metrics = Endpoint::new(Arc::new(host.snapshot(&running)));
+    metrics.configure(running.shown.global().metrics_listen, Instant::now());
+    host.metrics = Some(metrics);
     log::info!("Startup complete");
     host.lifecycle(Lifecycle::Ready);
     crate::sys::memory::release_free_memory();
@@ -404,8 +395,10 @@ struct DaemonHost {
     saved_sysctls: Vec<(String, String)>,
     netlink: Netlink,
     process: ProcessInfo,
-    /// Metrics endpoint feed, when `metrics_listen` is set.
-    snapshots: Option<watch::Sender<Arc<Snapshot>>>,
+    /// The metrics endpoint (`metrics_listen`), once the first snapshot exists.
+    metrics: Option<Endpoint>,
+    /// `reload_check_config` of the running configuration.
+    reload_check: Option<std::path::PathBuf>,
     systemd: Option<SystemdNotifier>,
 }
 
@@ -425,9 +418,11 @@ impl DaemonHost {
 impl Host for DaemonHost {
     fn load_config(&self) -> Box<dyn FnOnce() -> Result<Loaded, String> + Send> {
         let opts = self.opts.clone();
+        let check_log = self.reload_check.clone();
         Box::new(move || {
             let checked = load(&opts);
-            match refuses_reload(&checked) {
+            log_findings(&checked);
+            match refuses_reload(&checked, check_log.as_deref()) {
                 Some(why) => Err(why),
                 None => Ok(Loaded {
                     observers: Settings::of(&checked.config),
@@ -486,9 +481,25 @@ impl Host for DaemonHost {
     }
 
     fn refresh(&mut self, running: &Running) {
-        if let Some(tx) = &self.snapshots {
-            tx.send_replace(Arc::new(self.snapshot(running)));
+        if let Some(metrics) = &self.metrics {
+            if metrics.is_serving() {
+                metrics.publish(Arc::new(self.snapshot(running)));
+            }
         }
+    }
+
+    fn tick(&mut self, _running: &Running) {
+        if let Some(metrics) = &mut self.metrics {
+            metrics.bind_if_due(Instant::now());
+        }
+    }
+
+    fn reloaded(&mut self, running: &Running) {
+        self.reload_check = running.shown.global().reload_check_config.clone();
+        if let Some(metrics) = &mut self.metrics {
+            metrics.configure(running.shown.global().metrics_listen, Instant::now());
+        }
+        self.refresh(running);
     }
 
     fn lifecycle(&mut self, event: Lifecycle) {

@@ -177,7 +177,7 @@ pub struct GlobalView {
     pub vrrp_startup_delay: Duration,
     pub log_unknown_vrids: bool,
     pub vmac_prefix: Option<String>,
-    pub metrics_listen: Option<String>,
+    pub metrics_listen: Option<std::net::SocketAddr>,
 }
 
 /// The notify FIFOs of `global_defs` as the views show them: paths only.
@@ -472,7 +472,7 @@ fn capture_global(config: &Config, process: &ProcessInfo) -> GlobalView {
         vrrp_startup_delay: g.vrrp_startup_delay,
         log_unknown_vrids: g.log_unknown_vrids,
         vmac_prefix: g.vmac_prefix.clone(),
-        metrics_listen: g.metrics_listen.clone(),
+        metrics_listen: g.metrics_listen,
     }
 }
 

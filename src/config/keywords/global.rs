@@ -101,6 +101,22 @@ fn parsed_arg<T: std::str::FromStr>(cx: &mut Lower, node: &Node) -> Option<T> {
     }
 }
 
+/// `metrics_listen ADDR:PORT` (`[V6]:PORT` for IPv6). A bad value is an error of `-t`, and
+/// the daemon then runs without the endpoint.
+fn listen_address(cx: &mut Lower, node: &Node) -> Option<std::net::SocketAddr> {
+    let a = cx.arg(node, 0)?.clone();
+    match a.text.parse() {
+        Ok(v) => Some(v),
+        Err(_) => {
+            cx.push(
+                Diagnostic::error(a.span, format!("metrics_listen '{}' is invalid", a.text))
+                    .with_hint("write ADDRESS:PORT, e.g. 127.0.0.1:9650 or [::1]:9650"),
+            );
+            None
+        }
+    }
+}
+
 fn dump_pause(d: &mut Dumper, kw: &str, v: Duration) {
     if !v.is_zero() {
         d.kv(kw, fmt_decimal_secs(v, false))
@@ -510,11 +526,15 @@ pub static GLOBAL: &[Keyword<GlobalDefs>] = &[
         vmac_prefix,
         "Prefix of generated VMAC interface names."
     ),
-    word!(
+    keyword!(
         "metrics_listen",
         "ADDR:PORT",
-        metrics_listen,
-        "Extension: serve Prometheus metrics and JSON over HTTP at this address."
+        "unset",
+        "Extension: serve Prometheus metrics and JSON over HTTP at this address.",
+        |cx, t, n| t.metrics_listen = listen_address(cx, n),
+        |t, d| if let Some(a) = t.metrics_listen {
+            d.kv("metrics_listen", a)
+        }
     ),
     kept!("smtp_helo_name" => "HELO name for SMTP alerts."),
     lenient_flag!(
@@ -646,7 +666,19 @@ pub static GLOBAL: &[Keyword<GlobalDefs>] = &[
     kept!("startup_script_timeout" => "Timeout of the start-up script."),
     kept!("shutdown_script" => "Script run at shutdown."),
     kept!("shutdown_script_timeout" => "Timeout of the shutdown script."),
-    kept!("reload_check_config" => "Check the configuration before a reload."),
+    keyword!(
+        "reload_check_config",
+        "[FILE]",
+        "unset",
+        "A reload must pass the configuration check first; its report goes to FILE.",
+        |_cx, t, n| {
+            let file = n.args.first().map_or("/dev/null", |a| &a.text);
+            t.reload_check_config = Some(file.into());
+        },
+        |t, d| if let Some(f) = &t.reload_check_config {
+            d.kv("reload_check_config", f.display())
+        }
+    ),
     kept!("reload_time_file" => "Reload at a time written in this file."),
     kept!("reload_repeat" => "Repeat timed reloads."),
     kept!("reload_file" => "File touched on reload."),

@@ -32,9 +32,6 @@ pub const MAX_CONNECTIONS: usize = 32;
 /// Why the endpoint could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum MetricsError {
-    /// `metrics_listen` is not `ADDR:PORT`.
-    #[error("metrics_listen {0:?} is not ADDRESS:PORT (e.g. 127.0.0.1:9650 or [::1]:9650)")]
-    BadAddress(String),
     /// The socket could not be bound.
     #[error("cannot listen for metrics on {addr}: {source}")]
     Bind {
@@ -42,13 +39,6 @@ pub enum MetricsError {
         #[source]
         source: std::io::Error,
     },
-}
-
-/// Parses `metrics_listen`'s argument (`198.18.0.1:9650`, `[2001:db8::1]:9650`).
-pub fn parse_listen(text: &str) -> Result<SocketAddr, MetricsError> {
-    text.trim()
-        .parse()
-        .map_err(|_| MetricsError::BadAddress(text.to_string()))
 }
 
 /// A bound, not yet serving, metrics endpoint.
@@ -160,23 +150,4 @@ pub fn route(method: &Method, path: &str, snap: &Snapshot) -> Response<Full<Byte
     r.headers_mut()
         .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
     r
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn listen_addresses_parse() {
-        assert_eq!(
-            parse_listen("127.0.0.1:9650").unwrap(),
-            "127.0.0.1:9650".parse::<SocketAddr>().unwrap()
-        );
-        assert!(parse_listen("[::1]:9650").unwrap().is_ipv6());
-        assert!(matches!(
-            parse_listen("localhost"),
-            Err(MetricsError::BadAddress(_))
-        ));
-        assert!(parse_listen("1.2.3.4").is_err());
-    }
 }

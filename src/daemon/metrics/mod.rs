@@ -4,7 +4,9 @@
 //!
 //! [`Snapshot`]: crate::daemon::status::Snapshot
 
+pub mod endpoint;
 pub mod http;
 pub mod prometheus;
 
-pub use http::{parse_listen, MetricsError, MetricsServer};
+pub use endpoint::Endpoint;
+pub use http::{MetricsError, MetricsServer};

@@ -53,6 +53,11 @@ impl ShownConfig {
 
     /// Whether instance `id` lists `address` as a `no_track` VIP (one the daemon leaves
     /// alone when something else removes it).
+    /// `global_defs` of the running configuration.
+    pub fn global(&self) -> &crate::config::model::GlobalDefs {
+        &self.config.global
+    }
+
     pub fn no_track(&self, id: usize, address: IpAddr) -> bool {
         self.instances
             .get(id)

@@ -1,0 +1,160 @@
+//! The metrics endpoint's life in the daemon: bound at start-up, moved or closed by a
+//! reload that changes `metrics_listen`, retried while its port is busy.
+//!
+//! The endpoint is optional and VRRP is not: a port that cannot be bound is logged once
+//! (as an error) and retried every [`RETRY_EVERY`], and the daemon runs its instances
+//! meanwhile. A reload that names another address closes the old listener before binding
+//! the new one, so the old port is free again and `/status.json` never names a port
+//! nobody serves.
+
+use super::MetricsServer;
+use crate::daemon::status::Snapshot;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+/// How often a busy or unusable address is tried again.
+pub const RETRY_EVERY: Duration = Duration::from_secs(5);
+
+/// The configured endpoint and the listener serving it, if any.
+pub struct Endpoint {
+    snapshots: watch::Sender<Arc<Snapshot>>,
+    /// `metrics_listen` of the running configuration.
+    wanted: Option<SocketAddr>,
+    serving: Option<(SocketAddr, JoinHandle<()>)>,
+    /// When a failed bind may be tried again; `Some` while failing (so the error is
+    /// logged once per address, not on every retry).
+    retry_at: Option<Instant>,
+}
+
+impl Endpoint {
+    /// An endpoint that serves nothing until [`Endpoint::configure`]d.
+    pub fn new(first: Arc<Snapshot>) -> Endpoint {
+        Endpoint {
+            snapshots: watch::Sender::new(first),
+            wanted: None,
+            serving: None,
+            retry_at: None,
+        }
+    }
+
+    /// Follows the running configuration's `metrics_listen` (at start-up and after each
+    /// reload). Must run inside the daemon's tokio runtime.
+    pub fn configure(&mut self, wanted: Option<SocketAddr>, now: Instant) {
+        if wanted != self.wanted {
+            self.retry_at = None;
+        }
+        self.wanted = wanted;
+        if let Some((addr, task)) = self.serving.take() {
+            if Some(addr) == wanted {
+                self.serving = Some((addr, task));
+            } else {
+                // Dropping the accept loop drops its listener: the port is free now.
+                task.abort();
+                log::info!("Stopped serving metrics on http://{addr}/metrics");
+            }
+        }
+        self.bind_if_due(now);
+    }
+
+    /// Tries a failed bind again when its time has come (called on the refresh tick).
+    pub fn bind_if_due(&mut self, now: Instant) {
+        let Some(addr) = self.wanted else { return };
+        if self.serving.is_some() || self.retry_at.is_some_and(|t| now < t) {
+            return;
+        }
+        match MetricsServer::bind(addr) {
+            Ok(server) => {
+                if self.retry_at.take().is_some() {
+                    log::info!("metrics_listen {addr} is free again");
+                }
+                log::info!("Serving metrics on http://{addr}/metrics");
+                if !addr.ip().is_loopback() {
+                    log::warn!(
+                        "metrics_listen {addr} is not a loopback address: anyone who can reach it reads the cluster's state"
+                    );
+                }
+                let task = tokio::spawn(server.serve(self.snapshots.subscribe()));
+                self.serving = Some((addr, task));
+            }
+            Err(e) => {
+                if self.retry_at.is_none() {
+                    log::error!(
+                        "{e}; VRRP runs without the metrics endpoint, retrying every {} s",
+                        RETRY_EVERY.as_secs()
+                    );
+                }
+                self.retry_at = Some(now + RETRY_EVERY);
+            }
+        }
+    }
+
+    /// True while a listener serves: only then is a snapshot worth building.
+    pub fn is_serving(&self) -> bool {
+        self.serving.is_some()
+    }
+
+    /// Hands the listener (and its open connections) the latest snapshot.
+    pub fn publish(&self, snapshot: Arc<Snapshot>) {
+        self.snapshots.send_replace(snapshot);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::model::Config;
+    use crate::daemon::status::{ProcessInfo, ShownConfig};
+    use crate::vrrp::router::{Router, RouterInit};
+    use std::time::SystemTime;
+
+    fn endpoint() -> Endpoint {
+        let now = Instant::now();
+        let init = RouterInit {
+            tracker_status: vec![],
+            interfaces_down: vec![],
+        };
+        let router = Router::with_init(vec![], vec![], init, now);
+        let shown = ShownConfig::of(Config::default(), &router);
+        let process = ProcessInfo::current("/etc/keepalived/keepalived.conf");
+        let snap = Snapshot::capture(&shown, &router, now, SystemTime::now(), &[], &process);
+        Endpoint::new(Arc::new(snap))
+    }
+
+    #[tokio::test]
+    async fn a_busy_port_is_retried_and_a_reload_moves_the_endpoint() {
+        let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = busy.local_addr().unwrap();
+        let mut e = endpoint();
+        let t0 = Instant::now();
+        e.configure(Some(addr), t0);
+        assert!(!e.is_serving(), "bound a busy port");
+        drop(busy);
+        e.bind_if_due(t0 + Duration::from_secs(1));
+        assert!(!e.is_serving(), "retried before its time");
+        e.bind_if_due(t0 + RETRY_EVERY);
+        assert!(e.is_serving(), "not bound once the port was free");
+
+        // A reload to another port frees the old one.
+        let other = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap()
+        };
+        e.configure(Some(other), t0 + RETRY_EVERY);
+        assert!(e.is_serving());
+        tokio::task::yield_now().await;
+        let mut freed = false;
+        for _ in 0..100 {
+            if std::net::TcpListener::bind(addr).is_ok() {
+                freed = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert!(freed, "the old port stayed bound after the reload");
+        e.configure(None, t0 + RETRY_EVERY);
+        assert!(!e.is_serving());
+    }
+}
