@@ -135,7 +135,6 @@ fn is_lvs_message(m: &str) -> bool {
         "BFD instance",
         "PARSER : unknown",
         "persistence_",
-        "Please use global lvs_sync_daemon",
         "check scripts are being executed",
         "No VIP specified; at least one is sensible", // counted below
     ]

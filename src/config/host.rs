@@ -125,6 +125,46 @@ pub fn check_smtp_server(cfg: &mut Config, cx: &mut Lower, host: &dyn Host) {
     cfg.global.email.smtp_server = None;
 }
 
+/// `dev IFNAME` of address lines (`virtual_ipaddress`, `virtual_ipaddress_excluded`,
+/// `static_ipaddress`): keepalived drops an address whose device does not exist, with a
+/// warning. Returns true when one was missing.
+fn check_address_devices(
+    cfg: &mut Config,
+    cx: &mut Lower,
+    exists: &mut dyn FnMut(&str) -> bool,
+) -> bool {
+    let mut gone: Vec<String> = Vec::new();
+    for d in std::mem::take(&mut cx.spans.address_devices) {
+        if exists(&d.device) {
+            continue;
+        }
+        cx.push(
+            Diagnostic::new(
+                Severity::Error,
+                Some(d.span),
+                format!(
+                    "WARNING - interface {} for ip address {} doesn't exist",
+                    d.device, d.address
+                ),
+            )
+            .with_hint("check the name with 'ip link'; the address is not configured")
+            .host_dependent(),
+        );
+        gone.push(d.device);
+    }
+    if gone.is_empty() {
+        return false;
+    }
+    let keep =
+        |a: &crate::config::model::IpAddress| a.dev.as_ref().is_none_or(|d| !gone.contains(d));
+    cfg.static_ipaddress.retain(keep);
+    for inst in &mut cfg.instances {
+        inst.virtuals.virtual_ipaddress.retain(keep);
+        inst.virtuals.virtual_ipaddress_excluded.retain(keep);
+    }
+    true
+}
+
 /// Interfaces named by instances and sync groups. keepalived looks each one up while reading
 /// the file and, if any is missing, says so and stops before completing the configuration.
 /// Returns true when that happened (the caller then skips completion, as keepalived does).
@@ -211,6 +251,7 @@ pub fn check_interfaces(cfg: &mut Config, cx: &mut Lower, host: &dyn Host) -> bo
         }
         g.track_interface = kept;
     }
+    missing |= check_address_devices(cfg, cx, &mut exists);
     if missing {
         cx.push(
             Diagnostic::new(

@@ -29,12 +29,25 @@ pub struct Spans {
     pub sync_groups: FxHashMap<String, Span>,
     /// (owner, tracked name) → span of the reference.
     pub track_refs: FxHashMap<(String, String), Span>,
+    /// Address lines naming a device (`… dev IFNAME`): for the host check that the
+    /// interface exists.
+    pub address_devices: Vec<AddressDevice>,
     /// First and last line of every skipped (unsupported or unknown) block.
     pub skipped_blocks: Vec<(Span, u32)>,
     /// `{ … }` blocks attached to a keyword that takes none: we read their lines in the
     /// enclosing block and keep that block open; keepalived lets their `}` close it
     /// (DIFFERENCES.md C1). First and last line of each.
     pub misnested_blocks: Vec<(Span, u32)>,
+}
+
+/// An address line's `dev`, as written.
+#[derive(Debug, Clone)]
+pub struct AddressDevice {
+    pub device: String,
+    /// The address as written (keepalived's messages quote it so).
+    pub address: String,
+    /// The address word.
+    pub span: Span,
 }
 
 /// The keywords written in one block, in order, each with the span of its first use (a few

@@ -23,7 +23,6 @@ const ADDR_VALUE_WORDS: &[&str] = &[
 const ADDR_FLAGS: &[&str] = &[
     "home",
     "-nodad",
-    "nodad",
     "mngtmpaddr",
     "noprefixroute",
     "autojoin",
@@ -46,13 +45,41 @@ pub fn parse_prefixed(text: &str) -> Option<(IpAddr, u8)> {
     Some((addr, prefix))
 }
 
+/// `ADDR[/PREFIX]` of an address line, as keepalived reads it: a prefix out of range (or
+/// not a number) is reported and replaced by the full length; a bad address is `None`
+/// (the caller reports it).
+fn address_and_prefix(cx: &mut Lower, word: &crate::config::syntax::Token) -> Option<(IpAddr, u8)> {
+    let (a, p) = match word.text.split_once('/') {
+        Some((a, p)) => (a, Some(p)),
+        None => (word.text.as_str(), None),
+    };
+    let addr: IpAddr = a.parse().ok()?;
+    let max: u8 = if addr.is_ipv4() { 32 } else { 128 };
+    let Some(p) = p else {
+        return Some((addr, max));
+    };
+    match p.parse::<u64>() {
+        Ok(n) if n <= u64::from(max) => return Some((addr, n as u8)),
+        Ok(_) => cx.error(word.span, format!("number '{p}' outside range [0, {max}]")),
+        Err(_) => cx.error(word.span, format!("invalid number '{p}'")),
+    }
+    cx.error(
+        word.span,
+        format!(
+            "Invalid address prefix len {p} for address {} - using {max}",
+            word.text
+        ),
+    );
+    Some((addr, max))
+}
+
 /// One address line (the node's keyword is the address). `None` (with keepalived's
 /// "VRRP parsed invalid IP" error) when the address does not parse.
 pub fn address_line(cx: &mut Lower, node: &Node) -> Option<IpAddress> {
     let words: Vec<&crate::config::syntax::Token> = std::iter::once(&node.keyword)
         .chain(node.args.iter())
         .collect();
-    let Some((addr, prefix)) = parse_prefixed(&words[0].text) else {
+    let Some((addr, prefix)) = address_and_prefix(cx, words[0]) else {
         cx.push(
             Diagnostic::error(
                 words[0].span,
@@ -78,16 +105,41 @@ pub fn address_line(cx: &mut Lower, node: &Node) -> Option<IpAddress> {
         let w = words[i].text.as_str();
         if ADDR_VALUE_WORDS.contains(&w) {
             let Some(v) = words.get(i + 1) else {
-                cx.error(words[i].span, format!("'{w}' needs a value - ignoring"));
-                break;
+                // keepalived drops the whole address.
+                cx.push(
+                    Diagnostic::error(
+                        words[i].span,
+                        format!("No {w} parameter specified for {}", words[0].text),
+                    )
+                    .with_hint(format!("give '{w}' its value, or remove it")),
+                );
+                return None;
             };
             let v = v.text.to_string();
             match w {
                 "brd" | "broadcast" => a.broadcast = Some(v),
-                "dev" => a.dev = Some(v),
+                "dev" => {
+                    cx.spans
+                        .address_devices
+                        .push(crate::config::lower::AddressDevice {
+                            device: v.clone(),
+                            address: words[0].text.to_string(),
+                            span: words[0].span,
+                        });
+                    a.dev = Some(v)
+                }
                 "scope" => a.scope = Some(v),
                 "label" => a.label = Some(v),
-                "peer" => a.peer = Some(v),
+                "peer" => {
+                    // A plain address (no prefix); a bad one is reported and left out.
+                    if v.parse::<IpAddr>().is_ok() {
+                        a.peer = Some(v)
+                    } else {
+                        let at = words[i + 1].span;
+                        cx.error(at, format!("VRRP parsed invalid IP {v}. skipping IP..."));
+                        cx.error(at, format!("Invalid peer address {v}"));
+                    }
+                }
                 other => {
                     a.flags.push(other.to_string());
                     a.flags.push(v);

@@ -457,7 +457,11 @@ pub static INSTANCE: &[Keyword<VrrpInstance>] = &[
     keyword!("lvs_sync_daemon_interface", "IFNAME", "none", "Deprecated (LVS sync daemon; use global lvs_sync_daemon).",
         |cx, t, n| {
             let m = format!("({}) Specifying lvs_sync_daemon_interface against a vrrp is deprecated.", t.name);
-            cx.push(Diagnostic::warning(n.keyword.span, m).with_hint("Please use global lvs_sync_daemon"));
+            cx.push(Diagnostic::warning(n.keyword.span, m).with_hint("set lvs_sync_daemon in global_defs instead"));
+            // keepalived's second line, a finding of its own, indented by six spaces and
+            // the name's length less two (a printf width, so 1 for a one-letter name).
+            let pad = " ".repeat(6 + (t.name.len() as i64 - 2).unsigned_abs() as usize);
+            cx.push(Diagnostic::warning(n.keyword.span, format!("{pad}Please use global lvs_sync_daemon")));
             if let Some(p) = &cx.lvs_sync_daemon_interface {
                 let m = format!("({}) lvs_sync_daemon_interface has already been specified as {p} - ignoring", t.name);
                 cx.push(Diagnostic::warning(n.keyword.span, m).with_hint("there is one LVS sync daemon per process; name its interface once"));

@@ -178,10 +178,16 @@ impl Loader<'_> {
                     } else {
                         Self::span(&t, origin)
                     };
-                    self.diag(Diagnostic::error(
-                        span,
+                    // keepalived cannot split such a line into words: it reports it three
+                    // ways and reads nothing of it.
+                    for msg in [
                         format!("Unterminated quote '{line}'"),
-                    ));
+                        format!("Unmatched quote: '{line}'"),
+                        format!("String '{line}': missing terminating \""),
+                    ] {
+                        self.diag(Diagnostic::error(span, msg));
+                    }
+                    continue;
                 }
                 if t.is_empty() {
                     continue;

@@ -93,10 +93,18 @@ fn hash_and_bang_builtins_never_start_a_comment() {
 #[test]
 fn unterminated_quote_is_an_error_with_keepalived_text_and_span() {
     let p = load("x\n  notify \"/bin/a.sh\n");
-    assert_eq!(texts(&p), ["x", "notify \"/bin/a.sh"]);
+    // keepalived reads nothing of the line (so no notify script is configured).
+    assert_eq!(texts(&p), ["x"]);
     assert_eq!(
         msgs(&p),
-        [(Severity::Error, "Unterminated quote 'notify \"/bin/a.sh'")]
+        [
+            (Severity::Error, "Unterminated quote 'notify \"/bin/a.sh'"),
+            (Severity::Error, "Unmatched quote: 'notify \"/bin/a.sh'"),
+            (
+                Severity::Error,
+                "String 'notify \"/bin/a.sh': missing terminating \""
+            )
+        ]
     );
     let s = p.diagnostics[0].span.unwrap();
     assert_eq!((s.line, s.col, s.len), (2, 3, 17));
