@@ -7,9 +7,11 @@
 //! a throw-away root needs root. Missing tools fail the tests with a message saying so.
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
-use std::sync::OnceLock;
+
+mod deb_support;
+use deb_support::deb;
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
@@ -71,31 +73,6 @@ fn require_root(what: &str) {
         nix::unistd::geteuid().is_root(),
         "{what} needs root (dpkg --root into a throw-away root); run the tests as root"
     );
-}
-
-/// Builds the .deb once per test run from the binary under test.
-fn deb() -> &'static Path {
-    static DEB: OnceLock<PathBuf> = OnceLock::new();
-    DEB.get_or_init(|| {
-        let out_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("packaging-deb");
-        let _ = std::fs::remove_dir_all(&out_dir);
-        let out = Command::new("sh")
-            .arg(Path::new(ROOT).join("packaging/build-deb.sh"))
-            .arg(&out_dir)
-            .env("KRS_DEB_BINARY", env!("CARGO_BIN_EXE_keepalived"))
-            .env("SOURCE_DATE_EPOCH", "1700000000")
-            .output()
-            .expect("sh");
-        assert!(
-            out.status.success(),
-            "build-deb.sh failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let stdout = String::from_utf8(out.stdout).unwrap();
-        let path = PathBuf::from(stdout.lines().last().expect("build-deb.sh prints the .deb"));
-        assert!(path.is_file(), "{} missing", path.display());
-        path
-    })
 }
 
 fn deb_str() -> &'static str {

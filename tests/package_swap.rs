@@ -1,0 +1,154 @@
+//! The package swap an operator makes, both ways, on a real Debian system: a throw-away
+//! root bootstrapped from Debian's mirror (never the host), with every command — apt and
+//! dpkg included, so the maintainer scripts' own stop/start act on the daemon — run in a
+//! network namespace where the daemon's VIP can be watched. After every step the test
+//! checks which daemon runs (Debian's keepalived 2.2.7 or ours), that it holds the VIP,
+//! what dpkg thinks, and drives `/etc/init.d/keepalived status|reload|stop|start`.
+//!
+//! 1. `apt-get install keepalived`: Debian's package, started by its postinst.
+//! 2. `dpkg -i keepalived-rs.deb` over it: Debian's daemon stopped, ours running; our
+//!    unit, init script (mode, LSB header, rc.d links), defaults file, conffiles, man pages.
+//! 3. `dpkg --purge keepalived` (the replaced package's leftovers): its `postrm purge`
+//!    unregisters the service; ours is registered again and never stopped.
+//! 4. `apt-get purge keepalived-rs keepalived+`: the way back in one command.
+//! 5. `apt-get install ./keepalived-rs.deb` over Debian's, 6. `apt-get purge keepalived`.
+//! 7. `dpkg -r` then `dpkg -P keepalived-rs`: stopped, then nothing left.
+//! 8. `apt-get install keepalived`: Debian's back and running.
+//!
+//! Needs root, mmdebstrap and the network on the first run (the bootstrap is cached under
+//! the target dir); .ci/run installs the tools. Missing ones fail the test.
+
+mod deb_support;
+mod package_swap_support;
+
+use std::time::Instant;
+
+use package_swap_support::{Flavor, Machine, OUR_DEB};
+
+fn step(n: u32, what: &str, started: &mut Instant) {
+    eprintln!(
+        "package swap: step {n} ({what}) after {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    *started = Instant::now();
+}
+
+/// Steps 1-3: Debian's keepalived, then ours over it with dpkg, then the leftovers purged.
+fn swap_in_with_dpkg(m: &mut Machine, clock: &mut Instant) {
+    m.root.sh_ok("apt-get install -y keepalived");
+    m.expect_states("installed", "absent");
+    let version = m.root.sh_ok("dpkg-query -W -f='${Version}' keepalived");
+    assert!(
+        version.starts_with("1:2.2.7-"),
+        "Debian's keepalived is {version}"
+    );
+    m.expect_registered();
+    m.exercise_init_script(Flavor::Stock);
+    step(1, "Debian's keepalived installed", clock);
+
+    let stock = m.expect_running(Flavor::Stock);
+    m.root.sh_ok(&format!("dpkg -i {OUR_DEB}"));
+    assert!(m.daemon_pid() != Some(stock), "Debian's daemon still runs");
+    m.expect_states("config-files", "installed");
+    let ours = m.expect_running(Flavor::Ours);
+    m.expect_our_files();
+    m.expect_registered();
+    m.exercise_init_script(Flavor::Ours);
+    step(2, "ours over it with dpkg -i", clock);
+
+    let ours_before = m.expect_running(Flavor::Ours);
+    assert_ne!(ours, ours_before, "the init script's restart kept the pid");
+    m.root.sh_ok("dpkg --purge keepalived");
+    m.expect_states("absent", "installed");
+    assert_eq!(
+        m.daemon_pid(),
+        Some(ours_before),
+        "purging the leftovers touched our daemon"
+    );
+    m.expect_registered();
+    m.expect_our_files();
+    m.exercise_init_script(Flavor::Ours);
+    step(3, "Debian's leftovers purged", clock);
+}
+
+/// Step 4: back to Debian's keepalived in one apt command.
+fn swap_back_with_apt(m: &mut Machine, clock: &mut Instant) {
+    let ours = m.expect_running(Flavor::Ours);
+    m.root.sh_ok("apt-get purge -y keepalived-rs keepalived+");
+    m.expect_states("installed", "absent");
+    assert!(m.daemon_pid() != Some(ours), "our daemon still runs");
+    m.expect_running(Flavor::Stock);
+    m.expect_verified("keepalived");
+    m.expect_registered();
+    m.exercise_init_script(Flavor::Stock);
+    step(
+        4,
+        "back to Debian's with apt-get purge keepalived-rs keepalived+",
+        clock,
+    );
+}
+
+/// Steps 5-6: ours over Debian's with apt, then the leftovers purged with apt.
+fn swap_in_with_apt(m: &mut Machine, clock: &mut Instant) {
+    m.root.sh_ok(&format!(
+        "cd /tmp && apt-get install -y ./{}",
+        &OUR_DEB[5..]
+    ));
+    m.expect_states("config-files", "installed");
+    m.expect_running(Flavor::Ours);
+    m.expect_our_files();
+    m.expect_registered();
+    m.exercise_init_script(Flavor::Ours);
+    step(
+        5,
+        "ours over it with apt-get install ./keepalived-rs.deb",
+        clock,
+    );
+
+    let ours = m.expect_running(Flavor::Ours);
+    m.root.sh_ok("apt-get purge -y keepalived");
+    m.expect_states("absent", "installed");
+    assert_eq!(
+        m.daemon_pid(),
+        Some(ours),
+        "purging the leftovers touched our daemon"
+    );
+    m.expect_registered();
+    step(6, "Debian's leftovers purged with apt", clock);
+}
+
+/// Steps 7-8: ours removed and purged, then Debian's installed back.
+fn remove_then_reinstall_stock(m: &mut Machine, clock: &mut Instant) {
+    let ours = m.expect_running(Flavor::Ours);
+    m.root.sh_ok("dpkg -r keepalived-rs");
+    m.expect_stopped(ours);
+    m.expect_states("absent", "config-files");
+    m.root.sh_ok("dpkg -P keepalived-rs");
+    m.expect_states("absent", "absent");
+    m.expect_unregistered();
+    m.expect_config_kept();
+    step(7, "ours removed and purged", clock);
+
+    m.root.sh_ok("apt-get install -y keepalived");
+    m.expect_states("installed", "absent");
+    m.expect_verified("keepalived");
+    m.expect_registered();
+    m.exercise_init_script(Flavor::Stock);
+    step(8, "Debian's keepalived installed back", clock);
+}
+
+#[test]
+fn debian_keepalived_swaps_for_ours_and_back_with_the_service_running() {
+    let total = Instant::now();
+    let mut clock = Instant::now();
+    let mut m = Machine::new("swap", deb_support::deb());
+    step(0, "root ready", &mut clock);
+    swap_in_with_dpkg(&mut m, &mut clock);
+    swap_back_with_apt(&mut m, &mut clock);
+    swap_in_with_apt(&mut m, &mut clock);
+    remove_then_reinstall_stock(&mut m, &mut clock);
+    eprintln!(
+        "package swap: all steps in {:.1} s",
+        total.elapsed().as_secs_f64()
+    );
+}

@@ -1,0 +1,12 @@
+//! Support for tests/package_swap.rs: a throw-away Debian root ([`root`]), the machine
+//! around it with its daemon and VIP checks ([`machine`]) and the on-disk checks
+//! ([`registration`]).
+#![allow(dead_code)]
+
+#[path = "../lab/mod.rs"]
+mod lab;
+pub mod machine;
+pub mod registration;
+pub mod root;
+
+pub use machine::{Flavor, Machine, OUR_DEB};
