@@ -1,6 +1,7 @@
 //! The Debian package (`packaging/build-deb.sh`), the init script and the systemd unit:
 //! the .deb's layout and control fields, lintian, an install into a throw-away root, the
-//! swap with the stock keepalived package, `systemd-analyze verify` and POSIX sh checks.
+//! swap with the stock keepalived package, `systemd-analyze verify` and POSIX sh checks
+//! (the RPM: tests/packaging_rpm.rs; the real swap: tests/package_swap.rs).
 //!
 //! Needs dpkg-dev, lintian, devscripts (checkbashisms), systemd and the stock keepalived
 //! package (its file list is the reference layout); .ci/run installs them. Installing into
@@ -352,39 +353,5 @@ fn shell_scripts_are_posix_sh_without_bashisms() {
             "checkbashisms {script}:\n{}",
             String::from_utf8_lossy(&out.stderr)
         );
-    }
-}
-
-#[test]
-fn rpm_spec_has_the_crate_version_and_the_same_layout() {
-    let spec =
-        std::fs::read_to_string(Path::new(ROOT).join("packaging/rpm/keepalived-rs.spec")).unwrap();
-    let version = spec
-        .lines()
-        .find_map(|l| l.strip_prefix("Version:"))
-        .map(str::trim);
-    assert_eq!(version, Some(env!("CARGO_PKG_VERSION")));
-    for line in [
-        "Provides:       keepalived = %{version}-%{release}",
-        "Conflicts:      keepalived",
-        "%{_sbindir}/keepalived",
-        "%{_unitdir}/keepalived.service",
-        "%config(noreplace) %{_sysconfdir}/keepalived/keepalived.conf",
-        "%config(noreplace) %{_sysconfdir}/sysconfig/keepalived",
-        "%{_mandir}/man8/keepalived.8*",
-        "%{_mandir}/man5/keepalived.conf.5*",
-    ] {
-        assert!(spec.lines().any(|l| l == line), "spec lacks '{line}'");
-    }
-    // Every source path the spec installs exists in the repository.
-    for word in spec.split_whitespace() {
-        for prefix in ["init/", "man/", "packaging/"] {
-            if word.starts_with(prefix) {
-                assert!(
-                    Path::new(ROOT).join(word).is_file(),
-                    "spec installs missing {word}"
-                );
-            }
-        }
     }
 }
