@@ -23,7 +23,7 @@ mod package_swap_support;
 
 use std::time::Instant;
 
-use package_swap_support::{Flavor, Machine, OUR_DEB};
+use package_swap_support::{Container, Flavor, Machine, OUR_DEB, SECOND_VIP, VIP};
 
 fn step(n: u32, what: &str, started: &mut Instant) {
     eprintln!(
@@ -90,10 +90,9 @@ fn swap_back_with_apt(m: &mut Machine, clock: &mut Instant) {
 
 /// Steps 5-6: ours over Debian's with apt, then the leftovers purged with apt.
 fn swap_in_with_apt(m: &mut Machine, clock: &mut Instant) {
-    m.root.sh_ok(&format!(
-        "cd /tmp && apt-get install -y ./{}",
-        &OUR_DEB[5..]
-    ));
+    let (dir, file) = OUR_DEB.rsplit_once('/').unwrap();
+    m.root
+        .sh_ok(&format!("cd {dir} && apt-get install -y ./{file}"));
     m.expect_states("config-files", "installed");
     m.expect_running(Flavor::Ours);
     m.expect_our_files();
@@ -149,6 +148,74 @@ fn debian_keepalived_swaps_for_ours_and_back_with_the_service_running() {
     remove_then_reinstall_stock(&mut m, &mut clock);
     eprintln!(
         "package swap: all steps in {:.1} s",
+        total.elapsed().as_secs_f64()
+    );
+}
+
+/// The same swap under real systemd (`systemd-nspawn --boot` on the root): the maintainer
+/// scripts take their systemd branch, our `Type=notify` unit reports readiness and its
+/// status text to systemd, `systemctl reload` reaches the daemon, the init script hands
+/// `condrestart`/`stop`/`start` to systemctl instead of acting behind the unit's back,
+/// and purging Debian's leftovers leaves the unit enabled.
+#[test]
+fn under_systemd_the_swap_and_the_init_script_go_through_the_unit() {
+    let total = Instant::now();
+    let mut c = Container::boot("systemd", deb_support::deb());
+    eprintln!(
+        "package swap (systemd): booted in {:.1} s",
+        total.elapsed().as_secs_f64()
+    );
+    c.sh_ok("apt-get install -y keepalived");
+    c.expect_active(Flavor::Stock);
+
+    c.sh_ok(&format!("dpkg -i {OUR_DEB}"));
+    let ours = c.expect_active(Flavor::Ours);
+    let unit = c.unit();
+    assert_eq!(unit["Type"], "notify");
+    // READY=1 made it active; the STATUS= text it sent with it is systemd's now.
+    assert_eq!(unit["StatusText"], "VRRP running", "{unit:?}");
+    assert_eq!(unit["UnitFileState"], "enabled");
+
+    c.machine.write_config(&[VIP, SECOND_VIP]);
+    c.sh_ok("systemctl reload keepalived");
+    c.machine.wait_vip(SECOND_VIP, true);
+    assert_eq!(
+        c.expect_active(Flavor::Ours),
+        ours,
+        "reload replaced the main process"
+    );
+
+    c.machine.write_config(&[VIP]);
+    let text = c.sh_ok("/etc/init.d/keepalived condrestart");
+    assert!(
+        text.contains("via systemctl"),
+        "condrestart bypassed systemd:\n{text}"
+    );
+    let restarted = c.expect_active(Flavor::Ours);
+    assert_ne!(restarted, ours, "condrestart did not restart the unit");
+    c.machine.wait_vip(SECOND_VIP, false);
+    c.sh_ok("/etc/init.d/keepalived stop");
+    c.expect_inactive();
+    c.sh_ok("/etc/init.d/keepalived start");
+    let running = c.expect_active(Flavor::Ours);
+
+    c.sh_ok("dpkg --purge keepalived");
+    assert_eq!(
+        c.unit()["UnitFileState"],
+        "enabled",
+        "purging the leftovers disabled ours"
+    );
+    assert_eq!(c.expect_active(Flavor::Ours), running);
+    c.sh_ok("systemctl stop keepalived");
+    c.expect_inactive();
+    c.sh_ok("systemctl start keepalived");
+    c.expect_active(Flavor::Ours);
+
+    c.sh_ok("apt-get purge -y keepalived-rs keepalived+");
+    c.expect_active(Flavor::Stock);
+    assert_eq!(c.unit()["UnitFileState"], "enabled");
+    eprintln!(
+        "package swap (systemd): all steps in {:.1} s",
         total.elapsed().as_secs_f64()
     );
 }

@@ -326,7 +326,7 @@ fn systemd_unit_passes_systemd_analyze_verify() {
     for line in [
         "Type=notify",
         "ExecStart=/usr/sbin/keepalived --dont-fork $DAEMON_ARGS $KEEPALIVED_OPTIONS",
-        "ExecReload=/bin/kill -HUP $MAINPID",
+        "ExecReload=/bin/sh -c 'kill -HUP $MAINPID'",
         "EnvironmentFile=-/etc/default/keepalived",
         "After=network-online.target",
         "KillMode=process",

@@ -10,11 +10,11 @@ use super::lab::Lab;
 use super::root::{output_text, DebianRoot};
 
 pub const VIP: &str = "198.18.0.100/24";
-const SECOND_VIP: &str = "198.18.0.101/24";
+pub const SECOND_VIP: &str = "198.18.0.101/24";
 const INIT: &str = "/etc/init.d/keepalived";
 const PID_FILE: &str = "/run/keepalived.pid";
-/// Where the package is copied inside the root.
-pub const OUR_DEB: &str = "/tmp/keepalived-rs.deb";
+/// Where the package is copied inside the root (not /tmp: a booted system mounts a tmpfs there).
+pub const OUR_DEB: &str = "/var/tmp/keepalived-rs.deb";
 
 /// Which keepalived a running daemon is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -58,7 +58,7 @@ fn config(vips: &[&str]) -> String {
     )
 }
 
-fn wait_until(what: &str, secs: u64, mut done: impl FnMut() -> bool) {
+pub fn wait_until(what: &str, secs: u64, mut done: impl FnMut() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(secs);
     while !done() {
         assert!(Instant::now() < deadline, "{what}: not after {secs} s");
@@ -93,8 +93,13 @@ impl Machine {
         machine
     }
 
+    /// The network namespace the machine's commands run in.
+    pub fn netns(&self) -> &str {
+        &self.lab.nodes[0].ns
+    }
+
     /// The operator's /etc/keepalived/keepalived.conf.
-    fn write_config(&mut self, vips: &[&str]) {
+    pub fn write_config(&mut self, vips: &[&str]) {
         self.config = config(vips);
         std::fs::write(
             self.root.path("/etc/keepalived/keepalived.conf"),
@@ -118,7 +123,7 @@ impl Machine {
         self.lab.nodes[0].has_address_on("eth0", addr)
     }
 
-    fn wait_vip(&self, vip: &str, present: bool) {
+    pub fn wait_vip(&self, vip: &str, present: bool) {
         let what = format!("VIP {vip} {}", if present { "appears" } else { "goes" });
         wait_until(&what, 20, || self.has_vip(vip) == present);
     }

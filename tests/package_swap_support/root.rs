@@ -210,6 +210,12 @@ impl DebianRoot {
                 nix::sys::signal::Signal::SIGKILL,
             );
         }
+        self.unmount_proc();
+    }
+
+    /// Unmounts the host's /proc from the root (systemd-nspawn mounts the container's
+    /// own; with the host's underneath, systemd there ignores its services' sd_notify).
+    pub fn unmount_proc(&self) {
         let proc_dir = self.path("proc");
         for _ in 0..50 {
             let mounted = std::fs::read_to_string("/proc/self/mounts")
