@@ -28,7 +28,8 @@ impl Container {
         // emulation is for the chroot, not for a booted system.
         std::fs::remove_file(machine.root.path("/usr/sbin/policy-rc.d")).unwrap();
         machine.root.unmount_proc();
-        let log = std::fs::File::create(machine.root.dir.with_extension("nspawn.log")).unwrap();
+        let log_path = machine.root.dir.with_extension("nspawn.log");
+        let log = std::fs::File::create(&log_path).unwrap();
         let nspawn = Command::new("systemd-nspawn")
             // The daemons add and remove addresses: nspawn drops CAP_NET_ADMIN otherwise.
             .args(["--quiet", "--register=no", "--keep-unit", "--boot"])
@@ -56,7 +57,11 @@ impl Container {
             nspawn,
             leader: leader.unwrap(),
         };
-        wait_until("systemd in the container boots", 60, || {
+        let booting = format!(
+            "systemd boots in the container (see {})",
+            log_path.display()
+        );
+        wait_until(&booting, 60, || {
             let state = container.sh("systemctl is-system-running").0;
             matches!(state.trim(), "running" | "degraded")
         });

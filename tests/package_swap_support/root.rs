@@ -88,6 +88,7 @@ fn cached_tarball() -> PathBuf {
         return tar;
     }
     let partial = tar.with_extension("partial.tar");
+    let _ = std::fs::remove_file(&partial);
     let mirror = host_mirror();
     let started = Instant::now();
     let out = Command::new("mmdebstrap")
