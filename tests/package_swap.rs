@@ -177,8 +177,10 @@ fn under_systemd_the_swap_and_the_init_script_go_through_the_unit() {
     assert_eq!(unit["UnitFileState"], "enabled");
 
     c.machine.write_config(&[VIP, SECOND_VIP]);
+    c.sh_ok("systemd-analyze log-level debug");
     c.sh_ok("systemctl reload keepalived");
     c.machine.wait_vip(SECOND_VIP, true);
+    c.expect_notified_reload();
     assert_eq!(
         c.expect_active(Flavor::Ours),
         ours,

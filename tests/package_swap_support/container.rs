@@ -140,6 +140,18 @@ impl Container {
         main
     }
 
+    /// systemd logs every sd_notify message at debug level (`systemd-analyze log-level
+    /// debug`): after a reload it must have had RELOADING=1 from the daemon, then READY=1.
+    pub fn expect_notified_reload(&self) {
+        wait_until("systemd gets RELOADING=1, then READY=1", 10, || {
+            let log = self
+                .sh("journalctl --no-pager -o cat -u keepalived | grep 'notification message'")
+                .0;
+            let reloading = log.find("RELOADING=1");
+            reloading.is_some_and(|at| log[at..].contains("READY=1"))
+        });
+    }
+
     /// Waits for the unit to be inactive and the VIP gone.
     pub fn expect_inactive(&self) {
         wait_until("keepalived.service inactive", 30, || {
