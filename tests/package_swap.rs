@@ -12,8 +12,10 @@
 //!    unregisters the service; ours is registered again and never stopped.
 //! 4. `apt-get purge keepalived-rs keepalived+`: the way back in one command.
 //! 5. `apt-get install ./keepalived-rs.deb` over Debian's, 6. `apt-get purge keepalived`.
-//! 7. `dpkg -r` then `dpkg -P keepalived-rs`: stopped, then nothing left.
-//! 8. `apt-get install keepalived`: Debian's back and running.
+//! 7. `apt-get install keepalived` straight over ours (ours removed, not purged), then
+//! 8. `dpkg --purge keepalived-rs`: our `postrm purge` leaves Debian's service registered.
+//! 9. `dpkg -i`, `dpkg -r`, `dpkg -P keepalived-rs`: stopped, then nothing left.
+//! 10. `apt-get install keepalived`: Debian's back and running.
 //!
 //! Needs root, mmdebstrap and the network on the first run (the bootstrap is cached under
 //! the target dir); .ci/run installs the tools. Missing ones fail the test.
@@ -116,8 +118,41 @@ fn swap_in_with_apt(m: &mut Machine, clock: &mut Instant) {
     step(6, "Debian's leftovers purged with apt", clock);
 }
 
-/// Steps 7-8: ours removed and purged, then Debian's installed back.
+/// Steps 7-8: Debian's installed straight over ours (apt removes ours, keeping its
+/// configuration), then our leftovers purged: Debian's service must stay registered.
+fn swap_back_over_ours(m: &mut Machine, clock: &mut Instant) {
+    let ours = m.expect_running(Flavor::Ours);
+    m.root.sh_ok("apt-get install -y keepalived");
+    m.expect_states("installed", "config-files");
+    assert!(m.daemon_pid() != Some(ours), "our daemon still runs");
+    m.expect_running(Flavor::Stock);
+    m.expect_verified("keepalived");
+    m.expect_registered();
+    m.exercise_init_script(Flavor::Stock);
+    step(
+        7,
+        "Debian's installed over ours with apt-get install keepalived",
+        clock,
+    );
+
+    let stock = m.expect_running(Flavor::Stock);
+    m.root.sh_ok("dpkg --purge keepalived-rs");
+    m.expect_states("installed", "absent");
+    assert_eq!(
+        m.daemon_pid(),
+        Some(stock),
+        "purging our leftovers touched the daemon"
+    );
+    m.expect_verified("keepalived");
+    m.expect_registered();
+    m.expect_config_kept();
+    step(8, "our leftovers purged", clock);
+}
+
+/// Steps 9-10: ours installed once more, removed and purged, then Debian's installed back.
 fn remove_then_reinstall_stock(m: &mut Machine, clock: &mut Instant) {
+    m.root
+        .sh_ok(&format!("dpkg -i {OUR_DEB} && dpkg --purge keepalived"));
     let ours = m.expect_running(Flavor::Ours);
     m.root.sh_ok("dpkg -r keepalived-rs");
     m.expect_stopped(ours);
@@ -126,14 +161,14 @@ fn remove_then_reinstall_stock(m: &mut Machine, clock: &mut Instant) {
     m.expect_states("absent", "absent");
     m.expect_unregistered();
     m.expect_config_kept();
-    step(7, "ours removed and purged", clock);
+    step(9, "ours installed, removed and purged", clock);
 
     m.root.sh_ok("apt-get install -y keepalived");
     m.expect_states("installed", "absent");
     m.expect_verified("keepalived");
     m.expect_registered();
     m.exercise_init_script(Flavor::Stock);
-    step(8, "Debian's keepalived installed back", clock);
+    step(10, "Debian's keepalived installed back", clock);
 }
 
 #[test]
@@ -145,6 +180,7 @@ fn debian_keepalived_swaps_for_ours_and_back_with_the_service_running() {
     swap_in_with_dpkg(&mut m, &mut clock);
     swap_back_with_apt(&mut m, &mut clock);
     swap_in_with_apt(&mut m, &mut clock);
+    swap_back_over_ours(&mut m, &mut clock);
     remove_then_reinstall_stock(&mut m, &mut clock);
     eprintln!(
         "package swap: all steps in {:.1} s",
