@@ -13,7 +13,7 @@
 //! 4. `apt-get purge keepalived-rs keepalived+`: the way back in one command.
 //! 5. `apt-get install ./keepalived-rs.deb` over Debian's, 6. `apt-get purge keepalived`.
 //! 7. `apt-get install keepalived` straight over ours (ours removed, not purged), then
-//! 8. `dpkg --purge keepalived-rs`: our `postrm purge` leaves Debian's service registered.
+//! 8. `apt-get purge keepalived-rs`: our `postrm purge` leaves Debian's service registered.
 //! 9. `dpkg -i`, `dpkg -r`, `dpkg -P keepalived-rs`: stopped, then nothing left.
 //! 10. `apt-get install keepalived`: Debian's back and running.
 //!
@@ -136,7 +136,7 @@ fn swap_back_over_ours(m: &mut Machine, clock: &mut Instant) {
     );
 
     let stock = m.expect_running(Flavor::Stock);
-    m.root.sh_ok("dpkg --purge keepalived-rs");
+    m.root.sh_ok("apt-get purge -y keepalived-rs");
     m.expect_states("installed", "absent");
     assert_eq!(
         m.daemon_pid(),
