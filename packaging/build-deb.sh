@@ -77,6 +77,7 @@ gzip -9n "$stage$doc/changelog.Debian"
 for script in postinst prerm postrm; do
 	install -m 0755 "$here/$script" "$stage/DEBIAN/$script"
 done
+install -m 0644 "$here/triggers" "$stage/DEBIAN/triggers"
 cat >"$stage/DEBIAN/conffiles" <<EOF
 /etc/default/keepalived
 /etc/init.d/keepalived

@@ -7,13 +7,18 @@
 #
 # It shows where the VIP is, stops the master, shows the VIP moving to the backup with
 # the outage the client saw, then restarts the master and shows it taking the VIP back.
-# Needs root (namespaces, raw sockets). Nothing leaves the namespaces; everything the
-# demo creates is removed on exit.
+# Needs root (namespaces, raw sockets); as a user it re-runs itself with sudo. Nothing
+# leaves the namespaces; everything the demo creates is removed on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Root is needed; a user runs it again through sudo. Root runs it directly (a fresh
+# machine or container is often root without sudo installed).
 if [ "$(id -u)" -ne 0 ]; then
-  echo "demo: run as root (it creates network namespaces): sudo $0" >&2
+  if command -v sudo >/dev/null; then
+    exec sudo -- "$PWD/scripts/demo.sh" "$@"
+  fi
+  echo "demo: needs root (it creates network namespaces), and sudo is not installed" >&2
   exit 1
 fi
 

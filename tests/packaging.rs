@@ -1,15 +1,18 @@
 //! The Debian package (`packaging/build-deb.sh`), the init script and the systemd unit:
 //! the .deb's layout and control fields, lintian, an install into a throw-away root, the
-//! swap with the stock keepalived package, `systemd-analyze verify` and POSIX sh checks.
+//! swap with the stock keepalived package, `systemd-analyze verify` and POSIX sh checks
+//! (the RPM: tests/packaging_rpm.rs; the real swap: tests/package_swap.rs).
 //!
 //! Needs dpkg-dev, lintian, devscripts (checkbashisms), systemd and the stock keepalived
 //! package (its file list is the reference layout); .ci/run installs them. Installing into
 //! a throw-away root needs root. Missing tools fail the tests with a message saying so.
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
-use std::sync::OnceLock;
+
+mod deb_support;
+use deb_support::deb;
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
@@ -71,31 +74,6 @@ fn require_root(what: &str) {
         nix::unistd::geteuid().is_root(),
         "{what} needs root (dpkg --root into a throw-away root); run the tests as root"
     );
-}
-
-/// Builds the .deb once per test run from the binary under test.
-fn deb() -> &'static Path {
-    static DEB: OnceLock<PathBuf> = OnceLock::new();
-    DEB.get_or_init(|| {
-        let out_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("packaging-deb");
-        let _ = std::fs::remove_dir_all(&out_dir);
-        let out = Command::new("sh")
-            .arg(Path::new(ROOT).join("packaging/build-deb.sh"))
-            .arg(&out_dir)
-            .env("KRS_DEB_BINARY", env!("CARGO_BIN_EXE_keepalived"))
-            .env("SOURCE_DATE_EPOCH", "1700000000")
-            .output()
-            .expect("sh");
-        assert!(
-            out.status.success(),
-            "build-deb.sh failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let stdout = String::from_utf8(out.stdout).unwrap();
-        let path = PathBuf::from(stdout.lines().last().expect("build-deb.sh prints the .deb"));
-        assert!(path.is_file(), "{} missing", path.display());
-        path
-    })
 }
 
 fn deb_str() -> &'static str {
@@ -349,7 +327,7 @@ fn systemd_unit_passes_systemd_analyze_verify() {
         "Type=notify",
         "ExecStart=/usr/sbin/keepalived --dont-fork $DAEMON_ARGS $KEEPALIVED_OPTIONS",
         "ExecReload=/usr/sbin/keepalived --check-reload $DAEMON_ARGS $KEEPALIVED_OPTIONS",
-        "ExecReload=/bin/kill -HUP $MAINPID",
+        "ExecReload=/bin/sh -c 'kill -HUP $MAINPID'",
         "EnvironmentFile=-/etc/default/keepalived",
         "After=network-online.target",
         "KillMode=process",
@@ -376,39 +354,5 @@ fn shell_scripts_are_posix_sh_without_bashisms() {
             "checkbashisms {script}:\n{}",
             String::from_utf8_lossy(&out.stderr)
         );
-    }
-}
-
-#[test]
-fn rpm_spec_has_the_crate_version_and_the_same_layout() {
-    let spec =
-        std::fs::read_to_string(Path::new(ROOT).join("packaging/rpm/keepalived-rs.spec")).unwrap();
-    let version = spec
-        .lines()
-        .find_map(|l| l.strip_prefix("Version:"))
-        .map(str::trim);
-    assert_eq!(version, Some(env!("CARGO_PKG_VERSION")));
-    for line in [
-        "Provides:       keepalived = %{version}-%{release}",
-        "Conflicts:      keepalived",
-        "%{_sbindir}/keepalived",
-        "%{_unitdir}/keepalived.service",
-        "%config(noreplace) %{_sysconfdir}/keepalived/keepalived.conf",
-        "%config(noreplace) %{_sysconfdir}/sysconfig/keepalived",
-        "%{_mandir}/man8/keepalived.8*",
-        "%{_mandir}/man5/keepalived.conf.5*",
-    ] {
-        assert!(spec.lines().any(|l| l == line), "spec lacks '{line}'");
-    }
-    // Every source path the spec installs exists in the repository.
-    for word in spec.split_whitespace() {
-        for prefix in ["init/", "man/", "packaging/"] {
-            if word.starts_with(prefix) {
-                assert!(
-                    Path::new(ROOT).join(word).is_file(),
-                    "spec installs missing {word}"
-                );
-            }
-        }
     }
 }
