@@ -16,6 +16,9 @@ use std::fmt::Write as _;
 pub enum Severity {
     /// Worth saying, changes nothing (a missing plain `include`, an unsupported LVS block).
     Info,
+    /// Said loudly (a warning in the log and in `-t`), but keepalived has no such finding,
+    /// so it changes no exit code: the LVS blocks this VRRP-only build reads but does not run.
+    Notice,
     /// keepalived calls it a warning (or "deprecated"); still makes `-t` exit 5.
     Warning,
     /// A configuration error keepalived recovers from (unknown keyword, bad number).
@@ -30,7 +33,7 @@ impl Severity {
     /// `keepalived -t` exit code contributed by this class (0 = none).
     pub fn exit_code(self) -> i32 {
         match self {
-            Severity::Info => 0,
+            Severity::Info | Severity::Notice => 0,
             Severity::Warning | Severity::Error => 5,
             Severity::Fatal => 4,
             Severity::Security => 6,
@@ -40,6 +43,7 @@ impl Severity {
     fn label(self) -> &'static str {
         match self {
             Severity::Info => "note",
+            Severity::Notice => "warning",
             Severity::Warning => "warning",
             Severity::Error => "error",
             Severity::Fatal => "fatal",

@@ -100,6 +100,7 @@ pub fn run_daemon(opts: &Options) -> i32 {
         let line = d.render_keepalived(&checked.sources);
         match d.severity {
             Severity::Info => log::info!("{line}"),
+            Severity::Notice => log::warn!("{line}"),
             _ => log::warn!("{line}"),
         }
     }

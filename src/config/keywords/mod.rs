@@ -170,6 +170,7 @@ pub mod address;
 mod apply;
 pub mod global;
 pub mod instance;
+pub mod lvs;
 pub mod objects;
 pub mod top;
 

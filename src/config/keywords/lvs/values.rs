@@ -1,0 +1,123 @@
+//! keepalived's readers of numbers, timers, booleans and addresses as its checker process
+//! runs them under `-t` (its `read_unsigned_strvec`, `read_timer`, `check_true_false`,
+//! `inet_stosockaddr`), with their messages.
+
+use crate::config::lower::Lower;
+use crate::config::lvs::finding;
+use crate::config::syntax::Token;
+use std::net::IpAddr;
+
+/// `UINT_MAX`, the upper bound of most of keepalived's counts.
+pub const UINT_MAX: u64 = u32::MAX as u64;
+/// keepalived's largest timer, in microseconds (`ULONG_MAX - 1`).
+pub const TIMER_MAX: u64 = u64::MAX - 1;
+
+/// An unsigned integer in `[min, max]`; under `-t` keepalived rejects anything else, saying
+/// why first.
+pub fn unsigned(cx: &mut Lower, tok: &Token, min: u64, max: u64) -> Option<u64> {
+    let text = tok.text.as_str();
+    let s = text.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
+    let problem = if s.starts_with('-') {
+        format!("negative number '{text}'")
+    } else {
+        let digits = s.strip_prefix('+').unwrap_or(s);
+        let end = digits.bytes().take_while(u8::is_ascii_digit).count();
+        if end < digits.len() || (end == 0 && !s.is_empty()) {
+            format!("invalid number '{text}'")
+        } else {
+            match digits
+                .parse::<u64>()
+                .unwrap_or(if end == 0 { 0 } else { u64::MAX })
+            {
+                v if v > UINT_MAX => format!("number '{text}' outside unsigned integer range"),
+                v if v < min || v > max => format!("number '{text}' outside range [{min}, {max}]"),
+                v => return Some(v),
+            }
+        }
+    };
+    cx.push(finding(tok.span, problem));
+    None
+}
+
+/// A number of seconds with up to six decimals, as microseconds in `[min, max]`. A word
+/// that is not a number is reported, but keepalived then keeps the digits it could read
+/// when they are in range (`3s` is 3 µs).
+pub fn timer(cx: &mut Lower, tok: &Token, min: u64, max: u64) -> Option<u64> {
+    let text = tok.text.as_str();
+    if text.starts_with('-') {
+        cx.push(finding(tok.span, format!("negative number '{text}'")));
+        return None;
+    }
+    let (int, frac) = text.split_once('.').unwrap_or((text, ""));
+    let mut round_up = false;
+    let mut frac = frac.to_string();
+    if frac.chars().count() > 6 {
+        cx.push(finding(
+            tok.span,
+            format!("number '{text}' has too many decimal places"),
+        ));
+        round_up = frac.as_bytes()[6] >= b'5';
+        frac = frac.chars().take(6).collect();
+    }
+    let joined = format!("{int}{frac:0<6}");
+    let s = joined.trim_start_matches([' ', '\t']);
+    let s = s.strip_prefix('+').unwrap_or(s);
+    let end = s.bytes().take_while(u8::is_ascii_digit).count();
+    let value = s[..end].parse::<u128>().unwrap_or(0) + u128::from(round_up);
+    if end < s.len() {
+        cx.push(finding(tok.span, format!("invalid number '{text}'")));
+        let v = u64::try_from(value).ok()?;
+        return (min..=max).contains(&v).then_some(v);
+    }
+    let Ok(v) = u64::try_from(value) else {
+        cx.push(finding(
+            tok.span,
+            format!("number '{text}' outside unsigned decimal range"),
+        ));
+        return None;
+    };
+    if !(min..=max).contains(&v) {
+        let secs = |us: u64| format!("{}.{:06}", us / 1_000_000, us % 1_000_000);
+        cx.push(finding(
+            tok.span,
+            format!(
+                "number '{text}' outside range [{}, {}]",
+                secs(min),
+                secs(max)
+            ),
+        ));
+        return None;
+    }
+    Some(v)
+}
+
+/// keepalived's `check_true_false`: exactly `true`/`on`/`yes` or `false`/`off`/`no`.
+pub fn true_false(word: &str) -> Option<bool> {
+    match word {
+        "true" | "on" | "yes" => Some(true),
+        "false" | "off" | "no" => Some(false),
+        _ => None,
+    }
+}
+
+/// keepalived's `inet_stosockaddr`: an address (anything from a `-` or `/` on is a range or
+/// mask, ignored here) and an optional port in `[1, 65535]` (whose number findings are
+/// reported). `None` when either is invalid.
+pub fn socket_addr(cx: &mut Lower, ip: &str, port: Option<&Token>) -> Option<(IpAddr, u16)> {
+    let port = match port {
+        Some(p) => Some(unsigned(cx, p, 1, 65535)? as u16),
+        None => None,
+    };
+    let bare = ip.split(['-', '/']).next().unwrap_or(ip);
+    let addr = if ip.contains(':') {
+        bare.parse::<std::net::Ipv6Addr>().ok().map(IpAddr::V6)
+    } else {
+        bare.parse::<std::net::Ipv4Addr>().ok().map(IpAddr::V4)
+    };
+    Some((addr?, port.unwrap_or(0)))
+}
+
+/// A port word keepalived passes on only when it is not all zeros (port 0 means "none").
+pub fn nonzero_port(tok: Option<&Token>) -> Option<&Token> {
+    tok.filter(|t| !t.text.trim_start_matches('0').is_empty())
+}
