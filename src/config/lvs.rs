@@ -196,6 +196,8 @@ pub struct Facts {
     pub track_files: Vec<String>,
     /// The real server whose checker is being read, as keepalived labels it.
     pub current_server: String,
+    /// Set once a keyword missing its value stopped keepalived's checker process reading.
+    pub aborted: bool,
 }
 
 /// A finding of keepalived's checker process. This build never runs what it is about, so

@@ -120,7 +120,7 @@ fn finish_check(
         host_scripts::check_users(&mut config, &mut cx, h)
     });
     complete::parsed_instances(&mut config, &mut cx);
-    if !cx.aborted {
+    if !cx.lvs.aborted {
         lvs::validate(&mut cx.lvs, &mut cx.diags);
     }
     let stopped = match host {
@@ -136,7 +136,7 @@ fn finish_check(
         }
     }
     if let Some(h) = host {
-        if !cx.aborted {
+        if !cx.lvs.aborted {
             host_scripts::check_checker_scripts(&config, &mut cx, h);
         }
     }

@@ -25,6 +25,18 @@ pub use checkers::{CONNECTION, HTTP_URL, TIMING};
 pub use group::server_group;
 pub use server::{REAL_SERVER, VIRTUAL_SERVER};
 
+/// The top-level blocks read here (by keepalived's checker and BFD processes).
+pub const BLOCKS: &[&str] = &["virtual_server", "virtual_server_group", "bfd_instance"];
+
+/// Runs `read` as keepalived's checker process would: a keyword missing its value there
+/// stops that process's reading (exit code 2), not the VRRP process's, and the other way
+/// round.
+fn in_checker_process(cx: &mut Lower, read: impl FnOnce(&mut Lower)) {
+    let vrrp_stopped = std::mem::replace(&mut cx.aborted, cx.lvs.aborted);
+    read(cx);
+    cx.lvs.aborted = std::mem::replace(&mut cx.aborted, vrrp_stopped);
+}
+
 /// The line keepalived reports a block's end-of-block findings on: its closing `}` (the
 /// keyword's own line when the block is missing or unclosed).
 fn block_end(n: &Node) -> Span {
@@ -91,6 +103,10 @@ fn note_not_run(cx: &mut Lower, cfg: &mut Config, n: &Node) {
 /// `virtual_server IP PORT | fwmark N | group NAME { … }`.
 pub fn virtual_server(cx: &mut Lower, cfg: &mut Config, n: &Node) {
     note_not_run(cx, cfg, n);
+    in_checker_process(cx, |cx| read_virtual_server(cx, cfg, n));
+}
+
+fn read_virtual_server(cx: &mut Lower, cfg: &Config, n: &Node) {
     let from = cx.diags.len();
     if let Some(mut vs) = new_virtual_server(cx, n) {
         if !super::top::no_block(cx, n) {
@@ -150,14 +166,18 @@ fn new_virtual_server(cx: &mut Lower, n: &Node) -> Option<VirtualServer> {
 /// `virtual_server_group NAME { … }` (reads through [`group::server_group`]).
 pub fn virtual_server_group(cx: &mut Lower, cfg: &mut Config, n: &Node) {
     note_not_run(cx, cfg, n);
-    let from = cx.diags.len();
-    server_group(cx, n);
-    soften(&mut cx.diags[from..]);
+    in_checker_process(cx, |cx| {
+        let from = cx.diags.len();
+        server_group(cx, n);
+        soften(&mut cx.diags[from..]);
+    });
 }
 
 /// `bfd_instance NAME { … }`.
 pub fn bfd_instance(cx: &mut Lower, cfg: &mut Config, n: &Node) {
-    let from = cx.diags.len();
-    bfd::bfd_instance(cx, cfg, n);
-    soften(&mut cx.diags[from..]);
+    in_checker_process(cx, |cx| {
+        let from = cx.diags.len();
+        bfd::bfd_instance(cx, cfg, n);
+        soften(&mut cx.diags[from..]);
+    });
 }
