@@ -107,6 +107,8 @@ pub struct VirtualServer {
     pub quorum_down: bool,
     pub sorry: Option<RealServer>,
     pub real_servers: Vec<RealServer>,
+    /// Its place among the virtual servers of its group (keepalived prints it as the port).
+    pub group_member: u32,
 }
 
 impl VirtualServer {
@@ -132,13 +134,14 @@ impl VirtualServer {
             quorum_down: false,
             sorry: None,
             real_servers: Vec::new(),
+            group_member: 0,
         }
     }
 
     /// keepalived's name for it in messages: `[IP]:tcp:PORT`, `FWM N` or `[GROUP]:0`.
     pub fn label(&self) -> String {
         match &self.addr {
-            ServiceAddr::Group(g) => format!("[{g}]:0"),
+            ServiceAddr::Group(g) => format!("[{g}]:{}", self.group_member),
             ServiceAddr::Fwmark(m) => format!("FWM {m}"),
             ServiceAddr::Addr { ip, port } => {
                 format!("[{ip}]:{}:{port}", Protocol::word(self.protocol))
@@ -167,6 +170,9 @@ pub enum GroupEntry {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ServerGroup {
     pub entries: Vec<GroupEntry>,
+    /// Address families among its addresses and its fwmarks with a family.
+    pub ipv4: bool,
+    pub ipv6: bool,
 }
 
 impl ServerGroup {
@@ -211,14 +217,42 @@ pub fn finding(at: Span, message: impl Into<String>) -> Diagnostic {
 /// attach the `virtual_server` keyword's.
 pub fn validate(facts: &mut Facts, diags: &mut Vec<Diagnostic>) {
     let groups = std::mem::take(&mut facts.groups);
+    facts.servers.retain_mut(|vs| linked_to_group(vs, &groups));
+    let mut members: FxHashMap<String, u32> = FxHashMap::default();
     for vs in &mut facts.servers {
         let group = match &vs.addr {
-            ServiceAddr::Group(g) => Some(groups.get(g).cloned().unwrap_or_default()),
+            ServiceAddr::Group(g) => {
+                let n = members.entry(g.clone()).or_default();
+                vs.group_member = *n;
+                *n += 1;
+                groups.get(g)
+            }
             _ => None,
         };
-        validate_server(vs, group.as_ref(), diags);
+        validate_server(vs, group, diags);
     }
     facts.groups = groups;
+}
+
+/// keepalived drops, with a log line but no configuration finding, a virtual server whose
+/// group is not configured or whose address family does not match its group's.
+fn linked_to_group(vs: &mut VirtualServer, groups: &FxHashMap<String, ServerGroup>) -> bool {
+    let ServiceAddr::Group(name) = &vs.addr else {
+        return true;
+    };
+    let Some(g) = groups.get(name) else {
+        return false;
+    };
+    match vs.ipv6 {
+        Some(_) if g.ipv4 && g.ipv6 => false,
+        Some(true) if g.ipv4 => false,
+        Some(false) if g.ipv6 => false,
+        None if g.ipv4 != g.ipv6 => {
+            vs.ipv6 = Some(g.ipv6);
+            true
+        }
+        _ => true,
+    }
 }
 
 fn validate_server(

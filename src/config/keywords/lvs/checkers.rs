@@ -17,13 +17,15 @@ pub struct Checker {
     urls: usize,
     script: bool,
     track_file: bool,
-    bfd_name: bool,
+    bfd_name: Option<String>,
     dns_name: bool,
     connect_ip: Option<IpAddr>,
     bindto: Option<IpAddr>,
     bind_if: bool,
     min_reply: Option<u64>,
     max_reply: Option<u64>,
+    /// keepalived has already dropped the checker (no end-of-block checks follow).
+    dropped: bool,
 }
 
 /// An HTTP_GET / SSL_GET `url { }` block.
@@ -518,11 +520,8 @@ pub static FILE: &[Keyword<Checker>] = &[
             let Some(tok) = n.args.first().cloned() else {
                 return say(cx, n.keyword.span, "track file weight missing");
             };
-            let ok = tok
-                .text
-                .parse::<i64>()
-                .is_ok_and(|w| w.abs() <= i64::from(i32::MAX));
-            if !ok {
+            let limit = i64::from(i32::MAX);
+            if values::int(cx, &tok, -limit, limit).is_none() {
                 let text = "weight for track file must be in [-2147483647..2147483647] inclusive. Ignoring...";
                 return say(cx, tok.span, text);
             }
@@ -541,27 +540,34 @@ pub static FILE: &[Keyword<Checker>] = &[
     ),
 ];
 
+/// `name BFD` of a BFD_CHECK: any problem drops the checker (nothing more is checked).
+fn bfd_name(cx: &mut Lower, t: &mut Checker, n: &Node) {
+    if t.dropped {
+        return;
+    }
+    let label = cx.lvs.current_server.clone();
+    let name = n
+        .args
+        .first()
+        .map(|a| a.text.to_string())
+        .unwrap_or_default();
+    let problem = if n.args.len() != 1 {
+        format!("({label}) BFD_CHECK - No or too many names specified - skipping checker")
+    } else if !cx.lvs.bfd_instances.contains(&name) {
+        format!("({label}) BFD_CHECK - BFD {name} not configured")
+    } else if let Some(first) = &t.bfd_name {
+        format!("({label}) BFD_CHECK - BFD {name} already specified as {first}")
+    } else {
+        t.bfd_name = Some(name);
+        return;
+    };
+    say(cx, n.keyword.span, problem);
+    t.dropped = true;
+}
+
 /// BFD_CHECK's keywords.
 pub static BFD: &[Keyword<Checker>] = &[
-    checked!("name", "BFD", "A bfd_instance.", |cx, t, n| {
-        let label = cx.lvs.current_server.clone();
-        if n.args.len() != 1 {
-            return say(
-                cx,
-                n.keyword.span,
-                format!("({label}) BFD_CHECK - No or too many names specified"),
-            );
-        }
-        let name = n.args[0].text.to_string();
-        if !cx.lvs.bfd_instances.contains(&name) {
-            return say(
-                cx,
-                n.args[0].span,
-                format!("({label}) BFD_CHECK - BFD {name} not configured"),
-            );
-        }
-        t.bfd_name = true;
-    }),
+    checked!("name", "BFD", "A bfd_instance.", bfd_name),
     checked!("alpha", "[on|off]", "Start as failed.", |cx, _t, n| {
         bool_or(cx, n, "Invalid alpha parameter %s");
     }),
@@ -590,6 +596,9 @@ pub fn checker(cx: &mut Lower, rs: &mut RealServer, n: &Node) {
     let mut c = Checker::default();
     cx.lvs.current_server = rs.label();
     apply_layered(cx, &tables(kind), &mut c, n.children());
+    if c.dropped {
+        return;
+    }
     let end = block_end(n);
     let label = &cx.lvs.current_server;
     let missing = match kind {
@@ -602,7 +611,7 @@ pub fn checker(cx: &mut Lower, rs: &mut RealServer, n: &Node) {
         "FILE_CHECK" if !c.track_file => {
             Some("FILE_CHECK has no track_file specified - ignoring".into())
         }
-        "BFD_CHECK" if !c.bfd_name => Some(format!(
+        "BFD_CHECK" if c.bfd_name.is_none() => Some(format!(
             "({label}) No name has been specified for BFD_CHECKER - skipping"
         )),
         "UDP_CHECK" => match (c.min_reply, c.max_reply) {

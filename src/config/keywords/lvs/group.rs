@@ -43,6 +43,8 @@ pub fn server_group(cx: &mut Lower, n: &Node) {
         let text = format!("virtual server group {name} cannot have IPv4, IPv6 and fwmark without family - removing");
         say(cx, end, text);
     } else {
+        group.ipv4 = v4;
+        group.ipv6 = v6;
         cx.lvs.groups.insert(name, group);
     }
 }

@@ -39,6 +39,29 @@ pub fn unsigned(cx: &mut Lower, tok: &Token, min: u64, max: u64) -> Option<u64> 
     None
 }
 
+/// A signed integer in `[min, max]` (keepalived's `read_int_strvec` under `-t`).
+pub fn int(cx: &mut Lower, tok: &Token, min: i64, max: i64) -> Option<i64> {
+    let text = tok.text.as_str();
+    let s = text.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
+    let digits = s.strip_prefix(['+', '-']).unwrap_or(s);
+    let end = digits.bytes().take_while(u8::is_ascii_digit).count();
+    let problem = if end < digits.len() || (end == 0 && !s.is_empty()) {
+        format!("invalid number '{text}'")
+    } else {
+        let unsigned = s.strip_prefix('+').unwrap_or(s);
+        match unsigned
+            .parse::<i64>()
+            .unwrap_or(if end == 0 { 0 } else { i64::MAX })
+        {
+            v if i32::try_from(v).is_err() => format!("number '{text}' outside integer range"),
+            v if v < min || v > max => format!("number '{text}' outside range [{min}, {max}]"),
+            v => return Some(v),
+        }
+    };
+    cx.push(finding(tok.span, problem));
+    None
+}
+
 /// A number of seconds with up to six decimals, as microseconds in `[min, max]`. A word
 /// that is not a number is reported, but keepalived then keeps the digits it could read
 /// when they are in range (`3s` is 3 µs).
