@@ -637,23 +637,3 @@ pub fn checker(cx: &mut Lower, rs: &mut RealServer, n: &Node) {
         }
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_checker_kind_has_tables() {
-        for kind in [
-            "TCP_CHECK",
-            "PING_CHECK",
-            "HTTP_GET",
-            "MISC_CHECK",
-            "FILE_CHECK",
-            "BFD_CHECK",
-        ] {
-            assert!(!tables(kind).is_empty());
-        }
-        let _ = values::UINT_MAX;
-    }
-}

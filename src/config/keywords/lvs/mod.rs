@@ -6,10 +6,10 @@
 //! Every finding made inside these blocks is a warning: `-t` exits 5 as keepalived's does,
 //! and a reload is never refused over a block this daemon does not run.
 
-mod bfd;
-mod checkers;
+pub mod bfd;
+pub mod checkers;
 mod group;
-mod server;
+pub mod server;
 mod values;
 
 use super::Keyword;
@@ -20,10 +20,8 @@ use crate::config::model::Config;
 use crate::config::span::Span;
 use crate::config::syntax::Node;
 
-pub use bfd::BFD_INSTANCE;
-pub use checkers::{CONNECTION, HTTP_URL, TIMING};
 pub use group::server_group;
-pub use server::{REAL_SERVER, VIRTUAL_SERVER};
+use server::VIRTUAL_SERVER;
 
 /// The top-level blocks read here (by keepalived's checker and BFD processes).
 pub const BLOCKS: &[&str] = &["virtual_server", "virtual_server_group", "bfd_instance"];

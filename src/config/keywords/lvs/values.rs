@@ -144,3 +144,72 @@ pub fn socket_addr(cx: &mut Lower, ip: &str, port: Option<&Token>) -> Option<(Ip
 pub fn nonzero_port(tok: Option<&Token>) -> Option<&Token> {
     tok.filter(|t| !t.text.trim_start_matches('0').is_empty())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::span::Span;
+
+    fn tok(text: &str) -> Token {
+        Token {
+            text: text.into(),
+            span: Span::default(),
+            quoted: false,
+        }
+    }
+
+    /// The value and the messages of one reader call.
+    fn read<T>(
+        f: impl FnOnce(&mut Lower, &Token) -> Option<T>,
+        text: &str,
+    ) -> (Option<T>, Vec<String>) {
+        let mut cx = Lower::new();
+        let v = f(&mut cx, &tok(text));
+        (v, cx.diags.into_iter().map(|d| d.message).collect())
+    }
+
+    #[test]
+    fn unsigned_rejects_with_keepalived_words() {
+        let u = |cx: &mut Lower, t: &Token| unsigned(cx, t, 1, 65535);
+        assert_eq!(read(u, "80"), (Some(80), vec![]));
+        assert_eq!(read(u, "0").1, ["number '0' outside range [1, 65535]"]);
+        assert_eq!(read(u, "-1").1, ["negative number '-1'"]);
+        assert_eq!(read(u, "8x").1, ["invalid number '8x'"]);
+        assert_eq!(
+            read(u, "99999999999").1,
+            ["number '99999999999' outside unsigned integer range"]
+        );
+    }
+
+    #[test]
+    fn timers_keep_what_keepalived_keeps() {
+        let t = |cx: &mut Lower, tk: &Token| timer(cx, tk, 0, TIMER_MAX);
+        assert_eq!(read(t, "1.5"), (Some(1_500_000), vec![]));
+        // Not a number, but the digits before the junk are in range: kept, with a message.
+        assert_eq!(
+            read(t, "3s"),
+            (Some(3), vec!["invalid number '3s'".to_string()])
+        );
+        assert_eq!(
+            read(t, "1.0000005").1,
+            ["number '1.0000005' has too many decimal places"]
+        );
+        assert_eq!(read(t, "1.0000005").0, Some(1_000_001));
+        let t1 = |cx: &mut Lower, tk: &Token| timer(cx, tk, 1, UINT_MAX);
+        assert_eq!(
+            read(t1, "0").1,
+            ["number '0' outside range [0.000001, 4294.967295]"]
+        );
+    }
+
+    #[test]
+    fn booleans_and_addresses() {
+        assert_eq!(true_false("on"), Some(true));
+        assert_eq!(true_false("On"), None);
+        let mut cx = Lower::new();
+        assert!(socket_addr(&mut cx, "10.0.0.1-20", None).is_some());
+        assert!(socket_addr(&mut cx, "2001:db8::1/64", Some(&tok("80"))).is_some());
+        assert!(socket_addr(&mut cx, "10.0.0.300", None).is_none());
+        assert!(nonzero_port(Some(&tok("000"))).is_none());
+    }
+}
