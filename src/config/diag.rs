@@ -68,6 +68,9 @@ pub struct Diagnostic {
     pub host_dependent: bool,
     /// Set when keepalived would stop parsing here (exit code 2): nothing after it is read.
     pub aborts: bool,
+    /// About a part of the file this VRRP-only build checks but never runs (LVS, checkers,
+    /// BFD): it counts for `-t`'s exit code, but is no reason to refuse a reload.
+    pub not_run: bool,
 }
 
 impl Diagnostic {
@@ -79,6 +82,7 @@ impl Diagnostic {
             hint: None,
             host_dependent: false,
             aborts: false,
+            not_run: false,
         }
     }
     pub fn error(span: Span, message: impl Into<String>) -> Self {
@@ -100,6 +104,10 @@ impl Diagnostic {
     }
     pub fn aborting(mut self) -> Self {
         self.aborts = true;
+        self
+    }
+    pub fn not_run(mut self) -> Self {
+        self.not_run = true;
         self
     }
 

@@ -476,8 +476,9 @@ pub fn check_checker_scripts(cfg: &Config, cx: &mut Lower, host: &dyn Host) {
                 None,
                 format!("SECURITY VIOLATION - check scripts are being executed but script_security not enabled.{extra}"),
             )
-            .with_hint("add enable_script_security to global_defs; keepalived's checker process refuses to start its scripts safely without it (this build runs none of them)")
-            .host_dependent(),
+            .with_hint("add enable_script_security to global_defs; keepalived's checker process runs these scripts unprotected without it (this build runs none of them)")
+            .host_dependent()
+            .not_run(),
         );
     }
 }

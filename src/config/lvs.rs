@@ -209,7 +209,7 @@ pub struct Facts {
 /// A finding of keepalived's checker process. This build never runs what it is about, so
 /// it is a warning (it makes `-t` exit 5, as keepalived's does, but never blocks a reload).
 pub fn finding(at: Span, message: impl Into<String>) -> Diagnostic {
-    Diagnostic::new(Severity::Warning, Some(at), message)
+    Diagnostic::new(Severity::Warning, Some(at), message).not_run()
 }
 
 /// keepalived's checks over every virtual server once the file is read (its

@@ -176,12 +176,13 @@ fn refuses_to_start(checked: &Checked) -> Option<i32> {
 }
 
 /// A reload is stricter than a start: any error keeps the running configuration, so a
-/// typo can never take a working cluster down.
+/// typo can never take a working cluster down. Findings about the LVS blocks this build
+/// checks but never runs (`not_run`) are no reason to keep it.
 fn refuses_reload(checked: &Checked) -> Option<String> {
     let errors: Vec<String> = checked
         .diagnostics
         .iter()
-        .filter(|d| d.severity >= Severity::Error || d.aborts)
+        .filter(|d| (d.severity >= Severity::Error && !d.not_run) || d.aborts)
         .map(|d| d.render_keepalived(&checked.sources))
         .collect();
     (!errors.is_empty()).then(|| errors.join("; "))
