@@ -127,9 +127,11 @@ fn checker_scripts_without_script_security_exit_6_as_keepalived() {
 
 #[test]
 fn a_file_keepalived_accepts_is_accepted() {
-    agree("clean.conf", &[]);
-    let (_, rc) = ours("clean.conf");
-    assert_eq!(rc, 0);
+    for file in ["clean.conf", "accepted-forms.conf"] {
+        agree(file, &[]);
+        let (_, rc) = ours(file);
+        assert_eq!(rc, 0, "{file}");
+    }
 }
 
 /// keepalived's `-t` checks its checker process before its VRRP process, and a keyword

@@ -218,7 +218,7 @@ fn persistence_granularity(cx: &mut Lower, vs: &mut VirtualServer, n: &Node) {
         let quiet = &mut Lower::new();
         values::unsigned(quiet, &tok, 1, 128).is_some()
     } else {
-        tok.text.parse::<std::net::Ipv4Addr>().is_ok()
+        values::inet_aton(&tok.text)
     };
     if !ok {
         let family = if v6 { "IPv6" } else { "IPv4" };

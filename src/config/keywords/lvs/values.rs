@@ -140,6 +140,37 @@ pub fn socket_addr(cx: &mut Lower, ip: &str, port: Option<&Token>) -> Option<(Ip
     Some((addr?, port.unwrap_or(0)))
 }
 
+/// Whether glibc's numeric IPv4 parser (`inet_aton`, which `getaddrinfo` with
+/// `AI_NUMERICHOST` uses) takes `s`: one to four parts, each decimal, octal (leading `0`) or
+/// hex (`0x`), the last one filling the remaining bytes (`24` is 0.0.0.24).
+pub fn inet_aton(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('.').collect();
+    if parts.len() > 4 {
+        return false;
+    }
+    let values: Option<Vec<u64>> = parts
+        .iter()
+        .map(|p| {
+            let (digits, radix) = match p.strip_prefix("0x").or_else(|| p.strip_prefix("0X")) {
+                Some(h) => (h, 16),
+                None if p.len() > 1 && p.starts_with('0') => (&p[1..], 8),
+                None => (*p, 10),
+            };
+            if digits.is_empty() && radix != 16 {
+                return None;
+            }
+            if digits.is_empty() {
+                return Some(0);
+            }
+            u64::from_str_radix(digits, radix).ok()
+        })
+        .collect();
+    let Some(values) = values else { return false };
+    let (last, leading) = values.split_last().expect("split gives one part at least");
+    let room = 8 * (4 - leading.len() as u32);
+    leading.iter().all(|v| *v <= 255) && *last < (1u64 << room)
+}
+
 /// A port word keepalived passes on only when it is not all zeros (port 0 means "none").
 pub fn nonzero_port(tok: Option<&Token>) -> Option<&Token> {
     tok.filter(|t| !t.text.trim_start_matches('0').is_empty())
@@ -211,5 +242,11 @@ mod tests {
         assert!(socket_addr(&mut cx, "2001:db8::1/64", Some(&tok("80"))).is_some());
         assert!(socket_addr(&mut cx, "10.0.0.300", None).is_none());
         assert!(nonzero_port(Some(&tok("000"))).is_none());
+        for ok in ["24", "255.255.255.0", "10.1", "0x18", "010.0.0.1"] {
+            assert!(inet_aton(ok), "{ok}");
+        }
+        for bad in ["256.0.0.0", "1.2.3.4.5", "x", "", "1..2", "1.2.3.256", "09"] {
+            assert!(!inet_aton(bad), "{bad}");
+        }
     }
 }
