@@ -141,3 +141,10 @@ fn a_file_keepalived_accepts_is_accepted() {
 fn a_missing_value_in_an_lvs_block_stops_only_the_lvs_side() {
     agree("abort.conf", &["Unknown keyword 'bogus_vrrp_keyword'"]);
 }
+
+/// A missing value inside a checker ends keepalived's reading there: none of the
+/// end-of-block checks of the blocks around it follow.
+#[test]
+fn a_missing_value_in_a_checker_skips_the_end_of_block_checks() {
+    agree("abort-in-checker.conf", &[]);
+}

@@ -76,6 +76,9 @@ pub fn bfd_instance(cx: &mut Lower, cfg: &mut Config, n: &Node) {
     }
     let mut b = BfdInstance::default();
     cx.apply_block(BFD_INSTANCE, &mut b, n.children());
+    if cx.aborted {
+        return;
+    }
     if !b.neighbor {
         let text = format!("Configuration error: BFD instance {name} has no neighbor address set, disabling instance");
         say(cx, block_end(n), text);

@@ -16,6 +16,8 @@ use std::net::IpAddr;
 pub struct Checker {
     urls: usize,
     script: bool,
+    /// MISC_CHECK's command line as written so far (keepalived names it in messages).
+    script_text: String,
     track_file: bool,
     bfd_name: Option<String>,
     dns_name: bool,
@@ -199,6 +201,9 @@ fn url(cx: &mut Lower, c: &mut Checker, n: &Node) {
     }
     let mut u = Url::default();
     apply_layered(cx, &[HTTP_URL], &mut u, n.children());
+    if cx.aborted {
+        return;
+    }
     if u.path {
         c.urls += 1;
     } else {
@@ -384,8 +389,8 @@ pub static MISC: &[Keyword<Checker>] = &[
     checked!("misc_path", "COMMAND", "Script to run.", |cx, t, n| {
         if !n.args.is_empty() {
             t.script = true;
-            let command = n.args_joined();
-            cx.lvs.scripts.push(command);
+            t.script_text = n.args_joined();
+            cx.lvs.scripts.push(t.script_text.clone());
         }
     }),
     checked!("misc_timeout", "SECONDS", "Script timeout.", |cx, _t, n| {
@@ -407,7 +412,15 @@ pub static MISC: &[Keyword<Checker>] = &[
         "user",
         "USER [GROUP]",
         "User the script runs as.",
-        |_cx, _t, _n| {}
+        |cx, t, n| {
+            if n.args.is_empty() {
+                let text = format!(
+                    "No user specified for misc checker script {}",
+                    t.script_text
+                );
+                say(cx, n.keyword.span, text);
+            }
+        }
     ),
 ];
 
@@ -596,7 +609,8 @@ pub fn checker(cx: &mut Lower, rs: &mut RealServer, n: &Node) {
     let mut c = Checker::default();
     cx.lvs.current_server = rs.label();
     apply_layered(cx, &tables(kind), &mut c, n.children());
-    if c.dropped {
+    // A keyword missing its value stopped keepalived here: no end-of-block checks.
+    if c.dropped || cx.aborted {
         return;
     }
     let end = block_end(n);

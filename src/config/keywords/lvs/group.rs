@@ -32,6 +32,9 @@ pub fn server_group(cx: &mut Lower, n: &Node) {
         };
         group.entries.extend(entry);
     }
+    if cx.aborted {
+        return;
+    }
     let end = block_end(n);
     if group.entries.is_empty() {
         say(

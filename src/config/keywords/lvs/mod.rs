@@ -111,6 +111,9 @@ fn read_virtual_server(cx: &mut Lower, cfg: &Config, n: &Node) {
         if !super::top::no_block(cx, n) {
             cx.lvs.track_files = cfg.track_files.iter().map(|t| t.name.clone()).collect();
             apply_layered(cx, &[VIRTUAL_SERVER], &mut vs, n.children());
+            if cx.aborted {
+                return soften(&mut cx.diags[from..]);
+            }
             server::virtual_server_end(cx, &mut vs, block_end(n));
             cx.lvs.servers.push(vs);
         }

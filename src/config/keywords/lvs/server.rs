@@ -322,6 +322,9 @@ fn real_server(cx: &mut Lower, vs: &mut VirtualServer, n: &Node) {
     rs.forwarding = vs.forwarding;
     rs.group = group_name(vs);
     apply_layered(cx, &[REAL_SERVER], &mut rs, n.children());
+    if cx.aborted {
+        return;
+    }
     // keepalived: a real server of another address family than its virtual server is
     // dropped, unless it is tunnelled.
     if rs.forwarding != Some(Forwarding::Tun) {
