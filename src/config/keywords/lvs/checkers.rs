@@ -42,8 +42,8 @@ macro_rules! checked {
     };
 }
 
-/// `connect_ip` / `bindto`: an address, of the same family as the other one.
-fn address(cx: &mut Lower, n: &Node, which: &str, other: &str) -> Option<(IpAddr, Option<bool>)> {
+/// `connect_ip` / `bindto`'s address (`which` names the keyword in the message).
+fn address(cx: &mut Lower, n: &Node, which: &str) -> Option<IpAddr> {
     let tok = cx.arg(n, 0)?.clone();
     let Some((ip, _)) = values::socket_addr(cx, &tok.text, None) else {
         say(
@@ -53,12 +53,12 @@ fn address(cx: &mut Lower, n: &Node, which: &str, other: &str) -> Option<(IpAddr
         );
         return None;
     };
-    let _ = other;
-    Some((ip, Some(ip.is_ipv6())))
+    Some(ip)
 }
 
+/// `connect_ip IP`, of the same family as `bindto`.
 fn connect_ip(cx: &mut Lower, c: &mut Checker, n: &Node) {
-    let Some((ip, _)) = address(cx, n, "connect_ip", "bindto") else {
+    let Some(ip) = address(cx, n, "connect_ip") else {
         return;
     };
     if c.bindto.is_some_and(|b| b.is_ipv6() != ip.is_ipv6()) {
@@ -71,8 +71,9 @@ fn connect_ip(cx: &mut Lower, c: &mut Checker, n: &Node) {
     c.connect_ip = Some(ip);
 }
 
+/// `bindto IP`, of the same family as `connect_ip`.
 fn bindto(cx: &mut Lower, c: &mut Checker, n: &Node) {
-    let Some((ip, _)) = address(cx, n, "bindto", "connect_ip") else {
+    let Some(ip) = address(cx, n, "bindto") else {
         return;
     };
     if c.connect_ip.is_some_and(|d| d.is_ipv6() != ip.is_ipv6()) {
