@@ -30,10 +30,6 @@ const EDGE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/edge");
 /// Debian samples whose check still differs, with why.
 const OPEN_SAMPLES: &[(&str, &str)] = &[
     (
-        "keepalived.conf.fwmark",
-        "virtual_server blocks are not checked yet",
-    ),
-    (
         "keepalived.conf.track_interface",
         "route devices are not checked yet",
     ),

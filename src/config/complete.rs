@@ -144,6 +144,24 @@ fn complete_instance(inst: &mut VrrpInstance, cx: &mut Lower) {
         );
     }
     derive_state_and_family(inst, cx);
+    if inst.strict_mode
+        && was_set(cx, inst, "state")
+        && ((inst.state == InitialState::Master) != (inst.priority == 255))
+    {
+        cx.push(
+            diag(
+                Severity::Warning,
+                kw_span(cx, inst, "state"),
+                format!("({name}) State MASTER must match being address owner"),
+            )
+            .with_hint("with vrrp_strict only the address owner (priority 255) starts as MASTER"),
+        );
+        inst.state = if inst.priority == 255 {
+            InitialState::Master
+        } else {
+            InitialState::Backup
+        };
+    }
     let unicast_kw = ["unicast_src_ip", "unicast_peer"]
         .iter()
         .any(|k| was_set(cx, inst, k));
@@ -292,16 +310,9 @@ fn complete_preemption(inst: &mut VrrpInstance, cx: &mut Lower) {
         ));
         inst.nopreempt = false;
     }
-    if !inst.preempt_delay.is_zero() && inst.state == InitialState::Master {
-        cx.push(diag(
-            Severity::Warning,
-            kw_span(cx, inst, "preempt_delay"),
-            format!(
-            "({name}) Warning - preempt delay will not work with initial state MASTER - clearing"),
-        ));
-        inst.state = InitialState::Backup;
-    }
-    if inst.nopreempt && inst.state == InitialState::Master {
+    // keepalived checks both against the state as written, nopreempt first.
+    let master = inst.state == InitialState::Master;
+    if inst.nopreempt && master {
         cx.push(
             diag(
                 Severity::Warning,
@@ -311,6 +322,15 @@ fn complete_preemption(inst: &mut VrrpInstance, cx: &mut Lower) {
             )
             .with_hint("use 'state BACKUP' on every node with nopreempt"),
         );
+        inst.state = InitialState::Backup;
+    }
+    if !inst.preempt_delay.is_zero() && master {
+        cx.push(diag(
+            Severity::Warning,
+            kw_span(cx, inst, "preempt_delay"),
+            format!(
+            "({name}) Warning - preempt delay will not work with initial state MASTER - clearing"),
+        ));
         inst.state = InitialState::Backup;
     }
 }

@@ -16,6 +16,9 @@ use std::fmt::Write as _;
 pub enum Severity {
     /// Worth saying, changes nothing (a missing plain `include`, an unsupported LVS block).
     Info,
+    /// Said loudly (a warning in the log and in `-t`), but keepalived has no such finding,
+    /// so it changes no exit code: the LVS blocks this VRRP-only build reads but does not run.
+    Notice,
     /// keepalived calls it a warning (or "deprecated"); still makes `-t` exit 5.
     Warning,
     /// A configuration error keepalived recovers from (unknown keyword, bad number).
@@ -30,7 +33,7 @@ impl Severity {
     /// `keepalived -t` exit code contributed by this class (0 = none).
     pub fn exit_code(self) -> i32 {
         match self {
-            Severity::Info => 0,
+            Severity::Info | Severity::Notice => 0,
             Severity::Warning | Severity::Error => 5,
             Severity::Fatal => 4,
             Severity::Security => 6,
@@ -40,6 +43,7 @@ impl Severity {
     fn label(self) -> &'static str {
         match self {
             Severity::Info => "note",
+            Severity::Notice => "warning",
             Severity::Warning => "warning",
             Severity::Error => "error",
             Severity::Fatal => "fatal",
@@ -70,6 +74,9 @@ pub struct Diagnostic {
     /// `dynamic_interfaces`, an instance without a VRID or an interface, two instances on
     /// one VRID.
     pub stops_daemon: bool,
+    /// About a part of the file this VRRP-only build checks but never runs (LVS, checkers,
+    /// BFD): it counts for `-t`'s exit code, but is no reason to refuse a reload.
+    pub not_run: bool,
 }
 
 impl Diagnostic {
@@ -82,6 +89,7 @@ impl Diagnostic {
             host_dependent: false,
             aborts: false,
             stops_daemon: false,
+            not_run: false,
         }
     }
     pub fn error(span: Span, message: impl Into<String>) -> Self {
@@ -107,6 +115,10 @@ impl Diagnostic {
     }
     pub fn stopping_daemon(mut self) -> Self {
         self.stops_daemon = true;
+        self
+    }
+    pub fn not_run(mut self) -> Self {
+        self.not_run = true;
         self
     }
 

@@ -455,3 +455,43 @@ pub fn check_script_files(cfg: &mut Config, cx: &mut Lower, host: &dyn Host, use
         );
     }
 }
+
+/// keepalived's checker-process script security pass: when the file's LVS blocks name
+/// scripts (`notify_up`, `quorum_up`, `misc_path`, …) that exist on this host and
+/// `enable_script_security` is off, `-t` exits 6. This build never runs those scripts; the
+/// finding is reproduced so that `-t` judges the file as keepalived does.
+pub fn check_checker_scripts(cfg: &Config, cx: &mut Lower, host: &dyn Host) {
+    if cfg.global.enable_script_security || cx.lvs.servers.is_empty() {
+        return;
+    }
+    let mut finder = Finder::new(host);
+    let mut found = false;
+    let mut insecure = false;
+    for command in &cx.lvs.scripts {
+        let script = Script {
+            command: command.clone(),
+            user: None,
+        };
+        if let Lookup::Found { insecure: why } = finder.look_up(&script, true) {
+            found = true;
+            insecure |= why.is_some();
+        }
+    }
+    if found {
+        let extra = if insecure {
+            " There are insecure scripts."
+        } else {
+            ""
+        };
+        cx.push(
+            Diagnostic::new(
+                Severity::Security,
+                None,
+                format!("SECURITY VIOLATION - check scripts are being executed but script_security not enabled.{extra}"),
+            )
+            .with_hint("add enable_script_security to global_defs; keepalived's checker process runs these scripts unprotected without it (this build runs none of them)")
+            .host_dependent()
+            .not_run(),
+        );
+    }
+}

@@ -109,6 +109,8 @@ pub struct Lower {
     /// The first token of the line after the node being applied (keepalived reports a missing
     /// `{` there: it is the line it read expecting one).
     pub next_line: Option<Span>,
+    /// What the LVS blocks (checked, never run) said, for keepalived's checks at the end.
+    pub lvs: super::lvs::Facts,
 }
 
 impl Default for Lower {
@@ -127,6 +129,7 @@ impl Lower {
             rules_without_preference: 0,
             lvs_sync_daemon_interface: None,
             next_line: None,
+            lvs: super::lvs::Facts::default(),
         }
     }
 

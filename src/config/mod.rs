@@ -13,6 +13,7 @@ pub mod host;
 pub mod host_scripts;
 pub mod keywords;
 pub mod lower;
+pub mod lvs;
 pub mod model;
 pub mod source;
 pub mod span;
@@ -120,6 +121,9 @@ fn finish_check(
         host_scripts::check_users(&mut config, &mut cx, h)
     });
     complete::parsed_instances(&mut config, &mut cx);
+    if !cx.lvs.aborted {
+        lvs::validate(&mut cx.lvs, &mut cx.diags);
+    }
     let stopped = match host {
         Some(h) if !cx.aborted => host::check_interfaces(&mut config, &mut cx, h),
         _ => false,
@@ -130,6 +134,11 @@ fn finish_check(
             if !cx.aborted {
                 host_scripts::check_script_files(&mut config, &mut cx, h, users);
             }
+        }
+    }
+    if let Some(h) = host {
+        if !cx.lvs.aborted {
+            host_scripts::check_checker_scripts(&config, &mut cx, h);
         }
     }
     diagnostics.extend(cx.diags);

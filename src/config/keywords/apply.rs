@@ -83,11 +83,14 @@ impl Lower {
     /// Lowers one top-level node (`next` = span of the top-level node after it), as the
     /// syntax layer completes them (see [`crate::config::syntax::parse_each`]).
     pub fn lower_top(&mut self, cfg: &mut Config, node: &Node, next: Option<Span>) {
-        if !self.aborted {
+        // keepalived's checker process reads the LVS blocks on when its VRRP process has
+        // stopped reading (and the other way round): they keep their own "stopped" flag.
+        let lvs = super::lvs::BLOCKS.contains(&node.keyword.text.as_str());
+        if !self.aborted || lvs {
             self.next_line = next;
             self.apply_one(TOP, cfg, node);
         }
-        if self.aborted {
+        if self.aborted && !lvs {
             self.note_unsupported_block(node);
         }
     }

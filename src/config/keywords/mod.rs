@@ -170,6 +170,7 @@ pub mod address;
 mod apply;
 pub mod global;
 pub mod instance;
+pub mod lvs;
 pub mod objects;
 pub mod top;
 
@@ -267,6 +268,28 @@ pub fn reference() -> Vec<Section> {
         section("track_file", objects::TRACK_FILE),
         section("vrrp_track_process", objects::TRACK_PROCESS),
         section("mysql_check (extension)", objects::MYSQL_CHECK),
+        section(
+            "virtual_server (checked, not run)",
+            lvs::server::VIRTUAL_SERVER,
+        ),
+        section("real_server (checked, not run)", lvs::server::REAL_SERVER),
+        section(
+            "checker connection keywords (checked, not run)",
+            lvs::checkers::CONNECTION,
+        ),
+        section(
+            "checker timing keywords (checked, not run)",
+            lvs::checkers::TIMING,
+        ),
+        section("HTTP_GET / SSL_GET (checked, not run)", lvs::checkers::HTTP),
+        section("url (checked, not run)", lvs::checkers::HTTP_URL),
+        section("SMTP_CHECK (checked, not run)", lvs::checkers::SMTP),
+        section("MISC_CHECK (checked, not run)", lvs::checkers::MISC),
+        section("DNS_CHECK (checked, not run)", lvs::checkers::DNS),
+        section("UDP_CHECK (checked, not run)", lvs::checkers::UDP),
+        section("FILE_CHECK (checked, not run)", lvs::checkers::FILE),
+        section("BFD_CHECK (checked, not run)", lvs::checkers::BFD),
+        section("bfd_instance (checked, not run)", lvs::bfd::BFD_INSTANCE),
     ]
 }
 

@@ -16,10 +16,7 @@ use std::time::Duration;
 /// Blocks keepalived's checker and BFD processes read. This build has neither, so they are
 /// skipped whole and noted once each (keepalived built without LVS does the same, louder).
 pub const UNSUPPORTED_BLOCKS: &[&str] = &[
-    "virtual_server",
-    "virtual_server_group",
     "real_server",
-    "bfd_instance",
     "linkbeat_interfaces",
     "interface_up_down_delays",
     "track_group",
@@ -32,7 +29,7 @@ fn block_name(cx: &mut Lower, n: &Node) -> Option<String> {
     cx.arg(n, 0).map(|a| a.text.to_string())
 }
 
-fn no_block(cx: &mut Lower, n: &Node) -> bool {
+pub(super) fn no_block(cx: &mut Lower, n: &Node) -> bool {
     if n.block.is_none() {
         // keepalived reads the next line looking for the '{' and reports it there.
         let at = cx.next_line.unwrap_or(n.keyword.span);
@@ -461,10 +458,31 @@ pub static TOP: &[Keyword<Config>] = &[
         |_cx, cfg, n| cfg.garp_groups.push(garp_group(n)),
         |cfg, d| cfg.garp_groups.iter().for_each(|g| dump_garp_group(g, d))
     ),
-    unsupported_block!("virtual_server"),
-    unsupported_block!("virtual_server_group"),
+    keyword!(
+        "virtual_server",
+        "IP PORT|fwmark N|group NAME { … }",
+        "",
+        "An LVS virtual server: checked as keepalived checks it, not run by this VRRP-only build.",
+        super::lvs::virtual_server,
+        |_t, _d| {}
+    ),
+    keyword!(
+        "virtual_server_group",
+        "NAME { … }",
+        "",
+        "Addresses and fwmarks of an LVS service: checked, not run by this VRRP-only build.",
+        super::lvs::virtual_server_group,
+        |_t, _d| {}
+    ),
+    keyword!(
+        "bfd_instance",
+        "NAME { … }",
+        "",
+        "A BFD session: checked, not run by this VRRP-only build.",
+        super::lvs::bfd_instance,
+        |_t, _d| {}
+    ),
     unsupported_block!("real_server"),
-    unsupported_block!("bfd_instance"),
     unsupported_block!("linkbeat_interfaces"),
     unsupported_block!("interface_up_down_delays"),
     unsupported_block!("track_group"),
