@@ -5,7 +5,8 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use crate::run::{Binaries, Outcome, RunResult};
+use crate::node::Binaries;
+use crate::run::{Outcome, RunResult};
 use crate::scenario::{Impl, Scenario};
 
 fn outcome_word(o: &Outcome) -> &'static str {
@@ -240,6 +241,7 @@ pub fn markdown(
             .unwrap();
         }
     }
+    peer_wire(&mut s, results);
     writeln!(s, "\n## Scenarios\n").unwrap();
     for sc in scenarios {
         if results.iter().any(|r| r.scenario == sc.name) {
@@ -282,6 +284,31 @@ pub fn markdown(
         .unwrap();
     }
     s
+}
+
+/// How the other peers' adverts (1.x, FRR) departed from keepalived 2.2.7's fixed
+/// fields: not judged, but worth knowing for anyone reading their captures.
+fn peer_wire(s: &mut String, results: &[RunResult]) {
+    let mut seen: BTreeMap<String, String> = BTreeMap::new();
+    for r in results {
+        for n in &r.peer_notes {
+            let n = n.split_once(' ').map_or(n.as_str(), |(_, rest)| rest);
+            seen.entry(n.to_string())
+                .or_insert_with(|| format!("{} / {}", r.scenario, r.mix.id()));
+        }
+    }
+    if seen.is_empty() {
+        return;
+    }
+    writeln!(
+        s,
+        "\n## Peers' adverts against keepalived 2.2.7's fixed fields\n\nNot judged (only ours \
+         and 2.2.7 are); each first seen in the run named.\n"
+    )
+    .unwrap();
+    for (note, first) in seen {
+        writeln!(s, "* {note} ({first})").unwrap();
+    }
 }
 
 fn keepalived_version(bin: &std::path::Path) -> String {
