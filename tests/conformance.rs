@@ -164,8 +164,10 @@ fn binaries(jobs: &[(Arc<Scenario>, Mix)]) -> Binaries {
         keepalived_1_3: peers.join("keepalived-1.3.5"),
         frr: from_env("FRR_DIR", PathBuf::from("/usr/lib/frr")),
     };
-    let needed: std::collections::BTreeSet<_> =
-        jobs.iter().flat_map(|(_, mix)| mix.0.clone()).collect();
+    let needed: std::collections::BTreeSet<_> = jobs
+        .iter()
+        .flat_map(|(sc, mix)| sc.impls_used(mix))
+        .collect();
     for imp in needed {
         for b in bins.programs(imp) {
             if !b.exists() {

@@ -121,7 +121,7 @@ impl Frr {
         for m in macvlans(config) {
             create(host, &m);
         }
-        let dir = &host.dir;
+        let dir = runtime_dir(host);
         let zsock = dir.join("zserv.api");
         let _ = fs::remove_file(&zsock);
         fs::write(dir.join("zebra.conf"), "hostname zebra\n").expect("zebra.conf");
@@ -174,8 +174,22 @@ fn wait(child: &mut Child, limit: Duration) -> Option<i32> {
     None
 }
 
+/// FRR's daemons refuse to run as root (root is not in their vty group `frrvty`), so
+/// they run as Debian's `frr` user, in a directory of the node's that it owns (the
+/// node's directories become traversable for it).
+fn runtime_dir(host: &Host) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = host.dir.join("frr");
+    fs::create_dir_all(&dir).expect("frr dir");
+    for d in [host.dir.parent().unwrap_or(&host.dir), host.dir.as_path()] {
+        fs::set_permissions(d, fs::Permissions::from_mode(0o711)).expect("chmod");
+    }
+    lab::run("chown", &["frr:frr", &dir.display().to_string()]);
+    dir
+}
+
 fn spawn(host: &Host, program: &Path, name: &str, zsock: &Path, extra: &[&str]) -> Child {
-    let dir: PathBuf = host.dir.clone();
+    let dir: PathBuf = host.dir.join("frr");
     let log_name = if name == "vrrpd" {
         "daemon.log"
     } else {
@@ -184,7 +198,7 @@ fn spawn(host: &Host, program: &Path, name: &str, zsock: &Path, extra: &[&str]) 
     let log = fs::OpenOptions::new()
         .create(true)
         .append(true)
-        .open(dir.join(log_name))
+        .open(host.dir.join(log_name))
         .expect("log file");
     Command::new("ip")
         .args(["netns", "exec", &host.ns])
@@ -197,7 +211,7 @@ fn spawn(host: &Host, program: &Path, name: &str, zsock: &Path, extra: &[&str]) 
         .arg(zsock)
         .arg("--vty_socket")
         .arg(&dir)
-        .args(["-u", "root", "-g", "root", "-P", "0"])
+        .args(["-u", "frr", "-g", "frr", "-P", "0"])
         .args(["--log", "stdout", "--log-level", "debug"])
         .args(extra)
         .stdin(Stdio::null())

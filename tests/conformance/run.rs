@@ -52,6 +52,8 @@ pub struct RunResult {
 struct Run<'a> {
     sc: &'a Scenario,
     mix: &'a Mix,
+    /// The implementation on each node now (the mix's, until a `replace` step).
+    current: Vec<Impl>,
     bins: &'a Binaries,
     probe: Option<Prober>,
     daemons: HashMap<String, Node>,
@@ -102,6 +104,7 @@ pub fn run(sc: &Scenario, mix: &Mix, bins: &Binaries) -> RunResult {
         let mut r = Run {
             sc,
             mix,
+            current: mix.0.clone(),
             bins,
             probe: None,
             daemons: HashMap::new(),
@@ -177,7 +180,7 @@ pub fn run(sc: &Scenario, mix: &Mix, bins: &Binaries) -> RunResult {
 impl Run<'_> {
     fn imp(&self, node: &str) -> Impl {
         let i = self.sc.nodes.iter().position(|n| n == node).expect("node");
-        self.mix.0[i]
+        self.current[i]
     }
 
     fn host(&self, node: &str) -> &Host {
@@ -355,6 +358,17 @@ impl Run<'_> {
                     Some(0) => Ok("exit 0".into()),
                     other => Err(format!("{node} did not exit 0 on SIGTERM: {other:?}")),
                 }
+            }
+            Action::Replace { node, with } => {
+                let code = self.daemon(node)?.stop(Duration::from_secs(8));
+                self.daemons.remove(node);
+                if code != Some(0) {
+                    return Err(format!("{node} did not exit 0 on SIGTERM: {code:?}"));
+                }
+                let i = self.sc.nodes.iter().position(|n| n == node).expect("node");
+                self.current[i] = Impl::parse(with);
+                self.start(node)?;
+                Ok(format!("now {with}"))
             }
             Action::Kill { node, remove } => {
                 self.daemon(node)?.kill_hard();

@@ -121,6 +121,13 @@ pub enum Action {
         #[serde(default)]
         remove: Vec<String>,
     },
+    /// An operator's upgrade of one node: its daemon is stopped (SIGTERM, as an init
+    /// script stops it; it must exit 0) and implementation `with` (`ours`, `ka`, …) is
+    /// started on the same configuration. Later `when`s see the new implementation.
+    Replace {
+        node: String,
+        with: String,
+    },
     /// Cable cut / restore on segment `segment` (default 0 = eth0).
     Cut {
         node: String,
@@ -285,6 +292,10 @@ impl Scenario {
                 Action::Start { nodes: Some(list) } => {
                     nodes.extend(list.iter().map(|s| s.as_str()))
                 }
+                Action::Replace { node, with } => {
+                    nodes.push(node);
+                    Impl::parse(with);
+                }
                 Action::Stop { node }
                 | Action::Kill { node, .. }
                 | Action::Cut { node, .. }
@@ -394,7 +405,7 @@ impl Impl {
             Impl::Frr => "frr",
         }
     }
-    fn parse(s: &str) -> Impl {
+    pub fn parse(s: &str) -> Impl {
         match s {
             "ours" => Impl::Ours,
             "ka" | "keepalived" => Impl::Keepalived,
@@ -437,6 +448,18 @@ impl Mix {
 }
 
 impl Scenario {
+    /// Every implementation a run of `mix` starts: the mix's, and those `replace`
+    /// steps bring in.
+    pub fn impls_used(&self, mix: &Mix) -> Vec<Impl> {
+        let mut all = mix.0.clone();
+        for step in &self.steps {
+            if let Action::Replace { with, .. } = &step.action {
+                all.push(Impl::parse(with));
+            }
+        }
+        all
+    }
+
     /// Whether `mix` runs ours on a node that needs a feature ours lacks.
     pub fn pending_for(&self, mix: &Mix) -> bool {
         self.pending_ours.is_some()
