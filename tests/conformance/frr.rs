@@ -107,6 +107,9 @@ fn create(host: &Host, m: &Macvlan) {
         let prefix = if a.is_ipv4() { 24 } else { 64 };
         host.ip(&["addr", "add", &format!("{a}/{prefix}"), "dev", &name]);
     }
+    // Parked until vrrpd says otherwise, as vrrpd itself parks a backup's: a macvlan
+    // that vrrpd has not taken over yet must not look like a master's.
+    host.ip(&["link", "set", &name, "protodown", "on"]);
     host.ip(&["link", "set", &name, "up"]);
 }
 
