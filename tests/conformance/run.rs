@@ -709,9 +709,8 @@ impl Run<'_> {
         let mut peer_notes: Vec<String> = peers
             .iter()
             .flat_map(|a| {
-                a.problems
-                    .iter()
-                    .map(|p| format!("{} VRID {}: {p}", who(self, &a.src_mac), a.vrid))
+                let who = self.peer_name(&a.src_mac);
+                a.problems.iter().map(move |p| format!("{who}: {p}"))
             })
             .collect();
         peer_notes.sort();
@@ -768,6 +767,15 @@ impl Run<'_> {
             Some(n) => !judged(self.imp(n)),
             None => mac[..4] == [0, 0, 0x5e, 0] && self.mix.0.contains(&Impl::Frr),
         }
+    }
+
+    /// The implementation a peer's frame came from (a virtual MAC: FRR's macvlan).
+    fn peer_name(&self, mac: &[u8; 6]) -> &'static str {
+        self.sc
+            .nodes
+            .iter()
+            .find(|n| self.node_macs(n).contains(mac))
+            .map_or("frr", |n| self.imp(n).short())
     }
 
     /// On failure (or always, with `CONFORMANCE_KEEP`): the narrative, daemon logs and captures go to
