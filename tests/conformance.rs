@@ -1,7 +1,9 @@
 //! Mixed-cluster conformance (issue 5): every scenario in `conformance/scenarios/`
-//! is run with each mix of our daemon and stock keepalived on its nodes, in network
-//! namespaces, observed only as a peer or a client could (addresses, ARP cache, VIP
-//! probes, logs, notify output, packets on the bridge).
+//! is run with each mix of our daemon and stock keepalived on its nodes — and, where a
+//! scenario names them (`extra_mixes`, issue 17), with stock keepalived 1.1.19 / 1.3.5
+//! and FRR's vrrpd as peers — in network namespaces, observed only as a peer or a
+//! client could (addresses, ARP cache, VIP probes, logs, notify output, packets on the
+//! bridge).
 //!
 //! Environment:
 //! * `CONFORMANCE_FILTER=seed-pair/ours-ka,vrrp3` — run only `scenario/mix` ids
