@@ -300,11 +300,12 @@ a shared bound: a 1.x backup enters MASTER one advert interval after its timer f
 priority-0 advert when it stops, so its backup waits out the down timer; 1.x honours \
 `state MASTER` at start-up (the VIP returns to it at once, after a 1 s gap); a 1.x node that \
 rejects adverts (wrong password, wrong auth type, 1.1.19's AH) still restarts its down \
-timer, so it stays backup instead of splitting the brain; 1.1.19 as master yields to an \
+timer while backup, so, started while the other node is master, it stays backup instead of \
+splitting the brain; 1.1.19 as master yields to an \
 equal-priority advert from a lower address. `migrate-1x` is an operator's node-by-node \
 replacement of a 1.x pair by ours. `track_script` runs with 1.3.5 only: on 1.1.19 as built \
-here the script runs (and exits 1), but 1.1.19 neither logs the failure nor lowers the priority in its adverts. See \
-`DIFFERENCES.md`, M1-M5.";
+here the script runs (and exits 1), but 1.1.19 neither logs the failure nor lowers the \
+priority in its adverts. See `DIFFERENCES.md`, M1-M5.";
 const PEERS_FRR: &str = "Mixed with FRR's vrrpd (`frr`)";
 const INTRO_FRR: &str =
     "FRR 8.4's zebra and vrrpd, started per node namespace, against ours and against \
