@@ -294,6 +294,20 @@ impl Run<'_> {
         Ok(())
     }
 
+    /// An upgrade in place: stop the node's daemon (it must exit 0), start `with` on
+    /// the same configuration.
+    fn replace(&mut self, node: &str, with: &str) -> Result<String, String> {
+        let code = self.daemon(node)?.stop(Duration::from_secs(8));
+        self.daemons.remove(node);
+        if code != Some(0) {
+            return Err(format!("{node} did not exit 0 on SIGTERM: {code:?}"));
+        }
+        let i = self.sc.nodes.iter().position(|n| n == node).expect("node");
+        self.current[i] = Impl::parse(with);
+        self.start(node)?;
+        Ok(format!("now {with}"))
+    }
+
     fn daemon(&mut self, node: &str) -> Result<&mut Node, String> {
         self.daemons
             .get_mut(node)
@@ -359,17 +373,7 @@ impl Run<'_> {
                     other => Err(format!("{node} did not exit 0 on SIGTERM: {other:?}")),
                 }
             }
-            Action::Replace { node, with } => {
-                let code = self.daemon(node)?.stop(Duration::from_secs(8));
-                self.daemons.remove(node);
-                if code != Some(0) {
-                    return Err(format!("{node} did not exit 0 on SIGTERM: {code:?}"));
-                }
-                let i = self.sc.nodes.iter().position(|n| n == node).expect("node");
-                self.current[i] = Impl::parse(with);
-                self.start(node)?;
-                Ok(format!("now {with}"))
-            }
+            Action::Replace { node, with } => self.replace(node, with),
             Action::Kill { node, remove } => {
                 self.daemon(node)?.kill_hard();
                 self.daemons.remove(node);
