@@ -1,7 +1,9 @@
 //! Mixed-cluster conformance (issue 5): every scenario in `conformance/scenarios/`
-//! is run with each mix of our daemon and stock keepalived on its nodes, in network
-//! namespaces, observed only as a peer or a client could (addresses, ARP cache, VIP
-//! probes, logs, notify output, packets on the bridge).
+//! is run with each mix of our daemon and stock keepalived on its nodes — and, where a
+//! scenario names them (`extra_mixes`, issue 17), with stock keepalived 1.1.19 / 1.3.5
+//! and FRR's vrrpd as peers — in network namespaces, observed only as a peer or a
+//! client could (addresses, ARP cache, VIP probes, logs, notify output, packets on the
+//! bridge).
 //!
 //! Environment:
 //! * `CONFORMANCE_FILTER=seed-pair/ours-ka,vrrp3` — run only `scenario/mix` ids
@@ -11,25 +13,37 @@
 //! * `CONFORMANCE_KEEP=1` — keep every run's logs, configs and captures (failed runs'
 //!   are always kept) under `target/tmp/conformance/SCENARIO/MIX/`;
 //! * `KEEPALIVED_RS_BIN` (default: this build's `keepalived`), `KEEPALIVED_BIN`
-//!   (default `/usr/sbin/keepalived`) — the two implementations.
+//!   (default `/usr/sbin/keepalived`) — ours and stock keepalived 2.2.7;
+//! * `KEEPALIVED_PEERS_DIR` (default `../shared/peers` next to the repository) — holds
+//!   stock `keepalived-1.1.19` and `keepalived-1.3.5` (mixes `k11`, `k13`);
+//! * `FRR_DIR` (default `/usr/lib/frr`, Debian's `frr`) — `zebra` and `vrrpd` (`frr`).
+//!
+//! A run whose implementation is missing fails the whole test before anything runs.
 //!
 //! Needs root; fails loudly (never skips) without it. Runs without libtest's harness:
 //! it is one long matrix, not a set of unit tests.
 
+#[path = "conformance/frr.rs"]
+mod frr;
 mod lab;
+#[path = "conformance/node.rs"]
+mod node;
 #[path = "conformance/report.rs"]
 mod report;
 #[path = "conformance/run.rs"]
 mod run;
 #[path = "conformance/scenario.rs"]
 mod scenario;
+#[path = "conformance/syslog.rs"]
+mod syslog;
 #[path = "conformance/wire.rs"]
 mod wire;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use run::{Binaries, Outcome, RunResult};
+use node::Binaries;
+use run::{Outcome, RunResult};
 use scenario::{Mix, Scenario};
 
 fn main() {
@@ -53,7 +67,6 @@ fn main() {
         }
     }
     lab::require_root();
-    let bins = binaries();
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("conformance/scenarios");
     let scenarios = load_all(&dir);
     let mut filters: Vec<String> = std::env::var("CONFORMANCE_FILTER")
@@ -76,6 +89,7 @@ fn main() {
     if jobs.is_empty() {
         panic!("no scenario/mix matches the filter {filters:?}");
     }
+    let bins = binaries(&jobs);
     let parallel: usize = std::env::var("CONFORMANCE_JOBS")
         .ok()
         .and_then(|j| j.parse().ok())
@@ -136,22 +150,41 @@ fn main() {
     }
 }
 
-fn binaries() -> Binaries {
-    let ours = std::env::var_os("KEEPALIVED_RS_BIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_keepalived")));
-    let keepalived = std::env::var_os("KEEPALIVED_BIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/usr/sbin/keepalived"));
-    for b in [&ours, &keepalived] {
-        if !b.exists() {
-            panic!(
-                "{} not found (install Debian's keepalived package, or set KEEPALIVED_BIN / KEEPALIVED_RS_BIN)",
-                b.display()
-            );
+/// The implementations' programs; panics (never skips) when one that a selected run
+/// needs is missing.
+fn binaries(jobs: &[(Arc<Scenario>, Mix)]) -> Binaries {
+    let from_env =
+        |var: &str, default: PathBuf| std::env::var_os(var).map(PathBuf::from).unwrap_or(default);
+    let peers = node::peers_dir();
+    let bins = Binaries {
+        ours: from_env(
+            "KEEPALIVED_RS_BIN",
+            PathBuf::from(env!("CARGO_BIN_EXE_keepalived")),
+        ),
+        keepalived: from_env("KEEPALIVED_BIN", PathBuf::from("/usr/sbin/keepalived")),
+        keepalived_1_1: peers.join("keepalived-1.1.19"),
+        keepalived_1_3: peers.join("keepalived-1.3.5"),
+        frr: from_env("FRR_DIR", PathBuf::from("/usr/lib/frr")),
+    };
+    let needed: std::collections::BTreeSet<_> = jobs
+        .iter()
+        .flat_map(|(sc, mix)| sc.impls_used(mix))
+        .collect();
+    for imp in needed {
+        for b in bins.programs(imp) {
+            if !b.exists() {
+                panic!(
+                    "{} ({}) not found: install Debian's keepalived and frr packages, put \
+                     the stock 1.x builds in {} (or set KEEPALIVED_PEERS_DIR), or set \
+                     KEEPALIVED_BIN / KEEPALIVED_RS_BIN / FRR_DIR",
+                    b.display(),
+                    imp.short(),
+                    peers.display()
+                );
+            }
         }
     }
-    Binaries { ours, keepalived }
+    bins
 }
 
 fn load_all(dir: &Path) -> Vec<Scenario> {

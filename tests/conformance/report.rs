@@ -5,7 +5,8 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use crate::run::{Binaries, Outcome, RunResult};
+use crate::node::Binaries;
+use crate::run::{Outcome, RunResult};
 use crate::scenario::{Impl, Scenario};
 
 fn outcome_word(o: &Outcome) -> &'static str {
@@ -179,28 +180,32 @@ pub fn markdown(
         total
     )
     .unwrap();
-    writeln!(
-        s,
-        "| scenario | nodes | mix | result | client outage | time |"
-    )
-    .unwrap();
-    writeln!(s, "|---|---|---|---|---|---|").unwrap();
-    for r in results {
-        let nodes = scenarios
+    let family = |r: &&RunResult| {
+        let imps = &r.mix.0;
+        if imps.contains(&Impl::Frr) {
+            2
+        } else if imps
             .iter()
-            .find(|sc| sc.name == r.scenario)
-            .map(|sc| sc.nodes.join(","))
-            .unwrap_or_default();
-        writeln!(
-            s,
-            "| {} | {nodes} | {} | {} | {} | {:.0} s |",
-            r.scenario,
-            r.mix.id(),
-            outcome_word(&r.outcome),
-            outages(r),
-            r.elapsed.as_secs_f64()
-        )
-        .unwrap();
+            .any(|i| matches!(i, Impl::Keepalived1_1 | Impl::Keepalived1_3))
+        {
+            1
+        } else {
+            0
+        }
+    };
+    let of = |f: u8| {
+        results
+            .iter()
+            .filter(|r| family(r) == f)
+            .collect::<Vec<_>>()
+    };
+    table(&mut s, scenarios, &of(0));
+    for (f, heading, intro) in [(1, PEERS_1X, INTRO_1X), (2, PEERS_FRR, INTRO_FRR)] {
+        let rows = of(f);
+        if !rows.is_empty() {
+            writeln!(s, "\n## {heading}\n\n{intro}\n").unwrap();
+            table(&mut s, scenarios, &rows);
+        }
     }
     let notes: Vec<&RunResult> = results
         .iter()
@@ -240,6 +245,7 @@ pub fn markdown(
             .unwrap();
         }
     }
+    peer_wire(&mut s, results);
     writeln!(s, "\n## Scenarios\n").unwrap();
     for sc in scenarios {
         if results.iter().any(|r| r.scenario == sc.name) {
@@ -282,6 +288,81 @@ pub fn markdown(
         .unwrap();
     }
     s
+}
+
+const PEERS_1X: &str = "Mixed with stock keepalived 1.x (`k11` = 1.1.19, `k13` = 1.3.5)";
+const INTRO_1X: &str =
+    "Unmodified 1.1.19 and 1.3.5 daemons as peers of ours (and, in `seed-pair` and \
+`wrong-password`, of stock 2.2.7, for comparison), in every role assignment. Where 1.x behaves \
+differently the scenario states it per implementation (`when`), measured, never by loosening \
+a shared bound: a 1.x backup enters MASTER one advert interval after its timer fires \
+(`Transition to MASTER STATE` first), so its takeovers are 1 s slower; 1.1.19 sends no \
+priority-0 advert when it stops, so its backup waits out the down timer; 1.x honours \
+`state MASTER` at start-up (the VIP returns to it at once, after a 1 s gap); a 1.x node that \
+rejects adverts (wrong password, wrong auth type, 1.1.19's AH) still restarts its down \
+timer while backup, so, started while the other node is master, it stays backup instead of \
+splitting the brain; 1.1.19 as master yields to an \
+equal-priority advert from a lower address. `migrate-1x` is an operator's node-by-node \
+replacement of a 1.x pair by ours. `track_script` runs with 1.3.5 only: on 1.1.19 as built \
+here the script runs (and exits 1), but 1.1.19 neither logs the failure nor lowers the \
+priority in its adverts. See `DIFFERENCES.md`, M1-M5.";
+const PEERS_FRR: &str = "Mixed with FRR's vrrpd (`frr`)";
+const INTRO_FRR: &str =
+    "FRR 8.4's zebra and vrrpd, started per node namespace, against ours and against \
+stock 2.2.7 in both roles: VRRPv3 over IPv4 and IPv6, VRRPv2 without authentication. FRR needs a \
+macvlan per virtual router and family carrying the virtual MAC and the VIPs, and parks a \
+backup's with `protodown`; the parent interface needs `arp_ignore 1`. Ours and 2.2.7 \
+elect, preempt and fail over with FRR alike; FRR as master over IPv6 can leave a ~2 s \
+gap on preemption (it announces before its macvlan is usable). See `DIFFERENCES.md`, M6.";
+
+fn table(s: &mut String, scenarios: &[Scenario], rows: &[&RunResult]) {
+    writeln!(
+        s,
+        "| scenario | nodes | mix | result | client outage | time |"
+    )
+    .unwrap();
+    writeln!(s, "|---|---|---|---|---|---|").unwrap();
+    for r in rows {
+        let nodes = scenarios
+            .iter()
+            .find(|sc| sc.name == r.scenario)
+            .map(|sc| sc.nodes.join(","))
+            .unwrap_or_default();
+        writeln!(
+            s,
+            "| {} | {nodes} | {} | {} | {} | {:.0} s |",
+            r.scenario,
+            r.mix.id(),
+            outcome_word(&r.outcome),
+            outages(r),
+            r.elapsed.as_secs_f64()
+        )
+        .unwrap();
+    }
+}
+
+/// How the other peers' adverts (1.x, FRR) departed from keepalived 2.2.7's fixed
+/// fields: not judged, but worth knowing for anyone reading their captures.
+fn peer_wire(s: &mut String, results: &[RunResult]) {
+    let mut seen: BTreeMap<String, String> = BTreeMap::new();
+    for r in results {
+        for n in &r.peer_notes {
+            seen.entry(n.clone())
+                .or_insert_with(|| format!("{} / {}", r.scenario, r.mix.id()));
+        }
+    }
+    if seen.is_empty() {
+        return;
+    }
+    writeln!(
+        s,
+        "\n## Peers' adverts against keepalived 2.2.7's fixed fields\n\nNot judged (only ours \
+         and 2.2.7 are); each first seen in the run named.\n"
+    )
+    .unwrap();
+    for (note, first) in seen {
+        writeln!(s, "* {note} ({first})").unwrap();
+    }
 }
 
 fn keepalived_version(bin: &std::path::Path) -> String {

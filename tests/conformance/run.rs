@@ -3,28 +3,14 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use crate::lab::{self, Capture, Daemon, Host, Lab, Prober};
+use crate::lab::{self, Capture, Host, Lab, Prober};
+pub use crate::node::Binaries;
+use crate::node::Node;
 use crate::scenario::{render, Action, Impl, Mix, Scenario};
 use crate::wire;
-
-/// Which binaries play "ours" and "keepalived".
-#[derive(Debug, Clone)]
-pub struct Binaries {
-    pub ours: PathBuf,
-    pub keepalived: PathBuf,
-}
-
-impl Binaries {
-    fn of(&self, imp: Impl) -> &Path {
-        match imp {
-            Impl::Ours => &self.ours,
-            Impl::Keepalived => &self.keepalived,
-        }
-    }
-}
 
 /// How one run ended.
 #[derive(Debug, Clone, PartialEq)]
@@ -55,6 +41,8 @@ pub struct RunResult {
     pub outages: Vec<(String, Duration)>,
     pub elapsed: Duration,
     pub recordings: Vec<Recording>,
+    /// How peers' adverts departed from keepalived 2.2.7's fixed fields.
+    pub peer_notes: Vec<String>,
     /// For a failed run: the steps taken and the end of each node's log, printed under
     /// the run's line so that a CI log shows why without the kept artifacts.
     pub evidence: String,
@@ -64,9 +52,11 @@ pub struct RunResult {
 struct Run<'a> {
     sc: &'a Scenario,
     mix: &'a Mix,
+    /// The implementation on each node now (the mix's, until a `replace` step).
+    current: Vec<Impl>,
     bins: &'a Binaries,
     probe: Option<Prober>,
-    daemons: HashMap<String, Daemon>,
+    daemons: HashMap<String, Node>,
     captures: Vec<Capture>,
     lab: Lab,
     marks: HashMap<String, f64>,
@@ -75,6 +65,8 @@ struct Run<'a> {
     narrative: Vec<String>,
     outages: Vec<(String, Duration)>,
     recordings: Vec<Recording>,
+    /// How peers' adverts depart from 2.2.7's fixed fields (not judged).
+    peer_notes: Vec<String>,
     vip: IpAddr,
 }
 
@@ -112,6 +104,7 @@ pub fn run(sc: &Scenario, mix: &Mix, bins: &Binaries) -> RunResult {
         let mut r = Run {
             sc,
             mix,
+            current: mix.0.clone(),
             bins,
             probe: None,
             daemons: HashMap::new(),
@@ -122,6 +115,7 @@ pub fn run(sc: &Scenario, mix: &Mix, bins: &Binaries) -> RunResult {
             narrative: Vec::new(),
             outages: Vec::new(),
             recordings: Vec::new(),
+            peer_notes: Vec::new(),
             vip: sc.vip.parse().expect("scenario vip is an address"),
         };
         let result = r.walk();
@@ -138,9 +132,14 @@ pub fn run(sc: &Scenario, mix: &Mix, bins: &Binaries) -> RunResult {
                 String::new()
             }
         };
-        (result, r.outages.clone(), r.recordings.clone(), evidence)
+        let parts = (
+            r.outages.clone(),
+            r.recordings.clone(),
+            r.peer_notes.clone(),
+        );
+        (result, parts, evidence)
     }));
-    let (result, outages, recordings, evidence) = match outcome_and_parts {
+    let (result, (outages, recordings, peer_notes), evidence) = match outcome_and_parts {
         Ok(parts) => parts,
         Err(panic) => {
             let msg = panic
@@ -150,8 +149,7 @@ pub fn run(sc: &Scenario, mix: &Mix, bins: &Binaries) -> RunResult {
                 .unwrap_or_else(|| "panic".into());
             (
                 Err(format!("harness panic: {msg}")),
-                Vec::new(),
-                Vec::new(),
+                Default::default(),
                 String::new(),
             )
         }
@@ -174,6 +172,7 @@ pub fn run(sc: &Scenario, mix: &Mix, bins: &Binaries) -> RunResult {
         outages,
         elapsed: started.elapsed(),
         recordings,
+        peer_notes,
         evidence,
     }
 }
@@ -181,7 +180,7 @@ pub fn run(sc: &Scenario, mix: &Mix, bins: &Binaries) -> RunResult {
 impl Run<'_> {
     fn imp(&self, node: &str) -> Impl {
         let i = self.sc.nodes.iter().position(|n| n == node).expect("node");
-        self.mix.0[i]
+        self.current[i]
     }
 
     fn host(&self, node: &str) -> &Host {
@@ -200,10 +199,7 @@ impl Run<'_> {
     fn walk(&mut self) -> Result<(), String> {
         let t0 = Instant::now();
         for (i, step) in self.sc.steps.iter().enumerate() {
-            let applies = step.when.iter().all(|(node, imp)| {
-                self.imp(node).short() == imp
-                    || imp == "keepalived" && self.imp(node) == Impl::Keepalived
-            });
+            let applies = step.when.iter().all(|(node, imp)| self.imp(node).is(imp));
             if !applies {
                 continue;
             }
@@ -273,7 +269,13 @@ impl Run<'_> {
     }
 
     fn start(&mut self, node: &str) -> Result<(), String> {
-        let config = self.render_for(node, &self.sc.config.clone())?;
+        let template = self
+            .sc
+            .configs
+            .get(self.imp(node).short())
+            .unwrap_or(&self.sc.config)
+            .clone();
+        let config = self.render_for(node, &template)?;
         let host = self.host(node);
         let notify = host.dir.join("notify.sh");
         std::fs::write(
@@ -287,16 +289,26 @@ impl Run<'_> {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&notify, std::fs::Permissions::from_mode(0o755))
             .map_err(|e| e.to_string())?;
-        let imp = self.imp(node);
-        let d = match imp {
-            Impl::Keepalived => Daemon::start_stock(host, self.bins.of(imp), &config),
-            Impl::Ours => Daemon::start(host, self.bins.of(imp), &config),
-        };
+        let d = Node::start(host, self.imp(node), self.bins, &config);
         self.daemons.insert(node.to_string(), d);
         Ok(())
     }
 
-    fn daemon(&mut self, node: &str) -> Result<&mut Daemon, String> {
+    /// An upgrade in place: stop the node's daemon (it must exit 0), start `with` on
+    /// the same configuration.
+    fn replace(&mut self, node: &str, with: &str) -> Result<String, String> {
+        let code = self.daemon(node)?.stop(Duration::from_secs(8));
+        self.daemons.remove(node);
+        if code != Some(0) {
+            return Err(format!("{node} did not exit 0 on SIGTERM: {code:?}"));
+        }
+        let i = self.sc.nodes.iter().position(|n| n == node).expect("node");
+        self.current[i] = Impl::parse(with);
+        self.start(node)?;
+        Ok(format!("now {with}"))
+    }
+
+    fn daemon(&mut self, node: &str) -> Result<&mut Node, String> {
         self.daemons
             .get_mut(node)
             .ok_or_else(|| format!("{node} has no daemon running"))
@@ -307,7 +319,10 @@ impl Run<'_> {
         self.sc
             .nodes
             .iter()
-            .filter(|n| self.host(n).has_address_on(dev, addr))
+            .filter(|n| match self.imp(n) {
+                Impl::Frr => crate::frr::holds(self.host(n), addr),
+                _ => self.host(n).has_address_on(dev, addr),
+            })
             .cloned()
             .collect()
     }
@@ -351,15 +366,14 @@ impl Run<'_> {
                 Ok(String::new())
             }
             Action::Stop { node } => {
-                let d = self.daemon(node)?;
-                d.signal(nix::sys::signal::Signal::SIGTERM);
-                let code = d.wait_exit(Duration::from_secs(8));
+                let code = self.daemon(node)?.stop(Duration::from_secs(8));
                 self.daemons.remove(node);
                 match code {
                     Some(0) => Ok("exit 0".into()),
                     other => Err(format!("{node} did not exit 0 on SIGTERM: {other:?}")),
                 }
             }
+            Action::Replace { node, with } => self.replace(node, with),
             Action::Kill { node, remove } => {
                 self.daemon(node)?.kill_hard();
                 self.daemons.remove(node);
@@ -689,7 +703,26 @@ impl Run<'_> {
         if !self.sc.wire_checks {
             return Ok(());
         }
-        let cap = self.capture();
+        let mut cap = self.capture();
+        // The fixed fields are keepalived 2.2.7's: they judge ours and 2.2.7. What other
+        // peers (1.x, FRR) send differently is a fact about them, noted for the report.
+        let (checked, peers): (Vec<_>, Vec<_>) = std::mem::take(&mut cap.adverts)
+            .into_iter()
+            .partition(|a| !self.sent_by_peer(&a.src_mac));
+        cap.adverts = checked;
+        let mut peer_notes: Vec<String> = peers
+            .iter()
+            .flat_map(|a| {
+                let who = self.peer_name(&a.src_mac);
+                a.problems.iter().map(move |p| format!("{who}: {p}"))
+            })
+            .collect();
+        peer_notes.sort();
+        peer_notes.dedup();
+        for n in &peer_notes {
+            self.note(format!("wire (peer, not judged): {n}"));
+        }
+        self.peer_notes = peer_notes;
         let mut problems: Vec<String> = Vec::new();
         for a in &cap.adverts {
             for p in &a.problems {
@@ -700,7 +733,11 @@ impl Run<'_> {
                 ));
             }
         }
-        for a in &cap.announcements {
+        for a in cap
+            .announcements
+            .iter()
+            .filter(|a| !self.sent_by_peer(&a.src_mac))
+        {
             for p in &a.problems {
                 problems.push(format!("announcement from {}: {p}", who(self, &a.src_mac)));
             }
@@ -718,6 +755,31 @@ impl Run<'_> {
             problems.truncate(8);
             Err(format!("wire: {}", problems.join("; ")))
         }
+    }
+
+    /// Whether a frame from `mac` was sent by a peer that is neither ours nor 2.2.7: a
+    /// node running 1.x or FRR, or a virtual router MAC when FRR (which sends from its
+    /// macvlan) is in the mix.
+    fn sent_by_peer(&self, mac: &[u8; 6]) -> bool {
+        let judged = |i: Impl| matches!(i, Impl::Ours | Impl::Keepalived);
+        match self
+            .sc
+            .nodes
+            .iter()
+            .find(|n| self.node_macs(n).contains(mac))
+        {
+            Some(n) => !judged(self.imp(n)),
+            None => mac[..4] == [0, 0, 0x5e, 0] && self.mix.0.contains(&Impl::Frr),
+        }
+    }
+
+    /// The implementation a peer's frame came from (a virtual MAC: FRR's macvlan).
+    fn peer_name(&self, mac: &[u8; 6]) -> &'static str {
+        self.sc
+            .nodes
+            .iter()
+            .find(|n| self.node_macs(n).contains(mac))
+            .map_or("frr", |n| self.imp(n).short())
     }
 
     /// On failure (or always, with `CONFORMANCE_KEEP`): the narrative, daemon logs and captures go to

@@ -10,6 +10,9 @@
 //! mixes = ["ours-ka", "ka-ours"]  # default: every {ours, ka} per node
 //! pending_ours = "why"            # ours cannot pass yet: mixes with ours are PENDING
 //! config = """ … {{priority}} … """   # template for every node
+//! extra_mixes = ["ours-k11", "frr-ka"]  # more mixes, with other peers (k11, k13, frr)
+//! [configs]                       # per implementation, instead of `config`
+//! frr = """ … """
 //! [vars.a]                        # per-node template variables
 //! priority = "101"
 //! [templates]                     # named alternatives, for `reconfigure`
@@ -50,6 +53,13 @@ pub struct Scenario {
     /// Implementation mixes to run, as `ours-ka-…` in node order; default: all.
     #[serde(default)]
     pub mixes: Option<Vec<String>>,
+    /// Mixes with other peers (`ours-k11`, `k13-ours`, `frr-ka`), run as well.
+    #[serde(default)]
+    pub extra_mixes: Vec<String>,
+    /// Configuration templates per implementation (`[configs] frr = """…"""`), instead
+    /// of `config` on nodes running it: for a peer that needs another syntax (FRR).
+    #[serde(default)]
+    pub configs: BTreeMap<String, String>,
     /// Why mixes that include our daemon cannot pass yet (a feature not wired in).
     #[serde(default)]
     pub pending_ours: Option<String>,
@@ -80,7 +90,8 @@ fn default_vip() -> String {
 }
 
 /// One timeline entry; `when` restricts it to runs where the named nodes run the
-/// named implementations (`{ a = "ka" }`), so one file can state where the two differ.
+/// named implementations (`{ a = "ka" }`), so one file can state where they differ
+/// (see [`Impl::is`] for the names).
 #[derive(Debug, Clone, Deserialize)]
 pub struct Step {
     #[serde(flatten)]
@@ -109,6 +120,13 @@ pub enum Action {
         node: String,
         #[serde(default)]
         remove: Vec<String>,
+    },
+    /// An operator's upgrade of one node: its daemon is stopped (SIGTERM, as an init
+    /// script stops it; it must exit 0) and implementation `with` (`ours`, `ka`, …) is
+    /// started on the same configuration. Later `when`s see the new implementation.
+    Replace {
+        node: String,
+        with: String,
     },
     /// Cable cut / restore on segment `segment` (default 0 = eth0).
     Cut {
@@ -274,6 +292,10 @@ impl Scenario {
                 Action::Start { nodes: Some(list) } => {
                     nodes.extend(list.iter().map(|s| s.as_str()))
                 }
+                Action::Replace { node, with } => {
+                    nodes.push(node);
+                    Impl::parse(with);
+                }
                 Action::Stop { node }
                 | Action::Kill { node, .. }
                 | Action::Cut { node, .. }
@@ -324,6 +346,16 @@ impl Scenario {
 
     /// The mixes to run: each a list of implementations in node order.
     pub fn mixes(&self) -> Vec<Mix> {
+        let mut all = self.base_mixes();
+        all.extend(
+            self.extra_mixes
+                .iter()
+                .map(|m| Mix::parse(m, self.nodes.len())),
+        );
+        all
+    }
+
+    fn base_mixes(&self) -> Vec<Mix> {
         match &self.mixes {
             Some(list) => list
                 .iter()
@@ -353,7 +385,14 @@ impl Scenario {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Impl {
     Ours,
+    /// Stock keepalived 2.2.7.
     Keepalived,
+    /// Stock keepalived 1.1.19 (the seed's era).
+    Keepalived1_1,
+    /// Stock keepalived 1.3.5 (RHEL/CentOS 7's series).
+    Keepalived1_3,
+    /// FRR's vrrpd (with its zebra).
+    Frr,
 }
 
 impl Impl {
@@ -361,14 +400,30 @@ impl Impl {
         match self {
             Impl::Ours => "ours",
             Impl::Keepalived => "ka",
+            Impl::Keepalived1_1 => "k11",
+            Impl::Keepalived1_3 => "k13",
+            Impl::Frr => "frr",
         }
     }
-    fn parse(s: &str) -> Impl {
+    pub fn parse(s: &str) -> Impl {
         match s {
             "ours" => Impl::Ours,
             "ka" | "keepalived" => Impl::Keepalived,
-            other => panic!("unknown implementation {other:?} (ours or ka)"),
+            "k11" => Impl::Keepalived1_1,
+            "k13" => Impl::Keepalived1_3,
+            "frr" => Impl::Frr,
+            other => panic!("unknown implementation {other:?} (ours, ka, k11, k13 or frr)"),
         }
+    }
+
+    /// Whether a `when` value names this implementation: a short name, `keepalived`
+    /// (2.2.7), `1x` (either 1.x release), or alternatives joined by `|` (`ours|ka`).
+    pub fn is(self, want: &str) -> bool {
+        want.split('|').any(|w| match w {
+            "keepalived" => self == Impl::Keepalived,
+            "1x" => matches!(self, Impl::Keepalived1_1 | Impl::Keepalived1_3),
+            w => self.short() == w,
+        })
     }
 }
 
@@ -393,6 +448,18 @@ impl Mix {
 }
 
 impl Scenario {
+    /// Every implementation a run of `mix` starts: the mix's, and those `replace`
+    /// steps bring in.
+    pub fn impls_used(&self, mix: &Mix) -> Vec<Impl> {
+        let mut all = mix.0.clone();
+        for step in &self.steps {
+            if let Action::Replace { with, .. } = &step.action {
+                all.push(Impl::parse(with));
+            }
+        }
+        all
+    }
+
     /// Whether `mix` runs ours on a node that needs a feature ours lacks.
     pub fn pending_for(&self, mix: &Mix) -> bool {
         self.pending_ours.is_some()

@@ -532,6 +532,9 @@ impl Drop for Daemon {
 pub struct Prober {
     child: Child,
     out: PathBuf,
+    /// When probing began (seconds since the epoch): a VIP that does not answer at
+    /// first is an outage too.
+    started_at: f64,
 }
 
 impl Prober {
@@ -549,6 +552,10 @@ impl Prober {
     pub fn start_every(client: &Host, target: std::net::IpAddr, interval: &str) -> Prober {
         let out = client.dir.join(format!("ping-{target}.txt"));
         let file = fs::File::create(&out).expect("ping output");
+        let started_at = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_secs_f64();
         let child = Command::new("ip")
             .args([
                 "netns", "exec", &client.ns, "ping", "-n", "-D", "-i", interval, "-W", "1",
@@ -559,7 +566,11 @@ impl Prober {
             .stderr(fs::File::create(out.with_extension("err")).expect("ping errors"))
             .spawn()
             .expect("start ping (iputils-ping)");
-        Prober { child, out }
+        Prober {
+            child,
+            out,
+            started_at,
+        }
     }
 
     /// Stops probing; returns the longest gap between two consecutive replies, and the
@@ -599,7 +610,14 @@ impl Prober {
         let tail = stamps
             .last()
             .map_or(0.0, |last| (stopped_at - last).max(0.0));
-        let gap = stamps.windows(2).map(|w| w[1] - w[0]).fold(tail, f64::max);
+        // The first reply may take one resolution and one round trip, nothing more.
+        let head = stamps
+            .first()
+            .map_or(0.0, |first| (first - self.started_at).max(0.0));
+        let gap = stamps
+            .windows(2)
+            .map(|w| w[1] - w[0])
+            .fold(tail.max(head), f64::max);
         if exited_early {
             eprintln!(
                 "ping exited before it was stopped: {}",
