@@ -10,9 +10,7 @@
 
 use std::collections::BTreeSet;
 
-use super::observe::Settings;
 use super::plan::Plan;
-use super::run::Loaded;
 use crate::config::model::Config;
 use crate::sys::NetEvent;
 
@@ -54,15 +52,15 @@ impl Replan {
         relevant
     }
 
-    /// The configuration to plan again, once something it waited for happened.
-    pub fn take_due(&mut self) -> Option<(Loaded, Vec<String>)> {
+    /// The configuration to plan again, and the interfaces waited for, once something it
+    /// waited for happened.
+    pub fn take_due(&mut self) -> Option<(Config, Vec<String>)> {
         if !std::mem::take(&mut self.due) {
             return None;
         }
-        let loaded = Loaded {
-            observers: Settings::of(&self.config),
-            config: self.config.clone(),
-        };
-        Some((loaded, self.waiting_for.iter().cloned().collect()))
+        Some((
+            self.config.clone(),
+            self.waiting_for.iter().cloned().collect(),
+        ))
     }
 }

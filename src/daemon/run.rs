@@ -121,6 +121,47 @@ async fn switch_to(
     }
 }
 
+/// Applies a reload read off the loop, or logs why not.
+async fn finish_reload(
+    running: &mut Running,
+    host: &mut dyn Host,
+    loaded: Result<Result<Loaded, String>, tokio::task::JoinError>,
+    inbound: &mpsc::Sender<Inbound>,
+) {
+    match loaded {
+        Ok(Ok(loaded)) => {
+            if switch_to(running, host, loaded, inbound).await {
+                log::info!("Reload complete");
+            }
+        }
+        Ok(Err(e)) => log::error!("Reload refused, keeping the running configuration: {e}"),
+        Err(e) => log::error!("Reload failed, keeping the running configuration: {e}"),
+    }
+}
+
+/// Plans the running configuration again when an interface it waits for changed
+/// ([`Replan`]).
+async fn replan_if_due(
+    running: &mut Running,
+    host: &mut dyn Host,
+    inbound: &mpsc::Sender<Inbound>,
+) {
+    let Some((config, waited)) = running.replan.as_mut().and_then(Replan::take_due) else {
+        return;
+    };
+    log::info!(
+        "Interface change on {}: planning the running configuration again",
+        waited.join(", ")
+    );
+    let loaded = Loaded {
+        observers: Settings::of(&config),
+        config,
+    };
+    if switch_to(running, host, loaded, inbound).await {
+        log::info!("Running configuration re-planned");
+    }
+}
+
 /// Starts reading the configuration again on a blocking thread (SIGHUP).
 fn start_reload(host: &mut dyn Host) -> tokio::task::JoinHandle<Result<Loaded, String>> {
     log::info!("Reloading");
@@ -594,12 +635,7 @@ pub async fn event_loop(mut running: Running, mut inputs: Inputs, host: &mut dyn
             }
             Some(event) = netlink => {
                 running.handle_net_event(Instant::now(), event);
-                if let Some((loaded, waited)) = running.replan.as_mut().and_then(Replan::take_due) {
-                    log::info!("Interface change on {}: planning the running configuration again", waited.join(", "));
-                    if switch_to(&mut running, host, loaded, &inputs.inbound_tx).await {
-                        log::info!("Running configuration re-planned");
-                    }
-                }
+                replan_if_due(&mut running, host, &inputs.inbound_tx).await;
             }
             Some(t) = inputs.trackers.recv() => running.handle_tracker(Instant::now(), t),
             _ = refresh.tick() => {
@@ -621,15 +657,7 @@ pub async fn event_loop(mut running: Running, mut inputs: Inputs, host: &mut dyn
             loaded = reload_done => {
                 reloading = None;
                 host.lifecycle(Lifecycle::Ready);
-                match loaded {
-                    Ok(Ok(loaded)) => {
-                        if switch_to(&mut running, host, loaded, &inputs.inbound_tx).await {
-                            log::info!("Reload complete");
-                        }
-                    }
-                    Ok(Err(e)) => log::error!("Reload refused, keeping the running configuration: {e}"),
-                    Err(e) => log::error!("Reload failed, keeping the running configuration: {e}"),
-                }
+                finish_reload(&mut running, host, loaded, &inputs.inbound_tx).await;
                 if std::mem::take(&mut reload_queued) {
                     reloading = Some(start_reload(host));
                 }
