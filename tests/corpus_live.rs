@@ -70,7 +70,7 @@ fn main() {
     let results = run_all(&files, &bins, jobs, &base, &interfaces);
     let list_path = Path::new(ROOT).join(LIST);
     let listed = expected::load(&list_path);
-    let verdict = expected::judge(&results, &listed);
+    let verdict = expected::judge(&results, &listed, expected::host_has_ipvs());
     let keep_all = std::env::var_os("LIVE_KEEP").is_some();
     for r in &results {
         let failed = r.error.is_some()
@@ -85,13 +85,14 @@ fn main() {
         println!("corpus-live: {} rewritten", list_path.display());
     }
     println!(
-        "corpus-live: {} files, {} same, {} listed differences, {} unexpected, {} listed now matching, {} harness errors ({:.0} s)",
+        "corpus-live: {} files, {} same, {} listed differences, {} unexpected, {} with listed differences now gone, {} harness errors, {} not judged ({:.0} s)",
         results.len(),
         verdict.same,
         verdict.listed,
-        verdict.unexpected.len(),
-        verdict.now_matching.len(),
+        distinct_files(&verdict.unexpected),
+        distinct_files(&verdict.now_matching),
         verdict.errors.len(),
+        verdict.not_judged.len(),
         started.elapsed().as_secs_f64()
     );
     report_failures(&verdict, &results);
@@ -107,7 +108,18 @@ fn main() {
     }
 }
 
+fn distinct_files(pairs: &[(String, String)]) -> usize {
+    pairs
+        .iter()
+        .map(|(f, _)| f)
+        .collect::<std::collections::BTreeSet<_>>()
+        .len()
+}
+
 fn report_failures(verdict: &expected::Verdict, results: &[FileResult]) {
+    for file in &verdict.not_judged {
+        println!("corpus-live: {file}: not judged (its listed differences hold on machines without IPVS)");
+    }
     for (file, err) in &verdict.errors {
         eprintln!("corpus-live: {file}: harness error: {err}");
     }

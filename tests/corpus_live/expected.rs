@@ -13,6 +13,20 @@ use crate::run::FileResult;
 /// What a new line's reason says until someone writes the real one.
 pub const UNEXPLAINED: &str = "TODO: explain";
 
+/// A reason starting with this holds only on a machine without IPVS (`ip_vs`), where stock
+/// keepalived stops when a file asks for `lvs_sync_daemon`. On a machine with IPVS such a
+/// file is run and reported but not judged: what keepalived does there was never recorded.
+pub const NO_IPVS: &str = "[no ip_vs]";
+
+/// Whether this machine's kernel has IPVS (loaded, or loadable as a module).
+pub fn host_has_ipvs() -> bool {
+    Path::new("/proc/net/ip_vs").exists()
+        || std::process::Command::new("modprobe")
+            .args(["-n", "-q", "ip_vs"])
+            .status()
+            .is_ok_and(|s| s.success())
+}
+
 /// (file, phase/aspect) → reason.
 pub type Listed = BTreeMap<(String, String), String>;
 
@@ -58,13 +72,22 @@ pub struct Verdict {
     pub now_matching: Vec<(String, String)>,
     /// Files the harness could not run.
     pub errors: Vec<(String, String)>,
+    /// Files not judged: their listed differences hold only without IPVS (see [`NO_IPVS`]).
+    pub not_judged: Vec<String>,
 }
 
-pub fn judge(results: &[FileResult], listed: &Listed) -> Verdict {
+pub fn judge(results: &[FileResult], listed: &Listed, has_ipvs: bool) -> Verdict {
     let mut v = Verdict::default();
     for r in results {
         if let Some(e) = &r.error {
             v.errors.push((r.key.clone(), e.clone()));
+            continue;
+        }
+        let needs_no_ipvs = listed
+            .iter()
+            .any(|((f, _), reason)| *f == r.key && reason.starts_with(NO_IPVS));
+        if has_ipvs && needs_no_ipvs {
+            v.not_judged.push(r.key.clone());
             continue;
         }
         let mut unexpected = false;
@@ -103,10 +126,13 @@ pub fn rewrite(path: &Path, listed: &Listed, results: &[FileResult]) {
     for r in results.iter().filter(|r| r.error.is_none()) {
         for key in r.differences.keys() {
             let id = (r.key.clone(), key.clone());
-            let reason = listed
-                .get(&id)
-                .cloned()
-                .unwrap_or_else(|| UNEXPLAINED.to_string());
+            let reason = listed.get(&id).cloned().unwrap_or_else(|| {
+                if r.ipvs_missing {
+                    format!("{NO_IPVS} {UNEXPLAINED}")
+                } else {
+                    UNEXPLAINED.to_string()
+                }
+            });
             out.insert(id, reason);
         }
     }

@@ -257,12 +257,13 @@ fn build_dev(root: &Path, socket: &Path) -> Result<(), String> {
     bind(socket, &log, false)
 }
 
-/// A script that records who ran it with which arguments, at `path` unless something is
-/// there already (a real program stays what it is).
+/// A script that records who ran it with which arguments, at `path` (replacing what is
+/// there: this root is an overlay, the host's file is untouched).
 fn create_standin(path: &Path) -> Result<(), String> {
-    if fs::symlink_metadata(path).is_ok() {
+    if fs::metadata(path).is_ok_and(|m| m.is_dir()) {
         return Ok(());
     }
+    let _ = fs::remove_file(path);
     if let Some(parent) = path.parent() {
         fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
     }

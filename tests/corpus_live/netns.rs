@@ -63,9 +63,30 @@ impl Netns {
             here.push_str(&format!("link set {dev} up\n"));
             there.push_str(&format!("link set {peer} up\n"));
         }
-        batch(&ns.name, &here);
-        batch(&ns.sink, &there);
+        batch(&ns.name, &here, false);
+        batch(&ns.sink, &there, false);
         ns
+    }
+
+    /// Runs `ip` commands in the namespace, going on past failing ones (a file may name the
+    /// same address twice, or an interface that does not exist).
+    pub fn setup(&self, commands: &[String]) {
+        if !commands.is_empty() {
+            batch(&self.name, &(commands.join("\n") + "\n"), true);
+        }
+    }
+
+    /// Waits (up to 5 s) until every interface but `lo` has its kernel-made IPv6
+    /// link-local address, so that it is part of the state before a daemon starts.
+    pub fn wait_for_link_locals(&self) {
+        crate::lab::wait_for(std::time::Duration::from_secs(5), || {
+            self.ip_json(&["addr", "show"]).iter().all(|l| {
+                l["ifname"] == "lo"
+                    || l["addr_info"]
+                        .as_array()
+                        .is_some_and(|a| a.iter().any(|a| a["scope"] == "link"))
+            })
+        });
     }
 
     /// `ip -n NS -j ARGS…` parsed (an empty list when `ip` prints nothing).
@@ -106,11 +127,16 @@ impl Drop for Netns {
     }
 }
 
-/// `ip -n NS -batch -` with `commands`, one per line.
-fn batch(ns: &str, commands: &str) {
+/// `ip -n NS -batch -` with `commands`, one per line (`-force`: past errors).
+fn batch(ns: &str, commands: &str, force: bool) {
     use std::io::Write;
+    let mut args = vec!["-n", ns];
+    if force {
+        args.push("-force");
+    }
+    args.extend(["-batch", "-"]);
     let mut child = Command::new("ip")
-        .args(["-n", ns, "-batch", "-"])
+        .args(&args)
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -124,7 +150,7 @@ fn batch(ns: &str, commands: &str) {
         .expect("write ip batch");
     let out = child.wait_with_output().expect("ip -batch");
     assert!(
-        out.status.success(),
+        force || out.status.success(),
         "ip -n {ns} -batch failed: {}\n{commands}",
         String::from_utf8_lossy(&out.stderr)
     );

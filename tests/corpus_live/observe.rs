@@ -71,14 +71,20 @@ impl Network {
 }
 
 /// Observes `daemon` now. `errors_from` is how many syslog lines earlier observations have
-/// already covered; it is advanced past the lines read. `states` is false when the daemon
-/// has exited (no dump to ask for).
-pub fn observe(daemon: &mut Daemon, base: &Network, errors_from: &mut usize) -> Snapshot {
+/// already covered; it is advanced past the lines read. A missing data dump is a finding
+/// only for a file with instances (keepalived writes none without).
+pub fn observe(
+    daemon: &mut Daemon,
+    base: &Network,
+    errors_from: &mut usize,
+    has_instances: bool,
+) -> Snapshot {
     let status = daemon.exited();
     let states = if status.is_none() {
         match daemon.states() {
             Some(s) => s.into_iter().map(|(i, s)| format!("{i} {s}")).collect(),
-            None => vec!["(no data dump within 4 s of SIGUSR1)".to_string()],
+            None if has_instances => vec!["(no data dump within 4 s of SIGUSR1)".to_string()],
+            None => Vec::new(),
         }
     } else {
         Vec::new()

@@ -65,6 +65,9 @@ pub struct FileResult {
     /// The run's directory (with logs and snapshots).
     pub dir: PathBuf,
     pub notes: Vec<String>,
+    /// keepalived could not use IPVS (`lvs_sync_daemon` on a kernel without `ip_vs`): what it
+    /// did depends on the machine (see `expected.rs`).
+    pub ipvs_missing: bool,
 }
 
 /// Runs `file` with both daemons; `tag` makes its namespaces' names unique.
@@ -85,6 +88,7 @@ pub fn run(
         elapsed: Duration::ZERO,
         dir: dir.to_path_buf(),
         notes: Vec::new(),
+        ipvs_missing: false,
     };
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         phases(file, bins, tag, dir, interfaces, &mut result)
@@ -117,6 +121,8 @@ fn phases(
         .into_iter()
         .map(|imp| {
             let netns = Netns::create(&format!("{tag}{}", &imp.label()[..1]), interfaces);
+            netns.setup(&plan.host_setup);
+            netns.wait_for_link_locals();
             let base = Network::read(&netns);
             let setup = Setup {
                 binary: match imp {
@@ -133,6 +139,9 @@ fn phases(
         .collect();
     let mut report = String::new();
     std::thread::sleep(plan.start);
+    let compare = |phase: &str, pair: &mut Vec<_>, result: &mut FileResult, report: &mut String| {
+        compare(phase, pair, result, report, plan.has_instances)
+    };
     compare("start", &mut pair, result, &mut report);
     let running = |pair: &mut Vec<(Daemon, Network, usize)>| {
         pair.iter_mut().any(|(d, _, _)| d.exited().is_none())
@@ -159,6 +168,12 @@ fn phases(
         }
     });
     compare("stop", &mut pair, result, &mut report);
+    result.ipvs_missing = pair[1]
+        .0
+        .syslog
+        .lines()
+        .iter()
+        .any(|l| l.message.contains("Can't initialize ipvs"));
     for (d, _, _) in &pair {
         let mut log = String::new();
         for l in d.syslog.lines() {
@@ -181,13 +196,14 @@ fn compare(
     pair: &mut [(Daemon, Network, usize)],
     result: &mut FileResult,
     report: &mut String,
+    has_instances: bool,
 ) {
     let snaps: Vec<Snapshot> = std::thread::scope(|s| {
         let handles: Vec<_> = pair
             .iter_mut()
             .map(|(d, base, seen)| {
                 s.spawn(move || {
-                    let snap = observe(d, base, seen);
+                    let snap = observe(d, base, seen, has_instances);
                     check_closed(&d.netns, base);
                     snap
                 })
