@@ -146,8 +146,20 @@ fn run_all(
     base: &Path,
     interfaces: &[String],
 ) -> Vec<FileResult> {
+    // Popped from the end: slowest first, so that the long ones overlap the rest instead
+    // of trailing them.
+    let mut order: Vec<(std::time::Duration, usize, LiveFile)> = files
+        .iter()
+        .cloned()
+        .enumerate()
+        .map(|(n, f)| (timing::Plan::of(&f.source_dir.join(&f.name)).start, n, f))
+        .collect();
+    order.sort_by_key(|(start, n, _)| (*start, std::cmp::Reverse(*n)));
     let queue = Arc::new(Mutex::new(
-        files.iter().rev().cloned().enumerate().collect::<Vec<_>>(),
+        order
+            .into_iter()
+            .map(|(_, n, f)| (n, f))
+            .collect::<Vec<_>>(),
     ));
     let results = Arc::new(Mutex::new(Vec::new()));
     std::thread::scope(|s| {
