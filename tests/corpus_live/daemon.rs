@@ -79,7 +79,7 @@ impl Daemon {
         spec.prepare_dirs();
         let spec_path = setup.dir.join("launch.json");
         fs::write(&spec_path, serde_json::to_string_pretty(&spec).unwrap()).expect("spec");
-        let syslog = Receiver::bind(&setup.dir.join("log.sock"));
+        let syslog = Receiver::bind(&setup.dir.join("log.sock"), &netns.name);
         let console = fs::File::create(setup.dir.join("console.log")).expect("console log");
         let child = Command::new(std::env::current_exe().expect("test binary"))
             .arg(LAUNCH_ARG)

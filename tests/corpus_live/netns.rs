@@ -42,12 +42,14 @@ impl Netns {
             ],
         );
         // No duplicate address detection: a VIP is usable (not "tentative") at once, for
-        // both daemons alike.
+        // both daemons alike. Syslog sockets made here queue 512 datagrams, as systemd
+        // configures hosts for journald (see `syslog.rs`).
         sysctl(
             &ns.name,
             &[
                 "net.ipv6.conf.all.accept_dad=0",
                 "net.ipv6.conf.default.accept_dad=0",
+                "net.unix.max_dgram_qlen=512",
             ],
         );
         let mut here = String::from("link set lo up\n");

@@ -30,19 +30,29 @@ pub struct Receiver {
 }
 
 impl Receiver {
-    /// Binds `path` (which must not exist) and starts receiving.
-    pub fn bind(path: &Path) -> Receiver {
-        let socket =
-            UnixDatagram::bind(path).unwrap_or_else(|e| panic!("bind {}: {e}", path.display()));
-        socket
-            .set_read_timeout(Some(Duration::from_millis(100)))
-            .expect("socket timeout");
+    /// Binds `path` (which must not exist) from inside network namespace `netns` and starts
+    /// receiving. A Unix datagram socket's queue length is its namespace's
+    /// `net.unix.max_dgram_qlen` at creation: the namespace's (512, as systemd sets it for
+    /// journald's `/dev/log`), not the kernel default of 10 that a burst of start-up lines
+    /// overflows before this thread is scheduled.
+    pub fn bind(path: &Path, netns: &str) -> Receiver {
         let lines = Arc::new(Mutex::new(Vec::new()));
         let stop = Arc::new(AtomicBool::new(false));
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
         let thread = {
             let lines = lines.clone();
             let stop = stop.clone();
+            let path = path.to_path_buf();
+            let netns = format!("/run/netns/{netns}");
             std::thread::spawn(move || {
+                let socket = match bound_in(&netns, &path) {
+                    Ok(s) => s,
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(e));
+                        return;
+                    }
+                };
+                let _ = ready_tx.send(Ok(()));
                 let mut buf = vec![0u8; 16 * 1024];
                 while !stop.load(Ordering::Relaxed) {
                     if let Ok(n) = socket.recv(&mut buf) {
@@ -52,6 +62,9 @@ impl Receiver {
                 }
             })
         };
+        if let Err(e) = ready_rx.recv().expect("syslog receiver thread") {
+            panic!("syslog receiver {}: {e}", path.display());
+        }
         Receiver {
             lines,
             stop,
@@ -72,6 +85,19 @@ impl Drop for Receiver {
             let _ = t.join();
         }
     }
+}
+
+/// The calling thread enters namespace file `netns` (only this thread moves) and binds
+/// `path` there.
+fn bound_in(netns: &str, path: &Path) -> Result<UnixDatagram, String> {
+    let ns = std::fs::File::open(netns).map_err(|e| format!("{netns}: {e}"))?;
+    nix::sched::setns(ns, nix::sched::CloneFlags::CLONE_NEWNET)
+        .map_err(|e| format!("setns: {e}"))?;
+    let socket = UnixDatagram::bind(path).map_err(|e| format!("bind: {e}"))?;
+    socket
+        .set_read_timeout(Some(Duration::from_millis(100)))
+        .map_err(|e| e.to_string())?;
+    Ok(socket)
 }
 
 /// `<PRI>Mmm dd hh:mm:ss IDENT[PID]: MESSAGE` (glibc's syslog(3) shape, which both daemons
