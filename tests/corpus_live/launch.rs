@@ -28,6 +28,9 @@ use serde::{Deserialize, Serialize};
 /// The argument that turns the test binary into a launcher.
 pub const LAUNCH_ARG: &str = "--live-launch";
 
+/// How the launcher's own failures start (on the daemon's console output).
+pub const LAUNCHER_FAILED: &str = "corpus-live launcher:";
+
 /// Where stand-in scripts record their runs, inside the daemon's root.
 pub const SCRIPT_RECORD: &str = "/run/corpus-live-scripts.log";
 
@@ -96,7 +99,7 @@ pub fn launch(spec_path: &str) -> ! {
 }
 
 fn die(msg: &str) -> ! {
-    eprintln!("corpus-live launcher: {msg}");
+    eprintln!("{LAUNCHER_FAILED} {msg}");
     std::process::exit(127)
 }
 

@@ -20,6 +20,7 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::Signal;
 
 use crate::daemon::{Daemon, Impl, Setup};
+use crate::launch::LAUNCHER_FAILED;
 use crate::netns::Netns;
 use crate::observe::{observe, Network, Snapshot, ASPECTS};
 use crate::timing::Plan;
@@ -139,24 +140,33 @@ fn phases(
         .collect();
     let mut report = String::new();
     std::thread::sleep(plan.start);
-    let compare = |phase: &str, pair: &mut Vec<_>, result: &mut FileResult, report: &mut String| {
-        compare(phase, pair, result, report, plan.has_instances)
-    };
-    compare("start", &mut pair, result, &mut report);
+    let observe_phase =
+        |phase: &str, pair: &mut Vec<_>, result: &mut FileResult, report: &mut String| {
+            compare(phase, pair, result, report, plan.has_instances)
+        };
+    observe_phase("start", &mut pair, result, &mut report);
+    for (d, _, _) in &pair {
+        // A launcher that could not build the daemon's world exits 127 for both daemons
+        // alike; that must not pass for agreement.
+        let console = fs::read_to_string(d.dir.join("console.log")).unwrap_or_default();
+        if let Some(line) = console.lines().find(|l| l.starts_with(LAUNCHER_FAILED)) {
+            panic!("{line}");
+        }
+    }
     let running = |pair: &mut Vec<(Daemon, Network, usize)>| {
         pair.iter_mut().any(|(d, _, _)| d.exited().is_none())
     };
     if running(&mut pair) {
         signal_all(&mut pair, Signal::SIGHUP);
         std::thread::sleep(plan.reload);
-        compare("reload", &mut pair, result, &mut report);
+        observe_phase("reload", &mut pair, result, &mut report);
         let changes = variant::write_changed(&main);
         result
             .notes
             .push(format!("changed file: {}", changes.join("; ")));
         signal_all(&mut pair, Signal::SIGHUP);
         std::thread::sleep(plan.reload);
-        compare("changed", &mut pair, result, &mut report);
+        observe_phase("changed", &mut pair, result, &mut report);
     }
     std::thread::scope(|s| {
         for (d, _, _) in pair.iter_mut() {
@@ -167,7 +177,7 @@ fn phases(
             });
         }
     });
-    compare("stop", &mut pair, result, &mut report);
+    observe_phase("stop", &mut pair, result, &mut report);
     result.ipvs_missing = pair[1]
         .0
         .syslog
