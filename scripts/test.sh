@@ -21,6 +21,7 @@ if [ "$tests_rc" -ne 0 ]; then
     /^failures:$/ { grab = 1 }
     grab { print; if (/^test result: FAILED/) grab = 0; next }
     /^[a-z0-9-]+ +[a-z-]+ +FAIL / { print; run = 1; next }
+    /^corpus-live: .*(unexpected difference|now: remove|harness error|FAILED)/ { print; run = 1; next }
     run && /^    / { print; next }
     { run = 0 }
     /^conformance: .*failed/ || /^error: / || /^    `--test / || /\| DIFFER/ { print }
