@@ -282,14 +282,14 @@ fn vmac_macvlan_is_created_with_the_virtual_router_mac_and_deleted() {
         let name = keepalived_rs::sys::vmac_interface_name(51);
         assert_eq!(
             netlink
-                .add_vmac(va.index, &name, virtual_router_mac(51, false))
+                .add_vmac(va.index, &name, virtual_router_mac(51, false), false)
                 .await
                 .unwrap(),
             Change::Applied
         );
         assert_eq!(
             netlink
-                .add_vmac(va.index, &name, virtual_router_mac(51, false))
+                .add_vmac(va.index, &name, virtual_router_mac(51, false), false)
                 .await
                 .unwrap(),
             Change::AlreadyPresent

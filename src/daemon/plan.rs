@@ -77,6 +77,8 @@ pub struct VmacSpec {
     pub base: String,
     /// The RFC 5798 virtual router MAC, or the one `use_vmac` names.
     pub mac: [u8; 6],
+    /// For an IPv6 instance (which keeps the VMAC's link-local address).
+    pub ipv6: bool,
 }
 
 /// Everything the daemon derives from one configuration.
@@ -245,6 +247,7 @@ fn vmac_spec(
             .unwrap_or_else(|| crate::sys::vmac_interface_name(vrid)),
         base: base.to_owned(),
         mac,
+        ipv6: inst.family == Family::Ipv6,
     }
 }
 

@@ -264,7 +264,7 @@ async fn create_vmacs(
             log::error!("use_vmac {}: interface {} does not exist", v.name, v.base);
             continue;
         };
-        match netlink.add_vmac(base.index, &v.name, v.mac).await {
+        match netlink.add_vmac(base.index, &v.name, v.mac, v.ipv6).await {
             Ok(crate::sys::Change::Applied) => {
                 log::info!("Created VMAC interface {} on {}", v.name, v.base)
             }

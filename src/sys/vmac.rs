@@ -11,7 +11,7 @@
 use netlink_packet_core::{NLM_F_CREATE, NLM_F_EXCL};
 use netlink_packet_route::link::{LinkAttribute, LinkMessage, MacVlanMode};
 use netlink_packet_route::RouteNetlinkMessage;
-use rtnetlink::LinkMacVlan;
+use rtnetlink::{LinkMacVlan, LinkUnspec};
 
 use super::netlink::{Change, Netlink, NetlinkError};
 
@@ -28,23 +28,45 @@ pub fn vmac_interface_name(vrid: u8) -> String {
 impl Netlink {
     /// Creates (and brings up) the macvlan `name` on `parent_index` with `mac` (normally
     /// [`virtual_router_mac`]); [`Change::AlreadyPresent`] if a link of that name exists.
+    ///
+    /// For an IPv4 instance (`ipv6` false) the VMAC gets no IPv6 link-local address, as
+    /// keepalived's do: every router of the virtual router has a VMAC with the same MAC, so
+    /// the same EUI-64 address would be a duplicate on the link (and announce itself with
+    /// the virtual MAC). Address generation can only be turned off before the link is up,
+    /// hence create, turn it off, then bring it up.
     pub async fn add_vmac(
         &self,
         parent_index: u32,
         name: &str,
         mac: [u8; 6],
+        ipv6: bool,
     ) -> Result<Change, NetlinkError> {
         let message = LinkMacVlan::new(name, parent_index, MacVlanMode::Private)
             .address(mac.to_vec())
-            .up()
             .build();
+        let created = self
+            .change(
+                RouteNetlinkMessage::NewLink(message),
+                NLM_F_CREATE | NLM_F_EXCL,
+                &format!("create VMAC interface {name}"),
+                &[],
+            )
+            .await?;
+        if created == Change::Applied && !ipv6 {
+            // IN6_ADDR_GEN_MODE_NONE; absent when IPv6 is disabled, which is fine.
+            let _ = std::fs::write(
+                format!("/proc/sys/net/ipv6/conf/{name}/addr_gen_mode"),
+                "1",
+            );
+        }
         self.change(
-            RouteNetlinkMessage::NewLink(message),
-            NLM_F_CREATE | NLM_F_EXCL,
-            &format!("create VMAC interface {name}"),
+            RouteNetlinkMessage::SetLink(LinkUnspec::new_with_name(name).up().build()),
+            0,
+            &format!("bring VMAC interface {name} up"),
             &[],
         )
-        .await
+        .await?;
+        Ok(created)
     }
 
     /// Deletes the link called `name`; [`Change::AlreadyAbsent`] if there is none.

@@ -233,7 +233,9 @@ pub fn rule_line(cx: &mut Lower, node: &Node) -> Rule {
 }
 
 /// A `track_*` entry: `NAME [weight W [reverse|noreverse]]`.
-pub fn track_ref(cx: &mut Lower, node: &Node, min: i64, max: i64) -> TrackRef {
+/// `None` when an option is unknown: keepalived then ignores the whole entry (the object
+/// is not tracked, and a script only it names is never run).
+pub fn track_ref(cx: &mut Lower, node: &Node, min: i64, max: i64) -> Option<TrackRef> {
     let mut r = TrackRef {
         name: node.keyword.text.to_string(),
         weight: None,
@@ -268,20 +270,20 @@ pub fn track_ref(cx: &mut Lower, node: &Node, min: i64, max: i64) -> TrackRef {
                         t.span,
                         format!("({owner}) unknown track script option {other} - ignoring"),
                     )
-                    .with_hint("write 'weight N', with spaces, optionally followed by 'reverse'"),
+                    .with_hint("write 'weight N', with spaces, optionally followed by 'reverse'; the entry is not tracked"),
                 );
-                i += 1;
+                return None;
             }
         }
     }
-    r
+    Some(r)
 }
 
 /// Every entry of a `track_* { … }` block.
 pub fn track_block(cx: &mut Lower, node: &Node, min: i64, max: i64) -> Vec<TrackRef> {
     node.children()
         .iter()
-        .map(|c| track_ref(cx, c, min, max))
+        .filter_map(|c| track_ref(cx, c, min, max))
         .collect()
 }
 
