@@ -211,6 +211,7 @@ pub fn check_interfaces(cfg: &mut Config, cx: &mut Lower, host: &dyn Host) -> bo
         }
         g.track_interface = kept;
     }
+    missing |= super::host_routing::check_routing_interfaces(cfg, cx, &mut exists);
     if missing {
         cx.push(
             Diagnostic::new(

@@ -171,6 +171,9 @@ mod apply;
 pub mod global;
 pub mod instance;
 pub mod objects;
+pub mod route;
+pub mod routing_words;
+pub mod rule;
 pub mod top;
 
 pub use top::TOP;
