@@ -173,3 +173,53 @@ fn same_routes_and_rules_as_keepalived() {
     assert_eq!(ours_after, theirs_after, "left after stop");
     assert!(ours_after.is_empty(), "{ours_after:#?}");
 }
+
+#[test]
+fn reload_keeps_unchanged_routes_and_applies_the_differences() {
+    let lab = Lab::new(&["a"], false);
+    let node = lab.node("a");
+    let d = Daemon::start(node, BIN.as_ref(), &config(100));
+    let full = both(expected_virtual(), expected_static());
+    let settled = wait_for(SETTLE, || installed(node) == full);
+    assert!(
+        settled.is_some(),
+        "{:#?}\n{}",
+        installed(node),
+        d.log_text()
+    );
+
+    // One virtual route and the static rule go, one virtual rule and a static route come.
+    let changed = config(100)
+        .replace("        blackhole 198.19.11.0/24 table 100\n", "")
+        .replace("    from 198.19.201.0/24 table 201 preference 3001\n", "")
+        .replace(
+            "        to 198.19.16.0/24 table 100\n",
+            "        to 198.19.16.0/24 table 100\n        to 198.19.17.0/24 table 101 preference 2010\n",
+        )
+        .replace(
+            "    198.19.200.0/24 dev eth0 table 201 metric 7\n",
+            "    198.19.200.0/24 dev eth0 table 201 metric 7\n    198.19.202.0/24 dev eth0\n",
+        );
+    std::fs::write(&d.config, changed).unwrap();
+    let mut expected: Vec<String> = full
+        .into_iter()
+        .filter(|l| !l.contains("198.19.11.0") && !l.contains("198.19.201.0"))
+        .chain([
+            "2010: from all to 198.19.17.0/24 lookup 101 proto keepalived".to_string(),
+            "198.19.202.0/24 dev eth0 proto keepalived".to_string(),
+        ])
+        .collect();
+    expected.sort();
+    d.signal(Signal::SIGHUP);
+    let reloaded = wait_for(SETTLE, || installed(node) == expected);
+    assert!(
+        reloaded.is_some(),
+        "after reload {:#?}\nexpected {expected:#?}\n{}",
+        installed(node),
+        d.log_text()
+    );
+    assert!(node.has_address(VIP), "still master");
+    // Unchanged entries are left alone: re-adding one would have been refused (it is
+    // there) and logged.
+    assert!(!d.logged("cannot"), "{}", d.log_text());
+}

@@ -72,18 +72,15 @@ impl RouteSpec {
         }
     }
 
-    /// Builds the request. A delete leaves protocol, unicast type and (unless given)
-    /// scope as wildcards, as `ip route del` does, so it matches routes whoever added
-    /// them.
+    /// Builds the request. A delete leaves unicast type and (unless given) scope as
+    /// wildcards, as `ip route del` does; it names the protocol, as keepalived does.
     fn to_message(&self, for_delete: bool) -> RouteMessage {
         let mut message = RouteMessage::default();
         message.header.address_family = family_of(self.destination);
         message.header.destination_prefix_length = self.prefix_len;
-        message.header.protocol = if for_delete {
-            RouteProtocol::Unspec
-        } else {
-            RouteProtocol::from(self.protocol)
-        };
+        // The protocol is matched on delete too: a daemon removing its `10.0.0.0/24 dev
+        // eth0` must not remove the kernel's prefix route to the same place.
+        message.header.protocol = RouteProtocol::from(self.protocol);
         message.header.kind = match self.kind {
             RouteKind::Unicast if for_delete => RouteType::Unspec,
             RouteKind::Unicast => RouteType::Unicast,
@@ -250,6 +247,7 @@ fn family_of(address: IpAddr) -> AddressFamily {
 
 impl KernelEntry for RouteSpec {
     const ABSENT_ERRNOS: &'static [i32] = &[libc::ESRCH, libc::ENOENT];
+    const EXCLUSIVE_ADD: bool = false;
 
     fn add_message(&self) -> RouteNetlinkMessage {
         RouteNetlinkMessage::NewRoute(self.to_message(false))

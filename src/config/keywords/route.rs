@@ -101,49 +101,8 @@ pub fn route_line(cx: &mut Lower, node: &Node) -> Option<Route> {
                 mix(cx, &mut family, a.is_ipv6(), tok, "")?;
                 r.via = Some(a);
             }
-            "table" => {
-                let v = w.value(cx)?;
-                let Some(t) = words::table(&v.text) else {
-                    cx.error(
-                        v.span,
-                        format!("Routing table {} not found for route", v.text),
-                    );
-                    return None;
-                };
-                r.table = t;
-            }
-            "protocol" => {
-                let v = w.value(cx)?;
-                let Some(p) = words::protocol(&v.text) else {
-                    cx.error(
-                        v.span,
-                        format!("Protocol {} not found or invalid for route", v.text),
-                    );
-                    return None;
-                };
-                r.protocol = Some(p);
-            }
-            "scope" => {
-                let v = w.value(cx)?;
-                let Some(s) = words::scope(&v.text) else {
-                    cx.error(
-                        v.span,
-                        format!("Scope {} not found or invalid for route", v.text),
-                    );
-                    return None;
-                };
-                r.scope = Some(s);
-            }
-            "metric" | "priority" | "preference" => {
-                let v = w.value(cx)?;
-                let Some(m) = words::u32_value(cx, v) else {
-                    cx.error(
-                        v.span,
-                        format!("Invalid metric {} specified for route", v.text),
-                    );
-                    return None;
-                };
-                r.metric = Some(m);
+            "table" | "protocol" | "scope" | "metric" | "priority" | "preference" => {
+                read_number_option(cx, &mut w, &mut r)?
             }
             "dev" | "oif" => r.dev = Some(w.value(cx)?.text.to_string()),
             "no_track" => r.no_track = true,
@@ -181,6 +140,56 @@ pub fn route_line(cx: &mut Lower, node: &Node) -> Option<Route> {
     tracking_checks(cx, node, &mut r, &destination);
     words::report_unsupported(cx, node, "route", &r.unsupported);
     Some(r)
+}
+
+/// `table`, `protocol`, `scope` and `metric` (alias `priority`, `preference`): a name or
+/// number each; a bad one drops the route.
+fn read_number_option(cx: &mut Lower, w: &mut Words, r: &mut Route) -> Option<()> {
+    let option = w.current().text.to_string();
+    let v = w.value(cx)?;
+    match option.as_str() {
+        "table" => {
+            let Some(t) = words::table(&v.text) else {
+                cx.error(
+                    v.span,
+                    format!("Routing table {} not found for route", v.text),
+                );
+                return None;
+            };
+            r.table = t;
+        }
+        "protocol" => {
+            let Some(p) = words::protocol(&v.text) else {
+                cx.error(
+                    v.span,
+                    format!("Protocol {} not found or invalid for route", v.text),
+                );
+                return None;
+            };
+            r.protocol = Some(p);
+        }
+        "scope" => {
+            let Some(s) = words::scope(&v.text) else {
+                cx.error(
+                    v.span,
+                    format!("Scope {} not found or invalid for route", v.text),
+                );
+                return None;
+            };
+            r.scope = Some(s);
+        }
+        _ => {
+            let Some(m) = words::u32_value(cx, v) else {
+                cx.error(
+                    v.span,
+                    format!("Invalid metric {} specified for route", v.text),
+                );
+                return None;
+            };
+            r.metric = Some(m);
+        }
+    }
+    Some(())
 }
 
 /// `[to] [TYPE] PREFIX`, the word keepalived reads when no option matches.
