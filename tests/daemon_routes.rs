@@ -20,7 +20,8 @@ const SETTLE: Duration = Duration::from_secs(10);
 /// One instance with routes and rules of every kind the daemon installs, plus static ones.
 fn config(priority: u8) -> String {
     format!(
-        "static_routes {{\n    198.19.200.0/24 dev eth0 table 201 metric 7\n}}\n\
+        "static_ipaddress {{\n    198.19.250.1/32 dev eth0\n    198.19.250.2/32\n}}\n\
+         static_routes {{\n    198.19.200.0/24 dev eth0 table 201 metric 7\n}}\n\
          static_rules {{\n    from 198.19.201.0/24 table 201 preference 3001\n}}\n\
          vrrp_instance VI_1 {{\n    state BACKUP\n    interface eth0\n    virtual_router_id 51\n    \
          priority {priority}\n    advert_int 1\n    virtual_ipaddress {{\n        198.18.0.100/24\n    }}\n    \
@@ -75,6 +76,9 @@ fn expected_static() -> Vec<String> {
     let mut v: Vec<String> = [
         "198.19.200.0/24 dev eth0 table 201 proto keepalived metric 7",
         "3001: from 198.19.201.0/24 lookup 201 proto keepalived",
+        // static_ipaddress, seen through the local routes the kernel adds for them.
+        "local 198.19.250.1 dev eth0 table local proto kernel scope host src 198.19.250.1",
+        "local 198.19.250.2 dev eth0 table local proto kernel scope host src 198.19.250.2",
     ]
     .iter()
     .map(|s| s.to_string())

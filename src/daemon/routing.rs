@@ -220,23 +220,14 @@ pub fn static_set(config: &crate::config::model::Config) -> Arc<RoutingSet> {
     RoutingSet::of(&config.static_routes, &config.static_rules)
 }
 
-/// The `static_ipaddress` entries as address requests; keepalived needs a `dev` on each
-/// (there is no instance interface to fall back on).
+/// The `static_ipaddress` entries as address requests; one without `dev` goes on the
+/// `default_interface` (keepalived's default: eth0).
 pub fn static_addresses(config: &crate::config::model::Config) -> Vec<super::plan::VipSpec> {
     let mut names = std::collections::HashSet::new();
+    let default = config.global.default_interface.as_deref().unwrap_or("eth0");
     config
         .static_ipaddress
         .iter()
-        .filter(|a| {
-            if a.dev.is_none() {
-                log::warn!(
-                    "static address {}/{} has no dev: not installed",
-                    a.addr,
-                    a.prefix
-                );
-            }
-            a.dev.is_some()
-        })
-        .map(|a| super::plan::vip_spec(a, "", &mut names))
+        .map(|a| super::plan::vip_spec(a, default, &mut names))
         .collect()
 }
