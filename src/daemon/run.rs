@@ -222,6 +222,14 @@ fn static_address_effect(vips: Vec<VipSpec>, add: bool) -> Effect {
     }
 }
 
+/// The virtual router an instance is (interface, VRID, family), as a reload matches
+/// instances.
+type RouterKey = (String, u8, crate::vrrp::Family);
+
+fn router_key(cfg: &crate::vrrp::InstanceConfig) -> RouterKey {
+    (cfg.interface.clone(), cfg.vrid, cfg.family)
+}
+
 /// Removes what `before` has and `after` has not, then adds the reverse.
 fn routing_diff(
     pending: &mut Vec<Effect>,
@@ -413,15 +421,16 @@ impl Running {
         });
     }
 
-    /// Each instance's virtual routes and rules by name, and whether they are installed
-    /// (taken before a reload renumbers the instances).
-    fn routing_by_name(&self) -> HashMap<String, (Arc<RoutingSet>, bool)> {
+    /// Each instance's virtual routes and rules, and whether they are installed, by the
+    /// virtual router it is (a reload renumbers instances, and carries the state of a
+    /// renamed one over).
+    fn routing_by_router(&self) -> HashMap<RouterKey, (Arc<RoutingSet>, bool)> {
         self.router
             .instances()
             .filter_map(|s| {
-                let name = self.router.instance_config(s.id)?.name.clone();
+                let key = router_key(self.router.instance_config(s.id)?);
                 let i = s.id.0;
-                Some((name, (self.routing.get(i)?.clone(), self.routes_set[i])))
+                Some((key, (self.routing.get(i)?.clone(), self.routes_set[i])))
             })
             .collect()
     }
@@ -430,7 +439,11 @@ impl Running {
     /// entries by difference; an instance that stays master keeps what is unchanged and
     /// gets the differences; the others follow `vips_set` from now on
     /// ([`Running::sync_routing`]).
-    fn reload_routing(&mut self, config: &Config, old: HashMap<String, (Arc<RoutingSet>, bool)>) {
+    fn reload_routing(
+        &mut self,
+        config: &Config,
+        old: HashMap<RouterKey, (Arc<RoutingSet>, bool)>,
+    ) {
         let mut pending = Vec::new();
         let new_static = routing::static_set(config);
         let old_static = std::mem::replace(&mut self.static_routing, new_static.clone());
@@ -454,15 +467,12 @@ impl Running {
             .map(|s| (s.id.0, s.vips_set))
             .collect();
         for (i, vips_set) in statuses {
-            let Some(name) = self
-                .router
-                .instance_config(crate::vrrp::InstanceId(i))
-                .map(|c| c.name.clone())
-            else {
+            let Some(cfg) = self.router.instance_config(crate::vrrp::InstanceId(i)) else {
                 continue;
             };
+            let (name, key) = (cfg.name.clone(), router_key(cfg));
             let empty = Arc::default();
-            let (before, installed) = match old.get(&name) {
+            let (before, installed) = match old.get(&key) {
                 Some((set, true)) => (set, true),
                 _ => (&empty, false),
             };
@@ -647,7 +657,7 @@ impl Running {
         self.tracking = tracking;
         self.read_only = read_only_controllers(&config, &self.read_only);
         self.replan = Replan::of(&plan, &config);
-        let old_routing = self.routing_by_name();
+        let old_routing = self.routing_by_router();
         self.router
             .reload(plan.instances, plan.groups, init, Instant::now());
         self.reload_routing(&config, old_routing);
