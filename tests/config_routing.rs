@@ -193,3 +193,24 @@ fn unsupported_options_are_reported_once() {
         ]
     );
 }
+
+#[test]
+fn lines_dump_back_as_they_read() {
+    let text = "static_rules {\n  to 198.19.1.0/24 table 4\n  inet6 inet6 table 6\n  \
+                from 198.19.3.0/24 not iif lo preference 10 goto 20\n  fwmark 3 table 5\n}\n\
+                static_routes {\n  198.19.9.0/24 via 198.18.0.1 dev lo src 198.18.0.9 table 100 metric 7 scope link\n  \
+                blackhole default6\n  198.19.9.0/24 dev lo mtu lock 1400\n  unreachable default table 9 no_track protocol 4\n}\n";
+    let first = check_text(text).config;
+    let dumped = keepalived_rs::config::dump_config(&first);
+    assert!(
+        dumped.contains("198.19.9.0/24 dev lo mtu lock 1400"),
+        "{dumped}"
+    );
+    assert!(
+        dumped.contains("from 198.19.3.0/24 preference 10 iif lo not goto 20"),
+        "{dumped}"
+    );
+    let second = check_text(&dumped).config;
+    assert_eq!(second.static_routes, first.static_routes, "{dumped}");
+    assert_eq!(second.static_rules, first.static_rules, "{dumped}");
+}
