@@ -97,6 +97,32 @@ fn both(mut a: Vec<String>, b: Vec<String>) -> Vec<String> {
 fn virtual_routes_follow_the_master_and_static_ones_live_with_the_daemon() {
     let lab = Lab::new(&["a", "b"], false);
     let (na, nb) = (lab.node("a"), lab.node("b"));
+    // What a crashed earlier run left on b: removed at start-up, as keepalived does.
+    nb.ip(&[
+        "route",
+        "add",
+        "198.19.10.0/24",
+        "via",
+        "198.18.0.254",
+        "dev",
+        "eth0",
+        "proto",
+        "keepalived",
+        "metric",
+        "5",
+    ]);
+    nb.ip(&[
+        "rule",
+        "add",
+        "to",
+        "198.19.16.0/24",
+        "table",
+        "100",
+        "pref",
+        "16384",
+        "protocol",
+        "keepalived",
+    ]);
     let mut a = Daemon::start(na, BIN.as_ref(), &config(101));
     let mut b = Daemon::start(nb, BIN.as_ref(), &config(100));
     let settled = wait_for(SETTLE, || {

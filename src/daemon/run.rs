@@ -280,11 +280,24 @@ impl Running {
             });
         }
         let _ = effects.send(Effect::OpenSenders(announced_interfaces(&plan.vips)));
-        // keepalived installs the static entries before any instance runs.
+        // As keepalived: what a previous run may have left (it crashed, or stopped with
+        // --dont-release-vrrp) is removed first, then the static entries go in before any
+        // instance runs.
         let static_routing = routing::static_set(&config);
         let static_addresses = routing::static_addresses(&config);
-        send_static(&effects, &static_addresses, &static_routing, true);
         let instance_routing = routing::instance_sets(&config, &router);
+        for (i, set) in instance_routing.iter().enumerate() {
+            let owner = router.instance_config(crate::vrrp::InstanceId(i));
+            if let (false, Some(owner)) = (set.is_empty(), owner) {
+                let _ = effects.send(Effect::Routing {
+                    owner: Some(owner.name.clone()),
+                    set: set.clone(),
+                    add: false,
+                });
+            }
+        }
+        send_static(&effects, &[], &static_routing, false);
+        send_static(&effects, &static_addresses, &static_routing, true);
         Ok(Running {
             routes_set: vec![false; instance_routing.len()],
             routing: instance_routing,
