@@ -21,8 +21,8 @@ const SETTLE: Duration = Duration::from_secs(10);
 fn config(priority: u8) -> String {
     format!(
         "static_ipaddress {{\n    198.19.250.1/32 dev eth0\n    198.19.250.2/32\n}}\n\
-         static_routes {{\n    198.19.200.0/24 dev eth0 table 201 metric 7\n}}\n\
-         static_rules {{\n    from 198.19.201.0/24 table 201 preference 3001\n}}\n\
+         static_routes {{\n    198.19.200.0/24 dev eth0 table 201 metric 7\n    2001:db8:19::/48 dev eth0 metric 9\n}}\n\
+         static_rules {{\n    from 198.19.201.0/24 table 201 preference 3001\n    from 2001:db8:19::/48 table 100\n}}\n\
          vrrp_instance VI_1 {{\n    state BACKUP\n    interface eth0\n    virtual_router_id 51\n    \
          priority {priority}\n    advert_int 1\n    virtual_ipaddress {{\n        198.18.0.100/24\n    }}\n    \
          virtual_routes {{\n        198.19.10.0/24 via 198.18.0.254 dev eth0 metric 5\n        \
@@ -37,14 +37,15 @@ fn config(priority: u8) -> String {
 }
 
 /// The routes and rules of the configuration as `ip` shows them: routes of every table
-/// into 198.19.0.0/16, and the rules naming 198.18/198.19 addresses.
+/// into 198.19.0.0/16 and 2001:db8:19::/48, and the rules naming those or 198.18/16.
 fn installed(host: &Host) -> Vec<String> {
     let routes = host.ip(&["route", "show", "table", "all"]);
-    let rules = host.ip(&["rule", "show"]);
+    let rules = host.ip(&["rule", "show"]) + &host.ip(&["-6", "rule", "show"]);
+    let ours = |l: &&str| l.contains("198.19.") || l.contains("2001:db8:19:");
     let mut lines: Vec<String> = routes
         .lines()
-        .filter(|l| l.contains("198.19."))
-        .chain(rules.lines().filter(|l| l.contains("198.1")))
+        .filter(ours)
+        .chain(rules.lines().filter(|l| ours(l) || l.contains("198.18.")))
         .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
         .collect();
     lines.sort();
@@ -76,6 +77,9 @@ fn expected_static() -> Vec<String> {
     let mut v: Vec<String> = [
         "198.19.200.0/24 dev eth0 table 201 proto keepalived metric 7",
         "3001: from 198.19.201.0/24 lookup 201 proto keepalived",
+        "2001:db8:19::/48 dev eth0 proto keepalived metric 9 pref medium",
+        // IPv6 rules count down from 16384 on their own.
+        "16384: from 2001:db8:19::/48 lookup 100 proto keepalived",
         // static_ipaddress, seen through the local routes the kernel adds for them.
         "local 198.19.250.1 dev eth0 table local proto kernel scope host src 198.19.250.1",
         "local 198.19.250.2 dev eth0 table local proto kernel scope host src 198.19.250.2",
