@@ -154,11 +154,9 @@ fn routes_and_rules_are_added_and_removed_idempotently() {
         assert!(main.contains("198.19.7.0/24 dev va scope link"), "{main}");
 
         let rule = RuleSpec {
-            ipv6: false,
             from: Some(("198.18.0.103".parse().unwrap(), 32)),
-            to: None,
-            table: 100,
             priority: Some(1000),
+            ..RuleSpec::to_table(false, 100)
         };
         assert_eq!(netlink.add(&rule).await.unwrap(), Change::Applied);
         assert_eq!(netlink.add(&rule).await.unwrap(), Change::AlreadyPresent);
@@ -311,5 +309,73 @@ fn vmac_macvlan_is_created_with_the_virtual_router_mac_and_deleted() {
             netlink.interface("vrrp.51").await,
             Err(NetlinkError::NoSuchInterface(_))
         ));
+    });
+}
+
+/// keepalived's forms: protocol 18, an explicit scope with a source address in another
+/// table, and rules with input interfaces, inversion, non-table actions and a protocol.
+#[test]
+fn keepalived_route_and_rule_forms_are_installed_and_removed() {
+    let pair = VethPair::create(None);
+    runtime().block_on(async {
+        pair.a.enter();
+        let netlink = Netlink::connect().unwrap();
+        let va = netlink.interface("va").await.unwrap();
+        pair.a.ip(&["addr", "add", "198.18.0.100/24", "dev", "va"]);
+        let sourced = RouteSpec {
+            ifindex: Some(va.index),
+            source: Some("198.18.0.100".parse().unwrap()),
+            table: 100,
+            scope: Some(keepalived_rs::sys::Scope::Link),
+            protocol: 18,
+            ..RouteSpec::new("198.19.12.0".parse().unwrap(), 24)
+        };
+        assert_eq!(netlink.add(&sourced).await.unwrap(), Change::Applied);
+        let table = pair.a.ip(&["route", "show", "table", "100"]);
+        assert!(
+            table.contains("198.19.12.0/24 dev va proto keepalived scope link src 198.18.0.100"),
+            "{table}"
+        );
+        let rules = [
+            RuleSpec {
+                to: Some(("198.19.14.0".parse().unwrap(), 24)),
+                iif: Some("va".into()),
+                priority: Some(2001),
+                protocol: Some(18),
+                ..RuleSpec::to_table(false, 100)
+            },
+            RuleSpec {
+                from: Some(("198.19.15.0".parse().unwrap(), 24)),
+                invert: true,
+                target: keepalived_rs::sys::RuleTarget::Blackhole,
+                priority: Some(2002),
+                ..RuleSpec::to_table(false, 100)
+            },
+            RuleSpec {
+                target: keepalived_rs::sys::RuleTarget::Goto(2005),
+                priority: Some(2003),
+                ..RuleSpec::to_table(false, 100)
+            },
+        ];
+        for rule in &rules {
+            assert_eq!(
+                netlink.add(rule).await.unwrap(),
+                Change::Applied,
+                "{rule:?}"
+            );
+        }
+        let shown = pair.a.ip(&["rule", "show"]);
+        for expected in [
+            "2001:\tfrom all to 198.19.14.0/24 iif va lookup 100 proto keepalived",
+            "2002:\tnot from 198.19.15.0/24 blackhole",
+            "2003:\tfrom all goto 2005",
+        ] {
+            assert!(shown.contains(expected), "{expected:?} in\n{shown}");
+        }
+        for rule in &rules {
+            assert_eq!(netlink.delete(rule).await.unwrap(), Change::Applied);
+        }
+        assert_eq!(netlink.delete(&sourced).await.unwrap(), Change::Applied);
+        assert!(!pair.a.ip(&["rule", "show"]).contains("200"));
     });
 }

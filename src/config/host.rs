@@ -252,6 +252,7 @@ pub fn check_interfaces(cfg: &mut Config, cx: &mut Lower, host: &dyn Host) -> bo
         g.track_interface = kept;
     }
     missing |= check_address_devices(cfg, cx, &mut exists);
+    missing |= super::host_routing::check_routing_interfaces(cfg, cx, &mut exists);
     if missing {
         cx.push(
             Diagnostic::new(

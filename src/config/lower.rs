@@ -27,6 +27,9 @@ pub struct Spans {
     pub scripts: FxHashMap<String, Span>,
     /// Sync group name → span.
     pub sync_groups: FxHashMap<String, Span>,
+    /// (owner, block keyword, index in that list) → span of a route or rule line; the
+    /// owner is the instance, empty for `static_routes` / `static_rules`.
+    pub routing_lines: FxHashMap<(String, &'static str, usize), Span>,
     /// (owner, tracked name) → span of the reference.
     pub track_refs: FxHashMap<(String, String), Span>,
     /// Address lines naming a device (`… dev IFNAME`): for the host check that the
@@ -101,8 +104,10 @@ pub struct Lower {
     pub aborted: bool,
     /// Name of the block being lowered, for keepalived's `(VI_1) …` message prefixes.
     pub owner: String,
-    /// Rules given a default preference so far (keepalived counts down from 16384).
-    pub rules_without_preference: u32,
+    /// IPv4 / IPv6 rules given a default preference so far (keepalived counts down from
+    /// 16384 per family).
+    pub next_rule_preference_v4: u32,
+    pub next_rule_preference_v6: u32,
     /// The LVS sync daemon interface, once an instance (1.x style) has named one: keepalived
     /// keeps a single, process-wide one and ignores later ones.
     pub lvs_sync_daemon_interface: Option<String>,
@@ -126,7 +131,8 @@ impl Lower {
             spans: Spans::default(),
             aborted: false,
             owner: String::new(),
-            rules_without_preference: 0,
+            next_rule_preference_v4: 0,
+            next_rule_preference_v6: 0,
             lvs_sync_daemon_interface: None,
             next_line: None,
             lvs: super::lvs::Facts::default(),

@@ -10,6 +10,7 @@ pub mod complete;
 pub mod diag;
 pub mod dump;
 pub mod host;
+mod host_routing;
 pub mod host_scripts;
 pub mod keywords;
 pub mod lower;

@@ -365,17 +365,113 @@ pub struct IpAddress {
     pub flags: Vec<String>,
 }
 
-/// A route line (`virtual_routes`, `static_routes`), kept as words: the daemon hands them to
-/// netlink through the same parser `ip route` syntax uses.
+/// keepalived's own routing protocol number (`RTPROT_KEEPALIVED`): the protocol of every
+/// route and rule it installs unless the entry is `no_track` with its own `protocol`.
+pub const RTPROT_KEEPALIVED: u8 = 18;
+
+/// A route or rule line with an option this build cannot install (`nexthop`, `encap`,
+/// `mtu`, `fwmark`, …): kept as written so `-d` prints it back, reported once at `-t` and
+/// at start-up, never installed.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Route {
+pub struct UnsupportedLine {
+    /// The first option we cannot express, as written.
+    pub option: String,
+    /// The whole line as written.
     pub words: Vec<String>,
 }
 
-/// A rule line (`virtual_rules`, `static_rules`).
+/// What a route does with matching packets (the route types the daemon can install).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum RouteType {
+    #[default]
+    Unicast,
+    Blackhole,
+    Unreachable,
+    Prohibit,
+}
+
+/// A line of `virtual_routes` / `static_routes`, as keepalived 2.2.7 reads it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Route {
+    pub ipv6: bool,
+    /// Destination prefix; `None` for `default` / `any` / `all`.
+    pub destination: Option<(IpAddr, u8)>,
+    pub kind: RouteType,
+    /// Gateway (`via`, or the deprecated `gw`).
+    pub via: Option<IpAddr>,
+    /// Output interface (`dev` / `oif`).
+    pub dev: Option<String>,
+    /// Preferred source address (`src`).
+    pub src: Option<IpAddr>,
+    /// Routing table (254 = main).
+    pub table: u32,
+    /// `metric` / `priority` / `preference`.
+    pub metric: Option<u32>,
+    /// `scope` as a number; `None` installs scope global, as keepalived does (it does not
+    /// derive link scope from `dev` the way `ip route` does).
+    pub scope: Option<u8>,
+    /// `protocol`, kept only on a `no_track` route (keepalived resets the others to its
+    /// own, [`RTPROT_KEEPALIVED`]).
+    pub protocol: Option<u8>,
+    pub no_track: bool,
+    pub unsupported: Option<UnsupportedLine>,
+}
+
+impl Route {
+    /// The protocol the route is installed with.
+    pub fn effective_protocol(&self) -> u8 {
+        self.protocol.unwrap_or(RTPROT_KEEPALIVED)
+    }
+}
+
+/// What a rule does with matching packets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RuleAction {
+    /// `table N` / `lookup N`.
+    Table(u32),
+    /// `goto PREFERENCE`.
+    Goto(u32),
+    Nop,
+    Blackhole,
+    Unreachable,
+    Prohibit,
+}
+
+/// A line of `virtual_rules` / `static_rules`, as keepalived 2.2.7 reads it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Rule {
-    pub words: Vec<String>,
+    pub ipv6: bool,
+    /// Source prefix; `None` for all.
+    pub from: Option<(IpAddr, u8)>,
+    /// Destination prefix; `None` for all.
+    pub to: Option<(IpAddr, u8)>,
+    /// `not`: the selector is inverted.
+    pub not: bool,
+    /// `preference` / `order` / `priority`, or the one keepalived assigned.
+    pub preference: u32,
+    /// The preference was assigned (counting down from 16384 per family), not written.
+    pub preference_assigned: bool,
+    pub action: RuleAction,
+    /// Input interface (`iif` / `dev`).
+    pub iif: Option<String>,
+    /// Output interface (`oif`).
+    pub oif: Option<String>,
+    /// `protocol`, kept only on a `no_track` rule.
+    pub protocol: Option<u8>,
+    pub no_track: bool,
+    pub unsupported: Option<UnsupportedLine>,
+}
+
+impl Rule {
+    /// The protocol the rule is installed with (`None`: left to the kernel, for a
+    /// `no_track` rule without one).
+    pub fn effective_protocol(&self) -> Option<u8> {
+        if self.no_track {
+            self.protocol
+        } else {
+            Some(RTPROT_KEEPALIVED)
+        }
+    }
 }
 
 /// `vrrp_script NAME { … }`.

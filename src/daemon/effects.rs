@@ -13,6 +13,7 @@ use std::sync::Arc;
 
 use super::observe::{Event, Observers};
 use super::plan::VipSpec;
+use super::routing::RoutingSet;
 use crate::sys::{
     AddressSpec, Change, GarpSender, InterfaceId, NaSender, Netlink, NetlinkError, SocketError,
 };
@@ -33,6 +34,13 @@ pub enum Effect {
         instance: String,
         vips: Vec<VipSpec>,
         read_only: Option<Arc<ReadOnlyController>>,
+    },
+    /// Install (`add`) or remove routes and rules: an instance's virtual ones (`owner`
+    /// is its name) or the static ones (`None`).
+    Routing {
+        owner: Option<String>,
+        set: Arc<RoutingSet>,
+        add: bool,
     },
     /// One gratuitous ARP (IPv4) or unsolicited neighbour advert (IPv6).
     Garp { interface: String, addr: IpAddr },
@@ -159,6 +167,9 @@ impl EffectWorker {
                 vips,
                 read_only,
             } => self.change_vips(&instance, &vips, read_only, false).await,
+            Effect::Routing { owner, set, add } => {
+                super::routing::apply(&self.netlink, owner.as_deref(), &set, add).await
+            }
             Effect::Garp { interface, addr } => {
                 if let Err(e) = self.send_garp(&interface, addr).await {
                     log::warn!("cannot send gratuitous ARP/NA for {addr} on {interface}: {e}");

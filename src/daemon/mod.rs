@@ -21,6 +21,7 @@ pub mod options;
 pub mod pidfile;
 pub mod plan;
 pub mod replan;
+pub mod routing;
 pub mod run;
 pub mod sd_notify;
 pub mod signals;

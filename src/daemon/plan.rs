@@ -370,7 +370,7 @@ fn instance_config(
 }
 
 /// `names` holds the interface names handed out so far, to share them.
-fn vip_spec(
+pub(crate) fn vip_spec(
     a: &model::IpAddress,
     instance_interface: &str,
     names: &mut HashSet<Arc<str>>,

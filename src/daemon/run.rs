@@ -24,6 +24,7 @@ use super::effects::Effect;
 use super::observe::{Cause, Event, InstanceIndex, Observer, Settings, StatusFeed};
 use super::plan::{self, Plan, VipSpec};
 use super::replan::Replan;
+use super::routing::{self, RoutingSet};
 use super::signals::{DaemonSignal, Signals};
 use super::status::ShownConfig;
 use super::tracking::Tracking;
@@ -197,6 +198,16 @@ pub struct Running {
     status: StatusFeed,
     /// Interfaces the configuration waits for (`dynamic_interfaces`), if any.
     replan: Option<Replan>,
+    /// Virtual routes and rules, by instance id, and whether they are installed.
+    routing: Vec<Arc<RoutingSet>>,
+    routes_set: Vec<bool>,
+    /// `static_routes` / `static_rules` and `static_ipaddress`, installed from start-up
+    /// to shutdown.
+    static_routing: Arc<RoutingSet>,
+    static_addresses: Vec<VipSpec>,
+    /// A reload's route and rule changes, queued after the actions it caused (a new
+    /// route may use a new VIP as its source).
+    pending_routing: Vec<Effect>,
 }
 
 /// The interfaces (and families) gratuitous ARPs / NAs go out on for these VIPs.
@@ -209,6 +220,73 @@ fn announced_interfaces(vips: &[Vec<VipSpec>]) -> Vec<(String, bool)> {
     out.sort();
     out.dedup();
     out
+}
+
+/// Queues the static entries' installation (`add`: addresses, routes, rules) or removal
+/// (rules, routes, addresses), in keepalived's order.
+fn send_static(
+    effects: &mpsc::UnboundedSender<Effect>,
+    addresses: &[VipSpec],
+    set: &Arc<RoutingSet>,
+    add: bool,
+) {
+    let addresses = (!addresses.is_empty()).then(|| static_address_effect(addresses.to_vec(), add));
+    let routing = (!set.is_empty()).then(|| Effect::Routing {
+        owner: None,
+        set: set.clone(),
+        add,
+    });
+    let ordered = if add {
+        [addresses, routing]
+    } else {
+        [routing, addresses]
+    };
+    for effect in ordered.into_iter().flatten() {
+        let _ = effects.send(effect);
+    }
+}
+
+fn static_address_effect(vips: Vec<VipSpec>, add: bool) -> Effect {
+    let instance = "static_ipaddress".to_owned();
+    if add {
+        Effect::AddVips {
+            instance,
+            vips,
+            read_only: None,
+        }
+    } else {
+        Effect::RemoveVips {
+            instance,
+            vips,
+            read_only: None,
+        }
+    }
+}
+
+/// The virtual router an instance is (interface, VRID, family), as a reload matches
+/// instances.
+type RouterKey = (String, u8, crate::vrrp::Family);
+
+fn router_key(cfg: &crate::vrrp::InstanceConfig) -> RouterKey {
+    (cfg.interface.clone(), cfg.vrid, cfg.family)
+}
+
+/// Removes what `before` has and `after` has not, then adds the reverse.
+fn routing_diff(
+    pending: &mut Vec<Effect>,
+    owner: Option<&str>,
+    before: &RoutingSet,
+    after: &RoutingSet,
+) {
+    for (set, add) in [(before.minus(after), false), (after.minus(before), true)] {
+        if !set.is_empty() {
+            pending.push(Effect::Routing {
+                owner: owner.map(str::to_owned),
+                set: Arc::new(set),
+                add,
+            });
+        }
+    }
 }
 
 /// Actions drained in one go that count as a burst (see [`Running::release_pending`]).
@@ -243,7 +321,30 @@ impl Running {
             });
         }
         let _ = effects.send(Effect::OpenSenders(announced_interfaces(&plan.vips)));
+        // As keepalived: what a previous run may have left (it crashed, or stopped with
+        // --dont-release-vrrp) is removed first, then the static entries go in before any
+        // instance runs.
+        let static_routing = routing::static_set(&config);
+        let static_addresses = routing::static_addresses(&config);
+        let instance_routing = routing::instance_sets(&config, &router);
+        for (i, set) in instance_routing.iter().enumerate() {
+            let owner = router.instance_config(crate::vrrp::InstanceId(i));
+            if let (false, Some(owner)) = (set.is_empty(), owner) {
+                let _ = effects.send(Effect::Routing {
+                    owner: Some(owner.name.clone()),
+                    set: set.clone(),
+                    add: false,
+                });
+            }
+        }
+        send_static(&effects, &[], &static_routing, false);
+        send_static(&effects, &static_addresses, &static_routing, true);
         Ok(Running {
+            routes_set: vec![false; instance_routing.len()],
+            routing: instance_routing,
+            static_routing,
+            static_addresses,
+            pending_routing: Vec::new(),
             replan: Replan::of(&plan, &config),
             index: InstanceIndex::of(&router),
             status: StatusFeed::default(),
@@ -298,8 +399,10 @@ impl Running {
                         vips,
                         read_only,
                     });
+                    self.sync_routing(instance.0, true);
                 }
                 Action::RemoveVips { instance, addrs } => {
+                    self.sync_routing(instance.0, false);
                     let (name, vips) = self.specs(instance.0, &addrs);
                     let read_only = self.read_only.get(&name).cloned();
                     let _ = self.effects.send(Effect::RemoveVips {
@@ -318,6 +421,12 @@ impl Running {
                     }
                 }
                 action @ (Action::Notify { .. } | Action::StateChanged { .. }) => {
+                    if let Action::StateChanged { instance, .. } = &action {
+                        // Entering MASTER comes before the VIPs are added: routes wait
+                        // for AddVips unless there are no addresses to wait for.
+                        let i = instance.0;
+                        self.sync_routing(i, self.vips.get(i).is_none_or(Vec::is_empty));
+                    }
                     if let Some(event) = self.index.event(&self.router, action, cause) {
                         self.publish(event);
                     }
@@ -328,9 +437,110 @@ impl Running {
                 },
             }
         }
+        for effect in self.pending_routing.drain(..) {
+            let _ = self.effects.send(effect);
+        }
         let changed = self.status.take_stale();
         self.release_pending |= changed;
         changed
+    }
+
+    /// Installs or removes instance `i`'s virtual routes and rules when the core has
+    /// set or cleared its VIPs. The core's `vips_set` is the hook, not the AddVips /
+    /// RemoveVips actions themselves: it flips exactly where keepalived adds routes after
+    /// the VIPs (becoming master) and removes them before (leaving master, stopping), it
+    /// also flips for an instance without VIPs (which emits no address action), it does
+    /// not flip for a reload's partial address changes, and it stays set on a stop with
+    /// `--dont-release-vrrp`, which keeps the routes as it keeps the VIPs. Called at each
+    /// action of the instance that can accompany the flip, before a removal and after an
+    /// addition; `may_add` is false where the VIPs are not in place yet.
+    fn sync_routing(&mut self, i: usize, may_add: bool) {
+        let id = crate::vrrp::InstanceId(i);
+        let Some(want) = self.router.instance(id).map(|s| s.vips_set) else {
+            return;
+        };
+        if self.routes_set.get(i) != Some(&!want) || (want && !may_add) {
+            return;
+        }
+        self.routes_set[i] = want;
+        let set = self.routing[i].clone();
+        if set.is_empty() {
+            return;
+        }
+        let owner = self.router.instance_config(id).map(|c| c.name.clone());
+        let _ = self.effects.send(Effect::Routing {
+            owner,
+            set,
+            add: want,
+        });
+    }
+
+    /// Each instance's virtual routes and rules, and whether they are installed, by the
+    /// virtual router it is (a reload renumbers instances, and carries the state of a
+    /// renamed one over).
+    fn routing_by_router(&self) -> HashMap<RouterKey, (Arc<RoutingSet>, bool)> {
+        self.router
+            .instances()
+            .filter_map(|s| {
+                let key = router_key(self.router.instance_config(s.id)?);
+                let i = s.id.0;
+                Some((key, (self.routing.get(i)?.clone(), self.routes_set[i])))
+            })
+            .collect()
+    }
+
+    /// A reload's route and rule changes, queued for the end of the next drain: static
+    /// entries by difference; an instance that stays master keeps what is unchanged and
+    /// gets the differences; the others follow `vips_set` from now on
+    /// ([`Running::sync_routing`]).
+    fn reload_routing(
+        &mut self,
+        config: &Config,
+        old: HashMap<RouterKey, (Arc<RoutingSet>, bool)>,
+    ) {
+        let mut pending = Vec::new();
+        let new_static = routing::static_set(config);
+        let old_static = std::mem::replace(&mut self.static_routing, new_static.clone());
+        routing_diff(&mut pending, None, &old_static, &new_static);
+        let new_addresses = routing::static_addresses(config);
+        let old_addresses = std::mem::replace(&mut self.static_addresses, new_addresses.clone());
+        for (from, to, add) in [
+            (&old_addresses, &new_addresses, false),
+            (&new_addresses, &old_addresses, true),
+        ] {
+            let changed: Vec<VipSpec> = from.iter().filter(|a| !to.contains(a)).cloned().collect();
+            if !changed.is_empty() {
+                pending.push(static_address_effect(changed, add));
+            }
+        }
+        self.routing = routing::instance_sets(config, &self.router);
+        self.routes_set = vec![false; self.routing.len()];
+        let statuses: Vec<(usize, bool)> = self
+            .router
+            .instances()
+            .map(|s| (s.id.0, s.vips_set))
+            .collect();
+        for (i, vips_set) in statuses {
+            let Some(cfg) = self.router.instance_config(crate::vrrp::InstanceId(i)) else {
+                continue;
+            };
+            let (name, key) = (cfg.name.clone(), router_key(cfg));
+            let empty = Arc::default();
+            let (before, installed) = match old.get(&key) {
+                Some((set, true)) => (set, true),
+                _ => (&empty, false),
+            };
+            let after = if vips_set {
+                self.routing[i].clone()
+            } else {
+                Arc::default()
+            };
+            if installed || vips_set {
+                routing_diff(&mut pending, Some(&name), before, &after);
+            }
+            self.routes_set[i] = vips_set;
+        }
+        self.pending_routing = pending;
     }
 
     /// The one place observers are fed (see [`super::observe`]): the status observer
@@ -501,8 +711,10 @@ impl Running {
         self.tracking = tracking;
         self.read_only = read_only_controllers(&config, &self.read_only);
         self.replan = Replan::of(&plan, &config);
+        let old_routing = self.routing_by_router();
         self.router
             .reload(plan.instances, plan.groups, init, Instant::now());
+        self.reload_routing(&config, old_routing);
         self.shown = ShownConfig::of(config, &self.router);
         self.index = InstanceIndex::of(&self.router);
         crate::sys::memory::release_free_memory();
@@ -680,6 +892,13 @@ pub async fn event_loop(mut running: Running, mut inputs: Inputs, host: &mut dyn
     running.tracking.stop();
     running.router.shutdown(Instant::now());
     running.drain(Cause::Shutdown).await;
+    // keepalived removes the static entries at every stop, `--dont-release-vrrp` or not.
+    send_static(
+        &running.effects,
+        &running.static_addresses,
+        &running.static_routing,
+        false,
+    );
     host.refresh(&running);
     let (done, finished) = oneshot::channel();
     let grace = std::time::Duration::from_secs(1);

@@ -257,7 +257,11 @@ impl Netlink {
 
     /// Adds `entry`; [`Change::AlreadyPresent`] if an identical one is already there.
     pub async fn add<E: KernelEntry>(&self, entry: &E) -> Result<Change, NetlinkError> {
-        let flags = NLM_F_CREATE | NLM_F_EXCL;
+        let flags = if E::EXCLUSIVE_ADD {
+            NLM_F_CREATE | NLM_F_EXCL
+        } else {
+            NLM_F_CREATE
+        };
         self.change(entry.add_message(), flags, &entry.describe("add"), &[])
             .await
     }
@@ -415,6 +419,11 @@ pub trait KernelEntry {
     /// The errnos with which the kernel says "no such entry" on delete (they differ by
     /// table).
     const ABSENT_ERRNOS: &'static [i32];
+    /// Whether an add fails (`EEXIST`, [`Change::AlreadyPresent`]) when an entry with the
+    /// same key exists, or is put in front of it (routes: a route to a prefix the
+    /// kernel already routes, differing in source or gateway, is added as keepalived and
+    /// `ip route prepend` add it; an identical one is still reported present).
+    const EXCLUSIVE_ADD: bool = true;
     /// The request that installs the entry.
     fn add_message(&self) -> RouteNetlinkMessage;
     /// The request that removes it.

@@ -1,14 +1,15 @@
 //! Routes and policy-routing rules (keepalived's `virtual_routes` / `virtual_rules`) in
-//! their common forms: `ip route add [blackhole] DEST/LEN [via GW] [dev IF] [src ADDR]
-//! [table N] [metric N] [scope S]` and `ip rule add [from P/L] [to P/L] [priority N]
-//! table N`.
+//! their common forms: `ip route add [blackhole|unreachable|prohibit] DEST/LEN [via GW]
+//! [dev IF] [src ADDR] [table N] [metric N] [scope S] [protocol P]` and `ip rule add [not]
+//! [from P/L] [to P/L] [iif IF] [oif IF] [priority N] [protocol P] table N | goto N | nop |
+//! blackhole | unreachable | prohibit`.
 
 use std::net::IpAddr;
 
 use netlink_packet_route::route::{
     RouteAddress, RouteAttribute, RouteHeader, RouteMessage, RouteProtocol, RouteScope, RouteType,
 };
-use netlink_packet_route::rule::{RuleAction, RuleAttribute, RuleMessage};
+use netlink_packet_route::rule::{RuleAction, RuleAttribute, RuleFlags, RuleMessage};
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 
 use super::netlink::{KernelEntry, Scope};
@@ -49,6 +50,9 @@ pub struct RouteSpec {
     pub scope: Option<Scope>,
     /// Route type.
     pub kind: RouteKind,
+    /// Routing protocol number (`proto`): 3 (boot, what `ip route` uses) unless set;
+    /// keepalived installs its routes with 18 (`proto keepalived`).
+    pub protocol: u8,
 }
 
 impl RouteSpec {
@@ -64,21 +68,19 @@ impl RouteSpec {
             metric: None,
             scope: None,
             kind: RouteKind::Unicast,
+            protocol: u8::from(RouteProtocol::Boot),
         }
     }
 
-    /// Builds the request. A delete leaves protocol, unicast type and (unless given)
-    /// scope as wildcards, as `ip route del` does, so it matches routes whoever added
-    /// them.
+    /// Builds the request. A delete leaves unicast type and (unless given) scope as
+    /// wildcards, as `ip route del` does; it names the protocol, as keepalived does.
     fn to_message(&self, for_delete: bool) -> RouteMessage {
         let mut message = RouteMessage::default();
         message.header.address_family = family_of(self.destination);
         message.header.destination_prefix_length = self.prefix_len;
-        message.header.protocol = if for_delete {
-            RouteProtocol::Unspec
-        } else {
-            RouteProtocol::Boot
-        };
+        // The protocol is matched on delete too: a daemon removing its `10.0.0.0/24 dev
+        // eth0` must not remove the kernel's prefix route to the same place.
+        message.header.protocol = RouteProtocol::from(self.protocol);
         message.header.kind = match self.kind {
             RouteKind::Unicast if for_delete => RouteType::Unspec,
             RouteKind::Unicast => RouteType::Unicast,
@@ -126,6 +128,23 @@ impl RouteSpec {
     }
 }
 
+/// What a rule does with the packets it selects.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RuleTarget {
+    /// Look the route up in this table (`table N`).
+    Table(u32),
+    /// Continue at the rule with this priority (`goto N`).
+    Goto(u32),
+    /// Do nothing (`nop`).
+    Nop,
+    /// Drop silently.
+    Blackhole,
+    /// Drop with ICMP unreachable.
+    Unreachable,
+    /// Drop with ICMP prohibited.
+    Prohibit,
+}
+
 /// One policy-routing rule.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RuleSpec {
@@ -135,13 +154,35 @@ pub struct RuleSpec {
     pub from: Option<(IpAddr, u8)>,
     /// Destination prefix (`to`).
     pub to: Option<(IpAddr, u8)>,
-    /// Table to look up.
-    pub table: u32,
+    /// `not`: the selector is inverted.
+    pub invert: bool,
+    /// Input interface name (`iif`).
+    pub iif: Option<String>,
+    /// Output interface name (`oif`).
+    pub oif: Option<String>,
+    pub target: RuleTarget,
     /// Rule priority (`priority` / `preference`); `None` lets the kernel pick.
     pub priority: Option<u32>,
+    /// Protocol number (`protocol`); `None` leaves it to the kernel (unspec).
+    pub protocol: Option<u8>,
 }
 
 impl RuleSpec {
+    /// A rule sending everything to `table` (narrow it with the public fields).
+    pub fn to_table(ipv6: bool, table: u32) -> Self {
+        RuleSpec {
+            ipv6,
+            from: None,
+            to: None,
+            invert: false,
+            iif: None,
+            oif: None,
+            target: RuleTarget::Table(table),
+            priority: None,
+            protocol: None,
+        }
+    }
+
     fn to_message(&self) -> RuleMessage {
         let mut message = RuleMessage::default();
         message.header.family = if self.ipv6 {
@@ -149,9 +190,24 @@ impl RuleSpec {
         } else {
             AddressFamily::Inet
         };
-        message.header.action = RuleAction::ToTable;
-        message.header.table = u8::try_from(self.table).unwrap_or(0);
-        message.attributes.push(RuleAttribute::Table(self.table));
+        message.header.action = match self.target {
+            RuleTarget::Table(table) => {
+                message.header.table = u8::try_from(table).unwrap_or(0);
+                message.attributes.push(RuleAttribute::Table(table));
+                RuleAction::ToTable
+            }
+            RuleTarget::Goto(target) => {
+                message.attributes.push(RuleAttribute::Goto(target));
+                RuleAction::Goto
+            }
+            RuleTarget::Nop => RuleAction::Nop,
+            RuleTarget::Blackhole => RuleAction::Blackhole,
+            RuleTarget::Unreachable => RuleAction::Unreachable,
+            RuleTarget::Prohibit => RuleAction::Prohibit,
+        };
+        if self.invert {
+            message.header.flags = RuleFlags::Invert;
+        }
         if let Some((address, len)) = self.from {
             message.header.src_len = len;
             message.attributes.push(RuleAttribute::Source(address));
@@ -160,8 +216,23 @@ impl RuleSpec {
             message.header.dst_len = len;
             message.attributes.push(RuleAttribute::Destination(address));
         }
+        if let Some(name) = &self.iif {
+            message
+                .attributes
+                .push(RuleAttribute::Iifname(name.clone()));
+        }
+        if let Some(name) = &self.oif {
+            message
+                .attributes
+                .push(RuleAttribute::Oifname(name.clone()));
+        }
         if let Some(priority) = self.priority {
             message.attributes.push(RuleAttribute::Priority(priority));
+        }
+        if let Some(protocol) = self.protocol {
+            message
+                .attributes
+                .push(RuleAttribute::Protocol(RouteProtocol::from(protocol)));
         }
         message
     }
@@ -176,6 +247,7 @@ fn family_of(address: IpAddr) -> AddressFamily {
 
 impl KernelEntry for RouteSpec {
     const ABSENT_ERRNOS: &'static [i32] = &[libc::ESRCH, libc::ENOENT];
+    const EXCLUSIVE_ADD: bool = false;
 
     fn add_message(&self) -> RouteNetlinkMessage {
         RouteNetlinkMessage::NewRoute(self.to_message(false))
@@ -209,11 +281,15 @@ impl KernelEntry for RuleSpec {
             Some((a, l)) => format!("{a}/{l}"),
             None => "all".to_owned(),
         };
+        let target = match self.target {
+            RuleTarget::Table(t) => format!("table {t}"),
+            RuleTarget::Goto(t) => format!("goto {t}"),
+            other => format!("{other:?}").to_lowercase(),
+        };
         format!(
-            "{verb} rule from {} to {} table {}",
+            "{verb} rule from {} to {} {target}",
             prefix(self.from),
             prefix(self.to),
-            self.table
         )
     }
 }

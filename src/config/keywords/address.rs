@@ -4,7 +4,7 @@
 use crate::config::diag::Diagnostic;
 use crate::config::dump::Dumper;
 use crate::config::lower::Lower;
-use crate::config::model::{IpAddress, Route, Rule, Script, TrackRef};
+use crate::config::model::{IpAddress, Script, TrackRef};
 use crate::config::syntax::Node;
 use std::net::IpAddr;
 
@@ -186,50 +186,6 @@ pub fn dump_address(d: &mut Dumper, a: &IpAddress) {
         words.push("no_track".into());
     }
     d.line(&words[0], &words[1..]);
-}
-
-/// A route line, kept as words after keepalived's deprecation notes.
-pub fn route_line(cx: &mut Lower, node: &Node) -> Route {
-    let mut words = vec![node.keyword.text.to_string()];
-    for t in &node.args {
-        match t.text.as_str() {
-            "gw" => cx.warn(
-                t.span,
-                "\"gw\" for routes is deprecated. Please use \"via\"",
-            ),
-            "or" => cx.warn(
-                t.span,
-                "\"or\" for routes is deprecated. Please use \"nexthop\"",
-            ),
-            _ => {}
-        }
-        words.push(t.text.to_string());
-    }
-    Route { words }
-}
-
-/// A rule line. keepalived gives a rule without `preference`/`priority` one counting down
-/// from 16384, and warns.
-pub fn rule_line(cx: &mut Lower, node: &Node) -> Rule {
-    let has_pref = node
-        .args
-        .iter()
-        .chain(std::iter::once(&node.keyword))
-        .any(|a| matches!(a.text.as_str(), "preference" | "priority" | "pref" | "prio"));
-    if !has_pref {
-        let pref = 16384 - cx.rules_without_preference;
-        cx.rules_without_preference += 1;
-        cx.warn(
-            node.keyword.span,
-            format!("Rule has no preference specified - setting to {pref}. This is probably not what you want."),
-        );
-    }
-    Rule {
-        words: std::iter::once(&node.keyword)
-            .chain(&node.args)
-            .map(|t| t.text.to_string())
-            .collect(),
-    }
 }
 
 /// A `track_*` entry: `NAME [weight W [reverse|noreverse]]`.

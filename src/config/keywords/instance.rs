@@ -1,9 +1,11 @@
 //! `vrrp_instance NAME { … }`.
 
 use super::address::{
-    address_line, dump_address, dump_script, dump_tracks, route_line, rule_line, script_value,
-    track_block,
+    address_line, dump_address, dump_script, dump_tracks, script_value, track_block,
 };
+use super::route::{dump_route, route_line};
+use super::routing_words::read_block;
+use super::rule::{dump_rule, rule_line};
 use super::{Keyword, OtherSettings};
 use crate::config::diag::{suggest, Diagnostic};
 use crate::config::dump::Dumper;
@@ -221,37 +223,6 @@ fn vip_list(cx: &mut Lower, t: &mut VrrpInstance, n: &Node) {
     }
 }
 
-/// A virtual route without `dev` cannot be tracked (keepalived warns at the route's line).
-fn untracked_route_warning(cx: &mut Lower, n: &Node, r: &crate::config::model::Route) {
-    if r.words
-        .iter()
-        .any(|w| w == "dev" || w == "oif" || w == "no_track")
-    {
-        return;
-    }
-    let Some(dest) = r
-        .words
-        .iter()
-        .find(|w| w.contains('/') || w.parse::<IpAddr>().is_ok() || *w == "default")
-    else {
-        return;
-    };
-    let shown = if dest.contains('/') || dest == "default" {
-        dest.clone()
-    } else {
-        format!("{dest}/{}", if dest.contains(':') { 128 } else { 32 })
-    };
-    cx.push(
-        Diagnostic::warning(
-            n.keyword.span,
-            format!(
-                "Warning - cannot track route {shown} with no interface specified, not tracking"
-            ),
-        )
-        .with_hint("add 'dev IFNAME' to the route, or 'no_track'"),
-    );
-}
-
 /// The `vrrp_instance` table.
 pub static INSTANCE: &[Keyword<VrrpInstance>] = &[
     keyword!("state", "MASTER|BACKUP", "BACKUP (MASTER if priority 255)", "Initial wish; keepalived 2.x starts every non-owner as BACKUP.",
@@ -336,11 +307,11 @@ pub static INSTANCE: &[Keyword<VrrpInstance>] = &[
         |cx, t, n| { for c in n.children() { if let Some(a) = address_line(cx, c) { t.virtuals.virtual_ipaddress_excluded.push(a) } } },
         |t, d| if !t.virtuals.virtual_ipaddress_excluded.is_empty() { d.block("virtual_ipaddress_excluded", |d| t.virtuals.virtual_ipaddress_excluded.iter().for_each(|a| dump_address(d, a))) }),
     keyword!("virtual_routes", "{ ROUTE… }", "none", "Routes installed while master.",
-        |cx, t, n| { for c in n.children() { let r = route_line(cx, c); untracked_route_warning(cx, c, &r); t.virtuals.virtual_routes.push(r); } },
-        |t, d| if !t.virtuals.virtual_routes.is_empty() { d.block("virtual_routes", |d| t.virtuals.virtual_routes.iter().for_each(|r| d.line(&r.words[0], &r.words[1..]))) }),
+        |cx, t, n| { let owner = cx.owner.clone(); read_block(cx, &owner, "virtual_routes", n, &mut t.virtuals.virtual_routes, route_line) },
+        |t, d| if !t.virtuals.virtual_routes.is_empty() { d.block("virtual_routes", |d| t.virtuals.virtual_routes.iter().for_each(|r| dump_route(d, r))) }),
     keyword!("virtual_rules", "{ RULE… }", "none", "Policy rules installed while master.",
-        |cx, t, n| { for c in n.children() { let r = rule_line(cx, c); t.virtuals.virtual_rules.push(r) } },
-        |t, d| if !t.virtuals.virtual_rules.is_empty() { d.block("virtual_rules", |d| t.virtuals.virtual_rules.iter().for_each(|r| d.line(&r.words[0], &r.words[1..]))) }),
+        |cx, t, n| { let owner = cx.owner.clone(); read_block(cx, &owner, "virtual_rules", n, &mut t.virtuals.virtual_rules, rule_line) },
+        |t, d| if !t.virtuals.virtual_rules.is_empty() { d.block("virtual_rules", |d| t.virtuals.virtual_rules.iter().for_each(|r| dump_rule(d, r))) }),
     keyword!("track_interface", "{ IFNAME [weight W [reverse]] … }", "none", "Interfaces whose state changes priority or faults the instance.",
         |cx, t, n| { let v = track_list(cx, t, n, -254, 254); t.track.interface.extend(v) },
         |t, d| dump_tracks(d, "track_interface", &t.track.interface)),

@@ -172,6 +172,9 @@ pub mod global;
 pub mod instance;
 pub mod lvs;
 pub mod objects;
+pub mod route;
+pub mod routing_words;
+pub mod rule;
 pub mod top;
 
 pub use top::TOP;

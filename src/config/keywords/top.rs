@@ -1,6 +1,9 @@
 //! Top-level blocks.
 
-use super::address::{address_line, dump_address, route_line, rule_line};
+use super::address::{address_line, dump_address};
+use super::route::{dump_route, route_line};
+use super::routing_words::read_block;
+use super::rule::{dump_rule, rule_line};
 use super::{global, instance, objects, Keyword};
 use crate::config::diag::Diagnostic;
 use crate::config::dump::Dumper;
@@ -321,27 +324,20 @@ fn dump_named_blocks<T>(
 }
 
 /// `static_routes` / `static_rules`: one route or rule a line, read by `$line` and printed
-/// back word for word.
+/// back by `$dump`.
 macro_rules! static_lines {
-    ($name:literal, $usage:literal, $doc:literal, $line:ident, $list:ident) => {
+    ($name:literal, $usage:literal, $doc:literal, $line:ident, $dump:ident, $list:ident) => {
         keyword!(
             $name,
             $usage,
             "",
             $doc,
-            |cx, cfg, n| for c in n.children() {
-                let r = $line(cx, c);
-                cfg.$list.push(r)
-            },
-            |cfg, d| dump_words(d, $name, cfg.$list.iter().map(|r| r.words.as_slice()))
+            |cx, cfg, n| read_block(cx, "", $name, n, &mut cfg.$list, $line),
+            |cfg, d| if !cfg.$list.is_empty() {
+                d.block($name, |d| cfg.$list.iter().for_each(|r| $dump(d, r)))
+            }
         )
     };
-}
-
-fn dump_words<'a>(d: &mut Dumper, kw: &str, lines: impl ExactSizeIterator<Item = &'a [String]>) {
-    if lines.len() > 0 {
-        d.block(kw, |d| lines.for_each(|w| d.line(&w[0], &w[1..])))
-    }
 }
 
 /// The top-level table.
@@ -391,6 +387,7 @@ pub static TOP: &[Keyword<Config>] = &[
         "{ ROUTE… }",
         "Routes added at start and kept.",
         route_line,
+        dump_route,
         static_routes
     ),
     static_lines!(
@@ -398,6 +395,7 @@ pub static TOP: &[Keyword<Config>] = &[
         "{ RULE… }",
         "Rules added at start and kept.",
         rule_line,
+        dump_rule,
         static_rules
     ),
     named_blocks!(

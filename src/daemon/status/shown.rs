@@ -131,13 +131,13 @@ impl InstanceShown {
                 .virtuals
                 .virtual_routes
                 .iter()
-                .map(|r| r.words.join(" "))
+                .map(|r| crate::config::keywords::route::route_words(r).join(" "))
                 .collect(),
             vrules: mc
                 .virtuals
                 .virtual_rules
                 .iter()
-                .map(|r| r.words.join(" "))
+                .map(|r| crate::config::keywords::rule::rule_words(r).join(" "))
                 .collect(),
             vmac_ifname: mc
                 .use_vmac
