@@ -28,21 +28,7 @@ const SAMPLES: &str = "/usr/share/doc/keepalived/samples";
 const EDGE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/edge");
 
 /// Debian samples whose check still differs, with why.
-const OPEN_SAMPLES: &[(&str, &str)] = &[
-    (
-        "keepalived.conf.track_interface",
-        "route devices are not checked yet",
-    ),
-    (
-        "keepalived.conf.vrrp.routes",
-        "route devices are not checked yet",
-    ),
-    ("keepalived.conf.vrrp.rules", "rules are not validated yet"),
-    (
-        "keepalived.conf.vrrp.static_ipaddress",
-        "route devices are not checked yet",
-    ),
-];
+const OPEN_SAMPLES: &[(&str, &str)] = &[];
 
 /// Edge cases whose check still differs, with why.
 const OPEN_EDGE: &[(&str, &str)] = &[
