@@ -166,6 +166,7 @@ pub fn build(
         // use_vmac: the instance holds its VIPs on a macvlan with the virtual router MAC
         // and, unless vmac_xmit_base, sends and receives its adverts there too; the source
         // address stays the base interface's.
+        let configured = base.clone();
         let (interface, vip_interface) = match &inst.use_vmac {
             Some(vmac) => {
                 let spec = vmac_spec(inst, vmac, &base, &mut plan.warnings);
@@ -187,7 +188,25 @@ pub fn build(
             .virtual_ipaddress
             .iter()
             .chain(&inst.virtuals.virtual_ipaddress_excluded)
-            .map(|a| vip_spec(a, &vip_interface, &mut interface_names))
+            .map(|a| {
+                // keepalived puts a VIP written without `dev`, or with the instance's own
+                // interface, on the VMAC when its family is the instance's; the others
+                // (and those naming another interface) stay where they say.
+                let on_configured = a.dev.as_deref().is_none_or(|d| d == configured);
+                let same_family = Family::of(&a.addr) == inst.family;
+                if on_configured {
+                    let target = if same_family {
+                        &vip_interface
+                    } else {
+                        &configured
+                    };
+                    let mut a = a.clone();
+                    a.dev = None;
+                    vip_spec(&a, target, &mut interface_names)
+                } else {
+                    vip_spec(a, &vip_interface, &mut interface_names)
+                }
+            })
             .collect();
         plan.vips.push(vips);
         plan.instances.push(core);
@@ -496,6 +515,16 @@ mod tests {
             &format!("interface eth0\n {vmac_lines}\n"),
         )
         .replace(" dev eth0 label eth0:vip", "")
+    }
+
+    /// keepalived's placement: the instance's own interface means the VMAC (same family
+    /// only); another interface, or the other family, stays as written.
+    #[test]
+    fn use_vmac_places_vips_written_on_the_base_interface_on_the_macvlan() {
+        let text = "vrrp_instance VI_1 {\n interface eth0\n use_vmac\n virtual_router_id 41\n virtual_ipaddress {\n 198.18.0.1/24\n 198.18.0.2/24 dev eth0\n 198.18.0.3/24 dev eth1\n }\n virtual_ipaddress_excluded {\n 2001:db8::1/64\n }\n}\n";
+        let plan = plan_of(text);
+        let on: Vec<&str> = plan.vips[0].iter().map(|v| &*v.interface).collect();
+        assert_eq!(on, ["vrrp.41", "vrrp.41", "eth1", "eth0"]);
     }
 
     #[test]

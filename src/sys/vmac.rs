@@ -54,10 +54,7 @@ impl Netlink {
             .await?;
         if created == Change::Applied && !ipv6 {
             // IN6_ADDR_GEN_MODE_NONE; absent when IPv6 is disabled, which is fine.
-            let _ = std::fs::write(
-                format!("/proc/sys/net/ipv6/conf/{name}/addr_gen_mode"),
-                "1",
-            );
+            let _ = std::fs::write(format!("/proc/sys/net/ipv6/conf/{name}/addr_gen_mode"), "1");
         }
         self.change(
             RouteNetlinkMessage::SetLink(LinkUnspec::new_with_name(name).up().build()),
