@@ -124,10 +124,12 @@ async fn change<E: crate::sys::netlink::KernelEntry>(
     }
 }
 
+/// A route or rule the kernel refused. keepalived logs these at info level; a warning
+/// keeps them visible without ranking them with the errors that stop an instance.
 fn report(owner: Option<&str>, add: bool, result: Result<(), crate::sys::NetlinkError>) {
     if let Err(e) = result {
         let moment = if add { "" } else { " (removing)" };
-        log::error!("{}{e}{moment}", prefix(owner));
+        log::warn!("{}{e}{moment}", prefix(owner));
     }
 }
 
