@@ -1,5 +1,5 @@
 //! State-machine rules of keepalived 2.2.7, one test per rule, named after the RFC
-//! section or the compatibility checklist item (keepalived-reference.md §11) it proves.
+//! section or the keepalived behaviour it proves (each test's doc comment states it).
 
 mod common;
 
