@@ -63,17 +63,7 @@ pub fn route_line(cx: &mut Lower, node: &Node) -> Option<Route> {
     while w.i < w.all.len() {
         let tok = w.current();
         match tok.text.as_str() {
-            f @ ("inet" | "inet6") => {
-                let v6 = f == "inet6";
-                if family.is_some_and(|x| x != v6) {
-                    let other = if v6 { "IPv4" } else { "IPv6" };
-                    cx.error(tok.span, format!("{f} specified for {other} route"));
-                    return None;
-                }
-                family = Some(v6);
-                // keepalived steps over the word after the family too.
-                w.i += 1;
-            }
+            "inet" | "inet6" => w.family(cx, &mut family, "route")?,
             "src" => {
                 let v = w.value(cx)?;
                 let Some(a) = words::address(cx, v) else {

@@ -56,6 +56,25 @@ impl<'n> Words<'n> {
         None
     }
 
+    /// `inet` / `inet6` at the cursor: fixes the line's family (`what` is "route" or
+    /// "rule", for keepalived's message when it contradicts an earlier one, which drops
+    /// the line: `None`). keepalived steps over the word after the family too.
+    pub fn family(&mut self, cx: &mut Lower, family: &mut Option<bool>, what: &str) -> Option<()> {
+        let tok = self.current();
+        let v6 = tok.text == "inet6";
+        if family.is_some_and(|x| x != v6) {
+            let other = if v6 { "IPv4" } else { "IPv6" };
+            cx.error(
+                tok.span,
+                format!("{} specified for {other} {what}", tok.text),
+            );
+            return None;
+        }
+        *family = Some(v6);
+        self.i += 1;
+        Some(())
+    }
+
     /// The whole line as written, marked as not installable because of the word at the
     /// cursor.
     pub fn unsupported(&self) -> UnsupportedLine {
