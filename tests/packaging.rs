@@ -9,9 +9,11 @@
 
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
+mod command_support;
 mod deb_support;
+use command_support::{run, stdout_ok};
 use deb_support::deb;
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
@@ -49,25 +51,6 @@ const CONFFILES: &[&str] = &[
     "/etc/init.d/keepalived",
     "/etc/keepalived/keepalived.conf.sample",
 ];
-
-fn run(program: &str, args: &[&str]) -> Output {
-    Command::new(program)
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {program} (see .ci/run for the packages): {e}"))
-}
-
-fn stdout_ok(program: &str, args: &[&str]) -> String {
-    let out = run(program, args);
-    assert!(
-        out.status.success(),
-        "{program} {args:?} failed:\n{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 fn require_root(what: &str) {
     assert!(

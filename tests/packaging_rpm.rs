@@ -7,29 +7,12 @@
 //! Needs the `rpm` package (rpmbuild, rpm); .ci/run installs it. Missing tools fail.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+
+mod command_support;
+use command_support::stdout_ok;
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 const SPEC: &str = "packaging/rpm/keepalived-rs.spec";
-
-fn run(program: &str, args: &[&str]) -> Output {
-    Command::new(program)
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {program} (apt-get install rpm; .ci/run does): {e}"))
-}
-
-fn stdout_ok(program: &str, args: &[&str]) -> String {
-    let out = run(program, args);
-    assert!(
-        out.status.success(),
-        "{program} {args:?} failed:\n{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 /// `rpmbuild -bb SPEC` with its tree under `top`; returns the one binary RPM it made.
 fn rpmbuild(top: &Path, spec: &Path, defines: &[String]) -> PathBuf {
