@@ -47,25 +47,8 @@ use run::{Outcome, RunResult};
 use scenario::{Mix, Scenario};
 
 fn main() {
-    // `cargo test` passes libtest flags (--nocapture, filters); a positional argument
-    // is taken as an extra filter, the rest are ignored.
-    let mut arg_filter: Vec<String> = Vec::new();
-    let mut args = std::env::args().skip(1);
-    while let Some(a) = args.next() {
-        if [
-            "--test-threads",
-            "--skip",
-            "--format",
-            "--color",
-            "--logfile",
-        ]
-        .contains(&a.as_str())
-        {
-            args.next(); // the option's value
-        } else if !a.starts_with('-') {
-            arg_filter.push(a);
-        }
-    }
+    // A positional argument is taken as an extra filter.
+    let arg_filter = lab::positional_filters(std::env::args().skip(1));
     lab::require_root();
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("conformance/scenarios");
     let scenarios = load_all(&dir);

@@ -266,23 +266,7 @@ fn selected(files: Vec<LiveFile>, args: &[String]) -> Vec<LiveFile> {
         .filter(|s| !s.is_empty())
         .map(str::to_owned)
         .collect();
-    // libtest's options (`--test-threads 2`, `--nocapture`…) are ignored, with their values.
-    let mut it = args.iter().skip(1);
-    while let Some(a) = it.next() {
-        if [
-            "--test-threads",
-            "--skip",
-            "--format",
-            "--color",
-            "--logfile",
-        ]
-        .contains(&a.as_str())
-        {
-            it.next();
-        } else if !a.starts_with('-') {
-            filters.push(a.clone());
-        }
-    }
+    filters.extend(lab::positional_filters(args.iter().skip(1).cloned()));
     let chosen: Vec<LiveFile> = files
         .into_iter()
         .filter(|f| filters.is_empty() || filters.iter().any(|x| f.key.contains(x.as_str())))

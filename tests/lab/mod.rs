@@ -35,6 +35,30 @@ pub fn require_root() {
     }
 }
 
+/// The positional arguments of a `harness = false` test, taken as filters. `cargo test`
+/// passes libtest's options too (`--test-threads 2`, `--nocapture`…): they are ignored,
+/// with their values.
+pub fn positional_filters(args: impl IntoIterator<Item = String>) -> Vec<String> {
+    let mut filters = Vec::new();
+    let mut args = args.into_iter();
+    while let Some(a) = args.next() {
+        if [
+            "--test-threads",
+            "--skip",
+            "--format",
+            "--color",
+            "--logfile",
+        ]
+        .contains(&a.as_str())
+        {
+            args.next();
+        } else if !a.starts_with('-') {
+            filters.push(a);
+        }
+    }
+    filters
+}
+
 /// Runs a command, panicking with its output if it fails; returns stdout.
 pub fn run(program: &str, args: &[&str]) -> String {
     let out = Command::new(program)
