@@ -45,8 +45,61 @@ pub(crate) fn version_text() -> String {
         out.push_str(&format!("Distro: {distro}\n"));
     }
     out.push('\n');
-    out.push_str("Config options:  VRRP VRRP_AUTH JSON\n");
+    out.push_str(&options_lines());
     out
+}
+
+/// One capability of this build, named as keepalived's `-v` names it.
+struct Feature {
+    /// The word on keepalived's `Config options:` line.
+    option: &'static str,
+    /// The keepalived `configure` switch that builds it in, for the features keepalived
+    /// only has when asked for (the others are on by default).
+    configure: Option<&'static str>,
+}
+
+/// What this build does, in keepalived's words. Tools decide from these lines what they
+/// may ask of the daemon: keepalived-exporter's JSON mode starts only if `--enable-json`
+/// is on the `configure options:` line. Only what the daemon really does belongs here:
+/// claiming a feature makes tools use it.
+const FEATURES: &[Feature] = &[
+    Feature {
+        option: "VRRP",
+        configure: None,
+    },
+    Feature {
+        option: "VRRP_AUTH",
+        configure: None,
+    },
+    Feature {
+        option: "VRRP_VMAC",
+        configure: None,
+    },
+    Feature {
+        option: "JSON",
+        configure: Some("--enable-json"),
+    },
+    Feature {
+        option: "OLD_CHKSUM_COMPAT",
+        configure: None,
+    },
+    Feature {
+        option: "SYSTEMD_NOTIFY",
+        configure: None,
+    },
+];
+
+/// The `configure options:` and `Config options:` lines. keepalived-rs is built by cargo,
+/// not by keepalived's `configure`: the first line lists the keepalived switches that
+/// would give a keepalived build these features, so that tools reading it see the truth.
+fn options_lines() -> String {
+    let configure: Vec<&str> = FEATURES.iter().filter_map(|f| f.configure).collect();
+    let options: Vec<&str> = FEATURES.iter().map(|f| f.option).collect();
+    format!(
+        "configure options: {}\n\nConfig options:  {}\n",
+        configure.join(" "),
+        options.join(" ")
+    )
 }
 
 fn distro_name() -> Option<String> {
@@ -70,5 +123,21 @@ mod tests {
         // The classic `awk '{print $2}'` sees keepalived's version.
         assert_eq!(first.split_whitespace().nth(1), Some("v2.2.7"));
         assert!(first.ends_with(env!("CARGO_PKG_VERSION")));
+    }
+
+    #[test]
+    fn exporter_sees_json_support() {
+        // keepalived-exporter's JSON mode looks for this switch in the whole `-v` text.
+        let text = version_text();
+        let configure = text
+            .lines()
+            .find(|l| l.starts_with("configure options: "))
+            .expect("configure line");
+        assert!(configure.contains("--enable-json"), "{configure}");
+        let options = text
+            .lines()
+            .find(|l| l.starts_with("Config options:  "))
+            .expect("Config options line");
+        assert!(options.split_whitespace().any(|w| w == "JSON"), "{options}");
     }
 }

@@ -1,163 +1,17 @@
-//! Our dumps read back the way external exporters read keepalived's. The parsers below
-//! follow the rules of the widely used keepalived-exporter (written here from its
-//! documented behaviour): in `keepalived.data` an instance starts at ` VRRP Instance =`,
-//! its fields are `   Key = value` or `   Key: value` lines, list items are indented by
-//! five spaces and only `Virtual IP (N):` items are collected; `keepalived.stats` values
-//! must be integers; the JSON is decoded into fixed integer fields. Each parser is run on
-//! keepalived 2.2.7's captured files and on ours for the same configuration, and the
-//! results must agree.
+//! Our dumps read back the way external exporters read keepalived's: each of
+//! keepalived-exporter's parsers ([`exporter_support`]) is run on keepalived 2.2.7's
+//! captured files and on ours for the same configuration, and the results must agree.
 
 mod dump_support;
+mod exporter_support;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use dump_support::*;
+use exporter_support::*;
 use keepalived_rs::daemon::dump::{render_data, render_json, render_stats};
 use keepalived_rs::daemon::status::Snapshot;
-
-const STATES: [&str; 4] = ["INIT", "BACKUP", "MASTER", "FAULT"];
-
-#[derive(Debug, Default, PartialEq, Eq, Clone, serde::Deserialize)]
-struct VrrpData {
-    #[serde(rename = "iname")]
-    name: String,
-    state: i64,
-    wantstate: i64,
-    #[serde(rename = "ifp_ifname")]
-    intf: String,
-    garp_delay: i64,
-    vrid: i64,
-    vips: Vec<String>,
-}
-
-fn state_number(text: &str) -> Result<i64, String> {
-    STATES
-        .iter()
-        .position(|s| *s == text)
-        .map(|n| n as i64)
-        .ok_or_else(|| format!("unknown state {text:?}"))
-}
-
-fn int(v: &str) -> Result<i64, String> {
-    v.parse().map_err(|_| format!("not an integer: {v:?}"))
-}
-
-fn parse_data(text: &str) -> Result<BTreeMap<String, VrrpData>, String> {
-    let mut data: BTreeMap<String, VrrpData> = BTreeMap::new();
-    let mut instance = String::new();
-    let mut key = String::new();
-    for line in text.lines() {
-        if line.starts_with(" VRRP Instance") && line.contains('=') {
-            instance = line.split('=').nth(1).unwrap().trim().to_string();
-            data.insert(
-                instance.clone(),
-                VrrpData {
-                    name: instance.clone(),
-                    ..Default::default()
-                },
-            );
-        } else if line.starts_with("   ") && !instance.is_empty() {
-            let val;
-            if line.starts_with("     ") {
-                val = line.trim().to_string();
-            } else {
-                let parts: Vec<&str> = if line.contains('=') {
-                    line.trim().split('=').collect()
-                } else if line.contains(':') {
-                    line.trim().split(':').collect()
-                } else {
-                    continue;
-                };
-                key = parts[0].trim().to_string();
-                if key == "Virtual IP" {
-                    continue;
-                }
-                val = parts.get(1).unwrap_or(&"").trim().to_string();
-            }
-            let d = data.get_mut(&instance).unwrap();
-            if key.starts_with("Virtual IP (") && !val.is_empty() {
-                d.vips.push(val.clone());
-            }
-            match key.as_str() {
-                "State" => d.state = state_number(&val)?,
-                "Wantstate" => d.wantstate = state_number(&val)?,
-                "Interface" => d.intf = val,
-                "Gratuitous ARP delay" => d.garp_delay = int(&val)?,
-                "Virtual Router ID" => d.vrid = int(&val)?,
-                _ => {}
-            }
-        } else if line.starts_with(" VRRP Version") || line.starts_with(" VRRP Script") {
-            continue;
-        } else {
-            instance.clear();
-        }
-    }
-    Ok(data)
-}
-
-fn parse_scripts(text: &str) -> Vec<(String, String, String)> {
-    let mut out = Vec::new();
-    let mut cur: Option<(String, String, String)> = None;
-    for line in text.lines() {
-        if line.starts_with(" VRRP Script") && line.contains('=') {
-            out.extend(cur.take());
-            let name = line.split('=').nth(1).unwrap().trim().to_string();
-            cur = Some((name, String::new(), String::new()));
-        } else if line.starts_with("   ") && cur.is_some() {
-            if let Some((k, v)) = line.trim().split_once('=') {
-                let c = cur.as_mut().unwrap();
-                match k.trim() {
-                    "Status" => c.1 = v.trim().to_string(),
-                    "State" => c.2 = v.trim().to_string(),
-                    _ => {}
-                }
-            }
-        } else if !line.starts_with("    ") {
-            out.extend(cur.take());
-        }
-    }
-    out.extend(cur);
-    out
-}
-
-fn parse_stats(text: &str) -> Result<BTreeMap<String, BTreeMap<String, i64>>, String> {
-    let mut stats: BTreeMap<String, BTreeMap<String, i64>> = BTreeMap::new();
-    let (mut instance, mut section) = (String::new(), String::new());
-    for line in text.lines() {
-        if line.starts_with("VRRP Instance") && line.contains(':') {
-            instance = line.split(':').nth(1).unwrap().trim().to_string();
-            stats.insert(instance.clone(), BTreeMap::new());
-        } else if line.starts_with("  ") && line.ends_with(':') {
-            section = line.trim().trim_end_matches(':').to_string();
-        } else if line.starts_with("    ") && !section.is_empty() {
-            let (k, v) = line.trim().split_once(':').ok_or("no colon")?;
-            let name = format!("{section}/{}", k.trim());
-            stats
-                .get_mut(&instance)
-                .ok_or("no instance")?
-                .insert(name, int(v.trim())?);
-        } else if line.starts_with("  ") {
-            let (k, v) = line.trim().split_once(':').ok_or("no colon")?;
-            section.clear();
-            stats
-                .get_mut(&instance)
-                .ok_or("no instance")?
-                .insert(k.trim().to_string(), int(v.trim())?);
-        }
-    }
-    Ok(stats)
-}
-
-#[derive(Debug, PartialEq, serde::Deserialize)]
-struct JsonEntry {
-    data: VrrpData,
-    stats: BTreeMap<String, i64>,
-}
-
-fn parse_json(text: &str) -> Vec<JsonEntry> {
-    serde_json::from_str(text).expect("decodes into the exporter's integer fields")
-}
 
 fn snapshots() -> [(&'static str, Snapshot); 2] {
     let p = settled_pair();

@@ -231,22 +231,15 @@ fn instance_families(snap: &Snapshot, out: &mut String) {
         &|i| f64::from(i.wantstate as u8),
     )
     .write(out);
-    // keepalived-exporter's per-VIP state gauge, for existing dashboards.
-    let mut vip_state = Family::new(
-        "keepalived_vrrp_state",
-        "gauge",
-        "Instance state per virtual address: 0 INIT, 1 BACKUP, 2 MASTER, 3 FAULT.",
-    );
-    for (k, inst) in snap.instances.iter().enumerate() {
-        for vip in &inst.vips {
-            let addr = vip.split(' ').next().unwrap_or("");
-            let addr = addr.split('/').next().unwrap_or(addr);
-            let mut l = labels(k);
-            l.push(("ip_address", addr));
-            vip_state.add(l, f64::from(inst.state as u8));
-        }
-    }
-    vip_state.write(out);
+    vip_state_families(snap, out);
+    per_instance(
+        "keepalived_gratuitous_arp_delay_total",
+        "counter",
+        "Delay in seconds before the repeat gratuitous ARPs after becoming master \
+         (garp_master_delay), as keepalived-exporter reports it.",
+        &|i| i.advert.garp.delay_secs as f64,
+    )
+    .write(out);
     per_instance(
         "keepalived_vrrp_base_priority",
         "gauge",
@@ -291,6 +284,59 @@ fn instance_families(snap: &Snapshot, out: &mut String) {
     }
 }
 
+/// keepalived-exporter's per-address state gauges, for existing dashboards: the instance
+/// state once per virtual address (`keepalived_vrrp_state`) and once per excluded address
+/// (`keepalived_vrrp_excluded_state`). As the exporter does, `intf` is the address's own
+/// device, and an instance without virtual addresses still gets one `keepalived_vrrp_state`
+/// sample with an empty `ip_address`, on the instance's interface.
+fn vip_state_families(snap: &Snapshot, out: &mut String) {
+    let mut vip_state = Family::new(
+        "keepalived_vrrp_state",
+        "gauge",
+        "Instance state per virtual address: 0 INIT, 1 BACKUP, 2 MASTER, 3 FAULT.",
+    );
+    let mut excluded = Family::new(
+        "keepalived_vrrp_excluded_state",
+        "gauge",
+        "Instance state per excluded virtual address: 0 INIT, 1 BACKUP, 2 MASTER, 3 FAULT.",
+    );
+    let vrids: Vec<String> = snap.instances.iter().map(|i| i.vrid.to_string()).collect();
+    for (inst, vrid) in snap.instances.iter().zip(&vrids) {
+        let state = f64::from(inst.state as u8);
+        for vip in &inst.vips {
+            vip_state.add(address_labels(inst, vrid, vip), state);
+        }
+        if inst.vips.is_empty() {
+            vip_state.add(address_labels(inst, vrid, ""), state);
+        }
+        for evip in &inst.evips {
+            excluded.add(address_labels(inst, vrid, evip), state);
+        }
+    }
+    vip_state.write(out);
+    excluded.write(out);
+}
+
+/// keepalived-exporter's labels for one address of `inst`.
+fn address_labels<'a>(inst: &'a InstanceView, vrid: &'a str, shown: &'a str) -> Labels<'a> {
+    let (addr, dev) = address_and_device(shown);
+    vec![
+        ("iname", inst.name.as_str()),
+        ("intf", dev.unwrap_or(inst.interface.as_str())),
+        ("vrid", vrid),
+        ("ip_address", addr),
+    ]
+}
+
+/// The address word and the `dev` of an address as the dumps show it
+/// (`198.18.0.1/24 dev eth0 scope global`). keepalived-exporter labels with the first word
+/// as it is, prefix length included when keepalived prints one.
+fn address_and_device(shown: &str) -> (&str, Option<&str>) {
+    let addr = shown.split(' ').next().unwrap_or("");
+    let dev = shown.split(' ').skip_while(|w| *w != "dev").nth(1);
+    (addr, dev)
+}
+
 fn sync_group_family(snap: &Snapshot, out: &mut String) {
     let mut groups = Family::new(
         "keepalived_vrrp_sync_group_state",
@@ -320,13 +366,26 @@ fn tracker_families(snap: &Snapshot, out: &mut String) {
         "gauge",
         "vrrp_script status as keepalived-exporter reports it: 0 BAD, 1 GOOD.",
     );
+    // keepalived-exporter's `keepalived_script_state` reads the data dump's `State` line
+    // (0 idle, 1 running, 2 requested termination, 3 forcing termination). Our dump says
+    // `idle` for every script, the state keepalived shows between two runs: a check in
+    // flight lasts milliseconds and is not tracked outside the script's own task.
+    let mut script_state = Family::new(
+        "keepalived_script_state",
+        "gauge",
+        "vrrp_script run state as keepalived-exporter reports it: 0 idle, 1 running, \
+         2 requested termination, 3 forcing termination.",
+    );
     for t in &snap.trackers {
         let l = vec![("name", t.name.as_str()), ("kind", t.kind.as_str())];
         if let Some(up) = t.up {
             tracker_up.add(l.clone(), f64::from(u8::from(up)));
-            if t.kind == TrackerKind::Script {
-                script_status.add(vec![("name", t.name.as_str())], f64::from(u8::from(up)));
-            }
+        }
+        if t.kind == TrackerKind::Script {
+            // As in the data dump: BAD until the first good result.
+            let good = t.up == Some(true);
+            script_status.add(vec![("name", t.name.as_str())], f64::from(u8::from(good)));
+            script_state.add(vec![("name", t.name.as_str())], 0.0);
         }
         if let Some(v) = t.value {
             tracker_value.add(l, f64::from(v));
@@ -335,6 +394,7 @@ fn tracker_families(snap: &Snapshot, out: &mut String) {
     tracker_up.write(out);
     tracker_value.write(out);
     script_status.write(out);
+    script_state.write(out);
 }
 
 #[cfg(test)]
