@@ -129,6 +129,10 @@ pub struct EmailAlerts {
     pub smtp_alert: Option<bool>,
     /// `smtp_alert_vrrp`: alerts for VRRP events (`None` = not written).
     pub smtp_alert_vrrp: Option<bool>,
+    /// `smtp_helo_name` (unset: the host's canonical name).
+    pub smtp_helo_name: Option<String>,
+    /// `no_email_faults`: no alert when an instance or group enters FAULT.
+    pub no_email_faults: bool,
 }
 
 /// The notify FIFOs of `global_defs` and what is written to them: one writer serves them

@@ -16,6 +16,7 @@
 
 mod ancillary;
 pub mod arp;
+pub mod canonical_name;
 pub mod daemonize;
 pub mod deadline;
 pub mod inotify;

@@ -222,7 +222,7 @@ pub static GLOBAL: &[Keyword<GlobalDefs>] = &[
         "notification_email",
         "{ ADDRESS… }",
         "none",
-        "Where SMTP alerts go (alerts are not sent by this build).",
+        "Where SMTP alerts go.",
         |cx, t, n| {
             t.email.notification_email = n
                 .children()
@@ -536,11 +536,17 @@ pub static GLOBAL: &[Keyword<GlobalDefs>] = &[
             d.kv("metrics_listen", a)
         }
     ),
-    kept!("smtp_helo_name" => "HELO name for SMTP alerts."),
+    word!(
+        "smtp_helo_name",
+        "NAME",
+        "host name",
+        email.smtp_helo_name,
+        "Name this host gives the SMTP server when sending alerts."
+    ),
     lenient_flag!(
         "smtp_alert",
         email.smtp_alert,
-        "Send SMTP alerts (not sent by this build)."
+        "Send SMTP alerts (for VRRP unless smtp_alert_vrrp says otherwise)."
     ),
     lenient_flag!(
         "smtp_alert_vrrp",
@@ -548,7 +554,11 @@ pub static GLOBAL: &[Keyword<GlobalDefs>] = &[
         "Send SMTP alerts for VRRP events."
     ),
     kept!("smtp_alert_checker" => "LVS checker alerts (no checker in this build)."),
-    kept!("no_email_faults" => "Do not e-mail on faults."),
+    flag!(
+        "no_email_faults",
+        email.no_email_faults,
+        "No SMTP alert when an instance or sync group enters FAULT."
+    ),
     kept!("no_checker_emails" => "LVS checker e-mail setting (no checker in this build)."),
     kept!("checker_log_all_failures" => "LVS checker setting (no checker in this build)."),
     kept!("vrrp_garp_extra_if" => "Gratuitous ARPs on extra interfaces."),

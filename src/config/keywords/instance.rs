@@ -416,7 +416,7 @@ pub static INSTANCE: &[Keyword<VrrpInstance>] = &[
         |cx, t, n| set_script(cx, t, n, |t| &mut t.scripts.notify_master_rx_lower_pri), |t, d| dump_script(d, "notify_master_rx_lower_pri", &t.scripts.notify_master_rx_lower_pri)),
     tristate!("notify_priority_changes", notify_priority_changes, "the sync group's, else vrrp_notify_priority_changes",
         "Write MASTER_PRIORITY / BACKUP_PRIORITY lines to the notify FIFOs when the effective priority changes."),
-    keyword!("smtp_alert", "[on|off]", "smtp_alert_vrrp", "SMTP alert on state change (not sent by this build).",
+    keyword!("smtp_alert", "[on|off]", "smtp_alert_vrrp", "SMTP alert on state change (unset: smtp_alert_vrrp, else smtp_alert).",
         |cx, t, n| t.smtp_alert = Some(cx.boolean(n)),
         |t, d| if let Some(v) = t.smtp_alert { d.kv("smtp_alert", if v { "on" } else { "off" }) }),
     keyword!("use_vmac", "[IFNAME] [MAC]", "off", "Run on a macvlan with the RFC virtual MAC 00:00:5e:00:01:VRID.",

@@ -182,7 +182,7 @@ pub static SYNC_GROUP: &[Keyword<SyncGroup>] = &[
         "smtp_alert",
         smtp_alert,
         "off",
-        "SMTP alerts (not sent by this build)."
+        "SMTP alerts on the group's state changes (unset: smtp_alert_vrrp, else smtp_alert)."
     ),
     flag!(
         "global_tracking",

@@ -1,6 +1,6 @@
 //! Observers: everything that reacts to the router's state changes — notify scripts and
-//! FIFOs ([`notify`]), the status behind metrics and dumps ([`StatusFeed`]), and next e-mail
-//! alerts, SNMP traps and D-Bus signals.
+//! FIFOs ([`notify`]), e-mail alerts ([`mail`]), the status behind metrics and dumps
+//! ([`StatusFeed`]), and next SNMP traps and D-Bus signals.
 //!
 //! ```text
 //!                     Running::publish (the one place events come from)
@@ -47,6 +47,7 @@ mod child;
 mod event;
 mod feed;
 mod fifo;
+pub mod mail;
 pub mod notify;
 mod queue;
 mod status;
@@ -81,7 +82,7 @@ pub trait Observer: Send + Sync {
 pub type Start = fn(&Config) -> Option<Box<dyn Observer>>;
 
 /// The observers of the effect worker, in the order each event reaches them.
-pub const OBSERVERS: &[Start] = &[notify::start];
+pub const OBSERVERS: &[Start] = &[notify::start, mail::start];
 
 /// What observers need from a reloaded configuration that takes file-system checks to
 /// prepare: built off the event loop while the reload is read, handed over with
@@ -90,6 +91,8 @@ pub const OBSERVERS: &[Start] = &[notify::start];
 pub struct Settings {
     /// The notify scripts, security-checked.
     pub notify: Arc<NotifyScripts>,
+    /// The e-mail alert settings (the host's canonical name may take a look-up).
+    pub mail: Arc<mail::MailSettings>,
 }
 
 impl Settings {
@@ -97,6 +100,7 @@ impl Settings {
     pub fn of(cfg: &Config) -> Settings {
         Settings {
             notify: Arc::new(NotifyScripts::of(cfg)),
+            mail: Arc::new(mail::MailSettings::of(cfg)),
         }
     }
 }
