@@ -60,7 +60,7 @@ impl Inert {
             Inert::Lvs => "LVS and the health checkers are not run by this VRRP-only build",
             Inert::Bfd => "BFD is not run by this VRRP-only build",
             Inert::Snmp => "SNMP is not in this build",
-            Inert::NotImplemented => "not implemented in this build",
+            Inert::NotImplemented => "not implemented yet",
             Inert::OneProcess => {
                 "this build is one process, without keepalived's parent and child processes"
             }
