@@ -6,6 +6,7 @@
 //!   outlives `startup_script_timeout` is killed and VRRP starts anyway;
 //! * `vrrp_priority` is the nice value and `vrrp_cpu_affinity` the CPUs of the process
 //!   running VRRP (stock keepalived's VRRP child; ours is one process);
+//! * `umask` is the mask of the files the daemon's scripts create;
 //! * a setting this build does not act on is announced in the start-up log.
 //!
 //! Needs root (network namespaces) and Debian's keepalived package; fails loudly without.
@@ -80,8 +81,17 @@ fn nice_and_cpus(pid: u32) -> (i32, String) {
     (nice, cpus)
 }
 
-/// One daemon's run: scripts, scheduling, stop. Returns what the scripts saw.
-fn scripts_and_scheduling(lab: &Lab, binary: &str, stock: bool) -> (String, (i32, String), String) {
+/// What one daemon's run showed: the lines its scripts wrote, the mode of the file they
+/// wrote them to, the VRRP process's (nice value, CPUs), and its log.
+struct Seen {
+    lines: String,
+    mode: u32,
+    scheduling: (i32, String),
+    log: String,
+}
+
+/// One daemon's run: scripts, scheduling, stop.
+fn scripts_and_scheduling(lab: &Lab, binary: &str, stock: bool) -> Seen {
     let a: &Host = lab.node("a");
     let dir = secure_dir();
     let out = dir.path().join("seen");
@@ -89,7 +99,7 @@ fn scripts_and_scheduling(lab: &Lab, binary: &str, stock: bool) -> (String, (i32
     let down = script(dir.path(), "shutdown", &out, 0);
     let globals = format!(
         "    startup_script {}\n    shutdown_script {}\n    vrrp_priority -5\n    \
-         vrrp_cpu_affinity 0\n    max_auto_priority 10\n",
+         vrrp_cpu_affinity 0\n    umask 027\n    max_auto_priority 10\n",
         up.display(),
         down.display()
     );
@@ -106,8 +116,13 @@ fn scripts_and_scheduling(lab: &Lab, binary: &str, stock: bool) -> (String, (i32
         d.wait_exit(Duration::from_secs(20)).is_some(),
         "{binary} did not stop"
     );
-    let seen = fs::read_to_string(&out).unwrap_or_default();
-    (seen, scheduling, d.log_text())
+    let mode = fs::metadata(&out).map_or(0, |m| m.permissions().mode() & 0o777);
+    Seen {
+        lines: fs::read_to_string(&out).unwrap_or_default(),
+        mode,
+        scheduling,
+        log: d.log_text(),
+    }
 }
 
 /// A startup script that outlives its timeout: killed, and VRRP starts.
@@ -139,16 +154,29 @@ fn startup_and_shutdown_scripts_and_scheduling_match_keepalived() {
         "{STOCK} is needed: install Debian's keepalived package (as .ci/run does)"
     );
     let lab = Lab::new(&["a"], false);
-    let (theirs, their_sched, _) = scripts_and_scheduling(&lab, STOCK, true);
-    let (ours, our_sched, our_log) = scripts_and_scheduling(&lab, BIN, false);
-    assert_eq!(theirs, "startup vip=no\nshutdown vip=no\n", "keepalived");
-    assert_eq!(ours, theirs, "our scripts saw something else:\n{our_log}");
+    let theirs = scripts_and_scheduling(&lab, STOCK, true);
+    let ours = scripts_and_scheduling(&lab, BIN, false);
+    let our_log = &ours.log;
     assert_eq!(
-        their_sched,
+        theirs.lines, "startup vip=no\nshutdown vip=no\n",
+        "keepalived"
+    );
+    assert_eq!(
+        ours.lines, theirs.lines,
+        "our scripts saw something else:\n{our_log}"
+    );
+    assert_eq!(
+        theirs.scheduling,
         (-5, "0".to_string()),
         "keepalived's VRRP process"
     );
-    assert_eq!(our_sched, their_sched, "nice value and CPUs:\n{our_log}");
+    assert_eq!(
+        ours.scheduling, theirs.scheduling,
+        "nice value and CPUs:\n{our_log}"
+    );
+    // 0666 under umask 027.
+    assert_eq!(theirs.mode, 0o640, "keepalived's script's file");
+    assert_eq!(ours.mode, theirs.mode, "our script's file:\n{our_log}");
     assert!(
         our_log.contains("'max_auto_priority' has no effect in this build"),
         "the inert setting is not announced:\n{our_log}"

@@ -59,6 +59,9 @@ pub struct GlobalDefs {
     pub enable_script_security: bool,
     /// `startup_script` / `shutdown_script` and their timeouts.
     pub start_stop: StartStopScripts,
+    /// `umask`: the process umask (the command line's `-u`/`--umask` wins), inherited by
+    /// the files the daemon and its scripts create.
+    pub umask: Option<u32>,
     pub default_interface: Option<String>,
     pub dynamic_interfaces: bool,
     /// `reload_check_config [FILE]`: a reload must pass `-t` first, whose report is
@@ -108,6 +111,7 @@ impl Default for GlobalDefs {
             script_user: None,
             enable_script_security: false,
             start_stop: StartStopScripts::default(),
+            umask: None,
             default_interface: None,
             dynamic_interfaces: false,
             reload_check_config: None,

@@ -60,13 +60,14 @@ pub fn run_daemon(opts: &Options) -> i32 {
         );
         return refusal.exit_code;
     }
+    let umask = opts.effective_umask(checked.config.global.umask);
     if opts.should_daemonize() {
-        if let Err(e) = crate::sys::daemonize::daemonize(opts.effective_umask()) {
+        if let Err(e) = crate::sys::daemonize::daemonize(umask) {
             eprintln!("keepalived: cannot detach: {e}");
             return EXIT_FAILURE;
         }
     } else {
-        crate::sys::daemonize::set_umask(opts.effective_umask());
+        crate::sys::daemonize::set_umask(umask);
     }
     // One process does the work of keepalived's parent and VRRP child, so both pid
     // files name it: scripts that signal either keep working.
@@ -93,6 +94,9 @@ pub fn run_daemon(opts: &Options) -> i32 {
         log::info!("{note}");
     }
     log::info!("Configuration file {}", opts.config_file.display());
+    if opts.umask.is_some() && checked.config.global.umask.is_some() {
+        log::info!("umask command line option specified, ignoring config option");
+    }
     log_findings(&checked);
     // The source text, syntax tree and diagnostics are not needed any more. The checked
     // configuration is scattered among them; a copy made here is laid out together, so

@@ -1,7 +1,7 @@
 //! `global_defs { … }`.
 
 use super::process::{
-    dump_timeout, start_stop_script, start_stop_timeout, vrrp_cpu_affinity, vrrp_priority,
+    dump_timeout, start_stop_script, start_stop_timeout, umask, vrrp_cpu_affinity, vrrp_priority,
 };
 use super::Keyword;
 use super::OtherSettings;
@@ -740,7 +740,16 @@ pub static GLOBAL: &[Keyword<GlobalDefs>] = &[
     inert!(NotImplemented "config_save_dir" => "Save configurations here."),
     inert!(NotImplemented "include_check" => "Missing include files are errors."),
     inert!(NotImplemented "random_seed" => "Seed for the random generator."),
-    inert!(NotImplemented "umask" => "File creation mask (the command line's -m/--umask is applied)."),
+    keyword!(
+        "umask",
+        "MODE|BIT[|BIT…]",
+        "0177",
+        "Process umask, as a number (0 prefix octal, 0x hex) or IRUSR|IWGRP|… bits; -u wins.",
+        umask,
+        |t, d| if let Some(v) = t.umask {
+            d.kv("umask", format!("0{v:o}"))
+        }
+    ),
     inert!(NotImplemented "data_use_instance" => "Instance name in dump file names."),
     inert!(NotImplemented "tmp_config_directory" => "Directory for temporary configuration files."),
     inert!(Lvs "rs_init_notifies" => "LVS real server notifies (no checker in this build)."),
