@@ -13,9 +13,9 @@ use crate::config::syntax::Node;
 use std::time::Duration;
 
 /// The largest CPU number `vrrp_cpu_affinity` accepts: the kernel's `cpu_set_t` holds
-/// 1024 CPUs. keepalived also refuses CPUs that are not online; a CPU this host does not
-/// have is reported when the daemon applies the set.
-const MAX_CPU: usize = 1023;
+/// 1024 CPUs. keepalived's range is the CPUs online where it reads the file; a CPU this
+/// host does not have is reported when the daemon applies the set.
+const MAX_CPU: i64 = 1023;
 
 /// `startup`/`shutdown`, as keepalived names the script in its messages.
 fn kind(n: &Node) -> &'static str {
@@ -59,9 +59,9 @@ pub fn start_stop_timeout(cx: &mut Lower, n: &Node, slot: &mut Option<Duration>)
         ));
         return;
     };
-    match arg.text.parse::<u64>() {
-        Ok(secs) if (1..=1000).contains(&secs) => *slot = Some(Duration::from_secs(secs)),
-        _ => cx.push(Diagnostic::error(
+    match cx.int(arg, 1, 1000) {
+        Some(secs) => *slot = Some(Duration::from_secs(secs as u64)),
+        None => cx.push(Diagnostic::error(
             arg.span,
             format!(
                 "{kind}_script_timeout '{}' must be in [1, 1000] - ignoring",
@@ -88,9 +88,9 @@ pub fn vrrp_priority(cx: &mut Lower, t: &mut GlobalDefs, n: &Node) {
         ));
         return;
     };
-    match arg.text.parse::<i8>() {
-        Ok(v) if (-20..=19).contains(&v) => t.scheduling.vrrp_priority = Some(v),
-        _ => {
+    match cx.int(arg, -20, 19) {
+        Some(v) => t.scheduling.vrrp_priority = Some(v as i8),
+        None => {
             t.scheduling.vrrp_priority = None;
             cx.push(Diagnostic::error(
                 arg.span,
@@ -112,13 +112,13 @@ pub fn vrrp_cpu_affinity(cx: &mut Lower, t: &mut GlobalDefs, n: &Node) {
         return;
     }
     for arg in &n.args {
-        match arg.text.parse::<usize>() {
-            Ok(cpu) if cpu <= MAX_CPU => {
-                if !cpus.contains(&cpu) {
-                    cpus.push(cpu)
+        match cx.int(arg, 0, MAX_CPU) {
+            Some(cpu) => {
+                if !cpus.contains(&(cpu as usize)) {
+                    cpus.push(cpu as usize)
                 }
             }
-            _ => {
+            None => {
                 cpus.clear();
                 cx.push(Diagnostic::error(
                     arg.span,
@@ -257,7 +257,9 @@ mod tests {
         assert_eq!(
             msgs,
             [
+                "number '20' outside range [-20, 19]",
                 "Invalid vrrp process priority specified",
+                "invalid number 'x'",
                 "Invalid cpu_id:x specified for vrrp process"
             ]
         );
@@ -277,6 +279,7 @@ mod tests {
             msgs,
             [
                 "startup script already specified",
+                "number '1001' outside range [1, 1000]",
                 "shutdown_script_timeout '1001' must be in [1, 1000] - ignoring"
             ]
         );
