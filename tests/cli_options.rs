@@ -45,7 +45,8 @@ fn defaults() {
     assert_eq!(o.log.facility, Facility::Daemon);
     assert!(o.log.syslog && !o.log.console && o.log.detail == 0 && o.log.file.is_none());
     assert!(o.should_daemonize());
-    assert_eq!(o.effective_umask(), DEFAULT_UMASK);
+    assert_eq!(o.effective_umask(None), DEFAULT_UMASK);
+    assert_eq!(o.effective_umask(Some(0o27)), 0o27);
     assert_eq!(DEFAULT_UMASK, 0o177);
     assert!(o.notices.is_empty());
     assert!(o.unsupported_notes().is_empty());
@@ -187,7 +188,8 @@ fn log_file_values() {
 #[test]
 fn umask_values() {
     assert_eq!(run(&["-u", "022"]).umask, Some(0o22));
-    assert_eq!(run(&["--umask=0077"]).effective_umask(), 0o77);
+    assert_eq!(run(&["--umask=0077"]).effective_umask(None), 0o77);
+    assert_eq!(run(&["--umask=0077"]).effective_umask(Some(0o27)), 0o77);
     assert_eq!(run(&["-u0x1ff"]).umask, Some(0o777));
     let o = run(&["-u", "abc"]);
     assert_eq!(o.umask, None);

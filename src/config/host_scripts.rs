@@ -34,6 +34,8 @@ pub enum ScriptId {
     Group(usize, &'static str),
     /// `notify_fifo_script` / `vrrp_notify_fifo_script` of `global_defs`.
     Fifo(&'static str),
+    /// `startup_script` / `shutdown_script` of `global_defs`.
+    StartStop(&'static str),
 }
 
 const INSTANCE_NOTIFIES: [&str; 7] = [
@@ -93,6 +95,11 @@ fn slot<'c>(cfg: &'c mut Config, id: &ScriptId) -> Option<&'c mut Option<Script>
             };
             f.as_mut().map(|f| &mut f.script)
         }
+        ScriptId::StartStop(kw) => Some(if *kw == "startup_script" {
+            &mut cfg.global.start_stop.startup
+        } else {
+            &mut cfg.global.start_stop.shutdown
+        }),
     }
 }
 
@@ -108,6 +115,15 @@ fn scripts_in_file_order(cfg: &Config, cx: &Lower) -> Vec<(ScriptId, Option<Span
     ] {
         if let Some(s) = fifo.as_ref().and_then(|f| f.script.clone()) {
             all.push((ScriptId::Fifo(kw), None, s));
+        }
+    }
+    for (kw, s) in [
+        ("startup_script", &cfg.global.start_stop.startup),
+        ("shutdown_script", &cfg.global.start_stop.shutdown),
+    ] {
+        if let Some(s) = s {
+            let sp = cx.spans.global_keywords.get(kw).copied();
+            all.push((ScriptId::StartStop(kw), sp, s.clone()));
         }
     }
     for s in &cfg.scripts {
@@ -418,7 +434,7 @@ pub fn check_script_files(cfg: &mut Config, cx: &mut Lower, host: &dyn Host, use
     }
     let notifies: Vec<(ScriptId, Script)> = scripts_in_file_order(cfg, cx)
         .into_iter()
-        .filter(|(id, _, _)| !matches!(id, ScriptId::Vrrp(_)))
+        .filter(|(id, _, _)| !matches!(id, ScriptId::Vrrp(_) | ScriptId::StartStop(_)))
         .map(|(id, _, s)| (id, s))
         .collect();
     for (id, script) in notifies {
@@ -449,6 +465,58 @@ pub fn check_script_files(cfg: &mut Config, cx: &mut Lower, host: &dyn Host, use
                 Severity::Security,
                 None,
                 format!("SECURITY VIOLATION - scripts are being executed but script_security not enabled.{extra}"),
+            )
+            .with_hint("add enable_script_security to global_defs (and a script_user), so keepalived refuses scripts others could modify")
+            .host_dependent(),
+        );
+    }
+}
+
+/// keepalived's parent-process pass over `startup_script` / `shutdown_script`: one that
+/// is missing, not executable or (with `enable_script_security`) insecure is not run, and
+/// one that exists while `enable_script_security` is off makes `-t` exit 6 with a message
+/// of its own.
+pub fn check_start_stop_scripts(
+    cfg: &mut Config,
+    cx: &mut Lower,
+    host: &dyn Host,
+    users: &ScriptUsers,
+) {
+    let security = cfg.global.enable_script_security;
+    let mut finder = Finder::new(host);
+    let (mut any_script, mut any_insecure) = (false, false);
+    for kw in ["startup_script", "shutdown_script"] {
+        let id = ScriptId::StartStop(kw);
+        let Some(script) = slot(cfg, &id).and_then(|s| s.clone()) else {
+            continue;
+        };
+        let root = users.runs_as_root.get(&id).copied().unwrap_or(true);
+        let keep = match finder.look_up(&script, root) {
+            Lookup::NotExecuted => true,
+            Lookup::Missing(_) => false,
+            Lookup::Found { insecure } => {
+                any_script = true;
+                any_insecure |= insecure.is_some();
+                !(security && insecure.is_some())
+            }
+        };
+        if !keep {
+            if let Some(s) = slot(cfg, &id) {
+                *s = None;
+            }
+        }
+    }
+    if any_script && !security {
+        let extra = if any_insecure {
+            " There are insecure scripts."
+        } else {
+            ""
+        };
+        cx.push(
+            Diagnostic::new(
+                Severity::Security,
+                None,
+                format!("SECURITY VIOLATION - start/shutdown scripts are being executed but script_security not enabled.{extra}"),
             )
             .with_hint("add enable_script_security to global_defs (and a script_user), so keepalived refuses scripts others could modify")
             .host_dependent(),

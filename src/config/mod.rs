@@ -119,7 +119,11 @@ fn finish_check(
         if !cx.aborted {
             host::check_smtp_server(&mut config, &mut cx, h);
         }
-        host_scripts::check_users(&mut config, &mut cx, h)
+        let users = host_scripts::check_users(&mut config, &mut cx, h);
+        if !cx.aborted {
+            host_scripts::check_start_stop_scripts(&mut config, &mut cx, h, &users);
+        }
+        users
     });
     complete::parsed_instances(&mut config, &mut cx);
     if !cx.lvs.aborted {

@@ -57,6 +57,11 @@ pub struct GlobalDefs {
     pub notify_fifos: NotifyFifos,
     pub script_user: Option<(String, Option<String>)>,
     pub enable_script_security: bool,
+    /// `startup_script` / `shutdown_script` and their timeouts.
+    pub start_stop: StartStopScripts,
+    /// `umask`: the process umask (the command line's `-u`/`--umask` wins), inherited by
+    /// the files the daemon and its scripts create.
+    pub umask: Option<u32>,
     pub default_interface: Option<String>,
     pub dynamic_interfaces: bool,
     /// `reload_check_config [FILE]`: a reload must pass `-t` first, whose report is
@@ -105,6 +110,8 @@ impl Default for GlobalDefs {
             notify_fifos: NotifyFifos::default(),
             script_user: None,
             enable_script_security: false,
+            start_stop: StartStopScripts::default(),
+            umask: None,
             default_interface: None,
             dynamic_interfaces: false,
             reload_check_config: None,
@@ -159,6 +166,28 @@ pub struct Scheduling {
     pub vrrp_rlimit_rttime: Option<u64>,
     /// `vrrp_no_swap`: lock the process in memory.
     pub vrrp_no_swap: bool,
+    /// `vrrp_priority`: the nice value of the VRRP process (-20–19); keepalived sets it
+    /// when real-time scheduling is not in force, and so do we (it also stays visible in
+    /// `ps`).
+    pub vrrp_priority: Option<i8>,
+    /// `vrrp_cpu_affinity`: the CPUs the VRRP process may run on (empty = unrestricted).
+    pub vrrp_cpu_affinity: Vec<usize>,
+}
+
+/// keepalived's default `startup_script_timeout` / `shutdown_script_timeout`.
+pub const START_STOP_SCRIPT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// `startup_script` runs before VRRP starts (adverts wait for it to finish, or for its
+/// timeout), `shutdown_script` after VRRP has stopped and the addresses are gone, as
+/// keepalived's parent process runs them around its children.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct StartStopScripts {
+    pub startup: Option<Script>,
+    /// `startup_script_timeout` (1–1000 s; `None`: [`START_STOP_SCRIPT_TIMEOUT`]).
+    pub startup_timeout: Option<Duration>,
+    pub shutdown: Option<Script>,
+    /// `shutdown_script_timeout` (1–1000 s; `None`: [`START_STOP_SCRIPT_TIMEOUT`]).
+    pub shutdown_timeout: Option<Duration>,
 }
 
 /// A notify FIFO: path, optional script started with the path as last argument, user.

@@ -3,6 +3,7 @@
 //! pid files, daemonizing in [`crate::sys::daemonize`]).
 //!
 //! * [`start`]: check the configuration, detach, pid files, logging, runtime;
+//!   [`start_stop`]: `startup_script` before VRRP starts, `shutdown_script` after it stops;
 //! * [`plan`]: configuration + host interfaces → core configuration and sockets;
 //! * [`replan`]: interfaces the configuration waits for (`dynamic_interfaces`);
 //! * [`run`]: the event loop; [`wire`]: VRRP sockets; [`effects`]: VIPs, GARP and
@@ -26,6 +27,7 @@ pub mod run;
 pub mod sd_notify;
 pub mod signals;
 pub mod start;
+pub mod start_stop;
 pub mod status;
 pub mod tracking;
 pub mod wire;

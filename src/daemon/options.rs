@@ -224,9 +224,10 @@ impl Options {
         !self.dont_fork && self.config_test.is_none()
     }
 
-    /// The umask to apply at start-up.
-    pub fn effective_umask(&self) -> u32 {
-        self.umask.unwrap_or(DEFAULT_UMASK)
+    /// The umask to apply at start-up: the command line's, else the configuration's
+    /// (`umask` in `global_defs`), else keepalived's default.
+    pub fn effective_umask(&self, configured: Option<u32>) -> u32 {
+        self.umask.or(configured).unwrap_or(DEFAULT_UMASK)
     }
 
     /// Options the command line set for subsystems this build does not have, worded for the

@@ -22,6 +22,7 @@ use super::plan::{self, HostInterfaces, InterfaceFacts};
 use super::run::{event_loop, Host, Inputs, Lifecycle, Loaded, PrepareFuture, Prepared, Running};
 use super::sd_notify::{Readiness, SystemdNotifier};
 use super::signals::{DaemonSignal, Signals};
+use super::start_stop::Moment;
 use super::status::{ProcessInfo, Snapshot};
 use super::tracking::Tracking;
 use super::wire::INBOUND_QUEUE;
@@ -59,13 +60,14 @@ pub fn run_daemon(opts: &Options) -> i32 {
         );
         return refusal.exit_code;
     }
+    let umask = opts.effective_umask(checked.config.global.umask);
     if opts.should_daemonize() {
-        if let Err(e) = crate::sys::daemonize::daemonize(opts.effective_umask()) {
+        if let Err(e) = crate::sys::daemonize::daemonize(umask) {
             eprintln!("keepalived: cannot detach: {e}");
             return EXIT_FAILURE;
         }
     } else {
-        crate::sys::daemonize::set_umask(opts.effective_umask());
+        crate::sys::daemonize::set_umask(umask);
     }
     // One process does the work of keepalived's parent and VRRP child, so both pid
     // files name it: scripts that signal either keep working.
@@ -92,6 +94,9 @@ pub fn run_daemon(opts: &Options) -> i32 {
         log::info!("{note}");
     }
     log::info!("Configuration file {}", opts.config_file.display());
+    if opts.umask.is_some() && checked.config.global.umask.is_some() {
+        log::info!("umask command line option specified, ignoring config option");
+    }
     log_findings(&checked);
     // The source text, syntax tree and diagnostics are not needed any more. The checked
     // configuration is scattered among them; a copy made here is laid out together, so
@@ -120,7 +125,8 @@ pub fn run_daemon(opts: &Options) -> i32 {
 }
 
 /// Real-time scheduling of the event-loop thread (see [`crate::sys::sched`]):
-/// `vrrp_rt_priority` (default 1) and `vrrp_rlimit_rttime` (µs, default 1 s); and
+/// `vrrp_rt_priority` (default 1) and `vrrp_rlimit_rttime` (µs, default 1 s); the nice
+/// value (`vrrp_priority`) and CPUs (`vrrp_cpu_affinity`) of the process; and
 /// `vrrp_no_swap` (lock the process in memory).
 fn apply_scheduling(config: &Config) {
     let global = &config.global;
@@ -129,6 +135,21 @@ fn apply_scheduling(config: &Config) {
     match crate::sys::sched::set_realtime(priority, std::time::Duration::from_micros(limit)) {
         Ok(()) => log::debug!("VRRP timers run under SCHED_RR priority {priority}"),
         Err(e) => log::info!("Cannot use real-time scheduling ({e}); running at normal priority"),
+    }
+    // keepalived sets the nice value only when real-time scheduling is not configured.
+    if let (Some(nice), None) = (
+        global.scheduling.vrrp_priority,
+        global.scheduling.vrrp_rt_priority,
+    ) {
+        if let Err(e) = crate::sys::sched::set_nice(nice.into()) {
+            log::info!("Unable to set process priority to {nice} - {e}");
+        }
+    }
+    let cpus = &global.scheduling.vrrp_cpu_affinity;
+    if !cpus.is_empty() {
+        if let Err(e) = crate::sys::sched::set_cpu_affinity(cpus) {
+            log::warn!("unable to set cpu affinity to vrrp process ({e})");
+        }
     }
     if global.scheduling.vrrp_no_swap {
         match crate::sys::memory::lock_all() {
@@ -289,6 +310,7 @@ async fn create_vmacs(
 
 /// Everything from the first netlink query to the end of the graceful stop.
 async fn serve(opts: &Options, config: Config) -> anyhow::Result<()> {
+    super::start_stop::run(Moment::Startup, &config.global).await;
     let netlink = Netlink::connect().context("cannot open netlink")?;
     let mut saved_sysctls = Vec::new();
     let prepared = prepare(&netlink, &config, None, &mut saved_sysctls).await?;
@@ -344,6 +366,7 @@ async fn serve(opts: &Options, config: Config) -> anyhow::Result<()> {
         process: ProcessInfo::current(&opts.config_file),
         metrics: None,
         reload_check: running.shown.global().reload_check_config.clone(),
+        global: running.shown.global().clone(),
         systemd: match SystemdNotifier::from_env() {
             Ok(n) => n,
             Err(e) => {
@@ -383,6 +406,7 @@ async fn serve(opts: &Options, config: Config) -> anyhow::Result<()> {
             log::warn!("cannot restore {path}: {e}");
         }
     }
+    super::start_stop::run(Moment::Shutdown, &host.global).await;
     Ok(())
 }
 
@@ -399,6 +423,8 @@ struct DaemonHost {
     metrics: Option<Endpoint>,
     /// `reload_check_config` of the running configuration.
     reload_check: Option<std::path::PathBuf>,
+    /// The running configuration's global settings: its `shutdown_script` runs at exit.
+    global: crate::config::model::GlobalDefs,
     systemd: Option<SystemdNotifier>,
 }
 
@@ -496,6 +522,7 @@ impl Host for DaemonHost {
 
     fn reloaded(&mut self, running: &Running) {
         self.reload_check = running.shown.global().reload_check_config.clone();
+        self.global = running.shown.global().clone();
         if let Some(metrics) = &mut self.metrics {
             metrics.configure(running.shown.global().metrics_listen, Instant::now());
         }

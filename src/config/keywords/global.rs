@@ -1,5 +1,8 @@
 //! `global_defs { … }`.
 
+use super::process::{
+    dump_timeout, start_stop_script, start_stop_timeout, umask, vrrp_cpu_affinity, vrrp_priority,
+};
 use super::Keyword;
 use super::OtherSettings;
 use crate::config::diag::Diagnostic;
@@ -553,17 +556,26 @@ pub static GLOBAL: &[Keyword<GlobalDefs>] = &[
         email.smtp_alert_vrrp,
         "Send SMTP alerts for VRRP events."
     ),
-    kept!("smtp_alert_checker" => "LVS checker alerts (no checker in this build)."),
+    inert!(Lvs "smtp_alert_checker" => "LVS checker alerts (no checker in this build)."),
     flag!(
         "no_email_faults",
         email.no_email_faults,
         "No SMTP alert when an instance or sync group enters FAULT."
     ),
-    kept!("no_checker_emails" => "LVS checker e-mail setting (no checker in this build)."),
-    kept!("checker_log_all_failures" => "LVS checker setting (no checker in this build)."),
-    kept!("vrrp_garp_extra_if" => "Gratuitous ARPs on extra interfaces."),
-    kept!("vrrp_vmac_garp_intvl" => "Gratuitous ARP interval for VMACs."),
-    kept!("vrrp_priority" => "Scheduling priority of the VRRP process."),
+    inert!(Lvs "no_checker_emails" => "LVS checker e-mail setting (no checker in this build)."),
+    inert!(Lvs "checker_log_all_failures" => "LVS checker setting (no checker in this build)."),
+    inert!(NotImplemented "vrrp_garp_extra_if" => "Gratuitous ARPs on extra interfaces."),
+    inert!(NotImplemented "vrrp_vmac_garp_intvl" => "Gratuitous ARP interval for VMACs."),
+    keyword!(
+        "vrrp_priority",
+        "-20-19",
+        "0",
+        "Nice value of the VRRP process (when real-time scheduling is not in force).",
+        vrrp_priority,
+        |t, d| if let Some(v) = t.scheduling.vrrp_priority {
+            d.kv("vrrp_priority", v)
+        }
+    ),
     process_number!(
         "vrrp_rt_priority",
         scheduling.vrrp_rt_priority,
@@ -579,7 +591,22 @@ pub static GLOBAL: &[Keyword<GlobalDefs>] = &[
             d.line::<&str>("vrrp_no_swap", &[])
         }
     ),
-    kept!("vrrp_cpu_affinity" => "CPUs the VRRP process may run on."),
+    keyword!(
+        "vrrp_cpu_affinity",
+        "CPU…",
+        "unset",
+        "CPUs the VRRP process may run on.",
+        vrrp_cpu_affinity,
+        |t, d| if !t.scheduling.vrrp_cpu_affinity.is_empty() {
+            let cpus: Vec<String> = t
+                .scheduling
+                .vrrp_cpu_affinity
+                .iter()
+                .map(|c| c.to_string())
+                .collect();
+            d.line("vrrp_cpu_affinity", &cpus)
+        }
+    ),
     keyword!(
         "vrrp_rlimit_rtime",
         "…",
@@ -594,13 +621,13 @@ pub static GLOBAL: &[Keyword<GlobalDefs>] = &[
         "RLIMIT_RTTIME of the VRRP process.",
         rlimit_rttime
     ),
-    kept!("vrrp_process_name" => "Process name of the VRRP process."),
-    kept!("vrrp_netlink_cmd_rcv_bufs" => "Netlink buffer size."),
-    kept!("vrrp_netlink_cmd_rcv_bufs_force" => "Netlink buffer size (forced)."),
-    kept!("vrrp_netlink_monitor_rcv_bufs" => "Netlink buffer size."),
-    kept!("vrrp_netlink_monitor_rcv_bufs_force" => "Netlink buffer size (forced)."),
-    kept!("vrrp_rx_bufs_policy" => "Receive buffer sizing policy."),
-    kept!("vrrp_rx_bufs_multiplier" => "Receive buffer multiplier."),
+    inert!(OneProcess "vrrp_process_name" => "Process name of the VRRP process."),
+    inert!(NotImplemented "vrrp_netlink_cmd_rcv_bufs" => "Netlink buffer size."),
+    inert!(NotImplemented "vrrp_netlink_cmd_rcv_bufs_force" => "Netlink buffer size (forced)."),
+    inert!(NotImplemented "vrrp_netlink_monitor_rcv_bufs" => "Netlink buffer size."),
+    inert!(NotImplemented "vrrp_netlink_monitor_rcv_bufs_force" => "Netlink buffer size (forced)."),
+    inert!(NotImplemented "vrrp_rx_bufs_policy" => "Receive buffer sizing policy."),
+    inert!(NotImplemented "vrrp_rx_bufs_multiplier" => "Receive buffer multiplier."),
     keyword!(
         "vrrp_iptables",
         "[CHAIN…]",
@@ -655,27 +682,55 @@ pub static GLOBAL: &[Keyword<GlobalDefs>] = &[
     kept!("nftables_ipvs" => "nftables LVS setting."),
     kept!("nftables_ipvs_priority" => "nftables LVS setting."),
     kept!("nftables_ipvs_start_fwmark" => "nftables LVS setting."),
-    kept!("max_auto_priority" => "Highest real-time priority set automatically."),
-    kept!("min_auto_priority_delay" => "Delay before raising priority automatically."),
-    kept!("vmac_addr_prefix" => "Prefix of VMAC addresses."),
-    kept!("disable_local_igmp" => "Do not send IGMP reports for the VRRP group."),
-    kept!("process_names" => "Set process names."),
-    kept!("process_monitor_rcv_bufs" => "Process monitor buffer size."),
-    kept!("process_monitor_rcv_bufs_force" => "Process monitor buffer size (forced)."),
-    kept!("enable_snmp_vrrp" => "SNMP (not in this build)."),
-    kept!("enable_snmp_keepalived" => "SNMP (not in this build)."),
-    kept!("enable_snmp_checker" => "SNMP (not in this build)."),
-    kept!("enable_snmp_rfc" => "SNMP (not in this build)."),
-    kept!("enable_snmp_rfcv2" => "SNMP (not in this build)."),
-    kept!("enable_snmp_rfcv3" => "SNMP (not in this build)."),
-    kept!("enable_traps" => "SNMP traps (not in this build)."),
-    kept!("snmp_socket" => "SNMP socket (not in this build)."),
+    inert!(AlwaysRealTime "max_auto_priority" => "Highest real-time priority set automatically."),
+    inert!(AlwaysRealTime "min_auto_priority_delay" => "Delay before raising priority automatically."),
+    inert!(NotImplemented "vmac_addr_prefix" => "Prefix of VMAC addresses."),
+    inert!(NotImplemented "disable_local_igmp" => "Do not send IGMP reports for the VRRP group."),
+    inert!(OneProcess "process_names" => "Set process names."),
+    inert!(NotImplemented "process_monitor_rcv_bufs" => "Process monitor buffer size."),
+    inert!(NotImplemented "process_monitor_rcv_bufs_force" => "Process monitor buffer size (forced)."),
+    inert!(Snmp "enable_snmp_vrrp" => "SNMP (not in this build)."),
+    inert!(Snmp "enable_snmp_keepalived" => "SNMP (not in this build)."),
+    inert!(Snmp "enable_snmp_checker" => "SNMP (not in this build)."),
+    inert!(Snmp "enable_snmp_rfc" => "SNMP (not in this build)."),
+    inert!(Snmp "enable_snmp_rfcv2" => "SNMP (not in this build)."),
+    inert!(Snmp "enable_snmp_rfcv3" => "SNMP (not in this build)."),
+    inert!(Snmp "enable_traps" => "SNMP traps (not in this build)."),
+    inert!(Snmp "snmp_socket" => "SNMP socket (not in this build)."),
     kept!("enable_dbus" => "D-Bus (not in this build)."),
     kept!("dbus_service_name" => "D-Bus (not in this build)."),
-    kept!("startup_script" => "Script run at start-up."),
-    kept!("startup_script_timeout" => "Timeout of the start-up script."),
-    kept!("shutdown_script" => "Script run at shutdown."),
-    kept!("shutdown_script_timeout" => "Timeout of the shutdown script."),
+    keyword!(
+        "startup_script",
+        "COMMAND [USER [GROUP]]",
+        "none",
+        "Run before VRRP starts; adverts wait for it (or its timeout).",
+        |cx, t, n| start_stop_script(cx, n, &mut t.start_stop.startup),
+        |t, d| super::address::dump_script(d, "startup_script", &t.start_stop.startup)
+    ),
+    keyword!(
+        "startup_script_timeout",
+        "1-1000",
+        "10",
+        "Seconds startup_script may run before it is killed.",
+        |cx, t, n| start_stop_timeout(cx, n, &mut t.start_stop.startup_timeout),
+        |t, d| dump_timeout(d, "startup_script_timeout", t.start_stop.startup_timeout)
+    ),
+    keyword!(
+        "shutdown_script",
+        "COMMAND [USER [GROUP]]",
+        "none",
+        "Run after VRRP has stopped and its addresses are removed.",
+        |cx, t, n| start_stop_script(cx, n, &mut t.start_stop.shutdown),
+        |t, d| super::address::dump_script(d, "shutdown_script", &t.start_stop.shutdown)
+    ),
+    keyword!(
+        "shutdown_script_timeout",
+        "1-1000",
+        "10",
+        "Seconds shutdown_script may run before it is killed.",
+        |cx, t, n| start_stop_timeout(cx, n, &mut t.start_stop.shutdown_timeout),
+        |t, d| dump_timeout(d, "shutdown_script_timeout", t.start_stop.shutdown_timeout)
+    ),
     keyword!(
         "reload_check_config",
         "[FILE]",
@@ -689,40 +744,49 @@ pub static GLOBAL: &[Keyword<GlobalDefs>] = &[
             d.kv("reload_check_config", f.display())
         }
     ),
-    kept!("reload_time_file" => "Reload at a time written in this file."),
-    kept!("reload_repeat" => "Repeat timed reloads."),
-    kept!("reload_file" => "File touched on reload."),
-    kept!("config_save_dir" => "Save configurations here."),
-    kept!("include_check" => "Missing include files are errors."),
-    kept!("random_seed" => "Seed for the random generator."),
-    kept!("umask" => "File creation mask."),
-    kept!("data_use_instance" => "Instance name in dump file names."),
-    kept!("tmp_config_directory" => "Directory for temporary configuration files."),
-    kept!("rs_init_notifies" => "LVS real server notifies (no checker in this build)."),
-    kept!("checker_priority" => "LVS checker process setting (no checker in this build)."),
-    kept!("checker_rt_priority" => "LVS checker process setting."),
-    kept!("checker_no_swap" => "LVS checker process setting."),
-    kept!("checker_cpu_affinity" => "LVS checker process setting."),
-    kept!("checker_rlimit_rtime" => "LVS checker process setting."),
-    kept!("checker_rlimit_rttime" => "LVS checker process setting."),
-    kept!("checker_process_name" => "LVS checker process setting."),
-    kept!("bfd_priority" => "BFD process setting (no BFD in this build)."),
-    kept!("bfd_rt_priority" => "BFD process setting."),
-    kept!("bfd_no_swap" => "BFD process setting."),
-    kept!("bfd_cpu_affinity" => "BFD process setting."),
-    kept!("bfd_rlimit_rtime" => "BFD process setting."),
-    kept!("bfd_rlimit_rttime" => "BFD process setting."),
-    kept!("bfd_process_name" => "BFD process setting."),
-    kept!("lvs_flush" => "LVS setting (no LVS in this build)."),
-    kept!("lvs_flush_onstop" => "LVS setting."),
-    kept!("lvs_flush_on_stop" => "LVS setting."),
-    kept!("lvs_timeouts" => "LVS setting."),
-    kept!("lvs_sync_daemon" => "LVS sync daemon (no LVS in this build)."),
-    kept!("lvs_notify_fifo" => "LVS notify FIFO."),
-    kept!("lvs_notify_fifo_script" => "LVS notify FIFO script."),
-    kept!("lvs_process_name" => "LVS process name."),
-    kept!("lvs_netlink_cmd_rcv_bufs" => "LVS netlink setting."),
-    kept!("lvs_netlink_cmd_rcv_bufs_force" => "LVS netlink setting."),
-    kept!("lvs_netlink_monitor_rcv_bufs" => "LVS netlink setting."),
-    kept!("lvs_netlink_monitor_rcv_bufs_force" => "LVS netlink setting."),
+    inert!(NotImplemented "reload_time_file" => "Reload at a time written in this file."),
+    inert!(NotImplemented "reload_repeat" => "Repeat timed reloads."),
+    inert!(NotImplemented "reload_file" => "File touched on reload."),
+    inert!(NotImplemented "config_save_dir" => "Save configurations here."),
+    inert!(NotImplemented "include_check" => "Missing include files are errors."),
+    inert!(NotImplemented "random_seed" => "Seed for the random generator."),
+    keyword!(
+        "umask",
+        "MODE|BIT[|BIT…]",
+        "0177",
+        "Process umask, as a number (0 prefix octal, 0x hex) or IRUSR|IWGRP|… bits; -u wins.",
+        umask,
+        |t, d| if let Some(v) = t.umask {
+            d.kv("umask", format!("0{v:o}"))
+        }
+    ),
+    inert!(NotImplemented "data_use_instance" => "Instance name in dump file names."),
+    inert!(NotImplemented "tmp_config_directory" => "Directory for temporary configuration files."),
+    inert!(Lvs "rs_init_notifies" => "LVS real server notifies (no checker in this build)."),
+    inert!(Lvs "checker_priority" => "LVS checker process setting (no checker in this build)."),
+    inert!(Lvs "checker_rt_priority" => "LVS checker process setting."),
+    inert!(Lvs "checker_no_swap" => "LVS checker process setting."),
+    inert!(Lvs "checker_cpu_affinity" => "LVS checker process setting."),
+    inert!(Lvs "checker_rlimit_rtime" => "LVS checker process setting."),
+    inert!(Lvs "checker_rlimit_rttime" => "LVS checker process setting."),
+    inert!(Lvs "checker_process_name" => "LVS checker process setting."),
+    inert!(Bfd "bfd_priority" => "BFD process setting (no BFD in this build)."),
+    inert!(Bfd "bfd_rt_priority" => "BFD process setting."),
+    inert!(Bfd "bfd_no_swap" => "BFD process setting."),
+    inert!(Bfd "bfd_cpu_affinity" => "BFD process setting."),
+    inert!(Bfd "bfd_rlimit_rtime" => "BFD process setting."),
+    inert!(Bfd "bfd_rlimit_rttime" => "BFD process setting."),
+    inert!(Bfd "bfd_process_name" => "BFD process setting."),
+    inert!(Lvs "lvs_flush" => "LVS setting (no LVS in this build)."),
+    inert!(Lvs "lvs_flush_onstop" => "LVS setting."),
+    inert!(Lvs "lvs_flush_on_stop" => "LVS setting."),
+    inert!(Lvs "lvs_timeouts" => "LVS setting."),
+    inert!(Lvs "lvs_sync_daemon" => "LVS sync daemon (no LVS in this build)."),
+    inert!(Lvs "lvs_notify_fifo" => "LVS notify FIFO."),
+    inert!(Lvs "lvs_notify_fifo_script" => "LVS notify FIFO script."),
+    inert!(Lvs "lvs_process_name" => "LVS process name."),
+    inert!(Lvs "lvs_netlink_cmd_rcv_bufs" => "LVS netlink setting."),
+    inert!(Lvs "lvs_netlink_cmd_rcv_bufs_force" => "LVS netlink setting."),
+    inert!(Lvs "lvs_netlink_monitor_rcv_bufs" => "LVS netlink setting."),
+    inert!(Lvs "lvs_netlink_monitor_rcv_bufs_force" => "LVS netlink setting."),
 ];

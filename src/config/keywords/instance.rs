@@ -425,8 +425,9 @@ pub static INSTANCE: &[Keyword<VrrpInstance>] = &[
     flag!("vmac_xmit_base", vmac_xmit_base, "Send adverts from the base interface, not the VMAC."),
     flag!("promote_secondaries", promote_secondaries, "Promote secondary addresses when the primary is removed."),
     word!("mysql_read_only", "MYSQL_CHECK", mysql_read_only, "Extension: set read_only OFF on becoming master and ON on leaving it, through this mysql_check's connection."),
-    keyword!("lvs_sync_daemon_interface", "IFNAME", "none", "Deprecated (LVS sync daemon; use global lvs_sync_daemon).",
+    keyword!(@inert Some(super::Inert::Lvs), "lvs_sync_daemon_interface", "IFNAME", "none", "Deprecated (LVS sync daemon; use global lvs_sync_daemon).",
         |cx, t, n| {
+            super::announce_inert(cx, n, super::Inert::Lvs);
             let m = format!("({}) Specifying lvs_sync_daemon_interface against a vrrp is deprecated.", t.name);
             cx.push(Diagnostic::warning(n.keyword.span, m).with_hint("set lvs_sync_daemon in global_defs instead"));
             // keepalived's second line, a finding of its own, indented by six spaces and
@@ -442,14 +443,14 @@ pub static INSTANCE: &[Keyword<VrrpInstance>] = &[
             t.other.insert("lvs_sync_daemon_interface".into(), n.args.iter().map(|a| a.text.to_string()).collect());
         },
         |t, d| if let Some(v) = t.other.get("lvs_sync_daemon_interface") { d.line("lvs_sync_daemon_interface", v) }),
-    kept!("debug" => "No effect (accepted for compatibility)."),
-    kept!("kernel_rx_buf_size" => "Receive buffer size of the instance's socket."),
-    kept!("linkbeat_use_polling" => "Poll link state."),
-    kept!("native_ipv6" => "Deprecated: IPv6 instance without VIPs."),
-    kept!("track_src_ip" => "FAULT when the source address is missing."),
-    kept!("track_bfd" => "BFD tracking (no BFD in this build)."),
-    kept!("use_ipvlan" => "Use an ipvlan instead of a macvlan."),
-    kept!("use_vmac_addr" => "Use the VMAC address."),
-    kept!("vrf" => "VRF of the instance."),
-    kept!("garp_extra_if" => "Gratuitous ARPs on extra interfaces."),
+    inert!(DumpOnly "debug" => "No effect (accepted for compatibility)."),
+    inert!(NotImplemented "kernel_rx_buf_size" => "Receive buffer size of the instance's socket."),
+    inert!(NotImplemented "linkbeat_use_polling" => "Poll link state."),
+    inert!(NotImplemented "native_ipv6" => "Deprecated: IPv6 instance without VIPs."),
+    inert!(NotImplemented "track_src_ip" => "FAULT when the source address is missing."),
+    inert!(Bfd "track_bfd" => "BFD tracking (no BFD in this build)."),
+    inert!(NotImplemented "use_ipvlan" => "Use an ipvlan instead of a macvlan."),
+    inert!(NotImplemented "use_vmac_addr" => "Use the VMAC address."),
+    inert!(NotImplemented "vrf" => "VRF of the instance."),
+    inert!(NotImplemented "garp_extra_if" => "Gratuitous ARPs on extra interfaces."),
 ];

@@ -233,11 +233,12 @@ pub static SYNC_GROUP: &[Keyword<SyncGroup>] = &[
         "Processes tracked by the whole group."
     ),
     keyword!(
+        @inert Some(super::Inert::Bfd),
         "track_bfd",
         "{ … }",
         "none",
         "BFD tracking (no BFD in this build).",
-        |_cx, _t, _n| {},
+        |cx, _t, n| super::announce_inert(cx, n, super::Inert::Bfd),
         |_t, _d| {}
     ),
 ];

@@ -176,7 +176,8 @@ fn mysql_check(cx: &mut Lower, cfg: &mut Config, n: &Node) {
     cfg.mysql_checks.extend(m);
 }
 
-fn unsupported(cx: &mut Lower, cfg: &mut Config, n: &Node) {
+/// A block this build skips: announced once per keyword (see [`super::Inert`]).
+fn unsupported(cx: &mut Lower, cfg: &mut Config, n: &Node, why: super::Inert) {
     let kw = n.keyword.text.to_string();
     if n.block.is_none() {
         no_block(cx, n);
@@ -186,15 +187,7 @@ fn unsupported(cx: &mut Lower, cfg: &mut Config, n: &Node) {
         cx.spans.skipped_blocks.push((n.keyword.span, end));
     }
     if !cfg.unsupported.contains(&kw) {
-        cx.push(
-            Diagnostic::info(
-                Some(n.keyword.span),
-                format!("'{kw}' is not supported by this VRRP-only build - block skipped"),
-            )
-            .with_hint(
-                "keepalived-rs runs VRRP only; run stock keepalived with -C for LVS/BFD checks",
-            ),
-        );
+        super::announce_inert(cx, n, why);
     }
     cfg.unsupported.push(kw);
 }
@@ -285,13 +278,14 @@ fn dump_garp_group(g: &GarpGroup, d: &mut Dumper) {
 }
 
 macro_rules! unsupported_block {
-    ($name:literal) => {
+    ($why:ident $name:literal) => {
         keyword!(
+            @inert Some(super::Inert::$why),
             $name,
             "{ … }",
             "",
-            "Not supported by this VRRP-only build: skipped with a note.",
-            unsupported,
+            "Not supported by this build: skipped with a notice.",
+            |cx, cfg, n| unsupported(cx, cfg, n, super::Inert::$why),
             |_t, _d| {}
         )
     };
@@ -342,13 +336,13 @@ macro_rules! static_lines {
 
 /// The top-level table.
 pub static TOP: &[Keyword<Config>] = &[
-    kept!(global "linkbeat_use_polling" => "Poll link state instead of netlink."),
-    kept!(global "net_namespace" => "Run in this network namespace."),
-    kept!(global "net_namespace_ipvs" => "Network namespace for LVS."),
-    kept!(global "namespace_with_ipsets" => "ipsets in the namespace."),
-    kept!(global "use_pid_dir" => "Put pid files under /run/keepalived."),
-    kept!(global "instance" => "Instance name (pid files, ${_INSTANCE})."),
-    kept!(global "child_wait_time" => "Seconds to wait for children on stop."),
+    inert!(global NotImplemented "linkbeat_use_polling" => "Poll link state instead of netlink."),
+    inert!(global NotImplemented "net_namespace" => "Run in this network namespace."),
+    inert!(global Lvs "net_namespace_ipvs" => "Network namespace for LVS."),
+    inert!(global NotImplemented "namespace_with_ipsets" => "ipsets in the namespace."),
+    inert!(global NotImplemented "use_pid_dir" => "Put pid files under /run/keepalived."),
+    inert!(global NotImplemented "instance" => "Instance name (pid files, ${_INSTANCE})."),
+    inert!(global OneProcess "child_wait_time" => "Seconds to wait for children on stop."),
     keyword!(
         "global_defs",
         "{ … }",
@@ -457,6 +451,7 @@ pub static TOP: &[Keyword<Config>] = &[
         |cfg, d| cfg.garp_groups.iter().for_each(|g| dump_garp_group(g, d))
     ),
     keyword!(
+        @inert Some(super::Inert::Lvs),
         "virtual_server",
         "IP PORT|fwmark N|group NAME { … }",
         "",
@@ -465,6 +460,7 @@ pub static TOP: &[Keyword<Config>] = &[
         |_t, _d| {}
     ),
     keyword!(
+        @inert Some(super::Inert::Lvs),
         "virtual_server_group",
         "NAME { … }",
         "",
@@ -473,6 +469,7 @@ pub static TOP: &[Keyword<Config>] = &[
         |_t, _d| {}
     ),
     keyword!(
+        @inert Some(super::Inert::Bfd),
         "bfd_instance",
         "NAME { … }",
         "",
@@ -480,9 +477,9 @@ pub static TOP: &[Keyword<Config>] = &[
         super::lvs::bfd_instance,
         |_t, _d| {}
     ),
-    unsupported_block!("real_server"),
-    unsupported_block!("linkbeat_interfaces"),
-    unsupported_block!("interface_up_down_delays"),
-    unsupported_block!("track_group"),
-    unsupported_block!("SSL"),
+    unsupported_block!(Lvs "real_server"),
+    unsupported_block!(NotImplemented "linkbeat_interfaces"),
+    unsupported_block!(NotImplemented "interface_up_down_delays"),
+    unsupported_block!(NotImplemented "track_group"),
+    unsupported_block!(Lvs "SSL"),
 ];

@@ -60,7 +60,8 @@ pub static BFD_INSTANCE: &[Keyword<BfdInstance>] = &[
 pub fn bfd_instance(cx: &mut Lower, cfg: &mut Config, n: &Node) {
     if !cfg.unsupported.iter().any(|k| k == "bfd_instance") {
         cx.push(
-            Diagnostic::info(
+            Diagnostic::new(
+                crate::config::diag::Severity::Notice,
                 Some(n.keyword.span),
                 "'bfd_instance' is checked but not run by this VRRP-only build",
             )

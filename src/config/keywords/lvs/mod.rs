@@ -91,7 +91,7 @@ fn note_not_run(cx: &mut Lower, cfg: &mut Config, n: &Node) {
             Diagnostic::new(
                 Severity::Notice,
                 Some(n.keyword.span),
-                "virtual_server blocks are checked but not run: this build runs VRRP only (no IPVS, no health checkers)",
+                "virtual_server blocks are checked but not run: this build runs VRRP only (no IPVS, no health checkers, no virtual_server_group)",
             )
             .with_hint("run stock keepalived's checker process (keepalived -C) for load balancing"),
         );
