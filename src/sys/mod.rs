@@ -18,6 +18,7 @@ mod ancillary;
 pub mod arp;
 pub mod daemonize;
 pub mod deadline;
+pub mod fd_limit;
 pub mod inotify;
 pub mod interface_id;
 pub mod memory;
