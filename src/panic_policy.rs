@@ -116,6 +116,10 @@ mod tests {
         assert_eq!(verdict(), Verdict::Abort);
         let caught = supervised(|| -> u32 { panic!("helper failed") });
         assert!(caught.is_err());
-        assert_eq!(verdict(), Verdict::Abort, "the depth unwound with the panic");
+        assert_eq!(
+            verdict(),
+            Verdict::Abort,
+            "the depth unwound with the panic"
+        );
     }
 }

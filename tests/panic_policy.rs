@@ -61,7 +61,10 @@ fn child_supervised_helper_panics() {
         .name("mysql-chk".into())
         .spawn(|| keepalived_rs::panic_policy::supervised(|| panic!("malformed reply")))
         .unwrap();
-    assert!(helper.join().unwrap().is_err(), "the supervisor saw no panic");
+    assert!(
+        helper.join().unwrap().is_err(),
+        "the supervisor saw no panic"
+    );
     println!("DAEMON STILL RUNNING");
 }
 

@@ -45,8 +45,10 @@ pub fn run_daemon(opts: &Options) -> i32 {
     }
     // Before any thread starts: one allocator arena for the whole process.
     crate::sys::memory::use_single_arena();
-    let checked = load(opts);
+    let mut checked = load(opts);
     if let Some(refusal) = checked.refusal() {
+        let spans = checked.diagnostics.iter().filter_map(|d| d.span);
+        checked.sources.preload_lines(spans);
         let mut err = std::io::stderr().lock();
         for d in &checked.diagnostics {
             let _ = writeln!(err, "{}", d.render_pretty(&checked.sources));

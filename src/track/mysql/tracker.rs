@@ -165,9 +165,9 @@ impl Worker {
             // the check silently: it counts as a failure and the connection is remade.
             let result = crate::panic_policy::supervised(|| self.check_once(started))
                 .unwrap_or_else(|_| {
-                        self.conn = None;
-                        Err("internal error in the MySQL client (connection dropped)".into())
-                    });
+                    self.conn = None;
+                    Err("internal error in the MySQL client (connection dropped)".into())
+                });
             if self.stopped() || !self.record(result) {
                 return;
             }
