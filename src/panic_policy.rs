@@ -109,7 +109,7 @@ mod tests {
     fn supervision_is_scoped_to_its_call_and_catches_the_panic() {
         assert_eq!(verdict(), Verdict::Abort);
         let inside = supervised(|| {
-            let nested = supervised(|| verdict());
+            let nested = supervised(verdict);
             (nested.unwrap(), verdict())
         });
         assert_eq!(inside.unwrap(), (Verdict::Recover, Verdict::Recover));

@@ -27,7 +27,7 @@ pub fn raise_nofile_soft_limit() -> io::Result<u64> {
             return Err(io::Error::last_os_error());
         }
     }
-    Ok(lim.rlim_cur as u64)
+    Ok(lim.rlim_cur)
 }
 
 #[cfg(test)]
@@ -41,6 +41,6 @@ mod tests {
         };
         // SAFETY: getrlimit writes one rlimit into the struct it is given.
         assert_eq!(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) }, 0);
-        assert_eq!(soft, lim.rlim_max as u64);
+        assert_eq!(soft, lim.rlim_max);
     }
 }

@@ -61,6 +61,8 @@ pub fn write_instances_file(path: &Path, bytes: usize) {
 
 /// Peak resident size (KiB, the kernel's `ru_maxrss`) of `program -t -f file -l`, and
 /// its exit code. The run's output is discarded.
+// The child is reaped by `wait4` below (which also gives its peak), not by `Child::wait`.
+#[allow(clippy::zombie_processes)]
 pub fn peak_kib_of_check(program: &str, file: &Path) -> (i64, i32) {
     let child = Command::new(program)
         .args(["-t", "-f"])
