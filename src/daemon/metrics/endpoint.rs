@@ -81,10 +81,8 @@ impl Endpoint {
                     log::info!("metrics_listen {addr} is free again");
                 }
                 log::info!("Serving metrics on http://{addr}/metrics");
-                if !addr.ip().is_loopback() {
-                    log::warn!(
-                        "metrics_listen {addr} is not a loopback address: anyone who can reach it reads the cluster's state"
-                    );
+                if let Some(warning) = exposure_warning(addr) {
+                    log::warn!("{warning}");
                 }
                 let serve = server.serve(self.snapshots.subscribe());
                 let task = self.thread.as_ref().expect("started above").spawn(serve);
@@ -123,6 +121,23 @@ impl Endpoint {
     }
 }
 
+/// The start-up warning for an endpoint others can reach: any address but loopback, and
+/// above all the unspecified `0.0.0.0`/`::`, which listens on every interface.
+fn exposure_warning(addr: SocketAddr) -> Option<String> {
+    let ip = addr.ip();
+    if ip.is_loopback() {
+        return None;
+    }
+    let reach = if ip.is_unspecified() {
+        "every interface"
+    } else {
+        "a non-loopback address"
+    };
+    Some(format!(
+        "metrics_listen {addr} listens on {reach}: anyone who can reach it reads the cluster's state"
+    ))
+}
+
 /// Binds `addr` with room for many clients: each connection costs a descriptor, so the
 /// soft descriptor limit is raised to the hard one first.
 fn bind(addr: SocketAddr) -> Result<MetricsServer, String> {
@@ -152,6 +167,19 @@ mod tests {
         let process = ProcessInfo::current("/etc/keepalived/keepalived.conf");
         let snap = Snapshot::capture(&shown, &router, now, SystemTime::now(), &[], &process);
         Endpoint::new(Arc::new(snap))
+    }
+
+    #[test]
+    fn only_loopback_addresses_start_without_a_warning() {
+        for quiet in ["127.0.0.1:9650", "[::1]:9650"] {
+            assert_eq!(exposure_warning(quiet.parse().unwrap()), None, "{quiet}");
+        }
+        let all = exposure_warning("0.0.0.0:9650".parse().unwrap()).unwrap();
+        assert!(all.contains("every interface"), "{all}");
+        let all6 = exposure_warning("[::]:9650".parse().unwrap()).unwrap();
+        assert!(all6.contains("every interface"), "{all6}");
+        let one = exposure_warning("198.18.0.1:9650".parse().unwrap()).unwrap();
+        assert!(one.contains("non-loopback"), "{one}");
     }
 
     #[tokio::test]
