@@ -1,5 +1,5 @@
-//! The HTTP side of the metrics endpoint: hyper 1 (HTTP/1.1 only) on the daemon's tokio
-//! runtime.
+//! The HTTP side of the metrics endpoint: hyper 1 (HTTP/1.1 only) on the endpoint's own
+//! tokio runtime and thread (see `thread.rs`), never on the VRRP loop.
 //!
 //! Read-only by construction: `GET` and `HEAD` on `/metrics` and `/status.json`; any
 //! other method gets `405 Method Not Allowed` (with `Allow: GET, HEAD`), any other path
