@@ -12,6 +12,7 @@
 pub mod cli;
 pub mod config;
 pub mod daemon;
+pub mod panic_policy;
 pub mod sys;
 pub mod track;
 pub mod version;

@@ -8,8 +8,12 @@ use std::io::{IsTerminal, Write};
 
 /// `-t` / `--check-config`: print every finding and exit with keepalived's code.
 fn config_test(opts: &cli::Options) -> i32 {
-    let checked = load(opts);
+    let mut checked = load(opts);
     let format = opts.diag_format(std::io::stderr().is_terminal());
+    if format == DiagFormat::Human {
+        let spans = checked.diagnostics.iter().filter_map(|d| d.span);
+        checked.sources.preload_lines(spans);
+    }
     let mut out = String::new();
     for d in &checked.diagnostics {
         match format {

@@ -223,7 +223,7 @@ mod tests {
 
     fn map() -> SourceMap {
         let mut m = SourceMap::default();
-        m.add(
+        m.add_text(
             "k.conf".into(),
             "k.conf".into(),
             "vrrp_instance VI_1 {\n  state MASTR\n}\n".into(),

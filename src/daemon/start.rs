@@ -46,8 +46,10 @@ pub fn run_daemon(opts: &Options) -> i32 {
     }
     // Before any thread starts: one allocator arena for the whole process.
     crate::sys::memory::use_single_arena();
-    let checked = load(opts);
+    let mut checked = load(opts);
     if let Some(refusal) = checked.refusal() {
+        let spans = checked.diagnostics.iter().filter_map(|d| d.span);
+        checked.sources.preload_lines(spans);
         let mut err = std::io::stderr().lock();
         for d in &checked.diagnostics {
             let _ = writeln!(err, "{}", d.render_pretty(&checked.sources));
@@ -89,6 +91,7 @@ pub fn run_daemon(opts: &Options) -> i32 {
             return EXIT_FAILURE;
         }
     };
+    crate::panic_policy::install();
     log::info!("Starting {}", version_line());
     for note in opts.unsupported_notes() {
         log::info!("{note}");
@@ -445,16 +448,21 @@ impl Host for DaemonHost {
     fn load_config(&self) -> Box<dyn FnOnce() -> Result<Loaded, String> + Send> {
         let opts = self.opts.clone();
         let check_log = self.reload_check.clone();
+        // Supervised: a panic while reading the new file refuses the reload and keeps
+        // the running configuration (see crate::panic_policy).
         Box::new(move || {
-            let checked = load(&opts);
-            log_findings(&checked);
-            match refuses_reload(&checked, check_log.as_deref()) {
-                Some(why) => Err(why),
-                None => Ok(Loaded {
-                    observers: Settings::of(&checked.config),
-                    config: checked.config,
-                }),
-            }
+            crate::panic_policy::supervised(|| {
+                let checked = load(&opts);
+                log_findings(&checked);
+                match refuses_reload(&checked, check_log.as_deref()) {
+                    Some(why) => Err(why),
+                    None => Ok(Loaded {
+                        observers: Settings::of(&checked.config),
+                        config: checked.config,
+                    }),
+                }
+            })
+            .unwrap_or_else(|_| Err("internal error while reading the configuration".into()))
         })
     }
 

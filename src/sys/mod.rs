@@ -19,6 +19,7 @@ pub mod arp;
 pub mod canonical_name;
 pub mod daemonize;
 pub mod deadline;
+pub mod fd_limit;
 pub mod inotify;
 pub mod interface_id;
 pub mod memory;

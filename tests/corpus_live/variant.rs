@@ -67,11 +67,11 @@ pub fn write_changed(main: &Path) -> Vec<String> {
     done
 }
 
-fn line_text(sources: &SourceMap, span: Span, line: u32) -> &str {
+fn line_text(sources: &SourceMap, span: Span, line: u32) -> String {
     sources
         .line_text(Span { line, ..span })
-        .unwrap_or("")
-        .trim()
+        .map(|t| t.trim().to_string())
+        .unwrap_or_default()
 }
 
 /// A VIP of the instance's family added to the first instance with a `virtual_ipaddress`
@@ -145,7 +145,7 @@ fn remove_last_instance(
         let Some(at) = checked.spans.sync_groups.get(&group.name) else {
             continue;
         };
-        let member = (at.line..at.line + 64).find(|l| line_text(src, *at, *l) == name);
+        let member = (at.line..at.line + 64).find(|l| line_text(src, *at, *l) == *name);
         if let Some(line) = member {
             edits.add(src, *at, line, Edit::Delete);
         }

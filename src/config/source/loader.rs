@@ -65,13 +65,13 @@ impl Loader<'_> {
             && self.seqs.len() <= self.ml.seq_depth
             && self.ml.next.is_none()
             && self.defining.is_none();
-        let Some(top) = self.frames.last() else {
+        let Some(top) = self.frames.last_mut() else {
             return false;
         };
         if !idle || !top.pieces.is_empty() {
             return false;
         }
-        let Some(raw) = self.sources.file(top.file).line(top.next_line) else {
+        let Some(raw) = top.lines.line(top.next_line) else {
             return false;
         };
         let mut pieces = std::mem::take(&mut self.plain_pieces);
@@ -89,8 +89,10 @@ impl Loader<'_> {
             line: line as u32 + 1,
         };
         self.ml.finishing = None;
+        let frame = self.frames.len() - 1;
         for r in &pieces {
-            let raw = self.sources.file(file).line(line).expect("read above");
+            // The frame's current line, again (emitting a plain line opens no file).
+            let raw = self.frames[frame].lines.line(line).expect("read above");
             let text = CompactString::new(&raw[r.clone()]);
             self.emit_line(text, origin, Columns::From(r.start as u32 + 1));
         }
@@ -194,8 +196,7 @@ impl Loader<'_> {
                 }
                 return Some(Unit { text: t, origin });
             }
-            let file = self.sources.file(top.file);
-            let Some(raw) = file.line(top.next_line) else {
+            let Some(raw) = top.lines.line(top.next_line) else {
                 self.end_file();
                 continue;
             };

@@ -12,6 +12,7 @@
 //! files — so no input makes this panic or run away.
 
 mod include;
+pub(crate) mod lines;
 mod params;
 mod seq;
 mod text;
@@ -19,6 +20,7 @@ mod text;
 use super::diag::{Diagnostic, Severity};
 use super::span::{FileId, SourceMap, Span};
 use include::{GlobResult, IncludeFlags};
+use lines::FileLines;
 use params::{Defs, SubstEnv, SubstOutcome, SubstProblem};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
@@ -199,8 +201,9 @@ pub fn load_str(
     let canonical = std::fs::canonicalize(&path).ok();
     let file = l
         .sources
-        .add(path, display_name.to_string(), text.to_string());
-    l.push_frame(file, cwd.clone(), canonical, Pending::default());
+        .add_text(path, display_name.to_string(), text.to_string());
+    let lines = FileLines::from_text(text.to_string());
+    l.push_frame(file, lines, cwd.clone(), canonical, Pending::default());
     l.run();
     l.finish()
 }
@@ -247,6 +250,8 @@ struct Pending {
 
 struct Frame {
     file: FileId,
+    /// The file's text, read as it is preprocessed.
+    lines: FileLines,
     next_line: usize,
     pieces: VecDeque<(Text, u32)>,
     /// Directory relative includes resolve against (keepalived `chdir`s there).
@@ -435,6 +440,7 @@ impl<'o> Loader<'o> {
     fn push_frame(
         &mut self,
         file: FileId,
+        lines: FileLines,
         cwd: PathBuf,
         canonical: Option<PathBuf>,
         then: Pending,
@@ -451,6 +457,7 @@ impl<'o> Loader<'o> {
         };
         self.frames.push(Frame {
             file,
+            lines,
             next_line: 0,
             pieces: VecDeque::new(),
             cwd,
@@ -503,8 +510,8 @@ impl<'o> Loader<'o> {
                 self.diag(Diagnostic::new(Severity::Error, p.site, msg));
                 return false;
             }
-            let bytes = match std::fs::read(&path) {
-                Ok(b) => b,
+            let lines = match FileLines::open(&path) {
+                Ok(l) => l,
                 Err(e) => {
                     let msg = format!(
                         "Configuration file '{m}' open problem ({}) - skipping",
@@ -515,18 +522,15 @@ impl<'o> Loader<'o> {
                 }
             };
             self.files_opened += 1;
-            self.bytes_read += bytes.len();
-            let text = match String::from_utf8(bytes) {
-                Ok(t) => t,
-                Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
-            };
-            let file = self.sources.add(path, m.clone(), text);
+            // Counted at open: the file is streamed, and this bounds what it can cost.
+            self.bytes_read += std::fs::metadata(&path).map_or(0, |m| m.len() as usize);
+            let file = self.sources.add(path, m.clone());
             let cwd = match m.rsplit_once('/') {
                 Some(("", _)) => PathBuf::from("/"),
                 Some((dir, _)) => include::resolve(&p.cwd, dir),
                 None => p.cwd.clone(),
             };
-            self.push_frame(file, cwd, canonical, p);
+            self.push_frame(file, lines, cwd, canonical, p);
             return true;
         }
         false

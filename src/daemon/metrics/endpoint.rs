@@ -5,8 +5,11 @@
 //! (as an error) and retried every [`RETRY_EVERY`], and the daemon runs its instances
 //! meanwhile. A reload that names another address closes the old listener before binding
 //! the new one, so the old port is free again and `/status.json` never names a port
-//! nobody serves.
+//! nobody serves. Serving happens on the endpoint's own thread ([`MetricsThread`]); an
+//! accept loop that ends (a panic, a listener error) is noticed on the next tick and
+//! bound again.
 
+use super::thread::MetricsThread;
 use super::MetricsServer;
 use crate::daemon::status::Snapshot;
 use std::net::SocketAddr;
@@ -27,6 +30,8 @@ pub struct Endpoint {
     /// When a failed bind may be tried again; `Some` while failing (so the error is
     /// logged once per address, not on every retry).
     retry_at: Option<Instant>,
+    /// Started with the first listener, kept until the endpoint is dropped.
+    thread: Option<MetricsThread>,
 }
 
 impl Endpoint {
@@ -37,6 +42,7 @@ impl Endpoint {
             wanted: None,
             serving: None,
             retry_at: None,
+            thread: None,
         }
     }
 
@@ -62,21 +68,24 @@ impl Endpoint {
     /// Tries a failed bind again when its time has come (called on the refresh tick).
     pub fn bind_if_due(&mut self, now: Instant) {
         let Some(addr) = self.wanted else { return };
+        if let Some((addr, task)) = self.serving.take_if(|(_, task)| task.is_finished()) {
+            log::error!("Metrics endpoint on {addr} stopped; binding it again");
+            drop(task);
+        }
         if self.serving.is_some() || self.retry_at.is_some_and(|t| now < t) {
             return;
         }
-        match MetricsServer::bind(addr) {
+        match self.start_thread().and_then(|_| bind(addr)) {
             Ok(server) => {
                 if self.retry_at.take().is_some() {
                     log::info!("metrics_listen {addr} is free again");
                 }
                 log::info!("Serving metrics on http://{addr}/metrics");
-                if !addr.ip().is_loopback() {
-                    log::warn!(
-                        "metrics_listen {addr} is not a loopback address: anyone who can reach it reads the cluster's state"
-                    );
+                if let Some(warning) = exposure_warning(addr) {
+                    log::warn!("{warning}");
                 }
-                let task = tokio::spawn(server.serve(self.snapshots.subscribe()));
+                let serve = server.serve(self.snapshots.subscribe());
+                let task = self.thread.as_ref().expect("started above").spawn(serve);
                 self.serving = Some((addr, task));
             }
             Err(e) => {
@@ -91,6 +100,16 @@ impl Endpoint {
         }
     }
 
+    /// Starts the endpoint's thread unless it runs already.
+    fn start_thread(&mut self) -> Result<(), String> {
+        if self.thread.is_none() {
+            let thread = MetricsThread::start()
+                .map_err(|e| format!("cannot start the metrics endpoint's thread: {e}"))?;
+            self.thread = Some(thread);
+        }
+        Ok(())
+    }
+
     /// True while a listener serves: only then is a snapshot worth building.
     pub fn is_serving(&self) -> bool {
         self.serving.is_some()
@@ -100,6 +119,33 @@ impl Endpoint {
     pub fn publish(&self, snapshot: Arc<Snapshot>) {
         self.snapshots.send_replace(snapshot);
     }
+}
+
+/// The start-up warning for an endpoint others can reach: any address but loopback, and
+/// above all the unspecified `0.0.0.0`/`::`, which listens on every interface.
+fn exposure_warning(addr: SocketAddr) -> Option<String> {
+    let ip = addr.ip();
+    if ip.is_loopback() {
+        return None;
+    }
+    let reach = if ip.is_unspecified() {
+        "every interface"
+    } else {
+        "a non-loopback address"
+    };
+    Some(format!(
+        "metrics_listen {addr} listens on {reach}: anyone who can reach it reads the cluster's state"
+    ))
+}
+
+/// Binds `addr` with room for many clients: each connection costs a descriptor, so the
+/// soft descriptor limit is raised to the hard one first.
+fn bind(addr: SocketAddr) -> Result<MetricsServer, String> {
+    match crate::sys::fd_limit::raise_nofile_soft_limit() {
+        Ok(limit) => log::debug!("open file limit {limit}"),
+        Err(e) => log::warn!("cannot raise the open file limit: {e}"),
+    }
+    MetricsServer::bind(addr).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]
@@ -121,6 +167,19 @@ mod tests {
         let process = ProcessInfo::current("/etc/keepalived/keepalived.conf");
         let snap = Snapshot::capture(&shown, &router, now, SystemTime::now(), &[], &process);
         Endpoint::new(Arc::new(snap))
+    }
+
+    #[test]
+    fn only_loopback_addresses_start_without_a_warning() {
+        for quiet in ["127.0.0.1:9650", "[::1]:9650"] {
+            assert_eq!(exposure_warning(quiet.parse().unwrap()), None, "{quiet}");
+        }
+        let all = exposure_warning("0.0.0.0:9650".parse().unwrap()).unwrap();
+        assert!(all.contains("every interface"), "{all}");
+        let all6 = exposure_warning("[::]:9650".parse().unwrap()).unwrap();
+        assert!(all6.contains("every interface"), "{all6}");
+        let one = exposure_warning("198.18.0.1:9650".parse().unwrap()).unwrap();
+        assert!(one.contains("non-loopback"), "{one}");
     }
 
     #[tokio::test]

@@ -4,9 +4,11 @@
 //!
 //! [`Snapshot`]: crate::daemon::status::Snapshot
 
+mod connections;
 pub mod endpoint;
 pub mod http;
 pub mod prometheus;
+mod thread;
 
 pub use endpoint::Endpoint;
 pub use http::{MetricsError, MetricsServer};

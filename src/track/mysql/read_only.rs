@@ -121,7 +121,15 @@ impl ReadOnlyController {
             .name(format!("mysql-ro-{}", check.name))
             .spawn(move || {
                 while let Ok((req, reply)) = rx.recv() {
-                    let _ = reply.send(worker.handle(req));
+                    // A panic (in the client library, say) fails this request only: the
+                    // reply is dropped, which the caller sees as WorkerGone, and the next
+                    // request starts on a fresh connection.
+                    match crate::panic_policy::supervised(|| worker.handle(req)) {
+                        Ok(answer) => {
+                            let _ = reply.send(answer);
+                        }
+                        Err(_) => worker.conn = None,
+                    }
                 }
             })
             .expect("cannot spawn a MySQL read_only thread");

@@ -69,9 +69,20 @@ impl MysqlTracker {
             reconnect_at: None,
             logged_reason: None,
         };
+        let (name, tx) = (check.name.clone(), worker.tx.clone());
         let thread = std::thread::Builder::new()
             .name(format!("mysql-{}", check.name))
-            .spawn(move || worker.run())
+            .spawn(move || {
+                // A panic outside a single check ends the check for good: report it down
+                // so that tracking instances react as to a failed server.
+                if crate::panic_policy::supervised(|| worker.run()).is_err() {
+                    warn!("VRRP_MySQL({name}) check stopped by an internal error");
+                    let _ = tx.send(TrackerEvent {
+                        id,
+                        status: TrackerStatus::Down,
+                    });
+                }
+            })
             .expect("cannot spawn a MySQL check thread");
         MysqlTrackerHandle {
             name: check.name.clone(),
@@ -152,12 +163,11 @@ impl Worker {
             next = started + self.check.interval;
             // A panic inside the client library (e.g. on a malformed packet) must not end
             // the check silently: it counts as a failure and the connection is remade.
-            let result =
-                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.check_once(started)))
-                    .unwrap_or_else(|_| {
-                        self.conn = None;
-                        Err("internal error in the MySQL client (connection dropped)".into())
-                    });
+            let result = crate::panic_policy::supervised(|| self.check_once(started))
+                .unwrap_or_else(|_| {
+                    self.conn = None;
+                    Err("internal error in the MySQL client (connection dropped)".into())
+                });
             if self.stopped() || !self.record(result) {
                 return;
             }
