@@ -28,6 +28,7 @@ pub mod config;
 mod family;
 pub mod instance;
 pub mod ip;
+pub mod log_limit;
 pub mod packet;
 mod reload;
 pub mod router;
