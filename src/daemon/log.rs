@@ -505,6 +505,15 @@ mod tests {
         let dropped = handle.counters().dropped;
         assert!(dropped >= 90, "the queue of 8 overflowed: {dropped}");
         assert!(loss::lines_dropped_total() >= before + dropped);
+        let mut metrics = String::new();
+        crate::daemon::metrics::prometheus::log_family(&mut metrics);
+        let exported: u64 = metrics
+            .lines()
+            .find_map(|l| l.strip_prefix("keepalived_log_lines_dropped_total "))
+            .expect("the metric is exported")
+            .parse()
+            .unwrap();
+        assert!(exported >= before + dropped, "{metrics}");
         *gate.0.lock().unwrap() = true;
         gate.1.notify_all();
         assert!(handle.flush(Duration::from_secs(5)));

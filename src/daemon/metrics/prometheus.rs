@@ -178,7 +178,7 @@ pub fn render(snap: &Snapshot) -> String {
 
 /// Log lines lost at a full log queue (issue 15): read live, not from the snapshot, since
 /// losses happen between state changes.
-fn log_family(out: &mut String) {
+pub(crate) fn log_family(out: &mut String) {
     let mut dropped = Family::new(
         "keepalived_log_lines_dropped_total",
         "counter",
