@@ -9,6 +9,7 @@
 
 #[path = "sim"]
 mod sim {
+    pub mod adversary;
     pub mod invariants;
     pub mod network;
     pub mod world;
@@ -63,4 +64,49 @@ fn simulated_segments_converge_and_stay_converged() {
     assert!(checks > seeds, "settled states were checked");
     assert!(repairs > seeds / 20, "failover bounds were checked");
     assert!(heals > seeds / 50, "partition heals were checked");
+}
+
+/// Issue 15: invalid packets of every kind, at any rate, change nothing. Each seed picks a
+/// deployment (v2, v2 PASS, v2 AH, v3, v3 unicast) and a junk rate from 0.2 to 5,000
+/// packets a second; the pair's adverts (times and bytes) and state changes must equal
+/// those on a quiet segment.
+#[test]
+fn junk_at_any_rate_changes_no_timer_and_no_state() {
+    use rand::{Rng, SeedableRng};
+    let profiles = sim::adversary::profiles();
+    let start = std::time::Instant::now();
+    let mut junk = 0;
+    for (name, template) in &profiles {
+        let mut labels = std::collections::BTreeSet::new();
+        for seed in 0..8 {
+            labels.extend(sim::adversary::covered_labels(template, seed));
+        }
+        println!("{name}: junk rejected as {labels:?}");
+        assert!(
+            labels.len() >= 6,
+            "{name}: too few kinds of junk: {labels:?}"
+        );
+    }
+    for seed in 0..60u64 {
+        let (name, template) = &profiles[seed as usize % profiles.len()];
+        let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+        let rate = 10f64.powf(rng.gen_range(-0.7..3.7));
+        let length = template.advert_int * 30;
+        let quiet = sim::adversary::run_pair(template, seed, 0.0, length);
+        let noisy = sim::adversary::run_pair(template, seed, rate, length);
+        junk += noisy.junk_sent;
+        assert!(quiet.adverts.len() >= 25, "{name}: the master advertised");
+        assert_eq!(
+            quiet.changes, noisy.changes,
+            "seed {seed} ({name}, {rate:.1} junk/s): state changes differ"
+        );
+        assert!(
+            quiet.adverts == noisy.adverts,
+            "seed {seed} ({name}, {rate:.1} junk/s): the master's adverts differ: \
+             {} quiet, {} under junk",
+            quiet.adverts.len(),
+            noisy.adverts.len()
+        );
+    }
+    println!("60 seeds, {junk} junk packets, {:?}", start.elapsed());
 }

@@ -5,7 +5,8 @@
 //! a slow sink (no syslog daemon, so glibc falls back to a slow console) stalls its timers
 //! into a flapping cascade. Here a logging call only formats the message and tries to put
 //! it in a bounded queue; a writer thread drains the queue into the sinks. When the queue is
-//! full the record is dropped and counted ([`LogCounters::dropped`]); when `/dev/log` is
+//! full the record is dropped and counted ([`LogCounters::dropped`]), and the writer reports
+//! the loss in a warning line and a metric once it catches up ([`loss`]); when `/dev/log` is
 //! missing or full, the line is lost for syslog only and counted
 //! ([`LogCounters::sink_errors`]). Nothing is ever retried on the caller's thread.
 //!
@@ -23,6 +24,7 @@
 //! The writer is a thread: install the logger *after* [`crate::sys::daemonize`] (a fork
 //! keeps only the calling thread).
 
+pub mod loss;
 mod sinks;
 mod syslog;
 pub(crate) mod time;
@@ -36,7 +38,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender, TryRecvError};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 /// syslog ident of the VRRP process.
 pub const VRRP_IDENT: &str = "Keepalived_vrrp";
@@ -270,6 +272,7 @@ impl Logger {
             self.counters.queued.fetch_add(1, Ordering::Relaxed);
         } else {
             self.counters.dropped.fetch_add(1, Ordering::Relaxed);
+            loss::note_dropped();
         }
     }
 }
@@ -317,6 +320,33 @@ fn flush_queue(queue: &Queue, timeout: Duration) -> bool {
     done_rx.recv_timeout(timeout).is_ok()
 }
 
+/// Writes `entry` to every sink, counting the failures.
+fn write_all(sinks: &mut [Box<dyn Sink>], entry: &Entry, counters: &Counters) {
+    for sink in sinks.iter_mut() {
+        if sink.write(entry).is_err() {
+            counters.sink_errors.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Writes the "N log lines lost" warning when [`loss::LossReport`] says one is due.
+fn report_loss(
+    report: &mut loss::LossReport,
+    sinks: &mut [Box<dyn Sink>],
+    counters: &Counters,
+    caught_up: bool,
+) {
+    let dropped = counters.dropped.load(Ordering::Relaxed);
+    if let Some(lost) = report.due(dropped, Instant::now(), caught_up) {
+        let entry = Entry {
+            time: SystemTime::now(),
+            level: log::Level::Warn,
+            message: loss::loss_text(lost),
+        };
+        write_all(sinks, &entry, counters);
+    }
+}
+
 fn run_writer(rx: Receiver<Message>, mut sinks: Vec<Box<dyn Sink>>, counters: &Counters) {
     let flush_all = |sinks: &mut Vec<Box<dyn Sink>>| {
         for sink in sinks.iter_mut() {
@@ -325,11 +355,13 @@ fn run_writer(rx: Receiver<Message>, mut sinks: Vec<Box<dyn Sink>>, counters: &C
             }
         }
     };
+    let mut losses = loss::LossReport::default();
     loop {
         // Drain what is there without waiting, then flush and wait for more.
         let message = match rx.try_recv() {
             Ok(message) => message,
             Err(TryRecvError::Empty) => {
+                report_loss(&mut losses, &mut sinks, counters, true);
                 flush_all(&mut sinks);
                 match rx.recv() {
                     Ok(message) => message,
@@ -341,14 +373,12 @@ fn run_writer(rx: Receiver<Message>, mut sinks: Vec<Box<dyn Sink>>, counters: &C
         match message {
             Message::Entry(entry) => {
                 counters.pending.fetch_sub(1, Ordering::AcqRel);
-                for sink in sinks.iter_mut() {
-                    if sink.write(&entry).is_err() {
-                        counters.sink_errors.fetch_add(1, Ordering::Relaxed);
-                    }
-                }
+                write_all(&mut sinks, &entry, counters);
                 counters.written.fetch_add(1, Ordering::Relaxed);
+                report_loss(&mut losses, &mut sinks, counters, false);
             }
             Message::Flush(done) => {
+                report_loss(&mut losses, &mut sinks, counters, true);
                 flush_all(&mut sinks);
                 let _ = done.send(());
             }
@@ -446,6 +476,51 @@ mod tests {
         assert_eq!(c.written, 10);
         assert_eq!(c.sink_errors, 10);
         assert_eq!(c.dropped, 0);
+    }
+
+    /// A sink that blocks until released, so the queue overflows behind it.
+    struct Gate(Arc<(Mutex<bool>, std::sync::Condvar)>, Collect);
+    impl Sink for Gate {
+        fn write(&mut self, entry: &Entry) -> io::Result<()> {
+            let (open, cv) = &*self.0;
+            let mut open = open.lock().unwrap();
+            while !*open {
+                open = cv.wait(open).unwrap();
+            }
+            self.1.write(entry)
+        }
+    }
+
+    #[test]
+    fn an_overflowing_queue_reports_the_lost_lines_in_the_log_and_the_metric() {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let gate = Arc::new((Mutex::new(false), std::sync::Condvar::new()));
+        let sink = Gate(gate.clone(), Collect(seen.clone()));
+        let (logger, handle) =
+            Logger::with_sinks(log::LevelFilter::Info, 8, vec![Box::new(sink)]).unwrap();
+        let before = loss::lines_dropped_total();
+        for i in 0..100 {
+            logger.submit(log::Level::Info, format!("line {i}"));
+        }
+        let dropped = handle.counters().dropped;
+        assert!(dropped >= 90, "the queue of 8 overflowed: {dropped}");
+        assert!(loss::lines_dropped_total() >= before + dropped);
+        let mut metrics = String::new();
+        crate::daemon::metrics::prometheus::log_family(&mut metrics);
+        let exported: u64 = metrics
+            .lines()
+            .find_map(|l| l.strip_prefix("keepalived_log_lines_dropped_total "))
+            .expect("the metric is exported")
+            .parse()
+            .unwrap();
+        assert!(exported >= before + dropped, "{metrics}");
+        *gate.0.lock().unwrap() = true;
+        gate.1.notify_all();
+        assert!(handle.flush(Duration::from_secs(5)));
+        let seen = seen.lock().unwrap();
+        let report = (log::Level::Warn, loss::loss_text(dropped));
+        assert!(seen.contains(&report), "{seen:?}");
+        assert_eq!(seen.len() as u64, 100 - dropped + 1);
     }
 
     #[test]

@@ -11,7 +11,8 @@
 //!   a typed `Rejection` from which log line and counter derive).
 //! * State: [`instance`] (one `vrrp_instance`, private state behind a small API),
 //!   [`router`] (all instances, sync groups, effective priorities; with `sync` and
-//!   `reload`), `tracking` (tracker weights), [`timer`] (skew and Master_Down_Interval).
+//!   `reload`), `tracking` (tracker weights), [`timer`] (skew and Master_Down_Interval),
+//!   [`log_limit`] (flood control for the lines a packet triggers).
 //!
 //! Dependencies point one way: router → instance → validate/advert → packet; this file
 //! only declares and re-exports.
@@ -28,6 +29,7 @@ pub mod config;
 mod family;
 pub mod instance;
 pub mod ip;
+pub mod log_limit;
 pub mod packet;
 mod reload;
 pub mod router;

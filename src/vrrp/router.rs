@@ -10,6 +10,7 @@ use super::action::{Action, InstanceId, LogLevel, NotifyState, NotifyTarget, Sta
 use super::config::{InstanceConfig, SyncGroupConfig, TrackerId};
 use super::family::Family;
 use super::instance::{FaultEdge, Instance, InstanceInternals, InstanceStatus, MasterRx, Received};
+use super::log_limit::{summary_text, LogLimiter};
 use super::tracking::{contribution, Contribution, TrackerStatus};
 use super::validate::classify;
 
@@ -64,6 +65,8 @@ pub struct Router {
     pub(crate) log_unknown_vrids: bool,
     pub(crate) dont_release: bool,
     pub(crate) stopped: bool,
+    /// Flood control for the dispatcher's own lines (short packets, unknown VRIDs).
+    pub(crate) dispatch_log: LogLimiter,
 }
 
 impl Router {
@@ -105,6 +108,7 @@ impl Router {
             log_unknown_vrids: false,
             dont_release: false,
             stopped: false,
+            dispatch_log: LogLimiter::default(),
         };
         for (i, inst) in r.instances.iter().enumerate() {
             r.by_vrid
@@ -169,6 +173,28 @@ impl Router {
             level: LogLevel::Info,
             text,
         });
+    }
+
+    /// A dispatcher line a packet triggered, through the flood limiter.
+    fn log_limited(&mut self, key: &'static str, now: Instant, text: impl FnOnce() -> String) {
+        let admission = self.dispatch_log.admit(key, now);
+        if let Some(n) = admission.suppressed_before {
+            self.log(summary_text(None, key, n));
+        }
+        if admission.show {
+            self.log(text());
+        }
+    }
+
+    /// Summaries of the flood-control windows that ended by `now` (dispatcher and
+    /// instances), so a flood that stopped is still reported.
+    fn close_log_windows(&mut self, now: Instant) {
+        for (key, n) in self.dispatch_log.close_ended(now) {
+            self.log(summary_text(None, key, n));
+        }
+        for inst in &mut self.instances {
+            inst.close_log_windows(now, &mut self.actions);
+        }
     }
 
     pub(crate) fn recompute(&self, i: usize) -> (i32, u32) {
@@ -305,17 +331,18 @@ impl Router {
         };
         let pkt = match classify(family, bytes, meta) {
             Ok(p) => p,
-            Err(Some(text)) => return self.log(text),
+            Err(Some(text)) => return self.log_limited("short_packet", now, || text),
             Err(None) => return,
         };
         let vrid = pkt.vrrp.vrid();
         let Some(i) = self.select(family, vrid, pkt.src, pkt.dst, iface) else {
             if self.log_unknown_vrids {
-                let text = format!(
-                    "Unknown VRID({vrid}) received on interface({}). ignoring...",
-                    iface.unwrap_or("")
-                );
-                self.log(text);
+                self.log_limited("unknown_vrid", now, || {
+                    format!(
+                        "Unknown VRID({vrid}) received on interface({}). ignoring...",
+                        iface.unwrap_or("")
+                    )
+                });
             }
             return;
         };
@@ -323,8 +350,11 @@ impl Router {
         if !matches!(prev, State::Backup | State::Master) {
             return;
         }
+        self.instances[i].close_log_windows(now, &mut self.actions);
         match self.instances[i].receive(now, &pkt, &mut self.actions) {
-            Received::Discarded => return,
+            // Junk never moves a timer (issue 15): re-arming the master's advert timer on
+            // every packet let a flood of invalid packets silence it.
+            Received::Discarded | Received::Rejected => return,
             Received::AsBackup | Received::AsMaster(MasterRx::Stay) => {}
             Received::AsMaster(MasterRx::Yield) => {
                 let gs = self.group_state(i);
@@ -349,6 +379,7 @@ impl Router {
             .filter_map(|(i, x)| x.next_deadline().filter(|d| *d <= now).map(|d| (d, i)))
             .collect();
         due.sort_unstable();
+        self.close_log_windows(now);
         for (_, i) in due {
             self.instances[i].fire_garp_timers(now, &mut self.actions);
             if !self.instances[i].timer_due(now) {

@@ -172,7 +172,23 @@ pub fn render(snap: &Snapshot) -> String {
     instance_families(snap, &mut out);
     sync_group_family(snap, &mut out);
     tracker_families(snap, &mut out);
+    log_family(&mut out);
     out
+}
+
+/// Log lines lost at a full log queue (issue 15): read live, not from the snapshot, since
+/// losses happen between state changes.
+pub(crate) fn log_family(out: &mut String) {
+    let mut dropped = Family::new(
+        "keepalived_log_lines_dropped_total",
+        "counter",
+        "Log lines lost because the log queue was full.",
+    );
+    dropped.add(
+        vec![],
+        crate::daemon::log::loss::lines_dropped_total() as f64,
+    );
+    dropped.write(out);
 }
 
 /// The daemon as a whole: up, started, last failover.

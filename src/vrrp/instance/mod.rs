@@ -24,6 +24,7 @@ use std::time::{Duration, Instant};
 
 use super::action::{Action, InstanceId, LogLevel, NotifyState, NotifyTarget, State};
 use super::config::InstanceConfig;
+use super::log_limit::{summary_text, LogLimiter};
 use super::stats::Stats;
 use super::timer;
 use super::validate::{ChecksumCompat, RxState};
@@ -111,6 +112,8 @@ pub(crate) struct Instance {
     /// `vrrp_startup_delay`: until then a BACKUP's master-down timer runs from this
     /// moment instead of from now (see [`Self::init_sands`]).
     delayed_start: Option<Instant>,
+    /// Flood control for the lines a peer can trigger once per packet (rejections).
+    log_limit: LogLimiter,
 }
 
 /// What MASTER did with a valid advert (RFC 3768 §6.4.3).
@@ -127,6 +130,9 @@ pub(crate) enum MasterRx {
 pub(crate) enum Received {
     /// Discarded before the checks (IPv6 multicast/unicast mismatch): nothing changes.
     Discarded,
+    /// Failed validation: counted and logged, and nothing else changes (no timer, no
+    /// state), so junk cannot delay a master's adverts or a backup's take-over.
+    Rejected,
     /// Handled as BACKUP.
     AsBackup,
     /// Handled as MASTER, with the outcome the sync group may act on.
@@ -178,6 +184,7 @@ impl Instance {
             notifies_sent: false,
             group: None,
             delayed_start: None,
+            log_limit: LogLimiter::default(),
         };
         inst.set_ms_down_timer(inst.master_down());
         inst
@@ -423,5 +430,32 @@ impl Instance {
 
     fn log(&self, out: &mut VecDeque<Action>, level: LogLevel, text: String) {
         out.push_back(Action::Log { level, text });
+    }
+
+    /// Logs a line a packet triggered, through the flood limiter (`key`: its reason).
+    /// `text` is only formatted when the line is shown.
+    fn log_limited(
+        &mut self,
+        out: &mut VecDeque<Action>,
+        key: &'static str,
+        now: Instant,
+        text: impl FnOnce() -> Option<String>,
+    ) {
+        let admission = self.log_limit.admit(key, now);
+        if let Some(n) = admission.suppressed_before {
+            let summary = summary_text(Some(&self.cfg.name), key, n);
+            self.log(out, LogLevel::Info, summary);
+        }
+        if let Some(text) = admission.show.then(text).flatten() {
+            self.log(out, LogLevel::Info, text);
+        }
+    }
+
+    /// Reports the lines suppressed in flood-control windows that ended by `now`.
+    pub fn close_log_windows(&mut self, now: Instant, out: &mut VecDeque<Action>) {
+        for (key, n) in self.log_limit.close_ended(now) {
+            let summary = summary_text(Some(&self.cfg.name), key, n);
+            self.log(out, LogLevel::Info, summary);
+        }
     }
 }

@@ -41,11 +41,17 @@ impl Instance {
             self.log(out, LogLevel::Detail, text);
             return Received::Discarded;
         }
+        let check_addr = self.status.state != State::Backup
+            || !self.cfg.advert.skip_check_adv_addr
+            || self.status.master_addr != Some(rx.src);
+        let Some(adv) = self.check(now, rx, check_addr, out) else {
+            return Received::Rejected;
+        };
         if self.status.state == State::Backup {
-            self.backup_rx(now, rx, out);
+            self.backup_rx(now, &adv, out);
             Received::AsBackup
         } else {
-            Received::AsMaster(self.master_rx(now, rx, out))
+            Received::AsMaster(self.master_rx(now, adv, out))
         }
     }
 
@@ -58,17 +64,23 @@ impl Instance {
     }
 
     /// Runs the checks (`check_vip_addr` per keepalived's BACKUP/MASTER rules), then logs
-    /// and counts the outcome as keepalived does.
+    /// and counts the outcome as keepalived does. The receive state (AH sequence, checksum
+    /// form) changes only when the packet is accepted: keepalived lets a packet that fails a
+    /// later check switch our checksum form, which lets forged junk change what we send.
     fn check(
         &mut self,
+        now: Instant,
         rx: &RxPacket<'_>,
         check_vip_addr: bool,
         out: &mut VecDeque<Action>,
     ) -> Option<Accepted> {
         let is_backup = self.status.state == State::Backup;
         let compat = self.rx.checksum_compat;
-        let outcome =
-            validate::check_packet(&self.cfg, is_backup, rx, check_vip_addr, &mut self.rx);
+        let mut next = self.rx;
+        let outcome = validate::check_packet(&self.cfg, is_backup, rx, check_vip_addr, &mut next);
+        if outcome.is_ok() {
+            self.rx = next;
+        }
         if self.rx.checksum_compat != compat {
             // keepalived logs the switch during the checksum check, before any later
             // check's rejection.
@@ -84,9 +96,8 @@ impl Instance {
                 Some(adv)
             }
             Err(rejection) => {
-                if let Some(text) = rejection.log_text(&self.cfg.name) {
-                    self.log(out, LogLevel::Info, text);
-                }
+                let name = self.cfg.name.clone();
+                self.log_limited(out, rejection.label(), now, || rejection.log_text(&name));
                 rejection.count(&mut self.status.stats);
                 None
             }
@@ -107,16 +118,10 @@ impl Instance {
         }
     }
 
-    /// BACKUP receiving a packet. Invalid and lower-priority adverts leave the running
-    /// down timer untouched.
-    fn backup_rx(&mut self, now: Instant, rx: &RxPacket<'_>, out: &mut VecDeque<Action>) {
-        let check_addr =
-            !self.cfg.advert.skip_check_adv_addr || self.status.master_addr != Some(rx.src);
-        let obeyed = match self.check(rx, check_addr, out) {
-            Some(adv) => self.backup_obey(now, &adv, out),
-            None => false,
-        };
-        if !obeyed {
+    /// BACKUP receiving a valid advert. Lower-priority adverts leave the running down
+    /// timer untouched.
+    fn backup_rx(&mut self, now: Instant, adv: &Accepted, out: &mut VecDeque<Action>) {
+        if !self.backup_obey(now, adv, out) {
             // Keep the running timer: re-arming afterwards restores the same deadline.
             let left = self
                 .deadline
@@ -141,11 +146,13 @@ impl Instance {
             return true;
         }
         if !(self.cfg.nopreempt || adv.priority >= eff || preempt_running) {
-            let text = format!(
-                "({}) received lower priority ({}) advert from {} - discarding",
-                self.cfg.name, adv.priority, adv.src
-            );
-            self.log(out, LogLevel::Info, text);
+            let name = self.cfg.name.clone();
+            self.log_limited(out, "lower_priority", now, || {
+                Some(format!(
+                    "({name}) received lower priority ({}) advert from {} - discarding",
+                    adv.priority, adv.src
+                ))
+            });
             self.status.master_addr = Some(adv.src);
             return false;
         }
@@ -181,16 +188,8 @@ impl Instance {
         }
     }
 
-    /// MASTER receiving a packet.
-    fn master_rx(
-        &mut self,
-        now: Instant,
-        rx: &RxPacket<'_>,
-        out: &mut VecDeque<Action>,
-    ) -> MasterRx {
-        let Some(adv) = self.check(rx, true, out) else {
-            return MasterRx::Stay;
-        };
+    /// MASTER receiving a valid advert.
+    fn master_rx(&mut self, now: Instant, adv: Accepted, out: &mut VecDeque<Action>) -> MasterRx {
         let name = self.cfg.name.clone();
         let cmp = addr_cmp(adv.src, self.cfg.source_addr);
         let eff = self.status.effective_priority;
