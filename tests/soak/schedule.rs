@@ -182,7 +182,7 @@ pub fn next_episode(rng: &mut Rng) -> Episode {
         2 => Fault::LinkDown,
         3 => Fault::Detach,
         4 => Fault::Loss(20 + rng.below(61) as u8),
-        5 => Fault::Duplicate(20 + rng.below(81) as u8),
+        5 => Fault::Duplicate(20 + rng.below(80) as u8),
         6 => Fault::VipDeleted,
         7 => Fault::InterfaceRecreated,
         8 => Fault::HupStorm {
