@@ -13,8 +13,8 @@ use crate::schedule::{BrokenFile, Episode, Fault};
 const HUP_GAP: Duration = Duration::from_millis(150);
 
 /// Applies `ep`, holds it, undoes it. Returns problems the fault itself revealed
-/// (a daemon that did not exit on SIGTERM).
-pub fn inflict(c: &mut Cluster, ep: &Episode) -> Vec<String> {
+/// (a daemon that did not exit on SIGTERM), with the node they happened on.
+pub fn inflict(c: &mut Cluster, ep: &Episode) -> Vec<(usize, String)> {
     let i = ep.node % c.nodes.len();
     let mut problems = Vec::new();
     match ep.fault {
@@ -25,7 +25,7 @@ pub fn inflict(c: &mut Cluster, ep: &Episode) -> Vec<String> {
         }
         Fault::Term => {
             if !c.stop_node(i) {
-                problems.push(format!("node {i} did not exit within 10 s of SIGTERM"));
+                problems.push((i, format!("node {i} did not exit within 10 s of SIGTERM")));
             }
             std::thread::sleep(ep.hold);
             c.start_node(i);
