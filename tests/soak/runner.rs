@@ -138,8 +138,26 @@ pub fn run(
         }
     }
     check_flat(&mut r, n);
+    if !r.details.is_empty() {
+        keep_logs(&c, &r.name, seed);
+    }
     r.wall = started.elapsed();
     r
+}
+
+/// Copies every node's log and configuration out of the lab (which is deleted with
+/// the cluster) to `target/tmp/soak/NAME-SEED/`, for a run that saw anything wrong.
+fn keep_logs(c: &Cluster, name: &str, seed: u64) {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("soak")
+        .join(format!("{}-{seed}", name.replace('/', "-")));
+    let _ = std::fs::create_dir_all(&dir);
+    for i in 0..c.nodes.len() {
+        for file in ["daemon.log", "keepalived.conf"] {
+            let _ = std::fs::copy(c.host(i).dir.join(file), dir.join(format!("{i}-{file}")));
+        }
+    }
+    eprintln!("soak[{name}]: logs kept in {}", dir.display());
 }
 
 /// Daemons alive, nothing left behind on any node.
