@@ -337,6 +337,7 @@ impl Running {
                 });
             }
         }
+        super::leftovers::release(&router, &plan.vips, &effects);
         send_static(&effects, &[], &static_routing, false);
         send_static(&effects, &static_addresses, &static_routing, true);
         Ok(Running {
