@@ -3,7 +3,9 @@
 //! them at start-up as keepalived 2.2.7 does ("(VI_1) removing VIPs." before "Entering
 //! BACKUP STATE (init)"), or two nodes answer for the VIP. Run for our daemon and, as the
 //! reference, for stock keepalived (`KEEPALIVED_STOCK`, default /usr/sbin/keepalived),
-//! each pair in network namespaces on a bridge. Needs root; panics (never skips) without.
+//! each pair in network namespaces on a bridge. Also the address owner's case: it
+//! releases leftovers the same way and installs them again on taking MASTER.
+//! Needs root; panics (never skips) without.
 
 mod lab;
 
@@ -122,4 +124,43 @@ fn stock_releases_a_crashed_masters_leftover_vips_at_start_up() {
         binary.display()
     );
     crashed_master_restarts_as_backup_and_releases_its_vips(&binary.display().to_string());
+}
+
+/// An address owner (priority 255) finding its VIPs already on the interface: keepalived
+/// releases them at start-up like any instance and installs them again when it takes
+/// MASTER a moment later.
+fn owner_releases_then_reinstalls_leftover_vips(binary: &str) {
+    let lab = Lab::new(&["a"], false);
+    let na = lab.node("a");
+    na.ip(&["addr", "add", &format!("{VIP}/24"), "dev", "eth0"]);
+    na.ip(&["addr", "add", &format!("{EVIP}/24"), "dev", "eth0"]);
+    let mut a = start(na, binary, &config("MASTER", 255));
+    let settled = wait_for(Duration::from_secs(5), || {
+        a.logged("(VI_1) Entering MASTER STATE") && holds(na)
+    });
+    let log = a.log_text();
+    assert!(settled.is_some(), "the owner did not become MASTER:\n{log}");
+    let order: Vec<Option<usize>> = [
+        "(VI_1) removing VIPs.",
+        "(VI_1) Entering MASTER STATE",
+        "(VI_1) setting VIPs.",
+    ]
+    .iter()
+    .map(|line| log.find(line))
+    .collect();
+    assert!(
+        order.iter().all(Option::is_some) && order.windows(2).all(|w| w[0] < w[1]),
+        "expected removing VIPs, Entering MASTER STATE, setting VIPs in that order:\n{log}"
+    );
+    a.kill_hard();
+}
+
+#[test]
+fn ours_owner_releases_then_reinstalls_leftover_vips() {
+    owner_releases_then_reinstalls_leftover_vips(OURS);
+}
+
+#[test]
+fn stock_owner_releases_then_reinstalls_leftover_vips() {
+    owner_releases_then_reinstalls_leftover_vips(&stock().display().to_string());
 }
