@@ -370,8 +370,9 @@ fn instance_config(
     let (own, global_advert) = (&inst.advert, &global.advert);
     core.advert = AdvertOptions {
         lower_prio_no_advert: own.lower_prio_no_advert || global_advert.lower_prio_no_advert,
-        higher_prio_send_advert: own.higher_prio_send_advert
-            || global_advert.higher_prio_send_advert,
+        // Strict mode clears it whatever global_defs says (RFC 3768 has no such advert).
+        higher_prio_send_advert: !inst.strict_mode
+            && (own.higher_prio_send_advert || global_advert.higher_prio_send_advert),
         skip_check_adv_addr: own.skip_check_adv_addr || global_advert.skip_check_adv_addr,
         check_unicast_src: own.check_unicast_src || global_advert.check_unicast_src,
         ..*own
