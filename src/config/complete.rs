@@ -178,9 +178,7 @@ fn complete_instance(inst: &mut VrrpInstance, nft: &mut Nftables, cx: &mut Lower
     }
     complete_advert_int(inst, cx);
     complete_authentication(inst, cx);
-    if !strict::early_checks(inst, cx) {
-        return;
-    }
+    strict::early_checks(inst, cx);
     strict::first_ipv6_vip_link_local(inst, cx);
     complete_preemption(inst, cx);
     strict::late_checks(inst, nft, cx);

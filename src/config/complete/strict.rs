@@ -1,5 +1,5 @@
 //! What `vrrp_strict` / `strict_mode` forbids, checked where keepalived 2.2.7 checks it
-//! (its `vrrp_complete_instance`): RFC 3768 / RFC 5798 leave no room for unicast peers,
+//! (its `vrrp_complete_instance`): RFC 3768 / RFC 5798 leave no room for
 //! authentication (checked with authentication itself), a delayed preemption, a changed
 //! down timer, answering lower-priority adverts or repeating gratuitous ARPs for them. A
 //! setting written on the instance that strict mode forbids is reset with keepalived's
@@ -13,10 +13,15 @@ use crate::config::model::{Family, Nftables, Version, VrrpInstance};
 use std::time::Duration;
 
 /// Strict-mode checks that come before the VIP checks in keepalived: IPv6 needs VRRPv3,
-/// no unicast peers (the daemon stops: returns false), no VMAC MAC address.
-pub(super) fn early_checks(inst: &mut VrrpInstance, cx: &mut Lower) -> bool {
+/// no VMAC MAC address.
+///
+/// keepalived 2.2.7 also means to refuse unicast peers in strict mode, but it tests its
+/// "unicast" flag before setting it from the peer list, so the check never fires: unicast
+/// instances run in strict mode, and so do ours (`tests/data/edge/s2-strict-unicast.conf`
+/// shows `-t` agreeing).
+pub(super) fn early_checks(inst: &mut VrrpInstance, cx: &mut Lower) {
     if !inst.strict_mode {
-        return true;
+        return;
     }
     let name = inst.name.clone();
     if inst.family == Family::Ipv6 && inst.version == Version::V2 {
@@ -27,18 +32,6 @@ pub(super) fn early_checks(inst: &mut VrrpInstance, cx: &mut Lower) -> bool {
         ));
         inst.version = Version::V3;
     }
-    if inst.is_unicast() {
-        cx.push(
-            diag(
-                Severity::Error,
-                kw_span(cx, inst, "unicast_peer"),
-                format!("({name}) Unicast peers are not supported in strict mode"),
-            )
-            .with_hint("RFC-strict VRRP is multicast only: remove unicast_peer, or strict mode")
-            .stopping_daemon(),
-        );
-        return false;
-    }
     if let Some(mac) = inst.use_vmac.as_mut().and_then(|v| v.mac.take()) {
         cx.push(diag(
             Severity::Warning,
@@ -47,7 +40,6 @@ pub(super) fn early_checks(inst: &mut VrrpInstance, cx: &mut Lower) -> bool {
         ));
         drop(mac);
     }
-    true
 }
 
 /// The first IPv6 VIP of a multicast instance should be link-local (RFC 5798 §5.2.9); in
