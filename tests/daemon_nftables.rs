@@ -3,7 +3,8 @@
 //! at start, MASTER, BACKUP again after a higher-priority peer returns, stopped), compared
 //! as `nft list ruleset` shows them with the counters' values blanked, and what a client
 //! sees: the master's VIP answers no ping (RFC 3768: a non-owner does not accept packets
-//! to its VIPs), its own address does.
+//! to its VIPs), its own address does. And the table keepalived makes for a VMAC, whose
+//! multicast membership reports leave through the base interface.
 //!
 //! Each daemon runs in a lab of its own (namespaces, veths, a bridge), with stock
 //! keepalived as the higher-priority peer in both, and both labs run at once. Needs root,
@@ -212,4 +213,58 @@ fn same_nftables_rules_as_keepalived_in_every_state_and_the_vip_answers_no_ping(
             "{who}: the strict-mode VIP answered a ping\n{logs}"
         );
     }
+}
+
+/// A VMAC instance (not strict, accepting): keepalived still makes its table, to send the
+/// macvlan's IGMP / MLD reports out of the base interface.
+fn vmac_config() -> &'static str {
+    "vrrp_instance VI_V {\n    state BACKUP\n    interface eth0\n    virtual_router_id 57\n    \
+     priority 100\n    advert_int 1\n    use_vmac\n    virtual_ipaddress {\n        198.18.0.57/24\n    }\n    \
+     virtual_ipaddress_excluded {\n        2001:db8:18::57\n    }\n}\n"
+}
+
+/// `binary` alone with [`vmac_config`]: the ruleset once the VMAC is up, and after a stop.
+fn observe_vmac(binary: &str) -> (String, String, String) {
+    let lab = Lab::new(&["a"], false);
+    let node = lab.node("a");
+    let mut d = if binary == STOCK {
+        Daemon::start_stock(node, binary.as_ref(), vmac_config())
+    } else {
+        Daemon::start(node, binary.as_ref(), vmac_config())
+    };
+    let ready = |r: &str| r.contains("\"vrrp.57\" : \"eth0\"") && r.contains("table ip6");
+    wait_for(SETTLE, || ready(&ruleset(node)));
+    std::thread::sleep(Duration::from_millis(500));
+    let running = ruleset(node);
+    d.signal(Signal::SIGTERM);
+    assert_eq!(d.wait_exit(SETTLE), Some(0), "{}", d.log_text());
+    (running, ruleset(node), d.log_text())
+}
+
+#[test]
+fn same_vmac_multicast_rules_as_keepalived() {
+    let (theirs, ours) = std::thread::scope(|s| {
+        let theirs = s.spawn(|| observe_vmac(STOCK));
+        let ours = s.spawn(|| observe_vmac(BIN));
+        (
+            theirs.join().expect("stock run"),
+            ours.join().expect("our run"),
+        )
+    });
+    let logs = format!("--- keepalived ---\n{}\n--- ours ---\n{}", theirs.2, ours.2);
+    assert!(
+        theirs
+            .0
+            .contains("dup to ip daddr device oif map @vmac_map"),
+        "{}",
+        theirs.0
+    );
+    assert!(
+        theirs.0.contains("icmpv6 type nd-router-solicit"),
+        "{}",
+        theirs.0
+    );
+    assert_eq!(ours.0, theirs.0, "running\n{logs}");
+    assert_eq!(theirs.1, "", "{logs}");
+    assert_eq!(ours.1, theirs.1, "stopped\n{logs}");
 }

@@ -182,7 +182,7 @@ impl EffectWorker {
                 }
             }
             Effect::Reconfigure { pacing } => self.pacing = pacing,
-            Effect::Firewall(plan) => self.firewall.replan(plan),
+            Effect::Firewall(plan) => self.firewall.replan(plan).await,
             Effect::OpenSenders(interfaces) => {
                 for (interface, ipv6) in interfaces {
                     // Not fatal: the first announcement tries again.

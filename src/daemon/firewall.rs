@@ -13,8 +13,8 @@ use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use self::ruleset::{Element, SetUp, Settings};
-use super::plan::VipSpec;
+use self::ruleset::{Element, SetUp, Settings, VmacRule};
+use super::plan::{VipSpec, VmacSpec};
 use crate::config::model::Config;
 use crate::sys::nftables;
 
@@ -27,10 +27,14 @@ pub struct Plan {
     /// (`dont_track_primary` without `nftables_ifindex`, for VIPs on the instance's
     /// interface or marked `no_track`).
     pub instances: HashMap<String, HashSet<IpAddr>>,
+    /// The VMACs whose IGMP / MLD reports leave through their base interface.
+    pub vmacs: Vec<VmacRule>,
 }
 
 impl Plan {
-    pub fn of(cfg: &Config) -> Plan {
+    /// The firewall of `cfg`, whose VMACs are `vmacs` (created before the plan is used:
+    /// the map's elements name them by interface index).
+    pub fn of(cfg: &Config, vmacs: &[VmacSpec]) -> Plan {
         let nft = &cfg.global.nftables;
         let mut instances = HashMap::new();
         for inst in cfg.instances.iter().filter(|i| !i.accepts()) {
@@ -49,7 +53,16 @@ impl Plan {
                 .collect();
             instances.insert(inst.name.clone(), by_name);
         }
-        let settings = match (&nft.table, instances.is_empty()) {
+        let vmacs: Vec<VmacRule> = vmacs
+            .iter()
+            .map(|v| VmacRule {
+                vmac: v.name.clone(),
+                base: v.base.clone(),
+                ipv4: !v.ipv6 || v.other_family,
+                ipv6: v.ipv6 || v.other_family,
+            })
+            .collect();
+        let settings = match (&nft.table, instances.is_empty() && vmacs.is_empty()) {
             (Some(table), false) => Some(Settings {
                 table: table.clone(),
                 priority: nft.priority,
@@ -60,6 +73,7 @@ impl Plan {
         Plan {
             settings,
             instances,
+            vmacs,
         }
     }
 }
@@ -72,13 +86,15 @@ pub struct Guard {
     settings: Option<Settings>,
     done: SetUp,
     installed: HashSet<Element>,
+    vmacs_installed: Vec<VmacRule>,
     /// `nft` is missing: said once.
     missing_reported: bool,
 }
 
 impl Guard {
     /// A new configuration: which instances are guarded changes, the table does not.
-    pub fn replan(&mut self, plan: Plan) {
+    /// VMACs that went away leave the map, new ones enter it.
+    pub async fn replan(&mut self, plan: Plan) {
         if self.settings.is_none() {
             self.settings = plan.settings.clone();
             if self.settings.is_some() && nftables::nft_program().is_none() {
@@ -86,14 +102,33 @@ impl Guard {
                 self.missing_reported = true;
             }
         }
+        let gone: Vec<VmacRule> = self
+            .vmacs_installed
+            .iter()
+            .filter(|v| !plan.vmacs.contains(v))
+            .cloned()
+            .collect();
+        let new: Vec<VmacRule> = plan
+            .vmacs
+            .iter()
+            .filter(|v| !self.vmacs_installed.contains(v))
+            .cloned()
+            .collect();
         self.plan = plan;
+        for (vmacs, add) in [(gone, false), (new, true)] {
+            if !vmacs.is_empty() && self.apply("VMAC", Batch::Vmacs(&vmacs), add).await {
+                self.vmacs_installed.retain(|v| !vmacs.contains(v));
+                if add {
+                    self.vmacs_installed.extend(vmacs);
+                }
+            }
+        }
     }
 
     /// Before `instance`'s VIPs go in (`add`) or after they came out: adds or removes
     /// their drop rule elements, if the instance is guarded.
     pub async fn change(&mut self, instance: &str, vips: &[VipSpec], add: bool) {
-        let (Some(by_name), Some(settings)) = (self.plan.instances.get(instance), &self.settings)
-        else {
+        let Some(by_name) = self.plan.instances.get(instance).cloned() else {
             return;
         };
         log::debug!(
@@ -105,9 +140,22 @@ impl Guard {
             .map(|v| Element::new(v.addr, Arc::clone(&v.interface), by_name.contains(&v.addr)))
             .filter(|e| self.installed.contains(e) != add)
             .collect();
-        if elements.is_empty() {
-            return;
+        if !elements.is_empty() && self.apply(instance, Batch::Vips(&elements), add).await {
+            for e in elements {
+                if add {
+                    self.installed.insert(e);
+                } else {
+                    self.installed.remove(&e);
+                }
+            }
         }
+    }
+
+    /// Builds and applies one batch; whether it went in. `who` names it in errors.
+    async fn apply(&mut self, who: &str, batch: Batch<'_>, add: bool) -> bool {
+        let Some(settings) = &self.settings else {
+            return false;
+        };
         let stale = if add && !self.done.any() {
             nftables::families_with_table(&settings.table)
                 .await
@@ -119,25 +167,21 @@ impl Guard {
             log::info!("Deleting old {family} {} table", settings.table);
         }
         let mut done = self.done.clone();
-        let script = ruleset::change(settings, &mut done, &stale, &elements, add);
+        let script = match batch {
+            Batch::Vips(elements) => ruleset::change(settings, &mut done, &stale, elements, add),
+            Batch::Vmacs(vmacs) => ruleset::vmac_change(settings, &mut done, &stale, vmacs, add),
+        };
         match nftables::apply(&script).await {
             Ok(()) => {
                 self.done = done;
-                for e in elements {
-                    if add {
-                        self.installed.insert(e);
-                    } else {
-                        self.installed.remove(&e);
-                    }
-                }
+                true
             }
-            Err(nftables::NftError::Missing) if self.missing_reported => {}
+            Err(nftables::NftError::Missing) if self.missing_reported => false,
             Err(e) => {
                 self.missing_reported |= matches!(e, nftables::NftError::Missing);
-                log::error!(
-                    "({instance}) cannot {} firewall drop rule: {e}",
-                    if add { "set" } else { "remove" }
-                );
+                let verb = if add { "set" } else { "remove" };
+                log::error!("({who}) cannot {verb} firewall drop rule: {e}");
+                false
             }
         }
     }
@@ -153,5 +197,12 @@ impl Guard {
             }
         }
         self.installed.clear();
+        self.vmacs_installed.clear();
     }
+}
+
+/// What one `nft` transaction changes.
+enum Batch<'a> {
+    Vips(&'a [Element]),
+    Vmacs(&'a [VmacRule]),
 }

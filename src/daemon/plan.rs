@@ -79,6 +79,9 @@ pub struct VmacSpec {
     pub mac: [u8; 6],
     /// For an IPv6 instance (which keeps the VMAC's link-local address).
     pub ipv6: bool,
+    /// The instance also has excluded VIPs of the other family (the nftables firewall
+    /// then guards the VMAC in both families, as keepalived does).
+    pub other_family: bool,
 }
 
 /// Everything the daemon derives from one configuration.
@@ -267,6 +270,11 @@ fn vmac_spec(
         base: base.to_owned(),
         mac,
         ipv6: inst.family == Family::Ipv6,
+        other_family: inst
+            .virtuals
+            .virtual_ipaddress_excluded
+            .iter()
+            .any(|a| Family::of(&a.addr) != inst.family),
     }
 }
 

@@ -326,7 +326,10 @@ impl Running {
                 "use_vmac or no_accept/strict specified, but no firewall configured - using nftables"
             );
         }
-        let _ = effects.send(Effect::Firewall(super::firewall::Plan::of(&config)));
+        let _ = effects.send(Effect::Firewall(super::firewall::Plan::of(
+            &config,
+            &plan.vmacs,
+        )));
         // As keepalived: what a previous run may have left (it crashed, or stopped with
         // --dont-release-vrrp) is removed first, then the static entries go in before any
         // instance runs.
@@ -707,7 +710,10 @@ impl Running {
         });
         let _ = self
             .effects
-            .send(Effect::Firewall(super::firewall::Plan::of(&config)));
+            .send(Effect::Firewall(super::firewall::Plan::of(
+                &config,
+                &plan.vmacs,
+            )));
         let _ = self
             .effects
             .send(Effect::OpenSenders(announced_interfaces(&plan.vips)));

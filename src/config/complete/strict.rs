@@ -67,7 +67,8 @@ pub(super) fn first_ipv6_vip_link_local(inst: &VrrpInstance, cx: &mut Lower) {
 
 /// Strict-mode resets of keepalived's later checks (preemption delay, down timer, accept
 /// mode, lower-priority advert handling), then the firewall fallback: an instance that
-/// does not accept packets to its VIPs needs nftables, table `keepalived` unless named.
+/// does not accept packets to its VIPs, or has a VMAC, needs nftables, table `keepalived`
+/// unless named.
 pub(super) fn late_checks(inst: &mut VrrpInstance, nft: &mut Nftables, cx: &mut Lower) {
     if inst.strict_mode {
         reset_delays(inst, cx);
@@ -83,7 +84,8 @@ pub(super) fn late_checks(inst: &mut VrrpInstance, nft: &mut Nftables, cx: &mut 
         }
     }
     // keepalived only logs this (the daemon does, at start-up), it is no finding of `-t`.
-    if !inst.accepts() && nft.table.is_none() {
+    // A VMAC needs the table too: its multicast reports are redirected there.
+    if (!inst.accepts() || inst.use_vmac.is_some()) && nft.table.is_none() {
         nft.table = Some(Nftables::DEFAULT_TABLE.into());
         nft.implied = true;
     }

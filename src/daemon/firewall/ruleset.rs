@@ -15,6 +15,10 @@
 //!   `dont_track_primary` and without `nftables_ifindex`, `vips_link_local_name`
 //!   (address . interface name), each set with its drop rule in both link-local chains,
 //!   created at its first element.
+//! * for each VMAC (`use_vmac`, from start-up): map `vmac_map` (macvlan index → base
+//!   index) and a rule in `out` that sends the macvlan's IGMP reports (`ip`) or MLDv2
+//!   reports (`ip6`, with set `vmac_set` dropping its router solicitations) out of the
+//!   base interface instead.
 //!
 //! Objects are created in keepalived's order, which is the order `nft list ruleset`
 //! shows them in. With `nftables_counters` every rule counts.
@@ -94,15 +98,83 @@ impl Element {
 /// What is set up so far (keepalived's own flags), so each object is created once.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SetUp {
-    pub ipv4: bool,
-    pub ipv6: bool,
+    /// `table ip T` with its `out` chain.
+    pub ipv4_table: bool,
+    /// Its `in` chain, `vips` set and drop rules.
+    pub ipv4_vips: bool,
+    pub ipv6_table: bool,
+    pub ipv6_vips: bool,
     pub link_local_index: bool,
     pub link_local_name: bool,
+    /// `vmac_map` and the IGMP (`ip`) / MLD and router-solicitation (`ip6`) rules.
+    pub ipv4_vmac: bool,
+    pub ipv6_vmac: bool,
 }
 
 impl SetUp {
     pub fn any(&self) -> bool {
-        self.ipv4 || self.ipv6
+        self.ipv4_table || self.ipv6_table
+    }
+}
+
+/// A VMAC (`use_vmac`) whose multicast membership reports keepalived sends out of the
+/// base interface (`dup to … device`) and drops on the macvlan: the reports then carry
+/// the base interface's MAC, and IPv6 router solicitations from the VMAC are dropped.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct VmacRule {
+    pub vmac: String,
+    pub base: String,
+    /// Families (`ip`, `ip6`) it is guarded in: the instance's, and the other one when
+    /// it has excluded VIPs of that family.
+    pub ipv4: bool,
+    pub ipv6: bool,
+}
+
+/// The commands that add (`add`) or remove `vmacs`' map elements, creating first what
+/// they need (see [`change`] for `stale` and `done`).
+pub fn vmac_change(
+    s: &Settings,
+    done: &mut SetUp,
+    stale: &[&str],
+    vmacs: &[VmacRule],
+    add: bool,
+) -> String {
+    let mut out = String::new();
+    let verb = if add { "add" } else { "delete" };
+    let t = &s.table;
+    for v in vmacs {
+        for (family, wanted) in [("ip", v.ipv4), ("ip6", v.ipv6)] {
+            if !wanted {
+                continue;
+            }
+            if add {
+                delete_stale(s, done, stale, &mut out);
+                set_up_vmac(s, done, family, &mut out);
+            }
+            let (vmac, base) = (&v.vmac, &v.base);
+            out += &format!("{verb} element {family} {t} vmac_map {{ \"{vmac}\" : \"{base}\" }}\n");
+            if family == "ip6" {
+                out += &format!("{verb} element ip6 {t} vmac_set {{ \"{vmac}\" }}\n");
+            }
+        }
+    }
+    out
+}
+
+fn set_up_vmac(s: &Settings, done: &mut SetUp, family: &str, out: &mut String) {
+    let t = &s.table;
+    if family == "ip" && !done.ipv4_vmac {
+        ipv4_table(s, done, out);
+        *out += &format!("add map ip {t} vmac_map {{ type iface_index : iface_index; }}\n");
+        *out += &format!("add rule ip {t} out ip protocol igmp meta oifkind \"macvlan\" dup to ip daddr device oif map @vmac_map drop\n");
+        done.ipv4_vmac = true;
+    } else if family == "ip6" && !done.ipv6_vmac {
+        ipv6_table(s, done, out);
+        *out += &format!("add map ip6 {t} vmac_map {{ type iface_index : iface_index; }}\n");
+        *out += &format!("add set ip6 {t} vmac_set {{ type iface_index; }}\n");
+        *out += &format!("add rule ip6 {t} out icmpv6 type mld2-listener-report meta oifkind \"macvlan\" dup to ip6 daddr device oif map @vmac_map drop\n");
+        *out += &format!("add rule ip6 {t} out icmpv6 type nd-router-solicit meta oifkind \"macvlan\" oif @vmac_set drop\n");
+        done.ipv6_vmac = true;
     }
 }
 
@@ -151,7 +223,7 @@ pub fn change(
 /// The commands that delete every table set up (at shutdown), if any.
 pub fn teardown(s: &Settings, done: &mut SetUp) -> Option<String> {
     let mut out = String::new();
-    for (family, set_up) in [("ip", done.ipv4), ("ip6", done.ipv6)] {
+    for (family, set_up) in [("ip", done.ipv4_table), ("ip6", done.ipv6_table)] {
         if set_up {
             out += &format!("delete table {family} {}\n", s.table);
         }
@@ -160,20 +232,27 @@ pub fn teardown(s: &Settings, done: &mut SetUp) -> Option<String> {
     (!out.is_empty()).then_some(out)
 }
 
-fn set_up_for(s: &Settings, done: &mut SetUp, stale: &[&str], kind: SetKind, out: &mut String) {
+/// Before the first table: the tables a previous run left behind go.
+fn delete_stale(s: &Settings, done: &SetUp, stale: &[&str], out: &mut String) {
     if !done.any() {
         for family in stale {
             *out += &format!("delete table {family} {}\n", s.table);
         }
     }
+}
+
+fn set_up_for(s: &Settings, done: &mut SetUp, stale: &[&str], kind: SetKind, out: &mut String) {
+    delete_stale(s, done, stale, out);
     match kind {
-        SetKind::Ipv4 if !done.ipv4 => {
-            *out += &ipv4_tables(s);
-            done.ipv4 = true;
+        SetKind::Ipv4 if !done.ipv4_vips => {
+            ipv4_table(s, done, out);
+            *out += &ipv4_vips(s);
+            done.ipv4_vips = true;
         }
-        SetKind::Ipv6 | SetKind::LinkLocalIndex | SetKind::LinkLocalName if !done.ipv6 => {
-            *out += &ipv6_tables(s);
-            done.ipv6 = true;
+        SetKind::Ipv6 | SetKind::LinkLocalIndex | SetKind::LinkLocalName if !done.ipv6_vips => {
+            ipv6_table(s, done, out);
+            *out += &ipv6_vips(s);
+            done.ipv6_vips = true;
         }
         _ => {}
     }
@@ -206,11 +285,17 @@ fn base_chain(s: &Settings, family: &str, chain: &str, hook: &str) -> String {
     )
 }
 
-fn ipv4_tables(s: &Settings) -> String {
+fn ipv4_table(s: &Settings, done: &mut SetUp, out: &mut String) {
+    if !done.ipv4_table {
+        *out += &format!("add table ip {}\n", s.table);
+        *out += &base_chain(s, "ip", "out", "output");
+        done.ipv4_table = true;
+    }
+}
+
+fn ipv4_vips(s: &Settings) -> String {
     let (t, c) = (&s.table, counter(s));
     [
-        format!("add table ip {t}\n"),
-        base_chain(s, "ip", "out", "output"),
         base_chain(s, "ip", "in", "input"),
         format!("add set ip {t} vips {{ type ipv4_addr; }}\n"),
         format!("add rule ip {t} in ip daddr @vips {c}drop\n"),
@@ -219,11 +304,17 @@ fn ipv4_tables(s: &Settings) -> String {
     .concat()
 }
 
-fn ipv6_tables(s: &Settings) -> String {
+fn ipv6_table(s: &Settings, done: &mut SetUp, out: &mut String) {
+    if !done.ipv6_table {
+        *out += &format!("add table ip6 {}\n", s.table);
+        *out += &base_chain(s, "ip6", "out", "output");
+        done.ipv6_table = true;
+    }
+}
+
+fn ipv6_vips(s: &Settings) -> String {
     let (t, c) = (&s.table, counter(s));
     [
-        format!("add table ip6 {t}\n"),
-        base_chain(s, "ip6", "out", "output"),
         base_chain(s, "ip6", "in", "input"),
         format!("add chain ip6 {t} in_link_local\n"),
         format!("add chain ip6 {t} out_link_local\n"),
@@ -295,7 +386,7 @@ mod tests {
              add rule ip keepalived out ip saddr @vips drop\n\
              add element ip keepalived vips { 198.18.0.100, 198.18.0.101 }\n"
         );
-        assert!(done.ipv4 && !done.ipv6);
+        assert!(done.ipv4_vips && !done.ipv6_table);
         // Set up once: the next change only touches elements.
         let again = change(&s, &mut done, &["ip"], &[el("198.18.0.102", false)], true);
         assert_eq!(again, "add element ip keepalived vips { 198.18.0.102 }\n");
@@ -341,7 +432,33 @@ mod tests {
              add element ip6 keepalived vips_link_local { fe80::200 . \"eth0\" }\n\
              add element ip6 keepalived vips_link_local_name { fe80::100 . \"eth0\" }\n"
         ));
-        assert!(done.ipv6 && done.link_local_index && done.link_local_name && !done.ipv4);
+        assert!(
+            done.ipv6_vips && done.link_local_index && done.link_local_name && !done.ipv4_table
+        );
+    }
+
+    #[test]
+    fn a_vmac_gets_the_igmp_map_and_later_vips_share_the_table() {
+        let mut done = SetUp::default();
+        let s = settings(false);
+        let vmac = VmacRule {
+            vmac: "vrrp.51".into(),
+            base: "eth0".into(),
+            ipv4: true,
+            ipv6: false,
+        };
+        let text = vmac_change(&s, &mut done, &[], &[vmac], true);
+        assert_eq!(
+            text,
+            "add table ip keepalived\n\
+             add chain ip keepalived out { type filter hook output priority -1; policy accept; }\n\
+             add map ip keepalived vmac_map { type iface_index : iface_index; }\n\
+             add rule ip keepalived out ip protocol igmp meta oifkind \"macvlan\" dup to ip daddr device oif map @vmac_map drop\n\
+             add element ip keepalived vmac_map { \"vrrp.51\" : \"eth0\" }\n"
+        );
+        let vips = change(&s, &mut done, &["ip"], &[el("198.18.0.100", false)], true);
+        assert!(vips.starts_with("add chain ip keepalived in "), "{vips}");
+        assert!(!vips.contains("delete table"), "{vips}");
     }
 
     #[test]
