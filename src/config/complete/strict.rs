@@ -159,3 +159,77 @@ fn reset_lower_priority_handling(inst: &mut VrrpInstance, cx: &mut Lower) {
     inst.advert.lower_prio_no_advert = true;
     inst.advert.higher_prio_send_advert = false;
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::config::check_text;
+
+    #[test]
+    fn strict_mode_implies_the_default_table_and_drops_accept() {
+        let cfg = check_text(
+            "global_defs {\n vrrp_strict\n}\nvrrp_instance A {\n interface eth0\n virtual_router_id 1\n \
+             virtual_ipaddress {\n 198.18.0.1\n }\n}\n",
+        )
+        .config;
+        let inst = &cfg.instances[0];
+        assert!(!inst.accepts());
+        assert!(inst.advert.lower_prio_no_advert);
+        assert_eq!(cfg.global.nftables.table.as_deref(), Some("keepalived"));
+        assert!(cfg.global.nftables.implied);
+        // Implied, so `-d` does not write it back.
+        assert!(!crate::config::dump_config(&cfg).contains("nftables"));
+    }
+
+    #[test]
+    fn nftables_keywords_are_typed_and_the_owner_always_accepts() {
+        let cfg = check_text(
+            "global_defs {\n nftables_priority 7\n nftables fw\n nftables_priority -9\n \
+             nftables_counters\n nftables_ifindex\n}\nvrrp_instance A {\n interface eth0\n \
+             virtual_router_id 1\n priority 255\n no_accept\n virtual_ipaddress {\n 198.18.0.1\n }\n}\n",
+        )
+        .config;
+        let nft = &cfg.global.nftables;
+        assert_eq!(
+            (
+                nft.table.as_deref(),
+                nft.priority,
+                nft.counters,
+                nft.ifindex,
+                nft.implied
+            ),
+            (Some("fw"), -9, true, true, false)
+        );
+        assert!(cfg.instances[0].accepts());
+        let dumped = crate::config::dump_config(&cfg);
+        assert!(
+            dumped.contains("nftables fw") && dumped.contains("nftables_priority -9"),
+            "{dumped}"
+        );
+    }
+
+    #[test]
+    fn legacy_vrrp_iptables_means_the_default_table() {
+        let checked = check_text("global_defs {\n vrrp_iptables IN OUT\n nftables other\n}\n");
+        assert_eq!(
+            checked.config.global.nftables.table.as_deref(),
+            Some("keepalived")
+        );
+        let messages: Vec<String> = checked
+            .diagnostics
+            .iter()
+            .map(|d| d.message.clone())
+            .collect();
+        assert!(
+            messages
+                .iter()
+                .any(|m| m.starts_with("iptables not supported")),
+            "{messages:?}"
+        );
+        assert!(
+            messages
+                .iter()
+                .any(|m| m == "nftables already specified - ignoring"),
+            "{messages:?}"
+        );
+    }
+}
