@@ -19,22 +19,9 @@ use keepalived_rs::config::{check, Checked};
 
 const BIN: &str = env!("CARGO_BIN_EXE_keepalived");
 
-/// PENDING: rows other changes of the same issue are turning into acted-on settings (strict
-/// mode and nftables, D-Bus). They are skipped here until those changes are
+/// PENDING: rows other changes of the same issue are turning into acted-on settings (D-Bus). They are skipped here until those changes are
 /// merged; then this list goes. Each name must still be a row of some table.
 const PENDING: &[&str] = &[
-    // Strict mode and the firewall.
-    "vrrp_strict",
-    "strict_mode",
-    "vrrp_iptables",
-    "vrrp_ipsets",
-    "nftables",
-    "nftables_priority",
-    "nftables_ifindex",
-    "nftables_counters",
-    "nftables_ipvs",
-    "nftables_ipvs_priority",
-    "nftables_ipvs_start_fwmark",
     // D-Bus.
     "enable_dbus",
     "dbus_service_name",

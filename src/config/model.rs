@@ -52,6 +52,10 @@ pub struct GlobalDefs {
     pub vrrp_gna_interval: Duration,
     pub vrrp_min_garp: bool,
     pub vrrp_strict: bool,
+    /// `nftables`, `nftables_priority`, `nftables_ifindex`, `nftables_counters` (and the
+    /// legacy `vrrp_iptables`): the firewall that keeps non-accepting instances' VIPs
+    /// unreachable.
+    pub nftables: Nftables,
     pub vrrp_startup_delay: Duration,
     pub log_unknown_vrids: bool,
     pub notify_fifos: NotifyFifos,
@@ -74,6 +78,41 @@ pub struct GlobalDefs {
     /// Other known global keywords, which the daemon does not act on: keyword → arguments
     /// as written.
     pub other: BTreeMap<String, Vec<String>>,
+}
+
+/// keepalived's nftables settings. The table is `None` until a keyword names it or an
+/// instance needs it (`no_accept`, strict mode), when keepalived falls back to
+/// [`Nftables::DEFAULT_TABLE`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Nftables {
+    pub table: Option<String>,
+    /// Priority of the input and output chains (keepalived's default, -1, runs just
+    /// before the `filter` chains of other tables).
+    pub priority: i32,
+    /// Link-local VIPs are matched by interface index even with `dont_track_primary`
+    /// (else by interface name).
+    pub ifindex: bool,
+    /// A `counter` in every rule.
+    pub counters: bool,
+    /// No keyword named the table: an instance's need for the firewall set the default
+    /// (keepalived logs that at start-up; `-d` does not write it back).
+    pub implied: bool,
+}
+
+impl Nftables {
+    pub const DEFAULT_TABLE: &'static str = "keepalived";
+}
+
+impl Default for Nftables {
+    fn default() -> Self {
+        Nftables {
+            table: None,
+            priority: -1,
+            ifindex: false,
+            counters: false,
+            implied: false,
+        }
+    }
 }
 
 impl Config {
@@ -105,6 +144,7 @@ impl Default for GlobalDefs {
             vrrp_gna_interval: Duration::ZERO,
             vrrp_min_garp: false,
             vrrp_strict: false,
+            nftables: Nftables::default(),
             vrrp_startup_delay: Duration::ZERO,
             log_unknown_vrids: false,
             notify_fifos: NotifyFifos::default(),
@@ -349,6 +389,13 @@ impl VrrpInstance {
             mysql_read_only: None,
             other: BTreeMap::new(),
         }
+    }
+
+    /// Whether packets to the VIPs are accepted while master (`accept`): always for the
+    /// address owner, else as written, else unless strict mode. A non-accepting
+    /// instance's VIPs are dropped by the nftables firewall (keepalived's rule).
+    pub fn accepts(&self) -> bool {
+        self.priority == 255 || self.accept.unwrap_or(!self.strict_mode)
     }
 
     /// Whether adverts go to unicast peers rather than the multicast group.

@@ -15,6 +15,7 @@
 
 pub mod dump;
 pub mod effects;
+pub mod firewall;
 pub mod log;
 pub mod metrics;
 pub mod observe;

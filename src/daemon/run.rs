@@ -321,6 +321,15 @@ impl Running {
             });
         }
         let _ = effects.send(Effect::OpenSenders(announced_interfaces(&plan.vips)));
+        if config.global.nftables.implied {
+            log::info!(
+                "use_vmac or no_accept/strict specified, but no firewall configured - using nftables"
+            );
+        }
+        let _ = effects.send(Effect::Firewall(super::firewall::Plan::of(
+            &config,
+            &plan.vmacs,
+        )));
         // As keepalived: what a previous run may have left (it crashed, or stopped with
         // --dont-release-vrrp) is removed first, then the static entries go in before any
         // instance runs.
@@ -699,6 +708,12 @@ impl Running {
         let _ = self.effects.send(Effect::Reconfigure {
             pacing: super::effects::Pacing::of(&config),
         });
+        let _ = self
+            .effects
+            .send(Effect::Firewall(super::firewall::Plan::of(
+                &config,
+                &plan.vmacs,
+            )));
         let _ = self
             .effects
             .send(Effect::OpenSenders(announced_interfaces(&plan.vips)));

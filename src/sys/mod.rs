@@ -9,7 +9,8 @@
 //!   over [`packet_socket`];
 //! * [`daemonize`]: detaching from the terminal before the runtime starts;
 //! * [`vmac`]: the `vrrp.<VRID>` macvlan with the virtual router MAC (`use_vmac`);
-//! * [`process`]: starting scripts in their own process group with dropped privileges.
+//! * [`process`]: starting scripts in their own process group with dropped privileges;
+//! * [`nftables`]: the `nft` program, for the strict-mode firewall.
 //!
 //! All sockets belong to the network namespace of the thread that opens them.
 #![allow(unsafe_code)]
@@ -29,6 +30,7 @@ pub mod netlink_addr;
 mod netlink_change;
 pub mod netlink_route;
 pub mod netlink_watch;
+pub mod nftables;
 pub mod packet_socket;
 pub mod process;
 pub mod sched;

@@ -8,7 +8,7 @@ use super::OtherSettings;
 use crate::config::diag::Diagnostic;
 use crate::config::dump::Dumper;
 use crate::config::lower::{fmt_decimal_secs, Lower};
-use crate::config::model::{Fifo, GlobalDefs};
+use crate::config::model::{Fifo, GlobalDefs, Nftables};
 use crate::config::syntax::Node;
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -72,9 +72,6 @@ fn dump_fifo(d: &mut Dumper, kw: &str, script_kw: &str, f: &Option<Fifo>) {
         super::address::dump_script(d, script_kw, &f.script);
     }
 }
-
-/// keepalived's nftables table when none is named.
-const NFTABLES_DEFAULT_TABLE: &str = "keepalived";
 
 fn fifo_script(cx: &mut Lower, node: &Node, fifo: &mut Option<Fifo>) {
     if let Some(s) = super::address::script_value(cx, node) {
@@ -421,7 +418,7 @@ pub static GLOBAL: &[Keyword<GlobalDefs>] = &[
     flag!(
         "vrrp_strict",
         vrrp_strict,
-        "Enforce RFC rules strictly (no auth, no unicast, VIPs required)."
+        "Enforce RFC rules strictly: no authentication, no unicast, VIPs required, and VIPs not reachable (nftables drop rules) unless the address owner."
     ),
     secs!(
         "vrrp_startup_delay",
@@ -638,8 +635,7 @@ pub static GLOBAL: &[Keyword<GlobalDefs>] = &[
                 Diagnostic::warning(n.keyword.span, "iptables not supported, using nftables instead. Please replace 'vrrp_iptables and 'vrrp_ipsets' with 'nftables' config option")
                     .with_hint("write 'nftables' (table 'keepalived') or 'nftables TABLE' instead"),
             );
-            t.other
-                .insert("nftables".into(), vec![NFTABLES_DEFAULT_TABLE.into()]);
+            t.nftables.table = Some(Nftables::DEFAULT_TABLE.into());
         },
         |_t, _d| {}
     ),
@@ -659,29 +655,59 @@ pub static GLOBAL: &[Keyword<GlobalDefs>] = &[
     keyword!(
         "nftables",
         "[TABLE]",
-        "keepalived",
-        "nftables table for strict mode (not managed by this build).",
+        "keepalived (when an instance does not accept)",
+        "nftables table whose rules drop traffic to the VIPs of instances that do not accept it (strict mode, no_accept).",
         |cx, t, n| {
-            if t.other.contains_key("nftables") {
+            if t.nftables.table.is_some() {
                 cx.warn(n.keyword.span, "nftables already specified - ignoring");
                 return;
             }
             let table = n
                 .args
                 .first()
-                .map_or(NFTABLES_DEFAULT_TABLE, |a| a.text.as_str());
-            t.other.insert("nftables".into(), vec![table.to_string()]);
+                .map_or(Nftables::DEFAULT_TABLE, |a| a.text.as_str());
+            // The kernel's NFT_TABLE_MAXNAMELEN (256) counts the terminating NUL.
+            if table.len() >= 256 {
+                cx.warn(n.keyword.span, "nftables table name too long - ignoring");
+                return;
+            }
+            t.nftables.table = Some(table.to_string());
+            // keepalived resets the chain priority here, over an earlier nftables_priority.
+            t.nftables.priority = -1;
         },
-        |t, d| if let Some(v) = t.other.get("nftables") {
-            d.line("nftables", v)
+        |t, d| if let (Some(v), false) = (&t.nftables.table, t.nftables.implied) {
+            d.line("nftables", &[v])
         }
     ),
-    kept!("nftables_priority" => "nftables setting."),
-    kept!("nftables_ifindex" => "nftables setting."),
-    kept!("nftables_counters" => "nftables setting."),
-    kept!("nftables_ipvs" => "nftables LVS setting."),
-    kept!("nftables_ipvs_priority" => "nftables LVS setting."),
-    kept!("nftables_ipvs_start_fwmark" => "nftables LVS setting."),
+    keyword!(
+        "nftables_priority",
+        "PRIORITY",
+        "-1",
+        "Priority of the nftables input and output chains.",
+        |cx, t, n| {
+            let text = n.args.first().map_or("", |a| a.text.as_str());
+            match text.parse::<i32>() {
+                Ok(v) => t.nftables.priority = v,
+                Err(_) => cx.warn(n.keyword.span, format!("invalid nftables chain priority '{text}'")),
+            }
+        },
+        |t, d| if t.nftables.priority != -1 {
+            d.kv("nftables_priority", t.nftables.priority)
+        }
+    ),
+    flag!(
+        "nftables_ifindex",
+        nftables.ifindex,
+        "Match link-local VIPs by interface index, also with dont_track_primary."
+    ),
+    flag!(
+        "nftables_counters",
+        nftables.counters,
+        "Add a counter to every nftables rule."
+    ),
+    inert!(Lvs "nftables_ipvs" => "nftables LVS setting."),
+    inert!(Lvs "nftables_ipvs_priority" => "nftables LVS setting."),
+    inert!(Lvs "nftables_ipvs_start_fwmark" => "nftables LVS setting."),
     inert!(AlwaysRealTime "max_auto_priority" => "Highest real-time priority set automatically."),
     inert!(AlwaysRealTime "min_auto_priority_delay" => "Delay before raising priority automatically."),
     inert!(NotImplemented "vmac_addr_prefix" => "Prefix of VMAC addresses."),
