@@ -303,6 +303,29 @@ impl Lab {
         );
     }
 
+    /// Takes `host`'s first port out of its bridge (or puts it back): the node is alone
+    /// on its cable with carrier up — a split brain no link monitor sees.
+    pub fn set_attached(&self, host: &Host, attached: bool) {
+        let master: &[&str] = if attached {
+            &["master", "br0"]
+        } else {
+            &["nomaster"]
+        };
+        let mut args = vec!["-n", self.bridge_ns.as_str(), "link", "set", &host.port];
+        args.extend_from_slice(master);
+        run("ip", &args);
+    }
+
+    /// Deletes `host`'s interface on segment `seg` (≥ 1) and both ends of its cable.
+    pub fn delete_segment(&self, host: &Host, seg: u8) {
+        host.ip(&["link", "del", &format!("eth{seg}")]);
+    }
+
+    /// Creates `host`'s interface on segment `seg` (≥ 1) again, as it was.
+    pub fn recreate_segment(&self, host: &Host, seg: u8) {
+        self.add_segment(host, seg, host.addr.octets()[3]);
+    }
+
     /// Isolates (or un-isolates) `host`'s port on the first bridge: isolated ports
     /// cannot reach each other but still reach the others (the client), and carrier
     /// stays up — a partition between nodes that no link monitor can see.
