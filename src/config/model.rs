@@ -65,6 +65,8 @@ pub struct GlobalDefs {
     pub vmac_prefix: Option<String>,
     /// Our extension: `metrics_listen ADDR:PORT` serves Prometheus metrics and JSON.
     pub metrics_listen: Option<std::net::SocketAddr>,
+    /// `enable_dbus` / `dbus_service_name`: keepalived's D-Bus service.
+    pub dbus: DbusSettings,
     pub scheduling: Scheduling,
     /// Other known global keywords, which the daemon does not act on: keyword → arguments
     /// as written.
@@ -85,6 +87,15 @@ impl Config {
             })
             .unwrap_or(self.global.notify_fifos.vrrp_notify_priority_changes)
     }
+}
+
+/// `enable_dbus`, `dbus_service_name`: serve keepalived's `org.keepalived.Vrrp1` objects
+/// on the system bus (`daemon::observe::dbus`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DbusSettings {
+    pub enabled: bool,
+    /// The bus name to own; keepalived's `org.keepalived.Vrrp1` when unset.
+    pub service_name: Option<String>,
 }
 
 impl Default for GlobalDefs {
@@ -110,6 +121,7 @@ impl Default for GlobalDefs {
             reload_check_config: None,
             vmac_prefix: None,
             metrics_listen: None,
+            dbus: DbusSettings::default(),
             scheduling: Scheduling::default(),
             other: BTreeMap::new(),
         }

@@ -44,6 +44,7 @@
 //!    grace time; it runs after the last events (the STOP notifications).
 
 mod child;
+pub mod dbus;
 mod event;
 mod feed;
 mod fifo;
@@ -81,7 +82,7 @@ pub trait Observer: Send + Sync {
 pub type Start = fn(&Config) -> Option<Box<dyn Observer>>;
 
 /// The observers of the effect worker, in the order each event reaches them.
-pub const OBSERVERS: &[Start] = &[notify::start];
+pub const OBSERVERS: &[Start] = &[notify::start, dbus::start];
 
 /// What observers need from a reloaded configuration that takes file-system checks to
 /// prepare: built off the event loop while the reload is read, handed over with
@@ -90,6 +91,8 @@ pub const OBSERVERS: &[Start] = &[notify::start];
 pub struct Settings {
     /// The notify scripts, security-checked.
     pub notify: Arc<NotifyScripts>,
+    /// The D-Bus service's objects and switches.
+    pub dbus: Arc<dbus::DbusPlan>,
 }
 
 impl Settings {
@@ -97,6 +100,7 @@ impl Settings {
     pub fn of(cfg: &Config) -> Settings {
         Settings {
             notify: Arc::new(NotifyScripts::of(cfg)),
+            dbus: Arc::new(dbus::DbusPlan::of(cfg)),
         }
     }
 }
