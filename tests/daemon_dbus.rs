@@ -123,6 +123,7 @@ struct Seen {
     tree: String,
     introspection: Vec<String>,
     properties: Vec<String>,
+    all_properties: Vec<serde_json::Value>,
     methods: Vec<String>,
     signals: BTreeMap<String, Vec<String>>,
 }
@@ -177,6 +178,7 @@ fn session(binary: &str, address: &str) -> Seen {
         .map(|p| busctl(address, &["introspect", SERVICE, p]))
         .collect();
     let mut properties = Vec::new();
+    let mut all_properties = Vec::new();
     for path in [V4, V6] {
         for property in ["Name", "State"] {
             properties.push(busctl(
@@ -190,9 +192,11 @@ fn session(binary: &str, address: &str) -> Seen {
                 ],
             ));
         }
-        properties.push(busctl(
+        // As JSON: the order of GetAll's entries is no part of the answer.
+        let all = busctl(
             address,
             &[
+                "--json=short",
                 "call",
                 SERVICE,
                 path,
@@ -201,7 +205,11 @@ fn session(binary: &str, address: &str) -> Seen {
                 "s",
                 "org.keepalived.Vrrp1.Instance",
             ],
-        ));
+        );
+        all_properties.push(
+            serde_json::from_str::<serde_json::Value>(all.trim())
+                .unwrap_or_else(|e| panic!("{binary}: GetAll on {path}: {e}: {all}")),
+        );
     }
     let data = a.dir.join("keepalived.data");
     let _ = std::fs::remove_file(&data);
@@ -246,6 +254,7 @@ fn session(binary: &str, address: &str) -> Seen {
         tree,
         introspection,
         properties,
+        all_properties,
         methods,
         signals,
     }
@@ -265,6 +274,7 @@ fn the_vrrp1_service_looks_and_behaves_as_stock_keepalived_s() {
     std::env::set_var("DBUS_SYSTEM_BUS_ADDRESS", &address);
     let stock = session(STOCK, &address);
     let ours = session(OURS, &address);
+    eprintln!("seen from both:\n{ours:#?}");
     assert_eq!(
         ours, stock,
         "ours:\n{ours:#?}\nkeepalived 2.2.7:\n{stock:#?}"
