@@ -12,53 +12,15 @@
 
 #[path = "../tests/lab/mod.rs"]
 mod lab;
+#[path = "../tests/common/private_bus.rs"]
+mod private_bus;
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use lab::{wait_for, Daemon, Lab};
-
-/// A process killed (by pid) when dropped.
-struct Owned(Child);
-
-impl Drop for Owned {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start_bus(dir: &Path) -> (Owned, String) {
-    let socket = dir.join("bus.sock");
-    let conf = dir.join("bus.conf");
-    std::fs::write(
-        &conf,
-        format!(
-            "<!DOCTYPE busconfig PUBLIC \"-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN\"\n \
-             \"http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd\">\n<busconfig>\n\
-             <type>system</type>\n<listen>unix:path={}</listen>\n<auth>EXTERNAL</auth>\n\
-             <policy context=\"default\">\n<allow user=\"*\"/>\n<allow own=\"*\"/>\n\
-             <allow send_type=\"method_call\"/>\n<allow send_type=\"signal\"/>\n\
-             <allow send_type=\"method_return\"/>\n<allow send_type=\"error\"/>\n\
-             <allow receive_type=\"method_call\"/>\n<allow receive_type=\"signal\"/>\n\
-             <allow receive_type=\"method_return\"/>\n<allow receive_type=\"error\"/>\n\
-             </policy>\n</busconfig>\n",
-            socket.display()
-        ),
-    )
-    .unwrap();
-    let bus = Command::new("dbus-daemon")
-        .arg(format!("--config-file={}", conf.display()))
-        .args(["--nofork", "--nopidfile"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("dbus-daemon (Debian package dbus-daemon) is needed");
-    assert!(wait_for(Duration::from_secs(5), || socket.exists()).is_some());
-    (Owned(bus), format!("unix:path={}", socket.display()))
-}
+use private_bus::PrivateBus;
 
 /// The 10 steady instances at `prio`, and on node a (`flap` set) the 20 flapping ones.
 fn config(prio: u8, flap: Option<&Path>) -> String {
@@ -114,8 +76,8 @@ fn spurious(a: &Daemon, b: &Daemon) -> usize {
 fn run(name: &str, binary: &Path, args: &[&str], seconds: u64) -> (usize, usize) {
     let lab = Lab::new(&["a", "b"], false);
     let (na, nb) = (lab.node("a"), lab.node("b"));
-    let (bus, address) = start_bus(&na.dir);
-    std::env::set_var("DBUS_SYSTEM_BUS_ADDRESS", &address);
+    let bus = PrivateBus::start(&na.dir);
+    std::env::set_var("DBUS_SYSTEM_BUS_ADDRESS", &bus.address);
     let flap = na.dir.join("flap");
     std::fs::write(&flap, "0\n").unwrap();
     let a = Daemon::start_args(na, binary, &config(200, Some(&flap)), args);
@@ -129,18 +91,35 @@ fn run(name: &str, binary: &Path, args: &[&str], seconds: u64) -> (usize, usize)
     std::thread::sleep(Duration::from_secs(2));
     let before = spurious(&a, &b);
     let flaps_before = a.log_text().matches("(FL_").count();
-    let pid = nix::unistd::Pid::from_raw(bus.0.id() as i32);
-    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGSTOP).unwrap();
+    let pid = bus.pid();
+    let stop = std::env::var_os("BENCH_NO_STOP").is_none();
+    let flapping = std::env::var_os("BENCH_NO_FLAP").is_none();
+    if stop {
+        nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGSTOP).unwrap();
+    }
     let start = Instant::now();
     let mut up = false;
     while start.elapsed() < Duration::from_secs(seconds) {
-        std::fs::write(&flap, if up { "0\n" } else { "1\n" }).unwrap();
+        if flapping {
+            std::fs::write(&flap, if up { "0\n" } else { "1\n" }).unwrap();
+        }
         up = !up;
         std::thread::sleep(Duration::from_millis(100));
     }
     std::fs::write(&flap, "0\n").unwrap();
     let counted = spurious(&a, &b) - before;
     let flapped = a.log_text().matches("(FL_").count() - flaps_before;
+    if counted > 0 {
+        for (node, d) in [("a", &a), ("b", &b)] {
+            for line in d
+                .log_text()
+                .lines()
+                .filter(|l| l.contains("(VI_") && l.contains("Entering"))
+            {
+                println!("{name} {node}: {line}");
+            }
+        }
+    }
     nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGCONT).unwrap();
     drop((a, b));
     drop(bus);

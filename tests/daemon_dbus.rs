@@ -8,6 +8,8 @@
 //! the `dbus-daemon` / `dbus-bin` packages; panics (never skips) without them.
 
 mod lab;
+#[path = "common/private_bus.rs"]
+mod private_bus;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -15,6 +17,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use lab::{wait_for, Daemon, Lab};
+use private_bus::PrivateBus;
 
 const OURS: &str = env!("CARGO_BIN_EXE_keepalived");
 const STOCK: &str = "/usr/sbin/keepalived";
@@ -31,41 +34,6 @@ impl Drop for Owned {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
-}
-
-/// A private bus allowing everyone everything, on a socket in `dir`.
-fn start_bus(dir: &Path) -> (Owned, String) {
-    let socket = dir.join("bus.sock");
-    let conf = dir.join("bus.conf");
-    std::fs::write(
-        &conf,
-        format!(
-            "<!DOCTYPE busconfig PUBLIC \"-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN\"\n \
-             \"http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd\">\n<busconfig>\n\
-             <type>system</type>\n<listen>unix:path={}</listen>\n<auth>EXTERNAL</auth>\n\
-             <policy context=\"default\">\n<allow user=\"*\"/>\n<allow own=\"*\"/>\n\
-             <allow send_type=\"method_call\"/>\n<allow send_type=\"signal\"/>\n\
-             <allow send_type=\"method_return\"/>\n<allow send_type=\"error\"/>\n\
-             <allow receive_type=\"method_call\"/>\n<allow receive_type=\"signal\"/>\n\
-             <allow receive_type=\"method_return\"/>\n<allow receive_type=\"error\"/>\n\
-             <allow eavesdrop=\"true\"/>\n</policy>\n</busconfig>\n",
-            socket.display()
-        ),
-    )
-    .unwrap();
-    let bus = Command::new("dbus-daemon")
-        .arg(format!("--config-file={}", conf.display()))
-        .args(["--nofork", "--nopidfile"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("dbus-daemon (Debian package dbus-daemon) is needed");
-    assert!(
-        wait_for(Duration::from_secs(5), || socket.exists()).is_some(),
-        "dbus-daemon did not open {}",
-        socket.display()
-    );
-    (Owned(bus), format!("unix:path={}", socket.display()))
 }
 
 fn busctl(address: &str, args: &[&str]) -> String {
@@ -268,7 +236,8 @@ fn the_vrrp1_service_looks_and_behaves_as_stock_keepalived_s() {
         "{STOCK} is needed to compare against (Debian package keepalived)"
     );
     let dir = tempfile::tempdir().unwrap();
-    let (_bus, address) = start_bus(dir.path());
+    let bus = PrivateBus::start(dir.path());
+    let address = bus.address.clone();
     // Both daemons take the system bus from here (the test's only test: no other
     // thread reads the environment meanwhile).
     std::env::set_var("DBUS_SYSTEM_BUS_ADDRESS", &address);

@@ -135,10 +135,7 @@ impl Observer for DbusService {
             self.dropped += 1;
             // The first and then every 100th, so a stuck bus cannot flood the log.
             if self.dropped % 100 == 1 {
-                log::warn!(
-                    "D-Bus is not keeping up: {} state signal(s) dropped",
-                    self.dropped
-                );
+                log::warn!("D-Bus is not keeping up: {} event(s) dropped", self.dropped);
             }
         }
     }
@@ -164,6 +161,8 @@ struct Service {
     /// Instance name → object path.
     paths: HashMap<String, String>,
     conn: Option<Connection>,
+    /// Signals the bus refused (a dead bus refuses every one: logged now and then).
+    failures: u64,
 }
 
 impl Service {
@@ -173,6 +172,7 @@ impl Service {
             table: Table::default(),
             paths: HashMap::new(),
             conn: None,
+            failures: 0,
         };
         service.follow(plan);
         service
@@ -366,7 +366,14 @@ async fn run(plan: Arc<DbusPlan>, mut rx: mpsc::Receiver<Job>) {
             }
         };
         if let Err(e) = sent {
-            log::info!("Emitting DBus signal failed: {e}");
+            service.failures += 1;
+            // The first and then every 100th.
+            if service.failures % 100 == 1 {
+                log::info!(
+                    "Emitting DBus signal failed ({} so far): {e}",
+                    service.failures
+                );
+            }
         }
     }
 }
