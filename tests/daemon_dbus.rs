@@ -96,6 +96,45 @@ struct Seen {
     signals: BTreeMap<String, Vec<String>>,
 }
 
+/// `Name` and `State` of both instances one by one, and each instance's `GetAll`.
+fn properties_of(binary: &str, address: &str) -> (Vec<String>, Vec<serde_json::Value>) {
+    let mut properties = Vec::new();
+    let mut all_properties = Vec::new();
+    for path in [V4, V6] {
+        for property in ["Name", "State"] {
+            properties.push(busctl(
+                address,
+                &[
+                    "get-property",
+                    SERVICE,
+                    path,
+                    "org.keepalived.Vrrp1.Instance",
+                    property,
+                ],
+            ));
+        }
+        // As JSON: the order of GetAll's entries is no part of the answer.
+        let all = busctl(
+            address,
+            &[
+                "--json=short",
+                "call",
+                SERVICE,
+                path,
+                "org.freedesktop.DBus.Properties",
+                "GetAll",
+                "s",
+                "org.keepalived.Vrrp1.Instance",
+            ],
+        );
+        all_properties.push(
+            serde_json::from_str::<serde_json::Value>(all.trim())
+                .unwrap_or_else(|e| panic!("{binary}: GetAll on {path}: {e}: {all}")),
+        );
+    }
+    (properties, all_properties)
+}
+
 fn session(binary: &str, address: &str) -> Seen {
     let lab = Lab::new(&["a"], false);
     let a = lab.node("a");
@@ -145,40 +184,7 @@ fn session(binary: &str, address: &str) -> Seen {
         .iter()
         .map(|p| busctl(address, &["introspect", SERVICE, p]))
         .collect();
-    let mut properties = Vec::new();
-    let mut all_properties = Vec::new();
-    for path in [V4, V6] {
-        for property in ["Name", "State"] {
-            properties.push(busctl(
-                address,
-                &[
-                    "get-property",
-                    SERVICE,
-                    path,
-                    "org.keepalived.Vrrp1.Instance",
-                    property,
-                ],
-            ));
-        }
-        // As JSON: the order of GetAll's entries is no part of the answer.
-        let all = busctl(
-            address,
-            &[
-                "--json=short",
-                "call",
-                SERVICE,
-                path,
-                "org.freedesktop.DBus.Properties",
-                "GetAll",
-                "s",
-                "org.keepalived.Vrrp1.Instance",
-            ],
-        );
-        all_properties.push(
-            serde_json::from_str::<serde_json::Value>(all.trim())
-                .unwrap_or_else(|e| panic!("{binary}: GetAll on {path}: {e}: {all}")),
-        );
-    }
+    let (properties, all_properties) = properties_of(binary, address);
     let data = a.dir.join("keepalived.data");
     let _ = std::fs::remove_file(&data);
     let vrrp_call = |method: &str| {

@@ -833,6 +833,31 @@ fn ask_reload(
     }
 }
 
+/// What the D-Bus service asks of the loop ([`super::requests`]): done, then answered.
+fn answer_request(
+    asked: Asked,
+    running: &mut Running,
+    host: &mut dyn Host,
+    reloading: &mut Option<tokio::task::JoinHandle<Result<Loaded, String>>>,
+    reload_queued: &mut bool,
+) {
+    let Asked { request, answer } = asked;
+    let result = match request {
+        Request::Dump(signal) => {
+            host.dump(signal, Origin::Dbus, running);
+            Ok(())
+        }
+        // keepalived answers first, then signals its parent to reload.
+        Request::Reload => {
+            let _ = answer.send(Ok(()));
+            ask_reload(reloading, reload_queued, host);
+            return;
+        }
+        Request::SendGarp { instance } => running.send_garps(&instance),
+    };
+    let _ = answer.send(result);
+}
+
 /// Runs until TERM/INT, then performs the graceful stop (priority-0 adverts, VIPs
 /// removed, STOP notifies) and returns.
 pub async fn event_loop(mut running: Running, mut inputs: Inputs, host: &mut dyn Host) -> Exit {
@@ -921,21 +946,8 @@ pub async fn event_loop(mut running: Running, mut inputs: Inputs, host: &mut dyn
                 DaemonSignal::Reload => ask_reload(&mut reloading, &mut reload_queued, host),
                 other => host.dump(other, Origin::Signal, &mut running),
             },
-            Some(Asked { request, answer }) = inputs.requests.recv() => {
-                let result = match request {
-                    Request::Dump(signal) => {
-                        host.dump(signal, Origin::Dbus, &mut running);
-                        Ok(())
-                    }
-                    // keepalived answers first, then signals its parent to reload.
-                    Request::Reload => {
-                        let _ = answer.send(Ok(()));
-                        ask_reload(&mut reloading, &mut reload_queued, host);
-                        continue;
-                    }
-                    Request::SendGarp { instance } => running.send_garps(&instance),
-                };
-                let _ = answer.send(result);
+            Some(asked) = inputs.requests.recv() => {
+                answer_request(asked, &mut running, host, &mut reloading, &mut reload_queued);
             }
         }
     }
