@@ -74,6 +74,8 @@ pub struct GlobalDefs {
     pub vmac_prefix: Option<String>,
     /// Our extension: `metrics_listen ADDR:PORT` serves Prometheus metrics and JSON.
     pub metrics_listen: Option<std::net::SocketAddr>,
+    /// `enable_dbus` / `dbus_service_name`: keepalived's D-Bus service.
+    pub dbus: DbusSettings,
     pub scheduling: Scheduling,
     /// Other known global keywords, which the daemon does not act on: keyword → arguments
     /// as written.
@@ -131,6 +133,15 @@ impl Config {
     }
 }
 
+/// `enable_dbus`, `dbus_service_name`: serve keepalived's `org.keepalived.Vrrp1` objects
+/// on the system bus (`daemon::observe::dbus`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DbusSettings {
+    pub enabled: bool,
+    /// The bus name to own; keepalived's `org.keepalived.Vrrp1` when unset.
+    pub service_name: Option<String>,
+}
+
 impl Default for GlobalDefs {
     fn default() -> Self {
         GlobalDefs {
@@ -157,6 +168,7 @@ impl Default for GlobalDefs {
             reload_check_config: None,
             vmac_prefix: None,
             metrics_listen: None,
+            dbus: DbusSettings::default(),
             scheduling: Scheduling::default(),
             other: BTreeMap::new(),
         }

@@ -24,8 +24,9 @@ use super::effects::Effect;
 use super::observe::{Cause, Event, InstanceIndex, Observer, Settings, StatusFeed};
 use super::plan::{self, Plan, VipSpec};
 use super::replan::Replan;
+use super::requests::{Asked, Refused, Request};
 use super::routing::{self, RoutingSet};
-use super::signals::{DaemonSignal, Signals};
+use super::signals::{DaemonSignal, Origin, Signals};
 use super::status::ShownConfig;
 use super::tracking::Tracking;
 use super::wire::{Inbound, Wire};
@@ -81,8 +82,9 @@ pub trait Host {
         config: &'a Config,
         previous: Option<&'a Tracking>,
     ) -> PrepareFuture<'a>;
-    /// USR1 / USR2 / JSON dump requests and stats clearing.
-    fn dump(&mut self, signal: DaemonSignal, running: &mut Running);
+    /// USR1 / USR2 / JSON dump requests and stats clearing, asked by a signal or over
+    /// D-Bus.
+    fn dump(&mut self, signal: DaemonSignal, origin: Origin, running: &mut Running);
     /// Called after every batch of actions that changed an instance state, and about
     /// once a second (for metrics).
     fn refresh(&mut self, running: &Running);
@@ -737,6 +739,29 @@ impl Running {
         Ok(())
     }
 
+    /// D-Bus `SendGarp`: one gratuitous ARP / NA per VIP and eVIP of `name`, when it has
+    /// its addresses set (keepalived's answer is the same either way).
+    fn send_garps(&mut self, name: &str) -> Result<(), Refused> {
+        let found = self.router.instances().find(|s| {
+            self.router
+                .instance_config(s.id)
+                .is_some_and(|c| c.name == name)
+        });
+        let Some(instance) = found else {
+            return Err(Refused::NoInstance(name.to_owned()));
+        };
+        log::info!("Sending garps on {name} on DBus request");
+        if instance.vips_set {
+            for spec in &self.vips[instance.id.0] {
+                let _ = self.effects.send(Effect::Garp {
+                    interface: spec.interface.to_string(),
+                    addr: spec.addr,
+                });
+            }
+        }
+        Ok(())
+    }
+
     /// Waits until every queued effect has been executed.
     pub async fn flush_effects(&self) {
         let (tx, rx) = oneshot::channel();
@@ -803,14 +828,56 @@ pub struct Inputs {
     pub trackers: mpsc::UnboundedReceiver<TrackerEvent>,
     pub netlink: Option<NetlinkWatcher>,
     pub signals: Signals,
+    /// What the D-Bus service asks of the loop ([`super::requests`]).
+    pub requests: mpsc::Receiver<Asked>,
+}
+
+/// SIGHUP or D-Bus `ReloadConfig`: starts reading the configuration again, or, during a
+/// reload, queues one more (as keepalived queues it: the file may have changed again
+/// after the running reload read it).
+fn ask_reload(
+    reloading: &mut Option<tokio::task::JoinHandle<Result<Loaded, String>>>,
+    reload_queued: &mut bool,
+    host: &mut dyn Host,
+) {
+    if reloading.is_none() {
+        *reloading = Some(start_reload(host));
+    } else {
+        log::info!("Reload already in progress, request queued");
+        *reload_queued = true;
+    }
+}
+
+/// What the D-Bus service asks of the loop ([`super::requests`]): done, then answered.
+fn answer_request(
+    asked: Asked,
+    running: &mut Running,
+    host: &mut dyn Host,
+    reloading: &mut Option<tokio::task::JoinHandle<Result<Loaded, String>>>,
+    reload_queued: &mut bool,
+) {
+    let Asked { request, answer } = asked;
+    let result = match request {
+        Request::Dump(signal) => {
+            host.dump(signal, Origin::Dbus, running);
+            Ok(())
+        }
+        // keepalived answers first, then signals its parent to reload.
+        Request::Reload => {
+            let _ = answer.send(Ok(()));
+            ask_reload(reloading, reload_queued, host);
+            return;
+        }
+        Request::SendGarp { instance } => running.send_garps(&instance),
+    };
+    let _ = answer.send(result);
 }
 
 /// Runs until TERM/INT, then performs the graceful stop (priority-0 adverts, VIPs
 /// removed, STOP notifies) and returns.
 pub async fn event_loop(mut running: Running, mut inputs: Inputs, host: &mut dyn Host) -> Exit {
     let mut reloading: Option<tokio::task::JoinHandle<Result<Loaded, String>>> = None;
-    // A HUP during a reload is queued (once), as keepalived queues it: the file may have
-    // changed again after the running reload read it.
+    // A HUP during a reload is queued (once): see `ask_reload`.
     let mut reload_queued = false;
     // The protocol timers sleep to the microsecond (timerfd); tokio's millisecond wheel
     // is the fallback.
@@ -891,15 +958,12 @@ pub async fn event_loop(mut running: Running, mut inputs: Inputs, host: &mut dyn
             }
             signal = inputs.signals.next() => match signal {
                 DaemonSignal::Stop => break,
-                DaemonSignal::Reload if reloading.is_none() => {
-                    reloading = Some(start_reload(host));
-                }
-                DaemonSignal::Reload => {
-                    log::info!("Reload already in progress, request queued");
-                    reload_queued = true;
-                }
-                other => host.dump(other, &mut running),
+                DaemonSignal::Reload => ask_reload(&mut reloading, &mut reload_queued, host),
+                other => host.dump(other, Origin::Signal, &mut running),
             },
+            Some(asked) = inputs.requests.recv() => {
+                answer_request(asked, &mut running, host, &mut reloading, &mut reload_queued);
+            }
         }
     }
     log::info!("Stopping");

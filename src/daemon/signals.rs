@@ -24,6 +24,15 @@ pub enum DaemonSignal {
     DumpJson,
 }
 
+/// Who asked for a dump: keepalived words its log line after it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// An OS signal.
+    Signal,
+    /// A D-Bus caller (`org.keepalived.Vrrp1.Vrrp` methods).
+    Dbus,
+}
+
 /// Subscriptions to every signal the daemon handles. Creating it installs the handlers,
 /// so a signal arriving afterwards is never lost (nor does it kill the process).
 pub struct Signals {

@@ -21,7 +21,7 @@ use super::pidfile::PidFile;
 use super::plan::{self, HostInterfaces, InterfaceFacts};
 use super::run::{event_loop, Host, Inputs, Lifecycle, Loaded, PrepareFuture, Prepared, Running};
 use super::sd_notify::{Readiness, SystemdNotifier};
-use super::signals::{DaemonSignal, Signals};
+use super::signals::{DaemonSignal, Origin, Signals};
 use super::start_stop::Moment;
 use super::status::{ProcessInfo, Snapshot};
 use super::tracking::Tracking;
@@ -327,6 +327,8 @@ async fn serve(opts: &Options, config: Config) -> anyhow::Result<()> {
         }
     };
     let pacing = Pacing::of(&config);
+    // Before the observers start: the D-Bus service asks the loop through it.
+    let requests = super::requests::install();
     let effects = EffectWorker::new(
         Netlink::connect().context("cannot open netlink")?,
         pacing,
@@ -393,6 +395,7 @@ async fn serve(opts: &Options, config: Config) -> anyhow::Result<()> {
             trackers,
             netlink: watcher,
             signals,
+            requests,
         },
         &mut host,
     )
@@ -484,27 +487,31 @@ impl Host for DaemonHost {
         })
     }
 
-    fn dump(&mut self, signal: DaemonSignal, running: &mut Running) {
-        let pid = std::process::id();
+    fn dump(&mut self, signal: DaemonSignal, origin: Origin, running: &mut Running) {
         let paths = DumpPaths::from_env();
         let snap = self.snapshot(running);
+        // keepalived's words: "... for process(PID) on signal" / "... on DBus request".
+        let asked = match origin {
+            Origin::Signal => format!("for process({}) on signal", std::process::id()),
+            Origin::Dbus => "on DBus request".to_owned(),
+        };
         let written = match signal {
             DaemonSignal::DumpData => {
-                log::info!("Printing VRRP data for process({pid}) on signal");
+                log::info!("Printing VRRP data {asked}");
                 paths.write_data(&snap)
             }
             DaemonSignal::DumpStats => {
-                log::info!("Printing VRRP stats for process({pid}) on signal");
+                log::info!("Printing VRRP stats {asked}");
                 paths.write_stats(&snap)
             }
             DaemonSignal::ClearStats => {
-                log::info!("Printing and clearing VRRP stats for process({pid}) on signal");
+                log::info!("Printing and clearing VRRP stats {asked}");
                 let written = paths.write_stats(&snap);
                 running.router.clear_stats();
                 written
             }
             DaemonSignal::DumpJson => {
-                log::info!("Printing VRRP as json for process({pid}) on signal");
+                log::info!("Printing VRRP as json {asked}");
                 paths.write_json(&snap)
             }
             DaemonSignal::Stop | DaemonSignal::Reload => Ok(()),

@@ -723,8 +723,25 @@ pub static GLOBAL: &[Keyword<GlobalDefs>] = &[
     inert!(Snmp "enable_snmp_rfcv3" => "SNMP (not in this build)."),
     inert!(Snmp "enable_traps" => "SNMP traps (not in this build)."),
     inert!(Snmp "snmp_socket" => "SNMP socket (not in this build)."),
-    kept!("enable_dbus" => "D-Bus (not in this build)."),
-    kept!("dbus_service_name" => "D-Bus (not in this build)."),
+    // keepalived sets it whatever follows the keyword (`enable_dbus off` enables it too).
+    keyword!(
+        "enable_dbus",
+        "",
+        "off",
+        "Serve keepalived's org.keepalived.Vrrp1 D-Bus service (instance objects, their \
+         state, state-change signals, dump and reload methods) on the system bus.",
+        |_c, t, _n| t.dbus.enabled = true,
+        |t, d| if t.dbus.enabled {
+            d.line::<&str>("enable_dbus", &[])
+        }
+    ),
+    word!(
+        "dbus_service_name",
+        "NAME",
+        "org.keepalived.Vrrp1",
+        dbus.service_name,
+        "The bus name the D-Bus service owns."
+    ),
     keyword!(
         "startup_script",
         "COMMAND [USER [GROUP]]",
