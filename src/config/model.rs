@@ -65,6 +65,8 @@ pub struct GlobalDefs {
     pub vmac_prefix: Option<String>,
     /// Our extension: `metrics_listen ADDR:PORT` serves Prometheus metrics and JSON.
     pub metrics_listen: Option<std::net::SocketAddr>,
+    /// The SNMP keywords (`enable_snmp_*`, `enable_traps`, `snmp_socket`).
+    pub snmp: SnmpSettings,
     pub scheduling: Scheduling,
     /// Other known global keywords, which the daemon does not act on: keyword → arguments
     /// as written.
@@ -85,6 +87,26 @@ impl Config {
             })
             .unwrap_or(self.global.notify_fifos.vrrp_notify_priority_changes)
     }
+}
+
+/// What SNMP keepalived would serve: the MIBs turned on and the master agent's socket.
+/// This build serves VRRP-MIB (RFC 2787, `rfcv2`); the other MIBs are announced at
+/// start-up as not served yet.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SnmpSettings {
+    /// `enable_snmp_vrrp`: KEEPALIVED-MIB's VRRP part.
+    pub vrrp: bool,
+    /// `enable_snmp_keepalived`: keepalived's old name for `enable_snmp_vrrp`.
+    pub keepalived: bool,
+    /// `enable_snmp_rfcv2` (or `enable_snmp_rfc`): VRRP-MIB, RFC 2787.
+    pub rfcv2: bool,
+    /// `enable_snmp_rfcv3` (or `enable_snmp_rfc`): VRRPv3-MIB, RFC 6527.
+    pub rfcv3: bool,
+    /// `enable_traps`: send notifications (also vrrpNotificationCntl's value).
+    pub traps: bool,
+    /// `snmp_socket`: the AgentX master's address as written (`unix:/path`, `tcp:host:port`
+    /// or a plain path); unset = `unix:/var/agentx/master`.
+    pub socket: Option<String>,
 }
 
 impl Default for GlobalDefs {
@@ -110,6 +132,7 @@ impl Default for GlobalDefs {
             reload_check_config: None,
             vmac_prefix: None,
             metrics_listen: None,
+            snmp: SnmpSettings::default(),
             scheduling: Scheduling::default(),
             other: BTreeMap::new(),
         }

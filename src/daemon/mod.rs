@@ -25,6 +25,7 @@ pub mod routing;
 pub mod run;
 pub mod sd_notify;
 pub mod signals;
+pub mod snmp;
 pub mod start;
 pub mod status;
 pub mod tracking;

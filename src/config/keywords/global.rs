@@ -2,7 +2,7 @@
 
 use super::Keyword;
 use super::OtherSettings;
-use crate::config::diag::Diagnostic;
+use crate::config::diag::{Diagnostic, Severity};
 use crate::config::dump::Dumper;
 use crate::config::lower::{fmt_decimal_secs, Lower};
 use crate::config::model::{Fifo, GlobalDefs};
@@ -115,6 +115,20 @@ fn listen_address(cx: &mut Lower, node: &Node) -> Option<std::net::SocketAddr> {
             None
         }
     }
+}
+
+/// An SNMP MIB keepalived would serve and this build does not yet: said once per keyword,
+/// at start-up and by `-t`, so nobody waits for a table that never appears.
+fn snmp_not_served(cx: &mut Lower, n: &Node, mib: &str) -> bool {
+    cx.push(Diagnostic::new(
+        Severity::Notice,
+        Some(n.keyword.span),
+        format!(
+            "{}: {mib} is not served by this build yet (VRRP-MIB, RFC 2787, is: enable_snmp_rfcv2)",
+            n.keyword.text
+        ),
+    ));
+    true
 }
 
 fn dump_pause(d: &mut Dumper, kw: &str, v: Duration) {
@@ -662,14 +676,67 @@ pub static GLOBAL: &[Keyword<GlobalDefs>] = &[
     kept!("process_names" => "Set process names."),
     kept!("process_monitor_rcv_bufs" => "Process monitor buffer size."),
     kept!("process_monitor_rcv_bufs_force" => "Process monitor buffer size (forced)."),
-    kept!("enable_snmp_vrrp" => "SNMP (not in this build)."),
-    kept!("enable_snmp_keepalived" => "SNMP (not in this build)."),
+    keyword!(
+        "enable_snmp_vrrp",
+        "",
+        "off",
+        "SNMP: KEEPALIVED-MIB's VRRP part (not served by this build yet).",
+        |cx, t, n| t.snmp.vrrp = snmp_not_served(cx, n, "KEEPALIVED-MIB"),
+        |t, d| if t.snmp.vrrp {
+            d.line::<&str>("enable_snmp_vrrp", &[])
+        }
+    ),
+    keyword!(
+        "enable_snmp_keepalived",
+        "",
+        "off",
+        "SNMP: keepalived's old name of enable_snmp_vrrp (not served by this build yet).",
+        |cx, t, n| t.snmp.keepalived = snmp_not_served(cx, n, "KEEPALIVED-MIB"),
+        |t, d| if t.snmp.keepalived {
+            d.line::<&str>("enable_snmp_keepalived", &[])
+        }
+    ),
     kept!("enable_snmp_checker" => "SNMP (not in this build)."),
-    kept!("enable_snmp_rfc" => "SNMP (not in this build)."),
-    kept!("enable_snmp_rfcv2" => "SNMP (not in this build)."),
-    kept!("enable_snmp_rfcv3" => "SNMP (not in this build)."),
-    kept!("enable_traps" => "SNMP traps (not in this build)."),
-    kept!("snmp_socket" => "SNMP socket (not in this build)."),
+    keyword!(
+        "enable_snmp_rfc",
+        "",
+        "off",
+        "SNMP: both VRRP-MIB (RFC 2787) and VRRPv3-MIB (RFC 6527).",
+        |cx, t, n| {
+            t.snmp.rfcv2 = true;
+            t.snmp.rfcv3 = snmp_not_served(cx, n, "VRRPv3-MIB (RFC 6527)")
+        },
+        |t, d| if t.snmp.rfcv2 && t.snmp.rfcv3 {
+            d.line::<&str>("enable_snmp_rfc", &[])
+        }
+    ),
+    flag!(
+        "enable_snmp_rfcv2",
+        snmp.rfcv2,
+        "SNMP: serve VRRP-MIB (RFC 2787) over AgentX."
+    ),
+    keyword!(
+        "enable_snmp_rfcv3",
+        "",
+        "off",
+        "SNMP: VRRPv3-MIB, RFC 6527 (not served by this build yet).",
+        |cx, t, n| t.snmp.rfcv3 = snmp_not_served(cx, n, "VRRPv3-MIB (RFC 6527)"),
+        |t, d| if t.snmp.rfcv3 && !t.snmp.rfcv2 {
+            d.line::<&str>("enable_snmp_rfcv3", &[])
+        }
+    ),
+    flag!(
+        "enable_traps",
+        snmp.traps,
+        "SNMP notifications on state changes."
+    ),
+    word!(
+        "snmp_socket",
+        "unix:PATH|tcp:HOST:PORT|PATH",
+        "unix:/var/agentx/master",
+        snmp.socket,
+        "The AgentX master agent's socket."
+    ),
     kept!("enable_dbus" => "D-Bus (not in this build)."),
     kept!("dbus_service_name" => "D-Bus (not in this build)."),
     kept!("startup_script" => "Script run at start-up."),
