@@ -174,7 +174,7 @@ fn normalised_walk(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// Waits until `host`'s walk shows VI_1 MASTER and VI_2 BACKUP; returns the walk.
+/// Waits until `host`'s walk shows VI_1 MASTER and VI_2's addresses; returns the walk.
 fn settled_walk(host: &Host, who: &str) -> String {
     let mut last = String::new();
     let settled = wait_for(Duration::from_secs(20), || {
@@ -183,13 +183,20 @@ fn settled_walk(host: &Host, who: &str) -> String {
         n.iter()
             .any(|l| l == ".1.3.6.1.2.1.68.1.3.1.3.IFX.51 = INTEGER: 3")
             && n.iter()
-                .any(|l| l == ".1.3.6.1.2.1.68.1.3.1.3.IFX.52 = INTEGER: 2")
+                .any(|l| l.starts_with(".1.3.6.1.2.1.68.1.4.1.2.IFX.52.198.18.0.102 "))
     });
     assert!(
         settled.is_some(),
-        "{who}: walk never showed MASTER/BACKUP:\n{last}"
+        "{who}: walk never showed VI_1 MASTER and VI_2's address:\n{last}"
     );
     last
+}
+
+/// Whether a normalised line is a vrrpOperTable or vrrpRouterStatsTable cell of VRID 52.
+fn second_row(line: &str) -> bool {
+    [".1.3.6.1.2.1.68.1.3.1.", ".1.3.6.1.2.1.68.2.4.1."]
+        .iter()
+        .any(|t| line.starts_with(t) && line.contains(".IFX.52 = "))
 }
 
 fn host_dir(host: &Host) -> PathBuf {
@@ -209,7 +216,29 @@ fn vrrp_mib_walk_matches_stock_keepalived_and_survives_an_snmpd_restart() {
 
     let stock_walk = settled_walk(stock_host, "stock keepalived");
     let ours_walk = settled_walk(ours_host, "ours");
-    let (s, o) = (normalised_walk(&stock_walk), normalised_walk(&ours_walk));
+    let (s, all_ours) = (normalised_walk(&stock_walk), normalised_walk(&ours_walk));
+    // keepalived 2.2.7 shows only the first row of vrrpOperTable and vrrpRouterStatsTable
+    // (an operator-precedence slip in its index search, fixed upstream in a2718158 "snmp:
+    // fix operator precedence"); we serve every row, as fixed keepalived does. Compare
+    // without VRID 52's cells there, and check them on their own.
+    let (extra, o): (Vec<String>, Vec<String>) = all_ours.into_iter().partition(|l| second_row(l));
+    assert_eq!(
+        extra.len(),
+        13 + 12,
+        "VRID 52's operational and stats rows:\n{ours_walk}"
+    );
+    for want in [
+        ".1.3.6.1.2.1.68.1.3.1.3.IFX.52 = INTEGER: 2",
+        ".1.3.6.1.2.1.68.1.3.1.5.IFX.52 = INTEGER: 100",
+        ".1.3.6.1.2.1.68.1.3.1.9.IFX.52 = INTEGER: 2",
+        ".1.3.6.1.2.1.68.1.3.1.11.IFX.52 = INTEGER: 30",
+        ".1.3.6.1.2.1.68.1.3.1.12.IFX.52 = INTEGER: 2",
+    ] {
+        assert!(
+            extra.iter().any(|l| l == want),
+            "no {want:?} in\n{ours_walk}"
+        );
+    }
     for (i, (sl, ol)) in s.iter().zip(&o).enumerate() {
         assert_eq!(
             ol, sl,
@@ -222,7 +251,7 @@ fn vrrp_mib_walk_matches_stock_keepalived_and_survives_an_snmpd_restart() {
         "walk lengths differ\nstock:\n{stock_walk}\nours:\n{ours_walk}"
     );
     assert!(
-        s.len() >= 40,
+        s.len() >= 30,
         "stock walk is too short to mean anything:\n{stock_walk}"
     );
     assert!(
@@ -237,7 +266,7 @@ fn vrrp_mib_walk_matches_stock_keepalived_and_survives_an_snmpd_restart() {
     let _ = std::fs::remove_file(ours_host.dir.join("agentx"));
     let _again = Snmpd::start(ours_host);
     let back = settled_walk(ours_host, "ours after the snmpd restart");
-    assert_eq!(normalised_walk(&back).len(), o.len());
+    assert_eq!(normalised_walk(&back).len(), o.len() + extra.len());
     assert!(
         ours.log_text().matches("registered VRRP-MIB").count() >= 2,
         "{}",

@@ -128,7 +128,7 @@ fn oper_row(
     own: Option<&InterfaceFacts>,
     base: Option<&InterfaceFacts>,
 ) {
-    const T: [u32; 2] = [1, 3];
+    const T: [u32; 3] = [1, 3, 1];
     if let Some(own) = own {
         cell(v, &T, 2, index, Value::OctetString(own.mac.clone()));
     }
