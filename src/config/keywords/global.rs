@@ -725,10 +725,22 @@ pub static GLOBAL: &[Keyword<GlobalDefs>] = &[
             d.line::<&str>("enable_snmp_rfcv3", &[])
         }
     ),
-    flag!(
+    keyword!(
         "enable_traps",
-        snmp.traps,
-        "SNMP notifications on state changes."
+        "",
+        "off",
+        "SNMP: vrrpNotificationCntl reads enabled (notifications are not sent by this build yet).",
+        |cx, t, n| {
+            cx.push(Diagnostic::new(
+                Severity::Notice,
+                Some(n.keyword.span),
+                "enable_traps: SNMP notifications are not sent by this build yet",
+            ));
+            t.snmp.traps = true
+        },
+        |t, d| if t.snmp.traps {
+            d.line::<&str>("enable_traps", &[])
+        }
     ),
     word!(
         "snmp_socket",
