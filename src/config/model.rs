@@ -76,6 +76,8 @@ pub struct GlobalDefs {
     pub metrics_listen: Option<std::net::SocketAddr>,
     /// `enable_dbus` / `dbus_service_name`: keepalived's D-Bus service.
     pub dbus: DbusSettings,
+    /// The SNMP keywords (`enable_snmp_*`, `enable_traps`, `snmp_socket`).
+    pub snmp: SnmpSettings,
     pub scheduling: Scheduling,
     /// Other known global keywords, which the daemon does not act on: keyword → arguments
     /// as written.
@@ -142,6 +144,26 @@ pub struct DbusSettings {
     pub service_name: Option<String>,
 }
 
+/// What SNMP keepalived would serve: the MIBs turned on and the master agent's socket.
+/// This build serves VRRP-MIB (RFC 2787, `rfcv2`); the other MIBs are announced at
+/// start-up as not served yet.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SnmpSettings {
+    /// `enable_snmp_vrrp`: KEEPALIVED-MIB's VRRP part.
+    pub vrrp: bool,
+    /// `enable_snmp_keepalived`: keepalived's old name for `enable_snmp_vrrp`.
+    pub keepalived: bool,
+    /// `enable_snmp_rfcv2` (or `enable_snmp_rfc`): VRRP-MIB, RFC 2787.
+    pub rfcv2: bool,
+    /// `enable_snmp_rfcv3` (or `enable_snmp_rfc`): VRRPv3-MIB, RFC 6527.
+    pub rfcv3: bool,
+    /// `enable_traps`: send notifications (also vrrpNotificationCntl's value).
+    pub traps: bool,
+    /// `snmp_socket`: the AgentX master's address as written (`unix:/path`, `tcp:host:port`
+    /// or a plain path); unset = `unix:/var/agentx/master`.
+    pub socket: Option<String>,
+}
+
 impl Default for GlobalDefs {
     fn default() -> Self {
         GlobalDefs {
@@ -169,6 +191,7 @@ impl Default for GlobalDefs {
             vmac_prefix: None,
             metrics_listen: None,
             dbus: DbusSettings::default(),
+            snmp: SnmpSettings::default(),
             scheduling: Scheduling::default(),
             other: BTreeMap::new(),
         }

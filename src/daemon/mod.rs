@@ -29,6 +29,7 @@ pub mod routing;
 pub mod run;
 pub mod sd_notify;
 pub mod signals;
+pub mod snmp;
 pub mod start;
 pub mod start_stop;
 pub mod status;

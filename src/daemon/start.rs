@@ -23,6 +23,7 @@ use super::run::{event_loop, Host, Inputs, Lifecycle, Loaded, PrepareFuture, Pre
 use super::sd_notify::{Readiness, SystemdNotifier};
 use super::signals::{DaemonSignal, Origin, Signals};
 use super::start_stop::Moment;
+use super::snmp::SnmpAgent;
 use super::status::{ProcessInfo, Snapshot};
 use super::tracking::Tracking;
 use super::wire::INBOUND_QUEUE;
@@ -370,6 +371,7 @@ async fn serve(opts: &Options, config: Config) -> anyhow::Result<()> {
         netlink,
         process: ProcessInfo::current(&opts.config_file),
         metrics: None,
+        snmp: None,
         reload_check: running.shown.global().reload_check_config.clone(),
         global: running.shown.global().clone(),
         systemd: match SystemdNotifier::from_env() {
@@ -383,6 +385,9 @@ async fn serve(opts: &Options, config: Config) -> anyhow::Result<()> {
     let mut metrics = Endpoint::new(Arc::new(host.snapshot(&running)));
     metrics.configure(running.shown.global().metrics_listen, Instant::now());
     host.metrics = Some(metrics);
+    let mut snmp = SnmpAgent::new(Arc::new(host.snapshot(&running)));
+    snmp.configure(&running.shown.global().snmp);
+    host.snmp = Some(snmp);
     log::info!("Startup complete");
     host.lifecycle(Lifecycle::Ready);
     crate::sys::memory::release_free_memory();
@@ -400,6 +405,9 @@ async fn serve(opts: &Options, config: Config) -> anyhow::Result<()> {
         &mut host,
     )
     .await;
+    if let Some(snmp) = host.snmp.take() {
+        snmp.shutdown().await;
+    }
     // The VMAC interfaces are ours: remove them and put the base interfaces' ARP
     // settings back, as keepalived does.
     for name in &host.vmacs {
@@ -427,6 +435,8 @@ struct DaemonHost {
     process: ProcessInfo,
     /// The metrics endpoint (`metrics_listen`), once the first snapshot exists.
     metrics: Option<Endpoint>,
+    /// The SNMP subagent (`enable_snmp_rfcv2`), fed the same snapshots.
+    snmp: Option<SnmpAgent>,
     /// `reload_check_config` of the running configuration.
     reload_check: Option<std::path::PathBuf>,
     /// The running configuration's global settings: its `shutdown_script` runs at exit.
@@ -522,10 +532,17 @@ impl Host for DaemonHost {
     }
 
     fn refresh(&mut self, running: &Running) {
-        if let Some(metrics) = &self.metrics {
-            if metrics.is_serving() {
-                metrics.publish(Arc::new(self.snapshot(running)));
-            }
+        let metrics = self.metrics.as_ref().filter(|m| m.is_serving());
+        let snmp = self.snmp.as_ref().filter(|s| s.is_running());
+        if metrics.is_none() && snmp.is_none() {
+            return;
+        }
+        let snap = Arc::new(self.snapshot(running));
+        if let Some(metrics) = metrics {
+            metrics.publish(snap.clone());
+        }
+        if let Some(snmp) = snmp {
+            snmp.publish(snap);
         }
     }
 
@@ -540,6 +557,9 @@ impl Host for DaemonHost {
         self.global = running.shown.global().clone();
         if let Some(metrics) = &mut self.metrics {
             metrics.configure(running.shown.global().metrics_listen, Instant::now());
+        }
+        if let Some(snmp) = &mut self.snmp {
+            snmp.configure(&running.shown.global().snmp);
         }
         self.refresh(running);
     }

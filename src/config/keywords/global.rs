@@ -5,7 +5,7 @@ use super::process::{
 };
 use super::Keyword;
 use super::OtherSettings;
-use crate::config::diag::Diagnostic;
+use crate::config::diag::{Diagnostic, Severity};
 use crate::config::dump::Dumper;
 use crate::config::lower::{fmt_decimal_secs, Lower};
 use crate::config::model::{Fifo, GlobalDefs, Nftables};
@@ -115,6 +115,20 @@ fn listen_address(cx: &mut Lower, node: &Node) -> Option<std::net::SocketAddr> {
             None
         }
     }
+}
+
+/// An SNMP MIB keepalived would serve and this build does not yet: said once per keyword,
+/// at start-up and by `-t`, so nobody waits for a table that never appears.
+fn snmp_not_served(cx: &mut Lower, n: &Node, mib: &str) -> bool {
+    cx.push(Diagnostic::new(
+        Severity::Notice,
+        Some(n.keyword.span),
+        format!(
+            "{}: {mib} is not served by this build yet (VRRP-MIB, RFC 2787, is: enable_snmp_rfcv2)",
+            n.keyword.text
+        ),
+    ));
+    true
 }
 
 fn dump_pause(d: &mut Dumper, kw: &str, v: Duration) {
@@ -715,14 +729,79 @@ pub static GLOBAL: &[Keyword<GlobalDefs>] = &[
     inert!(OneProcess "process_names" => "Set process names."),
     inert!(NotImplemented "process_monitor_rcv_bufs" => "Process monitor buffer size."),
     inert!(NotImplemented "process_monitor_rcv_bufs_force" => "Process monitor buffer size (forced)."),
-    inert!(Snmp "enable_snmp_vrrp" => "SNMP (not in this build)."),
-    inert!(Snmp "enable_snmp_keepalived" => "SNMP (not in this build)."),
-    inert!(Snmp "enable_snmp_checker" => "SNMP (not in this build)."),
-    inert!(Snmp "enable_snmp_rfc" => "SNMP (not in this build)."),
-    inert!(Snmp "enable_snmp_rfcv2" => "SNMP (not in this build)."),
-    inert!(Snmp "enable_snmp_rfcv3" => "SNMP (not in this build)."),
-    inert!(Snmp "enable_traps" => "SNMP traps (not in this build)."),
-    inert!(Snmp "snmp_socket" => "SNMP socket (not in this build)."),
+    keyword!(
+        "enable_snmp_vrrp",
+        "",
+        "off",
+        "SNMP: KEEPALIVED-MIB's VRRP part (not served by this build yet).",
+        |cx, t, n| t.snmp.vrrp = snmp_not_served(cx, n, "KEEPALIVED-MIB"),
+        |t, d| if t.snmp.vrrp {
+            d.line::<&str>("enable_snmp_vrrp", &[])
+        }
+    ),
+    keyword!(
+        "enable_snmp_keepalived",
+        "",
+        "off",
+        "SNMP: keepalived's old name of enable_snmp_vrrp (not served by this build yet).",
+        |cx, t, n| t.snmp.keepalived = snmp_not_served(cx, n, "KEEPALIVED-MIB"),
+        |t, d| if t.snmp.keepalived {
+            d.line::<&str>("enable_snmp_keepalived", &[])
+        }
+    ),
+    inert!(Lvs "enable_snmp_checker" => "SNMP for the LVS checker (no checker in this build)."),
+    keyword!(
+        "enable_snmp_rfc",
+        "",
+        "off",
+        "SNMP: both VRRP-MIB (RFC 2787) and VRRPv3-MIB (RFC 6527).",
+        |cx, t, n| {
+            t.snmp.rfcv2 = true;
+            t.snmp.rfcv3 = snmp_not_served(cx, n, "VRRPv3-MIB (RFC 6527)")
+        },
+        |t, d| if t.snmp.rfcv2 && t.snmp.rfcv3 {
+            d.line::<&str>("enable_snmp_rfc", &[])
+        }
+    ),
+    flag!(
+        "enable_snmp_rfcv2",
+        snmp.rfcv2,
+        "SNMP: serve VRRP-MIB (RFC 2787) over AgentX."
+    ),
+    keyword!(
+        "enable_snmp_rfcv3",
+        "",
+        "off",
+        "SNMP: VRRPv3-MIB, RFC 6527 (not served by this build yet).",
+        |cx, t, n| t.snmp.rfcv3 = snmp_not_served(cx, n, "VRRPv3-MIB (RFC 6527)"),
+        |t, d| if t.snmp.rfcv3 && !t.snmp.rfcv2 {
+            d.line::<&str>("enable_snmp_rfcv3", &[])
+        }
+    ),
+    keyword!(
+        "enable_traps",
+        "",
+        "off",
+        "SNMP: vrrpNotificationCntl reads enabled (notifications are not sent by this build yet).",
+        |cx, t, n| {
+            cx.push(Diagnostic::new(
+                Severity::Notice,
+                Some(n.keyword.span),
+                "enable_traps: SNMP notifications are not sent by this build yet",
+            ));
+            t.snmp.traps = true
+        },
+        |t, d| if t.snmp.traps {
+            d.line::<&str>("enable_traps", &[])
+        }
+    ),
+    word!(
+        "snmp_socket",
+        "unix:PATH|tcp:HOST:PORT|PATH",
+        "unix:/var/agentx/master",
+        snmp.socket,
+        "The AgentX master agent's socket."
+    ),
     // keepalived sets it whatever follows the keyword (`enable_dbus off` enables it too).
     keyword!(
         "enable_dbus",

@@ -40,8 +40,6 @@ pub enum Inert {
     Lvs,
     /// BFD: this build runs VRRP only.
     Bfd,
-    /// SNMP (AgentX subagent, traps): not in this build.
-    Snmp,
     /// A VRRP-side setting keepalived acts on that this build does not implement yet.
     NotImplemented,
     /// A setting of keepalived's parent or of the split into processes: this build is one
@@ -59,7 +57,6 @@ impl Inert {
         match self {
             Inert::Lvs => "LVS and the health checkers are not run by this VRRP-only build",
             Inert::Bfd => "BFD is not run by this VRRP-only build",
-            Inert::Snmp => "SNMP is not in this build",
             Inert::NotImplemented => "not implemented yet",
             Inert::OneProcess => {
                 "this build is one process, without keepalived's parent and child processes"
