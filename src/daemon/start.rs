@@ -24,7 +24,6 @@ use super::sd_notify::{Readiness, SystemdNotifier};
 use super::signals::{DaemonSignal, Signals};
 use super::status::{ProcessInfo, Snapshot};
 use super::tracking::Tracking;
-use super::wire::INBOUND_QUEUE;
 use crate::config::diag::Severity;
 use crate::config::host::LocalHost;
 use crate::config::model::Config;
@@ -308,7 +307,6 @@ async fn serve(opts: &Options, config: Config) -> anyhow::Result<()> {
         Observers::start(&config),
     )
     .spawn();
-    let (inbound_tx, inbound) = mpsc::channel(INBOUND_QUEUE);
     let (tracker_tx, trackers) = mpsc::unbounded_channel();
     let delay = config.global.vrrp_startup_delay;
     if !delay.is_zero() {
@@ -326,15 +324,8 @@ async fn serve(opts: &Options, config: Config) -> anyhow::Result<()> {
     }
     router.set_dont_release_vrrp(opts.release.dont_release_vrrp);
     router.set_log_unknown_vrids(config.global.log_unknown_vrids);
-    let running = Running::start(
-        config,
-        prepared,
-        router,
-        inbound_tx.clone(),
-        effects,
-        tracker_tx,
-    )
-    .map_err(|e| anyhow!("{e}"))?;
+    let running = Running::start(config, prepared, router, effects, tracker_tx)
+        .map_err(|e| anyhow!("{e}"))?;
     let vmacs: Vec<String> = running_vmacs.clone();
     let mut host = DaemonHost {
         opts: opts.clone(),
@@ -362,8 +353,6 @@ async fn serve(opts: &Options, config: Config) -> anyhow::Result<()> {
     event_loop(
         running,
         Inputs {
-            inbound,
-            inbound_tx,
             trackers,
             netlink: watcher,
             signals,
