@@ -251,9 +251,6 @@ impl Wire {
                     let c = &self.counters;
                     c.receive_errors.set(c.receive_errors.get() + 1);
                     log::debug!("{e}");
-                    // No waker was registered for this socket: come round again to
-                    // read it (a socket error is reported once, then cleared).
-                    cx.waker().wake_by_ref();
                 }
             }
         }
