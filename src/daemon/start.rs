@@ -26,7 +26,6 @@ use super::start_stop::Moment;
 use super::snmp::SnmpAgent;
 use super::status::{ProcessInfo, Snapshot};
 use super::tracking::Tracking;
-use super::wire::INBOUND_QUEUE;
 use crate::config::diag::Severity;
 use crate::config::host::LocalHost;
 use crate::config::model::Config;
@@ -336,7 +335,6 @@ async fn serve(opts: &Options, config: Config) -> anyhow::Result<()> {
         Observers::start(&config),
     )
     .spawn();
-    let (inbound_tx, inbound) = mpsc::channel(INBOUND_QUEUE);
     let (tracker_tx, trackers) = mpsc::unbounded_channel();
     let delay = config.global.vrrp_startup_delay;
     if !delay.is_zero() {
@@ -354,15 +352,8 @@ async fn serve(opts: &Options, config: Config) -> anyhow::Result<()> {
     }
     router.set_dont_release_vrrp(opts.release.dont_release_vrrp);
     router.set_log_unknown_vrids(config.global.log_unknown_vrids);
-    let running = Running::start(
-        config,
-        prepared,
-        router,
-        inbound_tx.clone(),
-        effects,
-        tracker_tx,
-    )
-    .map_err(|e| anyhow!("{e}"))?;
+    let running = Running::start(config, prepared, router, effects, tracker_tx)
+        .map_err(|e| anyhow!("{e}"))?;
     let vmacs: Vec<String> = running_vmacs.clone();
     let mut host = DaemonHost {
         opts: opts.clone(),
@@ -395,8 +386,6 @@ async fn serve(opts: &Options, config: Config) -> anyhow::Result<()> {
     event_loop(
         running,
         Inputs {
-            inbound,
-            inbound_tx,
             trackers,
             netlink: watcher,
             signals,
