@@ -5,16 +5,22 @@
 //! * CPU over a window for 1,000 instances at 1 s adverts and 100 VRRPv3 instances at
 //!   10 ms adverts;
 //! * client-visible outage on graceful stop and on link cut, against the protocol bound;
-//! * spurious transitions of a 10 ms pair while a CPU hog saturates both cores.
+//! * spurious transitions of a 10 ms pair while a CPU hog saturates both cores;
+//! * the cost of one advert to the master and to the backup, and of foreign VRIDs on the
+//!   segment to the backup ([`advert_cost`], issue 18).
 //!
 //! Run as root: `cargo bench --bench daemon`. Environment: `KEEPALIVED` (stock binary,
 //! default /usr/sbin/keepalived), `BENCH_CPU_SECONDS` (default 60), `BENCH_REPEAT`
-//! (outage repetitions, default 9), `BENCH_ONLY` (comma list of memory,cpu,outage,hog),
+//! (outage repetitions, default 9), `BENCH_ONLY` (comma list of
+//! memory,cpu,outage,hog,advert,foreign), `BENCH_ADVERT_SECONDS` (default 10), `KEEPALIVED_RS`
+//! (our binary, default `$CARGO_TARGET_DIR/release/keepalived`),
 //! `BENCH_HOGS` (busy loops for the hog test, default four per core),
 //! `BENCH_TRACE` (print each failover's timeline as the bridge saw it), `BENCH_KEEP_PCAP`
 //! (a directory to copy each failover's bridge capture to).
 //! Everything runs in throw-away network namespaces on 198.18.0.0/15.
 
+#[path = "daemon/advert_cost.rs"]
+mod advert_cost;
 #[path = "../tests/lab/mod.rs"]
 mod lab;
 #[path = "../tests/common/vip_probe.rs"]
@@ -38,7 +44,12 @@ struct Implementation {
 }
 
 fn implementations() -> Vec<Implementation> {
-    let ours = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/release/keepalived");
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"));
+    let ours = std::env::var_os("KEEPALIVED_RS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| target.join("release/keepalived"));
     assert!(
         ours.exists(),
         "build the release binary first: cargo build --release"
@@ -601,6 +612,12 @@ fn main() {
     }
     if enabled("hog") {
         hog(&imps, &mut report);
+    }
+    if enabled("advert") {
+        advert_cost::advert(&imps, ticks_per_second(), &mut report);
+    }
+    if enabled("foreign") {
+        advert_cost::foreign(&imps, &imps[1], ticks_per_second(), &mut report);
     }
     println!("\n{report}");
     if let Ok(path) = std::env::var("BENCH_REPORT") {

@@ -19,27 +19,6 @@ use keepalived_rs::config::{check, Checked};
 
 const BIN: &str = env!("CARGO_BIN_EXE_keepalived");
 
-/// PENDING: rows other changes of the same issue are turning into acted-on settings (strict
-/// mode and nftables, D-Bus). They are skipped here until those changes are
-/// merged; then this list goes. Each name must still be a row of some table.
-const PENDING: &[&str] = &[
-    // Strict mode and the firewall.
-    "vrrp_strict",
-    "strict_mode",
-    "vrrp_iptables",
-    "vrrp_ipsets",
-    "nftables",
-    "nftables_priority",
-    "nftables_ifindex",
-    "nftables_counters",
-    "nftables_ipvs",
-    "nftables_ipvs_priority",
-    "nftables_ipvs_start_fwmark",
-    // D-Bus.
-    "enable_dbus",
-    "dbus_service_name",
-];
-
 /// An instance every file has, so that the VRRP side is checked as a whole.
 const INSTANCE: &str = "vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 1\n \
                         priority 100\n virtual_ipaddress {\n 198.18.0.1\n }\n";
@@ -155,9 +134,6 @@ fn every_row_is_acted_on_or_declared_and_announced() {
     for t in tables() {
         let base = checked(&(t.file)(""));
         for (name, inert) in &t.rows {
-            if PENDING.contains(name) {
-                continue;
-            }
             let with = checked(&(t.file)(&lines(name)[0]));
             match inert {
                 Some(_) => {
@@ -185,25 +161,12 @@ fn every_row_is_acted_on_or_declared_and_announced() {
             }
         }
     }
-    eprintln!(
-        "{acted} rows acted on, {declared} declared inert, {} pending",
-        PENDING.len()
-    );
+    eprintln!("{acted} rows acted on, {declared} declared inert");
     assert!(
         silent.is_empty() && unannounced.is_empty(),
         "rows neither acted on nor declared inert: {silent:#?}\n\
          declared inert without a notice: {unannounced:#?}"
     );
-}
-
-#[test]
-fn every_pending_row_is_still_a_row() {
-    let all: Vec<&str> = tables()
-        .iter()
-        .flat_map(|t| t.rows.iter().map(|(n, _)| *n))
-        .collect();
-    let gone: Vec<&&str> = PENDING.iter().filter(|p| !all.contains(p)).collect();
-    assert!(gone.is_empty(), "PENDING lists rows no table has: {gone:?}");
 }
 
 /// The notices are what `-t` prints: one file with every declared row of the VRRP side's

@@ -7,11 +7,13 @@
 
 use super::diag::{Diagnostic, Severity};
 use super::lower::{fmt_decimal_secs, Lower};
-use super::model::{AuthType, Config, Family, InitialState, Version, VrrpInstance};
+use super::model::{AuthType, Config, Family, InitialState, Nftables, Version, VrrpInstance};
 use super::span::Span;
 use crate::vrrp::packet::V3_MAX_INTERVAL;
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::time::Duration;
+
+mod strict;
 
 fn kw_span(cx: &Lower, inst: &VrrpInstance, kw: &str) -> Option<Span> {
     cx.spans.instance_keyword(&inst.name, kw)
@@ -60,7 +62,7 @@ pub fn complete_init(cfg: &mut Config, cx: &mut Lower) {
         return;
     }
     for inst in cfg.instances.iter_mut() {
-        complete_instance(inst, cx);
+        complete_instance(inst, &mut cfg.global.nftables, cx);
     }
     check_duplicate_vrids(cfg, cx);
     check_sync_groups(cfg, cx);
@@ -116,7 +118,7 @@ fn instance_block_end(inst: &mut VrrpInstance, cx: &mut Lower) {
 
 /// Fills derived defaults and resets invalid combinations, as keepalived does, in its
 /// order.
-fn complete_instance(inst: &mut VrrpInstance, cx: &mut Lower) {
+fn complete_instance(inst: &mut VrrpInstance, nft: &mut Nftables, cx: &mut Lower) {
     let at = cx.spans.instances.get(&inst.name).copied();
     let name = inst.name.clone();
     if inst.virtual_router_id == 0 {
@@ -176,7 +178,10 @@ fn complete_instance(inst: &mut VrrpInstance, cx: &mut Lower) {
     }
     complete_advert_int(inst, cx);
     complete_authentication(inst, cx);
+    strict::early_checks(inst, cx);
+    strict::first_ipv6_vip_link_local(inst, cx);
     complete_preemption(inst, cx);
+    strict::late_checks(inst, nft, cx);
     if inst.virtuals.virtual_ipaddress.is_empty() {
         let required =
             inst.version == Version::V3 || inst.family == Family::Ipv6 || inst.strict_mode;

@@ -52,6 +52,10 @@ pub struct GlobalDefs {
     pub vrrp_gna_interval: Duration,
     pub vrrp_min_garp: bool,
     pub vrrp_strict: bool,
+    /// `nftables`, `nftables_priority`, `nftables_ifindex`, `nftables_counters` (and the
+    /// legacy `vrrp_iptables`): the firewall that keeps non-accepting instances' VIPs
+    /// unreachable.
+    pub nftables: Nftables,
     pub vrrp_startup_delay: Duration,
     pub log_unknown_vrids: bool,
     pub notify_fifos: NotifyFifos,
@@ -70,10 +74,49 @@ pub struct GlobalDefs {
     pub vmac_prefix: Option<String>,
     /// Our extension: `metrics_listen ADDR:PORT` serves Prometheus metrics and JSON.
     pub metrics_listen: Option<std::net::SocketAddr>,
+    /// `enable_dbus` / `dbus_service_name`: keepalived's D-Bus service.
+    pub dbus: DbusSettings,
+    /// The SNMP keywords (`enable_snmp_*`, `enable_traps`, `snmp_socket`).
+    pub snmp: SnmpSettings,
     pub scheduling: Scheduling,
     /// Other known global keywords, which the daemon does not act on: keyword → arguments
     /// as written.
     pub other: BTreeMap<String, Vec<String>>,
+}
+
+/// keepalived's nftables settings. The table is `None` until a keyword names it or an
+/// instance needs it (`no_accept`, strict mode), when keepalived falls back to
+/// [`Nftables::DEFAULT_TABLE`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Nftables {
+    pub table: Option<String>,
+    /// Priority of the input and output chains (keepalived's default, -1, runs just
+    /// before the `filter` chains of other tables).
+    pub priority: i32,
+    /// Link-local VIPs are matched by interface index even with `dont_track_primary`
+    /// (else by interface name).
+    pub ifindex: bool,
+    /// A `counter` in every rule.
+    pub counters: bool,
+    /// No keyword named the table: an instance's need for the firewall set the default
+    /// (keepalived logs that at start-up; `-d` does not write it back).
+    pub implied: bool,
+}
+
+impl Nftables {
+    pub const DEFAULT_TABLE: &'static str = "keepalived";
+}
+
+impl Default for Nftables {
+    fn default() -> Self {
+        Nftables {
+            table: None,
+            priority: -1,
+            ifindex: false,
+            counters: false,
+            implied: false,
+        }
+    }
 }
 
 impl Config {
@@ -92,6 +135,35 @@ impl Config {
     }
 }
 
+/// `enable_dbus`, `dbus_service_name`: serve keepalived's `org.keepalived.Vrrp1` objects
+/// on the system bus (`daemon::observe::dbus`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DbusSettings {
+    pub enabled: bool,
+    /// The bus name to own; keepalived's `org.keepalived.Vrrp1` when unset.
+    pub service_name: Option<String>,
+}
+
+/// What SNMP keepalived would serve: the MIBs turned on and the master agent's socket.
+/// This build serves VRRP-MIB (RFC 2787, `rfcv2`); the other MIBs are announced at
+/// start-up as not served yet.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SnmpSettings {
+    /// `enable_snmp_vrrp`: KEEPALIVED-MIB's VRRP part.
+    pub vrrp: bool,
+    /// `enable_snmp_keepalived`: keepalived's old name for `enable_snmp_vrrp`.
+    pub keepalived: bool,
+    /// `enable_snmp_rfcv2` (or `enable_snmp_rfc`): VRRP-MIB, RFC 2787.
+    pub rfcv2: bool,
+    /// `enable_snmp_rfcv3` (or `enable_snmp_rfc`): VRRPv3-MIB, RFC 6527.
+    pub rfcv3: bool,
+    /// `enable_traps`: send notifications (also vrrpNotificationCntl's value).
+    pub traps: bool,
+    /// `snmp_socket`: the AgentX master's address as written (`unix:/path`, `tcp:host:port`
+    /// or a plain path); unset = `unix:/var/agentx/master`.
+    pub socket: Option<String>,
+}
+
 impl Default for GlobalDefs {
     fn default() -> Self {
         GlobalDefs {
@@ -105,6 +177,7 @@ impl Default for GlobalDefs {
             vrrp_gna_interval: Duration::ZERO,
             vrrp_min_garp: false,
             vrrp_strict: false,
+            nftables: Nftables::default(),
             vrrp_startup_delay: Duration::ZERO,
             log_unknown_vrids: false,
             notify_fifos: NotifyFifos::default(),
@@ -117,6 +190,8 @@ impl Default for GlobalDefs {
             reload_check_config: None,
             vmac_prefix: None,
             metrics_listen: None,
+            dbus: DbusSettings::default(),
+            snmp: SnmpSettings::default(),
             scheduling: Scheduling::default(),
             other: BTreeMap::new(),
         }
@@ -349,6 +424,13 @@ impl VrrpInstance {
             mysql_read_only: None,
             other: BTreeMap::new(),
         }
+    }
+
+    /// Whether packets to the VIPs are accepted while master (`accept`): always for the
+    /// address owner, else as written, else unless strict mode. A non-accepting
+    /// instance's VIPs are dropped by the nftables firewall (keepalived's rule).
+    pub fn accepts(&self) -> bool {
+        self.priority == 255 || self.accept.unwrap_or(!self.strict_mode)
     }
 
     /// Whether adverts go to unicast peers rather than the multicast group.

@@ -1,5 +1,6 @@
-//! The slow side effects of state changes — netlink address changes, gratuitous ARP /
-//! unsolicited NA, the observers' events — executed in order by one task, off the advert
+//! The slow side effects of state changes — netlink address changes, the nftables drop
+//! rules of non-accepting instances, gratuitous ARP / unsolicited NA, the observers'
+//! events — executed in order by one task, off the advert
 //! path, so nothing stalls an advert. The event loop queues [`Effect`]s and moves on.
 
 use std::collections::HashMap;
@@ -46,6 +47,8 @@ pub enum Effect {
     Garp { interface: String, addr: IpAddr },
     /// A reload's GARP pacing, for everything queued after this.
     Reconfigure { pacing: Pacing },
+    /// Which instances the nftables firewall guards (at start-up and on reload).
+    Firewall(super::firewall::Plan),
     /// Opens the GARP (`false`) / NA (`true`) senders of these interfaces ahead of time,
     /// so a takeover's first announcement does not wait for an interface lookup.
     OpenSenders(Vec<(String, bool)>),
@@ -110,6 +113,7 @@ pub struct EffectWorker {
     netlink: Netlink,
     pacing: Pacing,
     observers: Observers,
+    firewall: super::firewall::Guard,
     garp: HashMap<String, GarpSender>,
     na: HashMap<String, NaSender>,
     last_sent: HashMap<(String, bool), Instant>,
@@ -131,6 +135,7 @@ impl EffectWorker {
             netlink,
             pacing,
             observers,
+            firewall: Default::default(),
             garp: HashMap::new(),
             na: HashMap::new(),
             last_sent: HashMap::new(),
@@ -147,6 +152,7 @@ impl EffectWorker {
     async fn run(mut self, mut rx: mpsc::UnboundedReceiver<Effect>) {
         while let Some(effect) = rx.recv().await {
             if let Effect::Shutdown { grace, done } = effect {
+                self.firewall.shutdown().await;
                 self.observers.shutdown(grace).await;
                 let _ = done.send(());
                 return;
@@ -176,6 +182,7 @@ impl EffectWorker {
                 }
             }
             Effect::Reconfigure { pacing } => self.pacing = pacing,
+            Effect::Firewall(plan) => self.firewall.replan(plan).await,
             Effect::OpenSenders(interfaces) => {
                 for (interface, ipv6) in interfaces {
                     // Not fatal: the first announcement tries again.
@@ -195,8 +202,10 @@ impl EffectWorker {
     /// Adds or removes an instance's addresses. With `mysql_read_only` the server's
     /// `read_only` changes first either way: writable before the VIP brings clients in,
     /// read-only before it sends them elsewhere, so no client ever writes to both nodes.
+    /// A non-accepting instance's drop rule is in place before its VIPs appear and stays
+    /// until they are gone (keepalived's order), so no packet ever reaches them.
     async fn change_vips(
-        &self,
+        &mut self,
         instance: &str,
         vips: &[VipSpec],
         read_only: Option<Arc<ReadOnlyController>>,
@@ -215,6 +224,9 @@ impl EffectWorker {
                 }
             }
         }
+        if add {
+            self.firewall.change(instance, vips, true).await;
+        }
         let verb = if add { "add" } else { "remove" };
         for vip in vips {
             if let Err(e) = self.change_address(vip, add).await {
@@ -224,6 +236,9 @@ impl EffectWorker {
                     vip.prefix
                 );
             }
+        }
+        if !add {
+            self.firewall.change(instance, vips, false).await;
         }
     }
 

@@ -7,7 +7,8 @@
 //! * [`plan`]: configuration + host interfaces → core configuration and sockets;
 //! * [`replan`]: interfaces the configuration waits for (`dynamic_interfaces`);
 //! * [`run`]: the event loop; [`wire`]: VRRP sockets; [`effects`]: VIPs, GARP and
-//!   notifications off the advert path; [`signals`]: keepalived's signals;
+//!   notifications off the advert path; [`signals`]: keepalived's signals; [`requests`]:
+//!   the same asked from inside (D-Bus methods);
 //! * [`status`]: one state model behind [`dump`] (signal dump files) and [`metrics`]
 //!   (Prometheus / JSON endpoint); [`observe`]: everything that reacts to state
 //!   changes (notify scripts and FIFOs, the status feed, …), fed from one place;
@@ -15,6 +16,7 @@
 
 pub mod dump;
 pub mod effects;
+pub mod firewall;
 mod leftovers;
 pub mod log;
 pub mod metrics;
@@ -23,10 +25,12 @@ pub mod options;
 pub mod pidfile;
 pub mod plan;
 pub mod replan;
+pub mod requests;
 pub mod routing;
 pub mod run;
 pub mod sd_notify;
 pub mod signals;
+pub mod snmp;
 pub mod start;
 pub mod start_stop;
 pub mod status;

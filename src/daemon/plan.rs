@@ -79,6 +79,9 @@ pub struct VmacSpec {
     pub mac: [u8; 6],
     /// For an IPv6 instance (which keeps the VMAC's link-local address).
     pub ipv6: bool,
+    /// The instance also has excluded VIPs of the other family (the nftables firewall
+    /// then guards the VMAC in both families, as keepalived does).
+    pub other_family: bool,
 }
 
 /// Everything the daemon derives from one configuration.
@@ -267,6 +270,11 @@ fn vmac_spec(
         base: base.to_owned(),
         mac,
         ipv6: inst.family == Family::Ipv6,
+        other_family: inst
+            .virtuals
+            .virtual_ipaddress_excluded
+            .iter()
+            .any(|a| Family::of(&a.addr) != inst.family),
     }
 }
 
@@ -370,8 +378,9 @@ fn instance_config(
     let (own, global_advert) = (&inst.advert, &global.advert);
     core.advert = AdvertOptions {
         lower_prio_no_advert: own.lower_prio_no_advert || global_advert.lower_prio_no_advert,
-        higher_prio_send_advert: own.higher_prio_send_advert
-            || global_advert.higher_prio_send_advert,
+        // Strict mode clears it whatever global_defs says (RFC 3768 has no such advert).
+        higher_prio_send_advert: !inst.strict_mode
+            && (own.higher_prio_send_advert || global_advert.higher_prio_send_advert),
         skip_check_adv_addr: own.skip_check_adv_addr || global_advert.skip_check_adv_addr,
         check_unicast_src: own.check_unicast_src || global_advert.check_unicast_src,
         ..*own

@@ -2,7 +2,7 @@
 //! signals) into calls on the protocol core and executes the core's actions.
 //!
 //! ```text
-//!  receive tasks ─► inbound queue ─┐
+//!  receive sockets (recvmmsg) ─────┐
 //!  netlink watcher ────────────────┤                ┌─► adverts: sent inline
 //!  tracker tasks ─► tracker queue ─┼─► Router ─► actions ─► VIPs, GARP: effect queue
 //!  timer (poll_timeout) ───────────┤                ├─► state changes, notifications:
@@ -24,11 +24,12 @@ use super::effects::Effect;
 use super::observe::{Cause, Event, InstanceIndex, Observer, Settings, StatusFeed};
 use super::plan::{self, Plan, VipSpec};
 use super::replan::Replan;
+use super::requests::{Asked, Refused, Request};
 use super::routing::{self, RoutingSet};
-use super::signals::{DaemonSignal, Signals};
+use super::signals::{DaemonSignal, Origin, Signals};
 use super::status::ShownConfig;
 use super::tracking::Tracking;
-use super::wire::{Inbound, Wire};
+use super::wire::{Outgoing, Wire};
 use crate::config::model::Config;
 use crate::sys::{NetEvent, NetlinkWatcher};
 use crate::track::mysql::ReadOnlyController;
@@ -81,8 +82,9 @@ pub trait Host {
         config: &'a Config,
         previous: Option<&'a Tracking>,
     ) -> PrepareFuture<'a>;
-    /// USR1 / USR2 / JSON dump requests and stats clearing.
-    fn dump(&mut self, signal: DaemonSignal, running: &mut Running);
+    /// USR1 / USR2 / JSON dump requests and stats clearing, asked by a signal or over
+    /// D-Bus.
+    fn dump(&mut self, signal: DaemonSignal, origin: Origin, running: &mut Running);
     /// Called after every batch of actions that changed an instance state, and about
     /// once a second (for metrics).
     fn refresh(&mut self, running: &Running);
@@ -97,12 +99,7 @@ pub trait Host {
 
 /// Plans `loaded` on this host and switches the running configuration to it; on failure
 /// the running one stays (logged). True when switched.
-async fn switch_to(
-    running: &mut Running,
-    host: &mut dyn Host,
-    loaded: Loaded,
-    inbound: &mpsc::Sender<Inbound>,
-) -> bool {
+async fn switch_to(running: &mut Running, host: &mut dyn Host, loaded: Loaded) -> bool {
     let prepared = match host.prepare(&loaded.config, Some(&running.tracking)).await {
         Ok(p) => p,
         Err(e) => {
@@ -110,7 +107,7 @@ async fn switch_to(
             return false;
         }
     };
-    match running.replace(loaded, prepared, inbound).await {
+    match running.replace(loaded, prepared).await {
         Ok(()) => {
             host.reloaded(running);
             true
@@ -127,11 +124,10 @@ async fn finish_reload(
     running: &mut Running,
     host: &mut dyn Host,
     loaded: Result<Result<Loaded, String>, tokio::task::JoinError>,
-    inbound: &mpsc::Sender<Inbound>,
 ) {
     match loaded {
         Ok(Ok(loaded)) => {
-            if switch_to(running, host, loaded, inbound).await {
+            if switch_to(running, host, loaded).await {
                 log::info!("Reload complete");
             }
         }
@@ -142,11 +138,7 @@ async fn finish_reload(
 
 /// Plans the running configuration again when an interface it waits for changed
 /// ([`Replan`]).
-async fn replan_if_due(
-    running: &mut Running,
-    host: &mut dyn Host,
-    inbound: &mpsc::Sender<Inbound>,
-) {
+async fn replan_if_due(running: &mut Running, host: &mut dyn Host) {
     let Some((config, waited)) = running.replan.as_mut().and_then(Replan::take_due) else {
         return;
     };
@@ -158,7 +150,7 @@ async fn replan_if_due(
         observers: Settings::of(&config),
         config,
     };
-    if switch_to(running, host, loaded, inbound).await {
+    if switch_to(running, host, loaded).await {
         log::info!("Running configuration re-planned");
     }
 }
@@ -189,6 +181,8 @@ pub struct Running {
     /// `mysql_read_only` controllers by instance name.
     read_only: HashMap<String, Arc<ReadOnlyController>>,
     send_errors: u64,
+    /// Adverts of the current drain not sent yet (kept to reuse its allocation).
+    outgoing: Vec<Outgoing>,
     /// A state change or a burst of actions has run code and freed memory the steady
     /// state does not need: the next refresh tick hands both back to the kernel.
     release_pending: bool,
@@ -299,14 +293,13 @@ impl Running {
         config: Config,
         prepared: Prepared,
         router: Router,
-        inbound: mpsc::Sender<Inbound>,
         effects: mpsc::UnboundedSender<Effect>,
         tracker_tx: TrackerTx,
     ) -> Result<Running, crate::sys::SocketError> {
         let Prepared {
             plan, mut tracking, ..
         } = prepared;
-        let wire = Wire::open(&plan, inbound)?;
+        let wire = Wire::open(&plan, !config.global.log_unknown_vrids)?;
         tracking.start(tracker_tx.clone());
         let links = watched_links(&plan, &tracking, &HashMap::new());
         let read_only = read_only_controllers(&config, &HashMap::new());
@@ -321,6 +314,15 @@ impl Running {
             });
         }
         let _ = effects.send(Effect::OpenSenders(announced_interfaces(&plan.vips)));
+        if config.global.nftables.implied {
+            log::info!(
+                "use_vmac or no_accept/strict specified, but no firewall configured - using nftables"
+            );
+        }
+        let _ = effects.send(Effect::Firewall(super::firewall::Plan::of(
+            &config,
+            &plan.vmacs,
+        )));
         // As keepalived: what a previous run may have left (it crashed, or stopped with
         // --dont-release-vrrp) is removed first, then the static entries go in before any
         // instance runs.
@@ -360,6 +362,7 @@ impl Running {
             tracker_tx,
             read_only,
             send_errors: 0,
+            outgoing: Vec::new(),
             release_pending: false,
         })
     }
@@ -373,6 +376,9 @@ impl Running {
             if drained == BURST_ACTIONS {
                 self.release_pending = true;
             }
+            if !matches!(action, Action::SendAdvert { .. }) {
+                self.send_outgoing().await;
+            }
             match action {
                 Action::SendAdvert {
                     instance,
@@ -380,17 +386,14 @@ impl Running {
                     dst,
                     ..
                 } => {
-                    let Some(cfg) = self.router.instance_config(instance) else {
-                        continue;
-                    };
-                    if let Err(e) = self.wire.send_advert(cfg, &packet, dst).await {
-                        self.send_errors += 1;
-                        // First failure and then every 100th, so a dead link cannot
-                        // flood the log at the advert rate.
-                        if self.send_errors % 100 == 1 {
-                            log::warn!("({}) advert not sent: {e}", cfg.name);
-                        }
-                    }
+                    // Adverts due together leave together (`sendmmsg`), before the next
+                    // action of another kind: none waits behind anything slower.
+                    self.outgoing.push(Outgoing {
+                        instance,
+                        packet,
+                        dst,
+                    });
+                    continue;
                 }
                 Action::AddVips { instance, addrs } => {
                     let (name, vips) = self.specs(instance.0, &addrs);
@@ -438,12 +441,32 @@ impl Running {
                 },
             }
         }
+        self.send_outgoing().await;
         for effect in self.pending_routing.drain(..) {
             let _ = self.effects.send(effect);
         }
         let changed = self.status.take_stale();
         self.release_pending |= changed;
         changed
+    }
+
+    /// Sends the adverts queued by [`Running::drain`] (the buffer is kept for the next).
+    async fn send_outgoing(&mut self) {
+        if self.outgoing.is_empty() {
+            return;
+        }
+        let send_errors = &mut self.send_errors;
+        self.wire
+            .send_adverts(&self.router, &self.outgoing, |cfg, e| {
+                *send_errors += 1;
+                // First failure and then every 100th, so a dead link cannot flood the
+                // log at the advert rate.
+                if *send_errors % 100 == 1 {
+                    log::warn!("({}) advert not sent: {e}", cfg.name);
+                }
+            })
+            .await;
+        self.outgoing.clear();
     }
 
     /// Installs or removes instance `i`'s virtual routes and rules when the core has
@@ -581,21 +604,28 @@ impl Running {
         (cfg.name.clone(), specs)
     }
 
-    fn handle_inbound(&mut self, now: Instant, p: &Inbound) {
-        let rx = match p.ipv6 {
-            None => ReceivedPacket::Ipv4 {
-                packet: &p.bytes,
-                interface: Some(&p.interface),
-            },
-            Some((src, dst, hop_limit)) => ReceivedPacket::Ipv6 {
-                payload: &p.bytes,
-                src,
-                dst,
-                hop_limit: Some(hop_limit),
-                interface: Some(&p.interface),
-            },
-        };
-        self.router.handle_packet(now, rx);
+    /// Hands every packet of a batch read on `interface` to the core.
+    fn handle_batch(&mut self, now: Instant, interface: &str, batch: &crate::sys::RecvBatch) {
+        for (bytes, entry) in batch.iter() {
+            if entry.truncated {
+                self.wire.count_truncated();
+                continue;
+            }
+            let rx = match entry.ipv6 {
+                None => ReceivedPacket::Ipv4 {
+                    packet: bytes,
+                    interface: Some(interface),
+                },
+                Some((src, dst, hop_limit)) => ReceivedPacket::Ipv6 {
+                    payload: bytes,
+                    src,
+                    dst,
+                    hop_limit: Some(hop_limit),
+                    interface: Some(interface),
+                },
+            };
+            self.router.handle_packet(now, rx);
+        }
     }
 
     fn handle_net_event(&mut self, now: Instant, event: NetEvent) {
@@ -682,14 +712,13 @@ impl Running {
         &mut self,
         loaded: Loaded,
         prepared: Prepared,
-        inbound: &mpsc::Sender<Inbound>,
     ) -> Result<(), crate::sys::SocketError> {
         let Prepared {
             plan,
             init,
             mut tracking,
         } = prepared;
-        let wire = Wire::open(&plan, inbound.clone())?;
+        let wire = Wire::open(&plan, !loaded.config.global.log_unknown_vrids)?;
         let now = Instant::now();
         self.router.retire_unmatched(&plan.instances, now);
         // Removed instances notify with the scripts they had; everything after with the
@@ -700,6 +729,12 @@ impl Running {
         let _ = self.effects.send(Effect::Reconfigure {
             pacing: super::effects::Pacing::of(&config),
         });
+        let _ = self
+            .effects
+            .send(Effect::Firewall(super::firewall::Plan::of(
+                &config,
+                &plan.vmacs,
+            )));
         let _ = self
             .effects
             .send(Effect::OpenSenders(announced_interfaces(&plan.vips)));
@@ -720,6 +755,29 @@ impl Running {
         self.index = InstanceIndex::of(&self.router);
         crate::sys::memory::release_free_memory();
         crate::sys::memory::release_file_pages();
+        Ok(())
+    }
+
+    /// D-Bus `SendGarp`: one gratuitous ARP / NA per VIP and eVIP of `name`, when it has
+    /// its addresses set (keepalived's answer is the same either way).
+    fn send_garps(&mut self, name: &str) -> Result<(), Refused> {
+        let found = self.router.instances().find(|s| {
+            self.router
+                .instance_config(s.id)
+                .is_some_and(|c| c.name == name)
+        });
+        let Some(instance) = found else {
+            return Err(Refused::NoInstance(name.to_owned()));
+        };
+        log::info!("Sending garps on {name} on DBus request");
+        if instance.vips_set {
+            for spec in &self.vips[instance.id.0] {
+                let _ = self.effects.send(Effect::Garp {
+                    interface: spec.interface.to_string(),
+                    addr: spec.addr,
+                });
+            }
+        }
         Ok(())
     }
 
@@ -784,19 +842,59 @@ fn read_only_controllers(
 
 /// The inputs of the loop besides the running state.
 pub struct Inputs {
-    pub inbound: mpsc::Receiver<Inbound>,
-    pub inbound_tx: mpsc::Sender<Inbound>,
     pub trackers: mpsc::UnboundedReceiver<TrackerEvent>,
     pub netlink: Option<NetlinkWatcher>,
     pub signals: Signals,
+    /// What the D-Bus service asks of the loop ([`super::requests`]).
+    pub requests: mpsc::Receiver<Asked>,
+}
+
+/// SIGHUP or D-Bus `ReloadConfig`: starts reading the configuration again, or, during a
+/// reload, queues one more (as keepalived queues it: the file may have changed again
+/// after the running reload read it).
+fn ask_reload(
+    reloading: &mut Option<tokio::task::JoinHandle<Result<Loaded, String>>>,
+    reload_queued: &mut bool,
+    host: &mut dyn Host,
+) {
+    if reloading.is_none() {
+        *reloading = Some(start_reload(host));
+    } else {
+        log::info!("Reload already in progress, request queued");
+        *reload_queued = true;
+    }
+}
+
+/// What the D-Bus service asks of the loop ([`super::requests`]): done, then answered.
+fn answer_request(
+    asked: Asked,
+    running: &mut Running,
+    host: &mut dyn Host,
+    reloading: &mut Option<tokio::task::JoinHandle<Result<Loaded, String>>>,
+    reload_queued: &mut bool,
+) {
+    let Asked { request, answer } = asked;
+    let result = match request {
+        Request::Dump(signal) => {
+            host.dump(signal, Origin::Dbus, running);
+            Ok(())
+        }
+        // keepalived answers first, then signals its parent to reload.
+        Request::Reload => {
+            let _ = answer.send(Ok(()));
+            ask_reload(reloading, reload_queued, host);
+            return;
+        }
+        Request::SendGarp { instance } => running.send_garps(&instance),
+    };
+    let _ = answer.send(result);
 }
 
 /// Runs until TERM/INT, then performs the graceful stop (priority-0 adverts, VIPs
 /// removed, STOP notifies) and returns.
 pub async fn event_loop(mut running: Running, mut inputs: Inputs, host: &mut dyn Host) -> Exit {
     let mut reloading: Option<tokio::task::JoinHandle<Result<Loaded, String>>> = None;
-    // A HUP during a reload is queued (once), as keepalived queues it: the file may have
-    // changed again after the running reload read it.
+    // A HUP during a reload is queued (once): see `ask_reload`.
     let mut reload_queued = false;
     // The protocol timers sleep to the microsecond (timerfd); tokio's millisecond wheel
     // is the fallback.
@@ -804,6 +902,8 @@ pub async fn event_loop(mut running: Running, mut inputs: Inputs, host: &mut dyn
     let mut refresh = tokio::time::interval(std::time::Duration::from_secs(1));
     refresh.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut ticks: u64 = 0;
+    // Every advert read goes through this one buffer (see `wire`).
+    let mut batch = crate::sys::RecvBatch::default();
     loop {
         if running.drain(Cause::Protocol).await {
             host.refresh(&running);
@@ -838,17 +938,12 @@ pub async fn event_loop(mut running: Running, mut inputs: Inputs, host: &mut dyn
         tokio::select! {
             biased;
             _ = sleep => running.router.handle_timeout(Instant::now()),
-            Some(p) = inputs.inbound.recv() => {
-                let now = Instant::now();
-                running.handle_inbound(now, &p);
-                // Take whatever else already arrived before going round the loop.
-                while let Ok(p) = inputs.inbound.try_recv() {
-                    running.handle_inbound(now, &p);
-                }
+            interface = std::future::poll_fn(|cx| running.wire.poll_receive(cx, &mut batch)) => {
+                running.handle_batch(Instant::now(), &interface, &batch);
             }
             Some(event) = netlink => {
                 running.handle_net_event(Instant::now(), event);
-                replan_if_due(&mut running, host, &inputs.inbound_tx).await;
+                replan_if_due(&mut running, host).await;
             }
             Some(t) = inputs.trackers.recv() => running.handle_tracker(Instant::now(), t),
             _ = refresh.tick() => {
@@ -870,22 +965,19 @@ pub async fn event_loop(mut running: Running, mut inputs: Inputs, host: &mut dyn
             loaded = reload_done => {
                 reloading = None;
                 host.lifecycle(Lifecycle::Ready);
-                finish_reload(&mut running, host, loaded, &inputs.inbound_tx).await;
+                finish_reload(&mut running, host, loaded).await;
                 if std::mem::take(&mut reload_queued) {
                     reloading = Some(start_reload(host));
                 }
             }
             signal = inputs.signals.next() => match signal {
                 DaemonSignal::Stop => break,
-                DaemonSignal::Reload if reloading.is_none() => {
-                    reloading = Some(start_reload(host));
-                }
-                DaemonSignal::Reload => {
-                    log::info!("Reload already in progress, request queued");
-                    reload_queued = true;
-                }
-                other => host.dump(other, &mut running),
+                DaemonSignal::Reload => ask_reload(&mut reloading, &mut reload_queued, host),
+                other => host.dump(other, Origin::Signal, &mut running),
             },
+            Some(asked) = inputs.requests.recv() => {
+                answer_request(asked, &mut running, host, &mut reloading, &mut reload_queued);
+            }
         }
     }
     log::info!("Stopping");

@@ -21,11 +21,11 @@ use super::pidfile::PidFile;
 use super::plan::{self, HostInterfaces, InterfaceFacts};
 use super::run::{event_loop, Host, Inputs, Lifecycle, Loaded, PrepareFuture, Prepared, Running};
 use super::sd_notify::{Readiness, SystemdNotifier};
-use super::signals::{DaemonSignal, Signals};
+use super::signals::{DaemonSignal, Origin, Signals};
 use super::start_stop::Moment;
+use super::snmp::SnmpAgent;
 use super::status::{ProcessInfo, Snapshot};
 use super::tracking::Tracking;
-use super::wire::INBOUND_QUEUE;
 use crate::config::diag::Severity;
 use crate::config::host::LocalHost;
 use crate::config::model::Config;
@@ -327,13 +327,14 @@ async fn serve(opts: &Options, config: Config) -> anyhow::Result<()> {
         }
     };
     let pacing = Pacing::of(&config);
+    // Before the observers start: the D-Bus service asks the loop through it.
+    let requests = super::requests::install();
     let effects = EffectWorker::new(
         Netlink::connect().context("cannot open netlink")?,
         pacing,
         Observers::start(&config),
     )
     .spawn();
-    let (inbound_tx, inbound) = mpsc::channel(INBOUND_QUEUE);
     let (tracker_tx, trackers) = mpsc::unbounded_channel();
     let delay = config.global.vrrp_startup_delay;
     if !delay.is_zero() {
@@ -351,15 +352,8 @@ async fn serve(opts: &Options, config: Config) -> anyhow::Result<()> {
     }
     router.set_dont_release_vrrp(opts.release.dont_release_vrrp);
     router.set_log_unknown_vrids(config.global.log_unknown_vrids);
-    let running = Running::start(
-        config,
-        prepared,
-        router,
-        inbound_tx.clone(),
-        effects,
-        tracker_tx,
-    )
-    .map_err(|e| anyhow!("{e}"))?;
+    let running = Running::start(config, prepared, router, effects, tracker_tx)
+        .map_err(|e| anyhow!("{e}"))?;
     let vmacs: Vec<String> = running_vmacs.clone();
     let mut host = DaemonHost {
         opts: opts.clone(),
@@ -368,6 +362,7 @@ async fn serve(opts: &Options, config: Config) -> anyhow::Result<()> {
         netlink,
         process: ProcessInfo::current(&opts.config_file),
         metrics: None,
+        snmp: None,
         reload_check: running.shown.global().reload_check_config.clone(),
         global: running.shown.global().clone(),
         systemd: match SystemdNotifier::from_env() {
@@ -381,6 +376,9 @@ async fn serve(opts: &Options, config: Config) -> anyhow::Result<()> {
     let mut metrics = Endpoint::new(Arc::new(host.snapshot(&running)));
     metrics.configure(running.shown.global().metrics_listen, Instant::now());
     host.metrics = Some(metrics);
+    let mut snmp = SnmpAgent::new(Arc::new(host.snapshot(&running)));
+    snmp.configure(&running.shown.global().snmp);
+    host.snmp = Some(snmp);
     log::info!("Startup complete");
     host.lifecycle(Lifecycle::Ready);
     crate::sys::memory::release_free_memory();
@@ -388,15 +386,17 @@ async fn serve(opts: &Options, config: Config) -> anyhow::Result<()> {
     event_loop(
         running,
         Inputs {
-            inbound,
-            inbound_tx,
             trackers,
             netlink: watcher,
             signals,
+            requests,
         },
         &mut host,
     )
     .await;
+    if let Some(snmp) = host.snmp.take() {
+        snmp.shutdown().await;
+    }
     // The VMAC interfaces are ours: remove them and put the base interfaces' ARP
     // settings back, as keepalived does.
     for name in &host.vmacs {
@@ -424,6 +424,8 @@ struct DaemonHost {
     process: ProcessInfo,
     /// The metrics endpoint (`metrics_listen`), once the first snapshot exists.
     metrics: Option<Endpoint>,
+    /// The SNMP subagent (`enable_snmp_rfcv2`), fed the same snapshots.
+    snmp: Option<SnmpAgent>,
     /// `reload_check_config` of the running configuration.
     reload_check: Option<std::path::PathBuf>,
     /// The running configuration's global settings: its `shutdown_script` runs at exit.
@@ -484,27 +486,31 @@ impl Host for DaemonHost {
         })
     }
 
-    fn dump(&mut self, signal: DaemonSignal, running: &mut Running) {
-        let pid = std::process::id();
+    fn dump(&mut self, signal: DaemonSignal, origin: Origin, running: &mut Running) {
         let paths = DumpPaths::from_env();
         let snap = self.snapshot(running);
+        // keepalived's words: "... for process(PID) on signal" / "... on DBus request".
+        let asked = match origin {
+            Origin::Signal => format!("for process({}) on signal", std::process::id()),
+            Origin::Dbus => "on DBus request".to_owned(),
+        };
         let written = match signal {
             DaemonSignal::DumpData => {
-                log::info!("Printing VRRP data for process({pid}) on signal");
+                log::info!("Printing VRRP data {asked}");
                 paths.write_data(&snap)
             }
             DaemonSignal::DumpStats => {
-                log::info!("Printing VRRP stats for process({pid}) on signal");
+                log::info!("Printing VRRP stats {asked}");
                 paths.write_stats(&snap)
             }
             DaemonSignal::ClearStats => {
-                log::info!("Printing and clearing VRRP stats for process({pid}) on signal");
+                log::info!("Printing and clearing VRRP stats {asked}");
                 let written = paths.write_stats(&snap);
                 running.router.clear_stats();
                 written
             }
             DaemonSignal::DumpJson => {
-                log::info!("Printing VRRP as json for process({pid}) on signal");
+                log::info!("Printing VRRP as json {asked}");
                 paths.write_json(&snap)
             }
             DaemonSignal::Stop | DaemonSignal::Reload => Ok(()),
@@ -515,10 +521,17 @@ impl Host for DaemonHost {
     }
 
     fn refresh(&mut self, running: &Running) {
-        if let Some(metrics) = &self.metrics {
-            if metrics.is_serving() {
-                metrics.publish(Arc::new(self.snapshot(running)));
-            }
+        let metrics = self.metrics.as_ref().filter(|m| m.is_serving());
+        let snmp = self.snmp.as_ref().filter(|s| s.is_running());
+        if metrics.is_none() && snmp.is_none() {
+            return;
+        }
+        let snap = Arc::new(self.snapshot(running));
+        if let Some(metrics) = metrics {
+            metrics.publish(snap.clone());
+        }
+        if let Some(snmp) = snmp {
+            snmp.publish(snap);
         }
     }
 
@@ -533,6 +546,9 @@ impl Host for DaemonHost {
         self.global = running.shown.global().clone();
         if let Some(metrics) = &mut self.metrics {
             metrics.configure(running.shown.global().metrics_listen, Instant::now());
+        }
+        if let Some(snmp) = &mut self.snmp {
+            snmp.configure(&running.shown.global().snmp);
         }
         self.refresh(running);
     }

@@ -172,6 +172,10 @@ pub struct GlobalView {
     pub vrrp_check_unicast_src: bool,
     pub vrrp_skip_check_adv_addr: bool,
     pub vrrp_strict: bool,
+    /// The nftables settings when the firewall is in use (the data dump's `nftables …`
+    /// lines; not in the JSON dump, which keepalived 2.2.7 does not give them).
+    #[serde(skip)]
+    pub nftables: Option<crate::config::model::Nftables>,
     pub enable_script_security: bool,
     #[serde(serialize_with = "ser_secs")]
     pub vrrp_startup_delay: Duration,
@@ -468,6 +472,7 @@ fn capture_global(config: &Config, process: &ProcessInfo) -> GlobalView {
         vrrp_check_unicast_src: g.advert.check_unicast_src,
         vrrp_skip_check_adv_addr: g.advert.skip_check_adv_addr,
         vrrp_strict: g.vrrp_strict,
+        nftables: g.nftables.table.is_some().then(|| g.nftables.clone()),
         enable_script_security: g.enable_script_security,
         vrrp_startup_delay: g.vrrp_startup_delay,
         log_unknown_vrids: g.log_unknown_vrids,

@@ -1,84 +1,100 @@
-//! The VRRP sockets of a running configuration: one receive task per
-//! [`ReceiveSocket`] of the plan, feeding a bounded channel the event loop reads, and
-//! one send socket per interface and family, used inline by the loop so an advert
-//! never waits behind anything else.
+//! The VRRP sockets of a running configuration: the receive sockets of the plan, read
+//! by the event loop itself in batches (`recvmmsg` into one reused buffer: no task, no
+//! queue, no allocation per advert), each with a socket filter that keeps other
+//! clusters' VRIDs in the kernel; and one send socket per interface and family, used
+//! inline by the loop so an advert never waits behind anything else.
 
+use std::cell::Cell;
 use std::collections::HashMap;
-use std::net::{IpAddr, Ipv6Addr};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::net::IpAddr;
 use std::sync::Arc;
-
-use tokio::sync::mpsc;
-use tokio::task::JoinHandle;
+use std::task::{Context, Poll};
 
 use super::plan::{Listen, Plan, ReceiveSocket};
 use crate::sys::{
-    Addressing4, Addressing6, InterfaceId, SocketError, Vrrp4Receiver, Vrrp4Sender, Vrrp6Receiver,
-    Vrrp6Sender,
+    Addressing4, Addressing6, InterfaceId, RecvBatch, SocketError, Vrrp4Receiver, Vrrp4Sender,
+    Vrrp6Receiver, Vrrp6Sender,
 };
-use crate::vrrp::{Family, InstanceConfig};
+use crate::vrrp::{Family, InstanceConfig, InstanceId, Router};
 
-/// Receive buffer: any advert fits in an Ethernet MTU.
-const RECEIVE_BUFFER: usize = 1500;
-/// Packets queued between the receive tasks and the loop before new ones are dropped.
-pub const INBOUND_QUEUE: usize = 4096;
-
-/// One packet read from a VRRP socket.
-#[derive(Debug)]
-pub struct Inbound {
-    pub interface: Arc<str>,
-    pub bytes: Vec<u8>,
-    /// IPv6 only: source, destination, hop limit (the kernel strips the header).
-    pub ipv6: Option<(Ipv6Addr, Ipv6Addr, u8)>,
+/// An advert of the core waiting to go out with the others due at the same instant.
+pub struct Outgoing {
+    pub instance: InstanceId,
+    pub packet: Vec<u8>,
+    pub dst: IpAddr,
 }
 
-/// Counters of the socket layer (reported in dumps and metrics).
+impl AsRef<[u8]> for Outgoing {
+    fn as_ref(&self) -> &[u8] {
+        &self.packet
+    }
+}
+
+/// Counters of the socket layer.
 #[derive(Debug, Default)]
 pub struct WireCounters {
-    pub receive_errors: AtomicU64,
-    pub receive_dropped: AtomicU64,
-    pub truncated: AtomicU64,
+    /// Packets that reached user space (the socket filters passed them).
+    pub received: Cell<u64>,
+    pub receive_errors: Cell<u64>,
+    pub truncated: Cell<u64>,
 }
 
-/// Open sockets for one plan. Dropping it closes them and stops the receive tasks.
+/// One receive socket and the name of its interface (what the core matches on).
+struct Listener {
+    receiver: Receiver,
+    interface: Arc<str>,
+}
+
+/// Open sockets for one plan. Dropping it closes them.
 pub struct Wire {
     senders4: HashMap<String, Vrrp4Sender>,
     senders6: HashMap<(String, u8), Vrrp6Sender>,
-    receivers: Vec<JoinHandle<()>>,
-    pub counters: Arc<WireCounters>,
+    listeners: Vec<Listener>,
+    /// Where the next poll starts, so a busy socket cannot starve the others.
+    next_listener: Cell<usize>,
+    pub counters: WireCounters,
 }
 
-impl Drop for Wire {
-    fn drop(&mut self) {
-        for r in &self.receivers {
-            r.abort();
-        }
-    }
+/// The VRIDs the plan runs, per family: what the receive sockets' filters let through.
+fn vrids_by_family(plan: &Plan) -> (Vec<u8>, Vec<u8>) {
+    let pick = |family: Family| {
+        plan.instances
+            .iter()
+            .filter(|i| i.family == family)
+            .map(|i| i.vrid)
+            .collect()
+    };
+    (pick(Family::Ipv4), pick(Family::Ipv6))
 }
 
 impl Wire {
     /// Opens every socket the plan needs. Sockets on interfaces that are missing are
     /// skipped (their instances start in FAULT); any other failure is an error.
-    pub fn open(plan: &Plan, tx: mpsc::Sender<Inbound>) -> Result<Wire, SocketError> {
-        let counters = Arc::new(WireCounters::default());
+    /// `filter_vrids`: attach the VRID filters (off with `log_unknown_vrids`, which logs
+    /// what they would drop).
+    pub fn open(plan: &Plan, filter_vrids: bool) -> Result<Wire, SocketError> {
         let mut wire = Wire {
             senders4: HashMap::new(),
             senders6: HashMap::new(),
-            receivers: Vec::new(),
-            counters: counters.clone(),
+            listeners: Vec::new(),
+            next_listener: Cell::new(0),
+            counters: WireCounters::default(),
         };
+        let (vrids4, vrids6) = vrids_by_family(plan);
         for socket in &plan.receive_sockets {
             let interface = match InterfaceId::by_name(&socket.interface) {
                 Ok(i) => i,
                 Err(SocketError::NoSuchInterface(_)) => continue,
                 Err(e) => return Err(e),
             };
-            wire.receivers.push(spawn_receiver(
-                socket,
-                &interface,
-                tx.clone(),
-                counters.clone(),
-            )?);
+            let receiver = open_receiver(socket, &interface)?;
+            if filter_vrids {
+                receiver.set_vrid_filter(if socket.ipv6 { &vrids6 } else { &vrids4 })?;
+            }
+            wire.listeners.push(Listener {
+                receiver,
+                interface: Arc::from(interface.name.as_str()),
+            });
         }
         for inst in &plan.instances {
             wire.ensure_sender(inst)?;
@@ -112,6 +128,50 @@ impl Wire {
         Ok(())
     }
 
+    /// Sends `adverts` now, in order: each run of IPv4 adverts to one destination out of
+    /// one interface goes with `sendmmsg`, the rest one by one. `failed` hears of each
+    /// advert that could not be sent.
+    pub async fn send_adverts(
+        &self,
+        router: &Router,
+        adverts: &[Outgoing],
+        mut failed: impl FnMut(&InstanceConfig, SocketError),
+    ) {
+        let mut i = 0;
+        while i < adverts.len() {
+            let first = &adverts[i];
+            let Some(cfg) = router.instance_config(first.instance) else {
+                i += 1;
+                continue;
+            };
+            let (IpAddr::V4(dst), Some(sender)) = (first.dst, self.senders4.get(&cfg.interface))
+            else {
+                if let Err(e) = self.send_advert(cfg, &first.packet, first.dst).await {
+                    failed(cfg, e);
+                }
+                i += 1;
+                continue;
+            };
+            let same_run = |a: &&Outgoing| {
+                a.dst == first.dst
+                    && router
+                        .instance_config(a.instance)
+                        .is_some_and(|c| c.interface == cfg.interface)
+            };
+            let end = i + 1 + adverts[i + 1..].iter().take_while(same_run).count();
+            let (sent, error) = sender.send_many(&adverts[i..end], dst).await;
+            i += sent;
+            if let Some(e) = error {
+                if let Some(cfg) = router.instance_config(adverts[i].instance) {
+                    failed(cfg, e);
+                }
+                i += 1;
+            } else {
+                i = i.max(end);
+            }
+        }
+    }
+
     /// Sends one advert of `inst` (a whole IPv4 packet, or an IPv6 VRRP payload).
     pub async fn send_advert(
         &self,
@@ -143,39 +203,70 @@ impl Wire {
     }
 }
 
-/// Either family's receive socket, so one task body serves both.
+/// Either family's receive socket.
 enum Receiver {
     V4(Vrrp4Receiver),
     V6(Vrrp6Receiver),
 }
 
 impl Receiver {
-    /// Reads one packet: its length, whether it was cut, and the IPv6 metadata.
-    async fn recv(
-        &self,
-        buf: &mut [u8],
-    ) -> Result<(usize, bool, Option<(Ipv6Addr, Ipv6Addr, u8)>), SocketError> {
+    fn set_vrid_filter(&self, vrids: &[u8]) -> Result<(), SocketError> {
         match self {
-            Receiver::V4(r) => r.recv(buf).await.map(|r| (r.len, r.truncated, None)),
-            Receiver::V6(r) => r.recv(buf).await.map(|r| {
-                (
-                    r.len,
-                    r.truncated,
-                    Some((r.source, r.destination, r.hop_limit)),
-                )
-            }),
+            Receiver::V4(r) => r.set_vrid_filter(vrids),
+            Receiver::V6(r) => r.set_vrid_filter(vrids),
+        }
+    }
+
+    fn poll_recv_batch(
+        &self,
+        cx: &mut Context<'_>,
+        batch: &mut RecvBatch,
+    ) -> Poll<Result<usize, SocketError>> {
+        match self {
+            Receiver::V4(r) => r.poll_recv_batch(cx, batch),
+            Receiver::V6(r) => r.poll_recv_batch(cx, batch),
         }
     }
 }
 
-fn spawn_receiver(
-    socket: &ReceiveSocket,
-    interface: &InterfaceId,
-    tx: mpsc::Sender<Inbound>,
-    counters: Arc<WireCounters>,
-) -> Result<JoinHandle<()>, SocketError> {
+impl Wire {
+    /// Waits until a receive socket has packets and reads a batch of them into `batch`;
+    /// returns the interface they arrived on. Receive errors are transient (e.g.
+    /// ENOBUFS): counted, and the next socket is tried.
+    pub fn poll_receive(&self, cx: &mut Context<'_>, batch: &mut RecvBatch) -> Poll<Arc<str>> {
+        let n = self.listeners.len();
+        let first = self.next_listener.get();
+        for k in 0..n {
+            let i = (first + k) % n;
+            let listener = &self.listeners[i];
+            match listener.receiver.poll_recv_batch(cx, batch) {
+                Poll::Pending => continue,
+                Poll::Ready(Ok(_)) => {
+                    self.next_listener.set((i + 1) % n);
+                    let c = &self.counters;
+                    c.received.set(c.received.get() + batch.len() as u64);
+                    return Poll::Ready(listener.interface.clone());
+                }
+                Poll::Ready(Err(e)) => {
+                    let c = &self.counters;
+                    c.receive_errors.set(c.receive_errors.get() + 1);
+                    log::debug!("{e}");
+                }
+            }
+        }
+        Poll::Pending
+    }
+
+    /// Counts a packet cut by the receive buffer (dropped).
+    pub fn count_truncated(&self) {
+        let c = &self.counters;
+        c.truncated.set(c.truncated.get() + 1);
+    }
+}
+
+fn open_receiver(socket: &ReceiveSocket, interface: &InterfaceId) -> Result<Receiver, SocketError> {
     let mismatch = || SocketError::NoSuchInterface(interface.name.clone());
-    let receiver = match (socket.ipv6, socket.listen) {
+    Ok(match (socket.ipv6, socket.listen) {
         (true, Listen::Multicast(IpAddr::V6(group))) => Receiver::V6(Vrrp6Receiver::open(
             interface,
             Addressing6::Multicast { group },
@@ -195,36 +286,5 @@ fn spawn_receiver(
             Addressing4::Unicast { local },
         )?),
         _ => return Err(mismatch()),
-    };
-    let name: Arc<str> = Arc::from(interface.name.as_str());
-    Ok(tokio::spawn(async move {
-        let mut buf = vec![0u8; RECEIVE_BUFFER];
-        loop {
-            match receiver.recv(&mut buf).await {
-                Ok((_, true, _)) => {
-                    counters.truncated.fetch_add(1, Ordering::Relaxed);
-                }
-                Ok((len, false, ipv6)) => {
-                    let inbound = Inbound {
-                        interface: name.clone(),
-                        bytes: buf[..len].to_vec(),
-                        ipv6,
-                    };
-                    if tx.try_send(inbound).is_err() {
-                        if tx.is_closed() {
-                            return;
-                        }
-                        counters.receive_dropped.fetch_add(1, Ordering::Relaxed);
-                    }
-                }
-                Err(e) => {
-                    // A receive error is transient (e.g. ENOBUFS); back off briefly so a
-                    // persistent one cannot spin.
-                    counters.receive_errors.fetch_add(1, Ordering::Relaxed);
-                    log::debug!("{e}");
-                    tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-                }
-            }
-        }
-    }))
+    })
 }

@@ -90,7 +90,7 @@ pub(crate) fn recv_with_ancillary(fd: BorrowedFd<'_>, buf: &mut [u8]) -> io::Res
     })
 }
 
-fn parse_control_messages(msg: &libc::msghdr) -> Ancillary {
+pub(crate) fn parse_control_messages(msg: &libc::msghdr) -> Ancillary {
     let mut out = Ancillary::default();
     // SAFETY: `msg` was filled by a successful recvmsg; CMSG_FIRSTHDR only reads its
     // control pointer and length.
@@ -142,7 +142,10 @@ fn cmsg_len(payload: usize) -> usize {
     unsafe { libc::CMSG_LEN(payload as libc::c_uint) as usize }
 }
 
-fn sockaddr_to_std(storage: &libc::sockaddr_storage, len: libc::socklen_t) -> Option<SocketAddr> {
+pub(crate) fn sockaddr_to_std(
+    storage: &libc::sockaddr_storage,
+    len: libc::socklen_t,
+) -> Option<SocketAddr> {
     match libc::c_int::from(storage.ss_family) {
         libc::AF_INET if len as usize >= mem::size_of::<libc::sockaddr_in>() => {
             // SAFETY: family and length say the storage holds a sockaddr_in.

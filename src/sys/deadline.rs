@@ -47,14 +47,17 @@ impl DeadlineTimer {
     }
 
     /// Waits until `deadline` (returns at once if it has passed). Re-arms the kernel
-    /// timer only when the deadline changed since the last call.
+    /// timer only when `deadline` is earlier than what it is armed for: a backup's
+    /// master-down deadline moves later with every advert, and re-arming for each cost
+    /// a `timerfd_settime` per advert. Armed too early, the timer wakes us once, we see
+    /// the deadline has not come and arm it for the real one.
     pub async fn sleep_until(&mut self, deadline: Instant) -> io::Result<()> {
         loop {
             let now = Instant::now();
             if deadline <= now {
                 return Ok(());
             }
-            if self.armed != Some(deadline) {
+            if self.armed.is_none_or(|armed| deadline < armed) {
                 // A zero relative time would disarm the timer: wait at least 1 ns.
                 let wait = (deadline - now).max(Duration::from_nanos(1));
                 self.fd.get_ref().0.set(

@@ -9,7 +9,10 @@
 //!   over [`packet_socket`];
 //! * [`daemonize`]: detaching from the terminal before the runtime starts;
 //! * [`vmac`]: the `vrrp.<VRID>` macvlan with the virtual router MAC (`use_vmac`);
-//! * [`process`]: starting scripts in their own process group with dropped privileges.
+//! * [`process`]: starting scripts in their own process group with dropped privileges;
+//! * [`nftables`]: the `nft` program, for the strict-mode firewall;
+//! * [`recv_batch`]: `recvmmsg` of every queued advert into reused buffers;
+//! * [`vrid_filter`]: the classic BPF filter that keeps other clusters' VRIDs in the kernel.
 //!
 //! All sockets belong to the network namespace of the thread that opens them.
 #![allow(unsafe_code)]
@@ -29,11 +32,15 @@ pub mod netlink_addr;
 mod netlink_change;
 pub mod netlink_route;
 pub mod netlink_watch;
+pub mod nftables;
 pub mod packet_socket;
 pub mod process;
+pub mod recv_batch;
 pub mod sched;
+pub mod send_batch;
 pub mod socket_error;
 pub mod vmac;
+pub mod vrid_filter;
 pub mod vrrp_socket;
 pub mod vrrp_socket6;
 
@@ -47,6 +54,7 @@ pub use netlink_addr::AddressSpec;
 pub use netlink_route::{RouteKind, RouteSpec, RuleSpec, RuleTarget};
 pub use netlink_watch::{NetEvent, NetlinkWatcher};
 pub use packet_socket::PacketSocket;
+pub use recv_batch::RecvBatch;
 pub use socket_error::SocketError;
 pub use vmac::{virtual_router_mac, vmac_interface_name};
 pub use vrrp_socket::{Addressing4, Received4, Vrrp4Receiver, Vrrp4Sender, VrrpProtocol};

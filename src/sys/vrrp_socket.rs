@@ -32,7 +32,10 @@ use super::ancillary::{
     recv_datagram, register_with_tokio, set_int_option, set_multicast_if_index_v4,
 };
 use super::interface_id::InterfaceId;
+use super::recv_batch::{poll_recv_batch, RecvBatch};
+use super::send_batch::send_batch;
 use super::socket_error::SocketError;
+use super::vrid_filter::{attach, vrid_filter, VrrpAt};
 
 /// IANA protocol number of VRRP (RFC 5798 §5.1.1.4).
 pub const IPPROTO_VRRP: u8 = 112;
@@ -97,6 +100,7 @@ pub struct Vrrp4Receiver {
     socket: AsyncFd<Socket>,
     interface: InterfaceId,
     addressing: Addressing4,
+    protocol: VrrpProtocol,
 }
 
 impl Vrrp4Receiver {
@@ -154,6 +158,7 @@ impl Vrrp4Receiver {
             socket,
             interface: interface.clone(),
             addressing,
+            protocol,
         })
     }
 
@@ -165,6 +170,29 @@ impl Vrrp4Receiver {
     /// The addressing this socket was opened with.
     pub fn addressing(&self) -> Addressing4 {
         self.addressing
+    }
+
+    /// Lets only adverts of `vrids` (and packets too short to tell) reach this socket
+    /// ([`super::vrid_filter`]).
+    pub fn set_vrid_filter(&self, vrids: &[u8]) -> Result<(), SocketError> {
+        let extra = match self.protocol {
+            VrrpProtocol::Vrrp => 0,
+            VrrpProtocol::Ah => 24,
+        };
+        let prog = vrid_filter(vrids, VrrpAt::AfterIpv4Header { extra });
+        attach(self.socket.get_ref().as_fd(), &prog)
+            .map_err(|e| SocketError::io("attach VRID filter", &self.interface.name, e))
+    }
+
+    /// Reads every packet already queued (up to [`super::recv_batch::BATCH`]) into
+    /// `batch`, waiting for the first; one `recvmmsg` per call.
+    pub fn poll_recv_batch(
+        &self,
+        cx: &mut std::task::Context<'_>,
+        batch: &mut RecvBatch,
+    ) -> std::task::Poll<Result<usize, SocketError>> {
+        poll_recv_batch(&self.socket, cx, batch, false)
+            .map_err(|e| SocketError::io("receive VRRP packet", &self.interface.name, e))
     }
 
     /// Waits for the next packet and copies it (IPv4 header included) into `buf`.
@@ -229,6 +257,45 @@ impl Vrrp4Sender {
     /// The interface this socket sends on.
     pub fn interface(&self) -> &InterfaceId {
         &self.interface
+    }
+
+    /// Sends whole IPv4 packets to `destination` with as few `sendmmsg` calls as the
+    /// kernel allows. Returns how many went out; on a failure, the error is that of
+    /// packet number *sent* (the caller skips it and calls again for the rest).
+    pub async fn send_many<P: AsRef<[u8]>>(
+        &self,
+        packets: &[P],
+        destination: Ipv4Addr,
+    ) -> (usize, Option<SocketError>) {
+        let flags = if destination.is_multicast() {
+            libc::MSG_DONTROUTE
+        } else {
+            0
+        };
+        let address = SockAddr::from(SocketAddrV4::new(destination, 0));
+        let mut sent = 0;
+        while sent < packets.len() {
+            let rest = &packets[sent..];
+            let result = self
+                .socket
+                .async_io(Interest::WRITABLE, |socket| {
+                    send_batch(socket.as_fd(), rest, &address, flags)
+                })
+                .await;
+            match result {
+                Ok(n) if n > 0 => sent += n,
+                Ok(_) => break,
+                Err(e) => {
+                    let error = SocketError::io(
+                        format!("send VRRP packet to {destination}"),
+                        &self.interface.name,
+                        e,
+                    );
+                    return (sent, Some(error));
+                }
+            }
+        }
+        (sent, None)
     }
 
     /// Sends one whole IPv4 packet to `destination` (224.0.0.18 or a unicast peer).

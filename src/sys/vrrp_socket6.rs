@@ -26,7 +26,9 @@ use tokio::io::Interest;
 
 use super::ancillary::{recv_datagram, register_with_tokio, set_int_option};
 use super::interface_id::InterfaceId;
+use super::recv_batch::{poll_recv_batch, RecvBatch};
 use super::socket_error::SocketError;
+use super::vrid_filter::{attach, vrid_filter, VrrpAt};
 use super::vrrp_socket::{IPPROTO_VRRP, VRRP_TOS};
 
 /// The IPv6 VRRP multicast group (RFC 5798 §5.1.2.2), keepalived's `vrrp_mcast_group6`.
@@ -151,6 +153,25 @@ impl Vrrp6Receiver {
     /// The interface this socket listens on.
     pub fn interface(&self) -> &InterfaceId {
         &self.interface
+    }
+
+    /// Lets only adverts of `vrids` (and packets too short to tell) reach this socket
+    /// ([`super::vrid_filter`]).
+    pub fn set_vrid_filter(&self, vrids: &[u8]) -> Result<(), SocketError> {
+        let prog = vrid_filter(vrids, VrrpAt::Payload);
+        attach(self.socket.get_ref().as_fd(), &prog)
+            .map_err(|e| SocketError::io("attach VRID filter", &self.interface.name, e))
+    }
+
+    /// Reads every payload already queued (up to [`super::recv_batch::BATCH`]) into
+    /// `batch` with its source, destination and hop limit, waiting for the first.
+    pub fn poll_recv_batch(
+        &self,
+        cx: &mut std::task::Context<'_>,
+        batch: &mut RecvBatch,
+    ) -> std::task::Poll<Result<usize, SocketError>> {
+        poll_recv_batch(&self.socket, cx, batch, true)
+            .map_err(|e| SocketError::io("receive VRRP packet", &self.interface.name, e))
     }
 
     /// Waits for the next VRRP payload. The kernel has already dropped packets whose

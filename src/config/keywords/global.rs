@@ -5,10 +5,10 @@ use super::process::{
 };
 use super::Keyword;
 use super::OtherSettings;
-use crate::config::diag::Diagnostic;
+use crate::config::diag::{Diagnostic, Severity};
 use crate::config::dump::Dumper;
 use crate::config::lower::{fmt_decimal_secs, Lower};
-use crate::config::model::{Fifo, GlobalDefs};
+use crate::config::model::{Fifo, GlobalDefs, Nftables};
 use crate::config::syntax::Node;
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -73,9 +73,6 @@ fn dump_fifo(d: &mut Dumper, kw: &str, script_kw: &str, f: &Option<Fifo>) {
     }
 }
 
-/// keepalived's nftables table when none is named.
-const NFTABLES_DEFAULT_TABLE: &str = "keepalived";
-
 fn fifo_script(cx: &mut Lower, node: &Node, fifo: &mut Option<Fifo>) {
     if let Some(s) = super::address::script_value(cx, node) {
         fifo.get_or_insert_with(Fifo::default).script = Some(s);
@@ -118,6 +115,20 @@ fn listen_address(cx: &mut Lower, node: &Node) -> Option<std::net::SocketAddr> {
             None
         }
     }
+}
+
+/// An SNMP MIB keepalived would serve and this build does not yet: said once per keyword,
+/// at start-up and by `-t`, so nobody waits for a table that never appears.
+fn snmp_not_served(cx: &mut Lower, n: &Node, mib: &str) -> bool {
+    cx.push(Diagnostic::new(
+        Severity::Notice,
+        Some(n.keyword.span),
+        format!(
+            "{}: {mib} is not served by this build yet (VRRP-MIB, RFC 2787, is: enable_snmp_rfcv2)",
+            n.keyword.text
+        ),
+    ));
+    true
 }
 
 fn dump_pause(d: &mut Dumper, kw: &str, v: Duration) {
@@ -421,7 +432,7 @@ pub static GLOBAL: &[Keyword<GlobalDefs>] = &[
     flag!(
         "vrrp_strict",
         vrrp_strict,
-        "Enforce RFC rules strictly (no auth, no unicast, VIPs required)."
+        "Enforce RFC rules strictly: no authentication, no unicast, VIPs required, and VIPs not reachable (nftables drop rules) unless the address owner."
     ),
     secs!(
         "vrrp_startup_delay",
@@ -638,8 +649,7 @@ pub static GLOBAL: &[Keyword<GlobalDefs>] = &[
                 Diagnostic::warning(n.keyword.span, "iptables not supported, using nftables instead. Please replace 'vrrp_iptables and 'vrrp_ipsets' with 'nftables' config option")
                     .with_hint("write 'nftables' (table 'keepalived') or 'nftables TABLE' instead"),
             );
-            t.other
-                .insert("nftables".into(), vec![NFTABLES_DEFAULT_TABLE.into()]);
+            t.nftables.table = Some(Nftables::DEFAULT_TABLE.into());
         },
         |_t, _d| {}
     ),
@@ -659,29 +669,59 @@ pub static GLOBAL: &[Keyword<GlobalDefs>] = &[
     keyword!(
         "nftables",
         "[TABLE]",
-        "keepalived",
-        "nftables table for strict mode (not managed by this build).",
+        "keepalived (when an instance does not accept)",
+        "nftables table whose rules drop traffic to the VIPs of instances that do not accept it (strict mode, no_accept).",
         |cx, t, n| {
-            if t.other.contains_key("nftables") {
+            if t.nftables.table.is_some() {
                 cx.warn(n.keyword.span, "nftables already specified - ignoring");
                 return;
             }
             let table = n
                 .args
                 .first()
-                .map_or(NFTABLES_DEFAULT_TABLE, |a| a.text.as_str());
-            t.other.insert("nftables".into(), vec![table.to_string()]);
+                .map_or(Nftables::DEFAULT_TABLE, |a| a.text.as_str());
+            // The kernel's NFT_TABLE_MAXNAMELEN (256) counts the terminating NUL.
+            if table.len() >= 256 {
+                cx.warn(n.keyword.span, "nftables table name too long - ignoring");
+                return;
+            }
+            t.nftables.table = Some(table.to_string());
+            // keepalived resets the chain priority here, over an earlier nftables_priority.
+            t.nftables.priority = -1;
         },
-        |t, d| if let Some(v) = t.other.get("nftables") {
-            d.line("nftables", v)
+        |t, d| if let (Some(v), false) = (&t.nftables.table, t.nftables.implied) {
+            d.line("nftables", &[v])
         }
     ),
-    kept!("nftables_priority" => "nftables setting."),
-    kept!("nftables_ifindex" => "nftables setting."),
-    kept!("nftables_counters" => "nftables setting."),
-    kept!("nftables_ipvs" => "nftables LVS setting."),
-    kept!("nftables_ipvs_priority" => "nftables LVS setting."),
-    kept!("nftables_ipvs_start_fwmark" => "nftables LVS setting."),
+    keyword!(
+        "nftables_priority",
+        "PRIORITY",
+        "-1",
+        "Priority of the nftables input and output chains.",
+        |cx, t, n| {
+            let text = n.args.first().map_or("", |a| a.text.as_str());
+            match text.parse::<i32>() {
+                Ok(v) => t.nftables.priority = v,
+                Err(_) => cx.warn(n.keyword.span, format!("invalid nftables chain priority '{text}'")),
+            }
+        },
+        |t, d| if t.nftables.priority != -1 {
+            d.kv("nftables_priority", t.nftables.priority)
+        }
+    ),
+    flag!(
+        "nftables_ifindex",
+        nftables.ifindex,
+        "Match link-local VIPs by interface index, also with dont_track_primary."
+    ),
+    flag!(
+        "nftables_counters",
+        nftables.counters,
+        "Add a counter to every nftables rule."
+    ),
+    inert!(Lvs "nftables_ipvs" => "nftables LVS setting."),
+    inert!(Lvs "nftables_ipvs_priority" => "nftables LVS setting."),
+    inert!(Lvs "nftables_ipvs_start_fwmark" => "nftables LVS setting."),
     inert!(AlwaysRealTime "max_auto_priority" => "Highest real-time priority set automatically."),
     inert!(AlwaysRealTime "min_auto_priority_delay" => "Delay before raising priority automatically."),
     inert!(NotImplemented "vmac_addr_prefix" => "Prefix of VMAC addresses."),
@@ -689,16 +729,98 @@ pub static GLOBAL: &[Keyword<GlobalDefs>] = &[
     inert!(OneProcess "process_names" => "Set process names."),
     inert!(NotImplemented "process_monitor_rcv_bufs" => "Process monitor buffer size."),
     inert!(NotImplemented "process_monitor_rcv_bufs_force" => "Process monitor buffer size (forced)."),
-    inert!(Snmp "enable_snmp_vrrp" => "SNMP (not in this build)."),
-    inert!(Snmp "enable_snmp_keepalived" => "SNMP (not in this build)."),
-    inert!(Snmp "enable_snmp_checker" => "SNMP (not in this build)."),
-    inert!(Snmp "enable_snmp_rfc" => "SNMP (not in this build)."),
-    inert!(Snmp "enable_snmp_rfcv2" => "SNMP (not in this build)."),
-    inert!(Snmp "enable_snmp_rfcv3" => "SNMP (not in this build)."),
-    inert!(Snmp "enable_traps" => "SNMP traps (not in this build)."),
-    inert!(Snmp "snmp_socket" => "SNMP socket (not in this build)."),
-    kept!("enable_dbus" => "D-Bus (not in this build)."),
-    kept!("dbus_service_name" => "D-Bus (not in this build)."),
+    keyword!(
+        "enable_snmp_vrrp",
+        "",
+        "off",
+        "SNMP: KEEPALIVED-MIB's VRRP part (not served by this build yet).",
+        |cx, t, n| t.snmp.vrrp = snmp_not_served(cx, n, "KEEPALIVED-MIB"),
+        |t, d| if t.snmp.vrrp {
+            d.line::<&str>("enable_snmp_vrrp", &[])
+        }
+    ),
+    keyword!(
+        "enable_snmp_keepalived",
+        "",
+        "off",
+        "SNMP: keepalived's old name of enable_snmp_vrrp (not served by this build yet).",
+        |cx, t, n| t.snmp.keepalived = snmp_not_served(cx, n, "KEEPALIVED-MIB"),
+        |t, d| if t.snmp.keepalived {
+            d.line::<&str>("enable_snmp_keepalived", &[])
+        }
+    ),
+    inert!(Lvs "enable_snmp_checker" => "SNMP for the LVS checker (no checker in this build)."),
+    keyword!(
+        "enable_snmp_rfc",
+        "",
+        "off",
+        "SNMP: both VRRP-MIB (RFC 2787) and VRRPv3-MIB (RFC 6527).",
+        |cx, t, n| {
+            t.snmp.rfcv2 = true;
+            t.snmp.rfcv3 = snmp_not_served(cx, n, "VRRPv3-MIB (RFC 6527)")
+        },
+        |t, d| if t.snmp.rfcv2 && t.snmp.rfcv3 {
+            d.line::<&str>("enable_snmp_rfc", &[])
+        }
+    ),
+    flag!(
+        "enable_snmp_rfcv2",
+        snmp.rfcv2,
+        "SNMP: serve VRRP-MIB (RFC 2787) over AgentX."
+    ),
+    keyword!(
+        "enable_snmp_rfcv3",
+        "",
+        "off",
+        "SNMP: VRRPv3-MIB, RFC 6527 (not served by this build yet).",
+        |cx, t, n| t.snmp.rfcv3 = snmp_not_served(cx, n, "VRRPv3-MIB (RFC 6527)"),
+        |t, d| if t.snmp.rfcv3 && !t.snmp.rfcv2 {
+            d.line::<&str>("enable_snmp_rfcv3", &[])
+        }
+    ),
+    keyword!(
+        "enable_traps",
+        "",
+        "off",
+        "SNMP: vrrpNotificationCntl reads enabled (notifications are not sent by this build yet).",
+        |cx, t, n| {
+            cx.push(Diagnostic::new(
+                Severity::Notice,
+                Some(n.keyword.span),
+                "enable_traps: SNMP notifications are not sent by this build yet",
+            ));
+            t.snmp.traps = true
+        },
+        |t, d| if t.snmp.traps {
+            d.line::<&str>("enable_traps", &[])
+        }
+    ),
+    word!(
+        "snmp_socket",
+        "unix:PATH|tcp:HOST:PORT|PATH",
+        "unix:/var/agentx/master",
+        snmp.socket,
+        "The AgentX master agent's socket."
+    ),
+    // keepalived sets it whatever follows the keyword (`enable_dbus off` enables it too).
+    keyword!(
+        "enable_dbus",
+        "",
+        "off",
+        "Serve keepalived's org.keepalived.Vrrp1 D-Bus service (instance objects, their \
+         state, state-change signals, dump and reload methods) on the system bus.",
+        |_c, t, _n| t.dbus.enabled = true,
+        |t, d| if t.dbus.enabled {
+            d.line::<&str>("enable_dbus", &[])
+        }
+    ),
+    word!(
+        "dbus_service_name",
+        "NAME",
+        "org.keepalived.Vrrp1",
+        dbus.service_name,
+        "The bus name the D-Bus service owns."
+    ),
     keyword!(
         "startup_script",
         "COMMAND [USER [GROUP]]",

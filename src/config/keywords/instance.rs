@@ -394,7 +394,7 @@ pub static INSTANCE: &[Keyword<VrrpInstance>] = &[
         |cx, t, n| { t.strict_mode = cx.boolean(n); seen(cx, t, n) },
         |t, d| d.kv("strict_mode", if t.strict_mode { "on" } else { "off" })),
     keyword!("accept", "", "off in strict mode, else on", "Accept packets to the VIPs when not the owner.",
-        |_cx, t, _n| t.accept = Some(true),
+        |cx, t, n| { t.accept = Some(true); seen(cx, t, n) },
         |t, d| if t.accept == Some(true) { d.line::<&str>("accept", &[]) }),
     keyword!("no_accept", "", "", "Drop packets to the VIPs when not the owner.",
         |_cx, t, _n| t.accept = Some(false),

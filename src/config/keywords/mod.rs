@@ -40,8 +40,6 @@ pub enum Inert {
     Lvs,
     /// BFD: this build runs VRRP only.
     Bfd,
-    /// SNMP (AgentX subagent, traps): not in this build.
-    Snmp,
     /// A VRRP-side setting keepalived acts on that this build does not implement yet.
     NotImplemented,
     /// A setting of keepalived's parent or of the split into processes: this build is one
@@ -59,7 +57,6 @@ impl Inert {
         match self {
             Inert::Lvs => "LVS and the health checkers are not run by this VRRP-only build",
             Inert::Bfd => "BFD is not run by this VRRP-only build",
-            Inert::Snmp => "SNMP is not in this build",
             Inert::NotImplemented => "not implemented yet",
             Inert::OneProcess => {
                 "this build is one process, without keepalived's parent and child processes"
@@ -227,24 +224,6 @@ macro_rules! inert {
                 $crate::config::keywords::keep_other(&mut t.global, $name, n)
             },
             |t, d| $crate::config::keywords::dump_other(&t.global, $name, d)
-        )
-    };
-}
-
-/// PENDING: a row another change of the same issue is turning into a typed setting (the
-/// SMTP, nftables and D-Bus rows). Kept as written and not yet announced; the keyword walk
-/// test lists each such row by name, so none can be added unnoticed. Once those changes
-/// are in, no row uses it any more and it goes.
-#[allow(unused_macros)]
-macro_rules! kept {
-    ($name:literal => $doc:literal) => {
-        keyword!(
-            $name,
-            "…",
-            "",
-            $doc,
-            |_c, t, n| $crate::config::keywords::keep_other(t, $name, n),
-            |t, d| $crate::config::keywords::dump_other(t, $name, d)
         )
     };
 }

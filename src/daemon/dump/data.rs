@@ -4,7 +4,7 @@
 //! ` VRRP Instance = NAME` opens an instance, its fields follow as `   Key = value`
 //! (three spaces), list items as `     item` (five). Field names, order and value formats
 //! follow keepalived 2.2.7 for every field this daemon has. Lines keepalived prints for
-//! subsystems this build does not contain (LVS, BFD, SNMP, D-Bus, nftables, the socket
+//! subsystems this build does not contain (LVS, BFD, SNMP, D-Bus, the socket
 //! pool and interface table) are left out, as a keepalived built without them does.
 
 use std::fmt::Write;
@@ -156,6 +156,17 @@ fn global_section(snap: &Snapshot, out: &mut String) {
         " VRRP default protocol version = {}",
         g.vrrp_version.number()
     );
+    // keepalived prints the counters line (and its libnftnl version) even without a
+    // table; we print it with the table only, so dumps without a firewall stay as they were.
+    if let Some(nft) = &g.nftables {
+        let table = nft.table.as_deref().unwrap_or_default();
+        let _ = writeln!(out, " nftables table name = {table}");
+        let _ = writeln!(out, " nftables base chain priority = {}", nft.priority);
+        let dont = if nft.ifindex { "" } else { "don't " };
+        let _ = writeln!(out, " nftables {dont}force use ifindex for link local IPv6");
+        let with = if nft.counters { "" } else { "out" };
+        let _ = writeln!(out, " nftables with{with} counters");
+    }
     let _ = writeln!(
         out,
         " VRRP check unicast_src = {}",

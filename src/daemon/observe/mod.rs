@@ -44,6 +44,7 @@
 //!    grace time; it runs after the last events (the STOP notifications).
 
 mod child;
+pub mod dbus;
 mod event;
 mod feed;
 mod fifo;
@@ -82,7 +83,7 @@ pub trait Observer: Send + Sync {
 pub type Start = fn(&Config) -> Option<Box<dyn Observer>>;
 
 /// The observers of the effect worker, in the order each event reaches them.
-pub const OBSERVERS: &[Start] = &[notify::start, mail::start];
+pub const OBSERVERS: &[Start] = &[notify::start, mail::start, dbus::start];
 
 /// What observers need from a reloaded configuration that takes file-system checks to
 /// prepare: built off the event loop while the reload is read, handed over with
@@ -93,6 +94,8 @@ pub struct Settings {
     pub notify: Arc<NotifyScripts>,
     /// The e-mail alert settings (the host's canonical name may take a look-up).
     pub mail: Arc<mail::MailSettings>,
+    /// The D-Bus service's objects and switches.
+    pub dbus: Arc<dbus::DbusPlan>,
 }
 
 impl Settings {
@@ -101,6 +104,7 @@ impl Settings {
         Settings {
             notify: Arc::new(NotifyScripts::of(cfg)),
             mail: Arc::new(mail::MailSettings::of(cfg)),
+            dbus: Arc::new(dbus::DbusPlan::of(cfg)),
         }
     }
 }

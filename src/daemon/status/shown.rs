@@ -158,8 +158,9 @@ impl InstanceShown {
                 || mc.addressing.unicast_src_ip.is_some(),
             lower_prio_no_advert: mc.advert.lower_prio_no_advert,
             higher_prio_send_advert: mc.advert.higher_prio_send_advert,
-            // keepalived 2.2.7 accepts packets to VIPs unless strict mode says otherwise.
-            accept: mc.accept.unwrap_or(!mc.strict_mode),
+            // keepalived 2.2.7 accepts packets to VIPs unless strict mode or no_accept says
+            // otherwise; the address owner always does.
+            accept: mc.accepts(),
             promote_secondaries: mc.promote_secondaries,
             skip_check_adv_addr: mc.advert.skip_check_adv_addr,
             strict_mode: mc.strict_mode,

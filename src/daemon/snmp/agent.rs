@@ -1,0 +1,141 @@
+//! The subagent's life in the daemon: its own tokio task, which connects to the master
+//! agent, serves VRRP-MIB from the latest status snapshot, and reconnects every
+//! [`RETRY_EVERY`] while the master is down or after it restarts. VRRP never waits for
+//! it: the daemon only replaces the snapshot in a watch channel.
+
+use super::address::{AgentAddress, DEFAULT_SOCKET};
+use super::session::{self, Served, SessionError};
+use crate::config::model::SnmpSettings;
+use crate::daemon::status::Snapshot;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+/// How often a master agent that is down is tried again.
+pub const RETRY_EVERY: Duration = Duration::from_secs(2);
+
+/// What the subagent is asked to serve; a reload that changes it restarts the session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Wanted {
+    address: AgentAddress,
+    traps: bool,
+}
+
+/// The running subagent, if the configuration asks for one.
+pub struct SnmpAgent {
+    snapshots: watch::Sender<Arc<Snapshot>>,
+    running: Option<(Wanted, watch::Sender<bool>, JoinHandle<()>)>,
+}
+
+impl SnmpAgent {
+    pub fn new(first: Arc<Snapshot>) -> SnmpAgent {
+        SnmpAgent {
+            snapshots: watch::Sender::new(first),
+            running: None,
+        }
+    }
+
+    /// Follows the running configuration (at start-up and after each reload). Must run
+    /// inside the daemon's tokio runtime.
+    pub fn configure(&mut self, snmp: &SnmpSettings) {
+        let wanted = if snmp.rfcv2 {
+            let socket = snmp.socket.as_deref().unwrap_or(DEFAULT_SOCKET);
+            match AgentAddress::parse(socket) {
+                Ok(address) => Some(Wanted {
+                    address,
+                    traps: snmp.traps,
+                }),
+                Err(e) => {
+                    log::error!("{e}; SNMP is not served");
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        if self.running.as_ref().map(|r| &r.0) == wanted.as_ref() {
+            return;
+        }
+        self.stop_running();
+        if let Some(w) = wanted {
+            let (stop_tx, stop_rx) = watch::channel(false);
+            let served = Served::new(self.snapshots.subscribe(), w.traps);
+            let task = tokio::spawn(run(w.address.clone(), served, stop_rx));
+            self.running = Some((w, stop_tx, task));
+        }
+    }
+
+    /// True while a subagent runs: only then is a snapshot worth building for it.
+    pub fn is_running(&self) -> bool {
+        self.running.is_some()
+    }
+
+    pub fn publish(&self, snapshot: Arc<Snapshot>) {
+        self.snapshots.send_replace(snapshot);
+    }
+
+    fn stop_running(&mut self) -> Option<JoinHandle<()>> {
+        let (_, stop, task) = self.running.take()?;
+        let _ = stop.send(true);
+        Some(task)
+    }
+
+    /// Closes the session (at daemon exit), waiting a moment for the Close to be sent.
+    pub async fn shutdown(mut self) {
+        if let Some(task) = self.stop_running() {
+            let _ = tokio::time::timeout(Duration::from_secs(1), task).await;
+        }
+    }
+}
+
+trait Stream: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Stream for T {}
+
+async fn connect(address: &AgentAddress) -> std::io::Result<Box<dyn Stream>> {
+    Ok(match address {
+        AgentAddress::Unix(path) => Box::new(tokio::net::UnixStream::connect(path).await?),
+        AgentAddress::Tcp(hostport) => {
+            Box::new(tokio::net::TcpStream::connect(hostport.as_str()).await?)
+        }
+    })
+}
+
+/// One connection: open, register, serve. `Ok` = stopped on request.
+async fn session(
+    address: &AgentAddress,
+    served: &mut Served,
+    stop: &mut watch::Receiver<bool>,
+    failing: &mut bool,
+) -> Result<(), SessionError> {
+    let mut stream = connect(address).await?;
+    let ids = session::open(&mut stream).await?;
+    log::info!("SNMP: registered VRRP-MIB (RFC 2787) with the AgentX master agent at {address}");
+    *failing = false;
+    session::serve(&mut stream, ids, served, stop).await
+}
+
+/// The subagent task: sessions one after another until stopped. A failure is logged
+/// once per outage, not on every retry.
+async fn run(address: AgentAddress, mut served: Served, mut stop: watch::Receiver<bool>) {
+    let mut failing = false;
+    loop {
+        match session(&address, &mut served, &mut stop, &mut failing).await {
+            Ok(()) => return,
+            Err(e) => {
+                if !failing {
+                    log::warn!(
+                        "SNMP: AgentX master agent at {address}: {e}; retrying every {} s",
+                        RETRY_EVERY.as_secs()
+                    );
+                }
+                failing = true;
+            }
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(RETRY_EVERY) => {}
+            () = session::stopped(&mut stop) => return,
+        }
+    }
+}
