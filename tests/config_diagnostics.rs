@@ -695,3 +695,25 @@ fn metrics_listen_must_be_address_and_port() {
         assert_eq!(c.config.global.metrics_listen, None);
     }
 }
+
+/// `no_email_faults` and `enable_dbus` are switched on by the keyword alone, as keepalived's
+/// handlers do: a following `off` (or anything else) does not turn them off.
+#[test]
+fn no_email_faults_and_enable_dbus_ignore_their_argument() {
+    for arg in ["", " off", " on", " no"] {
+        let text = format!(
+            "global_defs {{\n  no_email_faults{arg}\n  enable_dbus{arg}\n}}\n{}",
+            instance(
+                "VI_1",
+                &format!("  interface eth0\n  virtual_router_id 1\n{VIP}")
+            )
+        );
+        let c = check_on(&text, &eth0());
+        assert!(
+            c.config.global.email.no_email_faults,
+            "{arg:?}: {}",
+            all(&c)
+        );
+        assert!(c.config.global.dbus.enabled, "{arg:?}: {}", all(&c));
+    }
+}

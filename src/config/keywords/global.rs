@@ -568,10 +568,16 @@ pub static GLOBAL: &[Keyword<GlobalDefs>] = &[
         "Send SMTP alerts for VRRP events."
     ),
     inert!(Lvs "smtp_alert_checker" => "LVS checker alerts (no checker in this build)."),
-    flag!(
+    // keepalived sets it whatever follows the keyword (`no_email_faults off` sets it too).
+    keyword!(
         "no_email_faults",
-        email.no_email_faults,
-        "No SMTP alert when an instance or sync group enters FAULT."
+        "",
+        "off",
+        "No SMTP alert when an instance or sync group enters FAULT.",
+        |_c, t, _n| t.email.no_email_faults = true,
+        |t, d| if t.email.no_email_faults {
+            d.line::<&str>("no_email_faults", &[])
+        }
     ),
     inert!(Lvs "no_checker_emails" => "LVS checker e-mail setting (no checker in this build)."),
     inert!(Lvs "checker_log_all_failures" => "LVS checker setting (no checker in this build)."),
