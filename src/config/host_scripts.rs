@@ -437,7 +437,28 @@ pub fn check_script_files(cfg: &mut Config, cx: &mut Lower, host: &dyn Host, use
         .filter(|(id, _, _)| !matches!(id, ScriptId::Vrrp(_) | ScriptId::StartStop(_)))
         .map(|(id, _, s)| (id, s))
         .collect();
-    for (id, script) in notifies {
+    let (notify_any, notify_insecure) = drop_unrunnable(cfg, &mut finder, users, notifies);
+    if (any_script || notify_any) && !security {
+        cx.push(security_violation(
+            "scripts",
+            any_insecure || notify_insecure,
+            SECURITY_HINT,
+        ));
+    }
+}
+
+/// Looks up each script of `scripts` as the user it runs as and clears the keyword of any
+/// that will not run: missing, not executable, or insecure while `enable_script_security`
+/// is on. Returns whether any script exists and runs, and whether any of them is insecure.
+fn drop_unrunnable(
+    cfg: &mut Config,
+    finder: &mut Finder<'_>,
+    users: &ScriptUsers,
+    scripts: Vec<(ScriptId, Script)>,
+) -> (bool, bool) {
+    let security = cfg.global.enable_script_security;
+    let (mut any_script, mut any_insecure) = (false, false);
+    for (id, script) in scripts {
         let root = users.runs_as_root.get(&id).copied().unwrap_or(true);
         let keep = match finder.look_up(&script, root) {
             Lookup::NotExecuted => true,
@@ -454,23 +475,28 @@ pub fn check_script_files(cfg: &mut Config, cx: &mut Lower, host: &dyn Host, use
             }
         }
     }
-    if any_script && !security {
-        let extra = if any_insecure {
-            " There are insecure scripts."
-        } else {
-            ""
-        };
-        cx.push(
-            Diagnostic::new(
-                Severity::Security,
-                None,
-                format!("SECURITY VIOLATION - scripts are being executed but script_security not enabled.{extra}"),
-            )
-            .with_hint("add enable_script_security to global_defs (and a script_user), so keepalived refuses scripts others could modify")
-            .host_dependent(),
-        );
-    }
+    (any_script, any_insecure)
 }
+
+/// keepalived's `-t` exit-6 finding: `what` ("scripts", "start/shutdown scripts", "check
+/// scripts") exist and run while `enable_script_security` is off.
+fn security_violation(what: &str, any_insecure: bool, hint: &str) -> Diagnostic {
+    let extra = if any_insecure {
+        " There are insecure scripts."
+    } else {
+        ""
+    };
+    Diagnostic::new(
+        Severity::Security,
+        None,
+        format!("SECURITY VIOLATION - {what} are being executed but script_security not enabled.{extra}"),
+    )
+    .with_hint(hint)
+    .host_dependent()
+}
+
+/// The hint of the VRRP process's two security findings.
+const SECURITY_HINT: &str = "add enable_script_security to global_defs (and a script_user), so keepalived refuses scripts others could modify";
 
 /// keepalived's parent-process pass over `startup_script` / `shutdown_script`: one that
 /// is missing, not executable or (with `enable_script_security`) insecure is not run, and
@@ -482,45 +508,22 @@ pub fn check_start_stop_scripts(
     host: &dyn Host,
     users: &ScriptUsers,
 ) {
-    let security = cfg.global.enable_script_security;
     let mut finder = Finder::new(host);
-    let (mut any_script, mut any_insecure) = (false, false);
-    for kw in ["startup_script", "shutdown_script"] {
-        let id = ScriptId::StartStop(kw);
-        let Some(script) = slot(cfg, &id).and_then(|s| s.clone()) else {
-            continue;
-        };
-        let root = users.runs_as_root.get(&id).copied().unwrap_or(true);
-        let keep = match finder.look_up(&script, root) {
-            Lookup::NotExecuted => true,
-            Lookup::Missing(_) => false,
-            Lookup::Found { insecure } => {
-                any_script = true;
-                any_insecure |= insecure.is_some();
-                !(security && insecure.is_some())
-            }
-        };
-        if !keep {
-            if let Some(s) = slot(cfg, &id) {
-                *s = None;
-            }
-        }
-    }
-    if any_script && !security {
-        let extra = if any_insecure {
-            " There are insecure scripts."
-        } else {
-            ""
-        };
-        cx.push(
-            Diagnostic::new(
-                Severity::Security,
-                None,
-                format!("SECURITY VIOLATION - start/shutdown scripts are being executed but script_security not enabled.{extra}"),
-            )
-            .with_hint("add enable_script_security to global_defs (and a script_user), so keepalived refuses scripts others could modify")
-            .host_dependent(),
-        );
+    let scripts: Vec<(ScriptId, Script)> = ["startup_script", "shutdown_script"]
+        .into_iter()
+        .map(ScriptId::StartStop)
+        .filter_map(|id| {
+            let script = slot(cfg, &id).and_then(|s| s.clone())?;
+            Some((id, script))
+        })
+        .collect();
+    let (any_script, any_insecure) = drop_unrunnable(cfg, &mut finder, users, scripts);
+    if any_script && !cfg.global.enable_script_security {
+        cx.push(security_violation(
+            "start/shutdown scripts",
+            any_insecure,
+            SECURITY_HINT,
+        ));
     }
 }
 
@@ -546,19 +549,12 @@ pub fn check_checker_scripts(cfg: &Config, cx: &mut Lower, host: &dyn Host) {
         }
     }
     if found {
-        let extra = if insecure {
-            " There are insecure scripts."
-        } else {
-            ""
-        };
         cx.push(
-            Diagnostic::new(
-                Severity::Security,
-                None,
-                format!("SECURITY VIOLATION - check scripts are being executed but script_security not enabled.{extra}"),
+            security_violation(
+                "check scripts",
+                insecure,
+                "add enable_script_security to global_defs; keepalived's checker process runs these scripts unprotected without it (this build runs none of them)",
             )
-            .with_hint("add enable_script_security to global_defs; keepalived's checker process runs these scripts unprotected without it (this build runs none of them)")
-            .host_dependent()
             .not_run(),
         );
     }
