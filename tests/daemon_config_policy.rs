@@ -17,7 +17,6 @@ mod lab;
 
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
-use std::os::fd::AsFd;
 use std::time::Duration;
 
 use lab::{wait_for, Daemon, Host, Lab};
@@ -223,19 +222,8 @@ fn reload_check_config_refuses_files_with_findings() {
     assert!(!a.has_address(Ipv4Addr::new(198, 18, 0, 101)));
 }
 
-/// Runs `f` on a thread inside `host`'s network namespace (sockets made there stay there).
-fn in_namespace<T: Send + 'static>(host: &Host, f: impl FnOnce() -> T + Send + 'static) -> T {
-    let ns = std::fs::File::open(format!("/run/netns/{}", host.ns)).expect("namespace file");
-    std::thread::spawn(move || {
-        nix::sched::setns(ns.as_fd(), nix::sched::CloneFlags::CLONE_NEWNET).expect("setns");
-        f()
-    })
-    .join()
-    .expect("namespace thread")
-}
-
 fn scrape(host: &Host, addr: SocketAddr) -> Option<String> {
-    in_namespace(host, move || {
+    host.in_namespace(move || {
         let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(1)).ok()?;
         s.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
         s.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
@@ -252,7 +240,7 @@ fn a_busy_metrics_port_never_stops_vrrp_and_a_reload_moves_the_endpoint() {
     let a = lab.node("a");
     let busy: SocketAddr = "127.0.0.1:9650".parse().unwrap();
     let moved: SocketAddr = "127.0.0.1:9651".parse().unwrap();
-    let holder = in_namespace(a, move || TcpListener::bind(busy).expect("bind 9650"));
+    let holder = a.in_namespace(move || TcpListener::bind(busy).expect("bind 9650"));
     let with_listen =
         |addr: SocketAddr| format!("global_defs {{\n    metrics_listen {addr}\n}}\n") + &seed(&[]);
     let d = Daemon::start(a, BIN.as_ref(), &with_listen(busy));
@@ -279,7 +267,7 @@ fn a_busy_metrics_port_never_stops_vrrp_and_a_reload_moves_the_endpoint() {
     })
     .unwrap_or_else(|| panic!("the moved endpoint does not serve:\n{}", d.log_text()));
     let freed = wait_for(Duration::from_secs(3), || {
-        in_namespace(a, move || TcpListener::bind(busy).is_ok())
+        a.in_namespace(move || TcpListener::bind(busy).is_ok())
     });
     assert!(
         freed.is_some(),

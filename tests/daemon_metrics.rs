@@ -28,12 +28,8 @@ fn config(priority: u8, metrics: bool) -> String {
 /// One HTTP/1.1 request to 127.0.0.1:9650 inside `host`'s namespace; returns the whole
 /// response, or `None` if nothing listens.
 fn request(host: &Host, method: &str, path: &str) -> Option<String> {
-    let ns = host.ns.clone();
     let (method, path) = (method.to_string(), path.to_string());
-    // setns applies to the calling thread only: do it on a thread of our own.
-    std::thread::spawn(move || {
-        let file = std::fs::File::open(format!("/run/netns/{ns}")).expect("namespace");
-        nix::sched::setns(&file, nix::sched::CloneFlags::CLONE_NEWNET).expect("setns");
+    host.in_namespace(move || {
         let mut s = TcpStream::connect("127.0.0.1:9650").ok()?;
         s.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
         write!(
@@ -45,8 +41,6 @@ fn request(host: &Host, method: &str, path: &str) -> Option<String> {
         let _ = s.read_to_string(&mut out);
         Some(out)
     })
-    .join()
-    .unwrap()
 }
 
 fn state_of(metrics: &str) -> Option<f64> {

@@ -64,10 +64,7 @@ fn config(dir: &Path) -> String {
 
 /// GET /metrics on 127.0.0.1:PORT inside `host`'s namespace.
 fn scrape(host: &Host) -> Option<String> {
-    let ns = host.ns.clone();
-    std::thread::spawn(move || {
-        let file = std::fs::File::open(format!("/run/netns/{ns}")).expect("namespace");
-        nix::sched::setns(&file, nix::sched::CloneFlags::CLONE_NEWNET).expect("setns");
+    host.in_namespace(move || {
         let mut s = TcpStream::connect(("127.0.0.1", PORT)).ok()?;
         s.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
         write!(
@@ -79,8 +76,6 @@ fn scrape(host: &Host) -> Option<String> {
         let _ = s.read_to_string(&mut out);
         Some(out.split_once("\r\n\r\n")?.1.to_string())
     })
-    .join()
-    .unwrap()
 }
 
 /// `name{labels} value` lines of a Prometheus text exposition.

@@ -45,42 +45,33 @@ impl LogLimiter {
     /// An occurrence of `key` at `now`: shown if fewer than [`BURST`] were shown in its
     /// window, else counted as suppressed.
     pub fn admit(&mut self, key: &'static str, now: Instant) -> Admission {
-        let Some(w) = self.windows.iter_mut().find(|w| w.key == key) else {
-            self.windows.push(Window {
-                key,
-                start: now,
-                shown: 1,
-                suppressed: 0,
-            });
-            return Admission {
-                show: true,
-                suppressed_before: None,
-            };
+        let fresh = Window {
+            key,
+            start: now,
+            shown: 0,
+            suppressed: 0,
+        };
+        let mut suppressed_before = None;
+        let w = match self.windows.iter().position(|w| w.key == key) {
+            Some(i) => &mut self.windows[i],
+            None => {
+                self.windows.push(fresh);
+                self.windows.last_mut().expect("just pushed")
+            }
         };
         if now.saturating_duration_since(w.start) >= WINDOW {
-            let before = (w.suppressed > 0).then_some(w.suppressed);
-            *w = Window {
-                key,
-                start: now,
-                shown: 1,
-                suppressed: 0,
-            };
-            return Admission {
-                show: true,
-                suppressed_before: before,
-            };
+            suppressed_before = (w.suppressed > 0).then_some(w.suppressed);
+            *w = fresh;
         }
-        if w.shown < BURST {
+        let show = w.shown < BURST;
+        if show {
             w.shown += 1;
-            return Admission {
-                show: true,
-                suppressed_before: None,
-            };
+        } else {
+            w.suppressed += 1;
         }
-        w.suppressed += 1;
         Admission {
-            show: false,
-            suppressed_before: None,
+            show,
+            suppressed_before,
         }
     }
 

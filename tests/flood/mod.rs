@@ -132,12 +132,8 @@ pub fn run(imp: &Implementation, per_kind: Duration, rate: u32) -> Report {
 /// Sends `packets` round-robin from `client` for `length` at `rate` a second (on an
 /// absolute schedule, so a late wake-up is caught up); returns the number sent.
 fn flood(client: &Host, packets: &[Vec<u8>], length: Duration, rate: u32) -> u64 {
-    let ns = client.ns.clone();
     let packets = packets.to_vec();
-    // setns applies to the calling thread only: send from a thread of our own.
-    std::thread::spawn(move || {
-        let file = std::fs::File::open(format!("/run/netns/{ns}")).expect("namespace");
-        nix::sched::setns(&file, nix::sched::CloneFlags::CLONE_NEWNET).expect("setns");
+    client.in_namespace(move || {
         // IPPROTO_RAW: we write the IP header (TTL, spoofed source) ourselves.
         let sock = Socket::new(
             Domain::IPV4,
@@ -161,8 +157,6 @@ fn flood(client: &Host, packets: &[Vec<u8>], length: Duration, rate: u32) -> u64
         }
         sent
     })
-    .join()
-    .expect("flood thread")
 }
 
 /// Ours (the binary cargo built) and stock keepalived.

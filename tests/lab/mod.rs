@@ -122,6 +122,18 @@ impl Host {
         String::from_utf8_lossy(&out.stdout).contains(&format!("inet {addr}/"))
     }
 
+    /// Runs `f` on a thread of its own inside this host's network namespace (`setns`
+    /// applies to the calling thread only; sockets made there stay there).
+    pub fn in_namespace<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> T {
+        let ns = std::fs::File::open(format!("/run/netns/{}", self.ns)).expect("namespace file");
+        std::thread::spawn(move || {
+            nix::sched::setns(&ns, nix::sched::CloneFlags::CLONE_NEWNET).expect("setns");
+            f()
+        })
+        .join()
+        .expect("namespace thread")
+    }
+
     /// MAC address of eth0.
     pub fn mac(&self) -> String {
         let out = self.ip(&["-o", "link", "show", "dev", "eth0"]);
