@@ -26,8 +26,8 @@ fn check(binary: &str, dir: &Path, name: &str, text: &str) -> (i32, String) {
         cmd.args(["-l", "-D"]);
     }
     let out = cmd.arg("-t").arg("-f").arg(&path).output().unwrap();
-    let text = String::from_utf8_lossy(&out.stdout).into_owned()
-        + &String::from_utf8_lossy(&out.stderr);
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
     (out.status.code().unwrap_or(-1), text)
 }
 

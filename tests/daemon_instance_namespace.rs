@@ -88,7 +88,11 @@ impl Started {
         std::fs::read_dir(&self.pid_dir)
             .map(|d| {
                 d.flatten()
-                    .map(|e| e.file_name().to_string_lossy().replace(instance, "INSTANCE"))
+                    .map(|e| {
+                        e.file_name()
+                            .to_string_lossy()
+                            .replace(instance, "INSTANCE")
+                    })
                     .collect()
             })
             .unwrap_or_default()
@@ -106,10 +110,8 @@ impl Started {
             !text.is_empty(),
             "no {name} in {:?}: {:?}\n{}",
             self.dir,
-            std::fs::read_dir(&self.dir).map(|d| d
-                .flatten()
-                .map(|e| e.file_name())
-                .collect::<Vec<_>>()),
+            std::fs::read_dir(&self.dir)
+                .map(|d| d.flatten().map(|e| e.file_name()).collect::<Vec<_>>()),
             self.log_text()
         );
         text
@@ -198,7 +200,10 @@ fn namespace_and_instance_name_pid_files_dumps_and_run_inside_the_namespace() {
     std::thread::sleep(Duration::from_secs(2));
     let ka_dump = ka.data_dump(&format!("keepalived.{}_{ka_inst}.data", ka_host.ns));
     let our_dump = ours.data_dump(&format!("keepalived.{}_{our_inst}.data", our_host.ns));
-    for (dump, host, inst) in [(&ka_dump, ka_host, ka_inst), (&our_dump, our_host, our_inst)] {
+    for (dump, host, inst) in [
+        (&ka_dump, ka_host, ka_inst),
+        (&our_dump, our_host, our_inst),
+    ] {
         for want in [
             format!(" Network namespace = {}", host.ns),
             format!(" Instance name = {inst}"),

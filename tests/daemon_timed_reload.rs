@@ -96,7 +96,10 @@ fn a_reload_happens_at_the_time_written_in_the_reload_time_file() {
     );
 
     // Three seconds from now, as a time of day.
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
     let at = now + 3;
     for (_, h) in daemons {
         std::fs::write(h.dir.join("reload-at"), local(at, "%H:%M:%S") + "\n").unwrap();
@@ -111,7 +114,11 @@ fn a_reload_happens_at_the_time_written_in_the_reload_time_file() {
         ka.log_text(),
         ours.log_text()
     );
-    assert!(!ours.logged("Reloading"), "reloaded early:\n{}", ours.log_text());
+    assert!(
+        !ours.logged("Reloading"),
+        "reloaded early:\n{}",
+        ours.log_text()
+    );
     let reloaded = wait_for(Duration::from_secs(8), || {
         ka.logged("Reloading") && ours.logged("Reload complete")
     });
@@ -121,7 +128,10 @@ fn a_reload_happens_at_the_time_written_in_the_reload_time_file() {
         ka.log_text(),
         ours.log_text()
     );
-    let when = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
+    let when = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
     assert!(when >= at, "reloaded before {at} (now {when})");
     // Let keepalived's VRRP process finish its reload.
     std::thread::sleep(Duration::from_secs(2));

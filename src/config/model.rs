@@ -10,10 +10,10 @@ use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::Duration;
 
+pub use super::process_settings::{ProcessSettings, ReloadFile};
 /// The protocol core's vocabulary, used here as is: a configured version, family,
 /// authentication type or GARP schedule is the same value the core runs with.
 pub use crate::vrrp::packet::AuthType;
-pub use super::process_settings::{ProcessSettings, ReloadFile};
 use crate::vrrp::packet::{MCAST_GROUP_V4, MCAST_GROUP_V6};
 pub use crate::vrrp::{AdvertOptions, Family, GarpConfig, Version};
 

@@ -71,7 +71,10 @@ pub fn save_config(dir: &Path, sources: &SourceMap) {
     }
     let path = dir.join(format!("keepalived.conf.{}.{n}", std::process::id()));
     if let Err(e) = std::fs::write(&path, copy) {
-        log::info!("Failed to save the configuration to {}: {e}", path.display());
+        log::info!(
+            "Failed to save the configuration to {}: {e}",
+            path.display()
+        );
     }
 }
 

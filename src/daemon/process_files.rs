@@ -81,9 +81,7 @@ impl Identity {
     pub fn reload_file(&self, setting: Option<&ReloadFile>) -> Option<PathBuf> {
         match setting? {
             ReloadFile::Path(p) => Some(p.clone()),
-            ReloadFile::Default if self.pid_dir => {
-                Some(self.in_pid_dir("keepalived", ".reload"))
-            }
+            ReloadFile::Default if self.pid_dir => Some(self.in_pid_dir("keepalived", ".reload")),
             ReloadFile::Default => Some("/run/keepalived.reload".into()),
         }
     }
@@ -147,10 +145,22 @@ mod tests {
     fn data_dump_names_carry_namespace_and_instance() {
         let tmp = Path::new("/tmp");
         let data = |i: Identity, on| i.dump_paths(on, tmp).data.display().to_string();
-        assert_eq!(data(identity(Some("n"), Some("i"), true), true), "/tmp/keepalived.n_i.data");
-        assert_eq!(data(identity(None, Some("i"), true), true), "/tmp/keepalived.i.data");
-        assert_eq!(data(identity(Some("n"), None, true), true), "/tmp/keepalived.n.data");
-        assert_eq!(data(identity(Some("n"), Some("i"), true), false), "/tmp/keepalived.data");
+        assert_eq!(
+            data(identity(Some("n"), Some("i"), true), true),
+            "/tmp/keepalived.n_i.data"
+        );
+        assert_eq!(
+            data(identity(None, Some("i"), true), true),
+            "/tmp/keepalived.i.data"
+        );
+        assert_eq!(
+            data(identity(Some("n"), None, true), true),
+            "/tmp/keepalived.n.data"
+        );
+        assert_eq!(
+            data(identity(Some("n"), Some("i"), true), false),
+            "/tmp/keepalived.data"
+        );
     }
 
     #[test]

@@ -102,7 +102,9 @@ pub fn parse(text: &str, now: Timestamp, zone: &TimeZone) -> Result<Scheduled, R
         ])
     };
     if ![8, 17, 19].contains(&body.len()) {
-        return Err(bad(format!("Reload time {text} format is incorrect - ignoring")));
+        return Err(bad(format!(
+            "Reload time {text} format is incorrect - ignoring"
+        )));
     }
     let invalid = || bad(format!("Reload date/time {text} invalid - ignoring"));
     let (year, month, day, [h, m, s]) = fields(body).ok_or_else(invalid)?;
@@ -115,7 +117,11 @@ pub fn parse(text: &str, now: Timestamp, zone: &TimeZone) -> Result<Scheduled, R
     let not_valid = || bad(format!("Reload time {text} is not valid - ignoring"));
     let (y, mo, d) = match year {
         Some(y) => (y, month, day),
-        None => (today.year().into(), today.month().into(), today.day().into()),
+        None => (
+            today.year().into(),
+            today.month().into(),
+            today.day().into(),
+        ),
     };
     let n = |v: i64| i8::try_from(v).map_err(|_| not_valid());
     let y = i16::try_from(y).map_err(|_| not_valid())?;
@@ -269,15 +275,24 @@ mod tests {
         let dated = p("26-03-12 08:30:00").unwrap();
         assert_eq!(dated.at, at("2026-03-12T08:30:00Z"));
         assert!(dated.date_specified);
-        assert_eq!(p("2026-03-12 08:30:00Z").unwrap().at, at("2026-03-12T08:30:00Z"));
+        assert_eq!(
+            p("2026-03-12 08:30:00Z").unwrap().at,
+            at("2026-03-12T08:30:00Z")
+        );
     }
 
     #[test]
     fn refusals_use_keepalived_words() {
         let now = at("2026-03-10T12:00:00Z");
         let first = |t: &str| parse(t, now, &TimeZone::UTC).unwrap_err().0[0].clone();
-        assert_eq!(first("1:00"), "Reload time 1:00 format is incorrect - ignoring");
-        assert_eq!(first("25:00:00"), "Reload date/time 25:00:00 invalid - ignoring");
+        assert_eq!(
+            first("1:00"),
+            "Reload time 1:00 format is incorrect - ignoring"
+        );
+        assert_eq!(
+            first("25:00:00"),
+            "Reload date/time 25:00:00 invalid - ignoring"
+        );
         assert_eq!(
             first("2026-02-30 10:00:00"),
             "Reload time 2026-02-30 10:00:00 is not valid - ignoring"

@@ -13,8 +13,6 @@ use tokio::sync::mpsc;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use super::process_files::{self, Identity};
-use super::reload_timer::ReloadTimer;
 use super::effects::{EffectWorker, Pacing};
 use super::log::{LogConfig, Logger};
 use super::metrics::Endpoint;
@@ -22,6 +20,8 @@ use super::observe::{Observers, Settings};
 use super::options::Options;
 use super::pidfile::PidFile;
 use super::plan::{self, HostInterfaces, InterfaceFacts};
+use super::process_files::{self, Identity};
+use super::reload_timer::ReloadTimer;
 use super::run::{event_loop, Host, Inputs, Lifecycle, Loaded, PrepareFuture, Prepared, Running};
 use super::sd_notify::{Readiness, SystemdNotifier};
 use super::signals::{DaemonSignal, Origin, Signals};
@@ -113,8 +113,10 @@ pub fn run_daemon(opts: &Options) -> i32 {
         log::info!("{note}");
     }
     log::info!("Configuration file {}", opts.config_file.display());
-    if let (Some(cli), Some(conf)) = (&opts.namespace, &checked.config.global.process.net_namespace)
-    {
+    if let (Some(cli), Some(conf)) = (
+        &opts.namespace,
+        &checked.config.global.process.net_namespace,
+    ) {
         log::info!("Overriding config net_namespace '{conf}' with command line namespace '{cli}'");
     }
     for note in startup_notes {

@@ -17,8 +17,8 @@ mod format;
 mod process_view;
 mod shown;
 pub use format::{command_words, format_address, quoted_command};
-use shown::InstanceShown;
 pub use process_view::IdentityView;
+use shown::InstanceShown;
 pub use shown::ShownConfig;
 
 use crate::config::model::{Config, EmailAlerts, VrrpInstance};

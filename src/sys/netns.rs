@@ -66,7 +66,13 @@ impl PidDirMount {
         // systemd makes mounts shared; ours must not propagate back to the host. Should
         // this fail, the bind mount below is still private to our mount namespace.
         let none: Option<&str> = None;
-        let _ = mount(Some(""), "/", none, MsFlags::MS_REC | MsFlags::MS_SLAVE, none);
+        let _ = mount(
+            Some(""),
+            "/",
+            none,
+            MsFlags::MS_REC | MsFlags::MS_SLAVE,
+            none,
+        );
         mount(Some(&source), pid_dir, none, MsFlags::MS_BIND, none)
             .map_err(|e| format!("Mount failed, error ({}) '{}'", e as i32, e.desc()))?;
         Ok(PidDirMount {

@@ -18,7 +18,10 @@ fn set_once(
     duplicate: &str,
 ) {
     let Some(name) = node.args.first() else {
-        cx.push(Diagnostic::error(node.keyword.span, format!("{missing} - ignoring")));
+        cx.push(Diagnostic::error(
+            node.keyword.span,
+            format!("{missing} - ignoring"),
+        ));
         return;
     };
     if slot.is_some() {
@@ -33,7 +36,13 @@ fn set_once(
 
 pub fn net_namespace(cx: &mut Lower, cfg: &mut Config, node: &Node) {
     let slot = &mut cfg.global.process.net_namespace;
-    set_once(cx, node, slot, "net_namespace name missing", "net_namespace");
+    set_once(
+        cx,
+        node,
+        slot,
+        "net_namespace name missing",
+        "net_namespace",
+    );
 }
 
 pub fn instance(cx: &mut Lower, cfg: &mut Config, node: &Node) {

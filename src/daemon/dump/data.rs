@@ -11,7 +11,7 @@ use std::fmt::Write;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use crate::daemon::status::{
-    GarpView, InstanceView, IdentityView, Snapshot, TrackerKind, TrackerSnapshot, UnixTime,
+    GarpView, IdentityView, InstanceView, Snapshot, TrackerKind, TrackerSnapshot, UnixTime,
 };
 use crate::vrrp::packet::AuthType;
 use crate::vrrp::{Family, State, Version};

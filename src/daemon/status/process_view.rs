@@ -26,8 +26,7 @@ pub struct IdentityView {
 impl IdentityView {
     pub fn capture(settings: &ProcessSettings, identity: &Identity) -> Self {
         let reload_scheduled = settings.reload_time_file.as_ref().and_then(|_| {
-            reload_timer::scheduled()
-                .map(|s| (reload_timer::format_local(s.at), s.date_specified))
+            reload_timer::scheduled().map(|s| (reload_timer::format_local(s.at), s.date_specified))
         });
         IdentityView {
             namespace: identity.namespace.clone(),
