@@ -160,6 +160,36 @@ fn scrape(host: &Host) -> String {
     })
 }
 
+/// `-t` checks inside `net_namespace`: an interface only the namespace has passes there
+/// (and fails where it is missing).
+fn check_inside_the_namespace(daemons: &[(&str, &Host)]) {
+    let instance = "vrrp_instance V {\n interface krsbr9\n virtual_router_id 5\n \
+                    priority 100\n virtual_ipaddress {\n 198.18.0.5\n }\n}\n";
+    let test = |bin: &str, conf: &Path| {
+        let out = Command::new(bin)
+            .arg("-t")
+            .arg("-f")
+            .arg(conf)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    for (bin, host) in daemons {
+        host.ip(&["link", "add", "krsbr9", "type", "bridge"]);
+        let conf = host.dir.join("t.conf");
+        std::fs::write(&conf, format!("net_namespace {}\n{instance}", host.ns)).unwrap();
+        let (code, said) = test(bin, &conf);
+        assert_eq!(code, Some(0), "{bin} -t inside {}: {said}", host.ns);
+        if *bin == OURS {
+            std::fs::write(&conf, instance).unwrap();
+            assert_ne!(test(bin, &conf).0, Some(0), "krsbr9 exists outside");
+        }
+    }
+}
+
 #[test]
 fn namespace_and_instance_name_pid_files_dumps_and_run_inside_the_namespace() {
     assert!(
@@ -170,6 +200,7 @@ fn namespace_and_instance_name_pid_files_dumps_and_run_inside_the_namespace() {
     let (ka_host, our_host) = (lab.node("ka"), lab.node("ours"));
     lab.set_isolated(ka_host, true);
     lab.set_isolated(our_host, true);
+    check_inside_the_namespace(&[(STOCK, ka_host), (OURS, our_host)]);
     let (ka_inst, our_inst) = ("kai", "ourinst");
     let mut ka = Started::run(STOCK, ka_host, ka_inst);
     let mut ours = Started::run(OURS, our_host, our_inst);
