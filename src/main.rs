@@ -9,6 +9,15 @@ use std::io::{IsTerminal, Write};
 /// `-t` / `--check-config`: print every finding and exit with keepalived's code.
 fn config_test(opts: &cli::Options) -> i32 {
     let mut checked = load(opts);
+    // keepalived's -t checks inside `net_namespace` (or -s): its interfaces are the ones
+    // that count. Where it cannot be entered, the check goes on here, saying so.
+    let process = &checked.config.global.process;
+    if let Some(ns) = opts.namespace.clone().or(process.net_namespace.clone()) {
+        match keepalived_rs::sys::netns::enter(&ns) {
+            Ok(()) => checked = load(opts),
+            Err(e) => eprintln!("{e}: checking in the current network namespace, not {ns}"),
+        }
+    }
     let format = opts.diag_format(std::io::stderr().is_terminal());
     if format == DiagFormat::Human {
         let spans = checked.diagnostics.iter().filter_map(|d| d.span);

@@ -77,6 +77,10 @@ pub struct Diagnostic {
     /// About a part of the file this VRRP-only build checks but never runs (LVS, checkers,
     /// BFD): it counts for `-t`'s exit code, but is no reason to refuse a reload.
     pub not_run: bool,
+    /// An included file an include check (`includea`…, `include_check`, `-e`) requires is
+    /// missing or unreadable: keepalived stops right after reading, `-t` and daemon alike,
+    /// with status 6 (its `KEEPALIVED_EXIT_NO_CONFIG`).
+    pub file_error: bool,
 }
 
 impl Diagnostic {
@@ -90,6 +94,7 @@ impl Diagnostic {
             aborts: false,
             stops_daemon: false,
             not_run: false,
+            file_error: false,
         }
     }
     pub fn error(span: Span, message: impl Into<String>) -> Self {
@@ -189,9 +194,13 @@ impl Diagnostic {
     }
 }
 
-/// The `-t` exit code for a set of diagnostics, as keepalived computes it: 2 if parsing was
-/// aborted, else the code of the most severe class.
+/// The `-t` exit code for a set of diagnostics, as keepalived computes it: 6 if an include
+/// check failed, 2 if parsing was aborted, else the code of the most severe class.
 pub fn exit_code(diags: &[Diagnostic]) -> i32 {
+    // keepalived looks at file errors first, right after reading.
+    if diags.iter().any(|d| d.file_error) {
+        return super::verdict::EXIT_NO_CONFIG;
+    }
     if diags.iter().any(|d| d.aborts) {
         return 2;
     }

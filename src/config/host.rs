@@ -26,12 +26,22 @@ pub trait Host {
     fn insecure_reason(&self, path: &Path) -> Option<String>;
     /// Whether a host name (or address) resolves, as keepalived's `smtp_server` needs.
     fn resolves(&self, name: &str) -> bool;
+    /// Whether interface `name` is a loopback device (link type `ARPHRD_LOOPBACK`).
+    fn is_loopback(&self, _name: &str) -> bool {
+        false
+    }
 }
 
 /// The machine we run on.
 pub struct LocalHost;
 
 impl Host for LocalHost {
+    fn is_loopback(&self, name: &str) -> bool {
+        // ARPHRD_LOOPBACK is 772; the name is checked first so it cannot walk the tree.
+        !name.contains('/')
+            && std::fs::read_to_string(format!("/sys/class/net/{name}/type"))
+                .is_ok_and(|t| t.trim() == "772")
+    }
     fn interface_exists(&self, name: &str) -> bool {
         nix::net::if_::if_nametoindex(name).is_ok()
     }
@@ -163,6 +173,34 @@ fn check_address_devices(
         inst.virtuals.virtual_ipaddress_excluded.retain(keep);
     }
     true
+}
+
+/// keepalived refuses a loopback device as an instance's interface while reading the file
+/// ("cannot use a loopback interface"), and forgets the interface, so the instance then
+/// fails its completion with "Unknown interface!" (unless it is unicast with a source
+/// address), which stops the daemon.
+pub fn reject_loopback(cfg: &mut Config, cx: &mut Lower, host: &dyn Host) {
+    for inst in &mut cfg.instances {
+        let Some(ifname) = inst.interface.clone() else {
+            continue;
+        };
+        if host.is_loopback(&ifname) {
+            let sp = cx.spans.instance_keyword(&inst.name, "interface");
+            cx.push(
+                Diagnostic::new(
+                    Severity::Error,
+                    sp,
+                    format!(
+                        "({}) cannot use a loopback interface ({ifname}) for vrrp - ignoring",
+                        inst.name
+                    ),
+                )
+                .with_hint("VRRP needs a real network interface: name the one the peers share")
+                .host_dependent(),
+            );
+            inst.interface = None;
+        }
+    }
 }
 
 /// Interfaces named by instances and sync groups. keepalived looks each one up while reading

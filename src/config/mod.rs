@@ -16,6 +16,7 @@ pub mod keywords;
 pub mod lower;
 pub mod lvs;
 pub mod model;
+pub mod process_settings;
 pub mod source;
 pub mod span;
 pub mod syntax;
@@ -130,7 +131,10 @@ fn finish_check(
         lvs::validate(&mut cx.lvs, &mut cx.diags);
     }
     let stopped = match host {
-        Some(h) if !cx.aborted => host::check_interfaces(&mut config, &mut cx, h),
+        Some(h) if !cx.aborted => {
+            host::reject_loopback(&mut config, &mut cx, h);
+            host::check_interfaces(&mut config, &mut cx, h)
+        }
         _ => false,
     };
     if !stopped {

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::Duration;
 
+pub use super::process_settings::{ProcessSettings, ReloadFile};
 /// The protocol core's vocabulary, used here as is: a configured version, family,
 /// authentication type or GARP schedule is the same value the core runs with.
 pub use crate::vrrp::packet::AuthType;
@@ -79,6 +80,8 @@ pub struct GlobalDefs {
     /// The SNMP keywords (`enable_snmp_*`, `enable_traps`, `snmp_socket`).
     pub snmp: SnmpSettings,
     pub scheduling: Scheduling,
+    /// Namespace, instance name, pid and dump file names, timed reloads, saved copies.
+    pub process: ProcessSettings,
     /// Other known global keywords, which the daemon does not act on: keyword → arguments
     /// as written.
     pub other: BTreeMap<String, Vec<String>>,
@@ -193,6 +196,7 @@ impl Default for GlobalDefs {
             dbus: DbusSettings::default(),
             snmp: SnmpSettings::default(),
             scheduling: Scheduling::default(),
+            process: ProcessSettings::default(),
             other: BTreeMap::new(),
         }
     }

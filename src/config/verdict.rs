@@ -75,7 +75,8 @@ impl Checked {
         if reasons.is_empty() {
             return None;
         }
-        let exit_code = if self.sources.files().is_empty() {
+        let file_error = reasons.iter().any(|d| d.file_error);
+        let exit_code = if self.sources.files().is_empty() || file_error {
             EXIT_NO_CONFIG
         } else {
             EXIT_CONFIG

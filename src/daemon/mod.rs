@@ -14,6 +14,7 @@
 //!   changes (notify scripts and FIFOs, the status feed, …), fed from one place;
 //!   [`sd_notify`]: systemd readiness.
 
+mod config_save;
 pub mod dump;
 pub mod effects;
 pub mod firewall;
@@ -24,6 +25,8 @@ pub mod observe;
 pub mod options;
 pub mod pidfile;
 pub mod plan;
+pub mod process_files;
+pub mod reload_timer;
 pub mod replan;
 pub mod requests;
 pub mod routing;

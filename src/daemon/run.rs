@@ -91,6 +91,8 @@ pub trait Host {
     /// About once a second: retries of what the host could not do yet (a busy metrics
     /// port).
     fn tick(&mut self, running: &Running);
+    /// A reload is about to read the configuration (`running` is still the old one).
+    fn reload_starting(&mut self, _running: &Running) {}
     /// A reload has been applied: follow settings the host owns (the metrics endpoint).
     fn reloaded(&mut self, running: &Running);
     /// Reload / ready / stop moments.
@@ -156,8 +158,12 @@ async fn replan_if_due(running: &mut Running, host: &mut dyn Host) {
 }
 
 /// Starts reading the configuration again on a blocking thread (SIGHUP).
-fn start_reload(host: &mut dyn Host) -> tokio::task::JoinHandle<Result<Loaded, String>> {
+fn start_reload(
+    host: &mut dyn Host,
+    running: &Running,
+) -> tokio::task::JoinHandle<Result<Loaded, String>> {
     log::info!("Reloading");
+    host.reload_starting(running);
     host.lifecycle(Lifecycle::Reloading);
     tokio::task::spawn_blocking(host.load_config())
 }
@@ -856,9 +862,10 @@ fn ask_reload(
     reloading: &mut Option<tokio::task::JoinHandle<Result<Loaded, String>>>,
     reload_queued: &mut bool,
     host: &mut dyn Host,
+    running: &Running,
 ) {
     if reloading.is_none() {
-        *reloading = Some(start_reload(host));
+        *reloading = Some(start_reload(host, running));
     } else {
         log::info!("Reload already in progress, request queued");
         *reload_queued = true;
@@ -882,7 +889,7 @@ fn answer_request(
         // keepalived answers first, then signals its parent to reload.
         Request::Reload => {
             let _ = answer.send(Ok(()));
-            ask_reload(reloading, reload_queued, host);
+            ask_reload(reloading, reload_queued, host, running);
             return;
         }
         Request::SendGarp { instance } => running.send_garps(&instance),
@@ -967,12 +974,14 @@ pub async fn event_loop(mut running: Running, mut inputs: Inputs, host: &mut dyn
                 host.lifecycle(Lifecycle::Ready);
                 finish_reload(&mut running, host, loaded).await;
                 if std::mem::take(&mut reload_queued) {
-                    reloading = Some(start_reload(host));
+                    reloading = Some(start_reload(host, &running));
                 }
             }
             signal = inputs.signals.next() => match signal {
                 DaemonSignal::Stop => break,
-                DaemonSignal::Reload => ask_reload(&mut reloading, &mut reload_queued, host),
+                DaemonSignal::Reload => {
+                    ask_reload(&mut reloading, &mut reload_queued, host, &running)
+                }
                 other => host.dump(other, Origin::Signal, &mut running),
             },
             Some(asked) = inputs.requests.recv() => {

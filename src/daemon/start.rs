@@ -3,6 +3,8 @@
 //! single-threaded tokio runtime until TERM/INT.
 
 use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{anyhow, Context};
@@ -11,7 +13,6 @@ use tokio::sync::mpsc;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use super::dump::DumpPaths;
 use super::effects::{EffectWorker, Pacing};
 use super::log::{LogConfig, Logger};
 use super::metrics::Endpoint;
@@ -19,6 +20,8 @@ use super::observe::{Observers, Settings};
 use super::options::Options;
 use super::pidfile::PidFile;
 use super::plan::{self, HostInterfaces, InterfaceFacts};
+use super::process_files::{self, Identity};
+use super::reload_timer::ReloadTimer;
 use super::run::{event_loop, Host, Inputs, Lifecycle, Loaded, PrepareFuture, Prepared, Running};
 use super::sd_notify::{Readiness, SystemdNotifier};
 use super::signals::{DaemonSignal, Origin, Signals};
@@ -47,20 +50,29 @@ pub fn run_daemon(opts: &Options) -> i32 {
     // Before any thread starts: one allocator arena for the whole process.
     crate::sys::memory::use_single_arena();
     let mut checked = load(opts);
-    if let Some(refusal) = checked.refusal() {
-        let spans = checked.diagnostics.iter().filter_map(|d| d.span);
-        checked.sources.preload_lines(spans);
-        let mut err = std::io::stderr().lock();
-        for d in &checked.diagnostics {
-            let _ = writeln!(err, "{}", d.render_pretty(&checked.sources));
+    if let Some(code) = refuse(opts, &mut checked) {
+        return code;
+    }
+    // Before any thread exists: a namespace entered later would hold only one thread.
+    let identity = Identity::of(opts, &checked.config.global.process);
+    let pid_dir = Path::new(process_files::PID_DIR);
+    let pid_dir_made = identity.pid_dir && crate::sys::netns::make_pid_dir(pid_dir);
+    let mut startup_notes = Vec::new();
+    let mut pid_mount = None;
+    if let Some(ns) = &identity.namespace {
+        if let Err(e) = crate::sys::netns::enter(ns) {
+            eprintln!("keepalived: {e}\nUnable to set network namespace {ns} - exiting");
+            return EXIT_FAILURE;
         }
-        let _ = writeln!(
-            err,
-            "keepalived: {} cannot be run; fix the errors above (check with `keepalived -t -f {}`)",
-            opts.config_file.display(),
-            opts.config_file.display()
-        );
-        return refusal.exit_code;
+        // Read again so the host checks see the namespace's interfaces.
+        checked = load(opts);
+        if let Some(code) = refuse(opts, &mut checked) {
+            return code;
+        }
+        match crate::sys::netns::PidDirMount::set_up(pid_dir, ns) {
+            Ok(m) => pid_mount = Some(m),
+            Err(e) => startup_notes.push(e),
+        }
     }
     let umask = opts.effective_umask(checked.config.global.umask);
     if opts.should_daemonize() {
@@ -73,14 +85,18 @@ pub fn run_daemon(opts: &Options) -> i32 {
     }
     // One process does the work of keepalived's parent and VRRP child, so both pid
     // files name it: scripts that signal either keep working.
-    let pid_files = match acquire_pid_files(opts) {
+    let pid_files = match acquire_pid_files(identity.pid_files(opts)) {
         Ok(p) => p,
         Err(e) => {
             eprintln!("keepalived: {e:#}");
             return EXIT_FAILURE;
         }
     };
-    let log_config = LogConfig::for_vrrp(opts, opts.namespace.as_deref(), None);
+    let log_config = LogConfig::for_vrrp(
+        opts,
+        identity.namespace.as_deref(),
+        identity.instance.as_deref(),
+    );
     let log_handle = match Logger::new(&log_config).and_then(|(logger, handle)| {
         logger.install()?;
         Ok(handle)
@@ -97,6 +113,18 @@ pub fn run_daemon(opts: &Options) -> i32 {
         log::info!("{note}");
     }
     log::info!("Configuration file {}", opts.config_file.display());
+    if let (Some(cli), Some(conf)) = (
+        &opts.namespace,
+        &checked.config.global.process.net_namespace,
+    ) {
+        log::info!("Overriding config net_namespace '{conf}' with command line namespace '{cli}'");
+    }
+    for note in startup_notes {
+        log::info!("{note}");
+    }
+    if let Some(dir) = &checked.config.global.process.config_save_dir {
+        super::config_save::save_config(dir, &checked.sources);
+    }
     if opts.umask.is_some() && checked.config.global.umask.is_some() {
         log::info!("umask command line option specified, ignoring config option");
     }
@@ -113,7 +141,7 @@ pub fn run_daemon(opts: &Options) -> i32 {
         .enable_all()
         .build()
         .context("cannot start the runtime")
-        .and_then(|rt| rt.block_on(serve(opts, config)))
+        .and_then(|rt| rt.block_on(serve(opts, config, identity)))
     {
         Ok(()) => 0,
         Err(e) => {
@@ -124,7 +152,31 @@ pub fn run_daemon(opts: &Options) -> i32 {
     log::info!("Stopped {}", version_line());
     log_handle.flush(std::time::Duration::from_secs(2));
     drop(pid_files);
+    if let Some(m) = pid_mount {
+        m.release();
+    }
+    if pid_dir_made {
+        crate::sys::netns::remove_empty_dir(pid_dir);
+    }
     code
+}
+
+/// Prints why the configuration cannot run, if it cannot; returns keepalived's exit code.
+fn refuse(opts: &Options, checked: &mut Checked) -> Option<i32> {
+    let refusal = checked.refusal()?;
+    let spans = checked.diagnostics.iter().filter_map(|d| d.span);
+    checked.sources.preload_lines(spans);
+    let mut err = std::io::stderr().lock();
+    for d in &checked.diagnostics {
+        let _ = writeln!(err, "{}", d.render_pretty(&checked.sources));
+    }
+    let _ = writeln!(
+        err,
+        "keepalived: {} cannot be run; fix the errors above (check with `keepalived -t -f {}`)",
+        opts.config_file.display(),
+        opts.config_file.display()
+    );
+    Some(refusal.exit_code)
 }
 
 /// Real-time scheduling of the event-loop thread (see [`crate::sys::sched`]):
@@ -211,11 +263,10 @@ fn log_findings(checked: &Checked) {
     }
 }
 
-fn acquire_pid_files(opts: &Options) -> anyhow::Result<Vec<PidFile>> {
-    let paths = &opts.pid_files;
-    let mut files = vec![PidFile::acquire(&paths.main)?];
-    if paths.vrrp != paths.main {
-        files.push(PidFile::acquire(&paths.vrrp)?);
+fn acquire_pid_files((main, vrrp): (PathBuf, PathBuf)) -> anyhow::Result<Vec<PidFile>> {
+    let mut files = vec![PidFile::acquire(&main)?];
+    if vrrp != main {
+        files.push(PidFile::acquire(&vrrp)?);
     }
     Ok(files)
 }
@@ -312,7 +363,7 @@ async fn create_vmacs(
 }
 
 /// Everything from the first netlink query to the end of the graceful stop.
-async fn serve(opts: &Options, config: Config) -> anyhow::Result<()> {
+async fn serve(opts: &Options, config: Config, identity: Identity) -> anyhow::Result<()> {
     super::start_stop::run(Moment::Startup, &config.global).await;
     let netlink = Netlink::connect().context("cannot open netlink")?;
     let mut saved_sysctls = Vec::new();
@@ -360,7 +411,11 @@ async fn serve(opts: &Options, config: Config) -> anyhow::Result<()> {
         vmacs,
         saved_sysctls,
         netlink,
-        process: ProcessInfo::current(&opts.config_file),
+        process: ProcessInfo {
+            identity,
+            ..ProcessInfo::current(&opts.config_file)
+        },
+        reload_timer: None,
         metrics: None,
         snmp: None,
         reload_check: running.shown.global().reload_check_config.clone(),
@@ -379,6 +434,7 @@ async fn serve(opts: &Options, config: Config) -> anyhow::Result<()> {
     let mut snmp = SnmpAgent::new(Arc::new(host.snapshot(&running)));
     snmp.configure(&running.shown.global().snmp);
     host.snmp = Some(snmp);
+    host.restart_reload_timer();
     log::info!("Startup complete");
     host.lifecycle(Lifecycle::Ready);
     crate::sys::memory::release_free_memory();
@@ -394,6 +450,7 @@ async fn serve(opts: &Options, config: Config) -> anyhow::Result<()> {
         &mut host,
     )
     .await;
+    drop(host.reload_timer.take());
     if let Some(snmp) = host.snmp.take() {
         snmp.shutdown().await;
     }
@@ -422,6 +479,8 @@ struct DaemonHost {
     saved_sysctls: Vec<(String, String)>,
     netlink: Netlink,
     process: ProcessInfo,
+    /// The `reload_time_file` watcher of the running configuration.
+    reload_timer: Option<ReloadTimer>,
     /// The metrics endpoint (`metrics_listen`), once the first snapshot exists.
     metrics: Option<Endpoint>,
     /// The SNMP subagent (`enable_snmp_rfcv2`), fed the same snapshots.
@@ -434,6 +493,44 @@ struct DaemonHost {
 }
 
 impl DaemonHost {
+    /// Watches the running configuration's `reload_time_file` (the previous watcher
+    /// stops first).
+    fn restart_reload_timer(&mut self) {
+        drop(self.reload_timer.take());
+        let p = &self.global.process;
+        if let Some(file) = &p.reload_time_file {
+            match ReloadTimer::start(file.clone(), p.reload_repeat) {
+                Ok(t) => self.reload_timer = Some(t),
+                Err(e) => log::warn!("cannot watch {}: {e}", file.display()),
+            }
+        }
+    }
+
+    /// `reload_file`: present while a reload is in progress (mode 0644).
+    fn mark_reloading(&self, reloading: bool) {
+        let p = &self.global.process;
+        let Some(file) = self.process.identity.reload_file(p.reload_file.as_ref()) else {
+            return;
+        };
+        if !reloading {
+            let _ = std::fs::remove_file(&file);
+            return;
+        }
+        let created = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o644)
+            .open(&file);
+        if let Err(e) = created {
+            log::info!(
+                "Failed to create reload file ({}) {} - {e}",
+                file.display(),
+                e.raw_os_error().unwrap_or(0)
+            );
+        }
+    }
+
     fn snapshot(&self, running: &Running) -> Snapshot {
         Snapshot::capture(
             &running.shown,
@@ -456,6 +553,9 @@ impl Host for DaemonHost {
             crate::panic_policy::supervised(|| {
                 let checked = load(&opts);
                 log_findings(&checked);
+                if let Some(dir) = &checked.config.global.process.config_save_dir {
+                    super::config_save::save_config(dir, &checked.sources);
+                }
                 match refuses_reload(&checked, check_log.as_deref()) {
                     Some(why) => Err(why),
                     None => Ok(Loaded {
@@ -487,7 +587,8 @@ impl Host for DaemonHost {
     }
 
     fn dump(&mut self, signal: DaemonSignal, origin: Origin, running: &mut Running) {
-        let paths = DumpPaths::from_env();
+        let tmp = super::dump::tmp_dir(std::env::var_os("TMPDIR").as_deref());
+        let paths = (self.process.identity).dump_paths(self.global.process.data_use_instance, &tmp);
         let snap = self.snapshot(running);
         // keepalived's words: "... for process(PID) on signal" / "... on DBus request".
         let asked = match origin {
@@ -541,9 +642,21 @@ impl Host for DaemonHost {
         }
     }
 
+    fn reload_starting(&mut self, running: &Running) {
+        if let Some(dir) = &self.global.process.config_save_dir {
+            let data = super::dump::render_data(&self.snapshot(running));
+            super::config_save::save_dump(dir, false, &data);
+        }
+    }
+
     fn reloaded(&mut self, running: &Running) {
         self.reload_check = running.shown.global().reload_check_config.clone();
         self.global = running.shown.global().clone();
+        if let Some(dir) = &self.global.process.config_save_dir {
+            let data = super::dump::render_data(&self.snapshot(running));
+            super::config_save::save_dump(dir, true, &data);
+        }
+        self.restart_reload_timer();
         if let Some(metrics) = &mut self.metrics {
             metrics.configure(running.shown.global().metrics_listen, Instant::now());
         }
@@ -554,6 +667,11 @@ impl Host for DaemonHost {
     }
 
     fn lifecycle(&mut self, event: Lifecycle) {
+        match event {
+            Lifecycle::Reloading => self.mark_reloading(true),
+            Lifecycle::Ready => self.mark_reloading(false),
+            Lifecycle::Stopping => {}
+        }
         let Some(systemd) = &self.systemd else {
             return;
         };

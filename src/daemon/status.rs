@@ -14,8 +14,10 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use serde::{Serialize, Serializer};
 
 mod format;
+mod process_view;
 mod shown;
 pub use format::{command_words, format_address, quoted_command};
+pub use process_view::IdentityView;
 use shown::InstanceShown;
 pub use shown::ShownConfig;
 
@@ -40,6 +42,8 @@ pub struct TrackerView {
     pub status: Option<TrackerStatus>,
     /// The tracker's own weight (`weight` of `vrrp_script`, `track_file` …).
     pub weight: i32,
+    /// Scripts: whether a check is running or being timed out right now.
+    pub run_state: crate::track::script::RunState,
 }
 
 /// Facts about the process the dumps and metrics report.
@@ -51,6 +55,8 @@ pub struct ProcessInfo {
     pub config_path: PathBuf,
     /// keepalived's default `router_id`.
     pub hostname: String,
+    /// Namespace and instance name the daemon was started with (fixed for its life).
+    pub identity: crate::daemon::process_files::Identity,
 }
 
 impl ProcessInfo {
@@ -64,6 +70,7 @@ impl ProcessInfo {
                 .ok()
                 .and_then(|h| h.into_string().ok())
                 .unwrap_or_default(),
+            identity: Default::default(),
         }
     }
 }
@@ -182,6 +189,13 @@ pub struct GlobalView {
     pub log_unknown_vrids: bool,
     pub vmac_prefix: Option<String>,
     pub metrics_listen: Option<std::net::SocketAddr>,
+    /// The HELO name mails use: `smtp_helo_name`, else (with an `smtp_server`) the host's
+    /// canonical name, as keepalived fills it in.
+    #[serde(skip)]
+    pub smtp_helo_name: Option<String>,
+    /// Namespace, instance name, saved configurations, timed reloads.
+    #[serde(skip)]
+    pub process: IdentityView,
 }
 
 /// The notify FIFOs of `global_defs` as the views show them: paths only.
@@ -373,6 +387,9 @@ pub struct TrackerSnapshot {
     pub fall: u32,
     /// (instance, weight, reverse) for every instance tracking it.
     pub tracking: Vec<(String, i32, bool)>,
+    /// Scripts: idle, running, or being timed out (keepalived's `State` line).
+    #[serde(skip)]
+    pub run_state: crate::track::script::RunState,
 }
 
 impl Snapshot {
@@ -478,6 +495,13 @@ fn capture_global(config: &Config, process: &ProcessInfo) -> GlobalView {
         log_unknown_vrids: g.log_unknown_vrids,
         vmac_prefix: g.vmac_prefix.clone(),
         metrics_listen: g.metrics_listen,
+        smtp_helo_name: g.email.smtp_helo_name.clone().or_else(|| {
+            g.email
+                .smtp_server
+                .as_ref()
+                .map(|_| crate::sys::canonical_name::local_name())
+        }),
+        process: IdentityView::capture(&g.process, &process.identity),
     }
 }
 
@@ -637,6 +661,7 @@ fn capture_tracker(
         rise,
         fall,
         tracking,
+        run_state: t.run_state,
     }
 }
 

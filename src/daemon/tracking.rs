@@ -120,6 +120,10 @@ impl Tracking {
                 kind: t.kind,
                 status: self.last.get(&t.id).copied(),
                 weight: t.weight,
+                run_state: match t.kind {
+                    TrackerKind::Script => crate::track::script::run_state(&t.name),
+                    _ => Default::default(),
+                },
             })
             .collect()
     }

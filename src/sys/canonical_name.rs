@@ -26,6 +26,20 @@ pub fn of(name: &str) -> Option<String> {
     }
 }
 
+/// The host's name as keepalived finds it (`get_local_name`): the node name of `uname`,
+/// looked up for its canonical form; the node name itself when the look-up finds nothing.
+/// Looked up once per process: the views ask for it on every snapshot.
+pub fn local_name() -> String {
+    static NAME: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    NAME.get_or_init(|| {
+        let node = nix::sys::utsname::uname()
+            .map(|u| u.nodename().to_string_lossy().into_owned())
+            .unwrap_or_default();
+        of(&node).unwrap_or(node)
+    })
+    .clone()
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -32,6 +32,7 @@ pub mod netlink_addr;
 mod netlink_change;
 pub mod netlink_route;
 pub mod netlink_watch;
+pub mod netns;
 pub mod nftables;
 pub mod packet_socket;
 pub mod process;

@@ -11,6 +11,7 @@
 //! * Results move a counter ([`ScriptResult`]); only crossings are reported to the
 //!   instances, with keepalived's log lines.
 
+use std::collections::BTreeMap;
 use std::ffi::OsStr;
 use std::os::unix::process::ExitStatusExt;
 use std::process::ExitStatus;
@@ -140,6 +141,7 @@ pub async fn run_script(spec: ScriptSpec, tx: TrackerTx, live: LiveGroups) {
     let mut counter = ScriptResult::new(spec.rise, spec.fall, spec.init_fail);
     let mut last_status = 0;
     let mut run: Option<Run> = None;
+    publish_run_state(&spec.name, None);
     loop {
         let deadline = run.as_ref().and_then(|r| r.deadline);
         tokio::select! {
@@ -184,6 +186,60 @@ pub async fn run_script(spec: ScriptSpec, tx: TrackerTx, live: LiveGroups) {
                 }
             }
         }
+        publish_run_state(&spec.name, run.as_ref().map(|r| r.phase));
+    }
+}
+
+/// Where a script is between two checks, as keepalived's data dump shows it (`State =
+/// idle` …) and keepalived-exporter turns it into `keepalived_script_state` (0 … 3).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum RunState {
+    #[default]
+    Idle,
+    Running,
+    RequestedTermination,
+    ForcingTermination,
+}
+
+impl RunState {
+    /// keepalived's word in the data dump.
+    pub fn word(self) -> &'static str {
+        match self {
+            RunState::Idle => "idle",
+            RunState::Running => "running",
+            RunState::RequestedTermination => "requested termination",
+            RunState::ForcingTermination => "forcing termination",
+        }
+    }
+
+    /// keepalived-exporter's number: the word's place in keepalived's list.
+    pub fn number(self) -> u8 {
+        self as u8
+    }
+}
+
+/// The run state of every script by name. A process-wide table because the views read it
+/// from the event loop while the runners are tasks of their own; one entry a script,
+/// replaced by the runner of the same name after a reload.
+static RUN_STATES: std::sync::Mutex<BTreeMap<String, RunState>> =
+    std::sync::Mutex::new(BTreeMap::new());
+
+/// The run state of script `name` now (idle when it never ran).
+pub fn run_state(name: &str) -> RunState {
+    let states = RUN_STATES.lock().unwrap_or_else(|e| e.into_inner());
+    states.get(name).copied().unwrap_or_default()
+}
+
+fn publish_run_state(name: &str, phase: Option<Phase>) {
+    let state = match phase {
+        None => RunState::Idle,
+        Some(Phase::Running) => RunState::Running,
+        Some(Phase::RequestingTermination) => RunState::RequestedTermination,
+        Some(Phase::ForcingTermination) => RunState::ForcingTermination,
+    };
+    let mut states = RUN_STATES.lock().unwrap_or_else(|e| e.into_inner());
+    if states.get(name) != Some(&state) {
+        states.insert(name.to_owned(), state);
     }
 }
 

@@ -114,6 +114,7 @@ impl Node {
                 kind: TrackerKind::Script,
                 status: Some(TrackerStatus::Up),
                 weight: s.weight,
+                run_state: Default::default(),
             })
             .collect();
         let init = RouterInit {
@@ -130,6 +131,7 @@ impl Node {
                 started: wall0,
                 config_path: dumps_dir().join(role).join("keepalived.conf"),
                 hostname: "testhost".into(),
+                identity: Default::default(),
             },
             running: true,
             actions: Vec::new(),

@@ -872,12 +872,48 @@ pub static GLOBAL: &[Keyword<GlobalDefs>] = &[
             d.kv("reload_check_config", f.display())
         }
     ),
-    inert!(NotImplemented "reload_time_file" => "Reload at a time written in this file."),
-    inert!(NotImplemented "reload_repeat" => "Repeat timed reloads."),
-    inert!(NotImplemented "reload_file" => "File touched on reload."),
-    inert!(NotImplemented "config_save_dir" => "Save configurations here."),
-    inert!(NotImplemented "include_check" => "Missing include files are errors."),
-    inert!(NotImplemented "random_seed" => "Seed for the random generator."),
+    keyword!(
+        "reload_time_file",
+        "FILE",
+        "unset",
+        "Reload at the time written in FILE ([[YY]YY-MM-DD ]hh:mm[:ss], local time; the file is removed then).",
+        super::process_contract::reload_time_file,
+        |t, d| if let Some(f) = &t.process.reload_time_file {
+            d.kv("reload_time_file", f.display())
+        }
+    ),
+    flag!(
+        "reload_repeat",
+        process.reload_repeat,
+        "A reload time without a date repeats every day (the reload time file is kept)."
+    ),
+    keyword!(
+        "reload_file",
+        "[FILE]",
+        "unset (no file; bare: /run/keepalived.reload)",
+        "A file that exists while a reload is in progress.",
+        super::process_contract::reload_file,
+        super::process_contract::dump_reload_file
+    ),
+    keyword!(
+        "config_save_dir",
+        "DIR",
+        "unset",
+        "Save a copy of every configuration read (keepalived.conf.PID.N) and the data dump before and after each reload (keepalived_vrrp.PID.N.pre/.post) in DIR.",
+        super::process_contract::config_save_dir,
+        |t, d| if let Some(dir) = &t.process.config_save_dir {
+            d.kv("config_save_dir", dir.display())
+        }
+    ),
+    keyword!(
+        "include_check",
+        "[+|-]read|match|wildcard_match|brace_match …",
+        "unset",
+        "Problems of later include lines are errors, as with includer/includem/includew/includeb.",
+        super::process_contract::include_check,
+        super::process_contract::dump_include_check
+    ),
+    inert!(KeepalivedIgnores "random_seed" => "Seed for ${_RANDOM}."),
     keyword!(
         "umask",
         "MODE|BIT[|BIT…]",
@@ -888,8 +924,17 @@ pub static GLOBAL: &[Keyword<GlobalDefs>] = &[
             d.kv("umask", format!("0{v:o}"))
         }
     ),
-    inert!(NotImplemented "data_use_instance" => "Instance name in dump file names."),
-    inert!(NotImplemented "tmp_config_directory" => "Directory for temporary configuration files."),
+    keyword!(
+        "data_use_instance",
+        "[true|false]",
+        "false",
+        "Dump file names carry the namespace and instance name (keepalived.NS_NAME.data).",
+        super::process_contract::data_use_instance,
+        |t, d| if t.process.data_use_instance {
+            d.line::<&str>("data_use_instance", &[])
+        }
+    ),
+    inert!(OneProcess "tmp_config_directory" => "Directory for keepalived's copy of the configuration for its child processes."),
     inert!(Lvs "rs_init_notifies" => "LVS real server notifies (no checker in this build)."),
     inert!(Lvs "checker_priority" => "LVS checker process setting (no checker in this build)."),
     inert!(Lvs "checker_rt_priority" => "LVS checker process setting."),

@@ -49,6 +49,10 @@ pub enum Inert {
     AlwaysRealTime,
     /// keepalived itself only shows it in its data dump.
     DumpOnly,
+    /// keepalived 2.2.7 reads it and then never uses it.
+    KeepalivedIgnores,
+    /// Only matters for ipsets on Linux before 3.13.
+    OldKernelIpsets,
 }
 
 impl Inert {
@@ -65,6 +69,12 @@ impl Inert {
                 "this build always runs its VRRP loop under real-time scheduling (vrrp_rt_priority, default 1)"
             }
             Inert::DumpOnly => "keepalived 2.2.7 only shows it in its data dump",
+            Inert::KeepalivedIgnores => {
+                "keepalived 2.2.7 resets the seed before every read of the configuration, so the value never reaches ${_RANDOM} there either"
+            }
+            Inert::OldKernelIpsets => {
+                "it only lets keepalived use ipsets in a namespace on Linux before 3.13; this build's firewall is nftables"
+            }
         }
     }
 
@@ -235,6 +245,7 @@ pub mod instance;
 pub mod lvs;
 pub mod objects;
 mod process;
+mod process_contract;
 pub mod route;
 pub mod routing_words;
 pub mod rule;

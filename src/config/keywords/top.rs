@@ -337,11 +337,34 @@ macro_rules! static_lines {
 /// The top-level table.
 pub static TOP: &[Keyword<Config>] = &[
     inert!(global NotImplemented "linkbeat_use_polling" => "Poll link state instead of netlink."),
-    inert!(global NotImplemented "net_namespace" => "Run in this network namespace."),
+    keyword!(
+        "net_namespace",
+        "NAME",
+        "unset",
+        "Run in network namespace NAME (/var/run/netns/NAME; -s overrides); pid files go to /run/keepalived/NAME.",
+        super::process_contract::net_namespace,
+        super::process_contract::dump_net_namespace
+    ),
     inert!(global Lvs "net_namespace_ipvs" => "Network namespace for LVS."),
-    inert!(global NotImplemented "namespace_with_ipsets" => "ipsets in the namespace."),
-    inert!(global NotImplemented "use_pid_dir" => "Put pid files under /run/keepalived."),
-    inert!(global NotImplemented "instance" => "Instance name (pid files, ${_INSTANCE})."),
+    inert!(global OldKernelIpsets "namespace_with_ipsets" => "ipsets in the namespace."),
+    keyword!(
+        "use_pid_dir",
+        "",
+        "off",
+        "Put pid files under /run/keepalived/ (implied by net_namespace and instance).",
+        |_cx, cfg, _n| cfg.global.process.use_pid_dir = true,
+        |cfg, d| if cfg.global.process.use_pid_dir {
+            d.line::<&str>("use_pid_dir", &[])
+        }
+    ),
+    keyword!(
+        "instance",
+        "NAME",
+        "unset",
+        "Instance name: pid files /run/keepalived/keepalived_NAME.pid and vrrp_NAME.pid, syslog ident Keepalived_vrrp_NAME.",
+        super::process_contract::instance,
+        super::process_contract::dump_instance
+    ),
     inert!(global OneProcess "child_wait_time" => "Seconds to wait for children on stop."),
     keyword!(
         "global_defs",

@@ -373,12 +373,15 @@ impl<'o> Loader<'o> {
         site: Option<Span>,
         msg: String,
     ) {
-        let sev = if flags.has(kind) {
+        let required = flags.has(kind);
+        let sev = if required {
             Severity::Fatal
         } else {
             Severity::Info
         };
-        self.diag(Diagnostic::new(sev, site, msg));
+        let mut d = Diagnostic::new(sev, site, msg);
+        d.file_error = required;
+        self.diag(d);
     }
 
     fn current_cwd(&self) -> PathBuf {

@@ -11,7 +11,7 @@ use std::fmt::Write;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use crate::daemon::status::{
-    GarpView, InstanceView, Snapshot, TrackerKind, TrackerSnapshot, UnixTime,
+    GarpView, IdentityView, InstanceView, Snapshot, TrackerKind, TrackerSnapshot, UnixTime,
 };
 use crate::vrrp::packet::AuthType;
 use crate::vrrp::{Family, State, Version};
@@ -72,6 +72,40 @@ fn tf(b: bool) -> &'static str {
     yes_no(b, "true", "false")
 }
 
+/// keepalived's first global lines: saved configurations, namespace, instance name.
+fn identity_lines(p: &IdentityView, out: &mut String) {
+    if let Some(dir) = &p.config_save_dir {
+        let _ = writeln!(out, " Config save dir = {}", dir.display());
+    }
+    let ns = p.namespace.as_deref().unwrap_or("(default)");
+    let _ = writeln!(out, " Network namespace = {ns}");
+    if let Some(name) = &p.instance {
+        let _ = writeln!(out, " Instance name = {name}");
+    }
+}
+
+/// Timed reloads, the reload marker file and `data_use_instance`, after the reload test
+/// line. keepalived's "(date specified" lacks its closing parenthesis.
+fn reload_lines(p: &IdentityView, out: &mut String) {
+    if let Some(f) = &p.reload_time_file {
+        let repeat = if p.reload_repeat { " (repeat)" } else { "" };
+        let _ = writeln!(out, " Reload time file = {}{repeat}", f.display());
+        match &p.reload_scheduled {
+            Some((at, dated)) => {
+                let dated = if *dated { " (date specified" } else { "" };
+                let _ = writeln!(out, " Reload scheduled for {at}{dated}");
+            }
+            None => out.push_str(" No reload scheduled\n"),
+        }
+    }
+    if let Some(f) = &p.reload_file {
+        let _ = writeln!(out, " Reload_file = {}", f.display());
+    }
+    if p.data_use_instance {
+        out.push_str(" Use instance name in data dumps\n");
+    }
+}
+
 fn global_section(snap: &Snapshot, out: &mut String) {
     let g = &snap.global;
     let unset = |v: Option<bool>| match v {
@@ -80,12 +114,15 @@ fn global_section(snap: &Snapshot, out: &mut String) {
         Some(false) => "off",
     };
     out.push_str("------< Global definitions >------\n");
-    out.push_str(" Network namespace = (default)\n");
+    identity_lines(&g.process, out);
     let _ = writeln!(out, " Router ID = {}", g.router_id);
     if let Some(s) = &g.email.smtp_server {
         let mut words = s.split_whitespace();
         let _ = writeln!(out, " Smtp server = {}", words.next().unwrap_or(""));
         let _ = writeln!(out, " Smtp server port = {}", words.next().unwrap_or("25"));
+    }
+    if let Some(helo) = &g.smtp_helo_name {
+        let _ = writeln!(out, " Smtp HELO name = {helo}");
     }
     if let Some(t) = g.email.smtp_connect_timeout {
         let _ = writeln!(out, " Smtp server connection timeout = {t}");
@@ -104,6 +141,7 @@ fn global_section(snap: &Snapshot, out: &mut String) {
         unset(g.email.smtp_alert_vrrp)
     );
     out.push_str(" No test config before reload\n");
+    reload_lines(&g.process, out);
     let _ = writeln!(out, " Dynamic interfaces = {}", tf(g.dynamic_interfaces));
     let _ = writeln!(out, " Default interface = {}", g.default_interface);
     out.push_str(" Disable local IGMP = no\n");
@@ -571,5 +609,5 @@ fn script_block(t: &TrackerSnapshot, out: &mut String) {
         let rev = yes_no(*reverse, " reverse", "");
         let _ = writeln!(out, "     {name}, weight {weight}{rev}");
     }
-    out.push_str("   State = idle\n");
+    let _ = writeln!(out, "   State = {}", t.run_state.word());
 }

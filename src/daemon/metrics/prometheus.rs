@@ -383,9 +383,8 @@ fn tracker_families(snap: &Snapshot, out: &mut String) {
         "vrrp_script status as keepalived-exporter reports it: 0 BAD, 1 GOOD.",
     );
     // keepalived-exporter's `keepalived_script_state` reads the data dump's `State` line
-    // (0 idle, 1 running, 2 requested termination, 3 forcing termination). Our dump says
-    // `idle` for every script, the state keepalived shows between two runs: a check in
-    // flight lasts milliseconds and is not tracked outside the script's own task.
+    // (0 idle, 1 running, 2 requested termination, 3 forcing termination): the same run
+    // state the dump shows.
     let mut script_state = Family::new(
         "keepalived_script_state",
         "gauge",
@@ -401,7 +400,8 @@ fn tracker_families(snap: &Snapshot, out: &mut String) {
             // As in the data dump: BAD until the first good result.
             let good = t.up == Some(true);
             script_status.add(vec![("name", t.name.as_str())], f64::from(u8::from(good)));
-            script_state.add(vec![("name", t.name.as_str())], 0.0);
+            let state = f64::from(t.run_state.number());
+            script_state.add(vec![("name", t.name.as_str())], state);
         }
         if let Some(v) = t.value {
             tracker_value.add(l, f64::from(v));

@@ -101,13 +101,9 @@ impl MailSettings {
     }
 }
 
-/// The host's canonical name as keepalived finds it: the node name of `uname`, looked up
-/// for its canonical form; the node name itself when the look-up finds nothing.
+/// The host's canonical name as keepalived finds it.
 fn local_name() -> String {
-    let node = nix::sys::utsname::uname()
-        .map(|u| u.nodename().to_string_lossy().into_owned())
-        .unwrap_or_default();
-    crate::sys::canonical_name::of(&node).unwrap_or(node)
+    crate::sys::canonical_name::local_name()
 }
 
 /// The name of the user the daemon runs as (the default sender is `user@host`).
