@@ -1,0 +1,471 @@
+//! SNMP notifications (`enable_traps`), as keepalived 2.2.7 sends them from its VRRP
+//! process:
+//!
+//! * KEEPALIVED-MIB `vrrpInstanceStateChange` / `vrrpSyncGroupStateChange` on every
+//!   instance / sync-group state notification (with `enable_snmp_vrrp`);
+//! * VRRP-MIB (RFC 2787) `vrrpTrapNewMaster` on becoming MASTER and `vrrpTrapAuthFailure`
+//!   on an advert failing authentication (with `enable_snmp_rfcv2`, VRRPv2 IPv4 instances
+//!   with addresses);
+//! * VRRPv3-MIB (RFC 6527) `vrrpv3NotificationNewMaster` and
+//!   `vrrpv3NotificationProtoError` (TTL, version, checksum) (with `enable_snmp_rfcv3`,
+//!   VRRPv3 instances with addresses).
+//!
+//! The event loop only copies what a notification needs into a [`TrapEvent`] and hands
+//! it to the subagent task through a bounded channel ([`note`]): it never waits for the
+//! master agent. The task turns events into AgentX Notify PDUs ([`notifications`]).
+
+use super::pdu::{Oid, Value, VarBind};
+use super::vrrp_mib::{InterfaceFacts, VRRP_MIB};
+use super::vrrpv3_mib::{self, VRRPV3_MIB};
+use crate::vrrp::validate::Rejection;
+use crate::vrrp::{Action, Family, NotifyState, NotifyTarget, Router, Version};
+use std::net::IpAddr;
+use std::sync::Mutex;
+use tokio::sync::mpsc;
+
+/// How many notifications may wait for the master agent before new ones are dropped.
+pub const QUEUE: usize = 256;
+
+/// keepalived's enterprise subtree (`KEEPALIVED-MIB::keepalived`).
+const KEEPALIVED: [u32; 9] = [1, 3, 6, 1, 4, 1, 9586, 100, 5];
+/// `SNMPv2-MIB::sysUpTime.0`.
+const SYS_UPTIME: [u32; 9] = [1, 3, 6, 1, 2, 1, 1, 3, 0];
+/// `SNMPv2-MIB::snmpTrapOID.0`.
+const SNMP_TRAP_OID: [u32; 11] = [1, 3, 6, 1, 6, 3, 1, 1, 4, 1, 0];
+
+/// Which notifications the configuration asks for (`enable_traps` with each MIB).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TrapSettings {
+    /// KEEPALIVED-MIB (`enable_snmp_vrrp` / `enable_snmp_keepalived`).
+    pub keepalived: bool,
+    pub rfcv2: bool,
+    pub rfcv3: bool,
+    /// `routerId` (the `router_id`, else the host name).
+    pub router_id: String,
+}
+
+impl TrapSettings {
+    pub fn any(&self) -> bool {
+        self.keepalived || self.rfcv2 || self.rfcv3
+    }
+}
+
+/// What RFC 2787 / RFC 6527 notifications say about an instance, copied on the loop.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstanceFacts {
+    pub name: String,
+    pub vrid: u8,
+    pub version: Version,
+    pub family: Family,
+    pub interface: String,
+    pub has_vips: bool,
+    /// Our own source address (`vrrpOperMasterIpAddr` of a new master).
+    pub source: IpAddr,
+    pub master_reason: u8,
+    pub proto_error: u8,
+}
+
+/// One notification-worthy event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TrapEvent {
+    /// An instance announced a state (`initial_master`: configured `state MASTER`).
+    Instance {
+        facts: InstanceFacts,
+        state: NotifyState,
+        initial_master: bool,
+    },
+    Group {
+        name: String,
+        state: NotifyState,
+    },
+    Rejected {
+        facts: InstanceFacts,
+        src: IpAddr,
+        rejection: Rejection,
+    },
+}
+
+/// The running subagent's end of the channel, when notifications are on.
+static SINK: Mutex<Option<mpsc::Sender<TrapEvent>>> = Mutex::new(None);
+
+/// Sets (or clears) where [`note`] sends events.
+pub fn install(sink: Option<mpsc::Sender<TrapEvent>>) {
+    *SINK.lock().unwrap_or_else(|e| e.into_inner()) = sink;
+}
+
+fn facts_of(router: &Router, name: &str) -> Option<(InstanceFacts, bool)> {
+    let status = router
+        .instances()
+        .find(|s| router.instance_config(s.id).is_some_and(|c| c.name == name))?;
+    let cfg = router.instance_config(status.id)?;
+    Some((facts(cfg, status), cfg.initial_state_master))
+}
+
+fn facts(
+    cfg: &crate::vrrp::InstanceConfig,
+    status: &crate::vrrp::InstanceStatus,
+) -> InstanceFacts {
+    InstanceFacts {
+        name: cfg.name.clone(),
+        vrid: cfg.vrid,
+        version: cfg.version,
+        family: cfg.family,
+        interface: cfg.interface.clone(),
+        has_vips: !cfg.vips.is_empty(),
+        source: cfg.source_addr,
+        master_reason: status.snmp_reasons.master,
+        proto_error: status.snmp_reasons.proto_error,
+    }
+}
+
+/// Called on the event loop for each action: queues the notifications it causes. Costs
+/// one uncontended lock when notifications are off.
+pub fn note(router: &Router, action: &Action) {
+    let guard = SINK.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(sink) = guard.as_ref() else { return };
+    let event = match action {
+        Action::Notify { target, state, .. } if announces_state(*state) => match target {
+            NotifyTarget::Instance(name) => {
+                let Some((facts, initial_master)) = facts_of(router, name) else {
+                    return;
+                };
+                TrapEvent::Instance {
+                    facts,
+                    state: *state,
+                    initial_master,
+                }
+            }
+            NotifyTarget::Group(name) => TrapEvent::Group {
+                name: name.clone(),
+                state: *state,
+            },
+        },
+        Action::PacketRejected {
+            instance,
+            src,
+            rejection,
+        } => {
+            let (Some(cfg), Some(status)) = (
+                router.instance_config(*instance),
+                router.instances().find(|s| s.id == *instance),
+            ) else {
+                return;
+            };
+            TrapEvent::Rejected {
+                facts: facts(cfg, status),
+                src: *src,
+                rejection: *rejection,
+            }
+        }
+        _ => return,
+    };
+    if sink.try_send(event).is_err() {
+        log::warn!("SNMP: notification dropped (the master agent is not keeping up)");
+    }
+}
+
+/// The states keepalived's instance/group notifications carry (not the lower-priority
+/// advert nor priority changes).
+fn announces_state(s: NotifyState) -> bool {
+    matches!(
+        s,
+        NotifyState::Master
+            | NotifyState::Backup
+            | NotifyState::Fault
+            | NotifyState::Stop
+            | NotifyState::Deleted
+    )
+}
+
+/// keepalived's state numbers in KEEPALIVED-MIB: backup(1), master(2), fault(3),
+/// stop(5), deleted(6).
+fn keepalived_state(s: NotifyState) -> i32 {
+    match s {
+        NotifyState::Backup => 1,
+        NotifyState::Master => 2,
+        NotifyState::Fault => 3,
+        NotifyState::Stop => 5,
+        NotifyState::Deleted => 6,
+        _ => 4,
+    }
+}
+
+fn ka(tail: &[u32]) -> Oid {
+    let mut o = KEEPALIVED.to_vec();
+    o.extend_from_slice(tail);
+    o
+}
+
+fn under(base: &[u32], tail: &[u32]) -> Oid {
+    let mut o = base.to_vec();
+    o.extend_from_slice(tail);
+    o
+}
+
+fn vb(name: Oid, value: Value) -> VarBind {
+    VarBind { name, value }
+}
+
+fn text(s: &str) -> Value {
+    Value::OctetString(s.as_bytes().to_vec())
+}
+
+fn octets(a: IpAddr) -> Vec<u8> {
+    match a {
+        IpAddr::V4(a) => a.octets().to_vec(),
+        IpAddr::V6(a) => a.octets().to_vec(),
+    }
+}
+
+fn ipv4(a: IpAddr) -> [u8; 4] {
+    match a {
+        IpAddr::V4(a) => a.octets(),
+        IpAddr::V6(_) => [0; 4],
+    }
+}
+
+/// keepalived's `suitable_for_rfc2787`.
+fn rfc2787(f: &InstanceFacts) -> bool {
+    f.version == Version::V2 && f.family == Family::Ipv4 && f.has_vips
+}
+
+/// keepalived's `suitable_for_rfc6527`.
+fn rfc6527(f: &InstanceFacts) -> bool {
+    f.version == Version::V3 && f.has_vips
+}
+
+/// How the subagent task resolves interfaces when it builds a notification: the
+/// instance's own interface (a VMAC when it has one) and the base interface under it.
+pub struct Interfaces<'a> {
+    pub own: Option<&'a InterfaceFacts>,
+    pub base: Option<&'a InterfaceFacts>,
+}
+
+/// The notifications (each a varbind list starting with snmpTrapOID.0, without
+/// sysUpTime.0) `event` causes under `settings`.
+pub fn notifications(
+    event: &TrapEvent,
+    settings: &TrapSettings,
+    ifs: &Interfaces,
+) -> Vec<Vec<VarBind>> {
+    let own = ifs.own.map_or(0, |f| f.index);
+    let base = ifs.base.map_or(0, |f| f.index);
+    let trap = |oid: Oid| vb(SNMP_TRAP_OID.to_vec(), Value::ObjectId(oid));
+    let router_id = || vb(ka(&[1, 2, 0]), text(&settings.router_id));
+    let mut out = Vec::new();
+    match event {
+        TrapEvent::Group { name, state } => {
+            if settings.keepalived {
+                out.push(vec![
+                    trap(ka(&[2, 10, 0, 1])),
+                    vb(ka(&[2, 1, 1, 2]), text(name)),
+                    vb(ka(&[2, 1, 1, 3]), Value::Integer(keepalived_state(*state))),
+                    router_id(),
+                ]);
+            }
+        }
+        TrapEvent::Instance {
+            facts,
+            state,
+            initial_master,
+        } => {
+            if settings.keepalived {
+                out.push(vec![
+                    trap(ka(&[2, 10, 0, 2])),
+                    vb(ka(&[2, 3, 1, 2]), text(&facts.name)),
+                    vb(ka(&[2, 3, 1, 4]), Value::Integer(keepalived_state(*state))),
+                    vb(
+                        ka(&[2, 3, 1, 5]),
+                        Value::Integer(if *initial_master { 2 } else { 1 }),
+                    ),
+                    router_id(),
+                ]);
+            }
+            if *state != NotifyState::Master {
+                return out;
+            }
+            if settings.rfcv2 && rfc2787(facts) {
+                out.push(vec![
+                    trap(under(&VRRP_MIB, &[0, 1])),
+                    vb(
+                        under(&VRRP_MIB, &[1, 3, 1, 7, base, facts.vrid as u32]),
+                        Value::IpAddress(ipv4(facts.source)),
+                    ),
+                ]);
+            }
+            if settings.rfcv3 && rfc6527(facts) {
+                let index = [
+                    base,
+                    facts.vrid as u32,
+                    vrrpv3_mib::address_type(facts.family),
+                ];
+                out.push(vec![
+                    trap(under(&VRRPV3_MIB, &[0, 1])),
+                    vb(
+                        under(&under(&VRRPV3_MIB, &[1, 1, 1, 1, 3]), &index),
+                        Value::OctetString(octets(facts.source)),
+                    ),
+                    vb(
+                        under(&under(&VRRPV3_MIB, &[1, 2, 5, 1, 2]), &index),
+                        Value::Integer(facts.master_reason as i32),
+                    ),
+                ]);
+            }
+        }
+        TrapEvent::Rejected {
+            facts,
+            src,
+            rejection,
+        } => {
+            if let (true, true, Some(kind)) = (
+                settings.rfcv2,
+                rfc2787(facts),
+                rejection.auth_error_type(),
+            ) {
+                out.push(vec![
+                    trap(under(&VRRP_MIB, &[0, 2])),
+                    vb(
+                        under(&VRRP_MIB, &[1, 5, own, facts.vrid as u32]),
+                        Value::IpAddress(ipv4(*src)),
+                    ),
+                    vb(
+                        under(&VRRP_MIB, &[1, 6, own, facts.vrid as u32]),
+                        Value::Integer(kind as i32),
+                    ),
+                ]);
+            }
+            if let (true, true, Some(_)) =
+                (settings.rfcv3, rfc6527(facts), rejection.proto_error())
+            {
+                let index = [
+                    own,
+                    facts.vrid as u32,
+                    vrrpv3_mib::address_type(facts.family),
+                ];
+                out.push(vec![
+                    trap(under(&VRRPV3_MIB, &[0, 2])),
+                    vb(
+                        under(&under(&VRRPV3_MIB, &[1, 2, 5, 1, 6]), &index),
+                        Value::Integer(facts.proto_error as i32),
+                    ),
+                ]);
+            }
+        }
+    }
+    out
+}
+
+/// A notification's varbinds as sent in the Notify PDU: sysUpTime.0 (the subagent's
+/// uptime, in centiseconds) first, as net-snmp's subagents send it.
+pub fn with_uptime(uptime_centis: u32, varbinds: Vec<VarBind>) -> Vec<VarBind> {
+    let mut all = vec![vb(SYS_UPTIME.to_vec(), Value::TimeTicks(uptime_centis))];
+    all.extend(varbinds);
+    all
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn facts(version: Version) -> InstanceFacts {
+        InstanceFacts {
+            name: "VI_1".into(),
+            vrid: 51,
+            version,
+            family: Family::Ipv4,
+            interface: "eth0".into(),
+            has_vips: true,
+            source: "198.18.9.1".parse().unwrap(),
+            master_reason: 3,
+            proto_error: 2,
+        }
+    }
+
+    fn all_on() -> TrapSettings {
+        TrapSettings {
+            keepalived: true,
+            rfcv2: true,
+            rfcv3: true,
+            router_id: "lab".into(),
+        }
+    }
+
+    fn eth(index: u32) -> InterfaceFacts {
+        InterfaceFacts {
+            index,
+            mac: vec![],
+            ipv4: None,
+            ipv6: None,
+        }
+    }
+
+    #[test]
+    fn a_v2_master_sends_the_keepalived_and_rfc_2787_notifications() {
+        let e = eth(3);
+        let ifs = Interfaces {
+            own: Some(&e),
+            base: Some(&e),
+        };
+        let event = TrapEvent::Instance {
+            facts: facts(Version::V2),
+            state: NotifyState::Master,
+            initial_master: false,
+        };
+        let got = notifications(&event, &all_on(), &ifs);
+        assert_eq!(got.len(), 2, "no RFC 6527 notification for a v2 instance");
+        assert_eq!(
+            got[0][0].value,
+            Value::ObjectId(ka(&[2, 10, 0, 2])),
+            "vrrpInstanceStateChange"
+        );
+        assert_eq!(got[0][2].value, Value::Integer(2));
+        assert_eq!(got[0][4].value, text("lab"));
+        assert_eq!(
+            got[1][1].name,
+            vec![1, 3, 6, 1, 2, 1, 68, 1, 3, 1, 7, 3, 51]
+        );
+        assert_eq!(got[1][1].value, Value::IpAddress([198, 18, 9, 1]));
+        let backup = TrapEvent::Instance {
+            facts: facts(Version::V2),
+            state: NotifyState::Backup,
+            initial_master: false,
+        };
+        assert_eq!(notifications(&backup, &all_on(), &ifs).len(), 1);
+    }
+
+    #[test]
+    fn rejections_notify_by_kind_and_version() {
+        let e = eth(3);
+        let ifs = Interfaces {
+            own: Some(&e),
+            base: Some(&e),
+        };
+        let auth = TrapEvent::Rejected {
+            facts: facts(Version::V2),
+            src: "198.18.9.2".parse().unwrap(),
+            rejection: Rejection::Password,
+        };
+        let got = notifications(&auth, &all_on(), &ifs);
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0][2].value, Value::Integer(3), "authFailure");
+        let proto = TrapEvent::Rejected {
+            facts: facts(Version::V3),
+            src: "198.18.9.2".parse().unwrap(),
+            rejection: Rejection::Version {
+                received: 2,
+                expected: 3,
+            },
+        };
+        let got = notifications(&proto, &all_on(), &ifs);
+        assert_eq!(
+            got[0][1].name,
+            vec![1, 3, 6, 1, 2, 1, 207, 1, 2, 5, 1, 6, 3, 51, 1]
+        );
+        assert_eq!(got[0][1].value, Value::Integer(2), "versionError");
+        let off = TrapSettings {
+            rfcv3: false,
+            ..all_on()
+        };
+        assert!(notifications(&proto, &off, &ifs).is_empty());
+    }
+}
