@@ -136,7 +136,13 @@ async fn session(
 ) -> Result<(), SessionError> {
     let mut stream = connect(address).await?;
     let ids = session::open(&mut stream, served.mibs).await?;
-    log::info!("SNMP: AgentX session open with the master agent at {address}");
+    let names: Vec<&str> = served.mibs.names().collect();
+    if names.is_empty() {
+        log::info!("SNMP: AgentX session open with the master agent at {address}");
+    } else {
+        let names = names.join(" and ");
+        log::info!("SNMP: registered {names} with the AgentX master agent at {address}");
+    }
     *failing = false;
     session::serve(&mut stream, ids, served, stop).await
 }

@@ -47,6 +47,13 @@ pub struct Mibs {
 }
 
 impl Mibs {
+    /// The registered MIBs' names, for the log.
+    pub fn names(self) -> impl Iterator<Item = &'static str> {
+        let v2 = self.rfcv2.then_some("VRRP-MIB (RFC 2787)");
+        let v3 = self.rfcv3.then_some("VRRPv3-MIB (RFC 6527)");
+        v2.into_iter().chain(v3)
+    }
+
     fn subtrees(self) -> impl Iterator<Item = (&'static [u32], &'static str)> {
         let v2 = self
             .rfcv2

@@ -8,7 +8,7 @@
 //!   with addresses);
 //! * VRRPv3-MIB (RFC 6527) `vrrpv3NotificationNewMaster` and
 //!   `vrrpv3NotificationProtoError` (TTL, version, checksum) (with `enable_snmp_rfcv3`,
-//!   VRRPv3 instances with addresses).
+//!   instances with addresses, VRRPv2 ones included as in Debian's build).
 //!
 //! The event loop only copies what a notification needs into a [`TrapEvent`] and hands
 //! it to the subagent task through a bounded channel ([`note`]): it never waits for the
@@ -229,9 +229,9 @@ fn rfc2787(f: &InstanceFacts) -> bool {
     f.version == Version::V2 && f.family == Family::Ipv4 && f.has_vips
 }
 
-/// keepalived's `suitable_for_rfc6527`.
+/// keepalived's `suitable_for_rfc6527` (Debian's build: VRRPv2 instances too).
 fn rfc6527(f: &InstanceFacts) -> bool {
-    f.version == Version::V3 && f.has_vips
+    f.has_vips
 }
 
 /// How the subagent task resolves interfaces when it builds a notification: the
@@ -412,7 +412,12 @@ mod tests {
             initial_master: false,
         };
         let got = notifications(&event, &all_on(), &ifs);
-        assert_eq!(got.len(), 2, "no RFC 6527 notification for a v2 instance");
+        assert_eq!(got.len(), 3, "RFC 6527 notifies for a v2 instance too");
+        assert_eq!(
+            got[2][1].value,
+            Value::OctetString(vec![198, 18, 9, 1]),
+            "vrrpv3OperationsMasterIpAddr"
+        );
         assert_eq!(
             got[0][0].value,
             Value::ObjectId(ka(&[2, 10, 0, 2])),
@@ -431,6 +436,12 @@ mod tests {
             initial_master: false,
         };
         assert_eq!(notifications(&backup, &all_on(), &ifs).len(), 1);
+        let v3_only = TrapSettings {
+            keepalived: false,
+            rfcv2: false,
+            ..all_on()
+        };
+        assert_eq!(notifications(&event, &v3_only, &ifs).len(), 1);
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! VRRPv3-MIB (RFC 6527, `1.3.6.1.2.1.207`) as keepalived 2.2.7 serves it with
-//! `enable_snmp_rfcv3`: only VRRPv3 instances with at least one virtual address, either
-//! family, rows indexed by (ifIndex of the base interface, VRID, InetAddressType), and the
+//! `enable_snmp_rfcv3`: every instance with at least one virtual address, either family
+//! and either VRRP version (Debian's build answers for VRRPv2 instances too), rows indexed by (ifIndex of the base interface, VRID, InetAddressType), and the
 //! associated-address rows by the address's raw octets (no length sub-identifier, as
 //! keepalived writes them).
 //!
@@ -13,7 +13,7 @@ use super::view::MibView;
 use super::vrrp_mib::InterfaceFacts;
 use crate::daemon::status::{InstanceView, Snapshot};
 use crate::vrrp::action::State;
-use crate::vrrp::{Family, Version};
+use crate::vrrp::Family;
 use std::net::IpAddr;
 use std::time::{Duration, SystemTime};
 
@@ -42,9 +42,11 @@ fn vip_addresses(vips: &[String]) -> Vec<IpAddr> {
         .collect()
 }
 
-/// keepalived's `suitable_for_rfc6527`.
+/// keepalived's `suitable_for_rfc6527`, as Debian builds it (with
+/// `_SNMP_REPLY_V3_FOR_V2_`, configure's default): every instance with an address,
+/// VRRPv2 ones included.
 pub fn suitable(i: &InstanceView) -> bool {
-    i.version == Version::V3 && !i.vips.is_empty()
+    !i.vips.is_empty()
 }
 
 fn octets(a: IpAddr) -> Vec<u8> {
