@@ -133,9 +133,9 @@ fn normalised(line: &str) -> Vec<String> {
             if oid.starts_with(".1.3.6.1.2.1.1.3.0") {
                 return format!("{oid} = <uptime>");
             }
-            if oid.starts_with(".1.3.6.1.2.1.68.") && n > 12 {
+            if oid.starts_with(".1.3.6.1.2.1.68.") && n >= 12 {
                 parts[n - 2] = "IFX";
-            } else if oid.starts_with(".1.3.6.1.2.1.207.") && n > 14 {
+            } else if oid.starts_with(".1.3.6.1.2.1.207.") && n >= 14 {
                 parts[n - 3] = "IFX";
             }
             format!("{} = {value}", parts.join("."))
@@ -155,7 +155,11 @@ fn received(host: &Host) -> BTreeMap<String, Vec<String>> {
             continue;
         };
         let trap = vbs[at].clone();
-        let ours = [".1.3.6.1.4.1.9586.", ".1.3.6.1.2.1.68.", ".1.3.6.1.2.1.207."];
+        let ours = [
+            ".1.3.6.1.4.1.9586.",
+            ".1.3.6.1.2.1.68.",
+            ".1.3.6.1.2.1.207.",
+        ];
         if !ours.iter().any(|p| trap.contains(&format!("OID: {p}"))) {
             continue;
         }
@@ -221,7 +225,10 @@ fn scenario(lab: &Lab, start: impl FnOnce(&Host) -> Daemon) -> BTreeMap<String, 
         daemon.log_text()
     );
     daemon.signal(nix::sys::signal::Signal::SIGTERM);
-    assert!(daemon.wait_exit(Duration::from_secs(10)).is_some(), "no exit");
+    assert!(
+        daemon.wait_exit(Duration::from_secs(10)).is_some(),
+        "no exit"
+    );
     std::thread::sleep(Duration::from_secs(1));
     received(a)
 }
@@ -238,6 +245,7 @@ fn notifications_match_stock_keepalived() {
     });
     let ours = scenario(&ours_lab, |a| Daemon::start(a, OURS.as_ref(), &config(a)));
     let (stock, _stock_lab) = stock.join().expect("stock scenario");
+    eprintln!("received from ours (normalised):\n{}", shown(&ours));
     assert_eq!(
         shown(&ours),
         shown(&stock),

@@ -71,7 +71,11 @@ impl NetSnmp {
         let d = NetSnmp::spawn(host, SNMPD, &args);
         let socket = dir.join("agentx");
         let up = wait_for(Duration::from_secs(10), || socket.exists());
-        assert!(up.is_some(), "snmpd made no AgentX socket at {}", socket.display());
+        assert!(
+            up.is_some(),
+            "snmpd made no AgentX socket at {}",
+            socket.display()
+        );
         d
     }
 
@@ -81,8 +85,11 @@ impl NetSnmp {
     pub fn snmptrapd(host: &Host) -> NetSnmp {
         let dir = &host.dir;
         let conf = dir.join("snmptrapd.conf");
-        std::fs::write(&conf, "disableAuthorization yes\ndoNotRetainNotificationLogs yes\n")
-            .unwrap();
+        std::fs::write(
+            &conf,
+            "disableAuthorization yes\ndoNotRetainNotificationLogs yes\n",
+        )
+        .unwrap();
         let args = [
             "-f",
             "-C",
@@ -128,7 +135,9 @@ pub fn traps_file(host: &Host) -> PathBuf {
 /// `snmpwalk` of `subtree` in `host`, numeric OIDs, no MIB files loaded.
 pub fn walk(host: &Host, subtree: &str) -> String {
     let out = Command::new("ip")
-        .args(["netns", "exec", &host.ns, "snmpwalk", "-v2c", "-c", "public", "-On"])
+        .args([
+            "netns", "exec", &host.ns, "snmpwalk", "-v2c", "-c", "public", "-On",
+        ])
         .args(["-m", "", "-t", "2", "-r", "1"])
         .arg(format!("127.0.0.1:{AGENT_PORT}"))
         .arg(subtree)

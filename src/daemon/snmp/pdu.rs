@@ -591,7 +591,11 @@ mod tests {
         };
         let pdu = notify(IDS, &[vb]);
         assert_eq!(pdu[1], 12);
-        assert_eq!(&pdu[20..24], &[0, 67, 0, 0], "straight to the first varbind");
+        assert_eq!(
+            &pdu[20..24],
+            &[0, 67, 0, 0],
+            "straight to the first varbind"
+        );
     }
 
     #[test]

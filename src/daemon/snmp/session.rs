@@ -10,9 +10,9 @@ use super::vrrpv3_mib::{self, VRRPV3_MIB};
 use crate::daemon::status::Snapshot;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::sync::mpsc;
 use thiserror::Error;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::sync::mpsc;
 use tokio::sync::watch;
 
 /// keepalived's AgentX identity (its enterprise OID) and description.

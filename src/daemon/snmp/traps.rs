@@ -101,10 +101,7 @@ fn facts_of(router: &Router, name: &str) -> Option<(InstanceFacts, bool)> {
     Some((facts(cfg, status), cfg.initial_state_master))
 }
 
-fn facts(
-    cfg: &crate::vrrp::InstanceConfig,
-    status: &crate::vrrp::InstanceStatus,
-) -> InstanceFacts {
+fn facts(cfg: &crate::vrrp::InstanceConfig, status: &crate::vrrp::InstanceStatus) -> InstanceFacts {
     InstanceFacts {
         name: cfg.name.clone(),
         vrid: cfg.vrid,
@@ -317,11 +314,9 @@ pub fn notifications(
             src,
             rejection,
         } => {
-            if let (true, true, Some(kind)) = (
-                settings.rfcv2,
-                rfc2787(facts),
-                rejection.auth_error_type(),
-            ) {
+            if let (true, true, Some(kind)) =
+                (settings.rfcv2, rfc2787(facts), rejection.auth_error_type())
+            {
                 out.push(vec![
                     trap(under(&VRRP_MIB, &[0, 2])),
                     vb(
@@ -334,8 +329,7 @@ pub fn notifications(
                     ),
                 ]);
             }
-            if let (true, true, Some(_)) =
-                (settings.rfcv3, rfc6527(facts), rejection.proto_error())
+            if let (true, true, Some(_)) = (settings.rfcv3, rfc6527(facts), rejection.proto_error())
             {
                 let index = [
                     own,

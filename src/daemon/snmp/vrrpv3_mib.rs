@@ -98,7 +98,9 @@ pub fn build_into(
         v.object(oid(&[1, 2, 5, 1, col]));
     }
     let started = SystemTime::UNIX_EPOCH + snap.process.start_time.0;
-    let up = SystemTime::now().duration_since(started).unwrap_or_default();
+    let up = SystemTime::now()
+        .duration_since(started)
+        .unwrap_or_default();
     for inst in snap.instances.iter().filter(|i| suitable(i)) {
         let base = facts(&inst.interface);
         let own = match &inst.vmac_ifname {
@@ -136,8 +138,16 @@ fn cell(v: &mut MibView, table: &[u32], col: u32, index: &[u32], value: Value) {
 /// The primary address keepalived serves for an interface of `family`.
 fn primary(base: &InterfaceFacts, family: Family) -> Vec<u8> {
     match family {
-        Family::Ipv4 => base.ipv4.unwrap_or(std::net::Ipv4Addr::UNSPECIFIED).octets().to_vec(),
-        Family::Ipv6 => base.ipv6.unwrap_or(std::net::Ipv6Addr::UNSPECIFIED).octets().to_vec(),
+        Family::Ipv4 => base
+            .ipv4
+            .unwrap_or(std::net::Ipv4Addr::UNSPECIFIED)
+            .octets()
+            .to_vec(),
+        Family::Ipv6 => base
+            .ipv6
+            .unwrap_or(std::net::Ipv6Addr::UNSPECIFIED)
+            .octets()
+            .to_vec(),
     }
 }
 

@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 
 use super::{EntryLog, Instance};
 use crate::vrrp::action::{Action, LogLevel, NotifyState, NotifyTarget, State};
-use crate::vrrp::snmp_reasons::master_reason;
 use crate::vrrp::family::Version;
+use crate::vrrp::snmp_reasons::master_reason;
 use crate::vrrp::timer;
 
 impl Instance {
