@@ -6,8 +6,9 @@
 //! instances in a sync group) and BACKUP then MASTER (an instance that hears nobody);
 //! the peer takes that instance over (a higher priority), sends adverts with the wrong
 //! password to another (vrrpTrapAuthFailure) and VRRPv2 adverts to the VRRPv3 one
-//! (vrrpv3NotificationProtoError, versionError); then `a` stops. The notifications
-//! `snmptrapd` received must be the same, per subject and in order, once what
+//! (vrrpv3NotificationProtoError, versionError); the peer stops (its priority-0 advert
+//! gives the first instance back, RFC 6527 reason "priority"); then `a` stops. The
+//! notifications `snmptrapd` received must be the same, per subject and in order, once what
 //! legitimately differs is normalised (sysUpTime, the ifIndex in indexes, and how many
 //! times a repeated rejection was reported). Needs root, keepalived, snmpd, snmptrapd
 //! and snmp; panics (never skips) without them.
@@ -209,7 +210,7 @@ fn scenario(lab: &Lab, start: impl FnOnce(&Host) -> Daemon) -> BTreeMap<String, 
         shown(&received(a)),
         daemon.log_text()
     );
-    let _peer = Daemon::start_stock(b, STOCK.as_ref(), PEER);
+    let mut peer = Daemon::start_stock(b, STOCK.as_ref(), PEER);
     let vi2_backup = "STRING: \"VI_2\"  .1.3.6.1.4.1.9586.100.5.2.3.1.4 = INTEGER: 1";
     let all = wait_for(Duration::from_secs(20), || {
         let r = received(a);
@@ -221,6 +222,25 @@ fn scenario(lab: &Lab, start: impl FnOnce(&Host) -> Daemon) -> BTreeMap<String, 
     assert!(
         all.is_some(),
         "the peer's take-over, auth failure or protocol error was not notified:\n{}\n{}",
+        shown(&received(a)),
+        daemon.log_text()
+    );
+    // The peer stops: its priority-0 advert makes VI_2 master again, for RFC 6527's
+    // reason "priority" (1).
+    peer.signal(nix::sys::signal::Signal::SIGTERM);
+    assert!(
+        peer.wait_exit(Duration::from_secs(10)).is_some(),
+        "peer: no exit"
+    );
+    let again = wait_for(Duration::from_secs(10), || {
+        has(
+            &received(a),
+            ".1.3.6.1.2.1.207.1.2.5.1.2.IFX.52.1 = INTEGER: 1",
+        )
+    });
+    assert!(
+        again.is_some(),
+        "VI_2 was not notified as master by priority 0:\n{}\n{}",
         shown(&received(a)),
         daemon.log_text()
     );

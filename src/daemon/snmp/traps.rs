@@ -20,6 +20,7 @@ use super::vrrpv3_mib::{self, VRRPV3_MIB};
 use crate::vrrp::validate::Rejection;
 use crate::vrrp::{Action, Family, NotifyState, NotifyTarget, Router, Version};
 use std::net::IpAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use tokio::sync::mpsc;
 
@@ -156,10 +157,18 @@ pub fn note(router: &Router, action: &Action) {
         }
         _ => return,
     };
-    if sink.try_send(event).is_err() {
-        log::warn!("SNMP: notification dropped (the master agent is not keeping up)");
+    match sink.try_send(event) {
+        Ok(()) => DROPPING.store(false, Ordering::Relaxed),
+        // Said once per run of drops: a flood of rejected packets must not flood the log.
+        Err(_) if !DROPPING.swap(true, Ordering::Relaxed) => {
+            log::warn!("SNMP: notifications dropped (the master agent is not keeping up)");
+        }
+        Err(_) => {}
     }
 }
+
+/// Set while notifications are being dropped (see [`note`]).
+static DROPPING: AtomicBool = AtomicBool::new(false);
 
 /// The states keepalived's instance/group notifications carry (not the lower-priority
 /// advert nor priority changes).
