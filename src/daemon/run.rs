@@ -430,7 +430,11 @@ impl Running {
                         });
                     }
                 }
+                Action::PacketRejected { .. } => {
+                    crate::daemon::snmp::traps::note(&self.router, &action);
+                }
                 action @ (Action::Notify { .. } | Action::StateChanged { .. }) => {
+                    crate::daemon::snmp::traps::note(&self.router, &action);
                     if let Action::StateChanged { instance, .. } = &action {
                         // Entering MASTER comes before the VIPs are added: routes wait
                         // for AddVips unless there are no addresses to wait for.

@@ -356,6 +356,9 @@ pub struct InstanceView {
     pub notify_priority_changes: bool,
     pub notify: Vec<NotifyView>,
     pub stats: Stats,
+    /// RFC 6527's master and protocol-error reasons (served by SNMP only).
+    #[serde(skip)]
+    pub snmp_reasons: crate::vrrp::snmp_reasons::SnmpReasons,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -598,6 +601,7 @@ fn capture_instance(
         notify_priority_changes: core.notify_priority_changes,
         notify: written.rare().notify.clone(),
         stats: st.stats,
+        snmp_reasons: st.snmp_reasons,
         interface,
     }
 }

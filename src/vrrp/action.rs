@@ -128,4 +128,11 @@ pub enum Action {
     },
     /// A log line with keepalived's text.
     Log { level: LogLevel, text: String },
+    /// A packet failed a check SNMP notifies about (RFC 2787 auth failures, RFC 6527
+    /// protocol errors); only such rejections are reported.
+    PacketRejected {
+        instance: InstanceId,
+        src: IpAddr,
+        rejection: crate::vrrp::validate::Rejection,
+    },
 }

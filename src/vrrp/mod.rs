@@ -33,6 +33,7 @@ pub mod log_limit;
 pub mod packet;
 mod reload;
 pub mod router;
+pub mod snmp_reasons;
 pub mod stats;
 mod sync;
 pub mod timer;

@@ -761,9 +761,9 @@ pub static GLOBAL: &[Keyword<GlobalDefs>] = &[
         "",
         "off",
         "SNMP: both VRRP-MIB (RFC 2787) and VRRPv3-MIB (RFC 6527).",
-        |cx, t, n| {
+        |_cx, t, _n| {
             t.snmp.rfcv2 = true;
-            t.snmp.rfcv3 = snmp_not_served(cx, n, "VRRPv3-MIB (RFC 6527)")
+            t.snmp.rfcv3 = true
         },
         |t, d| if t.snmp.rfcv2 && t.snmp.rfcv3 {
             d.line::<&str>("enable_snmp_rfc", &[])
@@ -778,8 +778,8 @@ pub static GLOBAL: &[Keyword<GlobalDefs>] = &[
         "enable_snmp_rfcv3",
         "",
         "off",
-        "SNMP: VRRPv3-MIB, RFC 6527 (not served by this build yet).",
-        |cx, t, n| t.snmp.rfcv3 = snmp_not_served(cx, n, "VRRPv3-MIB (RFC 6527)"),
+        "SNMP: serve VRRPv3-MIB (RFC 6527) over AgentX.",
+        |_cx, t, _n| t.snmp.rfcv3 = true,
         |t, d| if t.snmp.rfcv3 && !t.snmp.rfcv2 {
             d.line::<&str>("enable_snmp_rfcv3", &[])
         }
@@ -788,15 +788,8 @@ pub static GLOBAL: &[Keyword<GlobalDefs>] = &[
         "enable_traps",
         "",
         "off",
-        "SNMP: vrrpNotificationCntl reads enabled (notifications are not sent by this build yet).",
-        |cx, t, n| {
-            cx.push(Diagnostic::new(
-                Severity::Notice,
-                Some(n.keyword.span),
-                "enable_traps: SNMP notifications are not sent by this build yet",
-            ));
-            t.snmp.traps = true
-        },
+        "SNMP: send the notifications of each MIB turned on (KEEPALIVED-MIB state changes, RFC 2787 new master and auth failure, RFC 6527 new master and protocol error).",
+        |_cx, t, _n| t.snmp.traps = true,
         |t, d| if t.snmp.traps {
             d.line::<&str>("enable_traps", &[])
         }

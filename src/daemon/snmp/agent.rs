@@ -4,13 +4,14 @@
 //! it: the daemon only replaces the snapshot in a watch channel.
 
 use super::address::{AgentAddress, DEFAULT_SOCKET};
-use super::session::{self, Served, SessionError};
+use super::session::{self, Mibs, Served, SessionError};
+use super::traps::{self, TrapSettings};
 use crate::config::model::SnmpSettings;
 use crate::daemon::status::Snapshot;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
 /// How often a master agent that is down is tried again.
@@ -21,6 +22,8 @@ pub const RETRY_EVERY: Duration = Duration::from_secs(2);
 struct Wanted {
     address: AgentAddress,
     traps: bool,
+    mibs: Mibs,
+    notifications: TrapSettings,
 }
 
 /// The running subagent, if the configuration asks for one.
@@ -40,12 +43,25 @@ impl SnmpAgent {
     /// Follows the running configuration (at start-up and after each reload). Must run
     /// inside the daemon's tokio runtime.
     pub fn configure(&mut self, snmp: &SnmpSettings) {
-        let wanted = if snmp.rfcv2 {
+        let mibs = Mibs {
+            rfcv2: snmp.rfcv2,
+            rfcv3: snmp.rfcv3,
+        };
+        // keepalived sends each MIB's notifications when that MIB and `enable_traps` are on.
+        let notifications = TrapSettings {
+            keepalived: snmp.traps && (snmp.vrrp || snmp.keepalived),
+            rfcv2: snmp.traps && snmp.rfcv2,
+            rfcv3: snmp.traps && snmp.rfcv3,
+            router_id: String::new(),
+        };
+        let wanted = if mibs.rfcv2 || mibs.rfcv3 || notifications.any() {
             let socket = snmp.socket.as_deref().unwrap_or(DEFAULT_SOCKET);
             match AgentAddress::parse(socket) {
                 Ok(address) => Some(Wanted {
                     address,
                     traps: snmp.traps,
+                    mibs,
+                    notifications,
                 }),
                 Err(e) => {
                     log::error!("{e}; SNMP is not served");
@@ -61,7 +77,15 @@ impl SnmpAgent {
         self.stop_running();
         if let Some(w) = wanted {
             let (stop_tx, stop_rx) = watch::channel(false);
-            let served = Served::new(self.snapshots.subscribe(), w.traps);
+            let (events_tx, events_rx) = mpsc::channel(traps::QUEUE);
+            traps::install(w.notifications.any().then_some(events_tx));
+            let served = Served::new(
+                self.snapshots.subscribe(),
+                w.traps,
+                w.mibs,
+                w.notifications.clone(),
+                events_rx,
+            );
             let task = tokio::spawn(run(w.address.clone(), served, stop_rx));
             self.running = Some((w, stop_tx, task));
         }
@@ -78,6 +102,7 @@ impl SnmpAgent {
 
     fn stop_running(&mut self) -> Option<JoinHandle<()>> {
         let (_, stop, task) = self.running.take()?;
+        traps::install(None);
         let _ = stop.send(true);
         Some(task)
     }
@@ -110,8 +135,14 @@ async fn session(
     failing: &mut bool,
 ) -> Result<(), SessionError> {
     let mut stream = connect(address).await?;
-    let ids = session::open(&mut stream).await?;
-    log::info!("SNMP: registered VRRP-MIB (RFC 2787) with the AgentX master agent at {address}");
+    let ids = session::open(&mut stream, served.mibs).await?;
+    let names: Vec<&str> = served.mibs.names().collect();
+    if names.is_empty() {
+        log::info!("SNMP: AgentX session open with the master agent at {address}");
+    } else {
+        let names = names.join(" and ");
+        log::info!("SNMP: registered {names} with the AgentX master agent at {address}");
+    }
     *failing = false;
     session::serve(&mut stream, ids, served, stop).await
 }
@@ -131,6 +162,7 @@ async fn run(address: AgentAddress, mut served: Served, mut stop: watch::Receive
                     );
                 }
                 failing = true;
+                served.drop_queued();
             }
         }
         tokio::select! {

@@ -18,6 +18,7 @@ pub fn all() -> HashMap<String, InterfaceFacts> {
                 index: nix::net::if_::if_nametoindex(a.interface_name.as_str()).unwrap_or(0),
                 mac: Vec::new(),
                 ipv4: None,
+                ipv6: None,
             });
         let Some(addr) = a.address else { continue };
         if let Some(link) = addr.as_link_addr() {
@@ -27,6 +28,11 @@ pub fn all() -> HashMap<String, InterfaceFacts> {
         } else if let Some(v4) = addr.as_sockaddr_in() {
             // The kernel lists an interface's primary address first.
             entry.ipv4.get_or_insert(v4.ip());
+        } else if let Some(v6) = addr.as_sockaddr_in6() {
+            // keepalived's `ifp->sin6_addr` is the interface's link-local address.
+            if v6.ip().is_unicast_link_local() {
+                entry.ipv6.get_or_insert(v6.ip());
+            }
         }
     }
     out

@@ -1,5 +1,7 @@
-//! SNMP: an AgentX subagent (RFC 2741) serving VRRP-MIB (RFC 2787) as keepalived does
-//! with `enable_snmp_rfcv2`, through the host's master agent (`snmp_socket`).
+//! SNMP: an AgentX subagent (RFC 2741) serving VRRP-MIB (RFC 2787) and VRRPv3-MIB
+//! (RFC 6527) as keepalived does with `enable_snmp_rfcv2` / `enable_snmp_rfcv3`, and
+//! sending its notifications with `enable_traps` ([`traps`]), through the host's master
+//! agent (`snmp_socket`).
 //!
 //! [`pdu`] is the wire codec, [`view`] the Get/GetNext/GetBulk rules over sorted rows,
 //! [`vrrp_mib`] the rows built from a status snapshot, [`session`] one connection and
@@ -10,7 +12,9 @@ pub mod agent;
 pub mod interfaces;
 pub mod pdu;
 pub mod session;
+pub mod traps;
 pub mod view;
 pub mod vrrp_mib;
+pub mod vrrpv3_mib;
 
 pub use agent::SnmpAgent;

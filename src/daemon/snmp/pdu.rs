@@ -35,6 +35,7 @@ pub enum PduType {
     CommitSet = 9,
     UndoSet = 10,
     CleanupSet = 11,
+    Notify = 12,
     Ping = 13,
     Response = 18,
 }
@@ -274,6 +275,16 @@ pub fn register(ids: Ids, subtree: &[u32]) -> Vec<u8> {
 pub fn close(ids: Ids, reason: u8) -> Vec<u8> {
     let mut w = Writer::new(PduType::Close, 0, ids);
     w.u8s(&[reason, 0, 0, 0]);
+    w.finish()
+}
+
+/// A Notify-PDU (RFC 2741 §6.2.10): `varbinds` starts with sysUpTime.0 (optional) and
+/// snmpTrapOID.0.
+pub fn notify(ids: Ids, varbinds: &[VarBind]) -> Vec<u8> {
+    let mut w = Writer::new(PduType::Notify, 0, ids);
+    for vb in varbinds {
+        w.varbind(vb);
+    }
     w.finish()
 }
 
@@ -570,6 +581,21 @@ mod tests {
         );
         assert_eq!(decode(&resp[..10]), Err(PduError::Truncated));
         assert_eq!(decode(&resp[..resp.len() - 1]), Err(PduError::Truncated));
+    }
+
+    #[test]
+    fn notify_carries_its_varbinds_only() {
+        let vb = VarBind {
+            name: vec![1, 3, 6, 1, 2, 1, 1, 3, 0],
+            value: Value::TimeTicks(5),
+        };
+        let pdu = notify(IDS, &[vb]);
+        assert_eq!(pdu[1], 12);
+        assert_eq!(
+            &pdu[20..24],
+            &[0, 67, 0, 0],
+            "straight to the first varbind"
+        );
     }
 
     #[test]

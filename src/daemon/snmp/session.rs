@@ -1,14 +1,18 @@
-//! One AgentX session with the master agent: Open, Register VRRP-MIB, answer requests
-//! until the connection ends or the daemon stops, then Close.
+//! One AgentX session with the master agent: Open, Register VRRP-MIB and/or VRRPv3-MIB,
+//! answer requests and send notifications until the connection ends or the daemon stops,
+//! then Close.
 
 use super::pdu::{self, close_reason, error, Ids, Incoming, PduError, PduType, VarBind};
+use super::traps::{self, TrapEvent, TrapSettings};
 use super::view::MibView;
 use super::vrrp_mib::{self, VRRP_MIB};
+use super::vrrpv3_mib::{self, VRRPV3_MIB};
 use crate::daemon::status::Snapshot;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use thiserror::Error;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::sync::mpsc;
 use tokio::sync::watch;
 
 /// keepalived's AgentX identity (its enterprise OID) and description.
@@ -33,19 +37,63 @@ pub enum SessionError {
     ClosedByMaster,
 }
 
+/// The MIBs registered with the master agent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Mibs {
+    /// VRRP-MIB, RFC 2787 (`enable_snmp_rfcv2`).
+    pub rfcv2: bool,
+    /// VRRPv3-MIB, RFC 6527 (`enable_snmp_rfcv3`).
+    pub rfcv3: bool,
+}
+
+impl Mibs {
+    /// The registered MIBs' names, for the log.
+    pub fn names(self) -> impl Iterator<Item = &'static str> {
+        let v2 = self.rfcv2.then_some("VRRP-MIB (RFC 2787)");
+        let v3 = self.rfcv3.then_some("VRRPv3-MIB (RFC 6527)");
+        v2.into_iter().chain(v3)
+    }
+
+    fn subtrees(self) -> impl Iterator<Item = (&'static [u32], &'static str)> {
+        let v2 = self
+            .rfcv2
+            .then_some((&VRRP_MIB[..], "Register of VRRP-MIB"));
+        let v3 = self
+            .rfcv3
+            .then_some((&VRRPV3_MIB[..], "Register of VRRPv3-MIB"));
+        v2.into_iter().chain(v3)
+    }
+}
+
 /// What the subagent serves, and from which snapshots.
 pub struct Served {
     pub snapshots: watch::Receiver<Arc<Snapshot>>,
     pub traps: bool,
+    pub mibs: Mibs,
+    /// The notifications sent, and the events they come from.
+    pub notifications: TrapSettings,
+    pub events: mpsc::Receiver<TrapEvent>,
+    /// The subagent's start: notifications carry the time since as sysUpTime.0.
+    started: Instant,
     /// The view of the last snapshot it was built from (rebuilt when a newer one exists).
     cached: Option<(Arc<Snapshot>, MibView)>,
 }
 
 impl Served {
-    pub fn new(snapshots: watch::Receiver<Arc<Snapshot>>, traps: bool) -> Served {
+    pub fn new(
+        snapshots: watch::Receiver<Arc<Snapshot>>,
+        traps: bool,
+        mibs: Mibs,
+        notifications: TrapSettings,
+        events: mpsc::Receiver<TrapEvent>,
+    ) -> Served {
         Served {
             snapshots,
             traps,
+            mibs,
+            notifications,
+            events,
+            started: Instant::now(),
             cached: None,
         }
     }
@@ -55,10 +103,53 @@ impl Served {
         let fresh = matches!(&self.cached, Some((s, _)) if Arc::ptr_eq(s, &latest));
         if !fresh {
             let facts = super::interfaces::all();
-            let view = vrrp_mib::build(&latest, self.traps, &|name| facts.get(name).cloned());
+            let facts = |name: &str| facts.get(name).cloned();
+            let mut view = vrrp_mib::build(&latest, self.traps, &facts);
+            if self.mibs.rfcv3 {
+                vrrpv3_mib::build_into(&mut view, &latest, &facts);
+            }
             self.cached = Some((latest, view));
         }
         &self.cached.as_ref().expect("just built").1
+    }
+
+    /// The Notify PDUs of `event` (none when the configuration sends none for it).
+    fn notify_pdus(&self, event: &TrapEvent, ids: &mut Ids) -> Vec<Vec<u8>> {
+        let facts = super::interfaces::all();
+        let (name, interface) = match event {
+            TrapEvent::Instance { facts, .. } | TrapEvent::Rejected { facts, .. } => {
+                (facts.name.as_str(), facts.interface.as_str())
+            }
+            TrapEvent::Group { .. } => ("", ""),
+        };
+        let vmac = self
+            .snapshots
+            .borrow()
+            .instance(name)
+            .and_then(|i| i.vmac_ifname.clone());
+        let base = facts.get(interface);
+        let ifs = traps::Interfaces {
+            own: vmac.as_deref().and_then(|v| facts.get(v)).or(base),
+            base,
+        };
+        let uptime = (self.started.elapsed().as_millis() / 10) as u32;
+        let settings = TrapSettings {
+            router_id: self.snapshots.borrow().global.router_id.clone(),
+            ..self.notifications.clone()
+        };
+        traps::notifications(event, &settings, &ifs)
+            .into_iter()
+            .map(|varbinds| {
+                ids.packet += 1;
+                pdu::notify(*ids, &traps::with_uptime(uptime, varbinds))
+            })
+            .collect()
+    }
+
+    /// Drops the events queued while no session was open (keepalived's notifications
+    /// are lost while its master agent is away).
+    pub fn drop_queued(&mut self) {
+        while self.events.try_recv().is_ok() {}
     }
 
     /// The Response to a request (`None`: the request takes no response).
@@ -141,47 +232,74 @@ async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
         .map_err(|_| SessionError::NoAnswer(what))?
 }
 
-/// Opens a session and registers VRRP-MIB; returns the session's ids.
-pub async fn open<S: AsyncRead + AsyncWrite + Unpin>(stream: &mut S) -> Result<Ids, SessionError> {
+/// Opens a session and registers the MIBs of `mibs`; returns the session's ids.
+pub async fn open<S: AsyncRead + AsyncWrite + Unpin>(
+    stream: &mut S,
+    mibs: Mibs,
+) -> Result<Ids, SessionError> {
     let mut ids = Ids {
         packet: 1,
         ..Ids::default()
     };
     let opened = exchange(stream, &pdu::open(ids, 0, &OUR_ID, DESCRIPTION), "Open").await?;
     ids.session = opened.session;
-    ids.packet = 2;
-    exchange(
-        stream,
-        &pdu::register(ids, &VRRP_MIB),
-        "Register of VRRP-MIB",
-    )
-    .await?;
+    for (subtree, what) in mibs.subtrees() {
+        ids.packet += 1;
+        exchange(stream, &pdu::register(ids, subtree), what).await?;
+    }
     Ok(ids)
 }
 
-/// Answers the master's requests until the connection fails (`Err`) or `stop` fires
-/// (`Ok`, after sending Close).
+/// Sends the notifications of every event already queued.
+async fn send_queued<W: AsyncWrite + Unpin>(
+    out: &mut W,
+    served: &mut Served,
+    ids: &mut Ids,
+) -> Result<(), SessionError> {
+    while let Ok(event) = served.events.try_recv() {
+        for notify in served.notify_pdus(&event, ids) {
+            out.write_all(&notify).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Answers the master's requests and sends notifications until the connection fails
+/// (`Err`) or `stop` fires (`Ok`, after the last notifications and a Close). A request
+/// being read is never interrupted: notifications are written on the other half.
 pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
     stream: &mut S,
     mut ids: Ids,
     served: &mut Served,
     stop: &mut watch::Receiver<bool>,
 ) -> Result<(), SessionError> {
+    let (mut rd, mut wr) = tokio::io::split(stream);
     loop {
-        let request = tokio::select! {
-            r = read_pdu(stream) => r?,
-            () = stopped(stop) => {
-                ids.packet += 1;
-                // A half-read request is dropped with the session: Close ends it anyway.
-                stream.write_all(&pdu::close(ids, close_reason::SHUTDOWN)).await?;
-                return Ok(());
+        let reading = read_pdu(&mut rd);
+        tokio::pin!(reading);
+        let request = loop {
+            tokio::select! {
+                r = &mut reading => break r?,
+                Some(event) = served.events.recv() => {
+                    for notify in served.notify_pdus(&event, &mut ids) {
+                        wr.write_all(&notify).await?;
+                    }
+                }
+                () = stopped(stop) => {
+                    // The last events (STOP) go out before the session closes.
+                    send_queued(&mut wr, served, &mut ids).await?;
+                    ids.packet += 1;
+                    // A half-read request is dropped with the session: Close ends it.
+                    wr.write_all(&pdu::close(ids, close_reason::SHUTDOWN)).await?;
+                    return Ok(());
+                }
             }
         };
         if let Incoming::Close { .. } = request {
             return Err(SessionError::ClosedByMaster);
         }
         if let Some(response) = served.answer(request) {
-            stream.write_all(&response).await?;
+            wr.write_all(&response).await?;
         }
     }
 }

@@ -23,6 +23,8 @@ pub struct InterfaceFacts {
     pub mac: Vec<u8>,
     /// Its primary IPv4 address (keepalived's `ifp->sin_addr`).
     pub ipv4: Option<Ipv4Addr>,
+    /// Its link-local IPv6 address (keepalived's `ifp->sin6_addr`).
+    pub ipv6: Option<std::net::Ipv6Addr>,
 }
 
 fn oid(tail: &[u32]) -> Oid {

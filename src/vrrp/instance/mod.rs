@@ -25,6 +25,7 @@ use std::time::{Duration, Instant};
 use super::action::{Action, InstanceId, LogLevel, NotifyState, NotifyTarget, State};
 use super::config::InstanceConfig;
 use super::log_limit::{summary_text, LogLimiter};
+use super::snmp_reasons::SnmpReasons;
 use super::stats::Stats;
 use super::timer;
 use super::validate::{ChecksumCompat, RxState};
@@ -55,6 +56,9 @@ pub struct InstanceStatus {
     pub last_transition: Option<Instant>,
     /// State changes since start-up (never cleared: metrics export it as a counter).
     pub transitions: u64,
+    /// RFC 6527's master and protocol-error reasons (read by the SNMP subagent).
+    #[serde(skip)]
+    pub snmp_reasons: SnmpReasons,
 }
 
 /// Internals of an instance that keepalived's USR1 dump prints beside its status.
@@ -162,6 +166,7 @@ impl Instance {
             stats: Stats::default(),
             last_transition: None,
             transitions: 0,
+            snmp_reasons: SnmpReasons::default(),
         };
         let rx = RxState {
             ah_seq: 0,

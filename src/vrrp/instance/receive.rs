@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 use super::{Instance, MasterRx, Received};
 use crate::vrrp::action::{Action, LogLevel, NotifyState, NotifyTarget, State};
 use crate::vrrp::family::{Family, Version};
-use crate::vrrp::validate::{self, Accepted, RxPacket};
+use crate::vrrp::snmp_reasons::master_reason;
+use crate::vrrp::validate::{self, Accepted, Rejection, RxPacket};
 
 /// keepalived's `addr_cmp`: the advert's source against ours, as numbers.
 fn addr_cmp(rx: IpAddr, ours: IpAddr) -> Ordering {
@@ -99,8 +100,23 @@ impl Instance {
                 let name = self.cfg.name.clone();
                 self.log_limited(out, rejection.label(), now, || rejection.log_text(&name));
                 rejection.count(&mut self.status.stats);
+                self.report_rejection(rx.src, rejection, out);
                 None
             }
+        }
+    }
+
+    /// Records an RFC 6527 protocol error, and queues the rejections SNMP notifies about.
+    fn report_rejection(&mut self, src: IpAddr, rejection: Rejection, out: &mut VecDeque<Action>) {
+        if let Some(reason) = rejection.proto_error() {
+            self.status.snmp_reasons.proto_error = reason;
+        }
+        if rejection.proto_error().is_some() || rejection.auth_error_type().is_some() {
+            out.push_back(Action::PacketRejected {
+                instance: self.id(),
+                src,
+                rejection,
+            });
         }
     }
 
@@ -143,6 +159,7 @@ impl Instance {
             );
             self.log(out, LogLevel::Detail, text);
             self.set_ms_down_timer(self.skew());
+            self.status.snmp_reasons.next_master = master_reason::PRIORITY;
             return true;
         }
         if !(self.cfg.nopreempt || adv.priority >= eff || preempt_running) {
@@ -154,12 +171,14 @@ impl Instance {
                 ))
             });
             self.status.master_addr = Some(adv.src);
+            self.status.snmp_reasons.next_master = master_reason::PREEMPTED;
             return false;
         }
         self.adopt_interval(adv, out);
         self.set_ms_down_timer(self.master_down());
         self.status.master_addr = Some(adv.src);
         self.status.master_priority = adv.priority;
+        self.status.snmp_reasons.next_master = master_reason::MASTER_NO_RESPONSE;
         if !self.cfg.preempt_delay.is_zero() {
             self.track_preempt_delay(now, adv.priority >= eff, out);
         }

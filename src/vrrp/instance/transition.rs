@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use super::{EntryLog, Instance};
 use crate::vrrp::action::{Action, LogLevel, NotifyState, NotifyTarget, State};
 use crate::vrrp::family::Version;
+use crate::vrrp::snmp_reasons::master_reason;
 use crate::vrrp::timer;
 
 impl Instance {
@@ -75,10 +76,12 @@ impl Instance {
             && self.cfg.base_priority == 255
             && want == State::Master
         {
+            self.status.snmp_reasons.next_master = master_reason::PREEMPTED;
             self.record_state(State::Backup, now, out);
             self.deadline = Some(now + Duration::from_micros(1));
             return;
         }
+        self.status.snmp_reasons.next_master = master_reason::MASTER_NO_RESPONSE;
         let down = if new_state == State::Backup && want == State::Master {
             let interval = self.status.master_adver_int;
             interval + timer::skew_min(self.cfg.version, interval)
@@ -147,6 +150,7 @@ impl Instance {
     /// `vrrp_state_become_master`: counters, interval restore, VIPs, first GARP burst.
     fn become_master(&mut self, now: Instant, out: &mut VecDeque<Action>) {
         self.status.stats.become_master += 1;
+        self.status.snmp_reasons.master = self.status.snmp_reasons.next_master;
         if self.cfg.version == Version::V3 && self.status.master_adver_int != self.cfg.advert_int {
             let text = format!(
                 "({}) changing advert interval from {}ms to locally configured {}ms",
