@@ -801,12 +801,19 @@ pub static GLOBAL: &[Keyword<GlobalDefs>] = &[
             d.line::<&str>("enable_traps", &[])
         }
     ),
-    word!(
+    keyword!(
         "snmp_socket",
         "unix:PATH|tcp:HOST:PORT|PATH",
         "unix:/var/agentx/master",
-        snmp.socket,
-        "The AgentX master agent's socket."
+        "The AgentX master agent's socket.",
+        |cx, t, n| if let Some(a) = cx.arg(n, 0) {
+            t.snmp.socket = Some(a.text.to_string());
+            // Where `-A` (which wins) is reported as refusing it, once the file is read.
+            cx.spans.global_keywords.insert("snmp_socket".into(), n.keyword.span);
+        },
+        |t, d| if let Some(v) = &t.snmp.socket {
+            d.kv("snmp_socket", v)
+        }
     ),
     // keepalived sets it whatever follows the keyword (`enable_dbus off` enables it too).
     keyword!(
