@@ -12,12 +12,14 @@
 //! `BENCH_SECONDS` (the stopped window, default 30). Needs the packages snmpd and snmp.
 //! Everything runs in throw-away network namespaces on 198.18.0.0/15.
 //!
-//! One run (2 cores shared with other work, 30 s window):
+//! One run (the 2-core VM shared with builds and a soak test, 30 s window; this build's
+//! subagent then answered requests only and sent no notifications, keepalived's sent a
+//! `vrrpTrapNewMaster` for each flapping instance that became master):
 //!
 //! | implementation | spurious transitions | flapping instances' log lines meanwhile |
 //! |---|---:|---:|
-//! | keepalived-rs | (pending) | (pending) |
-//! | keepalived | (pending) | (pending) |
+//! | keepalived-rs | 0 | 5720 |
+//! | keepalived | 0 | 5600 |
 
 #[path = "../tests/lab/mod.rs"]
 mod lab;

@@ -249,9 +249,21 @@ impl Options {
             return;
         };
         let socket = socket.display().to_string();
-        if let Some(span) = checked.spans.global_keywords.get("snmp_socket") {
-            let text = format!("SNMP socket already set to {socket} - ignoring");
-            checked.diagnostics.push(Diagnostic::error(*span, text));
+        let refused = |set: &str| format!("SNMP socket already set to {set} - ignoring");
+        if let (Some(first), Some(set)) = (
+            checked.spans.global_keywords.get("snmp_socket"),
+            snmp.socket.as_deref(),
+        ) {
+            // Every `snmp_socket` line is refused, naming `-A`'s socket: the first one
+            // here, the later ones (refused for the first's value while reading) renamed.
+            let (was, now) = (refused(set), refused(&socket));
+            let diags = &mut checked.diagnostics;
+            let later = diags.iter().position(|d| d.message == was);
+            for d in diags.iter_mut().filter(|d| d.message == was) {
+                d.message.clone_from(&now);
+            }
+            let at = later.unwrap_or(diags.len());
+            diags.insert(at, Diagnostic::error(*first, now));
         }
         snmp.socket = Some(socket);
     }
@@ -319,7 +331,8 @@ impl LogConfig {
 mod tests {
     use super::*;
 
-    const FILE: &str = "global_defs {\n snmp_socket unix:/in/file\n}\n";
+    const FILE: &str = "global_defs {\n snmp_socket unix:/in/file\n snmp_socket unix:/too\n \
+                        snmp_socket\n snmp_socket a b\n}\n";
 
     #[test]
     fn minus_x_turns_on_every_vrrp_mib_but_not_traps() {
@@ -331,8 +344,22 @@ mod tests {
         opts.apply_snmp_options(&mut checked);
         let snmp = &checked.config.global.snmp;
         assert!(snmp.vrrp && snmp.rfcv2 && snmp.rfcv3 && !snmp.traps);
+        // The first snmp_socket wins; later ones are refused as keepalived refuses them.
         assert_eq!(snmp.socket.as_deref(), Some("unix:/in/file"));
-        assert!(checked.diagnostics.is_empty());
+        let rendered: Vec<String> = checked
+            .diagnostics
+            .iter()
+            .map(|d| d.render_keepalived(&checked.sources))
+            .collect();
+        let want = [
+            "Line 3) SNMP socket already set to unix:/in/file - ignoring",
+            "Line 4) SNMP error : snmp socket name missing",
+            "Line 5) Too many parameters specified for snmp_socket - ignoring",
+        ];
+        assert_eq!(rendered.len(), want.len(), "{rendered:?}");
+        for (d, w) in rendered.iter().zip(want) {
+            assert!(d.ends_with(w), "{rendered:?}");
+        }
     }
 
     #[test]
@@ -346,10 +373,15 @@ mod tests {
         let snmp = &checked.config.global.snmp;
         assert!(!snmp.rfcv2, "-A alone turns nothing on");
         assert_eq!(snmp.socket.as_deref(), Some("unix:/from/cli"));
-        let rendered = checked.diagnostics[0].render_keepalived(&checked.sources);
-        assert!(
-            rendered.ends_with("Line 2) SNMP socket already set to unix:/from/cli - ignoring"),
-            "{rendered}"
-        );
+        let rendered: Vec<String> = checked
+            .diagnostics
+            .iter()
+            .map(|d| d.render_keepalived(&checked.sources))
+            .collect();
+        for (d, line) in rendered.iter().zip([2, 3]) {
+            let want = format!("Line {line}) SNMP socket already set to unix:/from/cli - ignoring");
+            assert!(d.ends_with(&want), "{rendered:?}");
+        }
+        assert_eq!(rendered.len(), 4, "{rendered:?}");
     }
 }
