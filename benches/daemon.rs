@@ -13,7 +13,7 @@
 //! default /usr/sbin/keepalived), `BENCH_CPU_SECONDS` (default 60), `BENCH_REPEAT`
 //! (outage repetitions, default 9), `BENCH_ONLY` (comma list of
 //! memory,cpu,outage,hog,advert,foreign), `BENCH_ADVERT_SECONDS` (default 10), `KEEPALIVED_RS`
-//! (our binary, default `$CARGO_TARGET_DIR/release/keepalived`),
+//! (our binary, default the one cargo built),
 //! `BENCH_HOGS` (busy loops for the hog test, default four per core),
 //! `BENCH_TRACE` (print each failover's timeline as the bridge saw it), `BENCH_KEEP_PCAP`
 //! (a directory to copy each failover's bridge capture to).
@@ -23,6 +23,8 @@
 mod advert_cost;
 #[path = "../tests/lab/mod.rs"]
 mod lab;
+#[path = "support/pair.rs"]
+mod pair;
 #[path = "../tests/common/vip_probe.rs"]
 mod vip_probe;
 
@@ -33,60 +35,13 @@ use std::process::Command;
 use std::time::{Duration, Instant, SystemTime};
 
 use lab::{wait_for, Capture, Daemon, Host, Lab};
+use pair::{env_number, implementations, Implementation};
 use vip_probe::VipProbe;
-
-#[derive(Clone)]
-struct Implementation {
-    name: &'static str,
-    binary: PathBuf,
-    /// Extra arguments (keepalived: `-P`, VRRP only, as ours).
-    args: Vec<&'static str>,
-}
-
-fn implementations() -> Vec<Implementation> {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"));
-    let ours = std::env::var_os("KEEPALIVED_RS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| target.join("release/keepalived"));
-    assert!(
-        ours.exists(),
-        "build the release binary first: cargo build --release"
-    );
-    let stock = std::env::var_os("KEEPALIVED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/usr/sbin/keepalived"));
-    assert!(
-        stock.exists(),
-        "stock keepalived not found at {}",
-        stock.display()
-    );
-    vec![
-        Implementation {
-            name: "keepalived-rs",
-            binary: ours,
-            args: vec![],
-        },
-        Implementation {
-            name: "keepalived",
-            binary: stock,
-            args: vec!["-P"],
-        },
-    ]
-}
 
 fn enabled(part: &str) -> bool {
     std::env::var("BENCH_ONLY")
         .map(|v| v.split(',').any(|p| p == part))
         .unwrap_or(true)
-}
-
-fn env_number(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
 }
 
 /// The process and its descendants (keepalived forks its VRRP child).
@@ -208,9 +163,7 @@ fn start_alone(imp: &Implementation, n: usize, config: &str) -> (Lab, Daemon) {
     let lab = Lab::new(&["solo"], false);
     let node = lab.node("solo");
     add_links(node, n.saturating_sub(1) / 250);
-    let mut args: Vec<&str> = vec!["-n", "-l", "-G"];
-    args.extend(imp.args.iter().copied());
-    let d = Daemon::start_args(node, &imp.binary, config, &args);
+    let d = imp.start(node, config);
     let settled = wait_for(Duration::from_secs(60), || vip_count(node) >= n);
     assert!(
         settled.is_some(),
@@ -221,15 +174,9 @@ fn start_alone(imp: &Implementation, n: usize, config: &str) -> (Lab, Daemon) {
     (lab, d)
 }
 
+/// The benchmark's VIPs (all in 198.19.0.0/16) on `host`.
 fn vip_count(host: &Host) -> usize {
-    let out = Command::new("ip")
-        .args(["-n", &host.ns, "-4", "-o", "addr", "show"])
-        .output()
-        .expect("ip addr");
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter(|l| l.contains(" 198.19."))
-        .count()
+    pair::vip_count(host, "198.19.")
 }
 
 fn memory(imps: &[Implementation], report: &mut String) {
@@ -414,10 +361,8 @@ fn median(v: &mut [f64]) -> f64 {
 fn one_failover(imp: &Implementation, link_cut: bool) -> (f64, f64) {
     let lab = Lab::new(&["a", "b"], true);
     let (na, nb) = (lab.node("a"), lab.node("b"));
-    let mut args: Vec<&str> = vec!["-n", "-l", "-G"];
-    args.extend(imp.args.iter().copied());
-    let mut a = Daemon::start_args(na, &imp.binary, &seed(101), &args);
-    let _b = Daemon::start_args(nb, &imp.binary, &seed(100), &args);
+    let mut a = imp.start(na, &seed(101));
+    let _b = imp.start(nb, &seed(100));
     assert!(
         wait_for(Duration::from_secs(10), || na.has_address(VIP)
             && !nb.has_address(VIP))
@@ -537,35 +482,14 @@ fn hog(imps: &[Implementation], report: &mut String) {
     for imp in imps {
         let lab = Lab::new(&["a", "b"], false);
         let (na, nb) = (lab.node("a"), lab.node("b"));
-        let config = |prio: u8| {
-            let mut s = String::new();
-            for i in 0..10 {
-                let _ = write!(
-                    s,
-                    "vrrp_instance VI_{i} {{\n state BACKUP\n interface eth0\n virtual_router_id {}\n \
-                     priority {prio}\n version 3\n advert_int 0.01\n virtual_ipaddress {{\n 198.19.0.{}/32\n }}\n}}\n",
-                    i + 1,
-                    i + 1
-                );
-            }
-            s
-        };
-        let mut args: Vec<&str> = vec!["-n", "-l", "-G"];
-        args.extend(imp.args.iter().copied());
-        let a = Daemon::start_args(na, &imp.binary, &config(200), &args);
-        let b = Daemon::start_args(nb, &imp.binary, &config(100), &args);
+        let a = imp.start(na, &pair::steady_instances(200));
+        let b = imp.start(nb, &pair::steady_instances(100));
         let mut counts = Vec::new();
         for nice in NICE_LEVELS {
             // Settled: every VIP on a (after a spurious takeover, a preempts back).
-            assert!(
-                wait_for(Duration::from_secs(10), || vip_count(na) == 10
-                    && vip_count(nb) == 0)
-                .is_some(),
-                "{}: hog pair did not settle",
-                imp.name
-            );
+            pair::settle(imp.name, na, nb);
             std::thread::sleep(Duration::from_secs(1));
-            let before = transitions(&a, &b);
+            let before = pair::spurious(&a, &b);
             let hogs: Vec<std::process::Child> = (0..hog_count)
                 .map(|_| {
                     Command::new("nice")
@@ -583,17 +507,12 @@ fn hog(imps: &[Implementation], report: &mut String) {
                 let _ = h.wait();
             }
             std::thread::sleep(Duration::from_millis(500));
-            counts.push(transitions(&a, &b) - before);
+            counts.push(pair::spurious(&a, &b) - before);
         }
         let line = format!("| {} | {} | {} |", imp.name, counts[0], counts[1]);
         println!("hog {line}");
         let _ = writeln!(report, "{line}");
     }
-}
-
-fn transitions(a: &Daemon, b: &Daemon) -> usize {
-    let count = |d: &Daemon, what: &str| d.log_text().matches(what).count();
-    count(a, "Entering BACKUP STATE\n") + count(b, "Entering MASTER STATE")
 }
 
 fn main() {

@@ -19,15 +19,16 @@
 
 #[path = "../tests/lab/mod.rs"]
 mod lab;
+#[path = "support/pair.rs"]
+mod pair;
 
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use lab::{wait_for, Daemon, Host, Lab};
-
-const STEADY: usize = 10;
+use lab::{Host, Lab};
+use pair::{env_number, Implementation};
 /// The tarpit: accepts and holds every connection, writes how many it accepted.
 const TARPIT: &str = "import socket, sys
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -36,12 +37,6 @@ while True:
     c, _ = s.accept(); held.append(c)
     open(sys.argv[1], 'w').write(str(len(held)))
 ";
-
-struct Implementation {
-    name: &'static str,
-    binary: PathBuf,
-    args: Vec<&'static str>,
-}
 
 #[derive(Clone, Copy, PartialEq)]
 enum Fault {
@@ -58,13 +53,6 @@ impl Fault {
     }
 }
 
-fn env_number(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
 /// Ten steady instances (VRIDs 1–10) and the churn instance (VRID 50, priority cut by 150
 /// while `churn` holds 1), all alerting to 127.0.0.1:`port`.
 fn config(priority: u8, port: u16, churn: &Path) -> String {
@@ -78,16 +66,7 @@ fn config(priority: u8, port: u16, churn: &Path) -> String {
          virtual_ipaddress {{\n 198.19.1.50/32\n }}\n}}\n",
         churn.display()
     );
-    for i in 0..STEADY {
-        let _ = write!(
-            s,
-            "vrrp_instance VI_{i} {{\n state BACKUP\n interface eth0\n virtual_router_id {}\n \
-             priority {priority}\n version 3\n advert_int 0.01\n virtual_ipaddress {{\n \
-             198.19.0.{}/32\n }}\n}}\n",
-            i + 1,
-            i + 1
-        );
-    }
+    s += &pair::steady_instances(priority);
     s
 }
 
@@ -147,27 +126,6 @@ fn attempts(host: &Host, fault: Fault) -> u64 {
     }
 }
 
-fn vip_count(host: &Host) -> usize {
-    host.ip(&["-4", "-o", "addr", "show"])
-        .lines()
-        .filter(|l| l.contains(" 198.19.0."))
-        .count()
-}
-
-/// Spurious transitions of the steady instances: a (the master) leaving MASTER, b taking it.
-fn transitions(a: &Daemon, b: &Daemon) -> usize {
-    (0..STEADY)
-        .map(|i| {
-            a.log_text()
-                .matches(&format!("(VI_{i}) Entering BACKUP STATE"))
-                .count()
-                + b.log_text()
-                    .matches(&format!("(VI_{i}) Entering MASTER STATE"))
-                    .count()
-        })
-        .sum()
-}
-
 /// One run: returns (spurious transitions, churn flips, alerts begun on a and b).
 fn run(imp: &Implementation, fault: Fault, seconds: u64, churn_ms: u64) -> (usize, u64, u64) {
     let lab = Lab::new(&["a", "b"], false);
@@ -180,19 +138,11 @@ fn run(imp: &Implementation, fault: Fault, seconds: u64, churn_ms: u64) -> (usiz
         .iter()
         .filter_map(|h| dead_server(h, fault))
         .collect();
-    let mut args: Vec<&str> = vec!["-n", "-l", "-G"];
-    args.extend(imp.args.iter().copied());
-    let a = Daemon::start_args(na, &imp.binary, &config(200, fault.port(), &churn), &args);
-    let b = Daemon::start_args(nb, &imp.binary, &config(100, fault.port(), &unused), &args);
-    assert!(
-        wait_for(Duration::from_secs(15), || vip_count(na) == STEADY
-            && vip_count(nb) == 0)
-        .is_some(),
-        "{}: the pair did not settle",
-        imp.name
-    );
+    let a = imp.start(na, &config(200, fault.port(), &churn));
+    let b = imp.start(nb, &config(100, fault.port(), &unused));
+    pair::settle(imp.name, na, nb);
     std::thread::sleep(Duration::from_secs(1));
-    let before = transitions(&a, &b);
+    let before = pair::spurious(&a, &b);
     let start = Instant::now();
     let mut flips = 0;
     while start.elapsed() < Duration::from_secs(seconds) {
@@ -202,7 +152,7 @@ fn run(imp: &Implementation, fault: Fault, seconds: u64, churn_ms: u64) -> (usiz
     }
     std::fs::write(&churn, "0\n").unwrap();
     std::thread::sleep(Duration::from_millis(500));
-    let spurious = transitions(&a, &b) - before;
+    let spurious = pair::spurious(&a, &b) - before;
     let begun = attempts(na, fault) + attempts(nb, fault);
     for s in &mut servers {
         let _ = s.kill();
@@ -213,32 +163,14 @@ fn run(imp: &Implementation, fault: Fault, seconds: u64, churn_ms: u64) -> (usiz
 
 fn main() {
     lab::require_root();
-    let stock = std::env::var_os("KEEPALIVED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/usr/sbin/keepalived"));
-    assert!(
-        stock.exists(),
-        "stock keepalived not found at {}",
-        stock.display()
-    );
-    let imps = [
-        Implementation {
-            name: "keepalived-rs",
-            binary: PathBuf::from(env!("CARGO_BIN_EXE_keepalived")),
-            args: vec![],
-        },
-        Implementation {
-            name: "keepalived",
-            binary: stock,
-            args: vec!["-P"],
-        },
-    ];
+    let imps = pair::implementations();
     let seconds = env_number("BENCH_SECONDS", 20);
     let churn_ms = env_number("BENCH_CHURN_MS", 300);
     let mut report = format!(
-        "## Dead SMTP server ({seconds} s each, {STEADY} VRRPv3 instances at 10 ms, churn every \
+        "## Dead SMTP server ({seconds} s each, {} VRRPv3 instances at 10 ms, churn every \
          {churn_ms} ms)\n\n| implementation | fault | spurious transitions | churn flips | \
-         tries (tarpit: connections, drop: SYNs) |\n|---|---|---:|---:|---:|\n"
+         tries (tarpit: connections, drop: SYNs) |\n|---|---|---:|---:|---:|\n",
+        pair::STEADY
     );
     let only = std::env::var("BENCH_FAULTS").unwrap_or_else(|_| "tarpit,drop".into());
     let faults = [("tarpit", Fault::Tarpit), ("drop", Fault::Drop)]

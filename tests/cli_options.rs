@@ -278,10 +278,9 @@ fn valued_options() {
     ]);
     assert_eq!(o.namespace.as_deref(), Some("red"));
     assert_eq!(o.config_id.as_deref(), Some("n8"));
-    assert!(o
-        .unsupported_notes()
-        .iter()
-        .any(|n| n.starts_with("-A/--snmp-agent-socket")));
+    assert_eq!(o.snmp_agent_socket.as_deref(), Some(Path::new("/s")));
+    // Acted on (the daemon's AgentX socket), so not announced as ignored.
+    assert!(!o.unsupported_notes().iter().any(|n| n.contains("snmp")));
 }
 
 #[test]

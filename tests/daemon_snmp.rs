@@ -4,21 +4,31 @@
 //! that the MIB must leave out). `snmpwalk` of `1.3.6.1.2.1.68` must give the same OIDs,
 //! types and values, once what legitimately differs is normalised (the interface's MAC
 //! and ifIndex, TimeTicks, advert counters). Then snmpd is killed and restarted: our
-//! daemon keeps running and registers again. Needs root, keepalived, snmpd and snmp;
-//! panics (never skips) without them.
+//! daemon keeps running and registers again.
+//!
+//! The second test turns SNMP on from the command line only (`-x -A SOCKET`, as
+//! keepalived's unit files can), with a `snmp_socket` in the file that `-A` overrides, and
+//! then sends VI_1 packets with a bad checksum, of the wrong version and for an unknown
+//! VRID: VRRP-MIB's three router-wide error counters must read as stock keepalived's.
+//! Needs root, keepalived, snmpd and snmp; panics (never skips) without them.
 
 mod lab;
+#[path = "common/snmpd.rs"]
+mod snmpd;
 
+use std::net::{IpAddr, Ipv4Addr, SocketAddrV4};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use keepalived_rs::vrrp::advert::{encode, AdvertFields};
+use keepalived_rs::vrrp::ip::Ipv4VrrpView;
+use keepalived_rs::vrrp::{InstanceConfig, Version};
 use lab::{wait_for, Daemon, Host, Lab};
+use snmpd::Snmpd;
+use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 
 const OURS: &str = env!("CARGO_BIN_EXE_keepalived");
 const STOCK: &str = "/usr/sbin/keepalived";
-const SNMPD: &str = "/usr/sbin/snmpd";
-const PORT: &str = "16161";
 const VRRP_MIB: &str = ".1.3.6.1.2.1.68";
 
 fn config(dir: &std::path::Path) -> String {
@@ -69,74 +79,9 @@ vrrp_instance VI_3 {{
     )
 }
 
-/// snmpd as AgentX master in `host`'s namespace, killed (by pid) when dropped.
-struct Snmpd {
-    child: Child,
-}
-
-impl Snmpd {
-    fn start(host: &Host) -> Snmpd {
-        let dir = &host.dir;
-        let conf = dir.join("snmpd.conf");
-        std::fs::write(
-            &conf,
-            format!(
-                "master agentx\nagentXSocket unix:{}/agentx\nagentaddress udp:127.0.0.1:{PORT}\n\
-                 rocommunity public 127.0.0.1\n",
-                dir.display()
-            ),
-        )
-        .unwrap();
-        let child = Command::new("ip")
-            .args(["netns", "exec", &host.ns, SNMPD, "-f", "-C", "-c"])
-            .arg(&conf)
-            .arg("-Lf")
-            .arg(dir.join("snmpd.log"))
-            .arg("-p")
-            .arg(dir.join("snmpd.pid"))
-            .env("SNMP_PERSISTENT_DIR", dir)
-            .env("MIBS", "")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {SNMPD}: {e}"));
-        let socket = dir.join("agentx");
-        let up = wait_for(Duration::from_secs(10), || socket.exists());
-        assert!(
-            up.is_some(),
-            "snmpd made no AgentX socket at {}",
-            socket.display()
-        );
-        Snmpd { child }
-    }
-
-    fn stop(mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Snmpd {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// `snmpwalk` of VRRP-MIB in `host`, numeric OIDs, no MIB files loaded.
+/// `snmpwalk` of VRRP-MIB in `host`.
 fn walk(host: &Host) -> String {
-    let out = Command::new("ip")
-        .args([
-            "netns", "exec", &host.ns, "snmpwalk", "-v2c", "-c", "public", "-On",
-        ])
-        .args(["-m", "", "-t", "2", "-r", "1"])
-        .arg(format!("127.0.0.1:{PORT}"))
-        .arg(VRRP_MIB)
-        .env("MIBS", "")
-        .output()
-        .expect("cannot run snmpwalk (package snmp)");
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    snmpd::query(host, "snmpwalk", &[VRRP_MIB])
 }
 
 /// One walk line with the ifIndex in table indexes, MACs, TimeTicks and advert counters
@@ -203,17 +148,9 @@ fn host_dir(host: &Host) -> PathBuf {
     host.dir.clone()
 }
 
-#[test]
-fn vrrp_mib_walk_matches_stock_keepalived_and_survives_an_snmpd_restart() {
-    let stock_lab = Lab::new(&["a"], false);
-    let ours_lab = Lab::new(&["a"], false);
-    let stock_host = stock_lab.node("a");
-    let ours_host = ours_lab.node("a");
-    let _stock_snmpd = Snmpd::start(stock_host);
-    let ours_snmpd = Snmpd::start(ours_host);
-    let _stock = Daemon::start_stock(stock_host, STOCK.as_ref(), &config(&host_dir(stock_host)));
-    let ours = Daemon::start(ours_host, OURS.as_ref(), &config(&host_dir(ours_host)));
-
+/// Waits for both walks to settle and compares them (VRID 52's rows apart, see below);
+/// returns ours, normalised: the lines stock keepalived also serves, and VRID 52's.
+fn same_walks(stock_host: &Host, ours_host: &Host) -> (Vec<String>, Vec<String>) {
     let stock_walk = settled_walk(stock_host, "stock keepalived");
     let ours_walk = settled_walk(ours_host, "ours");
     let (s, all_ours) = (normalised_walk(&stock_walk), normalised_walk(&ours_walk));
@@ -259,6 +196,21 @@ fn vrrp_mib_walk_matches_stock_keepalived_and_survives_an_snmpd_restart() {
             .any(|l| l.ends_with(".53 = INTEGER: 1") && l.contains(".1.3.1.")),
         "the VRRPv3 instance is in VRRP-MIB"
     );
+    (o, extra)
+}
+
+#[test]
+fn vrrp_mib_walk_matches_stock_keepalived_and_survives_an_snmpd_restart() {
+    let stock_lab = Lab::new(&["a"], false);
+    let ours_lab = Lab::new(&["a"], false);
+    let stock_host = stock_lab.node("a");
+    let ours_host = ours_lab.node("a");
+    let _stock_snmpd = Snmpd::start(stock_host);
+    let ours_snmpd = Snmpd::start(ours_host);
+    let _stock = Daemon::start_stock(stock_host, STOCK.as_ref(), &config(&host_dir(stock_host)));
+    let ours = Daemon::start(ours_host, OURS.as_ref(), &config(&host_dir(ours_host)));
+
+    let (o, extra) = same_walks(stock_host, ours_host);
 
     // The master agent goes away and comes back: we keep running and register again.
     ours_snmpd.stop();
@@ -278,4 +230,117 @@ fn vrrp_mib_walk_matches_stock_keepalived_and_survives_an_snmpd_restart() {
         None,
         "our daemon exited"
     );
+}
+
+/// The same cluster with SNMP left to the command line: no `enable_snmp_*`, and a
+/// `snmp_socket` naming a socket nobody listens on (`-A` must win over it).
+fn command_line_config(dir: &std::path::Path) -> String {
+    config(dir)
+        .replace("    enable_snmp_rfcv2\n", "")
+        .replace("/agentx\n", "/nowhere\n")
+}
+
+/// `binary` in `host` with `-x -A <the host's snmpd>`; stock keepalived VRRP only, with its
+/// checker pid file in the host dir.
+fn start_with_snmp_options(host: &Host, binary: &str, stock: bool) -> Daemon {
+    let socket = Snmpd::socket(host);
+    let checkers = host.dir.join("checkers.pid").display().to_string();
+    let mut args = vec!["-n", "-l", "-D", "-G", "-x", "-A", &socket];
+    if stock {
+        args.extend(["-P", "-c", &checkers]);
+    }
+    let config = command_line_config(&host.dir);
+    Daemon::start_args(host, binary.as_ref(), &config, &args)
+}
+
+/// A VRRPv2 advert for VI_1 (VRID 51, 1 s, its two addresses) from the lab client, with
+/// `change` applied to the sender's configuration first.
+fn advert_for_vi_1(change: impl Fn(&mut InstanceConfig)) -> Vec<u8> {
+    let mut c = InstanceConfig::new("X", 51, IpAddr::V4(Ipv4Addr::new(198, 18, 0, 200)));
+    c.advert_int = Duration::from_secs(1);
+    c.vips = [101, 111]
+        .map(|n| IpAddr::V4(Ipv4Addr::new(198, 18, 0, n)))
+        .to_vec();
+    change(&mut c);
+    let group = c.multicast_group();
+    let fields = AdvertFields {
+        priority: 50,
+        ip_id: 1,
+        ah_seq: 0,
+        dst: group,
+        checksum_dst: group,
+        ttl: 255,
+    };
+    encode(&c, &fields)
+}
+
+/// Sends `packets` (whole IPv4 packets) from `client`, 20 ms apart.
+fn send_from(client: &Host, packets: Vec<Vec<u8>>) {
+    client.ip(&["route", "add", "224.0.0.0/4", "dev", "eth0"]);
+    client.in_namespace(move || {
+        let raw = Protocol::from(libc::IPPROTO_RAW);
+        let sock = Socket::new(Domain::IPV4, Type::RAW, Some(raw)).expect("raw socket");
+        let to = SockAddr::from(SocketAddrV4::new(Ipv4Addr::new(224, 0, 0, 18), 0));
+        for p in &packets {
+            sock.send_to(p, &to).expect("send a packet");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    });
+}
+
+/// vrrpRouterChecksumErrors, vrrpRouterVersionErrors, vrrpRouterVrIdErrors.
+const ROUTER_ERRORS: [&str; 3] = [
+    ".1.3.6.1.2.1.68.2.1.0",
+    ".1.3.6.1.2.1.68.2.2.0",
+    ".1.3.6.1.2.1.68.2.3.0",
+];
+
+#[test]
+fn minus_x_and_minus_a_serve_vrrp_mib_and_count_bad_packets_as_stock_keepalived() {
+    let stock_lab = Lab::new(&["a"], true);
+    let ours_lab = Lab::new(&["a"], true);
+    let (stock_host, ours_host) = (stock_lab.node("a"), ours_lab.node("a"));
+    let _snmpds = [Snmpd::start(stock_host), Snmpd::start(ours_host)];
+    let _stock = start_with_snmp_options(stock_host, STOCK, true);
+    let ours = start_with_snmp_options(ours_host, OURS, false);
+
+    let (o, _) = same_walks(stock_host, ours_host);
+    // -x turns the MIBs on, not the notifications (vrrpNotificationCntl disabled).
+    assert!(
+        o.iter().any(|l| l == ".1.3.6.1.2.1.68.1.2.0 = INTEGER: 2"),
+        "{o:#?}"
+    );
+    let refused = format!(
+        "SNMP socket already set to {} - ignoring",
+        Snmpd::socket(ours_host)
+    );
+    assert!(ours.logged(&refused), "{}", ours.log_text());
+
+    // Counted by VI_1, the instance VRID 51 selects: a bad checksum (after every other
+    // check passed) and a VRRPv3 advert of the right length. VRID 99 selects no instance,
+    // and keepalived counts no VRID error then.
+    let mut bad_checksum = advert_for_vi_1(|_| {});
+    let at = Ipv4VrrpView::parse(&bad_checksum).unwrap().vrrp_offset() + 7;
+    bad_checksum[at] ^= 0x5a;
+    let v3 = advert_for_vi_1(|c| c.version = Version::V3);
+    let unknown = advert_for_vi_1(|c| c.vrid = 99);
+    let packets = [vec![bad_checksum; 3], vec![v3; 4], vec![unknown; 5]].concat();
+    for lab in [&stock_lab, &ours_lab] {
+        send_from(lab.client(), packets.clone());
+    }
+    let want: Vec<String> = ROUTER_ERRORS
+        .iter()
+        .zip([3, 4, 0])
+        .map(|(oid, n)| format!("{oid} = Counter32: {n}"))
+        .collect();
+    for (host, who) in [(stock_host, "stock keepalived"), (ours_host, "ours")] {
+        let mut last = String::new();
+        let counted = wait_for(Duration::from_secs(5), || {
+            last = snmpd::query(host, "snmpget", &ROUTER_ERRORS);
+            last.lines()
+                .map(str::trim)
+                .eq(want.iter().map(String::as_str))
+        });
+        assert!(counted.is_some(), "{who}: router error counters\n{last}");
+    }
 }

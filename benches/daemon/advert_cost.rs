@@ -57,7 +57,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use super::lab::{wait_for, Capture, Daemon, Host, Lab};
-use super::{env_number, process_tree, transitions, vip_count, Implementation};
+use super::pair::spurious as transitions;
+use super::{env_number, process_tree, vip_count, Implementation};
 
 /// User and system time of a process tree, in clock ticks.
 fn cpu_split(root: u32) -> (u64, u64) {
@@ -99,9 +100,7 @@ fn instances(count: usize, first_vrid: usize, interval: &str, priority: u8, vip_
 }
 
 fn start(host: &Host, imp: &Implementation, config: &str) -> Daemon {
-    let mut args: Vec<&str> = vec!["-n", "-l", "-G"];
-    args.extend(imp.args.iter().copied());
-    Daemon::start_args(host, &imp.binary, config, &args)
+    imp.start(host, config)
 }
 
 /// Per VRID, the intervals between consecutive adverts from `src` (seconds), and the

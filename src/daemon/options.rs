@@ -2,6 +2,8 @@
 //! daemon to do, already validated. [`crate::cli`] reads the words into an [`Options`];
 //! the daemon only ever sees this typed value, so it does not depend on how it was spelt.
 
+use crate::config::diag::Diagnostic;
+use crate::config::Checked;
 use std::path::PathBuf;
 
 use super::log::{
@@ -143,9 +145,9 @@ pub struct Options {
     pub all_config: bool,
     /// `-i`; `None` means the node name, as keepalived.
     pub config_id: Option<String>,
-    /// `-x` (no SNMP in this build).
+    /// `-x`: every SNMP MIB of the VRRP side on (see [`Options::apply_snmp_options`]).
     pub snmp: bool,
-    /// `-A` (no SNMP in this build).
+    /// `-A`: the AgentX master agent's socket, over `snmp_socket`.
     pub snmp_agent_socket: Option<PathBuf>,
     /// `-m`, `-M`.
     pub core_dump: CoreDump,
@@ -230,6 +232,42 @@ impl Options {
         self.umask.or(configured).unwrap_or(DEFAULT_UMASK)
     }
 
+    /// keepalived's SNMP options, applied to each configuration it reads (at start-up,
+    /// for `-t` and on every reload, as keepalived sets them in each fresh copy of its
+    /// global settings before reading the file). `-x` turns on every MIB of the VRRP
+    /// process: KEEPALIVED-MIB's VRRP part, VRRP-MIB and VRRPv3-MIB (not traps). `-A`
+    /// names the master agent's socket; a `snmp_socket` in the file is then refused with
+    /// keepalived's error (the socket was already set when the file was read).
+    pub fn apply_snmp_options(&self, checked: &mut Checked) {
+        let snmp = &mut checked.config.global.snmp;
+        if self.snmp {
+            snmp.vrrp = true;
+            snmp.rfcv2 = true;
+            snmp.rfcv3 = true;
+        }
+        let Some(socket) = &self.snmp_agent_socket else {
+            return;
+        };
+        let socket = socket.display().to_string();
+        let refused = |set: &str| format!("SNMP socket already set to {set} - ignoring");
+        if let (Some(first), Some(set)) = (
+            checked.spans.global_keywords.get("snmp_socket"),
+            snmp.socket.as_deref(),
+        ) {
+            // Every `snmp_socket` line is refused, naming `-A`'s socket: the first one
+            // here, the later ones (refused for the first's value while reading) renamed.
+            let (was, now) = (refused(set), refused(&socket));
+            let diags = &mut checked.diagnostics;
+            let later = diags.iter().position(|d| d.message == was);
+            for d in diags.iter_mut().filter(|d| d.message == was) {
+                d.message.clone_from(&now);
+            }
+            let at = later.unwrap_or(diags.len());
+            diags.insert(at, Diagnostic::error(*first, now));
+        }
+        snmp.socket = Some(socket);
+    }
+
     /// Options the command line set for subsystems this build does not have, worded for the
     /// log ("… not supported by this build, ignored"). Accepting them keeps existing unit
     /// files working; saying so keeps the operator informed.
@@ -251,12 +289,6 @@ impl Options {
         }
         if self.pid_files.bfd.is_some() {
             note("-b/--bfd_pid", "the BFD process is");
-        }
-        if self.snmp {
-            note("-x/--snmp", "SNMP is");
-        }
-        if self.snmp_agent_socket.is_some() {
-            note("-A/--snmp-agent-socket", "SNMP is");
         }
         // Not ignored: starting VRRP on a host meant to run only health checks could take
         // over addresses. We honour it and run nothing, and say so.
@@ -292,5 +324,64 @@ impl LogConfig {
             detail: opts.log.detail,
             queue_capacity: DEFAULT_QUEUE_CAPACITY,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FILE: &str = "global_defs {\n snmp_socket unix:/in/file\n snmp_socket unix:/too\n \
+                        snmp_socket\n snmp_socket a b\n}\n";
+
+    #[test]
+    fn minus_x_turns_on_every_vrrp_mib_but_not_traps() {
+        let mut checked = crate::config::check_text(FILE);
+        let opts = Options {
+            snmp: true,
+            ..Options::default()
+        };
+        opts.apply_snmp_options(&mut checked);
+        let snmp = &checked.config.global.snmp;
+        assert!(snmp.vrrp && snmp.rfcv2 && snmp.rfcv3 && !snmp.traps);
+        // The first snmp_socket wins; later ones are refused as keepalived refuses them.
+        assert_eq!(snmp.socket.as_deref(), Some("unix:/in/file"));
+        let rendered: Vec<String> = checked
+            .diagnostics
+            .iter()
+            .map(|d| d.render_keepalived(&checked.sources))
+            .collect();
+        let want = [
+            "Line 3) SNMP socket already set to unix:/in/file - ignoring",
+            "Line 4) SNMP error : snmp socket name missing",
+            "Line 5) Too many parameters specified for snmp_socket - ignoring",
+        ];
+        assert_eq!(rendered.len(), want.len(), "{rendered:?}");
+        for (d, w) in rendered.iter().zip(want) {
+            assert!(d.ends_with(w), "{rendered:?}");
+        }
+    }
+
+    #[test]
+    fn minus_a_wins_over_snmp_socket_with_keepalived_error() {
+        let mut checked = crate::config::check_text(FILE);
+        let opts = Options {
+            snmp_agent_socket: Some("unix:/from/cli".into()),
+            ..Options::default()
+        };
+        opts.apply_snmp_options(&mut checked);
+        let snmp = &checked.config.global.snmp;
+        assert!(!snmp.rfcv2, "-A alone turns nothing on");
+        assert_eq!(snmp.socket.as_deref(), Some("unix:/from/cli"));
+        let rendered: Vec<String> = checked
+            .diagnostics
+            .iter()
+            .map(|d| d.render_keepalived(&checked.sources))
+            .collect();
+        for (d, line) in rendered.iter().zip([2, 3]) {
+            let want = format!("Line {line}) SNMP socket already set to unix:/from/cli - ignoring");
+            assert!(d.ends_with(&want), "{rendered:?}");
+        }
+        assert_eq!(rendered.len(), 4, "{rendered:?}");
     }
 }

@@ -215,14 +215,17 @@ fn apply_scheduling(config: &Config) {
 }
 
 /// Reads and checks the configuration named by the command line (`-f`, `-i`), with host
-/// checks unless `--skip-host-checks`: what `-t`, `-d` and the daemon all start from.
+/// checks unless `--skip-host-checks`, and applies `-x`/`-A`: what `-t`, `-d` and the
+/// daemon (at start-up and on each reload) all start from.
 pub fn load(opts: &Options) -> Checked {
     let mut so = SourceOptions::default();
     if let Some(id) = &opts.config_id {
         so.config_id = id.clone();
     }
     let host = (!opts.skip_host_checks).then_some(&LocalHost as &dyn crate::config::host::Host);
-    check_file(&opts.config_file, &so, host)
+    let mut checked = check_file(&opts.config_file, &so, host);
+    opts.apply_snmp_options(&mut checked);
+    checked
 }
 
 /// A reload is refused only where keepalived could not run the file either, or, with
@@ -483,7 +486,7 @@ struct DaemonHost {
     reload_timer: Option<ReloadTimer>,
     /// The metrics endpoint (`metrics_listen`), once the first snapshot exists.
     metrics: Option<Endpoint>,
-    /// The SNMP subagent (`enable_snmp_rfcv2`), fed the same snapshots.
+    /// The SNMP subagent (`enable_snmp_rfcv2` or `-x`), fed the same snapshots.
     snmp: Option<SnmpAgent>,
     /// `reload_check_config` of the running configuration.
     reload_check: Option<std::path::PathBuf>,

@@ -22,6 +22,11 @@ pub struct Stats {
     pub auth_failure: u64,
     pub pri_zero_rcvd: u64,
     pub pri_zero_sent: u64,
+    /// IPv4 adverts whose VRRP checksum is wrong (keepalived's `chk_err`: it keeps it for
+    /// SNMP only, so it is in neither its stats file nor its JSON dump).
+    pub chk_err: u64,
+    /// Adverts of the other VRRP version (keepalived's `vers_err`, SNMP only too).
+    pub vers_err: u64,
 }
 
 /// A counter of [`Stats`] that a rejected packet can move (see
@@ -35,6 +40,8 @@ pub enum RxErrorCounter {
     InvalidAuthtype,
     AuthtypeMismatch,
     AuthFailure,
+    ChkErr,
+    VersErr,
 }
 
 impl RxErrorCounter {
@@ -48,6 +55,8 @@ impl RxErrorCounter {
             RxErrorCounter::InvalidAuthtype => "invalid_authtype",
             RxErrorCounter::AuthtypeMismatch => "authtype_mismatch",
             RxErrorCounter::AuthFailure => "auth_failure",
+            RxErrorCounter::ChkErr => "chk_err",
+            RxErrorCounter::VersErr => "vers_err",
         }
     }
 }
@@ -63,6 +72,8 @@ impl Stats {
             RxErrorCounter::InvalidAuthtype => &mut self.invalid_authtype,
             RxErrorCounter::AuthtypeMismatch => &mut self.authtype_mismatch,
             RxErrorCounter::AuthFailure => &mut self.auth_failure,
+            RxErrorCounter::ChkErr => &mut self.chk_err,
+            RxErrorCounter::VersErr => &mut self.vers_err,
         }
     }
 
@@ -138,6 +149,8 @@ mod tests {
             InvalidAuthtype,
             AuthtypeMismatch,
             AuthFailure,
+            ChkErr,
+            VersErr,
         ] {
             let mut s = Stats::default();
             *s.rx_error_mut(c) = 7;

@@ -212,6 +212,36 @@ fn lenient_number(node: &Node) -> Option<u64> {
 }
 
 /// `vrrp_rlimit_rttime`, or its older spelling: the newer one wins whenever written.
+/// `snmp_socket`: the first one wins, as in keepalived, which refuses any later one (and,
+/// once the file is read, this first one too when `-A` gave the socket: see
+/// `Options::apply_snmp_options`).
+fn snmp_socket(cx: &mut Lower, t: &mut GlobalDefs, n: &Node) {
+    if n.args.len() > 1 {
+        let msg = "Too many parameters specified for snmp_socket - ignoring";
+        cx.error(n.keyword.span, msg);
+        return;
+    }
+    let Some(a) = n.args.first() else {
+        cx.error(n.keyword.span, "SNMP error : snmp socket name missing");
+        return;
+    };
+    // keepalived's limit: PATH_MAX with its terminating NUL.
+    if a.text.len() > 4095 {
+        let msg = "SNMP error : snmp socket name too long - ignored";
+        cx.error(n.keyword.span, msg);
+        return;
+    }
+    if let Some(set) = &t.snmp.socket {
+        let msg = format!("SNMP socket already set to {set} - ignoring");
+        cx.error(n.keyword.span, msg);
+        return;
+    }
+    t.snmp.socket = Some(a.text.to_string());
+    cx.spans
+        .global_keywords
+        .insert("snmp_socket".into(), n.keyword.span);
+}
+
 fn rlimit_rttime(cx: &mut Lower, t: &mut GlobalDefs, node: &Node) {
     const NEWER: &str = "vrrp_rlimit_rttime";
     if node.keyword.text == NEWER {
@@ -794,12 +824,15 @@ pub static GLOBAL: &[Keyword<GlobalDefs>] = &[
             d.line::<&str>("enable_traps", &[])
         }
     ),
-    word!(
+    keyword!(
         "snmp_socket",
         "unix:PATH|tcp:HOST:PORT|PATH",
         "unix:/var/agentx/master",
-        snmp.socket,
-        "The AgentX master agent's socket."
+        "The AgentX master agent's socket.",
+        snmp_socket,
+        |t, d| if let Some(v) = &t.snmp.socket {
+            d.kv("snmp_socket", v)
+        }
     ),
     // keepalived sets it whatever follows the keyword (`enable_dbus off` enables it too).
     keyword!(

@@ -79,11 +79,9 @@ pub fn build(
         v.object(oid(&[1, 3, 1, col]));
     }
     v.object(oid(&[1, 4, 1, 2]));
-    for scalar in 1..=3 {
+    for (scalar, total) in (1..).zip(router_errors(snap)) {
         v.object(oid(&[2, scalar]));
-        // Checksum, version and VRID errors: not counted per instance (as keepalived,
-        // whose counters for them stay at 0 on the receive paths we share).
-        v.set(oid(&[2, scalar, 0]), Value::Counter32(0));
+        v.set(oid(&[2, scalar, 0]), Value::Counter32(total as u32));
     }
     for col in 1..=12 {
         v.object(oid(&[2, 4, 1, col]));
@@ -105,6 +103,21 @@ pub fn build(
         stats_row(&mut v, inst, &index);
     }
     v
+}
+
+/// vrrpRouterChecksumErrors, vrrpRouterVersionErrors and vrrpRouterVrIdErrors: as in
+/// keepalived, the sums of the per-instance counts over the instances this MIB shows. A
+/// packet is counted by the instance its VRID selects, when that instance's checks reach
+/// the version (after length and TTL) or the checksum (IPv4, after every earlier check).
+/// keepalived never counts a VRID error (a packet for no instance is dropped before any
+/// instance sees it), so that sum stays 0 there and here.
+fn router_errors(snap: &Snapshot) -> [u64; 3] {
+    snap.instances
+        .iter()
+        .filter(|i| suitable(i))
+        .fold([0; 3], |[chk, vers, vrid], i| {
+            [chk + i.stats.chk_err, vers + i.stats.vers_err, vrid]
+        })
 }
 
 fn cell(v: &mut MibView, table: &[u32], col: u32, index: &[u32], value: Value) {

@@ -150,11 +150,9 @@ impl Rejection {
             Password | AhIcv | AhSpi { .. } | AhReplay { .. } => C::AuthFailure,
             PacketType { .. } => C::InvalidTypeRcvd,
             AddressCount { .. } | DestinationKind { .. } | VipMissing { .. } => C::AddrListErr,
-            Version { .. }
-            | AhNotVrrp
-            | IntervalMismatch { .. }
-            | Checksum { .. }
-            | NotAPeer { .. } => return None,
+            Version { .. } => C::VersErr,
+            Checksum { .. } => C::ChkErr,
+            AhNotVrrp | IntervalMismatch { .. } | NotAPeer { .. } => return None,
         })
     }
 
