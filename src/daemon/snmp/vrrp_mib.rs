@@ -112,9 +112,15 @@ pub fn build(
 /// keepalived never counts a VRID error (a packet for no instance is dropped before any
 /// instance sees it), so that sum stays 0 there and here.
 fn router_errors(snap: &Snapshot) -> [u64; 3] {
+    error_sums(snap, suitable)
+}
+
+/// Checksum, version and VRID error counts summed over the instances `shown` selects
+/// (VRRPv3-MIB's global counters are the same sums over its own instances).
+pub(super) fn error_sums(snap: &Snapshot, shown: impl Fn(&InstanceView) -> bool) -> [u64; 3] {
     snap.instances
         .iter()
-        .filter(|i| suitable(i))
+        .filter(|i| shown(i))
         .fold([0; 3], |[chk, vers, vrid], i| {
             [chk + i.stats.chk_err, vers + i.stats.vers_err, vrid]
         })

@@ -6,7 +6,8 @@
 //!
 //! Where keepalived keeps no such figure, neither do we, and the value is what it serves:
 //! the discontinuity times read 0; the global checksum, version and VRID error counters
-//! are the same zeros VRRP-MIB serves (see [`super::vrrp_mib`]).
+//! are summed over the instances shown, as VRRP-MIB's router counters are (see
+//! [`super::vrrp_mib`]; keepalived never counts a VRID error, so that one stays 0).
 
 use super::pdu::{Oid, Value};
 use super::view::MibView;
@@ -90,8 +91,11 @@ pub fn build_into(
     for scalar in 1..=4 {
         v.object(oid(&[1, 2, scalar]));
     }
-    for scalar in 1..=3 {
-        v.set(oid(&[1, 2, scalar, 0]), Value::Counter64(0));
+    // vrrpv3RouterChecksumErrors, VersionErrors, VrIdErrors: keepalived sums the same
+    // per-instance counts over the instances this MIB shows as VRRP-MIB's router counters.
+    let errors = super::vrrp_mib::error_sums(snap, suitable);
+    for (scalar, count) in (1..=3).zip(errors) {
+        v.set(oid(&[1, 2, scalar, 0]), Value::Counter64(count));
     }
     v.set(oid(&[1, 2, 4, 0]), Value::TimeTicks(0));
     for col in 1..=13 {
