@@ -288,6 +288,10 @@ async fn create_vmacs(
             log::error!("use_vmac {}: interface {} does not exist", v.name, v.base);
             continue;
         };
+        if let plan::LinkKind::Ipvlan { flags, address } = v.kind {
+            create_ipvlan(netlink, base.index, v, flags, address).await;
+            continue;
+        }
         match netlink.add_vmac(base.index, &v.name, v.mac, v.ipv6).await {
             Ok(crate::sys::Change::Applied) => {
                 log::info!("Created VMAC interface {} on {}", v.name, v.base)
@@ -308,6 +312,34 @@ async fn create_vmacs(
                 log::warn!("cannot set {sysctl}: {e}");
             }
         }
+    }
+}
+
+/// `use_ipvlan`: the L2 ipvlan, up, with its address (keepalived touches no ARP
+/// settings for an ipvlan: it answers with the base interface's own MAC).
+async fn create_ipvlan(
+    netlink: &Netlink,
+    base_index: u32,
+    v: &plan::VmacSpec,
+    flags: crate::sys::IpvlanFlagsWord,
+    address: Option<(std::net::IpAddr, u8)>,
+) {
+    match netlink.add_ipvlan(base_index, &v.name, flags).await {
+        Ok(crate::sys::Change::Applied) => {
+            log::info!("Created ipvlan interface {} on {}", v.name, v.base)
+        }
+        Ok(_) => {}
+        Err(e) => {
+            log::error!("use_ipvlan: cannot create {}: {e}", v.name);
+            return;
+        }
+    }
+    let (Some((addr, prefix)), Ok(link)) = (address, netlink.interface(&v.name).await) else {
+        return;
+    };
+    let spec = crate::sys::AddressSpec::new(link.index, addr, prefix);
+    if let Err(e) = netlink.add(&spec).await {
+        log::info!("Failed to add interface address to {}: {e}", v.name);
     }
 }
 

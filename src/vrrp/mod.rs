@@ -42,7 +42,7 @@ pub mod validate;
 pub use action::{Action, InstanceId, LogLevel, NotifyState, NotifyTarget, State};
 pub use auth::{password_bytes, AuthConfig};
 pub use config::{
-    AdvertOptions, GarpConfig, InstanceConfig, OldUnicastChecksum, SyncGroupConfig, TrackerId,
+    AdvertOptions, ExtraIfGarp, GarpConfig, InstanceConfig, OldUnicastChecksum, SyncGroupConfig, TrackerId,
     TrackerRef, UnicastPeer,
 };
 pub use family::{Family, Version};

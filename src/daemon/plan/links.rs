@@ -1,0 +1,215 @@
+//! The interfaces an instance makes or uses besides the one it is configured on, as
+//! keepalived 2.2.7 plans them at start-up:
+//!
+//! * `use_vmac` / `use_ipvlan`: the instance runs on a macvlan with the virtual router
+//!   MAC, or on an L2 ipvlan (the base interface's MAC, an address of its own), named
+//!   `PREFIX.VRID` unless named (`vmac_prefix`, default `vrrp`; taken names become
+//!   `PREFIXn.VRID`, IPv6 trying `PREFIX6.VRID` first). With a VMAC the instance's VIPs
+//!   of its family go on it; with an ipvlan they stay on the base interface.
+//! * `use_vmac_addr` (every VIP written on another interface, or of the other family on
+//!   the instance's) and an address's own `use_vmac`: a VMAC with the virtual router MAC
+//!   of the VIP's family is made on the VIP's interface (named by `vmac_addr_prefix`) and
+//!   the VIP goes on it, so that clients there follow the VIP to the new master as well.
+//! * `garp_extra_if [all] SECONDS`: adverts refresh the switches' tables for the
+//!   instance's own interface only, so while master one gratuitous ARP / NA goes out this
+//!   often on each other interface carrying its VIPs: the VMACs keepalived made, or with
+//!   `all` every such interface.
+
+use std::collections::HashSet;
+use std::net::IpAddr;
+
+use super::{VipSpec, VmacSpec};
+use crate::config::model::{self, Config, GarpExtraIf, IpvlanMode, VrrpInstance};
+use crate::sys::IpvlanFlagsWord;
+use crate::vrrp::{ExtraIfGarp, Family};
+
+/// What kind of link a [`VmacSpec`] asks for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LinkKind {
+    /// A private-mode macvlan with [`VmacSpec::mac`].
+    Macvlan,
+    /// An L2 ipvlan with these flags and, when given, its own address.
+    Ipvlan {
+        flags: IpvlanFlagsWord,
+        address: Option<(IpAddr, u8)>,
+    },
+}
+
+/// keepalived's `create_vmac_name`: `PREFIX.VRID` unless taken, then `PREFIXn.VRID` for
+/// n = 1, 2, … (IPv6 tries 6 first and skips it later), cut to 15 characters by
+/// shortening the prefix. `taken` holds the names handed out or configured.
+pub fn link_name(prefix: &str, vrid: u8, ipv6: bool, taken: &HashSet<String>) -> String {
+    let make = |num: Option<u16>| {
+        let tail = match num {
+            Some(n) => format!("{n}.{vrid}"),
+            None => format!(".{vrid}"),
+        };
+        let keep = prefix.len().min(15usize.saturating_sub(tail.len()));
+        let cut = (0..=keep).rev().find(|i| prefix.is_char_boundary(*i)).unwrap_or(0);
+        format!("{}{tail}", &prefix[..cut])
+    };
+    let mut num: Option<u16> = None;
+    loop {
+        let name = make(num);
+        if !taken.contains(&name) || num.is_some_and(|n| n > 4096) {
+            return name;
+        }
+        num = Some(match (num, ipv6) {
+            (None, true) => 6,
+            (Some(6), true) => 1,
+            (Some(n), true) if n + 1 == 6 => 7,
+            (Some(n), _) => n + 1,
+            (None, false) => 1,
+        });
+    }
+}
+
+/// The link `use_vmac` or `use_ipvlan` asks for (`use_vmac` wins when both are written).
+pub fn instance_link(
+    config: &Config,
+    inst: &VrrpInstance,
+    base: &str,
+    taken: &mut HashSet<String>,
+    warnings: &mut Vec<String>,
+) -> Option<VmacSpec> {
+    let ipv6 = inst.family == Family::Ipv6;
+    let prefix = config.global.vmac_prefix.as_deref().unwrap_or("vrrp");
+    let (named, kind, mac) = match (&inst.use_vmac, &inst.use_ipvlan) {
+        (Some(vmac), _) => (
+            vmac.name.clone(),
+            LinkKind::Macvlan,
+            super::vmac_mac(inst, vmac, warnings),
+        ),
+        (None, Some(ipvlan)) => (
+            ipvlan.name.clone(),
+            LinkKind::Ipvlan {
+                flags: match ipvlan.mode {
+                    IpvlanMode::Bridge => IpvlanFlagsWord::Bridge,
+                    IpvlanMode::Private => IpvlanFlagsWord::Private,
+                    IpvlanMode::Vepa => IpvlanFlagsWord::Vepa,
+                },
+                address: ipvlan.address,
+            },
+            [0; 6],
+        ),
+        (None, None) => return None,
+    };
+    let name = named.unwrap_or_else(|| link_name(prefix, inst.virtual_router_id, ipv6, taken));
+    taken.insert(name.clone());
+    Some(VmacSpec {
+        name,
+        base: base.to_owned(),
+        mac,
+        ipv6,
+        other_family: inst
+            .virtuals
+            .virtual_ipaddress_excluded
+            .iter()
+            .any(|a| Family::of(&a.addr) != inst.family),
+        kind,
+    })
+}
+
+/// Where one VIP of `inst` goes: `vip_interface` (the VMAC, else the configured
+/// interface) for one of the instance's family written without `dev` or on the
+/// configured interface; the configured interface for one of the other family; the
+/// interface it names otherwise; in the last two cases on a VMAC of its own made there
+/// when `use_vmac_addr` or its own `use_vmac` asks for one.
+pub fn vip_interface(
+    config: &Config,
+    inst: &VrrpInstance,
+    a: &model::IpAddress,
+    configured: &str,
+    vip_interface: &str,
+    links: &mut Vec<VmacSpec>,
+    taken: &mut HashSet<String>,
+) -> String {
+    let same_family = Family::of(&a.addr) == inst.family;
+    let vip_vmac = a.flags.iter().any(|f| f == "use_vmac");
+    let on_configured = a.dev.as_deref().is_none_or(|d| d == configured);
+    let (interface, own_vmac) = if on_configured {
+        if inst.use_vmac.is_some() && same_family {
+            return vip_interface.to_owned();
+        }
+        let wanted = vip_vmac || (inst.use_vmac_addr && !same_family);
+        (configured, wanted)
+    } else {
+        (a.dev.as_deref().unwrap_or(configured), vip_vmac || inst.use_vmac_addr)
+    };
+    if !own_vmac {
+        return interface.to_owned();
+    }
+    let ipv6 = a.addr.is_ipv6();
+    let mac = match &inst.use_vmac {
+        Some(v) => v
+            .mac
+            .as_deref()
+            .and_then(super::parse_mac)
+            .unwrap_or_else(|| crate::sys::virtual_router_mac(inst.virtual_router_id, ipv6)),
+        None => crate::sys::virtual_router_mac(inst.virtual_router_id, ipv6),
+    };
+    if let Some(found) = links
+        .iter()
+        .find(|l| l.kind == LinkKind::Macvlan && l.base == interface && l.mac == mac)
+    {
+        return found.name.clone();
+    }
+    let g = &config.global;
+    let prefix = g
+        .vmac_addr_prefix
+        .as_deref()
+        .or(g.vmac_prefix.as_deref())
+        .unwrap_or("vrrp");
+    let name = link_name(prefix, inst.virtual_router_id, ipv6, taken);
+    taken.insert(name.clone());
+    links.push(VmacSpec {
+        name: name.clone(),
+        base: interface.to_owned(),
+        mac,
+        ipv6,
+        other_family: false,
+        kind: LinkKind::Macvlan,
+    });
+    name
+}
+
+/// The `garp_extra_if` rounds of one instance: its own setting, else the global one;
+/// off unless some VIP is on another interface that qualifies (a link keepalived made,
+/// or any with `all`). `own` is the instance's interface (its VMAC or ipvlan, else the
+/// configured one), `ours` the links made for the configuration.
+pub fn extra_if_garp(
+    config: &Config,
+    inst: &VrrpInstance,
+    specs: &[VipSpec],
+    own: &str,
+    ours: &HashSet<&str>,
+) -> ExtraIfGarp {
+    let global = config.global.garp_extra_if;
+    let GarpExtraIf { interval, all } = inst.garp_extra_if.unwrap_or(global);
+    let off = ExtraIfGarp::default();
+    if interval == 0 {
+        return off;
+    }
+    let is_ours = |name: &str| ours.contains(name);
+    let others = || specs.iter().filter(|s| &*s.interface != own);
+    let extra_vmac = others().any(|s| is_ours(&s.interface));
+    let extra_if = others().any(|s| !is_ours(&s.interface));
+    if !extra_vmac && !(extra_if && all) {
+        return off;
+    }
+    let mut done: Vec<&str> = Vec::new();
+    let mut addrs = Vec::new();
+    for s in specs {
+        let name: &str = &s.interface;
+        if (!is_ours(name) && !all) || (name == own && !inst.vmac_xmit_base) || done.contains(&name)
+        {
+            continue;
+        }
+        done.push(name);
+        addrs.push((s.addr, name.to_owned()));
+    }
+    ExtraIfGarp {
+        interval: std::time::Duration::from_secs(u64::from(interval)),
+        addrs,
+    }
+}
