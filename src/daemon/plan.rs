@@ -78,6 +78,8 @@ impl ReceiveSocket {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct VmacSpec {
     pub name: String,
+    /// The instance it is made for (named in log lines).
+    pub instance: String,
     /// The configured (base) interface it sits on.
     pub base: String,
     /// The RFC 5798 virtual router MAC, or the one `use_vmac` names.

@@ -9,7 +9,9 @@
 //! ```
 
 use netlink_packet_core::{NLM_F_CREATE, NLM_F_EXCL};
-use netlink_packet_route::link::{IpVlanFlags, IpVlanMode, LinkAttribute, LinkMessage, MacVlanMode};
+use netlink_packet_route::link::{
+    IpVlanFlags, IpVlanMode, LinkAttribute, LinkMessage, MacVlanMode,
+};
 use netlink_packet_route::RouteNetlinkMessage;
 use rtnetlink::{LinkIpVlan, LinkMacVlan, LinkUnspec};
 

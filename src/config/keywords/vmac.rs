@@ -51,7 +51,9 @@ fn extra_if_args(cx: &mut Lower, n: &Node, min: i64, prefix: &str) -> Option<Gar
                 n.keyword.span,
                 format!("{prefix}{cmd} specified without time - ignoring"),
             )
-            .with_hint("give the number of seconds between gratuitous ARPs, e.g. 'garp_extra_if all 60'"),
+            .with_hint(
+                "give the number of seconds between gratuitous ARPs, e.g. 'garp_extra_if all 60'",
+            ),
         );
         return None;
     };
@@ -88,7 +90,10 @@ pub fn dump_extra_if(d: &mut Dumper, name: &str, v: &GarpExtraIf) {
 pub fn use_ipvlan(cx: &mut Lower, t: &mut VrrpInstance, n: &Node) {
     let name = t.name.clone();
     if t.use_ipvlan.is_some() {
-        cx.error(n.keyword.span, format!("({name}) use_ipvlan already specified"));
+        cx.error(
+            n.keyword.span,
+            format!("({name}) use_ipvlan already specified"),
+        );
         return;
     }
     let mut v = Ipvlan::default();

@@ -45,7 +45,10 @@ pub fn link_name(prefix: &str, vrid: u8, ipv6: bool, taken: &HashSet<String>) ->
             None => format!(".{vrid}"),
         };
         let keep = prefix.len().min(15usize.saturating_sub(tail.len()));
-        let cut = (0..=keep).rev().find(|i| prefix.is_char_boundary(*i)).unwrap_or(0);
+        let cut = (0..=keep)
+            .rev()
+            .find(|i| prefix.is_char_boundary(*i))
+            .unwrap_or(0);
         format!("{}{tail}", &prefix[..cut])
     };
     let mut num: Option<u16> = None;
@@ -98,6 +101,7 @@ pub fn instance_link(
     taken.insert(name.clone());
     Some(VmacSpec {
         name,
+        instance: inst.name.clone(),
         base: base.to_owned(),
         mac,
         ipv6,
@@ -134,7 +138,10 @@ pub fn vip_interface(
         let wanted = vip_vmac || (inst.use_vmac_addr && !same_family);
         (configured, wanted)
     } else {
-        (a.dev.as_deref().unwrap_or(configured), vip_vmac || inst.use_vmac_addr)
+        (
+            a.dev.as_deref().unwrap_or(configured),
+            vip_vmac || inst.use_vmac_addr,
+        )
     };
     if !own_vmac {
         return interface.to_owned();
@@ -164,6 +171,7 @@ pub fn vip_interface(
     taken.insert(name.clone());
     links.push(VmacSpec {
         name: name.clone(),
+        instance: inst.name.clone(),
         base: interface.to_owned(),
         mac,
         ipv6,
