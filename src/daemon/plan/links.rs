@@ -221,3 +221,107 @@ pub fn extra_if_garp(
         addrs,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::{build, HostInterfaces, InterfaceFacts, Plan};
+    use super::*;
+
+    fn plan_of(text: &str) -> Plan {
+        let checked = crate::config::check_text(text);
+        let mut host = HostInterfaces::new();
+        for (i, name) in ["eth0", "eth1"].iter().enumerate() {
+            let facts = InterfaceFacts {
+                index: i as u32 + 2,
+                mac: Some([2, 0, 0, 0, 0, i as u8]),
+                operational: true,
+                primary_ipv4: Some(std::net::Ipv4Addr::new(198, 18, i as u8, 1)),
+                ipv6_link_local: Some("fe80::1".parse().unwrap()),
+            };
+            host.insert(name.to_string(), facts);
+        }
+        build(&checked.config, &host, |_| Vec::new()).unwrap()
+    }
+
+    #[test]
+    fn generated_names_follow_keepalived() {
+        let mut taken = HashSet::new();
+        assert_eq!(link_name("vrrp", 41, false, &taken), "vrrp.41");
+        taken.insert("vrrp.41".to_string());
+        assert_eq!(link_name("vrrp", 41, false, &taken), "vrrp1.41");
+        assert_eq!(link_name("vrrp", 41, true, &taken), "vrrp6.41");
+        taken.insert("vrrp6.41".to_string());
+        assert_eq!(link_name("vrrp", 41, true, &taken), "vrrp1.41");
+        assert_eq!(
+            link_name("a_very_long_prefix", 255, false, &taken),
+            "a_very_long.255"
+        );
+    }
+
+    const TWO: &str = "global_defs {\n vmac_addr_prefix va\n vrrp_garp_extra_if all 9\n}\n\
+        vrrp_instance A {\n interface eth0\n use_vmac\n use_vmac_addr\n garp_extra_if 2\n \
+        virtual_router_id 41\n virtual_ipaddress {\n 198.18.0.9/24\n 198.18.1.9/24 dev eth1\n \
+        198.18.1.8/24 dev eth1\n }\n}\n\
+        vrrp_instance B {\n interface eth0\n virtual_router_id 42\n virtual_ipaddress {\n \
+        198.18.0.7/24\n 198.18.1.7/24 dev eth1\n }\n}\n";
+
+    #[test]
+    fn vips_on_other_interfaces_get_vmacs_and_periodic_garps() {
+        let plan = plan_of(TWO);
+        let names: Vec<(&str, &str)> = plan
+            .vmacs
+            .iter()
+            .map(|v| (v.name.as_str(), v.base.as_str()))
+            .collect();
+        assert_eq!(names, [("vrrp.41", "eth0"), ("va.41", "eth1")]);
+        assert_eq!(plan.vmacs[1].mac, [0, 0, 0x5e, 0, 1, 41]);
+        let on: Vec<&str> = plan.vips[0].iter().map(|v| &*v.interface).collect();
+        assert_eq!(on, ["vrrp.41", "va.41", "va.41"]);
+        // A: its own setting, the VMAC only, once per interface.
+        let a = &plan.instances[0].extra_if_garp;
+        assert_eq!(a.interval, std::time::Duration::from_secs(2));
+        assert_eq!(
+            a.addrs,
+            [("198.18.1.9".parse().unwrap(), "va.41".to_string())]
+        );
+        // B: the global `all 9`, the plain eth1.
+        let b = &plan.instances[1].extra_if_garp;
+        assert_eq!(b.interval, std::time::Duration::from_secs(9));
+        assert_eq!(
+            b.addrs,
+            [("198.18.1.7".parse().unwrap(), "eth1".to_string())]
+        );
+    }
+
+    #[test]
+    fn without_all_a_plain_interface_gets_no_periodic_garps() {
+        let plan = plan_of(&TWO.replace("all 9", "9"));
+        assert!(!plan.instances[1].extra_if_garp.is_on());
+    }
+
+    #[test]
+    fn an_ipvlan_carries_the_adverts_and_its_address_is_their_source() {
+        let text = "vrrp_instance A {\n interface eth0\n use_ipvlan 198.18.0.50/24 vepa\n \
+            virtual_router_id 41\n virtual_ipaddress {\n 198.18.0.9/24\n }\n}\n";
+        let plan = plan_of(text);
+        let v = &plan.vmacs[0];
+        assert_eq!((v.name.as_str(), v.base.as_str()), ("vrrp.41", "eth0"));
+        assert!(matches!(
+            v.kind,
+            LinkKind::Ipvlan {
+                flags: IpvlanFlagsWord::Vepa,
+                ..
+            }
+        ));
+        assert_eq!(plan.instances[0].interface, "vrrp.41");
+        assert_eq!(
+            plan.instances[0].source_addr,
+            "198.18.0.50".parse::<IpAddr>().unwrap()
+        );
+        assert_eq!(&*plan.vips[0][0].interface, "eth0");
+        // Without an address an IPv4 ipvlan is never made: the instance stays in FAULT.
+        let plan = plan_of(&text.replace(" 198.18.0.50/24", ""));
+        assert!(plan.vmacs.is_empty());
+        assert!(plan.interfaces_down.contains(&"vrrp.41".to_string()));
+    }
+}
