@@ -202,7 +202,7 @@ pub fn extra_if_garp(
     let others = || specs.iter().filter(|s| &*s.interface != own);
     let extra_vmac = others().any(|s| is_ours(&s.interface));
     let extra_if = others().any(|s| !is_ours(&s.interface));
-    if !extra_vmac && !(extra_if && all) {
+    if !(extra_vmac || (extra_if && all)) {
         return off;
     }
     let mut done: Vec<&str> = Vec::new();
