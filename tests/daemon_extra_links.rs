@@ -111,6 +111,8 @@ struct Seen {
     garps: BTreeMap<String, Vec<(String, f64)>>,
     /// Links the daemon made that are still there after it stopped.
     left_over: Vec<String>,
+    /// The data dump's (SIGUSR1) lines about these settings.
+    dumped: Vec<String>,
     log: String,
 }
 
@@ -183,6 +185,20 @@ fn run(binary: &str, stock: bool, config: &str, secs: u32) -> Seen {
             seen_garps.entry(addr).or_default().push((mac, t));
         }
     }
+    d.signal(nix::sys::signal::Signal::SIGUSR1);
+    let data = d.dir.join("keepalived.data");
+    lab::wait_for(Duration::from_secs(5), || data.exists());
+    std::thread::sleep(Duration::from_millis(200));
+    let dumped = std::fs::read_to_string(&data)
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| {
+            ["for each secondary", "VMAC for VIPs", "VMAC address prefix"]
+                .iter()
+                .any(|k| l.contains(k))
+        })
+        .map(str::to_string)
+        .collect();
     d.signal(nix::sys::signal::Signal::SIGTERM);
     assert!(
         d.wait_exit(Duration::from_secs(10)).is_some(),
@@ -193,6 +209,7 @@ fn run(binary: &str, stock: bool, config: &str, secs: u32) -> Seen {
         addrs,
         garps: seen_garps,
         left_over: links_made(n),
+        dumped,
         log: d.log_text(),
     }
 }
@@ -228,6 +245,8 @@ fn extra_interface_vmacs_and_their_periodic_garps_match_stock_keepalived() {
         ours.links
     );
     assert_eq!(ours.addrs, stock.addrs, "addresses\n{ctx}");
+    assert_eq!(ours.dumped, stock.dumped, "data dump lines");
+    assert_eq!(ours.dumped.len(), 5, "{:?}", ours.dumped);
     for want in ["vaddr.41 198.18.1.100/24", "vaddr6.41 2001:db8::100/64"] {
         assert!(
             ours.addrs.contains(&want.to_string()),

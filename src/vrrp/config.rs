@@ -174,6 +174,9 @@ pub struct ExtraIfGarp {
     pub interval: Duration,
     /// Each VIP to announce, with the interface it is on (for the log line).
     pub addrs: Vec<(IpAddr, String)>,
+    /// Written with `all` (every other interface qualifies, not only VMACs): shown in
+    /// the data dump.
+    pub all: bool,
 }
 
 impl ExtraIfGarp {

@@ -219,6 +219,7 @@ pub fn extra_if_garp(
     ExtraIfGarp {
         interval: std::time::Duration::from_secs(u64::from(interval)),
         addrs,
+        all,
     }
 }
 
