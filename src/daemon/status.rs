@@ -584,12 +584,10 @@ fn capture_instance(
         trackers: instance_trackers(core, trackers),
         vmac_ifname: written.rare().vmac_ifname.clone(),
         use_vmac_addr: written.use_vmac_addr,
-        extra_if_garp: core.extra_if_garp.is_on().then(|| {
-            (
-                core.extra_if_garp.all,
-                core.extra_if_garp.interval.as_secs(),
-            )
-        }),
+        extra_if_garp: core.extra_if_garp.is_on().then_some((
+            core.extra_if_garp.all,
+            core.extra_if_garp.interval.as_secs(),
+        )),
         smtp_alert: written.smtp_alert,
         notify_deleted: core.notify_deleted,
         notify_priority_changes: core.notify_priority_changes,
