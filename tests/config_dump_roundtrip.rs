@@ -121,3 +121,36 @@ fn every_corpus_file_dumps_to_an_equal_model() {
     }
     assert!(n >= 140, "only {n} corpus files round-tripped");
 }
+
+/// The links an instance makes besides its own interface and their GARPs (issue 14):
+/// every form dumps back to the same model.
+#[test]
+fn extra_link_keywords_dump_to_an_equal_model() {
+    let text = "global_defs {\n vmac_addr_prefix va\n vrrp_garp_extra_if all 7\n}\n\
+                vrrp_instance A {\n interface eth0\n virtual_router_id 1\n use_vmac\n use_vmac_addr\n \
+                garp_extra_if 0\n virtual_ipaddress {\n 198.18.0.1/24\n 198.18.1.1/24 dev eth1 use_vmac\n }\n}\n\
+                vrrp_instance B {\n interface eth0\n virtual_router_id 2\n \
+                use_ipvlan ipv0 198.18.0.50/24 private\n vmac_garp_intvl all 5\n virtual_ipaddress {\n 198.18.0.2/24\n }\n}\n\
+                vrrp_instance C {\n interface eth0\n virtual_router_id 3\n native_ipv6\n \
+                virtual_ipaddress {\n 2001:db8::3/64\n }\n}\n";
+    let first = reparse(text);
+    let (a, b, c) = (
+        &first.instances[0],
+        &first.instances[1],
+        &first.instances[2],
+    );
+    assert_eq!(first.global.vmac_addr_prefix.as_deref(), Some("va"));
+    assert!(first.global.garp_extra_if.all && first.global.garp_extra_if.interval == 7);
+    assert!(a.use_vmac_addr && a.garp_extra_if.is_some_and(|g| g.interval == 0 && !g.all));
+    let ipvlan = b.use_ipvlan.as_ref().expect("use_ipvlan");
+    assert_eq!(ipvlan.name.as_deref(), Some("ipv0"));
+    assert_eq!(ipvlan.address, Some(("198.18.0.50".parse().unwrap(), 24)));
+    assert!(b.garp_extra_if.is_some_and(|g| g.interval == 5 && g.all));
+    assert!(c.native_ipv6);
+    let dumped = dump(&first);
+    assert_eq!(
+        comparable(first),
+        comparable(reparse(&dumped)),
+        "dump was:\n{dumped}"
+    );
+}

@@ -78,7 +78,7 @@ fn instance_block_end(inst: &mut VrrpInstance, cx: &mut Lower) {
     let unicast_kw = ["unicast_src_ip", "unicast_peer"]
         .iter()
         .any(|k| was_set(cx, inst, k));
-    if inst.use_vmac.is_some() && unicast_kw {
+    if (inst.use_vmac.is_some() || inst.use_ipvlan.is_some()) && unicast_kw {
         if inst.interface.is_none() {
             cx.push(
                 diag(
@@ -89,6 +89,7 @@ fn instance_block_end(inst: &mut VrrpInstance, cx: &mut Lower) {
                 .with_hint("a VMAC is created on top of 'interface'; name one, or drop use_vmac"),
             );
             inst.use_vmac = None;
+            inst.use_ipvlan = None;
         } else if !inst.vmac_xmit_base {
             cx.push(
                 diag(
@@ -199,6 +200,70 @@ fn complete_instance(inst: &mut VrrpInstance, nft: &mut Nftables, cx: &mut Lower
         cx.push(if required { d.stopping_daemon() } else { d });
     }
     drop_own_track_interface(inst, cx, at);
+    vip_use_vmac_checks(inst, cx, at);
+    ipvlan_address_check(inst, cx, at);
+}
+
+/// An address's own `use_vmac` is redundant where the instance's `use_vmac` (for one of
+/// its family on its interface) or `use_vmac_addr` (for the others) already puts it on a
+/// VMAC: keepalived says so and goes on.
+fn vip_use_vmac_checks(inst: &VrrpInstance, cx: &mut Lower, at: Option<Span>) {
+    let v = &inst.virtuals;
+    for a in v
+        .virtual_ipaddress
+        .iter()
+        .chain(&v.virtual_ipaddress_excluded)
+    {
+        if !a.flags.iter().any(|f| f == "use_vmac") {
+            continue;
+        }
+        let on_own = a.dev.is_none() || a.dev == inst.interface;
+        let same_family = Family::of(&a.addr) == inst.family;
+        let what = if on_own && same_family && inst.use_vmac.is_some() {
+            format!(
+                "use_vmac specified for VIP/eVIP {}/{} and vrrp instance",
+                a.addr, a.prefix
+            )
+        } else if (!on_own || !same_family) && inst.use_vmac_addr {
+            format!(
+                "use_vmac_addr specified and use_vmac specified for VIP/eVIP {}/{}",
+                a.addr, a.prefix
+            )
+        } else {
+            continue;
+        };
+        cx.push(
+            diag(Severity::Warning, at, format!("({}) {what}", inst.name))
+                .with_hint("remove the address's use_vmac: the instance already puts it on a VMAC"),
+        );
+    }
+}
+
+/// An IPv4 ipvlan needs an address of its own to send adverts from, of the instance's
+/// family; keepalived keeps the instance in FAULT without one (so does the daemon: the
+/// ipvlan is then never made).
+fn ipvlan_address_check(inst: &VrrpInstance, cx: &mut Lower, at: Option<Span>) {
+    let Some(v) = &inst.use_ipvlan else { return };
+    let name = &inst.name;
+    let problem = match v.address {
+        None if inst.family == Family::Ipv4 => {
+            "IPv4 ipvlan requires a source ip address to be configured"
+        }
+        Some((a, _)) if Family::of(&a) != inst.family => {
+            "IPv4 ipvlan address family does not match instance"
+        }
+        _ => return,
+    };
+    cx.push(
+        diag(
+            Severity::Warning,
+            at,
+            format!("({name}) {problem}. setting instance to fault state"),
+        )
+        .with_hint(
+            "give use_ipvlan an address of the instance's family, e.g. 'use_ipvlan 198.18.0.50/24'",
+        ),
+    );
 }
 
 /// Priority and state derive from each other (1.2.20+); family and version from the
@@ -212,6 +277,9 @@ fn derive_state_and_family(inst: &mut VrrpInstance, cx: &Lower) {
     }
     if let Some(first) = inst.virtuals.virtual_ipaddress.first() {
         inst.family = Family::of(&first.addr);
+    }
+    if inst.native_ipv6 {
+        inst.family = Family::Ipv6;
     }
     if inst.family == Family::Ipv6 && !was_set(cx, inst, "version") {
         inst.version = Version::V3;

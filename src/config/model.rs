@@ -73,6 +73,12 @@ pub struct GlobalDefs {
     /// written to FILE (`/dev/null` when none is named).
     pub reload_check_config: Option<std::path::PathBuf>,
     pub vmac_prefix: Option<String>,
+    /// `vmac_addr_prefix`: name prefix of the VMACs made for VIPs on other interfaces
+    /// (`use_vmac_addr`, an address's `use_vmac`); unset: `vmac_prefix`, else `vrrp`.
+    pub vmac_addr_prefix: Option<String>,
+    /// `vrrp_garp_extra_if` (`vrrp_vmac_garp_intvl`): the default of every instance's
+    /// [`VrrpInstance::garp_extra_if`].
+    pub garp_extra_if: GarpExtraIf,
     /// Our extension: `metrics_listen ADDR:PORT` serves Prometheus metrics and JSON.
     pub metrics_listen: Option<std::net::SocketAddr>,
     /// `enable_dbus` / `dbus_service_name`: keepalived's D-Bus service.
@@ -192,6 +198,8 @@ impl Default for GlobalDefs {
             dynamic_interfaces: false,
             reload_check_config: None,
             vmac_prefix: None,
+            vmac_addr_prefix: None,
+            garp_extra_if: GarpExtraIf::default(),
             metrics_listen: None,
             dbus: DbusSettings::default(),
             snmp: SnmpSettings::default(),
@@ -391,6 +399,16 @@ pub struct VrrpInstance {
     pub smtp_alert: Option<bool>,
     pub use_vmac: Option<Vmac>,
     pub vmac_xmit_base: bool,
+    /// `use_vmac_addr`: VIPs on other interfaces (or of the other family) go on VMACs
+    /// of their own, made on those interfaces.
+    pub use_vmac_addr: bool,
+    /// `use_ipvlan [IFNAME] [ADDR[/LEN]] [bridge|private|vepa]`: like `use_vmac`, on an
+    /// ipvlan (the base interface's MAC, a source address of its own).
+    pub use_ipvlan: Option<Ipvlan>,
+    /// `native_ipv6`: the instance is IPv6 (VRRPv3) whatever its addresses say.
+    pub native_ipv6: bool,
+    /// `garp_extra_if` (`vmac_garp_intvl`); unset: the global `vrrp_garp_extra_if`.
+    pub garp_extra_if: Option<GarpExtraIf>,
     pub promote_secondaries: bool,
     /// Our extension (opt-in MySQL-safe failover): set `read_only` with the role.
     pub mysql_read_only: Option<String>,
@@ -424,6 +442,10 @@ impl VrrpInstance {
             smtp_alert: None,
             use_vmac: None,
             vmac_xmit_base: false,
+            use_vmac_addr: false,
+            use_ipvlan: None,
+            native_ipv6: false,
+            garp_extra_if: None,
             promote_secondaries: false,
             mysql_read_only: None,
             other: BTreeMap::new(),
@@ -448,6 +470,46 @@ impl VrrpInstance {
 pub struct Vmac {
     pub name: Option<String>,
     pub mac: Option<String>,
+}
+
+/// `use_ipvlan`'s arguments.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct Ipvlan {
+    pub name: Option<String>,
+    /// The ipvlan's own address (also the adverts' source unless one is configured).
+    pub address: Option<(IpAddr, u8)>,
+    pub mode: IpvlanMode,
+}
+
+/// The ipvlan flags keepalived sets (its L2 mode is fixed).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum IpvlanMode {
+    #[default]
+    Bridge,
+    Private,
+    Vepa,
+}
+
+impl IpvlanMode {
+    /// The word `use_ipvlan` takes.
+    pub fn word(self) -> &'static str {
+        match self {
+            IpvlanMode::Bridge => "bridge",
+            IpvlanMode::Private => "private",
+            IpvlanMode::Vepa => "vepa",
+        }
+    }
+}
+
+/// Periodic gratuitous ARPs / NAs, while master, for the VIPs on interfaces other than
+/// the instance's (`garp_extra_if [all] SECONDS`): adverts refresh the switches' tables
+/// for the instance's own interface only. Sent on VMACs keepalived made, or with `all` on
+/// every such interface.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct GarpExtraIf {
+    /// Seconds between rounds; 0 = off.
+    pub interval: u32,
+    pub all: bool,
 }
 
 /// One `unicast_peer` entry.

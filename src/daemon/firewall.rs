@@ -53,8 +53,10 @@ impl Plan {
                 .collect();
             instances.insert(inst.name.clone(), by_name);
         }
+        // keepalived redirects the reports of its macvlans only, not of its ipvlans.
         let vmacs: Vec<VmacRule> = vmacs
             .iter()
+            .filter(|v| v.kind == super::plan::LinkKind::Macvlan)
             .map(|v| VmacRule {
                 vmac: v.name.clone(),
                 base: v.base.clone(),

@@ -9,6 +9,10 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::Arc;
 
+mod links;
+
+pub use links::LinkKind;
+
 use crate::config::model::{self, AuthType, Config, InitialState, VrrpInstance};
 use crate::sys::{Scope, VrrpProtocol};
 use crate::vrrp::{
@@ -69,10 +73,13 @@ impl ReceiveSocket {
     }
 }
 
-/// A `use_vmac` macvlan the daemon must create before opening sockets.
+/// A link the daemon must create before opening sockets: a `use_vmac` or
+/// `use_vmac_addr` macvlan, or a `use_ipvlan` ipvlan ([`LinkKind`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct VmacSpec {
     pub name: String,
+    /// The instance it is made for (named in log lines).
+    pub instance: String,
     /// The configured (base) interface it sits on.
     pub base: String,
     /// The RFC 5798 virtual router MAC, or the one `use_vmac` names.
@@ -82,6 +89,7 @@ pub struct VmacSpec {
     /// The instance also has excluded VIPs of the other family (the nftables firewall
     /// then guards the VMAC in both families, as keepalived does).
     pub other_family: bool,
+    pub kind: LinkKind,
 }
 
 /// Everything the daemon derives from one configuration.
@@ -132,6 +140,19 @@ pub fn build(
     };
     let mut interface_names = HashSet::new();
     let mut down: BTreeSet<String> = BTreeSet::new();
+    // Link names written in the configuration are taken before any is generated.
+    let mut taken: HashSet<String> = config
+        .instances
+        .iter()
+        .filter_map(|i| {
+            i.use_vmac
+                .as_ref()
+                .and_then(|v| v.name.clone())
+                .or_else(|| i.use_ipvlan.as_ref().and_then(|v| v.name.clone()))
+        })
+        .collect();
+    // Per instance: its own interface (VMAC or ipvlan, else the configured one).
+    let mut own_interfaces = Vec::with_capacity(config.instances.len());
     for inst in &config.instances {
         let base = inst
             .interface
@@ -149,7 +170,14 @@ pub fn build(
                 "Configuration specifies interface {base} which doesn't currently exist - will use if created"
             ));
         }
-        let source_addr = source_address(inst, facts).unwrap_or_else(|| {
+        let ipvlan_source = inst
+            .use_ipvlan
+            .as_ref()
+            .filter(|_| inst.use_vmac.is_none())
+            .and_then(|v| v.address)
+            .map(|(a, _)| a)
+            .filter(|a| Family::of(a) == inst.family);
+        let source_addr = source_address(inst, facts, ipvlan_source).unwrap_or_else(|| {
             let ipv6 = inst.family == Family::Ipv6;
             if facts.is_some() {
                 plan.warnings.push(format!(
@@ -166,23 +194,35 @@ pub fn build(
                 IpAddr::V4(Ipv4Addr::UNSPECIFIED)
             }
         });
-        // use_vmac: the instance holds its VIPs on a macvlan with the virtual router MAC
-        // and, unless vmac_xmit_base, sends and receives its adverts there too; the source
-        // address stays the base interface's.
+        // use_vmac / use_ipvlan: the instance sends and receives its adverts on the link
+        // it makes (unless vmac_xmit_base); a VMAC also holds its VIPs (see `links`).
         let configured = base.clone();
-        let (interface, vip_interface) = match &inst.use_vmac {
-            Some(vmac) => {
-                let spec = vmac_spec(inst, vmac, &base, &mut plan.warnings);
+        let link = links::instance_link(config, inst, &base, &mut taken, &mut plan.warnings);
+        let (interface, vip_interface, own) = match link {
+            Some(spec) => {
                 let name = spec.name.clone();
-                plan.vmacs.push(spec);
+                let vips_on = match spec.kind {
+                    LinkKind::Macvlan => name.clone(),
+                    LinkKind::Ipvlan { .. } => base.clone(),
+                };
+                // An ipvlan without an address of the instance's family is never made:
+                // the instance stays in FAULT, as keepalived keeps it.
+                match spec.kind {
+                    LinkKind::Ipvlan { address, .. }
+                        if address.is_none_or(|(a, _)| Family::of(&a) != inst.family) =>
+                    {
+                        down.insert(name.clone());
+                    }
+                    _ => plan.vmacs.push(spec),
+                }
                 let adverts = if inst.vmac_xmit_base {
                     base
                 } else {
                     name.clone()
                 };
-                (adverts, name)
+                (adverts, vips_on, name)
             }
-            None => (base.clone(), base),
+            None => (base.clone(), base.clone(), base),
         };
         let core = instance_config(config, inst, &interface, source_addr, trackers(inst));
         plan.receive_sockets.insert(receive_socket(&core));
@@ -192,27 +232,28 @@ pub fn build(
             .iter()
             .chain(&inst.virtuals.virtual_ipaddress_excluded)
             .map(|a| {
-                // keepalived puts a VIP written without `dev`, or with the instance's own
-                // interface, on the VMAC when its family is the instance's; the others
-                // (and those naming another interface) stay where they say.
-                let on_configured = a.dev.as_deref().is_none_or(|d| d == configured);
-                let same_family = Family::of(&a.addr) == inst.family;
-                if on_configured {
-                    let target = if same_family {
-                        &vip_interface
-                    } else {
-                        &configured
-                    };
-                    let mut a = a.clone();
-                    a.dev = None;
-                    vip_spec(&a, target, &mut interface_names)
-                } else {
-                    vip_spec(a, &vip_interface, &mut interface_names)
-                }
+                let target = links::vip_interface(
+                    config,
+                    inst,
+                    a,
+                    &configured,
+                    &vip_interface,
+                    &mut plan.vmacs,
+                    &mut taken,
+                );
+                let mut a = a.clone();
+                a.dev = None;
+                vip_spec(&a, &target, &mut interface_names)
             })
             .collect();
+        own_interfaces.push(own);
         plan.vips.push(vips);
         plan.instances.push(core);
+    }
+    let ours: HashSet<&str> = plan.vmacs.iter().map(|v| v.name.as_str()).collect();
+    for (i, inst) in config.instances.iter().enumerate() {
+        plan.instances[i].extra_if_garp =
+            links::extra_if_garp(config, inst, &plan.vips[i], &own_interfaces[i], &ours);
     }
     plan.groups = config
         .sync_groups
@@ -229,10 +270,15 @@ pub fn build(
 
 /// Where adverts come from: `unicast_src_ip`, `mcast_src_ip`, else the interface's
 /// primary IPv4 or IPv6 link-local address (`None` when it has none).
-fn source_address(inst: &VrrpInstance, facts: Option<&InterfaceFacts>) -> Option<IpAddr> {
+fn source_address(
+    inst: &VrrpInstance,
+    facts: Option<&InterfaceFacts>,
+    ipvlan: Option<IpAddr>,
+) -> Option<IpAddr> {
     inst.addressing
         .unicast_src_ip
         .or(inst.addressing.mcast_src_ip)
+        .or(ipvlan)
         .or_else(|| {
             let facts = facts?;
             match inst.family {
@@ -242,17 +288,12 @@ fn source_address(inst: &VrrpInstance, facts: Option<&InterfaceFacts>) -> Option
         })
 }
 
-/// The macvlan `use_vmac` asks for on `base`: its name (`vrrp.VRID` unless named) and
-/// MAC (the RFC 5798 virtual router MAC unless a valid one is given).
-fn vmac_spec(
-    inst: &VrrpInstance,
-    vmac: &model::Vmac,
-    base: &str,
-    warnings: &mut Vec<String>,
-) -> VmacSpec {
-    let vrid = inst.virtual_router_id;
-    let rfc_mac = crate::sys::virtual_router_mac(vrid, inst.family == Family::Ipv6);
-    let mac = match vmac.mac.as_deref() {
+/// The MAC `use_vmac` asks for: the RFC 5798 virtual router MAC unless a valid one is
+/// given.
+fn vmac_mac(inst: &VrrpInstance, vmac: &model::Vmac, warnings: &mut Vec<String>) -> [u8; 6] {
+    let rfc_mac =
+        crate::sys::virtual_router_mac(inst.virtual_router_id, inst.family == Family::Ipv6);
+    match vmac.mac.as_deref() {
         None => rfc_mac,
         Some(text) => parse_mac(text).unwrap_or_else(|| {
             warnings.push(format!(
@@ -261,20 +302,6 @@ fn vmac_spec(
             ));
             rfc_mac
         }),
-    };
-    VmacSpec {
-        name: vmac
-            .name
-            .clone()
-            .unwrap_or_else(|| crate::sys::vmac_interface_name(vrid)),
-        base: base.to_owned(),
-        mac,
-        ipv6: inst.family == Family::Ipv6,
-        other_family: inst
-            .virtuals
-            .virtual_ipaddress_excluded
-            .iter()
-            .any(|a| Family::of(&a.addr) != inst.family),
     }
 }
 

@@ -310,11 +310,13 @@ async fn prepare(
     if let Some(previous) = previous {
         tracking.carry_results(previous);
     }
-    let plan = plan::build(config, &host, |inst| tracking.instance_refs(inst))?;
+    let mut plan = plan::build(config, &host, |inst| tracking.instance_refs(inst))?;
     for w in &plan.warnings {
         log::warn!("{w}");
     }
-    create_vmacs(netlink, &plan.vmacs, &host, saved_sysctls).await;
+    // An instance whose link could not be made stays in FAULT, as in keepalived.
+    let failed = create_vmacs(netlink, &plan.vmacs, &host, saved_sysctls).await;
+    plan.interfaces_down.extend(failed);
     let init = RouterInit {
         tracker_status: tracking.initial_status(),
         interfaces_down: plan.interfaces_down.clone(),
@@ -336,12 +338,19 @@ async fn create_vmacs(
     vmacs: &[plan::VmacSpec],
     host: &HostInterfaces,
     saved: &mut Vec<(String, String)>,
-) {
+) -> Vec<String> {
+    let mut failed = Vec::new();
     for v in vmacs {
         let Some(base) = host.get(&v.base) else {
             log::error!("use_vmac {}: interface {} does not exist", v.name, v.base);
             continue;
         };
+        if let plan::LinkKind::Ipvlan { flags, address } = v.kind {
+            if !create_ipvlan(netlink, base.index, v, flags, address).await {
+                failed.push(v.name.clone());
+            }
+            continue;
+        }
         match netlink.add_vmac(base.index, &v.name, v.mac, v.ipv6).await {
             Ok(crate::sys::Change::Applied) => {
                 log::info!("Created VMAC interface {} on {}", v.name, v.base)
@@ -363,6 +372,45 @@ async fn create_vmacs(
             }
         }
     }
+    failed
+}
+
+/// `use_ipvlan`: the L2 ipvlan, up, with its address (keepalived touches no ARP
+/// settings for an ipvlan: it answers with the base interface's own MAC).
+async fn create_ipvlan(
+    netlink: &Netlink,
+    base_index: u32,
+    v: &plan::VmacSpec,
+    flags: crate::sys::IpvlanFlagsWord,
+    address: Option<(std::net::IpAddr, u8)>,
+) -> bool {
+    match netlink.add_ipvlan(base_index, &v.name, flags).await {
+        Ok(crate::sys::Change::Applied) => {
+            log::info!("Created ipvlan interface {} on {}", v.name, v.base)
+        }
+        Ok(_) => {}
+        Err(e) => {
+            log::info!("Netlink: error: {e}");
+            log::info!(
+                "({}): Unable to create ipvlan interface {}",
+                v.instance,
+                v.name
+            );
+            return false;
+        }
+    }
+    let (Some((addr, prefix)), Ok(link)) = (address, netlink.interface(&v.name).await) else {
+        return true;
+    };
+    let spec = crate::sys::AddressSpec::new(link.index, addr, prefix);
+    if let Err(e) = netlink.add(&spec).await {
+        log::info!(
+            "{}: Failed to add interface address to {}: {e}",
+            v.instance,
+            v.name
+        );
+    }
+    true
 }
 
 /// Everything from the first netlink query to the end of the graceful stop.

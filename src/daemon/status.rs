@@ -188,6 +188,12 @@ pub struct GlobalView {
     pub vrrp_startup_delay: Duration,
     pub log_unknown_vrids: bool,
     pub vmac_prefix: Option<String>,
+    /// `vmac_addr_prefix` (data dump only).
+    #[serde(skip)]
+    pub vmac_addr_prefix: Option<String>,
+    /// `vrrp_garp_extra_if` (data dump only).
+    #[serde(skip)]
+    pub garp_extra_if: crate::config::model::GarpExtraIf,
     pub metrics_listen: Option<std::net::SocketAddr>,
     /// The HELO name mails use: `smtp_helo_name`, else (with an `smtp_server`) the host's
     /// canonical name, as keepalived fills it in.
@@ -351,6 +357,12 @@ pub struct InstanceView {
     pub vrules: Vec<String>,
     pub trackers: Vec<InstanceTracker>,
     pub vmac_ifname: Option<String>,
+    /// `use_vmac_addr` (data dump only).
+    #[serde(skip)]
+    pub use_vmac_addr: bool,
+    /// `garp_extra_if` in force: (with `all`, seconds) (data dump only).
+    #[serde(skip)]
+    pub extra_if_garp: Option<(bool, u64)>,
     pub smtp_alert: bool,
     pub notify_deleted: bool,
     pub notify_priority_changes: bool,
@@ -497,6 +509,8 @@ fn capture_global(config: &Config, process: &ProcessInfo) -> GlobalView {
         vrrp_startup_delay: g.vrrp_startup_delay,
         log_unknown_vrids: g.log_unknown_vrids,
         vmac_prefix: g.vmac_prefix.clone(),
+        vmac_addr_prefix: g.vmac_addr_prefix.clone(),
+        garp_extra_if: g.garp_extra_if,
         metrics_listen: g.metrics_listen,
         smtp_helo_name: g.email.smtp_helo_name.clone().or_else(|| {
             g.email
@@ -596,6 +610,11 @@ fn capture_instance(
         vrules: written.rare().vrules.clone(),
         trackers: instance_trackers(core, trackers),
         vmac_ifname: written.rare().vmac_ifname.clone(),
+        use_vmac_addr: written.use_vmac_addr,
+        extra_if_garp: core.extra_if_garp.is_on().then_some((
+            core.extra_if_garp.all,
+            core.extra_if_garp.interval.as_secs(),
+        )),
         smtp_alert: written.smtp_alert,
         notify_deleted: core.notify_deleted,
         notify_priority_changes: core.notify_priority_changes,

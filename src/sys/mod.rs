@@ -57,6 +57,6 @@ pub use netlink_watch::{NetEvent, NetlinkWatcher};
 pub use packet_socket::PacketSocket;
 pub use recv_batch::RecvBatch;
 pub use socket_error::SocketError;
-pub use vmac::{virtual_router_mac, vmac_interface_name};
+pub use vmac::{virtual_router_mac, vmac_interface_name, IpvlanFlagsWord};
 pub use vrrp_socket::{Addressing4, Received4, Vrrp4Receiver, Vrrp4Sender, VrrpProtocol};
 pub use vrrp_socket6::{Addressing6, Received6, Vrrp6Receiver, Vrrp6Sender};

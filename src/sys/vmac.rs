@@ -9,9 +9,11 @@
 //! ```
 
 use netlink_packet_core::{NLM_F_CREATE, NLM_F_EXCL};
-use netlink_packet_route::link::{LinkAttribute, LinkMessage, MacVlanMode};
+use netlink_packet_route::link::{
+    IpVlanFlags, IpVlanMode, LinkAttribute, LinkMessage, MacVlanMode,
+};
 use netlink_packet_route::RouteNetlinkMessage;
-use rtnetlink::{LinkMacVlan, LinkUnspec};
+use rtnetlink::{LinkIpVlan, LinkMacVlan, LinkUnspec};
 
 use super::netlink::{Change, Netlink, NetlinkError};
 
@@ -23,6 +25,14 @@ pub fn virtual_router_mac(vrid: u8, ipv6: bool) -> [u8; 6] {
 /// keepalived's default VMAC interface name, `vrrp.<VRID>`.
 pub fn vmac_interface_name(vrid: u8) -> String {
     format!("vrrp.{vrid}")
+}
+
+/// The ipvlan flags `use_ipvlan` names (keepalived always uses L2 mode).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IpvlanFlagsWord {
+    Bridge,
+    Private,
+    Vepa,
 }
 
 impl Netlink {
@@ -63,6 +73,45 @@ impl Netlink {
             &[],
         )
         .await?;
+        Ok(created)
+    }
+
+    /// keepalived's `use_ipvlan`: creates (up) the L2 ipvlan `name` on `parent_index`
+    /// with `flags` (bridge: none, `private`, `vepa`); [`Change::AlreadyPresent`] if a
+    /// link of that name exists, which is then only brought up. An ipvlan shares its
+    /// parent's MAC, so nothing about addresses needs turning off here.
+    pub async fn add_ipvlan(
+        &self,
+        parent_index: u32,
+        name: &str,
+        flags: IpvlanFlagsWord,
+    ) -> Result<Change, NetlinkError> {
+        let flags = match flags {
+            IpvlanFlagsWord::Bridge => IpVlanFlags::empty(),
+            IpvlanFlagsWord::Private => IpVlanFlags::Private,
+            IpvlanFlagsWord::Vepa => IpVlanFlags::Vepa,
+        };
+        let message = LinkIpVlan::new(name, parent_index, IpVlanMode::L2)
+            .flag(flags)
+            .up()
+            .build();
+        let created = self
+            .change(
+                RouteNetlinkMessage::NewLink(message),
+                NLM_F_CREATE | NLM_F_EXCL,
+                &format!("create ipvlan interface {name}"),
+                &[],
+            )
+            .await?;
+        if created != Change::Applied {
+            self.change(
+                RouteNetlinkMessage::SetLink(LinkUnspec::new_with_name(name).up().build()),
+                0,
+                &format!("bring ipvlan interface {name} up"),
+                &[],
+            )
+            .await?;
+        }
         Ok(created)
     }
 

@@ -161,6 +161,28 @@ pub struct InstanceConfig {
     /// `notify_priority_changes` (resolved): each change of the effective priority is
     /// announced as [`crate::vrrp::NotifyState::MasterPriority`] / `BackupPriority`.
     pub notify_priority_changes: bool,
+    /// `garp_extra_if`: while master, one gratuitous ARP / NA per round for each of
+    /// these VIPs (one per other interface carrying the instance's VIPs).
+    pub extra_if_garp: ExtraIfGarp,
+}
+
+/// Periodic gratuitous ARPs on interfaces other than the instance's own (keepalived's
+/// `vrrp_send_vmac_update`): checked on each MASTER advert tick once `interval` has
+/// passed since entering MASTER or the last round. Empty `addrs` or a zero interval: off.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ExtraIfGarp {
+    pub interval: Duration,
+    /// Each VIP to announce, with the interface it is on (for the log line).
+    pub addrs: Vec<(IpAddr, String)>,
+    /// Written with `all` (every other interface qualifies, not only VMACs): shown in
+    /// the data dump.
+    pub all: bool,
+}
+
+impl ExtraIfGarp {
+    pub fn is_on(&self) -> bool {
+        !self.interval.is_zero() && !self.addrs.is_empty()
+    }
 }
 
 impl InstanceConfig {
@@ -196,6 +218,7 @@ impl InstanceConfig {
             dont_track_primary: false,
             notify_deleted: false,
             notify_priority_changes: false,
+            extra_if_garp: ExtraIfGarp::default(),
         }
     }
 

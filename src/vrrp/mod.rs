@@ -43,8 +43,8 @@ pub mod validate;
 pub use action::{Action, InstanceId, LogLevel, NotifyState, NotifyTarget, State};
 pub use auth::{password_bytes, AuthConfig};
 pub use config::{
-    AdvertOptions, GarpConfig, InstanceConfig, OldUnicastChecksum, SyncGroupConfig, TrackerId,
-    TrackerRef, UnicastPeer,
+    AdvertOptions, ExtraIfGarp, GarpConfig, InstanceConfig, OldUnicastChecksum, SyncGroupConfig,
+    TrackerId, TrackerRef, UnicastPeer,
 };
 pub use family::{Family, Version};
 pub use instance::{InstanceInternals, InstanceStatus};

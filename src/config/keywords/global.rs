@@ -611,8 +611,24 @@ pub static GLOBAL: &[Keyword<GlobalDefs>] = &[
     ),
     inert!(Lvs "no_checker_emails" => "LVS checker e-mail setting (no checker in this build)."),
     inert!(Lvs "checker_log_all_failures" => "LVS checker setting (no checker in this build)."),
-    inert!(NotImplemented "vrrp_garp_extra_if" => "Gratuitous ARPs on extra interfaces."),
-    inert!(NotImplemented "vrrp_vmac_garp_intvl" => "Gratuitous ARP interval for VMACs."),
+    keyword!(
+        "vrrp_garp_extra_if",
+        "[all] 1-86400",
+        "off",
+        "Default of every instance's garp_extra_if.",
+        |cx, t, n| super::vmac::global_extra_if(cx, &mut t.garp_extra_if, n),
+        |t, d| if t.garp_extra_if.interval > 0 {
+            super::vmac::dump_extra_if(d, "vrrp_garp_extra_if", &t.garp_extra_if)
+        }
+    ),
+    keyword!(
+        "vrrp_vmac_garp_intvl",
+        "[all] 1-86400",
+        "off",
+        "Deprecated name of vrrp_garp_extra_if.",
+        |cx, t, n| super::vmac::global_extra_if(cx, &mut t.garp_extra_if, n),
+        |_t, _d| {}
+    ),
     keyword!(
         "vrrp_priority",
         "-20-19",
@@ -760,7 +776,24 @@ pub static GLOBAL: &[Keyword<GlobalDefs>] = &[
     inert!(Lvs "nftables_ipvs_start_fwmark" => "nftables LVS setting."),
     inert!(AlwaysRealTime "max_auto_priority" => "Highest real-time priority set automatically."),
     inert!(AlwaysRealTime "min_auto_priority_delay" => "Delay before raising priority automatically."),
-    inert!(NotImplemented "vmac_addr_prefix" => "Prefix of VMAC addresses."),
+    keyword!(
+        "vmac_addr_prefix",
+        "STRING",
+        "vmac_prefix, else vrrp",
+        "Name prefix of the VMACs made for VIPs on other interfaces (use_vmac_addr).",
+        |cx, t, n| {
+            let Some(a) = cx.arg(n, 0) else { return };
+            if t.vmac_addr_prefix.is_some() {
+                let m = format!("vmac_addr prefix has already been specified - ignoring {}", a.text);
+                cx.error(a.span, m);
+                return;
+            }
+            t.vmac_addr_prefix = Some(a.text.to_string());
+        },
+        |t, d| if let Some(v) = &t.vmac_addr_prefix {
+            d.kv("vmac_addr_prefix", v)
+        }
+    ),
     inert!(NotImplemented "disable_local_igmp" => "Do not send IGMP reports for the VRRP group."),
     inert!(OneProcess "process_names" => "Set process names."),
     inert!(NotImplemented "process_monitor_rcv_bufs" => "Process monitor buffer size."),

@@ -209,8 +209,14 @@ fn vip_list(cx: &mut Lower, t: &mut VrrpInstance, n: &Node) {
         let Some(a) = address_line(cx, c) else {
             continue;
         };
-        if let Some(first) = t.virtuals.virtual_ipaddress.first() {
-            if first.addr.is_ipv6() != a.addr.is_ipv6() {
+        let family = t
+            .virtuals
+            .virtual_ipaddress
+            .first()
+            .map(|f| f.addr.is_ipv6())
+            .or(t.native_ipv6.then_some(true));
+        if let Some(v6) = family {
+            if v6 != a.addr.is_ipv6() {
                 let m = format!(
                     "({}): address family must match VRRP instance [{}] - ignoring",
                     t.name, c.keyword.text
@@ -446,11 +452,24 @@ pub static INSTANCE: &[Keyword<VrrpInstance>] = &[
     inert!(DumpOnly "debug" => "No effect (accepted for compatibility)."),
     inert!(NotImplemented "kernel_rx_buf_size" => "Receive buffer size of the instance's socket."),
     inert!(NotImplemented "linkbeat_use_polling" => "Poll link state."),
-    inert!(NotImplemented "native_ipv6" => "Deprecated: IPv6 instance without VIPs."),
+    keyword!("native_ipv6", "", "off", "The instance is IPv6 (VRRPv3): IPv4 VIPs are refused.",
+        super::vmac::native_ipv6,
+        |t, d| if t.native_ipv6 { d.line::<&str>("native_ipv6", &[]) }),
     inert!(NotImplemented "track_src_ip" => "FAULT when the source address is missing."),
     inert!(Bfd "track_bfd" => "BFD tracking (no BFD in this build)."),
-    inert!(NotImplemented "use_ipvlan" => "Use an ipvlan instead of a macvlan."),
-    inert!(NotImplemented "use_vmac_addr" => "Use the VMAC address."),
+    keyword!("use_ipvlan", "[IFNAME] [ADDR[/LEN]] [bridge|private|vepa]", "off", "Run on an L2 ipvlan (named vrrp.VRID unless named) with this address, instead of a VMAC.",
+        |cx, t, n| { super::vmac::use_ipvlan(cx, t, n); seen(cx, t, n) },
+        |t, d| if let Some(v) = &t.use_ipvlan { super::vmac::dump_ipvlan(d, v) }),
+    flag!("use_vmac_addr", use_vmac_addr, "Put VIPs on other interfaces (or of the other family) on VMACs made there (named by vmac_addr_prefix)."),
     inert!(NotImplemented "vrf" => "VRF of the instance."),
-    inert!(NotImplemented "garp_extra_if" => "Gratuitous ARPs on extra interfaces."),
+    Keyword {
+        name: "garp_extra_if",
+        aliases: &["vmac_garp_intvl"],
+        usage: "[all] 0-86400",
+        default: "vrrp_garp_extra_if",
+        doc: "While master, a gratuitous ARP/NA this often on each other interface carrying VIPs (VMACs keepalived made; with 'all' every one).",
+        apply: super::vmac::instance_extra_if,
+        dump: |t, d| if let Some(v) = &t.garp_extra_if { super::vmac::dump_extra_if(d, "garp_extra_if", v) },
+        inert: None,
+    },
 ];

@@ -250,6 +250,7 @@ pub mod route;
 pub mod routing_words;
 pub mod rule;
 pub mod top;
+mod vmac;
 
 pub use top::TOP;
 

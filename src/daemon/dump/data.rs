@@ -169,6 +169,13 @@ fn global_section(snap: &Snapshot, out: &mut String) {
         " Num adverts before down = {}",
         g.vrrp_down_timer_adverts
     );
+    // keepalived prints it with 0s too; written only when set, so that dumps of files
+    // without it stay as they were.
+    if g.garp_extra_if.interval > 0 {
+        let on = if g.garp_extra_if.all { "i/f" } else { "VMAC" };
+        let secs = g.garp_extra_if.interval;
+        let _ = writeln!(out, " Gratuitous ARP for each secondary {on} = {secs}s");
+    }
     let _ = writeln!(
         out,
         " Send advert after receive lower priority advert = {}",
@@ -233,6 +240,9 @@ fn global_section(snap: &Snapshot, out: &mut String) {
     }
     if let Some(p) = &g.vmac_prefix {
         let _ = writeln!(out, " VMAC prefix = {p}");
+    }
+    if let Some(p) = &g.vmac_addr_prefix {
+        let _ = writeln!(out, " VMAC address prefix = {p}");
     }
 }
 
@@ -347,6 +357,9 @@ fn state_counters(snap: &Snapshot, i: &InstanceView, out: &mut String) {
             tf(i.state != State::Fault)
         );
     }
+    if i.use_vmac_addr {
+        out.push_str("   Use VMAC for VIPs on other interfaces\n");
+    }
 }
 
 fn interface_lines(i: &InstanceView, out: &mut String) {
@@ -379,6 +392,10 @@ fn interface_lines(i: &InstanceView, out: &mut String) {
         "   Down timer adverts = {}",
         i.advert.down_timer_adverts
     );
+    if let Some((all, secs)) = i.extra_if_garp {
+        let on = if all { "i/f" } else { "VMAC" };
+        let _ = writeln!(out, "   Gratuitous ARP for each secondary {on} = {secs}");
+    }
     let _ = writeln!(
         out,
         "   Send advert after receive lower priority advert = {}",

@@ -77,6 +77,7 @@ pub(super) struct InstanceShown {
     pub skip_check_adv_addr: bool,
     pub strict_mode: bool,
     pub smtp_alert: bool,
+    pub use_vmac_addr: bool,
     pub vips: Vec<String>,
     /// The rarely configured rest, boxed only when some of it is set: most instances
     /// have none of it, and seven empty lists per instance add up at 1,000 instances.
@@ -165,6 +166,7 @@ impl InstanceShown {
             skip_check_adv_addr: mc.advert.skip_check_adv_addr,
             strict_mode: mc.strict_mode,
             smtp_alert: mc.smtp_alert.unwrap_or(false),
+            use_vmac_addr: mc.use_vmac_addr,
             vips: mc.virtuals.virtual_ipaddress.iter().map(format).collect(),
             rare: (rare != RareShown::default()).then(|| Box::new(rare)),
         }

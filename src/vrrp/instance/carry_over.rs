@@ -37,6 +37,9 @@ impl Instance {
         self.notifies_sent = previous.notifies_sent;
         self.preempt_until = previous.preempt_until;
         self.garp_refresh_at = previous.garp_refresh_at;
+        if self.cfg.extra_if_garp.is_on() {
+            self.extra_if_garp_at = previous.extra_if_garp_at;
+        }
         self.fault_count = previous.fault_count;
         self.status.effective_priority = was.effective_priority;
 

@@ -109,6 +109,8 @@ pub(crate) struct Instance {
     garp_delayed_at: Option<Instant>,
     garp_lower_prio_at: Option<Instant>,
     garp_refresh_at: Option<Instant>,
+    /// Next round of `garp_extra_if` GARPs (checked on MASTER advert ticks).
+    extra_if_garp_at: Option<Instant>,
     /// Weight-0 trackers failing + primary interface down.
     fault_count: u32,
     notifies_sent: bool,
@@ -185,6 +187,7 @@ impl Instance {
             garp_delayed_at: None,
             garp_lower_prio_at: None,
             garp_refresh_at: None,
+            extra_if_garp_at: None,
             fault_count: 0,
             notifies_sent: false,
             group: None,
@@ -339,6 +342,7 @@ impl Instance {
         self.garp_delayed_at = None;
         self.garp_lower_prio_at = None;
         self.garp_refresh_at = None;
+        self.extra_if_garp_at = None;
     }
 
     /// No timer of this instance fires any more (stopped or retired).

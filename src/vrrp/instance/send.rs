@@ -94,6 +94,31 @@ impl Instance {
         }
     }
 
+    /// One round of `garp_extra_if`: a single GARP / NA for each VIP the plan picked,
+    /// one per other interface (keepalived's `vrrp_send_vmac_update`).
+    pub(super) fn send_extra_if_update(&mut self, out: &mut VecDeque<Action>) {
+        if !self.status.vips_set {
+            return;
+        }
+        for i in 0..self.cfg.extra_if_garp.addrs.len() {
+            let (addr, interface) = &self.cfg.extra_if_garp.addrs[i];
+            let what = match addr {
+                IpAddr::V4(_) => "gratuitous ARPs",
+                IpAddr::V6(_) => "Unsolicited Neighbour Adverts",
+            };
+            let addr = *addr;
+            let text = format!(
+                "({}) Sending/queueing {what} on {interface} for {addr}",
+                self.cfg.name
+            );
+            self.log(out, LogLevel::Detail, text);
+            out.push_back(Action::SendGarp {
+                instance: self.id(),
+                addr,
+            });
+        }
+    }
+
     /// GARPs after a lower-priority advert: a burst now and one after the delay.
     pub fn lower_prio_garps(&mut self, now: Instant, out: &mut VecDeque<Action>) {
         let g = self.cfg.advert.garp;

@@ -139,10 +139,16 @@ impl Instance {
             if !self.cfg.advert.garp.master_delay.is_zero() {
                 self.garp_delayed_at = Some(now + self.cfg.advert.garp.master_delay);
             }
-        } else if let Some(at) = self.garp_refresh_at {
-            if now > at {
-                self.send_link_update(self.cfg.advert.garp.master_refresh_repeat, out);
-                self.garp_refresh_at = Some(now + self.cfg.advert.garp.master_refresh);
+        } else {
+            if let Some(at) = self.garp_refresh_at {
+                if now > at {
+                    self.send_link_update(self.cfg.advert.garp.master_refresh_repeat, out);
+                    self.garp_refresh_at = Some(now + self.cfg.advert.garp.master_refresh);
+                }
+            }
+            if self.extra_if_garp_at.is_some_and(|at| now > at) {
+                self.send_extra_if_update(out);
+                self.extra_if_garp_at = Some(now + self.cfg.extra_if_garp.interval);
             }
         }
     }
@@ -173,6 +179,9 @@ impl Instance {
         self.send_link_update(self.cfg.advert.garp.master_repeat, out);
         if !self.cfg.advert.garp.master_refresh.is_zero() {
             self.garp_refresh_at = Some(now + self.cfg.advert.garp.master_refresh);
+        }
+        if self.cfg.extra_if_garp.is_on() {
+            self.extra_if_garp_at = Some(now + self.cfg.extra_if_garp.interval);
         }
     }
 
