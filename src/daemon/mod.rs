@@ -17,6 +17,7 @@
 pub mod dump;
 pub mod effects;
 pub mod firewall;
+mod kernel_knobs;
 mod leftovers;
 pub mod log;
 pub mod metrics;
@@ -28,6 +29,7 @@ pub mod replan;
 pub mod requests;
 pub mod routing;
 pub mod run;
+pub mod rx_buffers;
 pub mod sd_notify;
 pub mod signals;
 pub mod snmp;

@@ -13,6 +13,7 @@ use std::time::SystemTime;
 
 use super::dump::DumpPaths;
 use super::effects::{EffectWorker, Pacing};
+use super::kernel_knobs::{LocalIgmpOff, NetlinkSockets};
 use super::log::{LogConfig, Logger};
 use super::metrics::Endpoint;
 use super::observe::{Observers, Settings};
@@ -237,6 +238,7 @@ async fn host_interfaces(netlink: &Netlink) -> anyhow::Result<HostInterfaces> {
                     operational: i.is_operational(),
                     primary_ipv4: i.primary_ipv4,
                     ipv6_link_local: i.ipv6_link_local,
+                    mtu: i.mtu,
                 },
             )
         })
@@ -329,12 +331,12 @@ async fn serve(opts: &Options, config: Config) -> anyhow::Result<()> {
     let pacing = Pacing::of(&config);
     // Before the observers start: the D-Bus service asks the loop through it.
     let requests = super::requests::install();
-    let effects = EffectWorker::new(
-        Netlink::connect().context("cannot open netlink")?,
-        pacing,
-        Observers::start(&config),
-    )
-    .spawn();
+    let effects_netlink = Netlink::connect().context("cannot open netlink")?;
+    let netlink_sockets = netlink_sockets(&netlink, &effects_netlink, watcher.as_ref());
+    netlink_sockets.apply(&config.global);
+    // Before the VRRP sockets join their groups, or the kernel reports the joins.
+    let local_igmp_off = LocalIgmpOff::apply(&config.global);
+    let effects = EffectWorker::new(effects_netlink, pacing, Observers::start(&config)).spawn();
     let (tracker_tx, trackers) = mpsc::unbounded_channel();
     let delay = config.global.vrrp_startup_delay;
     if !delay.is_zero() {
@@ -360,6 +362,7 @@ async fn serve(opts: &Options, config: Config) -> anyhow::Result<()> {
         vmacs,
         saved_sysctls,
         netlink,
+        netlink_sockets,
         process: ProcessInfo::current(&opts.config_file),
         metrics: None,
         snmp: None,
@@ -409,8 +412,34 @@ async fn serve(opts: &Options, config: Config) -> anyhow::Result<()> {
             log::warn!("cannot restore {path}: {e}");
         }
     }
+    if let Some(off) = local_igmp_off {
+        off.restore();
+    }
     super::start_stop::run(Moment::Shutdown, &host.global).await;
     Ok(())
+}
+
+/// Handles on the daemon's netlink sockets by keepalived's two kinds: queries and changes
+/// (the planning connection and the effect worker's), and link events. A socket that
+/// cannot be duplicated keeps the kernel's default size (logged).
+fn netlink_sockets(
+    planning: &Netlink,
+    effects: &Netlink,
+    watcher: Option<&NetlinkWatcher>,
+) -> NetlinkSockets {
+    let mut sockets = NetlinkSockets::default();
+    for netlink in [planning, effects] {
+        match netlink.socket_handles() {
+            Ok(h) => sockets.cmd.extend(h),
+            Err(e) => log::warn!("cannot size a netlink socket: {e}"),
+        }
+    }
+    match watcher.map(NetlinkWatcher::socket_handles) {
+        Some(Ok(h)) => sockets.monitor = h,
+        Some(Err(e)) => log::warn!("cannot size the netlink event socket: {e}"),
+        None => {}
+    }
+    sockets
 }
 
 /// The daemon's side of reloads, dumps, metrics and systemd.
@@ -421,6 +450,8 @@ struct DaemonHost {
     /// Sysctls changed for them, with their previous values (restored at exit).
     saved_sysctls: Vec<(String, String)>,
     netlink: Netlink,
+    /// Every netlink socket, sized again at each reload.
+    netlink_sockets: NetlinkSockets,
     process: ProcessInfo,
     /// The metrics endpoint (`metrics_listen`), once the first snapshot exists.
     metrics: Option<Endpoint>,
@@ -543,7 +574,9 @@ impl Host for DaemonHost {
 
     fn reloaded(&mut self, running: &Running) {
         self.reload_check = running.shown.global().reload_check_config.clone();
+        super::kernel_knobs::note_reload(&self.global, running.shown.global());
         self.global = running.shown.global().clone();
+        self.netlink_sockets.apply(&self.global);
         if let Some(metrics) = &mut self.metrics {
             metrics.configure(running.shown.global().metrics_listen, Instant::now());
         }

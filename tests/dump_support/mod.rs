@@ -61,6 +61,7 @@ pub fn core_instances(config: &Config, src: IpAddr) -> Vec<InstanceConfig> {
         operational: true,
         primary_ipv4: Some(src),
         ipv6_link_local: None,
+        mtu: 1500,
     };
     let host: HostInterfaces = config
         .instances

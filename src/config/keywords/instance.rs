@@ -444,7 +444,16 @@ pub static INSTANCE: &[Keyword<VrrpInstance>] = &[
         },
         |t, d| if let Some(v) = t.other.get("lvs_sync_daemon_interface") { d.line("lvs_sync_daemon_interface", v) }),
     inert!(DumpOnly "debug" => "No effect (accepted for compatibility)."),
-    inert!(NotImplemented "kernel_rx_buf_size" => "Receive buffer size of the instance's socket."),
+    keyword!(
+        "kernel_rx_buf_size",
+        "BYTES",
+        "0 (vrrp_rx_bufs_policy)",
+        "Bytes this instance adds to its VRRP receive socket's buffer, instead of what vrrp_rx_bufs_policy gives.",
+        super::buffers::kernel_rx_buf_size,
+        |t, d| if t.kernel_rx_buf_size != 0 {
+            d.kv("kernel_rx_buf_size", t.kernel_rx_buf_size)
+        }
+    ),
     inert!(NotImplemented "linkbeat_use_polling" => "Poll link state."),
     inert!(NotImplemented "native_ipv6" => "Deprecated: IPv6 instance without VIPs."),
     inert!(NotImplemented "track_src_ip" => "FAULT when the source address is missing."),

@@ -49,6 +49,9 @@ pub enum Inert {
     AlwaysRealTime,
     /// keepalived itself only shows it in its data dump.
     DumpOnly,
+    /// A setting of the kernel process connector socket keepalived follows processes
+    /// with: this build's `vrrp_track_process` scans `/proc` instead and has no such socket.
+    ProcScan,
 }
 
 impl Inert {
@@ -65,6 +68,9 @@ impl Inert {
                 "this build always runs its VRRP loop under real-time scheduling (vrrp_rt_priority, default 1)"
             }
             Inert::DumpOnly => "keepalived 2.2.7 only shows it in its data dump",
+            Inert::ProcScan => {
+                "this build's vrrp_track_process scans /proc, without the process connector socket it sizes"
+            }
         }
     }
 
@@ -230,6 +236,8 @@ macro_rules! inert {
 
 pub mod address;
 mod apply;
+#[macro_use]
+mod buffers;
 pub mod global;
 pub mod instance;
 pub mod lvs;
