@@ -461,6 +461,9 @@ pub struct VrrpInstance {
     pub use_vmac: Option<Vmac>,
     pub vmac_xmit_base: bool,
     pub promote_secondaries: bool,
+    /// `track_src_ip`: FAULT while the configured source address (`mcast_src_ip` /
+    /// `unicast_src_ip`) is deleted from the host.
+    pub track_src_ip: bool,
     /// `kernel_rx_buf_size`: bytes this instance adds to its receive socket's buffer
     /// (0 = derived from `vrrp_rx_bufs_policy`).
     pub kernel_rx_buf_size: u32,
@@ -498,6 +501,7 @@ impl VrrpInstance {
             vmac_xmit_base: false,
             promote_secondaries: false,
             kernel_rx_buf_size: 0,
+            track_src_ip: false,
             mysql_read_only: None,
             other: BTreeMap::new(),
         }

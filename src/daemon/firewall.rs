@@ -53,8 +53,11 @@ impl Plan {
                 .collect();
             instances.insert(inst.name.clone(), by_name);
         }
+        // With disable_local_igmp an IPv4 VMAC sends no reports to redirect: keepalived
+        // gives it no rules.
         let vmacs: Vec<VmacRule> = vmacs
             .iter()
+            .filter(|v| v.ipv6 || !cfg.global.disable_local_igmp)
             .map(|v| VmacRule {
                 vmac: v.name.clone(),
                 base: v.base.clone(),

@@ -343,6 +343,9 @@ fn instance_config(
     };
     core.base_priority = inst.priority;
     core.advert_int = inst.advert_int;
+    // keepalived drops track_src_ip when the source address is not configured.
+    core.track_source = inst.track_src_ip
+        && (inst.addressing.unicast_src_ip.is_some() || inst.addressing.mcast_src_ip.is_some());
     let same_family = |a: &&model::IpAddress| Family::of(&a.addr) == core.family;
     core.vips = inst
         .virtuals

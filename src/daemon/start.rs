@@ -221,13 +221,19 @@ fn acquire_pid_files(opts: &Options) -> anyhow::Result<Vec<PidFile>> {
     Ok(files)
 }
 
-/// Interface facts for the plan, from netlink.
-async fn host_interfaces(netlink: &Netlink) -> anyhow::Result<HostInterfaces> {
+/// Interface facts for the plan, and every address of the host, from netlink.
+async fn host_interfaces(
+    netlink: &Netlink,
+) -> anyhow::Result<(HostInterfaces, std::collections::HashSet<std::net::IpAddr>)> {
     let all = netlink
         .interfaces()
         .await
         .context("cannot list interfaces")?;
-    Ok(all
+    let addresses = all
+        .iter()
+        .flat_map(|i| i.addresses.iter().map(|a| a.address))
+        .collect();
+    let facts = all
         .into_iter()
         .map(|i| {
             (
@@ -242,7 +248,8 @@ async fn host_interfaces(netlink: &Netlink) -> anyhow::Result<HostInterfaces> {
                 },
             )
         })
-        .collect())
+        .collect();
+    Ok((facts, addresses))
 }
 
 /// Plans `config` on this host: trackers (carrying results from `previous`), the
@@ -253,7 +260,7 @@ async fn prepare(
     previous: Option<&Tracking>,
     saved_sysctls: &mut Vec<(String, String)>,
 ) -> anyhow::Result<Prepared> {
-    let host = host_interfaces(netlink).await?;
+    let (host, addresses) = host_interfaces(netlink).await?;
     let mut tracking = Tracking::plan(config);
     if let Some(previous) = previous {
         tracking.carry_results(previous);
@@ -263,9 +270,18 @@ async fn prepare(
         log::warn!("{w}");
     }
     create_vmacs(netlink, &plan.vmacs, &host, saved_sysctls).await;
+    // keepalived.conf(5): "if the configured src_ip doesn't exist or is removed put the
+    // instance into fault state".
+    let sources_missing = plan
+        .instances
+        .iter()
+        .filter(|i| i.track_source && !addresses.contains(&i.source_addr))
+        .map(|i| i.source_addr)
+        .collect();
     let init = RouterInit {
         tracker_status: tracking.initial_status(),
         interfaces_down: plan.interfaces_down.clone(),
+        sources_missing,
     };
     Ok(Prepared {
         plan,

@@ -120,6 +120,7 @@ impl Node {
         let init = RouterInit {
             tracker_status: trackers.iter().map(|t| (t.id, TrackerStatus::Up)).collect(),
             interfaces_down: vec![],
+            sources_missing: vec![],
         };
         let router = Router::with_init(core_instances(&config, src), vec![], init, t0);
         Node {

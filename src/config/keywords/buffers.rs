@@ -194,8 +194,9 @@ mod tests {
     fn policy_words_follow_keepalived_precedence() {
         let (g, m) = global(" vrrp_rx_bufs_policy mtu ADVERT");
         assert_eq!(g.buffers.vrrp_rx_policy, RxBufsPolicy::Mtu);
-        assert!(m.iter().any(|m| m
-            == "Cannot set both vrrp_rx_bufs_policy MTU and ADVERT, ignoring ADVERT"));
+        assert!(m
+            .iter()
+            .any(|m| m == "Cannot set both vrrp_rx_bufs_policy MTU and ADVERT, ignoring ADVERT"));
         let (g, m) = global(" vrrp_rx_bufs_policy ADVERT\n vrrp_rx_bufs_policy 9000");
         assert_eq!(g.buffers.vrrp_rx_policy, RxBufsPolicy::Size(9000));
         assert!(m

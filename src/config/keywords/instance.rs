@@ -456,7 +456,17 @@ pub static INSTANCE: &[Keyword<VrrpInstance>] = &[
     ),
     inert!(NotImplemented "linkbeat_use_polling" => "Poll link state."),
     inert!(NotImplemented "native_ipv6" => "Deprecated: IPv6 instance without VIPs."),
-    inert!(NotImplemented "track_src_ip" => "FAULT when the source address is missing."),
+    keyword!(
+        "track_src_ip",
+        "",
+        "off",
+        "FAULT while the configured source address (mcast_src_ip, unicast_src_ip) is deleted from the host.",
+        // keepalived's handler sets it whatever follows.
+        |_cx, t, _n| t.track_src_ip = true,
+        |t, d| if t.track_src_ip {
+            d.line::<&str>("track_src_ip", &[])
+        }
+    ),
     inert!(Bfd "track_bfd" => "BFD tracking (no BFD in this build)."),
     inert!(NotImplemented "use_ipvlan" => "Use an ipvlan instead of a macvlan."),
     inert!(NotImplemented "use_vmac_addr" => "Use the VMAC address."),
