@@ -266,7 +266,8 @@ pub struct SocketBuffers {
     pub vrrp_rx_policy: RxBufsPolicy,
     /// `vrrp_rx_bufs_multiplier` (≥ 1, default 3): adverts or MTUs per instance.
     pub vrrp_rx_multiplier: u32,
-    /// `vrrp_netlink_cmd_rcv_bufs` (0: keepalived's 64 KiB) and `…_force`
+    /// `vrrp_netlink_cmd_rcv_bufs` (0: keepalived's 64 KiB, or the kernel's default if
+    /// larger) and `…_force`
     /// (`SO_RCVBUFFORCE`, past `net.core.rmem_max`): the sockets changes and queries use.
     pub netlink_cmd: NetlinkBuffer,
     /// `vrrp_netlink_monitor_rcv_bufs` and `…_force`: the socket link and address events

@@ -16,9 +16,12 @@ pub struct NetlinkSockets {
 }
 
 impl NetlinkSockets {
-    /// Sizes both kinds as `global` asks (keepalived asks for 64 KiB where no size is
-    /// written), at start-up and again at each reload, as keepalived does; a refusal is
-    /// logged in keepalived's words and changes nothing else.
+    /// Sizes both kinds as `global` asks, at start-up and again at each reload, as
+    /// keepalived does; a refusal is logged in keepalived's words and changes nothing
+    /// else. Where no size is written keepalived asks for 64 KiB, less than the kernel
+    /// gives by default (`net.core.rmem_default`, 208 KiB on most hosts): we ask for the
+    /// larger of the two, so that a burst of link events (a reload creating many VMACs)
+    /// is not dropped sooner than before (DIFFERENCES D16).
     pub fn apply(&self, global: &GlobalDefs) {
         for (sockets, wanted) in [
             (&self.cmd, global.buffers.netlink_cmd),
@@ -37,8 +40,18 @@ impl NetlinkSockets {
 }
 
 fn request(wanted: NetlinkBuffer) -> ReceiveBuffer {
+    let bytes = if wanted.bytes == 0 {
+        // The kernel doubles what is asked for; its default is already doubled.
+        let kernel_default = std::fs::read_to_string("/proc/sys/net/core/rmem_default")
+            .ok()
+            .and_then(|v| v.trim().parse::<u32>().ok())
+            .map_or(0, |v| v / 2);
+        wanted.requested().max(kernel_default)
+    } else {
+        wanted.bytes
+    };
     ReceiveBuffer {
-        bytes: wanted.requested(),
+        bytes,
         force: wanted.force,
     }
 }

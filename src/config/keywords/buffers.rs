@@ -5,13 +5,14 @@
 use crate::config::dump::Dumper;
 
 /// `vrrp_netlink_*_rcv_bufs` rows: `size NAME, PREFIX, FIELD, DOC` (a byte count; 0 or
-/// unset asks for keepalived's 64 KiB) and `force NAME, FIELD, DOC` (`SO_RCVBUFFORCE`).
+/// unset asks for keepalived's 64 KiB, or the kernel's default if larger) and
+/// `force NAME, FIELD, DOC` (`SO_RCVBUFFORCE`).
 macro_rules! netlink_rcv_bufs {
     (size $name:literal, $prefix:literal, $field:ident, $doc:literal) => {
         keyword!(
             $name,
             "BYTES",
-            "65536",
+            "65536 or net.core.rmem_default, the larger",
             $doc,
             |c, t, n| if let Some(v) = super::buffers::netlink_size(c, n, $prefix) {
                 t.buffers.$field.bytes = v
