@@ -88,6 +88,11 @@ pub struct GlobalDefs {
     pub scheduling: Scheduling,
     /// Namespace, instance name, pid and dump file names, timed reloads, saved copies.
     pub process: ProcessSettings,
+    /// Receive buffer sizes of the VRRP and netlink sockets.
+    pub buffers: SocketBuffers,
+    /// `disable_local_igmp`: the kernel sends no IGMP reports for link-local groups
+    /// (224.0.0.18 among them) while the daemon runs.
+    pub disable_local_igmp: bool,
     /// Other known global keywords, which the daemon does not act on: keyword → arguments
     /// as written.
     pub other: BTreeMap<String, Vec<String>>,
@@ -205,6 +210,8 @@ impl Default for GlobalDefs {
             snmp: SnmpSettings::default(),
             scheduling: Scheduling::default(),
             process: ProcessSettings::default(),
+            buffers: SocketBuffers::default(),
+            disable_local_igmp: false,
             other: BTreeMap::new(),
         }
     }
@@ -259,6 +266,73 @@ pub struct Scheduling {
     pub vrrp_priority: Option<i8>,
     /// `vrrp_cpu_affinity`: the CPUs the VRRP process may run on (empty = unrestricted).
     pub vrrp_cpu_affinity: Vec<usize>,
+}
+
+/// How big the kernel's receive queues of the daemon's sockets are (`SO_RCVBUF`): a queue
+/// too small for a burst of adverts (many instances on one interface) or of link events
+/// (many interfaces changing at once) drops what does not fit.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SocketBuffers {
+    /// `vrrp_rx_bufs_policy`: how a VRRP receive socket's size is derived for instances
+    /// without their own `kernel_rx_buf_size`.
+    pub vrrp_rx_policy: RxBufsPolicy,
+    /// `vrrp_rx_bufs_multiplier` (≥ 1, default 3): adverts or MTUs per instance.
+    pub vrrp_rx_multiplier: u32,
+    /// `vrrp_netlink_cmd_rcv_bufs` (0: keepalived's 64 KiB, or the kernel's default if
+    /// larger) and `…_force`
+    /// (`SO_RCVBUFFORCE`, past `net.core.rmem_max`): the sockets changes and queries use.
+    pub netlink_cmd: NetlinkBuffer,
+    /// `vrrp_netlink_monitor_rcv_bufs` and `…_force`: the socket link and address events
+    /// arrive on.
+    pub netlink_monitor: NetlinkBuffer,
+}
+
+impl Default for SocketBuffers {
+    fn default() -> Self {
+        SocketBuffers {
+            vrrp_rx_policy: RxBufsPolicy::Kernel,
+            vrrp_rx_multiplier: 3,
+            netlink_cmd: NetlinkBuffer::default(),
+            netlink_monitor: NetlinkBuffer::default(),
+        }
+    }
+}
+
+/// keepalived's `vrrp_rx_bufs_policy`, after its rules for conflicting words (a size wins
+/// over MTU and ADVERT; MTU wins over ADVERT).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RxBufsPolicy {
+    /// Not written: the kernel's default size (`net.core.rmem_default`).
+    Kernel,
+    /// `MTU`: multiplier × the interface's MTU per instance.
+    Mtu,
+    /// `ADVERT`: multiplier × the instance's advert length (IP header included) each.
+    Advert,
+    /// A number of bytes per instance.
+    Size(u32),
+}
+
+/// One netlink socket's receive buffer request.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct NetlinkBuffer {
+    /// Bytes asked for; 0 = keepalived's default of 64 KiB.
+    pub bytes: u32,
+    /// `SO_RCVBUFFORCE` rather than `SO_RCVBUF`.
+    pub force: bool,
+}
+
+impl NetlinkBuffer {
+    /// keepalived's `IF_DEFAULT_BUFSIZE`, asked for when no size is written.
+    pub const DEFAULT_BYTES: u32 = 64 * 1024;
+
+    /// The size to ask the kernel for.
+    pub fn requested(self) -> u32 {
+        if self.bytes == 0 {
+            Self::DEFAULT_BYTES
+        } else {
+            self.bytes
+        }
+    }
 }
 
 /// keepalived's default `startup_script_timeout` / `shutdown_script_timeout`.
@@ -410,6 +484,12 @@ pub struct VrrpInstance {
     /// `garp_extra_if` (`vmac_garp_intvl`); unset: the global `vrrp_garp_extra_if`.
     pub garp_extra_if: Option<GarpExtraIf>,
     pub promote_secondaries: bool,
+    /// `track_src_ip`: FAULT while the configured source address (`mcast_src_ip` /
+    /// `unicast_src_ip`) is deleted from the host.
+    pub track_src_ip: bool,
+    /// `kernel_rx_buf_size`: bytes this instance adds to its receive socket's buffer
+    /// (0 = derived from `vrrp_rx_bufs_policy`).
+    pub kernel_rx_buf_size: u32,
     /// Our extension (opt-in MySQL-safe failover): set `read_only` with the role.
     pub mysql_read_only: Option<String>,
     /// Other known instance keywords: keyword → arguments as written.
@@ -447,6 +527,8 @@ impl VrrpInstance {
             native_ipv6: false,
             garp_extra_if: None,
             promote_secondaries: false,
+            kernel_rx_buf_size: 0,
+            track_src_ip: false,
             mysql_read_only: None,
             other: BTreeMap::new(),
         }

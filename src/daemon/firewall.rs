@@ -53,10 +53,12 @@ impl Plan {
                 .collect();
             instances.insert(inst.name.clone(), by_name);
         }
-        // keepalived redirects the reports of its macvlans only, not of its ipvlans.
+        // keepalived redirects the reports of its macvlans only, not of its ipvlans; with
+        // disable_local_igmp an IPv4 VMAC sends no reports to redirect: no rules for it.
         let vmacs: Vec<VmacRule> = vmacs
             .iter()
             .filter(|v| v.kind == super::plan::LinkKind::Macvlan)
+            .filter(|v| v.ipv6 || !cfg.global.disable_local_igmp)
             .map(|v| VmacRule {
                 vmac: v.name.clone(),
                 base: v.base.clone(),

@@ -5,7 +5,7 @@
 //! This is pure (no netlink, no sockets): the daemon looks the interfaces up first and
 //! hands them in as [`HostInterfaces`], so the mapping is unit-testable.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::Arc;
 
@@ -28,6 +28,8 @@ pub struct InterfaceFacts {
     pub operational: bool,
     pub primary_ipv4: Option<Ipv4Addr>,
     pub ipv6_link_local: Option<Ipv6Addr>,
+    /// The interface's MTU (0 when unknown).
+    pub mtu: u32,
 }
 
 /// The host's interfaces by name.
@@ -101,6 +103,9 @@ pub struct Plan {
     /// `AddVips`/`RemoveVips` address lists.
     pub vips: Vec<Vec<VipSpec>>,
     pub receive_sockets: BTreeSet<ReceiveSocket>,
+    /// The receive buffer (`SO_RCVBUF`) each socket asks for, summed over its instances
+    /// ([`super::rx_buffers`]); a socket not listed keeps the kernel's default.
+    pub receive_buffers: BTreeMap<ReceiveSocket, u32>,
     /// Interfaces that are missing or not up+running at start (instances on them start
     /// in FAULT).
     pub interfaces_down: Vec<String>,
@@ -133,6 +138,7 @@ pub fn build(
         groups: Vec::new(),
         vips: Vec::with_capacity(config.instances.len()),
         receive_sockets: BTreeSet::new(),
+        receive_buffers: BTreeMap::new(),
         interfaces_down: Vec::new(),
         warnings: Vec::new(),
         vmacs: Vec::new(),
@@ -225,7 +231,20 @@ pub fn build(
             None => (base.clone(), base.clone(), base),
         };
         let core = instance_config(config, inst, &interface, source_addr, trackers(inst));
-        plan.receive_sockets.insert(receive_socket(&core));
+        let socket = receive_socket(&core);
+        // The MTU of the interface adverts arrive on (a VMAC not created yet has its
+        // base's).
+        let mtu = host
+            .get(&core.interface)
+            .or(facts)
+            .map(|f| f.mtu)
+            .filter(|m| *m != 0);
+        let share = super::rx_buffers::share(&config.global.buffers, inst, &core, mtu);
+        if share != 0 {
+            let total = plan.receive_buffers.entry(socket.clone()).or_insert(0);
+            *total = total.saturating_add(share);
+        }
+        plan.receive_sockets.insert(socket);
         let vips = inst
             .virtuals
             .virtual_ipaddress
@@ -351,6 +370,9 @@ fn instance_config(
     };
     core.base_priority = inst.priority;
     core.advert_int = inst.advert_int;
+    // keepalived drops track_src_ip when the source address is not configured.
+    core.track_source = inst.track_src_ip
+        && (inst.addressing.unicast_src_ip.is_some() || inst.addressing.mcast_src_ip.is_some());
     let same_family = |a: &&model::IpAddress| Family::of(&a.addr) == core.family;
     core.vips = inst
         .virtuals
@@ -500,6 +522,7 @@ mod tests {
                 operational: true,
                 primary_ipv4: Some(Ipv4Addr::new(198, 18, 0, 1)),
                 ipv6_link_local: Some("fe80::1".parse().unwrap()),
+                mtu: 1500,
             },
         );
         build(&checked.config, &host, |_| Vec::new()).unwrap()

@@ -655,8 +655,13 @@ impl Running {
                 name, up, running, ..
             } => self.link_state(now, &name, up && running),
             NetEvent::LinkRemoved { name, .. } => self.link_state(now, &name, false),
-            NetEvent::AddressRemoved { address, .. } => self.vip_removed(address),
-            NetEvent::AddressAdded { .. } => {}
+            NetEvent::AddressRemoved { address, .. } => {
+                self.router.handle_source_address(now, address, false);
+                self.vip_removed(address)
+            }
+            NetEvent::AddressAdded { address, .. } => {
+                self.router.handle_source_address(now, address, true)
+            }
         }
     }
 

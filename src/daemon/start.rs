@@ -14,6 +14,7 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use super::effects::{EffectWorker, Pacing};
+use super::kernel_knobs::{LocalIgmpOff, NetlinkSockets};
 use super::log::{LogConfig, Logger};
 use super::metrics::Endpoint;
 use super::observe::{Observers, Settings};
@@ -274,13 +275,19 @@ fn acquire_pid_files((main, vrrp): (PathBuf, PathBuf)) -> anyhow::Result<Vec<Pid
     Ok(files)
 }
 
-/// Interface facts for the plan, from netlink.
-async fn host_interfaces(netlink: &Netlink) -> anyhow::Result<HostInterfaces> {
+/// Interface facts for the plan, and every address of the host, from netlink.
+async fn host_interfaces(
+    netlink: &Netlink,
+) -> anyhow::Result<(HostInterfaces, std::collections::HashSet<std::net::IpAddr>)> {
     let all = netlink
         .interfaces()
         .await
         .context("cannot list interfaces")?;
-    Ok(all
+    let addresses = all
+        .iter()
+        .flat_map(|i| i.addresses.iter().map(|a| a.address))
+        .collect();
+    let facts = all
         .into_iter()
         .map(|i| {
             (
@@ -291,10 +298,12 @@ async fn host_interfaces(netlink: &Netlink) -> anyhow::Result<HostInterfaces> {
                     operational: i.is_operational(),
                     primary_ipv4: i.primary_ipv4,
                     ipv6_link_local: i.ipv6_link_local,
+                    mtu: i.mtu,
                 },
             )
         })
-        .collect())
+        .collect();
+    Ok((facts, addresses))
 }
 
 /// Plans `config` on this host: trackers (carrying results from `previous`), the
@@ -305,7 +314,7 @@ async fn prepare(
     previous: Option<&Tracking>,
     saved_sysctls: &mut Vec<(String, String)>,
 ) -> anyhow::Result<Prepared> {
-    let host = host_interfaces(netlink).await?;
+    let (host, addresses) = host_interfaces(netlink).await?;
     let mut tracking = Tracking::plan(config);
     if let Some(previous) = previous {
         tracking.carry_results(previous);
@@ -317,9 +326,18 @@ async fn prepare(
     // An instance whose link could not be made stays in FAULT, as in keepalived.
     let failed = create_vmacs(netlink, &plan.vmacs, &host, saved_sysctls).await;
     plan.interfaces_down.extend(failed);
+    // keepalived.conf(5): "if the configured src_ip doesn't exist or is removed put the
+    // instance into fault state".
+    let sources_missing = plan
+        .instances
+        .iter()
+        .filter(|i| i.track_source && !addresses.contains(&i.source_addr))
+        .map(|i| i.source_addr)
+        .collect();
     let init = RouterInit {
         tracker_status: tracking.initial_status(),
         interfaces_down: plan.interfaces_down.clone(),
+        sources_missing,
     };
     Ok(Prepared {
         plan,
@@ -431,12 +449,12 @@ async fn serve(opts: &Options, config: Config, identity: Identity) -> anyhow::Re
     let pacing = Pacing::of(&config);
     // Before the observers start: the D-Bus service asks the loop through it.
     let requests = super::requests::install();
-    let effects = EffectWorker::new(
-        Netlink::connect().context("cannot open netlink")?,
-        pacing,
-        Observers::start(&config),
-    )
-    .spawn();
+    let effects_netlink = Netlink::connect().context("cannot open netlink")?;
+    let netlink_sockets = netlink_sockets(&netlink, &effects_netlink, watcher.as_ref());
+    netlink_sockets.apply(&config.global);
+    // Before the VRRP sockets join their groups, or the kernel reports the joins.
+    let local_igmp_off = LocalIgmpOff::apply(&config.global);
+    let effects = EffectWorker::new(effects_netlink, pacing, Observers::start(&config)).spawn();
     let (tracker_tx, trackers) = mpsc::unbounded_channel();
     let delay = config.global.vrrp_startup_delay;
     if !delay.is_zero() {
@@ -462,6 +480,7 @@ async fn serve(opts: &Options, config: Config, identity: Identity) -> anyhow::Re
         vmacs,
         saved_sysctls,
         netlink,
+        netlink_sockets,
         process: ProcessInfo {
             identity,
             ..ProcessInfo::current(&opts.config_file)
@@ -517,8 +536,34 @@ async fn serve(opts: &Options, config: Config, identity: Identity) -> anyhow::Re
             log::warn!("cannot restore {path}: {e}");
         }
     }
+    if let Some(off) = local_igmp_off {
+        off.restore();
+    }
     super::start_stop::run(Moment::Shutdown, &host.global).await;
     Ok(())
+}
+
+/// Handles on the daemon's netlink sockets by keepalived's two kinds: queries and changes
+/// (the planning connection and the effect worker's), and link events. A socket that
+/// cannot be duplicated keeps the kernel's default size (logged).
+fn netlink_sockets(
+    planning: &Netlink,
+    effects: &Netlink,
+    watcher: Option<&NetlinkWatcher>,
+) -> NetlinkSockets {
+    let mut sockets = NetlinkSockets::default();
+    for netlink in [planning, effects] {
+        match netlink.socket_handles() {
+            Ok(h) => sockets.cmd.extend(h),
+            Err(e) => log::warn!("cannot size a netlink socket: {e}"),
+        }
+    }
+    match watcher.map(NetlinkWatcher::socket_handles) {
+        Some(Ok(h)) => sockets.monitor = h,
+        Some(Err(e)) => log::warn!("cannot size the netlink event socket: {e}"),
+        None => {}
+    }
+    sockets
 }
 
 /// The daemon's side of reloads, dumps, metrics and systemd.
@@ -529,6 +574,8 @@ struct DaemonHost {
     /// Sysctls changed for them, with their previous values (restored at exit).
     saved_sysctls: Vec<(String, String)>,
     netlink: Netlink,
+    /// Every netlink socket, sized again at each reload.
+    netlink_sockets: NetlinkSockets,
     process: ProcessInfo,
     /// The `reload_time_file` watcher of the running configuration.
     reload_timer: Option<ReloadTimer>,
@@ -702,11 +749,13 @@ impl Host for DaemonHost {
 
     fn reloaded(&mut self, running: &Running) {
         self.reload_check = running.shown.global().reload_check_config.clone();
+        super::kernel_knobs::note_reload(&self.global, running.shown.global());
         self.global = running.shown.global().clone();
         if let Some(dir) = &self.global.process.config_save_dir {
             let data = super::dump::render_data(&self.snapshot(running));
             super::config_save::save_dump(dir, true, &data);
         }
+        self.netlink_sockets.apply(&self.global);
         self.restart_reload_timer();
         if let Some(metrics) = &mut self.metrics {
             metrics.configure(running.shown.global().metrics_listen, Instant::now());

@@ -12,8 +12,8 @@ use std::task::{Context, Poll};
 
 use super::plan::{Listen, Plan, ReceiveSocket};
 use crate::sys::{
-    Addressing4, Addressing6, InterfaceId, RecvBatch, SocketError, Vrrp4Receiver, Vrrp4Sender,
-    Vrrp6Receiver, Vrrp6Sender,
+    Addressing4, Addressing6, InterfaceId, ReceiveBuffer, RecvBatch, SocketError, Vrrp4Receiver,
+    Vrrp4Sender, Vrrp6Receiver, Vrrp6Sender,
 };
 use crate::vrrp::{Family, InstanceConfig, InstanceId, Router};
 
@@ -88,6 +88,18 @@ impl Wire {
                 Err(e) => return Err(e),
             };
             let receiver = open_receiver(socket, &interface)?;
+            if let Some(&bytes) = plan.receive_buffers.get(socket) {
+                let size = ReceiveBuffer {
+                    bytes,
+                    force: false,
+                };
+                if let Err(e) = receiver.set_receive_buffer(size) {
+                    log::info!(
+                        "vrrp set receive socket buffer size error {}",
+                        e.raw_os_error().unwrap_or(0)
+                    );
+                }
+            }
             if filter_vrids {
                 receiver.set_vrid_filter(if socket.ipv6 { &vrids6 } else { &vrids4 })?;
             }
@@ -210,6 +222,13 @@ enum Receiver {
 }
 
 impl Receiver {
+    fn set_receive_buffer(&self, size: ReceiveBuffer) -> std::io::Result<()> {
+        match self {
+            Receiver::V4(r) => r.set_receive_buffer(size),
+            Receiver::V6(r) => r.set_receive_buffer(size),
+        }
+    }
+
     fn set_vrid_filter(&self, vrids: &[u8]) -> Result<(), SocketError> {
         match self {
             Receiver::V4(r) => r.set_vrid_filter(vrids),

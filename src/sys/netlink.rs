@@ -10,12 +10,14 @@
 
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::os::fd::AsFd;
 
 use futures::TryStreamExt;
 use netlink_packet_core::{NetlinkMessage, NLM_F_ACK, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REQUEST};
 use netlink_packet_route::address::{AddressAttribute, AddressHeaderFlags, AddressMessage};
 use netlink_packet_route::link::{LinkAttribute, LinkFlags, LinkMessage};
 use netlink_packet_route::RouteNetlinkMessage;
+use netlink_sys::AsyncSocket;
 
 /// A netlink operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -149,6 +151,8 @@ pub struct InterfaceInfo {
     pub ipv6_link_local: Option<Ipv6Addr>,
     /// All addresses, in kernel order.
     pub addresses: Vec<InterfaceAddress>,
+    /// `IFLA_MTU` (0 when the kernel did not say).
+    pub mtu: u32,
 }
 
 impl InterfaceInfo {
@@ -165,6 +169,8 @@ pub struct Netlink {
     connection: tokio::task::JoinHandle<()>,
     /// Changes go on their own blocking socket (see `netlink_change`).
     changes: std::sync::Mutex<super::netlink_change::ChangeSocket>,
+    /// Both sockets, for sizing their receive queues.
+    sockets: super::SocketHandles,
 }
 
 impl Drop for Netlink {
@@ -177,17 +183,29 @@ impl Netlink {
     /// Opens a connection in the calling thread's network namespace and spawns its I/O
     /// task on the current tokio runtime.
     pub fn connect() -> Result<Self, NetlinkError> {
-        let (connection, handle, _unsolicited) =
+        let (mut connection, handle, _unsolicited) =
             rtnetlink::new_connection().map_err(NetlinkError::Connect)?;
+        let mut sockets = super::SocketHandles::default();
+        sockets
+            .keep(connection.socket_mut().socket_ref().as_fd())
+            .map_err(NetlinkError::Connect)?;
         let connection = tokio::spawn(connection);
-        let changes = std::sync::Mutex::new(
-            super::netlink_change::ChangeSocket::open().map_err(NetlinkError::Connect)?,
-        );
+        let changes = super::netlink_change::ChangeSocket::open().map_err(NetlinkError::Connect)?;
+        sockets
+            .keep(changes.as_fd())
+            .map_err(NetlinkError::Connect)?;
         Ok(Netlink {
             handle,
             connection,
-            changes,
+            changes: std::sync::Mutex::new(changes),
+            sockets,
         })
+    }
+
+    /// Duplicates of this connection's sockets (queries and changes), to size their
+    /// receive queues (keepalived's `vrrp_netlink_cmd_rcv_bufs`).
+    pub fn socket_handles(&self) -> std::io::Result<super::SocketHandles> {
+        self.sockets.duplicate()
     }
 
     /// Looks an interface up by name.
@@ -355,9 +373,11 @@ pub(crate) fn interface_from_link(
 ) -> InterfaceInfo {
     let mut name = String::new();
     let mut mac = None;
+    let mut mtu = 0;
     for attribute in &link.attributes {
         match attribute {
             LinkAttribute::IfName(n) => name = n.clone(),
+            LinkAttribute::Mtu(m) => mtu = *m,
             LinkAttribute::Address(bytes) => mac = <[u8; 6]>::try_from(bytes.as_slice()).ok(),
             _ => {}
         }
@@ -379,6 +399,7 @@ pub(crate) fn interface_from_link(
         primary_ipv4,
         ipv6_link_local,
         addresses,
+        mtu,
     }
 }
 

@@ -25,6 +25,12 @@ pub(crate) struct ChangeSocket {
     sequence: u32,
 }
 
+impl std::os::fd::AsFd for ChangeSocket {
+    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        self.socket.as_fd()
+    }
+}
+
 impl ChangeSocket {
     /// A NETLINK_ROUTE socket of the calling thread's network namespace.
     pub(crate) fn open() -> io::Result<ChangeSocket> {

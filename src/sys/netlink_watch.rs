@@ -12,7 +12,7 @@ use futures::{Stream, StreamExt};
 use netlink_packet_core::{NetlinkMessage, NetlinkPayload};
 use netlink_packet_route::link::LinkMessage;
 use netlink_packet_route::RouteNetlinkMessage;
-use netlink_sys::SocketAddr;
+use netlink_sys::{AsyncSocket, SocketAddr};
 use rtnetlink::MulticastGroup;
 
 use super::netlink::{address_from_message, interface_from_link, NetlinkError};
@@ -70,6 +70,7 @@ type Messages = UnboundedReceiver<(NetlinkMessage<RouteNetlinkMessage>, SocketAd
 pub struct NetlinkWatcher {
     messages: Messages,
     connection: tokio::task::JoinHandle<()>,
+    socket: super::SocketHandles,
 }
 
 impl Drop for NetlinkWatcher {
@@ -87,13 +88,26 @@ impl NetlinkWatcher {
             MulticastGroup::Ipv4Ifaddr,
             MulticastGroup::Ipv6Ifaddr,
         ];
-        let (connection, _handle, messages) =
+        let (mut connection, _handle, messages) =
             rtnetlink::new_multicast_connection(&groups).map_err(NetlinkError::Connect)?;
+        let mut socket = super::SocketHandles::default();
+        socket
+            .keep(std::os::fd::AsFd::as_fd(
+                connection.socket_mut().socket_ref(),
+            ))
+            .map_err(NetlinkError::Connect)?;
         let connection = tokio::spawn(connection);
         Ok(NetlinkWatcher {
             messages,
             connection,
+            socket,
         })
+    }
+
+    /// A duplicate of the event socket, to size its receive queue (keepalived's
+    /// `vrrp_netlink_monitor_rcv_bufs`).
+    pub fn socket_handles(&self) -> std::io::Result<super::SocketHandles> {
+        self.socket.duplicate()
     }
 
     /// The next event; `None` once the netlink socket has closed.

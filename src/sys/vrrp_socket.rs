@@ -167,6 +167,12 @@ impl Vrrp4Receiver {
         &self.interface
     }
 
+    /// Sets the kernel receive queue size (keepalived's `kernel_rx_buf_size` /
+    /// `vrrp_rx_bufs_policy`).
+    pub fn set_receive_buffer(&self, size: super::ReceiveBuffer) -> io::Result<()> {
+        size.apply(self.socket.get_ref().as_fd())
+    }
+
     /// The addressing this socket was opened with.
     pub fn addressing(&self) -> Addressing4 {
         self.addressing

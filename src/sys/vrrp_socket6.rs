@@ -155,6 +155,12 @@ impl Vrrp6Receiver {
         &self.interface
     }
 
+    /// Sets the kernel receive queue size (keepalived's `kernel_rx_buf_size` /
+    /// `vrrp_rx_bufs_policy`).
+    pub fn set_receive_buffer(&self, size: super::ReceiveBuffer) -> std::io::Result<()> {
+        size.apply(self.socket.get_ref().as_fd())
+    }
+
     /// Lets only adverts of `vrids` (and packets too short to tell) reach this socket
     /// ([`super::vrid_filter`]).
     pub fn set_vrid_filter(&self, vrids: &[u8]) -> Result<(), SocketError> {

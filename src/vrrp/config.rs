@@ -156,6 +156,9 @@ pub struct InstanceConfig {
     pub trackers: Vec<TrackerRef>,
     /// Do not go to FAULT when the instance's own interface goes down.
     pub dont_track_primary: bool,
+    /// `track_src_ip` with a configured source address: FAULT while `source_addr` is
+    /// missing from the host ([`crate::vrrp::Router::handle_source_address`]).
+    pub track_source: bool,
     /// `notify_deleted`: a reload that removes the instance reports DELETED, not FAULT.
     pub notify_deleted: bool,
     /// `notify_priority_changes` (resolved): each change of the effective priority is
@@ -216,6 +219,7 @@ impl InstanceConfig {
             old_unicast_checksum: OldUnicastChecksum::Auto,
             trackers: Vec::new(),
             dont_track_primary: false,
+            track_source: false,
             notify_deleted: false,
             notify_priority_changes: false,
             extra_if_garp: ExtraIfGarp::default(),

@@ -40,6 +40,8 @@ pub enum ReceivedPacket<'a> {
 pub struct RouterInit {
     pub tracker_status: Vec<(TrackerId, TrackerStatus)>,
     pub interfaces_down: Vec<String>,
+    /// Tracked source addresses (`track_src_ip`) not on the host at start.
+    pub sources_missing: Vec<IpAddr>,
 }
 
 pub(crate) struct Group {
@@ -61,6 +63,8 @@ pub struct Router {
     pub(crate) by_vrid: HashMap<(u8, Family), Vec<usize>>,
     pub(crate) trackers: HashMap<TrackerId, TrackerStatus>,
     pub(crate) interfaces_down: HashSet<String>,
+    /// Tracked source addresses (`track_src_ip`) deleted from the host.
+    pub(crate) sources_missing: HashSet<IpAddr>,
     pub(crate) actions: VecDeque<Action>,
     pub(crate) log_unknown_vrids: bool,
     pub(crate) dont_release: bool,
@@ -104,6 +108,7 @@ impl Router {
             by_vrid: HashMap::new(),
             trackers: init.tracker_status.into_iter().collect(),
             interfaces_down: init.interfaces_down.into_iter().collect(),
+            sources_missing: init.sources_missing.into_iter().collect(),
             actions: VecDeque::new(),
             log_unknown_vrids: false,
             dont_release: false,
@@ -213,6 +218,9 @@ impl Router {
             }
         }
         if !cfg.dont_track_primary && self.interfaces_down.contains(&cfg.interface) {
+            faults += 1;
+        }
+        if cfg.track_source && self.sources_missing.contains(&cfg.source_addr) {
             faults += 1;
         }
         (total, faults)
@@ -429,6 +437,30 @@ impl Router {
         for i in 0..self.instances.len() {
             let cfg = self.instances[i].cfg();
             if cfg.interface == ifname && !cfg.dont_track_primary {
+                self.apply_tracking(i, now);
+            }
+        }
+    }
+
+    /// An address was deleted from (`present` false) or added to the host: instances
+    /// tracking it as their source address (`track_src_ip`) go to FAULT while it is
+    /// missing and come back when it returns, as keepalived takes an instance down when
+    /// its tracked source address is deleted.
+    pub fn handle_source_address(&mut self, now: Instant, addr: IpAddr, present: bool) {
+        if self.stopped {
+            return;
+        }
+        let changed = if present {
+            self.sources_missing.remove(&addr)
+        } else {
+            self.sources_missing.insert(addr)
+        };
+        if !changed {
+            return;
+        }
+        for i in 0..self.instances.len() {
+            let cfg = self.instances[i].cfg();
+            if cfg.track_source && cfg.source_addr == addr {
                 self.apply_tracking(i, now);
             }
         }

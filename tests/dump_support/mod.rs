@@ -61,6 +61,7 @@ pub fn core_instances(config: &Config, src: IpAddr) -> Vec<InstanceConfig> {
         operational: true,
         primary_ipv4: Some(src),
         ipv6_link_local: None,
+        mtu: 1500,
     };
     let host: HostInterfaces = config
         .instances
@@ -120,6 +121,7 @@ impl Node {
         let init = RouterInit {
             tracker_status: trackers.iter().map(|t| (t.id, TrackerStatus::Up)).collect(),
             interfaces_down: vec![],
+            sources_missing: vec![],
         };
         let router = Router::with_init(core_instances(&config, src), vec![], init, t0);
         Node {

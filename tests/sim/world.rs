@@ -171,6 +171,7 @@ impl World {
         let init = RouterInit {
             tracker_status: vec![(TRACKER, status)],
             interfaces_down: vec![],
+            sources_missing: vec![],
         };
         let r = Router::with_init(vec![self.nodes[i].cfg.clone()], vec![], init, self.at());
         self.nodes[i].router = Some(r);

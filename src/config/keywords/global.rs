@@ -685,12 +685,32 @@ pub static GLOBAL: &[Keyword<GlobalDefs>] = &[
         rlimit_rttime
     ),
     inert!(OneProcess "vrrp_process_name" => "Process name of the VRRP process."),
-    inert!(NotImplemented "vrrp_netlink_cmd_rcv_bufs" => "Netlink buffer size."),
-    inert!(NotImplemented "vrrp_netlink_cmd_rcv_bufs_force" => "Netlink buffer size (forced)."),
-    inert!(NotImplemented "vrrp_netlink_monitor_rcv_bufs" => "Netlink buffer size."),
-    inert!(NotImplemented "vrrp_netlink_monitor_rcv_bufs_force" => "Netlink buffer size (forced)."),
-    inert!(NotImplemented "vrrp_rx_bufs_policy" => "Receive buffer sizing policy."),
-    inert!(NotImplemented "vrrp_rx_bufs_multiplier" => "Receive buffer multiplier."),
+    netlink_rcv_bufs!(size "vrrp_netlink_cmd_rcv_bufs", "vrrp_netlink_cmd", netlink_cmd,
+        "Receive buffer of the netlink sockets that change and query addresses, routes and links."),
+    netlink_rcv_bufs!(force "vrrp_netlink_cmd_rcv_bufs_force", netlink_cmd,
+        "Set vrrp_netlink_cmd_rcv_bufs with SO_RCVBUFFORCE (past net.core.rmem_max)."),
+    netlink_rcv_bufs!(size "vrrp_netlink_monitor_rcv_bufs", "vrrp_netlink_monitor", netlink_monitor,
+        "Receive buffer of the netlink socket link and address events arrive on."),
+    netlink_rcv_bufs!(force "vrrp_netlink_monitor_rcv_bufs_force", netlink_monitor,
+        "Set vrrp_netlink_monitor_rcv_bufs with SO_RCVBUFFORCE (past net.core.rmem_max)."),
+    keyword!(
+        "vrrp_rx_bufs_policy",
+        "MTU|ADVERT|BYTES",
+        "unset (kernel default)",
+        "Receive buffer of each VRRP socket: multiplier × MTU or × advert length, or BYTES, per instance on it (an instance's kernel_rx_buf_size wins).",
+        super::buffers::rx_bufs_policy,
+        super::buffers::dump_rx_bufs_policy
+    ),
+    keyword!(
+        "vrrp_rx_bufs_multiplier",
+        "1-4294967295",
+        "3",
+        "The multiplier of vrrp_rx_bufs_policy MTU and ADVERT.",
+        super::buffers::rx_bufs_multiplier,
+        |t, d| if t.buffers.vrrp_rx_multiplier != 3 {
+            d.kv("vrrp_rx_bufs_multiplier", t.buffers.vrrp_rx_multiplier)
+        }
+    ),
     keyword!(
         "vrrp_iptables",
         "[CHAIN…]",
@@ -794,10 +814,19 @@ pub static GLOBAL: &[Keyword<GlobalDefs>] = &[
             d.kv("vmac_addr_prefix", v)
         }
     ),
-    inert!(NotImplemented "disable_local_igmp" => "Do not send IGMP reports for the VRRP group."),
+    keyword!(
+        "disable_local_igmp",
+        "",
+        "off",
+        "Turn net.ipv4.igmp_link_local_mcast_reports off while running (restored at stop): no IGMP reports for the VRRP group.",
+        |_cx, t, _n| t.disable_local_igmp = true,
+        |t, d| if t.disable_local_igmp {
+            d.line::<&str>("disable_local_igmp", &[])
+        }
+    ),
     inert!(OneProcess "process_names" => "Set process names."),
-    inert!(NotImplemented "process_monitor_rcv_bufs" => "Process monitor buffer size."),
-    inert!(NotImplemented "process_monitor_rcv_bufs_force" => "Process monitor buffer size (forced)."),
+    inert!(ProcScan "process_monitor_rcv_bufs" => "Process monitor buffer size."),
+    inert!(ProcScan "process_monitor_rcv_bufs_force" => "Process monitor buffer size (forced)."),
     keyword!(
         "enable_snmp_vrrp",
         "",

@@ -450,12 +450,31 @@ pub static INSTANCE: &[Keyword<VrrpInstance>] = &[
         },
         |t, d| if let Some(v) = t.other.get("lvs_sync_daemon_interface") { d.line("lvs_sync_daemon_interface", v) }),
     inert!(DumpOnly "debug" => "No effect (accepted for compatibility)."),
-    inert!(NotImplemented "kernel_rx_buf_size" => "Receive buffer size of the instance's socket."),
+    keyword!(
+        "kernel_rx_buf_size",
+        "BYTES",
+        "0 (vrrp_rx_bufs_policy)",
+        "Bytes this instance adds to its VRRP receive socket's buffer, instead of what vrrp_rx_bufs_policy gives.",
+        super::buffers::kernel_rx_buf_size,
+        |t, d| if t.kernel_rx_buf_size != 0 {
+            d.kv("kernel_rx_buf_size", t.kernel_rx_buf_size)
+        }
+    ),
     inert!(NotImplemented "linkbeat_use_polling" => "Poll link state."),
     keyword!("native_ipv6", "", "off", "The instance is IPv6 (VRRPv3): IPv4 VIPs are refused.",
         super::vmac::native_ipv6,
         |t, d| if t.native_ipv6 { d.line::<&str>("native_ipv6", &[]) }),
-    inert!(NotImplemented "track_src_ip" => "FAULT when the source address is missing."),
+    keyword!(
+        "track_src_ip",
+        "",
+        "off",
+        "FAULT while the configured source address (mcast_src_ip, unicast_src_ip) is deleted from the host.",
+        // keepalived's handler sets it whatever follows.
+        |_cx, t, _n| t.track_src_ip = true,
+        |t, d| if t.track_src_ip {
+            d.line::<&str>("track_src_ip", &[])
+        }
+    ),
     inert!(Bfd "track_bfd" => "BFD tracking (no BFD in this build)."),
     keyword!("use_ipvlan", "[IFNAME] [ADDR[/LEN]] [bridge|private|vepa]", "off", "Run on an L2 ipvlan (named vrrp.VRID unless named) with this address, instead of a VMAC.",
         |cx, t, n| { super::vmac::use_ipvlan(cx, t, n); seen(cx, t, n) },

@@ -53,6 +53,9 @@ pub enum Inert {
     KeepalivedIgnores,
     /// Only matters for ipsets on Linux before 3.13.
     OldKernelIpsets,
+    /// A setting of the kernel process connector socket keepalived follows processes
+    /// with: this build's `vrrp_track_process` scans `/proc` instead and has no such socket.
+    ProcScan,
 }
 
 impl Inert {
@@ -74,6 +77,9 @@ impl Inert {
             }
             Inert::OldKernelIpsets => {
                 "it only lets keepalived use ipsets in a namespace on Linux before 3.13; this build's firewall is nftables"
+            }
+            Inert::ProcScan => {
+                "this build's vrrp_track_process scans /proc, without the process connector socket it sizes"
             }
         }
     }
@@ -240,6 +246,8 @@ macro_rules! inert {
 
 pub mod address;
 mod apply;
+#[macro_use]
+mod buffers;
 pub mod global;
 pub mod instance;
 pub mod lvs;

@@ -161,6 +161,7 @@ mod tests {
         let init = RouterInit {
             tracker_status: vec![],
             interfaces_down: vec![],
+            sources_missing: vec![],
         };
         let router = Router::with_init(vec![], vec![], init, now);
         let shown = ShownConfig::of(Config::default(), &router);

@@ -238,6 +238,7 @@ mod tests {
                 operational: true,
                 primary_ipv4: Some(std::net::Ipv4Addr::new(198, 18, i as u8, 1)),
                 ipv6_link_local: Some("fe80::1".parse().unwrap()),
+                mtu: 1500,
             };
             host.insert(name.to_string(), facts);
         }
