@@ -34,6 +34,7 @@ pub mod netlink_route;
 pub mod netlink_watch;
 pub mod nftables;
 pub mod packet_socket;
+pub mod parkable;
 pub mod process;
 pub mod recv_batch;
 pub mod sched;
