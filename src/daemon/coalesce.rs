@@ -88,13 +88,20 @@ impl Coalescer {
         }
     }
 
-    /// The parked sockets were read at `now`. True when they stay parked (they had
-    /// adverts: the next read is `now` + bound); false when they go back to waking the
-    /// loop (they were empty).
-    pub fn after_rest_read(&mut self, now: Instant) -> bool {
+    /// The parked sockets were read at `now` (`real_now`: CLOCK_REALTIME read with it).
+    /// True when they stay parked: they had adverts, the last of them under half a
+    /// bound ago (the stream goes on), and the next read is `now` + bound. False when
+    /// they go back to waking the loop: they were empty, or held only the tail of a
+    /// burst (a master sends the adverts due together in one go), which would
+    /// otherwise cost one more timer wake-up to find them empty.
+    pub fn after_rest_read(&mut self, now: Instant, real_now: Duration) -> bool {
         let any = std::mem::take(&mut self.heard_resting);
-        self.rest_until = any.then_some(now + self.bound);
-        any
+        let recent = self
+            .last_arrival
+            .is_some_and(|at| real_now.saturating_sub(at) < self.bound / 2);
+        let stay = any && recent;
+        self.rest_until = stay.then_some(now + self.bound);
+        stay
     }
 
     /// Parking could not be undone: keep reading on the timer.
@@ -163,10 +170,21 @@ mod tests {
             "100 µs later"
         );
         assert_eq!(c.rest_until(), Some(t0 + MS));
+        let real = |us: u64| Duration::from_micros(1_000_000 + us);
         c.heard_while_resting([s(10_900)].into_iter());
-        assert!(c.after_rest_read(t0 + MS));
+        assert!(c.after_rest_read(t0 + MS, real(11_000)), "a stream goes on");
         assert_eq!(c.rest_until(), Some(t0 + MS * 2));
-        assert!(!c.after_rest_read(t0 + MS * 2));
+        assert!(
+            !c.after_rest_read(t0 + MS * 2, real(12_000)),
+            "nothing came"
+        );
+        assert_eq!(c.rest_until(), None);
+        assert!(c.after_wake_batch(t0, [s(20_000), s(20_010)].into_iter()));
+        c.heard_while_resting([s(20_050)].into_iter());
+        assert!(
+            !c.after_rest_read(t0 + MS, real(21_000)),
+            "the tail of a burst"
+        );
         assert_eq!(c.rest_until(), None);
     }
 

@@ -281,10 +281,7 @@ impl Wire {
 
     /// The clock that turns the arrival stamps of the batch just read into instants.
     pub fn arrival_clock(&self, now: Instant) -> ArrivalClock {
-        let real_now = SystemTime::now()
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .unwrap_or_default();
-        ArrivalClock::new(now, real_now, self.emptied_at)
+        ArrivalClock::new(now, real_time(), self.emptied_at)
     }
 
     /// A batch was read because a socket woke the loop: adverts coming close together
@@ -339,7 +336,7 @@ impl Wire {
     /// adverts, else they go back to waking the loop.
     pub fn after_rest_read(&mut self, now: Instant) {
         self.emptied_at = now;
-        if self.schedule.after_rest_read(now) {
+        if self.schedule.after_rest_read(now, real_time()) {
             return;
         }
         for listener in &mut self.listeners {
@@ -355,6 +352,13 @@ impl Wire {
         let c = &self.counters;
         c.truncated.set(c.truncated.get() + 1);
     }
+}
+
+/// CLOCK_REALTIME since the epoch, the clock of the kernel's arrival stamps.
+fn real_time() -> std::time::Duration {
+    SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap_or_default()
 }
 
 fn open_receiver(socket: &ReceiveSocket, interface: &InterfaceId) -> Result<Receiver, SocketError> {
