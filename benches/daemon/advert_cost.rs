@@ -46,17 +46,23 @@
 //! the samples, and the per-packet receive path (copy, skb free, the timestamp control
 //! message) is now the largest part of the system time, which no batching removes. User
 //! space is the core's `handle_packet` with its checks (~10 % of samples), the `recvmmsg`
-//! wrapper and the loop. Backup after: 0.9–1.6 µs user + 1.4–2.0 µs system per advert,
-//! 0.31–0.55× keepalived's CPU (the 0.55 with `perf stat` attached to ours).
+//! wrapper and the loop. Backup after, four quiet runs: 0.9–1.4 µs user + 1.5–1.9 µs
+//! system per advert, 0.31–0.48× keepalived's CPU (keepalived 1.4–2.2 + 4.9–7.4 µs);
+//! five more runs with `perf` attached or a test suite running beside it: 1.0–1.6 µs
+//! user + 1.4–2.8 µs system, 0.48–0.62×.
 //!
-//! The master: 0.6–1.0 µs user + 7.4–9.8 µs system per advert, 0.31–0.41× keepalived.
-//! Its system time is the kernel's send path, which runs the veth and bridge delivery,
-//! including the backup's receive softirq, in the sender's context (keepalived's master
-//! pays 26–30 µs for the same, with one socket per instance on its backup). Adverts due at
-//! the same instant go out in one `sendmmsg` per socket, each still at its own deadline
-//! (the batch is what one timer expiry made due). User space per advert is the core's
-//! timer pass (`handle_timeout` scans the instances and sorts the due ones) and building
-//! the advert; a heap of deadlines would save part of the scan, not the send path.
+//! The master: 0.6–1.3 µs user + 7.4–9.3 µs system per advert, 0.29–0.38× keepalived
+//! (before this round 0.8–1.0 + 8.8–9.8, 0.35–0.41×; what changed for it is the
+//! backup it sends to). `perf record`: 88 % of its samples are in the kernel, the send
+//! path of each advert running, in the sender's context, the veth, the bridge (with
+//! `br_netfilter`), the backup's receive softirq and this bench's own capture on the
+//! bridge (`tpacket_rcv`); keepalived's master pays 27–33 µs for the same, its backup
+//! having one socket per instance. Adverts due at the same instant go out in one
+//! `sendmmsg` per socket, each still at its own deadline (the batch is what one timer
+//! expiry made due). Of the 12 % in user space about a third is `malloc`/`free`: the
+//! core hands each advert over as its own `Vec` (a pool of packet buffers handed back to
+//! the core would remove it); the rest is building the advert (`send_advert`, the
+//! checksum), the timer pass and the loop.
 //!
 //! Foreign VRIDs: 7.2 µs user + 15.2 µs system per foreign advert before the first round
 //! (each one woke the backup, was copied, classified and ignored); 0 measurable after,
