@@ -12,43 +12,61 @@
 //!
 //! # Where the microseconds go
 //!
-//! Profiles: `perf record` on each side's daemon for 5 s of this bench (backup:
-//! `-e cycles:u`, 20 kHz; figures per advert are from `/proc/PID/stat` over 10 s). The
-//! master spreads its 100 instances over the interval, so the backup wakes for nearly
-//! every advert: the cost per advert is mostly the cost of one wake-up.
+//! Profiles: `perf record -e cpu-clock -g` (this VM has no hardware counters) and
+//! `perf stat` on the backup daemon for 5 s of this bench; figures per advert are from
+//! `/proc/PID/stat` over 10 s. Every figure below moves by tens of percent from run to
+//! run on the shared 2-core VM (and keepalived's own pair often flaps there), so each is
+//! a range over runs and the ratios are taken within one run.
 //!
-//! Before (one receive task per socket feeding a bounded channel, one `recvmsg` per
-//! advert plus one more that returned EAGAIN, a `Vec` per packet, the timerfd re-armed
-//! whenever the earliest master-down deadline moved, i.e. on nearly every advert, seven
-//! signal streams re-polled through seven boxed futures per wake-up), backup 3.3 µs
-//! user + 6.1 µs system per advert. System: the context switch of the wake-up
-//! (`finish_task_switch`, a quarter of all samples), `epoll_wait`, two `recvmsg`, and
-//! `timerfd_settime` (3 % of samples on its own). User: tokio's task hand-over and
-//! channel, the boxed signal futures (`malloc`/`free`), `recvmsg` and its
-//! control-message parse, and the core (`handle_packet` and the 100-instance
-//! `poll_timeout` scan).
+//! First round (issue 18's first pass): one receive task per socket feeding a bounded
+//! channel, one `recvmsg` per advert plus one that returned EAGAIN, a `Vec` per packet,
+//! the timerfd re-armed on nearly every advert, seven boxed signal futures polled per
+//! wake-up: backup 3.3 µs user + 6.1 µs system per advert. It became one `recvmmsg` per
+//! wake-up into a reused buffer, read by the loop itself, no timer syscall for a deadline
+//! that only moved later, no allocation: 1.5–3.0 µs user + 5.0–6.9 µs system, 0.8–1.5×
+//! keepalived's CPU.
 //!
-//! After, backup 1.8–3.0 µs user + 5.4–6.9 µs system (four runs on a shared 2-core VM):
-//! no task and no channel (the loop reads the sockets itself), one `recvmmsg` per
-//! wake-up into a reused buffer (no EAGAIN call: a short batch clears the readiness),
-//! no timer syscall for a deadline that only moved later, one channel for signals, no
-//! allocation. What is left in user space, by samples: the core's `handle_packet` with
-//! its checks ~25 %, `poll_timeout`'s scan of 100 instances ~7–9 %, `epoll_wait` and
-//! the reactor (mio, tokio's drivers, orphan reaping) ~15 %, the loop's `select!` ~10 %,
-//! `clock_gettime` ~6 %, `recvmmsg` ~3 %. In the kernel it is still one wake-up, one
-//! `epoll_wait` and one `recvmmsg` per advert: the floor as long as adverts are handled
-//! when they arrive (keepalived does the same; coalescing wake-ups would delay them).
+//! What was left was the wake-up itself. `perf stat`: our backup woke 1,500 times a
+//! second (keepalived's 2,000–7,000: our master sends the adverts due together in one
+//! `sendmmsg`, so ours arrive in bursts), each costing 30–40 µs of system time on this
+//! VM. `perf record`: a quarter of all samples in `finish_task_switch` (the switch back
+//! into the woken loop), another quarter in the receive path proper (`recvmmsg`: copying,
+//! freeing the skb), user space under a third, spread thin (`handle_packet` 3 %,
+//! `next_deadline` via `poll_timeout` 3 %, `epoll_wait` and tokio's reactor, the loop's
+//! `select!`, `clock_gettime`).
 //!
-//! The master: 1.0–1.3 µs user before, 0.7–1.0 µs after; its ~10 µs of system time per
-//! advert is the kernel's send path, which runs the veth and bridge delivery (including
-//! the backup's receive softirq) in the sender's context. Adverts that fall due at the
-//! same instant go out in one `sendmmsg` per socket (each still at its own deadline: the
-//! batch is what one timer expiry made due); with staggered instances that is rarely more
-//! than one.
+//! Second round: the backup no longer reads an advert the instant it arrives once adverts
+//! come closer together than the coalescing bound (a tenth of the shortest advert
+//! interval, at most 1 ms; `daemon::coalesce`). The receive sockets then leave the
+//! reactor and are read on the loop's timer every bound until a read finds nothing or
+//! only the tail of a burst; each advert is handled at its kernel arrival time
+//! (`SO_TIMESTAMPNS`), so master-down deadlines are exactly what they were, and the
+//! loop still wakes for every protocol deadline, reading the parked sockets first. The
+//! backup now wakes about 200 times a second; `finish_task_switch` fell to a tenth of
+//! the samples, and the per-packet receive path (copy, skb free, the timestamp control
+//! message) is now the largest part of the system time, which no batching removes. User
+//! space is the core's `handle_packet` with its checks (~10 % of samples), the `recvmmsg`
+//! wrapper and the loop. Backup after, four quiet runs: 0.9–1.4 µs user + 1.5–1.9 µs
+//! system per advert, 0.31–0.48× keepalived's CPU (keepalived 1.4–2.2 + 4.9–7.4 µs);
+//! five more runs with `perf` attached or a test suite running beside it: 1.0–1.6 µs
+//! user + 1.4–2.8 µs system, 0.48–0.62×.
 //!
-//! Foreign VRIDs: 7.2 µs user + 15.2 µs system per foreign advert before (each one woke
-//! the backup, was copied, classified and ignored); 0 measurable after, the socket filter
-//! drops them in the kernel's softirq, charged to no process of ours.
+//! The master: 0.6–1.3 µs user + 7.4–9.3 µs system per advert, 0.29–0.38× keepalived
+//! (before this round 0.8–1.0 + 8.8–9.8, 0.35–0.41×; what changed for it is the
+//! backup it sends to). `perf record`: 88 % of its samples are in the kernel, the send
+//! path of each advert running, in the sender's context, the veth, the bridge (with
+//! `br_netfilter`), the backup's receive softirq and this bench's own capture on the
+//! bridge (`tpacket_rcv`); keepalived's master pays 27–33 µs for the same, its backup
+//! having one socket per instance. Adverts due at the same instant go out in one
+//! `sendmmsg` per socket, each still at its own deadline (the batch is what one timer
+//! expiry made due). Of the 12 % in user space about a third is `malloc`/`free`: the
+//! core hands each advert over as its own `Vec` (a pool of packet buffers handed back to
+//! the core would remove it); the rest is building the advert (`send_advert`, the
+//! checksum), the timer pass and the loop.
+//!
+//! Foreign VRIDs: 7.2 µs user + 15.2 µs system per foreign advert before the first round
+//! (each one woke the backup, was copied, classified and ignored); 0 measurable after,
+//! the socket filter drops them in the kernel's softirq, charged to no process of ours.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;

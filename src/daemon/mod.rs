@@ -14,6 +14,7 @@
 //!   changes (notify scripts and FIFOs, the status feed, …), fed from one place;
 //!   [`sd_notify`]: systemd readiness.
 
+mod coalesce;
 mod config_save;
 pub mod dump;
 pub mod effects;

@@ -614,9 +614,35 @@ impl Running {
         (cfg.name.clone(), specs)
     }
 
-    /// Hands every packet of a batch read on `interface` to the core.
-    fn handle_batch(&mut self, now: Instant, interface: &str, batch: &crate::sys::RecvBatch) {
+    /// The parked receive sockets are due (or a protocol deadline came first): reads
+    /// everything they hold and hands it to the core, each advert at its arrival time.
+    fn read_rested(&mut self, now: Instant, batch: &mut crate::sys::RecvBatch) {
+        /// Batches per socket and read: a flood cannot hold the loop here.
+        const ROUNDS: usize = 64;
+        for i in 0..self.wire.listener_count() {
+            for _ in 0..ROUNDS {
+                let Some(interface) = self.wire.read_now(i, batch) else {
+                    break;
+                };
+                self.handle_batch(self.wire.arrival_clock(now), &interface, batch);
+                if batch.len() < crate::sys::recv_batch::BATCH {
+                    break;
+                }
+            }
+        }
+        self.wire.after_rest_read(now);
+    }
+
+    /// Hands every packet of a batch read on `interface` to the core, each at the
+    /// instant it arrived.
+    fn handle_batch(
+        &mut self,
+        clock: super::coalesce::ArrivalClock,
+        interface: &str,
+        batch: &crate::sys::RecvBatch,
+    ) {
         for (bytes, entry) in batch.iter() {
+            let now = clock.at(entry.received_at);
             if entry.truncated {
                 self.wire.count_truncated();
                 continue;
@@ -925,8 +951,13 @@ pub async fn event_loop(mut running: Running, mut inputs: Inputs, host: &mut dyn
             host.refresh(&running);
         }
         let deadline = running.router.poll_timeout();
+        let rest_until = running.wire.rest_until();
+        let wake_at = match (deadline, rest_until) {
+            (Some(d), Some(r)) => Some(d.min(r)),
+            (d, r) => d.or(r),
+        };
         let sleep = async {
-            match (deadline, timer.as_mut()) {
+            match (wake_at, timer.as_mut()) {
                 (Some(d), Some(t)) => {
                     if let Err(e) = t.sleep_until(d).await {
                         log::warn!("precise timer failed ({e}); using the runtime's timer");
@@ -953,9 +984,21 @@ pub async fn event_loop(mut running: Running, mut inputs: Inputs, host: &mut dyn
         };
         tokio::select! {
             biased;
-            _ = sleep => running.router.handle_timeout(Instant::now()),
+            _ = sleep => {
+                let now = Instant::now();
+                // Parked sockets are read first, so an advert that arrived before a
+                // master-down deadline counts for it.
+                if rest_until.is_some() {
+                    running.read_rested(now, &mut batch);
+                }
+                if deadline.is_some_and(|d| d <= now) {
+                    running.router.handle_timeout(now);
+                }
+            }
             interface = std::future::poll_fn(|cx| running.wire.poll_receive(cx, &mut batch)) => {
-                running.handle_batch(Instant::now(), &interface, &batch);
+                let now = Instant::now();
+                running.handle_batch(running.wire.arrival_clock(now), &interface, &batch);
+                running.wire.after_wake_batch(now, &batch);
             }
             Some(event) = netlink => {
                 running.handle_net_event(Instant::now(), event);

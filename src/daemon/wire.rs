@@ -9,7 +9,9 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::{Instant, SystemTime};
 
+use super::coalesce::{bound_for, ArrivalClock, Coalescer};
 use super::plan::{Listen, Plan, ReceiveSocket};
 use crate::sys::{
     Addressing4, Addressing6, InterfaceId, ReceiveBuffer, RecvBatch, SocketError, Vrrp4Receiver,
@@ -53,6 +55,10 @@ pub struct Wire {
     /// Where the next poll starts, so a busy socket cannot starve the others.
     next_listener: Cell<usize>,
     pub counters: WireCounters,
+    /// Read as adverts arrive, or in batches on a timer ([`super::coalesce`]).
+    schedule: Coalescer,
+    /// The last read that left its socket empty: no advert read later arrived before.
+    emptied_at: Instant,
 }
 
 /// The VRIDs the plan runs, per family: what the receive sockets' filters let through.
@@ -79,6 +85,8 @@ impl Wire {
             listeners: Vec::new(),
             next_listener: Cell::new(0),
             counters: WireCounters::default(),
+            schedule: Coalescer::new(bound_for(plan.instances.iter().map(|i| i.advert_int))),
+            emptied_at: Instant::now(),
         };
         let (vrids4, vrids6) = vrids_by_family(plan);
         for socket in &plan.receive_sockets {
@@ -246,6 +254,20 @@ impl Receiver {
             Receiver::V6(r) => r.poll_recv_batch(cx, batch),
         }
     }
+
+    fn recv_batch_now(&self, batch: &mut RecvBatch) -> Result<usize, SocketError> {
+        match self {
+            Receiver::V4(r) => r.recv_batch_now(batch),
+            Receiver::V6(r) => r.recv_batch_now(batch),
+        }
+    }
+
+    fn set_parked(&mut self, parked: bool) -> Result<(), SocketError> {
+        match self {
+            Receiver::V4(r) => r.set_parked(parked),
+            Receiver::V6(r) => r.set_parked(parked),
+        }
+    }
 }
 
 impl Wire {
@@ -276,11 +298,86 @@ impl Wire {
         Poll::Pending
     }
 
+    /// The clock that turns the arrival stamps of the batch just read into instants.
+    pub fn arrival_clock(&self, now: Instant) -> ArrivalClock {
+        ArrivalClock::new(now, real_time(), self.emptied_at)
+    }
+
+    /// A batch was read because a socket woke the loop: adverts coming close together
+    /// park the sockets until the next scheduled read ([`super::coalesce`]).
+    pub fn after_wake_batch(&mut self, now: Instant, batch: &RecvBatch) {
+        if batch.len() < crate::sys::recv_batch::BATCH {
+            self.emptied_at = now;
+        }
+        let arrivals = batch.iter().map(|(_, e)| e.received_at);
+        if self.schedule.after_wake_batch(now, arrivals) {
+            for listener in &mut self.listeners {
+                // Parking only deregisters from the reactor; it cannot fail.
+                let _ = listener.receiver.set_parked(true);
+            }
+        }
+    }
+
+    /// While the sockets are parked: when they must be read next.
+    pub fn rest_until(&self) -> Option<Instant> {
+        self.schedule.rest_until()
+    }
+
+    /// How many receive sockets there are.
+    pub fn listener_count(&self) -> usize {
+        self.listeners.len()
+    }
+
+    /// Reads socket `i` now, without waiting: its interface when the batch holds
+    /// adverts.
+    pub fn read_now(&mut self, i: usize, batch: &mut RecvBatch) -> Option<Arc<str>> {
+        let listener = self.listeners.get(i)?;
+        match listener.receiver.recv_batch_now(batch) {
+            Ok(0) => None,
+            Ok(n) => {
+                let c = &self.counters;
+                c.received.set(c.received.get() + n as u64);
+                let interface = listener.interface.clone();
+                let arrivals = batch.iter().map(|(_, e)| e.received_at);
+                self.schedule.heard_while_resting(arrivals);
+                Some(interface)
+            }
+            Err(e) => {
+                let c = &self.counters;
+                c.receive_errors.set(c.receive_errors.get() + 1);
+                log::debug!("{e}");
+                None
+            }
+        }
+    }
+
+    /// The parked sockets have all been read at `now`: they stay parked if they had
+    /// adverts, else they go back to waking the loop.
+    pub fn after_rest_read(&mut self, now: Instant) {
+        self.emptied_at = now;
+        if self.schedule.after_rest_read(now, real_time()) {
+            return;
+        }
+        for listener in &mut self.listeners {
+            if let Err(e) = listener.receiver.set_parked(false) {
+                log::warn!("{e}; reading it every coalescing interval instead");
+                self.schedule.keep_resting(now);
+            }
+        }
+    }
+
     /// Counts a packet cut by the receive buffer (dropped).
     pub fn count_truncated(&self) {
         let c = &self.counters;
         c.truncated.set(c.truncated.get() + 1);
     }
+}
+
+/// CLOCK_REALTIME since the epoch, the clock of the kernel's arrival stamps.
+fn real_time() -> std::time::Duration {
+    SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap_or_default()
 }
 
 fn open_receiver(socket: &ReceiveSocket, interface: &InterfaceId) -> Result<Receiver, SocketError> {

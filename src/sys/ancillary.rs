@@ -20,6 +20,9 @@ pub(crate) struct Ancillary {
     pub destination: Option<IpAddr>,
     /// Hop limit of the received IPv6 header.
     pub hop_limit: Option<u8>,
+    /// When the kernel queued the datagram (`SO_TIMESTAMPNS`), CLOCK_REALTIME since the
+    /// epoch.
+    pub received_at: Option<std::time::Duration>,
 }
 
 /// One datagram read by [`recv_with_ancillary`].
@@ -122,6 +125,16 @@ pub(crate) fn parse_control_messages(msg: &libc::msghdr) -> Ancillary {
                 out.ifindex = Some(info.ipi6_ifindex);
                 out.destination = Some(IpAddr::V6(Ipv6Addr::from(info.ipi6_addr.s6_addr)));
             }
+            (libc::SOL_SOCKET, libc::SCM_TIMESTAMPNS)
+                if payload_len >= mem::size_of::<libc::timespec>() =>
+            {
+                // SAFETY: as above, a full timespec is present.
+                let at: libc::timespec = unsafe { std::ptr::read_unaligned(data.cast()) };
+                out.received_at = u64::try_from(at.tv_sec)
+                    .ok()
+                    .zip(u32::try_from(at.tv_nsec).ok())
+                    .map(|(s, ns)| std::time::Duration::new(s, ns));
+            }
             (libc::IPPROTO_IPV6, libc::IPV6_HOPLIMIT)
                 if payload_len >= mem::size_of::<libc::c_int>() =>
             {
@@ -218,8 +231,16 @@ pub(crate) fn register_with_tokio(
     socket: socket2::Socket,
     interest: tokio::io::Interest,
 ) -> io::Result<tokio::io::unix::AsyncFd<socket2::Socket>> {
+    register_or_return(socket, interest).map_err(|(_, e)| e)
+}
+
+/// [`register_with_tokio`], handing the socket back when the reactor refuses it.
+pub(crate) fn register_or_return(
+    socket: socket2::Socket,
+    interest: tokio::io::Interest,
+) -> Result<tokio::io::unix::AsyncFd<socket2::Socket>, (socket2::Socket, io::Error)> {
     // SAFETY: `socket2::Socket` owns its descriptor, keeps it open until dropped and
     // always returns the same one from `as_raw_fd`; the AsyncFd takes ownership of it.
     let registered = unsafe { tokio::io::unix::AsyncFd::register_with_interest(socket, interest) };
-    registered.map_err(io::Error::from)
+    registered.map_err(|e| e.into_parts())
 }

@@ -35,6 +35,7 @@ pub mod netlink_watch;
 pub mod netns;
 pub mod nftables;
 pub mod packet_socket;
+pub mod parkable;
 pub mod process;
 pub mod rcvbuf;
 pub mod recv_batch;

@@ -15,8 +15,8 @@ use super::ancillary::{parse_control_messages, sockaddr_to_std, Ancillary};
 pub const BATCH: usize = 32;
 /// Room per datagram: any advert fits in an Ethernet MTU.
 const SLOT: usize = 1500;
-/// Control-message room per datagram (`u64` for `cmsghdr` alignment): IPv6 packet info
-/// plus hop limit take 64 bytes.
+/// Control-message room per datagram (`u64` for `cmsghdr` alignment): IPv6 packet info,
+/// hop limit and the arrival time take 96 bytes.
 const CONTROL_WORDS: usize = 16;
 
 /// One datagram of a batch.
@@ -27,6 +27,10 @@ pub struct BatchEntry {
     pub truncated: bool,
     /// IPv6 receivers: source, destination, hop limit (the kernel strips the header).
     pub ipv6: Option<(Ipv6Addr, Ipv6Addr, u8)>,
+    /// When the kernel queued it (CLOCK_REALTIME since the epoch), if the socket asked
+    /// for it (`SO_TIMESTAMPNS`): a packet read up to a coalescing bound late is still
+    /// handled at the instant it arrived.
+    pub received_at: Option<std::time::Duration>,
 }
 
 /// Reusable buffers for [`recv_batch`]; holds the last batch read.
@@ -96,11 +100,10 @@ pub(crate) fn recv_batch(
         h.msg_hdr.msg_namelen = mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
         h.msg_hdr.msg_iov = &mut iovecs[i];
         h.msg_hdr.msg_iovlen = 1;
-        // IPv4 needs no control messages (the header says it all): none are copied.
-        if ipv6 {
-            h.msg_hdr.msg_control = control[i].as_mut_ptr().cast();
-            h.msg_hdr.msg_controllen = mem::size_of::<[u64; CONTROL_WORDS]>();
-        }
+        // IPv4 needs only the arrival time (the header says the rest); IPv6 also its
+        // destination and hop limit.
+        h.msg_hdr.msg_control = control[i].as_mut_ptr().cast();
+        h.msg_hdr.msg_controllen = mem::size_of::<[u64; CONTROL_WORDS]>();
     }
     // SAFETY: every header points at live buffers of `batch` and the locals above, with
     // lengths that match them; they all outlive the call.
@@ -118,11 +121,7 @@ pub(crate) fn recv_batch(
     }
     let count = usize::try_from(received).unwrap_or(0).min(BATCH);
     for (i, h) in headers[..count].iter().enumerate() {
-        let ancillary: Ancillary = if ipv6 {
-            parse_control_messages(&h.msg_hdr)
-        } else {
-            Ancillary::default()
-        };
+        let ancillary: Ancillary = parse_control_messages(&h.msg_hdr);
         let ipv6_meta = ipv6.then(|| {
             let source = match sockaddr_to_std(&names[i], h.msg_hdr.msg_namelen) {
                 Some(SocketAddr::V6(v6)) => *v6.ip(),
@@ -138,6 +137,7 @@ pub(crate) fn recv_batch(
             len: (h.msg_len as usize).min(SLOT),
             truncated: h.msg_hdr.msg_flags & libc::MSG_TRUNC != 0,
             ipv6: ipv6_meta,
+            received_at: ancillary.received_at,
         };
     }
     batch.count = count;

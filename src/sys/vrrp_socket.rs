@@ -32,7 +32,8 @@ use super::ancillary::{
     recv_datagram, register_with_tokio, set_int_option, set_multicast_if_index_v4,
 };
 use super::interface_id::InterfaceId;
-use super::recv_batch::{poll_recv_batch, RecvBatch};
+use super::parkable::{parked_error, Parkable};
+use super::recv_batch::{poll_recv_batch, recv_batch, RecvBatch};
 use super::send_batch::send_batch;
 use super::socket_error::SocketError;
 use super::vrid_filter::{attach, vrid_filter, VrrpAt};
@@ -97,7 +98,7 @@ pub struct Received4 {
 /// Receives IPv4 VRRP (or AH) packets on one interface.
 #[derive(Debug)]
 pub struct Vrrp4Receiver {
-    socket: AsyncFd<Socket>,
+    socket: Parkable,
     interface: InterfaceId,
     addressing: Addressing4,
     protocol: VrrpProtocol,
@@ -152,7 +153,9 @@ impl Vrrp4Receiver {
         socket
             .set_nonblocking(true)
             .map_err(|e| SocketError::io("make socket non-blocking", name, e))?;
-        let socket = register_with_tokio(socket, Interest::READABLE)
+        set_int_option(socket.as_fd(), libc::SOL_SOCKET, libc::SO_TIMESTAMPNS, 1)
+            .map_err(|e| SocketError::io("set SO_TIMESTAMPNS", name, e))?;
+        let socket = Parkable::new(socket)
             .map_err(|e| SocketError::io("register socket with tokio", name, e))?;
         Ok(Vrrp4Receiver {
             socket,
@@ -170,7 +173,7 @@ impl Vrrp4Receiver {
     /// Sets the kernel receive queue size (keepalived's `kernel_rx_buf_size` /
     /// `vrrp_rx_bufs_policy`).
     pub fn set_receive_buffer(&self, size: super::ReceiveBuffer) -> io::Result<()> {
-        size.apply(self.socket.get_ref().as_fd())
+        size.apply(self.socket.as_fd())
     }
 
     /// The addressing this socket was opened with.
@@ -186,7 +189,7 @@ impl Vrrp4Receiver {
             VrrpProtocol::Ah => 24,
         };
         let prog = vrid_filter(vrids, VrrpAt::AfterIpv4Header { extra });
-        attach(self.socket.get_ref().as_fd(), &prog)
+        attach(self.socket.as_fd(), &prog)
             .map_err(|e| SocketError::io("attach VRID filter", &self.interface.name, e))
     }
 
@@ -197,14 +200,47 @@ impl Vrrp4Receiver {
         cx: &mut std::task::Context<'_>,
         batch: &mut RecvBatch,
     ) -> std::task::Poll<Result<usize, SocketError>> {
-        poll_recv_batch(&self.socket, cx, batch, false)
+        let Some(socket) = self.socket.registered() else {
+            return std::task::Poll::Pending;
+        };
+        poll_recv_batch(socket, cx, batch, false)
             .map_err(|e| SocketError::io("receive VRRP packet", &self.interface.name, e))
+    }
+
+    /// Reads what is queued now (up to [`super::recv_batch::BATCH`]) without waiting:
+    /// `Ok(0)` when nothing is. For a parked socket, read on the owner's schedule.
+    pub fn recv_batch_now(&self, batch: &mut RecvBatch) -> Result<usize, SocketError> {
+        match recv_batch(self.socket.as_fd(), batch, false) {
+            Ok(n) => Ok(n),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => Ok(0),
+            Err(e) => Err(SocketError::io(
+                "receive VRRP packet",
+                &self.interface.name,
+                e,
+            )),
+        }
+    }
+
+    /// Stops (`true`) or resumes (`false`) waking the loop for each datagram
+    /// ([`Parkable`]).
+    pub fn set_parked(&mut self, parked: bool) -> Result<(), SocketError> {
+        if parked {
+            self.socket.park();
+            Ok(())
+        } else {
+            self.socket
+                .unpark()
+                .map_err(|e| SocketError::io("register socket with tokio", &self.interface.name, e))
+        }
     }
 
     /// Waits for the next packet and copies it (IPv4 header included) into `buf`.
     /// A buffer of 1500 bytes holds any advert; bigger packets come back `truncated`.
     pub async fn recv(&self, buf: &mut [u8]) -> Result<Received4, SocketError> {
-        let datagram = recv_datagram(&self.socket, &self.interface, buf).await?;
+        let socket = self.socket.registered().ok_or_else(|| {
+            SocketError::io("receive VRRP packet", &self.interface.name, parked_error())
+        })?;
+        let datagram = recv_datagram(socket, &self.interface, buf).await?;
         let source = match datagram.source {
             Some(SocketAddr::V4(v4)) => *v4.ip(),
             _ => Ipv4Addr::UNSPECIFIED,

@@ -26,7 +26,8 @@ use tokio::io::Interest;
 
 use super::ancillary::{recv_datagram, register_with_tokio, set_int_option};
 use super::interface_id::InterfaceId;
-use super::recv_batch::{poll_recv_batch, RecvBatch};
+use super::parkable::{parked_error, Parkable};
+use super::recv_batch::{poll_recv_batch, recv_batch, RecvBatch};
 use super::socket_error::SocketError;
 use super::vrid_filter::{attach, vrid_filter, VrrpAt};
 use super::vrrp_socket::{IPPROTO_VRRP, VRRP_TOS};
@@ -97,7 +98,7 @@ fn open_raw_vrrp6(interface: &InterfaceId) -> Result<Socket, SocketError> {
 /// Receives IPv6 VRRP payloads on one interface.
 #[derive(Debug)]
 pub struct Vrrp6Receiver {
-    socket: AsyncFd<Socket>,
+    socket: Parkable,
     interface: InterfaceId,
 }
 
@@ -142,7 +143,9 @@ impl Vrrp6Receiver {
                 })?;
             }
         }
-        let socket = register_with_tokio(socket, Interest::READABLE)
+        set_int_option(socket.as_fd(), libc::SOL_SOCKET, libc::SO_TIMESTAMPNS, 1)
+            .map_err(|e| SocketError::io("set SO_TIMESTAMPNS", name, e))?;
+        let socket = Parkable::new(socket)
             .map_err(|e| SocketError::io("register socket with tokio", name, e))?;
         Ok(Vrrp6Receiver {
             socket,
@@ -158,14 +161,14 @@ impl Vrrp6Receiver {
     /// Sets the kernel receive queue size (keepalived's `kernel_rx_buf_size` /
     /// `vrrp_rx_bufs_policy`).
     pub fn set_receive_buffer(&self, size: super::ReceiveBuffer) -> std::io::Result<()> {
-        size.apply(self.socket.get_ref().as_fd())
+        size.apply(self.socket.as_fd())
     }
 
     /// Lets only adverts of `vrids` (and packets too short to tell) reach this socket
     /// ([`super::vrid_filter`]).
     pub fn set_vrid_filter(&self, vrids: &[u8]) -> Result<(), SocketError> {
         let prog = vrid_filter(vrids, VrrpAt::Payload);
-        attach(self.socket.get_ref().as_fd(), &prog)
+        attach(self.socket.as_fd(), &prog)
             .map_err(|e| SocketError::io("attach VRID filter", &self.interface.name, e))
     }
 
@@ -176,14 +179,47 @@ impl Vrrp6Receiver {
         cx: &mut std::task::Context<'_>,
         batch: &mut RecvBatch,
     ) -> std::task::Poll<Result<usize, SocketError>> {
-        poll_recv_batch(&self.socket, cx, batch, true)
+        let Some(socket) = self.socket.registered() else {
+            return std::task::Poll::Pending;
+        };
+        poll_recv_batch(socket, cx, batch, true)
             .map_err(|e| SocketError::io("receive VRRP packet", &self.interface.name, e))
+    }
+
+    /// Reads what is queued now (up to [`super::recv_batch::BATCH`]) without waiting:
+    /// `Ok(0)` when nothing is. For a parked socket, read on the owner's schedule.
+    pub fn recv_batch_now(&self, batch: &mut RecvBatch) -> Result<usize, SocketError> {
+        match recv_batch(self.socket.as_fd(), batch, true) {
+            Ok(n) => Ok(n),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => Ok(0),
+            Err(e) => Err(SocketError::io(
+                "receive VRRP packet",
+                &self.interface.name,
+                e,
+            )),
+        }
+    }
+
+    /// Stops (`true`) or resumes (`false`) waking the loop for each datagram
+    /// ([`Parkable`]).
+    pub fn set_parked(&mut self, parked: bool) -> Result<(), SocketError> {
+        if parked {
+            self.socket.park();
+            Ok(())
+        } else {
+            self.socket
+                .unpark()
+                .map_err(|e| SocketError::io("register socket with tokio", &self.interface.name, e))
+        }
     }
 
     /// Waits for the next VRRP payload. The kernel has already dropped packets whose
     /// checksum is wrong.
     pub async fn recv(&self, buf: &mut [u8]) -> Result<Received6, SocketError> {
-        let datagram = recv_datagram(&self.socket, &self.interface, buf).await?;
+        let socket = self.socket.registered().ok_or_else(|| {
+            SocketError::io("receive VRRP packet", &self.interface.name, parked_error())
+        })?;
+        let datagram = recv_datagram(socket, &self.interface, buf).await?;
         let source = match datagram.source {
             Some(SocketAddr::V6(v6)) => *v6.ip(),
             _ => Ipv6Addr::UNSPECIFIED,
