@@ -8,17 +8,16 @@
 //! panics (never skips) without them.
 
 mod lab;
+mod snmp_support;
 
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use lab::{wait_for, Daemon, Host, Lab};
+use snmp_support::Snmpd;
 
 const OURS: &str = env!("CARGO_BIN_EXE_keepalived");
 const STOCK: &str = "/usr/sbin/keepalived";
-const SNMPD: &str = "/usr/sbin/snmpd";
-const PORT: &str = "16161";
 const VRRP_MIB: &str = ".1.3.6.1.2.1.68";
 
 fn config(dir: &std::path::Path) -> String {
@@ -69,74 +68,9 @@ vrrp_instance VI_3 {{
     )
 }
 
-/// snmpd as AgentX master in `host`'s namespace, killed (by pid) when dropped.
-struct Snmpd {
-    child: Child,
-}
-
-impl Snmpd {
-    fn start(host: &Host) -> Snmpd {
-        let dir = &host.dir;
-        let conf = dir.join("snmpd.conf");
-        std::fs::write(
-            &conf,
-            format!(
-                "master agentx\nagentXSocket unix:{}/agentx\nagentaddress udp:127.0.0.1:{PORT}\n\
-                 rocommunity public 127.0.0.1\n",
-                dir.display()
-            ),
-        )
-        .unwrap();
-        let child = Command::new("ip")
-            .args(["netns", "exec", &host.ns, SNMPD, "-f", "-C", "-c"])
-            .arg(&conf)
-            .arg("-Lf")
-            .arg(dir.join("snmpd.log"))
-            .arg("-p")
-            .arg(dir.join("snmpd.pid"))
-            .env("SNMP_PERSISTENT_DIR", dir)
-            .env("MIBS", "")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {SNMPD}: {e}"));
-        let socket = dir.join("agentx");
-        let up = wait_for(Duration::from_secs(10), || socket.exists());
-        assert!(
-            up.is_some(),
-            "snmpd made no AgentX socket at {}",
-            socket.display()
-        );
-        Snmpd { child }
-    }
-
-    fn stop(mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Snmpd {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// `snmpwalk` of VRRP-MIB in `host`, numeric OIDs, no MIB files loaded.
+/// `snmpwalk` of VRRP-MIB in `host`.
 fn walk(host: &Host) -> String {
-    let out = Command::new("ip")
-        .args([
-            "netns", "exec", &host.ns, "snmpwalk", "-v2c", "-c", "public", "-On",
-        ])
-        .args(["-m", "", "-t", "2", "-r", "1"])
-        .arg(format!("127.0.0.1:{PORT}"))
-        .arg(VRRP_MIB)
-        .env("MIBS", "")
-        .output()
-        .expect("cannot run snmpwalk (package snmp)");
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    snmp_support::walk(host, VRRP_MIB)
 }
 
 /// One walk line with the ifIndex in table indexes, MACs, TimeTicks and advert counters

@@ -377,7 +377,7 @@ async fn serve(opts: &Options, config: Config) -> anyhow::Result<()> {
     metrics.configure(running.shown.global().metrics_listen, Instant::now());
     host.metrics = Some(metrics);
     let mut snmp = SnmpAgent::new(Arc::new(host.snapshot(&running)));
-    snmp.configure(&running.shown.global().snmp);
+    snmp.configure(running.shown.config());
     host.snmp = Some(snmp);
     log::info!("Startup complete");
     host.lifecycle(Lifecycle::Ready);
@@ -548,7 +548,7 @@ impl Host for DaemonHost {
             metrics.configure(running.shown.global().metrics_listen, Instant::now());
         }
         if let Some(snmp) = &mut self.snmp {
-            snmp.configure(&running.shown.global().snmp);
+            snmp.configure(running.shown.config());
         }
         self.refresh(running);
     }

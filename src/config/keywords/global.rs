@@ -735,25 +735,15 @@ pub static GLOBAL: &[Keyword<GlobalDefs>] = &[
     inert!(OneProcess "process_names" => "Set process names."),
     inert!(NotImplemented "process_monitor_rcv_bufs" => "Process monitor buffer size."),
     inert!(NotImplemented "process_monitor_rcv_bufs_force" => "Process monitor buffer size (forced)."),
-    keyword!(
+    flag!(
         "enable_snmp_vrrp",
-        "",
-        "off",
-        "SNMP: KEEPALIVED-MIB's VRRP part (not served by this build yet).",
-        |cx, t, n| t.snmp.vrrp = snmp_not_served(cx, n, "KEEPALIVED-MIB"),
-        |t, d| if t.snmp.vrrp {
-            d.line::<&str>("enable_snmp_vrrp", &[])
-        }
+        snmp.vrrp,
+        "SNMP: serve KEEPALIVED-MIB's global scalars and VRRP tables over AgentX."
     ),
-    keyword!(
+    flag!(
         "enable_snmp_keepalived",
-        "",
-        "off",
-        "SNMP: keepalived's old name of enable_snmp_vrrp (not served by this build yet).",
-        |cx, t, n| t.snmp.keepalived = snmp_not_served(cx, n, "KEEPALIVED-MIB"),
-        |t, d| if t.snmp.keepalived {
-            d.line::<&str>("enable_snmp_keepalived", &[])
-        }
+        snmp.keepalived,
+        "SNMP: keepalived's old name of enable_snmp_vrrp."
     ),
     inert!(Lvs "enable_snmp_checker" => "SNMP for the LVS checker (no checker in this build)."),
     keyword!(

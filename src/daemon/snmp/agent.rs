@@ -1,11 +1,12 @@
 //! The subagent's life in the daemon: its own tokio task, which connects to the master
-//! agent, serves VRRP-MIB from the latest status snapshot, and reconnects every
+//! agent, serves the MIBs the configuration turns on (VRRP-MIB, KEEPALIVED-MIB) from the
+//! latest status snapshot, and reconnects every
 //! [`RETRY_EVERY`] while the master is down or after it restarts. VRRP never waits for
 //! it: the daemon only replaces the snapshot in a watch channel.
 
 use super::address::{AgentAddress, DEFAULT_SOCKET};
-use super::session::{self, Served, SessionError};
-use crate::config::model::SnmpSettings;
+use super::session::{self, Mibs, Served, SessionError};
+use crate::config::model::Config;
 use crate::daemon::status::Snapshot;
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,12 +21,14 @@ pub const RETRY_EVERY: Duration = Duration::from_secs(2);
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Wanted {
     address: AgentAddress,
-    traps: bool,
+    mibs: Mibs,
 }
 
 /// The running subagent, if the configuration asks for one.
 pub struct SnmpAgent {
     snapshots: watch::Sender<Arc<Snapshot>>,
+    /// The running configuration, for KEEPALIVED-MIB (`None` when it is not served).
+    configs: watch::Sender<Option<Arc<Config>>>,
     running: Option<(Wanted, watch::Sender<bool>, JoinHandle<()>)>,
 }
 
@@ -33,20 +36,27 @@ impl SnmpAgent {
     pub fn new(first: Arc<Snapshot>) -> SnmpAgent {
         SnmpAgent {
             snapshots: watch::Sender::new(first),
+            configs: watch::Sender::new(None),
             running: None,
         }
     }
 
-    /// Follows the running configuration (at start-up and after each reload). Must run
-    /// inside the daemon's tokio runtime.
-    pub fn configure(&mut self, snmp: &SnmpSettings) {
-        let wanted = if snmp.rfcv2 {
+    /// Follows the running configuration (at start-up and after each reload; `config`
+    /// without its instances, which the snapshots describe). Must run inside the
+    /// daemon's tokio runtime.
+    pub fn configure(&mut self, config: &Config) {
+        let snmp = &config.global.snmp;
+        let mibs = Mibs {
+            rfcv2: snmp.rfcv2,
+            keepalived: snmp.vrrp || snmp.keepalived,
+            traps: snmp.traps,
+        };
+        self.configs
+            .send_replace(mibs.keepalived.then(|| Arc::new(config.clone())));
+        let wanted = if mibs.rfcv2 || mibs.keepalived {
             let socket = snmp.socket.as_deref().unwrap_or(DEFAULT_SOCKET);
             match AgentAddress::parse(socket) {
-                Ok(address) => Some(Wanted {
-                    address,
-                    traps: snmp.traps,
-                }),
+                Ok(address) => Some(Wanted { address, mibs }),
                 Err(e) => {
                     log::error!("{e}; SNMP is not served");
                     None
@@ -61,7 +71,11 @@ impl SnmpAgent {
         self.stop_running();
         if let Some(w) = wanted {
             let (stop_tx, stop_rx) = watch::channel(false);
-            let served = Served::new(self.snapshots.subscribe(), w.traps);
+            let served = Served::new(
+                self.snapshots.subscribe(),
+                self.configs.subscribe(),
+                w.mibs.clone(),
+            );
             let task = tokio::spawn(run(w.address.clone(), served, stop_rx));
             self.running = Some((w, stop_tx, task));
         }
@@ -110,8 +124,10 @@ async fn session(
     failing: &mut bool,
 ) -> Result<(), SessionError> {
     let mut stream = connect(address).await?;
-    let ids = session::open(&mut stream).await?;
-    log::info!("SNMP: registered VRRP-MIB (RFC 2787) with the AgentX master agent at {address}");
+    let ids = session::open(&mut stream, &served.mibs).await?;
+    for name in served.mibs.names() {
+        log::info!("SNMP: registered {name} with the AgentX master agent at {address}");
+    }
     *failing = false;
     session::serve(&mut stream, ids, served, stop).await
 }

@@ -1,9 +1,11 @@
-//! One AgentX session with the master agent: Open, Register VRRP-MIB, answer requests
-//! until the connection ends or the daemon stops, then Close.
+//! One AgentX session with the master agent: Open, Register the MIBs served, answer
+//! requests until the connection ends or the daemon stops, then Close.
 
+use super::keepalived_mib;
 use super::pdu::{self, close_reason, error, Ids, Incoming, PduError, PduType, VarBind};
 use super::view::MibView;
 use super::vrrp_mib::{self, VRRP_MIB};
+use crate::config::model::Config;
 use crate::daemon::status::Snapshot;
 use std::sync::Arc;
 use std::time::Duration;
@@ -33,32 +35,91 @@ pub enum SessionError {
     ClosedByMaster,
 }
 
+/// Which MIBs the configuration turns on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mibs {
+    /// VRRP-MIB (RFC 2787): `enable_snmp_rfcv2`.
+    pub rfcv2: bool,
+    /// KEEPALIVED-MIB's global and VRRP parts: `enable_snmp_vrrp`.
+    pub keepalived: bool,
+    /// `enable_traps` (VRRP-MIB's vrrpNotificationCntl, KEEPALIVED-MIB's trapEnable).
+    pub traps: bool,
+}
+
+impl Mibs {
+    /// The subtrees to register, named, in keepalived's order (its global scalars, its
+    /// VRRP tables, then VRRP-MIB).
+    fn subtrees(&self) -> Vec<(&'static str, &'static [u32])> {
+        let mut out: Vec<(&'static str, &'static [u32])> = Vec::new();
+        if self.keepalived {
+            out.push(("KEEPALIVED-MIB (global)", &keepalived_mib::GLOBAL));
+            out.push(("KEEPALIVED-MIB (VRRP)", &keepalived_mib::VRRP));
+        }
+        if self.rfcv2 {
+            out.push(("VRRP-MIB (RFC 2787)", &VRRP_MIB));
+        }
+        out
+    }
+
+    /// The names of the registered subtrees, for the log.
+    pub fn names(&self) -> Vec<&'static str> {
+        self.subtrees().into_iter().map(|(n, _)| n).collect()
+    }
+}
+
 /// What the subagent serves, and from which snapshots.
 pub struct Served {
     pub snapshots: watch::Receiver<Arc<Snapshot>>,
-    pub traps: bool,
-    /// The view of the last snapshot it was built from (rebuilt when a newer one exists).
-    cached: Option<(Arc<Snapshot>, MibView)>,
+    /// The running configuration (only while KEEPALIVED-MIB is served).
+    configs: watch::Receiver<Option<Arc<Config>>>,
+    pub mibs: Mibs,
+    /// The view of the last snapshot and configuration it was built from (rebuilt when
+    /// either is newer).
+    cached: Option<(Arc<Snapshot>, Option<Arc<Config>>, MibView)>,
 }
 
 impl Served {
-    pub fn new(snapshots: watch::Receiver<Arc<Snapshot>>, traps: bool) -> Served {
+    pub fn new(
+        snapshots: watch::Receiver<Arc<Snapshot>>,
+        configs: watch::Receiver<Option<Arc<Config>>>,
+        mibs: Mibs,
+    ) -> Served {
         Served {
             snapshots,
-            traps,
+            configs,
+            mibs,
             cached: None,
         }
     }
 
     fn view(&mut self) -> &MibView {
         let latest = self.snapshots.borrow().clone();
-        let fresh = matches!(&self.cached, Some((s, _)) if Arc::ptr_eq(s, &latest));
+        let config = self.configs.borrow().clone();
+        let same_config = |c: &Option<Arc<Config>>| match (c, &config) {
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            (a, b) => a.is_none() && b.is_none(),
+        };
+        let fresh =
+            matches!(&self.cached, Some((s, c, _)) if Arc::ptr_eq(s, &latest) && same_config(c));
         if !fresh {
             let facts = super::interfaces::all();
-            let view = vrrp_mib::build(&latest, self.traps, &|name| facts.get(name).cloned());
-            self.cached = Some((latest, view));
+            let facts = |name: &str| facts.get(name).cloned();
+            let mut view = if self.mibs.rfcv2 {
+                vrrp_mib::build(&latest, self.mibs.traps, &facts)
+            } else {
+                MibView::default()
+            };
+            if let (true, Some(config)) = (self.mibs.keepalived, &config) {
+                let inputs = keepalived_mib::Inputs {
+                    config,
+                    snap: &latest,
+                    facts: &facts,
+                };
+                keepalived_mib::add(&mut view, &inputs);
+            }
+            self.cached = Some((latest, config, view));
         }
-        &self.cached.as_ref().expect("just built").1
+        &self.cached.as_ref().expect("just built").2
     }
 
     /// The Response to a request (`None`: the request takes no response).
@@ -141,21 +202,21 @@ async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
         .map_err(|_| SessionError::NoAnswer(what))?
 }
 
-/// Opens a session and registers VRRP-MIB; returns the session's ids.
-pub async fn open<S: AsyncRead + AsyncWrite + Unpin>(stream: &mut S) -> Result<Ids, SessionError> {
+/// Opens a session and registers the MIBs served; returns the session's ids.
+pub async fn open<S: AsyncRead + AsyncWrite + Unpin>(
+    stream: &mut S,
+    mibs: &Mibs,
+) -> Result<Ids, SessionError> {
     let mut ids = Ids {
         packet: 1,
         ..Ids::default()
     };
     let opened = exchange(stream, &pdu::open(ids, 0, &OUR_ID, DESCRIPTION), "Open").await?;
     ids.session = opened.session;
-    ids.packet = 2;
-    exchange(
-        stream,
-        &pdu::register(ids, &VRRP_MIB),
-        "Register of VRRP-MIB",
-    )
-    .await?;
+    for (_, subtree) in mibs.subtrees() {
+        ids.packet += 1;
+        exchange(stream, &pdu::register(ids, subtree), "Register").await?;
+    }
     Ok(ids)
 }
 
