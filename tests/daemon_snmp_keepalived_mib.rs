@@ -3,14 +3,15 @@
 //! keepalived 2.2.7 with `enable_snmp_vrrp` in one and ours in the other on the same
 //! configuration: instances in MASTER, BACKUP and FAULT, a VRRPv3 unicast one, a sync
 //! group with notify scripts, tracked scripts (one failing, one unused), a tracked
-//! interface and file, virtual and excluded addresses, a static address and mail
-//! settings. `snmpwalk -On` of the subtree must give the same OIDs, types and values
+//! interface and file, virtual and excluded addresses, virtual routes, a static address
+//! and route, and mail settings. `snmpwalk -On` of the subtree must give the same OIDs, types and values
 //! once what legitimately differs is normalised:
 //!
 //! * the lab directory in paths (`vrrpFilePath`): each daemon has its own;
 //! * `version` (`.1.1.0`): ours is keepalived's string followed by `, keepalived-rs X`,
 //!   as our `-v` line is;
-//! * `vrrpAddressIfIndex` (`.2.6.1.7`): interface numbers belong to each namespace;
+//! * `vrrpAddressIfIndex` and `vrrpRouteIfIndex` (`.2.6.1.7`, `.2.7.1.11`): interface
+//!   numbers belong to each namespace;
 //! * `vrrpAddressAdvertise` (`.2.6.1.11`) of the second and later instances: keepalived
 //!   2.2.7 reads false there for every address (its walk over the address lists sets the
 //!   "advertised" mark for the first instance only; still so upstream); we say true for
@@ -48,6 +49,9 @@ fn config(dir: &Path) -> String {
 }}
 static_ipaddress {{
     198.18.1.1/32 dev eth0 scope link
+}}
+static_routes {{
+    198.18.7.0/24 dev eth0 scope link
 }}
 vrrp_script chk_ok {{
     script \"/usr/bin/true\"
@@ -91,6 +95,9 @@ vrrp_instance VI_1 {{
     virtual_ipaddress_excluded {{
         198.18.0.121/24
     }}
+    virtual_routes {{
+        198.18.5.0/24 via 198.18.0.254 dev eth0 metric 5
+    }}
 }}
 vrrp_instance VI_2 {{
     state BACKUP
@@ -118,6 +125,9 @@ vrrp_instance VI_2 {{
     }}
     virtual_ipaddress_excluded {{
         198.18.0.122/24
+    }}
+    virtual_routes {{
+        198.18.6.0/24 dev eth0 table 100
     }}
 }}
 vrrp_instance VI_3 {{
@@ -161,7 +171,7 @@ fn normalised(line: &str) -> String {
             .next()
             .unwrap_or(value)
             .to_string()
-    } else if tail.starts_with(".2.6.1.7.") {
+    } else if tail.starts_with(".2.6.1.7.") || tail.starts_with(".2.7.1.11.") {
         assert!(value.starts_with("INTEGER: "), "not an ifIndex: {line}");
         "INTEGER: <ifindex>".to_string()
     } else {
@@ -245,6 +255,10 @@ fn keepalived_mib_walk_matches_stock_keepalived() {
         s.len() >= 150,
         "stock walk is too short to mean anything\n{both}"
     );
+    for route_set in ["0.1 = INTEGER: 1", "1.1 = INTEGER: 1", "2.1 = INTEGER: 2"] {
+        let line = format!(".1.3.6.1.4.1.9586.100.5.2.7.1.14.{route_set}");
+        assert!(s.contains(&line), "no {line:?}\n{both}");
+    }
     // The slip's rows exist on both sides; ours say which addresses are advertised.
     let rows = |v: &[String]| {
         v.iter()

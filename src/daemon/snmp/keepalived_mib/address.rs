@@ -62,7 +62,7 @@ fn parse(line: &str) -> Option<Address> {
 
 /// keepalived's `snmp_scope`: the kernel scope as an InetScopeType (global 14, host 1,
 /// link 2, site 5, anything else 0).
-fn scope(name: &str) -> i32 {
+pub(super) fn scope(name: &str) -> i32 {
     match name {
         "global" | "0" => 14,
         "host" | "254" => 1,

@@ -16,6 +16,7 @@
 mod address;
 mod global;
 mod instance;
+mod route;
 mod sync_group;
 mod tracked;
 
@@ -49,6 +50,7 @@ pub fn add(view: &mut MibView, inputs: &Inputs<'_>) {
     instance::add(view, inputs);
     tracked::add(view, inputs);
     address::add(view, inputs);
+    route::add(view, inputs);
 }
 
 /// One table of the VRRP subtree: `VRRP.table.1`, its cells added by column and index.
