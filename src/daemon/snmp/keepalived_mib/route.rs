@@ -90,7 +90,7 @@ fn row(t: &mut Table<'_>, inputs: &Inputs<'_>, idx: &[u32], line: &str, set: boo
     t.cell(
         2,
         idx,
-        Value::Integer(family_of.map_or(1, |a| if a.is_ipv4() { 1 } else { 2 })),
+        address_type(&family_of.unwrap_or(Ipv4Addr::UNSPECIFIED.into())),
     );
     if let Some((dst, len)) = r.dst {
         t.cell(3, idx, address_bytes(&dst));
