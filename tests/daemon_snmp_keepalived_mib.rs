@@ -2,7 +2,7 @@
 //! real AgentX master agent: Debian's `snmpd` in each of two lab namespaces, stock
 //! keepalived 2.2.7 with `enable_snmp_vrrp` in one and ours in the other on the same
 //! configuration: instances in MASTER, BACKUP and FAULT, a VRRPv3 unicast one, a sync
-//! group with notify scripts, tracked scripts (one failing, one unused), a tracked
+//! group with notify scripts and tracking, tracked scripts (one failing, one unused), a tracked
 //! interface and file, virtual and excluded addresses, virtual routes, a static address
 //! and route, and mail settings. `snmpwalk -On` of the subtree must give the same OIDs, types and values
 //! once what legitimately differs is normalised:
@@ -77,6 +77,12 @@ vrrp_sync_group G1 {{
         VI_4
     }}
     notify_backup \"/usr/bin/true gbackup\"
+    track_interface {{
+        eth0
+    }}
+    track_script {{
+        chk_ok weight 0
+    }}
 }}
 vrrp_instance VI_1 {{
     state MASTER
@@ -255,8 +261,16 @@ fn keepalived_mib_walk_matches_stock_keepalived() {
         s.len() >= 150,
         "stock walk is too short to mean anything\n{both}"
     );
-    for route_set in ["0.1 = INTEGER: 1", "1.1 = INTEGER: 1", "2.1 = INTEGER: 2"] {
-        let line = format!(".1.3.6.1.4.1.9586.100.5.2.7.1.14.{route_set}");
+    // Rows of the tables that need the less common settings, to know they were compared.
+    for want in [
+        "2.7.1.14.0.1 = INTEGER: 1",
+        "2.7.1.14.1.1 = INTEGER: 1",
+        "2.7.1.14.2.1 = INTEGER: 2",
+        "2.14.1.1.1.1 = STRING: \"eth0",
+        "2.15.1.2.1.1 = STRING: \"chk_ok",
+        "2.12.1.2.2.1 = STRING: \"tf",
+    ] {
+        let line = format!("{KEEPALIVED_MIB}.{want}");
         assert!(s.contains(&line), "no {line:?}\n{both}");
     }
     // The slip's rows exist on both sides; ours say which addresses are advertised.

@@ -1,6 +1,7 @@
 //! `vrrpInstanceTable` (`.2.3`): one row per `vrrp_instance`, in configuration order.
 
 use super::sync_group::smtp_alert;
+use super::tracked::own_of_kind;
 use super::{address_bytes, address_type, text, truth, vrrp_state, Inputs, Table};
 use crate::daemon::snmp::pdu::Value;
 use crate::daemon::snmp::view::MibView;
@@ -57,7 +58,7 @@ pub(super) fn add(view: &mut MibView, inputs: &Inputs<'_>) {
         let idx = [n];
         let interface = i.vmac_ifname.as_deref().unwrap_or(&i.interface);
         let (preempt, preempt_delay) = preemption(i);
-        let tracks_interface = i.trackers.iter().any(|t| t.kind == TrackerKind::Interface);
+        let tracks_interface = !own_of_kind(inputs, i, TrackerKind::Interface).is_empty();
         let cells = [
             (2, text(&i.name)),
             (3, Value::Gauge32(u32::from(i.vrid))),
