@@ -153,13 +153,16 @@ fn files(view: &mut MibView, inputs: &Inputs<'_>) {
     }
 }
 
+/// A sync group's tracked entries of one kind: (name, weight, reverse).
+type GroupEntries<'a> = dyn Fn(&SyncGroup) -> Vec<(String, i32, bool)> + 'a;
+
 /// A sync group's entries of one kind in table `table` (name, weight, reverse from column
 /// `first`); `weight` gives an entry's weight and direction.
 fn per_group(
     view: &mut MibView,
     inputs: &Inputs<'_>,
     (table, first): (u32, u32),
-    entries: &dyn Fn(&SyncGroup) -> Vec<(String, i32, bool)>,
+    entries: &GroupEntries<'_>,
 ) {
     let mut t = Table::vrrp(view, table, &[first, first + 1, first + 2]);
     let groups = inputs
