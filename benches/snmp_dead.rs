@@ -62,7 +62,7 @@ fn run(imp: &Implementation, seconds: u64) -> (usize, usize) {
             host.ns
         );
     }
-    let stuck = agents.each_ref().map(Snmpd::pid);
+    let stuck = agents.each_ref().map(snmpd::NetSnmpProcess::pid);
     let counted = pair::stuck_window(imp.name, (&a, &b), &flap, &stuck, seconds);
     drop((a, b));
     drop(agents);

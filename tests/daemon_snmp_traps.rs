@@ -14,13 +14,14 @@
 //! and snmp; panics (never skips) without them.
 
 mod lab;
-mod snmp_master;
+#[path = "common/snmpd.rs"]
+mod snmpd;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use lab::{wait_for, Daemon, Host, Lab};
-use snmp_master::{traps_file, NetSnmp};
+use snmpd::{traps_file, Snmpd, Snmptrapd};
 
 const OURS: &str = env!("CARGO_BIN_EXE_keepalived");
 const STOCK: &str = "/usr/sbin/keepalived";
@@ -198,8 +199,8 @@ fn has(r: &BTreeMap<String, Vec<String>>, needle: &str) -> bool {
 /// snmptrapd received.
 fn scenario(lab: &Lab, start: impl FnOnce(&Host) -> Daemon) -> BTreeMap<String, Vec<String>> {
     let (a, b) = (lab.node("a"), lab.node("b"));
-    let _trapd = NetSnmp::snmptrapd(a);
-    let _snmpd = NetSnmp::snmpd(a, true);
+    let _trapd = Snmptrapd::start(a);
+    let _snmpd = Snmpd::forwarding_traps(a);
     let mut daemon = start(a);
     // VI_2 hears nobody: BACKUP, then MASTER.
     let vi2_master = "STRING: \"VI_2\"  .1.3.6.1.4.1.9586.100.5.2.3.1.4 = INTEGER: 2";

@@ -7,12 +7,13 @@
 //! Needs root, keepalived, snmpd and snmp; panics (never skips) without them.
 
 mod lab;
-mod snmp_master;
+#[path = "common/snmpd.rs"]
+mod snmpd;
 
 use std::time::Duration;
 
 use lab::{wait_for, Daemon, Host, Lab};
-use snmp_master::{walk, NetSnmp};
+use snmpd::{walk, Snmpd};
 
 const OURS: &str = env!("CARGO_BIN_EXE_keepalived");
 const STOCK: &str = "/usr/sbin/keepalived";
@@ -119,8 +120,8 @@ fn vrrpv3_mib_walk_matches_stock_keepalived() {
     let ours_lab = Lab::new(&["a"], false);
     let stock_host = stock_lab.node("a");
     let ours_host = ours_lab.node("a");
-    let _stock_snmpd = NetSnmp::snmpd(stock_host, false);
-    let _ours_snmpd = NetSnmp::snmpd(ours_host, false);
+    let _stock_snmpd = Snmpd::start(stock_host);
+    let _ours_snmpd = Snmpd::start(ours_host);
     let _stock = Daemon::start_stock(stock_host, STOCK.as_ref(), &config(stock_host));
     let mut ours = Daemon::start(ours_host, OURS.as_ref(), &config(ours_host));
 

@@ -159,8 +159,9 @@ pub struct DbusSettings {
 }
 
 /// What SNMP keepalived would serve: the MIBs turned on and the master agent's socket.
-/// This build serves VRRP-MIB (RFC 2787, `rfcv2`); the other MIBs are announced at
-/// start-up as not served yet.
+/// This build serves VRRP-MIB (RFC 2787, `rfcv2`) and KEEPALIVED-MIB's global and VRRP
+/// parts (`vrrp`, `keepalived`); the other MIBs are announced at start-up as not served
+/// yet.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SnmpSettings {
     /// `enable_snmp_vrrp`: KEEPALIVED-MIB's VRRP part.

@@ -502,7 +502,7 @@ async fn serve(opts: &Options, config: Config, identity: Identity) -> anyhow::Re
     metrics.configure(running.shown.global().metrics_listen, Instant::now());
     host.metrics = Some(metrics);
     let mut snmp = SnmpAgent::new(Arc::new(host.snapshot(&running)));
-    snmp.configure(&running.shown.global().snmp);
+    snmp.configure(running.shown.config());
     host.snmp = Some(snmp);
     host.restart_reload_timer();
     log::info!("Startup complete");
@@ -761,7 +761,7 @@ impl Host for DaemonHost {
             metrics.configure(running.shown.global().metrics_listen, Instant::now());
         }
         if let Some(snmp) = &mut self.snmp {
-            snmp.configure(&running.shown.global().snmp);
+            snmp.configure(running.shown.config());
         }
         self.refresh(running);
     }

@@ -312,6 +312,9 @@ pub struct InstanceView {
     pub state: State,
     #[serde(serialize_with = "ser_state")]
     pub wantstate: State,
+    /// `state MASTER` was written (KEEPALIVED-MIB's vrrpInstanceInitialState).
+    #[serde(skip)]
+    pub initial_state_master: bool,
     pub base_priority: u8,
     pub effective_priority: u8,
     pub total_priority: i32,
@@ -571,6 +574,7 @@ fn capture_instance(
             .map(|g| g.name.clone()),
         state: st.state,
         wantstate: st.wantstate,
+        initial_state_master: core.initial_state_master,
         base_priority: st.base_priority,
         effective_priority: st.effective_priority,
         total_priority: live.internals.total_priority,

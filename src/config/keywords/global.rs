@@ -5,7 +5,7 @@ use super::process::{
 };
 use super::Keyword;
 use super::OtherSettings;
-use crate::config::diag::{Diagnostic, Severity};
+use crate::config::diag::Diagnostic;
 use crate::config::dump::Dumper;
 use crate::config::lower::{fmt_decimal_secs, Lower};
 use crate::config::model::{Fifo, GlobalDefs, Nftables};
@@ -115,20 +115,6 @@ fn listen_address(cx: &mut Lower, node: &Node) -> Option<std::net::SocketAddr> {
             None
         }
     }
-}
-
-/// An SNMP MIB keepalived would serve and this build does not yet: said once per keyword,
-/// at start-up and by `-t`, so nobody waits for a table that never appears.
-fn snmp_not_served(cx: &mut Lower, n: &Node, mib: &str) -> bool {
-    cx.push(Diagnostic::new(
-        Severity::Notice,
-        Some(n.keyword.span),
-        format!(
-            "{}: {mib} is not served by this build yet (VRRP-MIB, RFC 2787, is: enable_snmp_rfcv2)",
-            n.keyword.text
-        ),
-    ));
-    true
 }
 
 fn dump_pause(d: &mut Dumper, kw: &str, v: Duration) {
@@ -827,25 +813,15 @@ pub static GLOBAL: &[Keyword<GlobalDefs>] = &[
     inert!(OneProcess "process_names" => "Set process names."),
     inert!(ProcScan "process_monitor_rcv_bufs" => "Process monitor buffer size."),
     inert!(ProcScan "process_monitor_rcv_bufs_force" => "Process monitor buffer size (forced)."),
-    keyword!(
+    flag!(
         "enable_snmp_vrrp",
-        "",
-        "off",
-        "SNMP: KEEPALIVED-MIB's VRRP part (not served by this build yet).",
-        |cx, t, n| t.snmp.vrrp = snmp_not_served(cx, n, "KEEPALIVED-MIB"),
-        |t, d| if t.snmp.vrrp {
-            d.line::<&str>("enable_snmp_vrrp", &[])
-        }
+        snmp.vrrp,
+        "SNMP: serve KEEPALIVED-MIB's global scalars and VRRP tables over AgentX."
     ),
-    keyword!(
+    flag!(
         "enable_snmp_keepalived",
-        "",
-        "off",
-        "SNMP: keepalived's old name of enable_snmp_vrrp (not served by this build yet).",
-        |cx, t, n| t.snmp.keepalived = snmp_not_served(cx, n, "KEEPALIVED-MIB"),
-        |t, d| if t.snmp.keepalived {
-            d.line::<&str>("enable_snmp_keepalived", &[])
-        }
+        snmp.keepalived,
+        "SNMP: keepalived's old name of enable_snmp_vrrp."
     ),
     inert!(Lvs "enable_snmp_checker" => "SNMP for the LVS checker (no checker in this build)."),
     keyword!(

@@ -1,12 +1,13 @@
 //! The subagent's life in the daemon: its own tokio task, which connects to the master
-//! agent, serves VRRP-MIB from the latest status snapshot, and reconnects every
+//! agent, serves the MIBs the configuration turns on (VRRP-MIB, KEEPALIVED-MIB) from the
+//! latest status snapshot, and reconnects every
 //! [`RETRY_EVERY`] while the master is down or after it restarts. VRRP never waits for
 //! it: the daemon only replaces the snapshot in a watch channel.
 
 use super::address::{AgentAddress, DEFAULT_SOCKET};
 use super::session::{self, Mibs, Served, SessionError};
 use super::traps::{self, TrapSettings};
-use crate::config::model::SnmpSettings;
+use crate::config::model::Config;
 use crate::daemon::status::Snapshot;
 use std::sync::Arc;
 use std::time::Duration;
@@ -21,7 +22,6 @@ pub const RETRY_EVERY: Duration = Duration::from_secs(2);
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Wanted {
     address: AgentAddress,
-    traps: bool,
     mibs: Mibs,
     notifications: TrapSettings,
 }
@@ -29,6 +29,8 @@ struct Wanted {
 /// The running subagent, if the configuration asks for one.
 pub struct SnmpAgent {
     snapshots: watch::Sender<Arc<Snapshot>>,
+    /// The running configuration, for KEEPALIVED-MIB (`None` when it is not served).
+    configs: watch::Sender<Option<Arc<Config>>>,
     running: Option<(Wanted, watch::Sender<bool>, JoinHandle<()>)>,
 }
 
@@ -36,30 +38,36 @@ impl SnmpAgent {
     pub fn new(first: Arc<Snapshot>) -> SnmpAgent {
         SnmpAgent {
             snapshots: watch::Sender::new(first),
+            configs: watch::Sender::new(None),
             running: None,
         }
     }
 
-    /// Follows the running configuration (at start-up and after each reload). Must run
-    /// inside the daemon's tokio runtime.
-    pub fn configure(&mut self, snmp: &SnmpSettings) {
+    /// Follows the running configuration (at start-up and after each reload; `config`
+    /// without its instances, which the snapshots describe). Must run inside the
+    /// daemon's tokio runtime.
+    pub fn configure(&mut self, config: &Config) {
+        let snmp = &config.global.snmp;
         let mibs = Mibs {
             rfcv2: snmp.rfcv2,
             rfcv3: snmp.rfcv3,
+            keepalived: snmp.vrrp || snmp.keepalived,
+            traps: snmp.traps,
         };
         // keepalived sends each MIB's notifications when that MIB and `enable_traps` are on.
         let notifications = TrapSettings {
-            keepalived: snmp.traps && (snmp.vrrp || snmp.keepalived),
+            keepalived: snmp.traps && mibs.keepalived,
             rfcv2: snmp.traps && snmp.rfcv2,
             rfcv3: snmp.traps && snmp.rfcv3,
             router_id: String::new(),
         };
-        let wanted = if mibs.rfcv2 || mibs.rfcv3 || notifications.any() {
+        self.configs
+            .send_replace(mibs.keepalived.then(|| Arc::new(config.clone())));
+        let wanted = if mibs.rfcv2 || mibs.rfcv3 || mibs.keepalived || notifications.any() {
             let socket = snmp.socket.as_deref().unwrap_or(DEFAULT_SOCKET);
             match AgentAddress::parse(socket) {
                 Ok(address) => Some(Wanted {
                     address,
-                    traps: snmp.traps,
                     mibs,
                     notifications,
                 }),
@@ -81,8 +89,8 @@ impl SnmpAgent {
             traps::install(w.notifications.any().then_some(events_tx));
             let served = Served::new(
                 self.snapshots.subscribe(),
-                w.traps,
-                w.mibs,
+                self.configs.subscribe(),
+                w.mibs.clone(),
                 w.notifications.clone(),
                 events_rx,
             );
@@ -135,13 +143,13 @@ async fn session(
     failing: &mut bool,
 ) -> Result<(), SessionError> {
     let mut stream = connect(address).await?;
-    let ids = session::open(&mut stream, served.mibs).await?;
-    let names: Vec<&str> = served.mibs.names().collect();
+    let ids = session::open(&mut stream, &served.mibs).await?;
+    let names = served.mibs.names();
     if names.is_empty() {
         log::info!("SNMP: AgentX session open with the master agent at {address}");
-    } else {
-        let names = names.join(" and ");
-        log::info!("SNMP: registered {names} with the AgentX master agent at {address}");
+    }
+    for name in names {
+        log::info!("SNMP: registered {name} with the AgentX master agent at {address}");
     }
     *failing = false;
     session::serve(&mut stream, ids, served, stop).await

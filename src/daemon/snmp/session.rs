@@ -1,12 +1,14 @@
-//! One AgentX session with the master agent: Open, Register VRRP-MIB and/or VRRPv3-MIB,
-//! answer requests and send notifications until the connection ends or the daemon stops,
-//! then Close.
+//! One AgentX session with the master agent: Open, Register the MIBs served, answer
+//! requests and send notifications until the connection ends or the daemon stops, then
+//! Close.
 
+use super::keepalived_mib;
 use super::pdu::{self, close_reason, error, Ids, Incoming, PduError, PduType, VarBind};
 use super::traps::{self, TrapEvent, TrapSettings};
 use super::view::MibView;
 use super::vrrp_mib::{self, VRRP_MIB};
 use super::vrrpv3_mib::{self, VRRPV3_MIB};
+use crate::config::model::Config;
 use crate::daemon::status::Snapshot;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -37,59 +39,70 @@ pub enum SessionError {
     ClosedByMaster,
 }
 
-/// The MIBs registered with the master agent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// Which MIBs the configuration turns on.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Mibs {
-    /// VRRP-MIB, RFC 2787 (`enable_snmp_rfcv2`).
+    /// VRRP-MIB (RFC 2787): `enable_snmp_rfcv2`.
     pub rfcv2: bool,
-    /// VRRPv3-MIB, RFC 6527 (`enable_snmp_rfcv3`).
+    /// VRRPv3-MIB (RFC 6527): `enable_snmp_rfcv3`.
     pub rfcv3: bool,
+    /// KEEPALIVED-MIB's global and VRRP parts: `enable_snmp_vrrp`.
+    pub keepalived: bool,
+    /// `enable_traps` (VRRP-MIB's vrrpNotificationCntl, KEEPALIVED-MIB's trapEnable).
+    pub traps: bool,
 }
 
 impl Mibs {
-    /// The registered MIBs' names, for the log.
-    pub fn names(self) -> impl Iterator<Item = &'static str> {
-        let v2 = self.rfcv2.then_some("VRRP-MIB (RFC 2787)");
-        let v3 = self.rfcv3.then_some("VRRPv3-MIB (RFC 6527)");
-        v2.into_iter().chain(v3)
+    /// The subtrees to register, named, in keepalived's order (its global scalars, its
+    /// VRRP tables, VRRP-MIB, then VRRPv3-MIB).
+    fn subtrees(&self) -> Vec<(&'static str, &'static [u32])> {
+        let mut out: Vec<(&'static str, &'static [u32])> = Vec::new();
+        if self.keepalived {
+            out.push(("KEEPALIVED-MIB (global)", &keepalived_mib::GLOBAL));
+            out.push(("KEEPALIVED-MIB (VRRP)", &keepalived_mib::VRRP));
+        }
+        if self.rfcv2 {
+            out.push(("VRRP-MIB (RFC 2787)", &VRRP_MIB));
+        }
+        if self.rfcv3 {
+            out.push(("VRRPv3-MIB (RFC 6527)", &VRRPV3_MIB));
+        }
+        out
     }
 
-    fn subtrees(self) -> impl Iterator<Item = (&'static [u32], &'static str)> {
-        let v2 = self
-            .rfcv2
-            .then_some((&VRRP_MIB[..], "Register of VRRP-MIB"));
-        let v3 = self
-            .rfcv3
-            .then_some((&VRRPV3_MIB[..], "Register of VRRPv3-MIB"));
-        v2.into_iter().chain(v3)
+    /// The names of the registered subtrees, for the log.
+    pub fn names(&self) -> Vec<&'static str> {
+        self.subtrees().into_iter().map(|(n, _)| n).collect()
     }
 }
 
 /// What the subagent serves, and from which snapshots.
 pub struct Served {
     pub snapshots: watch::Receiver<Arc<Snapshot>>,
-    pub traps: bool,
+    /// The running configuration (only while KEEPALIVED-MIB is served).
+    configs: watch::Receiver<Option<Arc<Config>>>,
     pub mibs: Mibs,
     /// The notifications sent, and the events they come from.
     pub notifications: TrapSettings,
     pub events: mpsc::Receiver<TrapEvent>,
     /// The subagent's start: notifications carry the time since as sysUpTime.0.
     started: Instant,
-    /// The view of the last snapshot it was built from (rebuilt when a newer one exists).
-    cached: Option<(Arc<Snapshot>, MibView)>,
+    /// The view of the last snapshot and configuration it was built from (rebuilt when
+    /// either is newer).
+    cached: Option<(Arc<Snapshot>, Option<Arc<Config>>, MibView)>,
 }
 
 impl Served {
     pub fn new(
         snapshots: watch::Receiver<Arc<Snapshot>>,
-        traps: bool,
+        configs: watch::Receiver<Option<Arc<Config>>>,
         mibs: Mibs,
         notifications: TrapSettings,
         events: mpsc::Receiver<TrapEvent>,
     ) -> Served {
         Served {
             snapshots,
-            traps,
+            configs,
             mibs,
             notifications,
             events,
@@ -100,17 +113,35 @@ impl Served {
 
     fn view(&mut self) -> &MibView {
         let latest = self.snapshots.borrow().clone();
-        let fresh = matches!(&self.cached, Some((s, _)) if Arc::ptr_eq(s, &latest));
+        let config = self.configs.borrow().clone();
+        let same_config = |c: &Option<Arc<Config>>| match (c, &config) {
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            (a, b) => a.is_none() && b.is_none(),
+        };
+        let fresh =
+            matches!(&self.cached, Some((s, c, _)) if Arc::ptr_eq(s, &latest) && same_config(c));
         if !fresh {
             let facts = super::interfaces::all();
             let facts = |name: &str| facts.get(name).cloned();
-            let mut view = vrrp_mib::build(&latest, self.traps, &facts);
+            let mut view = if self.mibs.rfcv2 {
+                vrrp_mib::build(&latest, self.mibs.traps, &facts)
+            } else {
+                MibView::default()
+            };
             if self.mibs.rfcv3 {
                 vrrpv3_mib::build_into(&mut view, &latest, &facts);
             }
-            self.cached = Some((latest, view));
+            if let (true, Some(config)) = (self.mibs.keepalived, &config) {
+                let inputs = keepalived_mib::Inputs {
+                    config,
+                    snap: &latest,
+                    facts: &facts,
+                };
+                keepalived_mib::add(&mut view, &inputs);
+            }
+            self.cached = Some((latest, config, view));
         }
-        &self.cached.as_ref().expect("just built").1
+        &self.cached.as_ref().expect("just built").2
     }
 
     /// The Notify PDUs of `event` (none when the configuration sends none for it).
@@ -232,10 +263,10 @@ async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
         .map_err(|_| SessionError::NoAnswer(what))?
 }
 
-/// Opens a session and registers the MIBs of `mibs`; returns the session's ids.
+/// Opens a session and registers the MIBs served; returns the session's ids.
 pub async fn open<S: AsyncRead + AsyncWrite + Unpin>(
     stream: &mut S,
-    mibs: Mibs,
+    mibs: &Mibs,
 ) -> Result<Ids, SessionError> {
     let mut ids = Ids {
         packet: 1,
@@ -243,9 +274,9 @@ pub async fn open<S: AsyncRead + AsyncWrite + Unpin>(
     };
     let opened = exchange(stream, &pdu::open(ids, 0, &OUR_ID, DESCRIPTION), "Open").await?;
     ids.session = opened.session;
-    for (subtree, what) in mibs.subtrees() {
+    for (name, subtree) in mibs.subtrees() {
         ids.packet += 1;
-        exchange(stream, &pdu::register(ids, subtree), what).await?;
+        exchange(stream, &pdu::register(ids, subtree), name).await?;
     }
     Ok(ids)
 }

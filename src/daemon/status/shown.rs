@@ -53,6 +53,12 @@ impl ShownConfig {
 
     /// Whether instance `id` lists `address` as a `no_track` VIP (one the daemon leaves
     /// alone when something else removes it).
+    /// The running configuration without its instances (sync groups, scripts, static
+    /// addresses…), which the snapshot's instance views stand in for.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
     /// `global_defs` of the running configuration.
     pub fn global(&self) -> &crate::config::model::GlobalDefs {
         &self.config.global
