@@ -139,7 +139,14 @@ fn a_file_keepalived_accepts_is_accepted() {
 /// (conformance/DIFFERENCES.md C2); the exit code is the same.
 #[test]
 fn a_missing_value_in_an_lvs_block_stops_only_the_lvs_side() {
-    agree("abort.conf", &["Unknown keyword 'bogus_vrrp_keyword'"]);
+    agree(
+        "abort.conf",
+        &[
+            "Unknown keyword 'bogus_vrrp_keyword'",
+            "(VI_1) cannot use a loopback interface (lo) for vrrp - ignoring",
+            "(VI_1) Unknown interface!",
+        ],
+    );
 }
 
 /// A missing value inside a checker ends keepalived's reading there: none of the
