@@ -209,7 +209,10 @@ impl Service {
         }
     }
 
-    /// `VrrpStarted` and every instance's current state (none without instances).
+    /// `VrrpStarted` and every instance's current state (none without instances). An
+    /// instance still in INIT is left out: keepalived sets every first state before its
+    /// bus thread starts, so it never announces INIT, and the instance's first state
+    /// change, moments later, sends its `VrrpStatusChange` through [`Service::status`].
     async fn announce(&self, conn: &Connection) -> zbus::Result<()> {
         if self.plan.objects.is_empty() {
             return Ok(());
@@ -221,6 +224,7 @@ impl Service {
                 .objects
                 .iter()
                 .filter_map(|o| shown.by_path.get(&o.path).map(|e| (o.path.clone(), e.1)))
+                .filter(|(_, state)| *state != State::Init)
                 .collect()
         };
         for (path, state) in states {
