@@ -22,7 +22,10 @@ fn checking_a_large_file_peaks_no_higher_than_keepalived() {
     let (stock_kib, stock_code) = peak_kib_of_check(&stock, &file);
     println!("-t on 10 MiB: ours {ours_kib} KiB, keepalived {stock_kib} KiB");
     // The file's instance uses `lo`, which both refuse (exit 5) after reading it all.
-    assert_eq!(ours_code, stock_code, "our -t verdict differs from keepalived's");
+    assert_eq!(
+        ours_code, stock_code,
+        "our -t verdict differs from keepalived's"
+    );
     assert!(
         ours_kib <= stock_kib,
         "ours peaked at {ours_kib} KiB, keepalived at {stock_kib} KiB"

@@ -154,9 +154,21 @@ impl Cluster {
         exited
     }
 
+    /// A crash as a service manager sees it: SIGKILL to the daemon, then to every process
+    /// it had started (scripts and their children, whatever their process group), as
+    /// systemd's default `KillMode=control-group` does before a restart. Nothing of a
+    /// daemon killed this way is left to reap its scripts, so the leak check would
+    /// otherwise blame the daemon for a hung script's child that outlived it.
     pub fn kill_node(&mut self, i: usize) {
         if let Some(mut d) = self.nodes[i].daemon.take() {
+            let started = descendants(d.child.id());
             d.kill_hard();
+            for pid in started {
+                let _ = nix::sys::signal::kill(
+                    nix::unistd::Pid::from_raw(pid as i32),
+                    nix::sys::signal::Signal::SIGKILL,
+                );
+            }
         }
     }
 
@@ -197,4 +209,45 @@ impl Cluster {
             })
             .sum()
     }
+}
+
+/// Every process descended from `root` (children, grandchildren, …), from one read of
+/// `/proc`; collected before the kill, since orphans are re-parented at once.
+fn descendants(root: u32) -> Vec<u32> {
+    let mut parent_of: Vec<(u32, u32)> = Vec::new();
+    for entry in fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let Ok(stat) = fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        // The fields after the command name (which may hold spaces) start after ')'.
+        let Some(ppid) = stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().nth(1))
+            .and_then(|p| p.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        parent_of.push((pid, ppid));
+    }
+    let mut found = vec![root];
+    let mut next = 0;
+    while next < found.len() {
+        let parent = found[next];
+        found.extend(
+            parent_of
+                .iter()
+                .filter(|(_, ppid)| *ppid == parent)
+                .map(|(pid, _)| *pid),
+        );
+        next += 1;
+    }
+    found.remove(0);
+    found
 }
