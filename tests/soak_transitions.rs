@@ -30,7 +30,7 @@ use std::time::{Duration, Instant};
 
 use keepalived_rs::vrrp::advert::{encode, AdvertFields};
 use keepalived_rs::vrrp::{InstanceConfig, Version};
-use lab::{wait_for, Daemon, Host, Lab};
+use lab::{fds_and_rss, wait_for, Daemon, Host, Lab};
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 
 const OURS: &str = env!("CARGO_BIN_EXE_keepalived");
@@ -129,19 +129,6 @@ fn vrrp_pid(d: &Daemon) -> Option<u32> {
         .ok()
 }
 
-fn fds_and_rss(pid: u32) -> Option<(usize, u64)> {
-    let fds = fs::read_dir(format!("/proc/{pid}/fd")).ok()?.count();
-    let status = fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let rss = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))?
-        .split_whitespace()
-        .next()?
-        .parse()
-        .ok()?;
-    Some((fds, rss))
-}
-
 fn transitions(d: &Daemon) -> usize {
     d.log_text().matches("Entering ").count()
 }
@@ -166,7 +153,8 @@ fn storm(name: &'static str, binary: &Path, stock: bool, target: usize) -> Outco
     while started.elapsed() < TIME_LIMIT {
         rival_burst(client, 50);
         let done = transitions(&daemon) - base;
-        if done >= (samples.len() + 1) * SAMPLE_EVERY {
+        // Every SAMPLE_EVERY transitions, and once more at the end.
+        if done >= (samples.len() + 1) * SAMPLE_EVERY || done >= target {
             let (fds, rss_kib) =
                 fds_and_rss(pid).unwrap_or_else(|| panic!("{name}: the daemon died"));
             samples.push(Sample {

@@ -762,3 +762,17 @@ impl Drop for Prober {
         let _ = self.child.wait();
     }
 }
+
+/// Open descriptors and VmRSS (KiB) of a process.
+pub fn fds_and_rss(pid: u32) -> Option<(usize, u64)> {
+    let fds = fs::read_dir(format!("/proc/{pid}/fd")).ok()?.count();
+    let status = fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let rss = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()?;
+    Some((fds, rss))
+}

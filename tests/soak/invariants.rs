@@ -9,6 +9,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use crate::cluster::{Cluster, Impl, VIP0, VIP1};
+use crate::lab::fds_and_rss;
 
 /// A node's network state that no daemon may change for good: addresses, routes and
 /// rules, each line normalised (VIP lines, timers and carrier flags left out).
@@ -105,20 +106,6 @@ pub fn old_processes(ns: &str, keep: &[u32], min_age: Duration) -> Vec<(u32, Str
         }
     }
     old
-}
-
-/// Open descriptors and VmRSS (KiB) of a process.
-pub fn fds_and_rss(pid: u32) -> Option<(usize, u64)> {
-    let fds = fs::read_dir(format!("/proc/{pid}/fd")).ok()?.count();
-    let status = fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let rss = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))?
-        .split_whitespace()
-        .next()?
-        .parse()
-        .ok()?;
-    Some((fds, rss))
 }
 
 /// Whether the VIPs are settled: one holder each, the same node, the client answered.
