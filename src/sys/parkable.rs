@@ -15,6 +15,7 @@ use socket2::Socket;
 use tokio::io::unix::AsyncFd;
 
 use super::ancillary::{register_or_return, register_with_tokio};
+use super::recv_batch::{recv_batch, RecvBatch};
 
 /// Where the socket is.
 #[derive(Debug)]
@@ -76,6 +77,27 @@ impl Parkable {
         };
         self.state = Some(state);
         result
+    }
+}
+
+impl Parkable {
+    /// Reads what is queued now (up to [`super::recv_batch::BATCH`]) without waiting:
+    /// `Ok(0)` when nothing is. For a parked socket, read on the owner's schedule.
+    pub fn recv_batch_now(&self, batch: &mut RecvBatch, ipv6: bool) -> io::Result<usize> {
+        match recv_batch(self.as_fd(), batch, ipv6) {
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(0),
+            other => other,
+        }
+    }
+
+    /// Stops (`true`) or resumes (`false`) waking the loop for each datagram.
+    pub fn set_parked(&mut self, parked: bool) -> io::Result<()> {
+        if parked {
+            self.park();
+            Ok(())
+        } else {
+            self.unpark()
+        }
     }
 }
 

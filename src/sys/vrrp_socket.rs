@@ -33,7 +33,7 @@ use super::ancillary::{
 };
 use super::interface_id::InterfaceId;
 use super::parkable::{parked_error, Parkable};
-use super::recv_batch::{poll_recv_batch, recv_batch, RecvBatch};
+use super::recv_batch::{poll_recv_batch, RecvBatch};
 use super::send_batch::send_batch;
 use super::socket_error::SocketError;
 use super::vrid_filter::{attach, vrid_filter, VrrpAt};
@@ -207,31 +207,20 @@ impl Vrrp4Receiver {
             .map_err(|e| SocketError::io("receive VRRP packet", &self.interface.name, e))
     }
 
-    /// Reads what is queued now (up to [`super::recv_batch::BATCH`]) without waiting:
-    /// `Ok(0)` when nothing is. For a parked socket, read on the owner's schedule.
+    /// Reads what is queued now without waiting (`Ok(0)` when nothing is): see
+    /// [`Parkable::recv_batch_now`].
     pub fn recv_batch_now(&self, batch: &mut RecvBatch) -> Result<usize, SocketError> {
-        match recv_batch(self.socket.as_fd(), batch, false) {
-            Ok(n) => Ok(n),
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => Ok(0),
-            Err(e) => Err(SocketError::io(
-                "receive VRRP packet",
-                &self.interface.name,
-                e,
-            )),
-        }
+        self.socket
+            .recv_batch_now(batch, false)
+            .map_err(|e| SocketError::io("receive VRRP packet", &self.interface.name, e))
     }
 
     /// Stops (`true`) or resumes (`false`) waking the loop for each datagram
-    /// ([`Parkable`]).
+    /// ([`Parkable::set_parked`]).
     pub fn set_parked(&mut self, parked: bool) -> Result<(), SocketError> {
-        if parked {
-            self.socket.park();
-            Ok(())
-        } else {
-            self.socket
-                .unpark()
-                .map_err(|e| SocketError::io("register socket with tokio", &self.interface.name, e))
-        }
+        self.socket
+            .set_parked(parked)
+            .map_err(|e| SocketError::io("register socket with tokio", &self.interface.name, e))
     }
 
     /// Waits for the next packet and copies it (IPv4 header included) into `buf`.

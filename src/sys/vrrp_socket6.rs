@@ -27,7 +27,7 @@ use tokio::io::Interest;
 use super::ancillary::{recv_datagram, register_with_tokio, set_int_option};
 use super::interface_id::InterfaceId;
 use super::parkable::{parked_error, Parkable};
-use super::recv_batch::{poll_recv_batch, recv_batch, RecvBatch};
+use super::recv_batch::{poll_recv_batch, RecvBatch};
 use super::socket_error::SocketError;
 use super::vrid_filter::{attach, vrid_filter, VrrpAt};
 use super::vrrp_socket::{IPPROTO_VRRP, VRRP_TOS};
@@ -186,31 +186,20 @@ impl Vrrp6Receiver {
             .map_err(|e| SocketError::io("receive VRRP packet", &self.interface.name, e))
     }
 
-    /// Reads what is queued now (up to [`super::recv_batch::BATCH`]) without waiting:
-    /// `Ok(0)` when nothing is. For a parked socket, read on the owner's schedule.
+    /// Reads what is queued now without waiting (`Ok(0)` when nothing is): see
+    /// [`Parkable::recv_batch_now`].
     pub fn recv_batch_now(&self, batch: &mut RecvBatch) -> Result<usize, SocketError> {
-        match recv_batch(self.socket.as_fd(), batch, true) {
-            Ok(n) => Ok(n),
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => Ok(0),
-            Err(e) => Err(SocketError::io(
-                "receive VRRP packet",
-                &self.interface.name,
-                e,
-            )),
-        }
+        self.socket
+            .recv_batch_now(batch, true)
+            .map_err(|e| SocketError::io("receive VRRP packet", &self.interface.name, e))
     }
 
     /// Stops (`true`) or resumes (`false`) waking the loop for each datagram
-    /// ([`Parkable`]).
+    /// ([`Parkable::set_parked`]).
     pub fn set_parked(&mut self, parked: bool) -> Result<(), SocketError> {
-        if parked {
-            self.socket.park();
-            Ok(())
-        } else {
-            self.socket
-                .unpark()
-                .map_err(|e| SocketError::io("register socket with tokio", &self.interface.name, e))
-        }
+        self.socket
+            .set_parked(parked)
+            .map_err(|e| SocketError::io("register socket with tokio", &self.interface.name, e))
     }
 
     /// Waits for the next VRRP payload. The kernel has already dropped packets whose
