@@ -14,6 +14,7 @@ pub mod keepalived_mib;
 pub mod pdu;
 pub mod session;
 pub mod traps;
+pub mod values;
 pub mod view;
 pub mod vrrp_mib;
 pub mod vrrpv3_mib;

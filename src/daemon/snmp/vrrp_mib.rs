@@ -7,6 +7,7 @@
 //! start minus the subagent's start, both taken at start-up, so 0.
 
 use super::pdu::{Oid, Value};
+use super::values::{truth, vip_addresses};
 use super::view::MibView;
 use crate::daemon::status::{InstanceView, Snapshot};
 use crate::vrrp::action::State;
@@ -33,34 +34,21 @@ fn oid(tail: &[u32]) -> Oid {
     o
 }
 
-/// The virtual addresses of `vips` lines (`ADDR[/LEN] [dev IF] …`), IPv4 only.
-fn vip_addresses(vips: &[String]) -> Vec<Ipv4Addr> {
-    vips.iter()
-        .filter_map(|line| line.split_whitespace().next())
-        .filter_map(|a| a.split('/').next()?.parse().ok())
-        .collect()
-}
-
 /// keepalived's `suitable_for_rfc2787`.
 fn suitable(i: &InstanceView) -> bool {
-    i.version == Version::V2 && i.family == Family::Ipv4 && !vip_addresses(&i.vips).is_empty()
+    i.version == Version::V2
+        && i.family == Family::Ipv4
+        && !vip_addresses::<Ipv4Addr>(&i.vips).is_empty()
 }
 
-/// RFC 2787's `vrrpOperState`: initialize(1), backup(2), master(3); FAULT reads as
-/// initialize, as in keepalived.
-fn oper_state(s: State) -> i32 {
+/// RFC 2787's `vrrpOperState`, and RFC 6527's `vrrpv3OperationsStatus` (the same
+/// numbers): initialize(1), backup(2), master(3); FAULT reads as initialize, as in
+/// keepalived.
+pub(super) fn oper_state(s: State) -> i32 {
     match s {
         State::Backup => 2,
         State::Master => 3,
         _ => 1,
-    }
-}
-
-fn truth(b: bool) -> i32 {
-    if b {
-        1
-    } else {
-        2
     }
 }
 
@@ -74,7 +62,7 @@ pub fn build(
     v.object(oid(&[1, 1]));
     v.object(oid(&[1, 2]));
     v.set(oid(&[1, 1, 0]), Value::Integer(2));
-    v.set(oid(&[1, 2, 0]), Value::Integer(truth(traps)));
+    v.set(oid(&[1, 2, 0]), truth(traps));
     for col in (2..=15).filter(|c| *c != 10) {
         v.object(oid(&[1, 3, 1, col]));
     }
@@ -94,7 +82,7 @@ pub fn build(
         };
         let index = [base.as_ref().map_or(0, |f| f.index), inst.vrid as u32];
         oper_row(&mut v, inst, &index, own.as_ref(), base.as_ref());
-        for addr in vip_addresses(&inst.vips) {
+        for addr in vip_addresses::<Ipv4Addr>(&inst.vips) {
             let mut row = vec![1, 4, 1, 2];
             row.extend_from_slice(&index);
             row.extend(addr.octets().iter().map(|b| *b as u32));
@@ -157,7 +145,10 @@ fn oper_row(
         (3, Value::Integer(oper_state(i.state))),
         (4, Value::Integer(1)),
         (5, Value::Integer(i.base_priority as i32)),
-        (6, Value::Integer(vip_addresses(&i.vips).len() as i32)),
+        (
+            6,
+            Value::Integer(vip_addresses::<Ipv4Addr>(&i.vips).len() as i32),
+        ),
         (7, Value::IpAddress(ipv4_of(i.master_addr))),
     ];
     for (col, value) in cells {
@@ -170,7 +161,7 @@ fn oper_row(
     let cells = [
         (9, Value::Integer(i.auth.auth_type as i32 + 1)),
         (11, Value::Integer(i.advert_int.as_secs() as i32)),
-        (12, Value::Integer(truth(!i.nopreempt))),
+        (12, truth(!i.nopreempt)),
         (13, Value::TimeTicks(0)),
         (14, Value::Integer(1)),
         (15, Value::Integer(1)),
@@ -214,7 +205,7 @@ mod tests {
             "fe80::1/64".to_string(),
         ];
         assert_eq!(
-            vip_addresses(&vips),
+            vip_addresses::<Ipv4Addr>(&vips),
             vec![
                 Ipv4Addr::new(198, 18, 9, 100),
                 Ipv4Addr::new(198, 18, 9, 101)

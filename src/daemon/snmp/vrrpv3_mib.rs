@@ -10,8 +10,9 @@
 //! [`super::vrrp_mib`]; keepalived never counts a VRID error, so that one stays 0).
 
 use super::pdu::{Oid, Value};
+use super::values::{octets, truth, vip_addresses};
 use super::view::MibView;
-use super::vrrp_mib::InterfaceFacts;
+use super::vrrp_mib::{oper_state, InterfaceFacts};
 use crate::daemon::status::{InstanceView, Snapshot};
 use crate::vrrp::action::State;
 use crate::vrrp::Family;
@@ -35,43 +36,11 @@ pub fn address_type(f: Family) -> u32 {
     }
 }
 
-/// The virtual addresses of `vips` lines (`ADDR[/LEN] [dev IF] …`), both families.
-fn vip_addresses(vips: &[String]) -> Vec<IpAddr> {
-    vips.iter()
-        .filter_map(|line| line.split_whitespace().next())
-        .filter_map(|a| a.split('/').next()?.parse().ok())
-        .collect()
-}
-
 /// keepalived's `suitable_for_rfc6527`, as Debian builds it (with
 /// `_SNMP_REPLY_V3_FOR_V2_`, configure's default): every instance with an address,
 /// VRRPv2 ones included.
 pub fn suitable(i: &InstanceView) -> bool {
     !i.vips.is_empty()
-}
-
-fn octets(a: IpAddr) -> Vec<u8> {
-    match a {
-        IpAddr::V4(a) => a.octets().to_vec(),
-        IpAddr::V6(a) => a.octets().to_vec(),
-    }
-}
-
-/// RFC 6527's `vrrpv3OperationsStatus`: initialize(1), backup(2), master(3).
-fn oper_state(s: State) -> i32 {
-    match s {
-        State::Backup => 2,
-        State::Master => 3,
-        _ => 1,
-    }
-}
-
-fn truth(b: bool) -> i32 {
-    if b {
-        1
-    } else {
-        2
-    }
 }
 
 fn centis(d: Duration) -> u32 {
@@ -122,7 +91,7 @@ pub fn build_into(
             Duration::ZERO
         };
         oper_row(v, inst, &index, own.as_ref(), base.as_ref(), up);
-        for addr in vip_addresses(&inst.vips) {
+        for addr in vip_addresses::<IpAddr>(&inst.vips) {
             let mut row = vec![1, 1, 2, 1, 2];
             row.extend_from_slice(&index);
             row.extend(octets(addr).iter().map(|b| *b as u32));
@@ -183,10 +152,13 @@ fn oper_row(
     let cells = [
         (6, Value::Integer(oper_state(i.state))),
         (7, Value::Gauge32(i.base_priority as u32)),
-        (8, Value::Integer(vip_addresses(&i.vips).len() as i32)),
+        (
+            8,
+            Value::Integer(vip_addresses::<IpAddr>(&i.vips).len() as i32),
+        ),
         (9, Value::Integer(centis(i.advert_int) as i32)),
-        (10, Value::Integer(truth(!i.nopreempt))),
-        (11, Value::Integer(truth(i.accept))),
+        (10, truth(!i.nopreempt)),
+        (11, truth(i.accept)),
         (12, Value::TimeTicks(centis(up))),
         (13, Value::Integer(1)),
     ];
@@ -231,7 +203,7 @@ mod tests {
             "fe80::1/64".to_string(),
         ];
         assert_eq!(
-            vip_addresses(&vips),
+            vip_addresses::<IpAddr>(&vips),
             vec![
                 "198.18.9.100".parse::<IpAddr>().unwrap(),
                 "fe80::1".parse::<IpAddr>().unwrap()

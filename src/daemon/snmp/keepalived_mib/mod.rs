@@ -87,14 +87,7 @@ impl<'v> Table<'v> {
     }
 }
 
-/// SNMPv2 TruthValue: true(1), false(2).
-pub(crate) fn truth(b: bool) -> Value {
-    Value::Integer(if b { 1 } else { 2 })
-}
-
-pub(crate) fn text(s: &str) -> Value {
-    Value::OctetString(s.as_bytes().to_vec())
-}
+pub(crate) use super::values::{text, truth};
 
 /// InetAddressType: ipv4(1), ipv6(2) (keepalived says ipv6 for anything not IPv4).
 pub(crate) fn address_type(a: &IpAddr) -> Value {
@@ -103,10 +96,7 @@ pub(crate) fn address_type(a: &IpAddr) -> Value {
 
 /// An InetAddress: the raw 4 or 16 bytes.
 pub(crate) fn address_bytes(a: &IpAddr) -> Value {
-    Value::OctetString(match a {
-        IpAddr::V4(v4) => v4.octets().to_vec(),
-        IpAddr::V6(v6) => v6.octets().to_vec(),
-    })
+    Value::OctetString(super::values::octets(*a))
 }
 
 /// KEEPALIVED-MIB's VrrpState: init(0), backup(1), master(2), fault(3), unknown(4) (what

@@ -2,6 +2,7 @@
 
 use super::{InstanceFacts, TrapEvent, TrapSettings};
 use crate::daemon::snmp::pdu::{Oid, Value, VarBind};
+use crate::daemon::snmp::values::{octets, text};
 use crate::daemon::snmp::vrrp_mib::{InterfaceFacts, VRRP_MIB};
 use crate::daemon::snmp::vrrpv3_mib::{self, VRRPV3_MIB};
 use crate::vrrp::validate::Rejection;
@@ -42,17 +43,6 @@ fn under(base: &[u32], tail: &[u32]) -> Oid {
 
 fn vb(name: Oid, value: Value) -> VarBind {
     VarBind { name, value }
-}
-
-fn text(s: &str) -> Value {
-    Value::OctetString(s.as_bytes().to_vec())
-}
-
-fn octets(a: IpAddr) -> Vec<u8> {
-    match a {
-        IpAddr::V4(a) => a.octets().to_vec(),
-        IpAddr::V6(a) => a.octets().to_vec(),
-    }
 }
 
 fn ipv4(a: IpAddr) -> [u8; 4] {
