@@ -14,6 +14,9 @@ tests_rc=${PIPESTATUS[0]}
 set -e
 cargo fmt --all -- --check
 cargo clippy --release --all-targets -- -D warnings
+# The fuzz targets (their own package, run with cargo-fuzz) must keep building against the
+# library: nothing else compiles them.
+cargo check --manifest-path fuzz/Cargo.toml --bins
 if [ "$tests_rc" -ne 0 ]; then
   echo
   echo "=== tests failed (exit $tests_rc); the failures again, from $log ==="

@@ -2,7 +2,7 @@
 //! arbitrary text: it must never panic or loop, whatever it is given.
 #![no_main]
 
-use keepalived_rs::config::dump::dump;
+use keepalived_rs::config::dump_config as dump;
 use keepalived_rs::config::source::{load_str, SourceOptions};
 use libfuzzer_sys::fuzz_target;
 
