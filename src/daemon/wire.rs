@@ -15,7 +15,7 @@ use super::coalesce::{bound_for, ArrivalClock, Coalescer};
 use super::plan::{Listen, Plan, ReceiveSocket};
 use crate::sys::{
     Addressing4, Addressing6, InterfaceId, ReceiveBuffer, RecvBatch, SocketError, Vrrp4Receiver,
-    Vrrp4Sender, Vrrp6Receiver, Vrrp6Sender,
+    Vrrp4Sender, Vrrp6Receiver, Vrrp6Sender, VrrpReceiver,
 };
 use crate::vrrp::{Family, InstanceConfig, InstanceId, Router};
 
@@ -43,7 +43,7 @@ pub struct WireCounters {
 
 /// One receive socket and the name of its interface (what the core matches on).
 struct Listener {
-    receiver: Receiver,
+    receiver: VrrpReceiver,
     interface: Arc<str>,
 }
 
@@ -223,53 +223,6 @@ impl Wire {
     }
 }
 
-/// Either family's receive socket.
-enum Receiver {
-    V4(Vrrp4Receiver),
-    V6(Vrrp6Receiver),
-}
-
-impl Receiver {
-    fn set_receive_buffer(&self, size: ReceiveBuffer) -> std::io::Result<()> {
-        match self {
-            Receiver::V4(r) => r.set_receive_buffer(size),
-            Receiver::V6(r) => r.set_receive_buffer(size),
-        }
-    }
-
-    fn set_vrid_filter(&self, vrids: &[u8]) -> Result<(), SocketError> {
-        match self {
-            Receiver::V4(r) => r.set_vrid_filter(vrids),
-            Receiver::V6(r) => r.set_vrid_filter(vrids),
-        }
-    }
-
-    fn poll_recv_batch(
-        &self,
-        cx: &mut Context<'_>,
-        batch: &mut RecvBatch,
-    ) -> Poll<Result<usize, SocketError>> {
-        match self {
-            Receiver::V4(r) => r.poll_recv_batch(cx, batch),
-            Receiver::V6(r) => r.poll_recv_batch(cx, batch),
-        }
-    }
-
-    fn recv_batch_now(&self, batch: &mut RecvBatch) -> Result<usize, SocketError> {
-        match self {
-            Receiver::V4(r) => r.recv_batch_now(batch),
-            Receiver::V6(r) => r.recv_batch_now(batch),
-        }
-    }
-
-    fn set_parked(&mut self, parked: bool) -> Result<(), SocketError> {
-        match self {
-            Receiver::V4(r) => r.set_parked(parked),
-            Receiver::V6(r) => r.set_parked(parked),
-        }
-    }
-}
-
 impl Wire {
     /// Waits until a receive socket has packets and reads a batch of them into `batch`;
     /// returns the interface they arrived on. Receive errors are transient (e.g.
@@ -380,27 +333,28 @@ fn real_time() -> std::time::Duration {
         .unwrap_or_default()
 }
 
-fn open_receiver(socket: &ReceiveSocket, interface: &InterfaceId) -> Result<Receiver, SocketError> {
+fn open_receiver(
+    socket: &ReceiveSocket,
+    interface: &InterfaceId,
+) -> Result<VrrpReceiver, SocketError> {
     let mismatch = || SocketError::NoSuchInterface(interface.name.clone());
     Ok(match (socket.ipv6, socket.listen) {
-        (true, Listen::Multicast(IpAddr::V6(group))) => Receiver::V6(Vrrp6Receiver::open(
-            interface,
-            Addressing6::Multicast { group },
-        )?),
-        (true, Listen::Unicast(IpAddr::V6(local))) => Receiver::V6(Vrrp6Receiver::open(
-            interface,
-            Addressing6::Unicast { local },
-        )?),
-        (false, Listen::Multicast(IpAddr::V4(group))) => Receiver::V4(Vrrp4Receiver::open(
+        (true, Listen::Multicast(IpAddr::V6(group))) => {
+            Vrrp6Receiver::open(interface, Addressing6::Multicast { group })?.into_receiver()
+        }
+        (true, Listen::Unicast(IpAddr::V6(local))) => {
+            Vrrp6Receiver::open(interface, Addressing6::Unicast { local })?.into_receiver()
+        }
+        (false, Listen::Multicast(IpAddr::V4(group))) => Vrrp4Receiver::open(
             interface,
             socket.protocol(),
             Addressing4::Multicast { group },
-        )?),
-        (false, Listen::Unicast(IpAddr::V4(local))) => Receiver::V4(Vrrp4Receiver::open(
-            interface,
-            socket.protocol(),
-            Addressing4::Unicast { local },
-        )?),
+        )?
+        .into_receiver(),
+        (false, Listen::Unicast(IpAddr::V4(local))) => {
+            Vrrp4Receiver::open(interface, socket.protocol(), Addressing4::Unicast { local })?
+                .into_receiver()
+        }
         _ => return Err(mismatch()),
     })
 }

@@ -44,6 +44,7 @@ pub mod send_batch;
 pub mod socket_error;
 pub mod vmac;
 pub mod vrid_filter;
+pub mod vrrp_receiver;
 pub mod vrrp_socket;
 pub mod vrrp_socket6;
 
@@ -61,5 +62,6 @@ pub use rcvbuf::{ReceiveBuffer, SocketHandles};
 pub use recv_batch::RecvBatch;
 pub use socket_error::SocketError;
 pub use vmac::{virtual_router_mac, vmac_interface_name, IpvlanFlagsWord};
+pub use vrrp_receiver::VrrpReceiver;
 pub use vrrp_socket::{Addressing4, Received4, Vrrp4Receiver, Vrrp4Sender, VrrpProtocol};
 pub use vrrp_socket6::{Addressing6, Received6, Vrrp6Receiver, Vrrp6Sender};

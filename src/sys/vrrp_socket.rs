@@ -28,15 +28,12 @@ use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 use tokio::io::unix::AsyncFd;
 use tokio::io::Interest;
 
-use super::ancillary::{
-    recv_datagram, register_with_tokio, set_int_option, set_multicast_if_index_v4,
-};
+use super::ancillary::{register_with_tokio, set_int_option, set_multicast_if_index_v4};
 use super::interface_id::InterfaceId;
-use super::parkable::{parked_error, Parkable};
-use super::recv_batch::{poll_recv_batch, RecvBatch};
 use super::send_batch::send_batch;
 use super::socket_error::SocketError;
-use super::vrid_filter::{attach, vrid_filter, VrrpAt};
+use super::vrid_filter::VrrpAt;
+use super::vrrp_receiver::VrrpReceiver;
 
 /// IANA protocol number of VRRP (RFC 5798 §5.1.1.4).
 pub const IPPROTO_VRRP: u8 = 112;
@@ -95,13 +92,12 @@ pub struct Received4 {
     pub truncated: bool,
 }
 
-/// Receives IPv4 VRRP (or AH) packets on one interface.
+/// Receives IPv4 VRRP (or AH) packets on one interface: a [`VrrpReceiver`] (which it
+/// dereferences to) opened for IPv4.
 #[derive(Debug)]
 pub struct Vrrp4Receiver {
-    socket: Parkable,
-    interface: InterfaceId,
+    receiver: VrrpReceiver,
     addressing: Addressing4,
-    protocol: VrrpProtocol,
 }
 
 impl Vrrp4Receiver {
@@ -153,27 +149,16 @@ impl Vrrp4Receiver {
         socket
             .set_nonblocking(true)
             .map_err(|e| SocketError::io("make socket non-blocking", name, e))?;
-        set_int_option(socket.as_fd(), libc::SOL_SOCKET, libc::SO_TIMESTAMPNS, 1)
-            .map_err(|e| SocketError::io("set SO_TIMESTAMPNS", name, e))?;
-        let socket = Parkable::new(socket)
-            .map_err(|e| SocketError::io("register socket with tokio", name, e))?;
+        // The AH header (24 bytes) sits between the IPv4 header and VRRP.
+        let extra = match protocol {
+            VrrpProtocol::Vrrp => 0,
+            VrrpProtocol::Ah => 24,
+        };
+        let receiver = VrrpReceiver::new(socket, interface, VrrpAt::AfterIpv4Header { extra })?;
         Ok(Vrrp4Receiver {
-            socket,
-            interface: interface.clone(),
+            receiver,
             addressing,
-            protocol,
         })
-    }
-
-    /// The interface this socket listens on.
-    pub fn interface(&self) -> &InterfaceId {
-        &self.interface
-    }
-
-    /// Sets the kernel receive queue size (keepalived's `kernel_rx_buf_size` /
-    /// `vrrp_rx_bufs_policy`).
-    pub fn set_receive_buffer(&self, size: super::ReceiveBuffer) -> io::Result<()> {
-        size.apply(self.socket.as_fd())
     }
 
     /// The addressing this socket was opened with.
@@ -181,55 +166,15 @@ impl Vrrp4Receiver {
         self.addressing
     }
 
-    /// Lets only adverts of `vrids` (and packets too short to tell) reach this socket
-    /// ([`super::vrid_filter`]).
-    pub fn set_vrid_filter(&self, vrids: &[u8]) -> Result<(), SocketError> {
-        let extra = match self.protocol {
-            VrrpProtocol::Vrrp => 0,
-            VrrpProtocol::Ah => 24,
-        };
-        let prog = vrid_filter(vrids, VrrpAt::AfterIpv4Header { extra });
-        attach(self.socket.as_fd(), &prog)
-            .map_err(|e| SocketError::io("attach VRID filter", &self.interface.name, e))
-    }
-
-    /// Reads every packet already queued (up to [`super::recv_batch::BATCH`]) into
-    /// `batch`, waiting for the first; one `recvmmsg` per call.
-    pub fn poll_recv_batch(
-        &self,
-        cx: &mut std::task::Context<'_>,
-        batch: &mut RecvBatch,
-    ) -> std::task::Poll<Result<usize, SocketError>> {
-        let Some(socket) = self.socket.registered() else {
-            return std::task::Poll::Pending;
-        };
-        poll_recv_batch(socket, cx, batch, false)
-            .map_err(|e| SocketError::io("receive VRRP packet", &self.interface.name, e))
-    }
-
-    /// Reads what is queued now without waiting (`Ok(0)` when nothing is): see
-    /// [`Parkable::recv_batch_now`].
-    pub fn recv_batch_now(&self, batch: &mut RecvBatch) -> Result<usize, SocketError> {
-        self.socket
-            .recv_batch_now(batch, false)
-            .map_err(|e| SocketError::io("receive VRRP packet", &self.interface.name, e))
-    }
-
-    /// Stops (`true`) or resumes (`false`) waking the loop for each datagram
-    /// ([`Parkable::set_parked`]).
-    pub fn set_parked(&mut self, parked: bool) -> Result<(), SocketError> {
-        self.socket
-            .set_parked(parked)
-            .map_err(|e| SocketError::io("register socket with tokio", &self.interface.name, e))
+    /// The family-independent socket, for a caller that keeps either family.
+    pub fn into_receiver(self) -> VrrpReceiver {
+        self.receiver
     }
 
     /// Waits for the next packet and copies it (IPv4 header included) into `buf`.
     /// A buffer of 1500 bytes holds any advert; bigger packets come back `truncated`.
     pub async fn recv(&self, buf: &mut [u8]) -> Result<Received4, SocketError> {
-        let socket = self.socket.registered().ok_or_else(|| {
-            SocketError::io("receive VRRP packet", &self.interface.name, parked_error())
-        })?;
-        let datagram = recv_datagram(socket, &self.interface, buf).await?;
+        let datagram = self.receiver.recv_datagram(buf).await?;
         let source = match datagram.source {
             Some(SocketAddr::V4(v4)) => *v4.ip(),
             _ => Ipv4Addr::UNSPECIFIED,
@@ -237,9 +182,19 @@ impl Vrrp4Receiver {
         Ok(Received4 {
             len: datagram.len,
             source,
-            ifindex: datagram.ancillary.ifindex.unwrap_or(self.interface.index),
+            ifindex: datagram
+                .ancillary
+                .ifindex
+                .unwrap_or(self.receiver.interface().index),
             truncated: datagram.truncated,
         })
+    }
+}
+
+impl std::ops::Deref for Vrrp4Receiver {
+    type Target = VrrpReceiver;
+    fn deref(&self) -> &VrrpReceiver {
+        &self.receiver
     }
 }
 

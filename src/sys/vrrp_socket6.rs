@@ -24,12 +24,11 @@ use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 use tokio::io::unix::AsyncFd;
 use tokio::io::Interest;
 
-use super::ancillary::{recv_datagram, register_with_tokio, set_int_option};
+use super::ancillary::{register_with_tokio, set_int_option};
 use super::interface_id::InterfaceId;
-use super::parkable::{parked_error, Parkable};
-use super::recv_batch::{poll_recv_batch, RecvBatch};
 use super::socket_error::SocketError;
-use super::vrid_filter::{attach, vrid_filter, VrrpAt};
+use super::vrid_filter::VrrpAt;
+use super::vrrp_receiver::VrrpReceiver;
 use super::vrrp_socket::{IPPROTO_VRRP, VRRP_TOS};
 
 /// The IPv6 VRRP multicast group (RFC 5798 §5.1.2.2), keepalived's `vrrp_mcast_group6`.
@@ -95,11 +94,11 @@ fn open_raw_vrrp6(interface: &InterfaceId) -> Result<Socket, SocketError> {
     Ok(socket)
 }
 
-/// Receives IPv6 VRRP payloads on one interface.
+/// Receives IPv6 VRRP payloads on one interface: a [`VrrpReceiver`] (which it
+/// dereferences to) opened for IPv6.
 #[derive(Debug)]
 pub struct Vrrp6Receiver {
-    socket: Parkable,
-    interface: InterfaceId,
+    receiver: VrrpReceiver,
 }
 
 impl Vrrp6Receiver {
@@ -143,72 +142,19 @@ impl Vrrp6Receiver {
                 })?;
             }
         }
-        set_int_option(socket.as_fd(), libc::SOL_SOCKET, libc::SO_TIMESTAMPNS, 1)
-            .map_err(|e| SocketError::io("set SO_TIMESTAMPNS", name, e))?;
-        let socket = Parkable::new(socket)
-            .map_err(|e| SocketError::io("register socket with tokio", name, e))?;
-        Ok(Vrrp6Receiver {
-            socket,
-            interface: interface.clone(),
-        })
+        let receiver = VrrpReceiver::new(socket, interface, VrrpAt::Payload)?;
+        Ok(Vrrp6Receiver { receiver })
     }
 
-    /// The interface this socket listens on.
-    pub fn interface(&self) -> &InterfaceId {
-        &self.interface
-    }
-
-    /// Sets the kernel receive queue size (keepalived's `kernel_rx_buf_size` /
-    /// `vrrp_rx_bufs_policy`).
-    pub fn set_receive_buffer(&self, size: super::ReceiveBuffer) -> std::io::Result<()> {
-        size.apply(self.socket.as_fd())
-    }
-
-    /// Lets only adverts of `vrids` (and packets too short to tell) reach this socket
-    /// ([`super::vrid_filter`]).
-    pub fn set_vrid_filter(&self, vrids: &[u8]) -> Result<(), SocketError> {
-        let prog = vrid_filter(vrids, VrrpAt::Payload);
-        attach(self.socket.as_fd(), &prog)
-            .map_err(|e| SocketError::io("attach VRID filter", &self.interface.name, e))
-    }
-
-    /// Reads every payload already queued (up to [`super::recv_batch::BATCH`]) into
-    /// `batch` with its source, destination and hop limit, waiting for the first.
-    pub fn poll_recv_batch(
-        &self,
-        cx: &mut std::task::Context<'_>,
-        batch: &mut RecvBatch,
-    ) -> std::task::Poll<Result<usize, SocketError>> {
-        let Some(socket) = self.socket.registered() else {
-            return std::task::Poll::Pending;
-        };
-        poll_recv_batch(socket, cx, batch, true)
-            .map_err(|e| SocketError::io("receive VRRP packet", &self.interface.name, e))
-    }
-
-    /// Reads what is queued now without waiting (`Ok(0)` when nothing is): see
-    /// [`Parkable::recv_batch_now`].
-    pub fn recv_batch_now(&self, batch: &mut RecvBatch) -> Result<usize, SocketError> {
-        self.socket
-            .recv_batch_now(batch, true)
-            .map_err(|e| SocketError::io("receive VRRP packet", &self.interface.name, e))
-    }
-
-    /// Stops (`true`) or resumes (`false`) waking the loop for each datagram
-    /// ([`Parkable::set_parked`]).
-    pub fn set_parked(&mut self, parked: bool) -> Result<(), SocketError> {
-        self.socket
-            .set_parked(parked)
-            .map_err(|e| SocketError::io("register socket with tokio", &self.interface.name, e))
+    /// The family-independent socket, for a caller that keeps either family.
+    pub fn into_receiver(self) -> VrrpReceiver {
+        self.receiver
     }
 
     /// Waits for the next VRRP payload. The kernel has already dropped packets whose
     /// checksum is wrong.
     pub async fn recv(&self, buf: &mut [u8]) -> Result<Received6, SocketError> {
-        let socket = self.socket.registered().ok_or_else(|| {
-            SocketError::io("receive VRRP packet", &self.interface.name, parked_error())
-        })?;
-        let datagram = recv_datagram(socket, &self.interface, buf).await?;
+        let datagram = self.receiver.recv_datagram(buf).await?;
         let source = match datagram.source {
             Some(SocketAddr::V6(v6)) => *v6.ip(),
             _ => Ipv6Addr::UNSPECIFIED,
@@ -222,9 +168,19 @@ impl Vrrp6Receiver {
             source,
             destination,
             hop_limit: datagram.ancillary.hop_limit.unwrap_or(0),
-            ifindex: datagram.ancillary.ifindex.unwrap_or(self.interface.index),
+            ifindex: datagram
+                .ancillary
+                .ifindex
+                .unwrap_or(self.receiver.interface().index),
             truncated: datagram.truncated,
         })
+    }
+}
+
+impl std::ops::Deref for Vrrp6Receiver {
+    type Target = VrrpReceiver;
+    fn deref(&self) -> &VrrpReceiver {
+        &self.receiver
     }
 }
 
