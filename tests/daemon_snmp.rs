@@ -24,7 +24,7 @@ use keepalived_rs::vrrp::ip::Ipv4VrrpView;
 use keepalived_rs::vrrp::{InstanceConfig, Version};
 use lab::side_by_side::{start_both, OURS, STOCK};
 use lab::{wait_for, Daemon, Host};
-use snmpd::{assert_same_walks, labs_with_snmpd, normalised_lines, walk_until, Snmpd};
+use snmpd::{assert_same_walks, labs_with_snmpd, normalised_lines, Snmpd};
 use socket2::SockAddr;
 
 const VRRP_MIB: &str = ".1.3.6.1.2.1.68";
@@ -111,14 +111,11 @@ fn normalised_walk(text: &str) -> Vec<String> {
 
 /// Waits until `host`'s walk shows VI_1 MASTER and VI_2's addresses; returns the walk.
 fn settled_walk(host: &Host, who: &str) -> String {
-    let what = format!("{who}: walk never showed VI_1 MASTER and VI_2's address");
-    walk_until(host, VRRP_MIB, Duration::from_secs(20), &what, |walk| {
-        let n = normalised_walk(walk);
-        n.iter()
-            .any(|l| l == ".1.3.6.1.2.1.68.1.3.1.3.IFX.51 = INTEGER: 3")
-            && n.iter()
-                .any(|l| l.starts_with(".1.3.6.1.2.1.68.1.4.1.2.IFX.52.198.18.0.102 "))
-    })
+    let settled = (
+        ".1.3.6.1.2.1.68.1.3.1.3.IFX.51 = INTEGER: 3",
+        ".1.3.6.1.2.1.68.1.4.1.2.IFX.52.198.18.0.102 ",
+    );
+    snmpd::settled_walk(host, VRRP_MIB, normalised, settled, who)
 }
 
 /// Whether a normalised line is a vrrpOperTable or vrrpRouterStatsTable cell of VRID 52.

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use lab::side_by_side::start_both;
 use lab::Host;
-use snmpd::{assert_same_walks, labs_with_snmpd, normalised_lines, walk_until};
+use snmpd::{assert_same_walks, labs_with_snmpd, normalised_lines};
 
 const VRRPV3_MIB: &str = ".1.3.6.1.2.1.207";
 
@@ -94,14 +94,11 @@ fn normalised_walk(text: &str) -> Vec<String> {
 
 /// Waits until `host`'s walk shows VI_1 MASTER and VI_2's address; returns the walk.
 fn settled_walk(host: &Host, who: &str) -> String {
-    let what = format!("{who}: walk never showed VI_1 MASTER and VI_2's address");
-    walk_until(host, VRRPV3_MIB, Duration::from_secs(20), &what, |walk| {
-        let n = normalised_walk(walk);
-        n.iter()
-            .any(|l| l == ".1.3.6.1.2.1.207.1.1.1.1.6.IFX.51.1 = INTEGER: 3")
-            && n.iter()
-                .any(|l| l.starts_with(".1.3.6.1.2.1.207.1.1.2.1.2.IFX.52.1.198.18.0.102 "))
-    })
+    let settled = (
+        ".1.3.6.1.2.1.207.1.1.1.1.6.IFX.51.1 = INTEGER: 3",
+        ".1.3.6.1.2.1.207.1.1.2.1.2.IFX.52.1.198.18.0.102 ",
+    );
+    snmpd::settled_walk(host, VRRPV3_MIB, normalised, settled, who)
 }
 
 #[test]

@@ -188,22 +188,28 @@ pub fn normalised_lines(walk: &str, normalise: impl Fn(&str) -> String) -> Vec<S
         .collect()
 }
 
-/// Walks `subtree` in `host` until `settled` holds for the walk, for up to `limit` (a
-/// daemon registers and reaches its states a while after it starts), and returns that
-/// walk; panics with the last one otherwise, saying `what` was awaited.
-pub fn walk_until(
+/// Walks `subtree` in `host` until, `normalise`d, the walk has the line `master` (the
+/// MASTER instance's state) and a line starting with `address` (the BACKUP instance's
+/// address row), for up to 20 s: a daemon registers and reaches its states a while after
+/// it starts, and only a settled walk can be compared. Returns that walk; panics with
+/// the last one otherwise.
+pub fn settled_walk(
     host: &Host,
     subtree: &str,
-    limit: Duration,
-    what: &str,
-    settled: impl Fn(&str) -> bool,
+    normalise: fn(&str) -> String,
+    (master, address): (&str, &str),
+    who: &str,
 ) -> String {
     let mut last = String::new();
-    let done = wait_for(limit, || {
+    let done = wait_for(Duration::from_secs(20), || {
         last = walk(host, subtree);
-        settled(&last)
+        let n = normalised_lines(&last, normalise);
+        n.iter().any(|l| l == master) && n.iter().any(|l| l.starts_with(address))
     });
-    assert!(done.is_some(), "{what}:\n{last}");
+    assert!(
+        done.is_some(),
+        "{who}: walk never showed VI_1 MASTER and VI_2's address:\n{last}"
+    );
     last
 }
 
