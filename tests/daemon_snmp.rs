@@ -24,7 +24,7 @@ use keepalived_rs::vrrp::ip::Ipv4VrrpView;
 use keepalived_rs::vrrp::{InstanceConfig, Version};
 use lab::side_by_side::{start_both, OURS, STOCK};
 use lab::{wait_for, Daemon, Host};
-use snmpd::{assert_same_walks, labs_with_snmpd, normalised_lines, Snmpd};
+use snmpd::{assert_same_walks, labs_with_snmpd, MibWalk, Snmpd};
 use socket2::SockAddr;
 
 const VRRP_MIB: &str = ".1.3.6.1.2.1.68";
@@ -105,18 +105,15 @@ fn normalised(line: &str) -> String {
     format!("{} = {value}", parts.join("."))
 }
 
-fn normalised_walk(text: &str) -> Vec<String> {
-    normalised_lines(text, normalised)
-}
-
-/// Waits until `host`'s walk shows VI_1 MASTER and VI_2's addresses; returns the walk.
-fn settled_walk(host: &Host, who: &str) -> String {
-    let settled = (
+/// VRRP-MIB, settled once VI_1 is MASTER and VI_2's address is in the table.
+const MIB: MibWalk = MibWalk {
+    subtree: VRRP_MIB,
+    normalise: normalised,
+    settled: (
         ".1.3.6.1.2.1.68.1.3.1.3.IFX.51 = INTEGER: 3",
         ".1.3.6.1.2.1.68.1.4.1.2.IFX.52.198.18.0.102 ",
-    );
-    snmpd::settled_walk(host, VRRP_MIB, normalised, settled, who)
-}
+    ),
+};
 
 /// Whether a normalised line is a vrrpOperTable or vrrpRouterStatsTable cell of VRID 52.
 fn second_row(line: &str) -> bool {
@@ -128,9 +125,9 @@ fn second_row(line: &str) -> bool {
 /// Waits for both walks to settle and compares them (VRID 52's rows apart, see below);
 /// returns ours, normalised: the lines stock keepalived also serves, and VRID 52's.
 fn same_walks(stock_host: &Host, ours_host: &Host) -> (Vec<String>, Vec<String>) {
-    let stock_walk = settled_walk(stock_host, "stock keepalived");
-    let ours_walk = settled_walk(ours_host, "ours");
-    let (s, all_ours) = (normalised_walk(&stock_walk), normalised_walk(&ours_walk));
+    let stock_walk = MIB.settled_walk(stock_host, "stock keepalived");
+    let ours_walk = MIB.settled_walk(ours_host, "ours");
+    let (s, all_ours) = (MIB.normalised(&stock_walk), MIB.normalised(&ours_walk));
     // keepalived 2.2.7 shows only the first row of vrrpOperTable and vrrpRouterStatsTable
     // (an operator-precedence slip in its index search, fixed upstream in a2718158 "snmp:
     // fix operator precedence"); we serve every row, as fixed keepalived does. Compare
@@ -175,8 +172,8 @@ fn vrrp_mib_walk_matches_stock_keepalived_and_survives_an_snmpd_restart() {
     std::thread::sleep(Duration::from_secs(1));
     let _ = std::fs::remove_file(ours_host.dir.join("agentx"));
     let _again = Snmpd::start(ours_host);
-    let back = settled_walk(ours_host, "ours after the snmpd restart");
-    assert_eq!(normalised_walk(&back).len(), o.len() + extra.len());
+    let back = MIB.settled_walk(ours_host, "ours after the snmpd restart");
+    assert_eq!(MIB.normalised(&back).len(), o.len() + extra.len());
     assert!(
         ours.log_text().matches("registered VRRP-MIB").count() >= 2,
         "{}",

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use lab::side_by_side::start_both;
 use lab::Host;
-use snmpd::{assert_same_walks, labs_with_snmpd, normalised_lines};
+use snmpd::{assert_same_walks, labs_with_snmpd, MibWalk};
 
 const VRRPV3_MIB: &str = ".1.3.6.1.2.1.207";
 
@@ -88,18 +88,15 @@ fn normalised(line: &str) -> String {
     format!("{} = {value}", parts.join("."))
 }
 
-fn normalised_walk(text: &str) -> Vec<String> {
-    normalised_lines(text, normalised)
-}
-
-/// Waits until `host`'s walk shows VI_1 MASTER and VI_2's address; returns the walk.
-fn settled_walk(host: &Host, who: &str) -> String {
-    let settled = (
+/// VRRPv3-MIB, settled once VI_1 is MASTER and VI_2's address is in the table.
+const MIB: MibWalk = MibWalk {
+    subtree: VRRPV3_MIB,
+    normalise: normalised,
+    settled: (
         ".1.3.6.1.2.1.207.1.1.1.1.6.IFX.51.1 = INTEGER: 3",
         ".1.3.6.1.2.1.207.1.1.2.1.2.IFX.52.1.198.18.0.102 ",
-    );
-    snmpd::settled_walk(host, VRRPV3_MIB, normalised, settled, who)
-}
+    ),
+};
 
 #[test]
 fn vrrpv3_mib_walk_matches_stock_keepalived() {
@@ -107,9 +104,9 @@ fn vrrpv3_mib_walk_matches_stock_keepalived() {
     let (stock_host, ours_host) = (stock_lab.node("a"), ours_lab.node("a"));
     let (_stock, mut ours) = start_both(stock_host, ours_host, config);
 
-    let stock_walk = settled_walk(stock_host, "stock keepalived");
-    let ours_walk = settled_walk(ours_host, "ours");
-    let (s, o) = (normalised_walk(&stock_walk), normalised_walk(&ours_walk));
+    let stock_walk = MIB.settled_walk(stock_host, "stock keepalived");
+    let ours_walk = MIB.settled_walk(ours_host, "ours");
+    let (s, o) = (MIB.normalised(&stock_walk), MIB.normalised(&ours_walk));
     assert_same_walks((&s, &stock_walk), (&o, &ours_walk), 40);
     assert!(
         o.iter().any(|l| l.contains(".IFX.53.")),

@@ -179,38 +179,45 @@ pub fn labs_with_snmpd(with_client: bool) -> [(Lab, NetSnmpProcess); 2] {
     })
 }
 
-/// The non-empty lines of a walk, each through `normalise` (which replaces what
-/// legitimately differs between two daemons: interface indexes, MACs, TimeTicks…).
-pub fn normalised_lines(walk: &str, normalise: impl Fn(&str) -> String) -> Vec<String> {
-    walk.lines()
-        .filter(|l| !l.is_empty())
-        .map(normalise)
-        .collect()
+/// What a side-by-side test of a VRRP MIB knows of it: where it is in the tree, what in
+/// a walk legitimately differs between two daemons, and which lines show a walk settled.
+pub struct MibWalk {
+    /// The MIB's subtree, as `snmpwalk` takes it.
+    pub subtree: &'static str,
+    /// One walk line with what legitimately differs (interface indexes, MACs,
+    /// TimeTicks…) replaced by placeholders.
+    pub normalise: fn(&str) -> String,
+    /// Normalised: the MASTER instance's state line, and the start of the BACKUP
+    /// instance's address row.
+    pub settled: (&'static str, &'static str),
 }
 
-/// Walks `subtree` in `host` until, `normalise`d, the walk has the line `master` (the
-/// MASTER instance's state) and a line starting with `address` (the BACKUP instance's
-/// address row), for up to 20 s: a daemon registers and reaches its states a while after
-/// it starts, and only a settled walk can be compared. Returns that walk; panics with
-/// the last one otherwise.
-pub fn settled_walk(
-    host: &Host,
-    subtree: &str,
-    normalise: fn(&str) -> String,
-    (master, address): (&str, &str),
-    who: &str,
-) -> String {
-    let mut last = String::new();
-    let done = wait_for(Duration::from_secs(20), || {
-        last = walk(host, subtree);
-        let n = normalised_lines(&last, normalise);
-        n.iter().any(|l| l == master) && n.iter().any(|l| l.starts_with(address))
-    });
-    assert!(
-        done.is_some(),
-        "{who}: walk never showed VI_1 MASTER and VI_2's address:\n{last}"
-    );
-    last
+impl MibWalk {
+    /// The non-empty lines of `walk`, normalised.
+    pub fn normalised(&self, walk: &str) -> Vec<String> {
+        walk.lines()
+            .filter(|l| !l.is_empty())
+            .map(self.normalise)
+            .collect()
+    }
+
+    /// Walks the MIB in `host` until it shows [`MibWalk::settled`]'s lines, for up to
+    /// 20 s: a daemon registers and reaches its states a while after it starts, and only
+    /// a settled walk can be compared. Returns that walk; panics with the last one.
+    pub fn settled_walk(&self, host: &Host, who: &str) -> String {
+        let (master, address) = self.settled;
+        let mut last = String::new();
+        let done = wait_for(Duration::from_secs(20), || {
+            last = walk(host, self.subtree);
+            let n = self.normalised(&last);
+            n.iter().any(|l| l == master) && n.iter().any(|l| l.starts_with(address))
+        });
+        assert!(
+            done.is_some(),
+            "{who}: walk never showed VI_1 MASTER and VI_2's address:\n{last}"
+        );
+        last
+    }
 }
 
 /// Asserts that two normalised walks are the same line for line (the first difference
