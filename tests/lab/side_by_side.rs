@@ -3,8 +3,9 @@
 //! other, and starting both. Written once so that every such test starts alike
 //! ([`super::expect_within`] then waits for what both must reach).
 
-use super::{Daemon, Host, Lab};
 use std::path::Path;
+
+use super::{Daemon, Host, Lab};
 
 /// Our daemon, as Cargo built it for the test or bench being compiled.
 pub const OURS: &str = env!("CARGO_BIN_EXE_keepalived");
