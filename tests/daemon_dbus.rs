@@ -12,15 +12,13 @@ mod lab;
 mod private_bus;
 
 use std::collections::BTreeMap;
-use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use lab::side_by_side::{require_stock, OURS, STOCK};
 use lab::{wait_for, Daemon, Lab};
 use private_bus::PrivateBus;
 
-const OURS: &str = env!("CARGO_BIN_EXE_keepalived");
-const STOCK: &str = "/usr/sbin/keepalived";
 const SERVICE: &str = "org.keepalived.Vrrp1";
 const V4: &str = "/org/keepalived/Vrrp1/Instance/eth0/51/IPv4";
 const V6: &str = "/org/keepalived/Vrrp1/Instance/eth0/52/IPv6";
@@ -215,9 +213,8 @@ fn session(binary: &str, address: &str) -> Seen {
         std::fs::read_to_string(&monitor_out).is_ok_and(|t| t.contains("member=VrrpReloaded"))
     });
     methods.push(format!("reloaded: {}", reloaded.is_some()));
-    daemon.signal(nix::sys::signal::Signal::SIGTERM);
     assert!(
-        daemon.wait_exit(Duration::from_secs(10)).is_some(),
+        daemon.stop(Duration::from_secs(10)).is_some(),
         "{binary} did not stop:\n{}",
         daemon.log_text()
     );
@@ -237,10 +234,7 @@ fn session(binary: &str, address: &str) -> Seen {
 #[test]
 fn the_vrrp1_service_looks_and_behaves_as_stock_keepalived_s() {
     lab::require_root();
-    assert!(
-        Path::new(STOCK).exists(),
-        "{STOCK} is needed to compare against (Debian package keepalived)"
-    );
+    require_stock();
     let dir = tempfile::tempdir().unwrap();
     let bus = PrivateBus::start(dir.path());
     let address = bus.address.clone();

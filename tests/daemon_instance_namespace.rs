@@ -12,16 +12,14 @@
 mod lab;
 
 use std::collections::BTreeSet;
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
-use lab::{wait_for, Host, Lab};
+use lab::side_by_side::{OURS, STOCK};
+use lab::{expect_within, Daemon, Host, Lab};
+use nix::sys::signal::Signal;
 
-const OURS: &str = env!("CARGO_BIN_EXE_keepalived");
-const STOCK: &str = "/usr/sbin/keepalived";
 const PORT: u16 = 9671;
 const VIP: &str = "198.18.0.171";
 
@@ -39,125 +37,46 @@ fn config(ns: &str, instance: &str) -> String {
     )
 }
 
-/// A daemon started from the host's own namespace, without `-p`/`-r` (the names under
-/// test), dumps into its lab host's directory.
-struct Started {
-    child: Child,
-    dir: PathBuf,
-    log: PathBuf,
-    pid_dir: PathBuf,
+/// `binary` started from the host's own namespace, without `-p`/`-r` (the names under
+/// test); stock keepalived VRRP only.
+fn start(binary: &str, host: &Host, instance: &str) -> Daemon {
+    let mut args = vec!["-n", "-l", "-D", "-G"];
+    if binary == STOCK {
+        args.push("-P");
+    }
+    Daemon::start_outside(host, binary.as_ref(), &config(&host.ns, instance), &args)
 }
 
-impl Started {
-    fn run(binary: &str, host: &Host, instance: &str) -> Started {
-        let conf = host.dir.join("keepalived.conf");
-        std::fs::write(&conf, config(&host.ns, instance)).unwrap();
-        let log = host.dir.join("daemon.log");
-        let out = std::fs::File::create(&log).unwrap();
-        let mut cmd = Command::new(binary);
-        cmd.args(["-n", "-l", "-D", "-G", "-f"]).arg(&conf);
-        if binary == STOCK {
-            cmd.arg("-P");
-        }
-        let child = cmd
-            .env("TMPDIR", &host.dir)
-            .stdin(Stdio::null())
-            .stdout(out.try_clone().unwrap())
-            .stderr(out)
-            .spawn()
-            .unwrap();
-        Started {
-            child,
-            dir: host.dir.clone(),
-            log,
-            pid_dir: Path::new("/run/keepalived").join(&host.ns),
-        }
-    }
-
-    fn log_text(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    fn signal(&self, s: nix::sys::signal::Signal) {
-        let pid = nix::unistd::Pid::from_raw(self.child.id() as i32);
-        nix::sys::signal::kill(pid, s).unwrap();
-    }
-
-    /// The pid files, with the instance name replaced by `INSTANCE`.
-    fn pid_files(&self, instance: &str) -> BTreeSet<String> {
-        std::fs::read_dir(&self.pid_dir)
-            .map(|d| {
-                d.flatten()
-                    .map(|e| {
-                        e.file_name()
-                            .to_string_lossy()
-                            .replace(instance, "INSTANCE")
-                    })
-                    .collect()
-            })
-            .unwrap_or_default()
-    }
-
-    /// SIGUSR1, then the data dump once written.
-    fn data_dump(&self, name: &str) -> String {
-        let path = self.dir.join(name);
-        let _ = std::fs::remove_file(&path);
-        self.signal(nix::sys::signal::Signal::SIGUSR1);
-        let read = || std::fs::read_to_string(&path).unwrap_or_default();
-        wait_for(Duration::from_secs(5), || read().contains("VRRP Script"));
-        let text = read();
-        assert!(
-            !text.is_empty(),
-            "no {name} in {:?}: {:?}\n{}",
-            self.dir,
-            std::fs::read_dir(&self.dir)
-                .map(|d| d.flatten().map(|e| e.file_name()).collect::<Vec<_>>()),
-            self.log_text()
-        );
-        text
-    }
-
-    fn stop(&mut self) -> Option<i32> {
-        self.signal(nix::sys::signal::Signal::SIGTERM);
-        for _ in 0..1000 {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                return status.code();
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        None
-    }
+/// Where a daemon running in `host`'s namespace keeps its pid files.
+fn pid_dir(host: &Host) -> PathBuf {
+    Path::new("/run/keepalived").join(&host.ns)
 }
 
-impl Drop for Started {
-    fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
+/// The pid files of `host`'s daemon, with the instance name replaced by `INSTANCE`.
+fn pid_files(host: &Host, instance: &str) -> BTreeSet<String> {
+    std::fs::read_dir(pid_dir(host))
+        .map(|d| {
+            d.flatten()
+                .map(|e| {
+                    e.file_name()
+                        .to_string_lossy()
+                        .replace(instance, "INSTANCE")
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The data dump (SIGUSR1) of a daemon running in `host` as `instance`, once its scripts
+/// are in it.
+fn data_dump(daemon: &Daemon, host: &Host, instance: &str) -> String {
+    let name = format!("keepalived.{}_{instance}.data", host.ns);
+    daemon.dump(Signal::SIGUSR1, &name, "VRRP Script")
 }
 
 /// The line of `dump` starting with `key`.
 fn line<'a>(dump: &'a str, key: &str) -> Option<&'a str> {
     dump.lines().find(|l| l.trim_start().starts_with(key))
-}
-
-/// GET /metrics inside `host`'s namespace.
-fn scrape(host: &Host) -> String {
-    host.in_namespace(move || {
-        let Ok(mut s) = TcpStream::connect(("127.0.0.1", PORT)) else {
-            return String::new();
-        };
-        s.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
-        let _ = write!(
-            s,
-            "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-        );
-        let mut out = String::new();
-        let _ = s.read_to_string(&mut out);
-        out
-    })
 }
 
 /// `-t` checks inside `net_namespace`: an interface only the namespace has passes there
@@ -192,29 +111,20 @@ fn check_inside_the_namespace(daemons: &[(&str, &Host)]) {
 
 #[test]
 fn namespace_and_instance_name_pid_files_dumps_and_run_inside_the_namespace() {
-    assert!(
-        Path::new(STOCK).exists(),
-        "{STOCK} is missing: install Debian's keepalived"
-    );
-    let lab = Lab::new(&["ka", "ours"], false);
+    let lab = Lab::side_by_side();
     let (ka_host, our_host) = (lab.node("ka"), lab.node("ours"));
-    lab.set_isolated(ka_host, true);
-    lab.set_isolated(our_host, true);
     check_inside_the_namespace(&[(STOCK, ka_host), (OURS, our_host)]);
     let (ka_inst, our_inst) = ("kai", "ourinst");
-    let mut ka = Started::run(STOCK, ka_host, ka_inst);
-    let mut ours = Started::run(OURS, our_host, our_inst);
+    let mut ka = start(STOCK, ka_host, ka_inst);
+    let mut ours = start(OURS, our_host, our_inst);
 
     // VRRP runs inside each namespace: the VIP appears there.
     let vip = VIP.parse().unwrap();
-    let up = wait_for(Duration::from_secs(15), || {
-        ka_host.has_address(vip) && our_host.has_address(vip)
-    });
-    assert!(
-        up.is_some(),
-        "VIP not in both namespaces\n--- keepalived ---\n{}\n--- ours ---\n{}",
-        ka.log_text(),
-        ours.log_text()
+    expect_within(
+        Duration::from_secs(15),
+        "VIP not in both namespaces",
+        &[&ka, &ours],
+        || ka_host.has_address(vip) && our_host.has_address(vip),
     );
 
     // Pid files: the same names, under /run/keepalived/NAMESPACE/.
@@ -222,15 +132,19 @@ fn namespace_and_instance_name_pid_files_dumps_and_run_inside_the_namespace() {
         .into_iter()
         .map(String::from)
         .collect();
-    assert_eq!(ka.pid_files(ka_inst), expected, "keepalived's pid files");
-    assert_eq!(ours.pid_files(our_inst), expected, "our pid files");
-    let our_pid = std::fs::read_to_string(ours.pid_dir.join(format!("vrrp_{our_inst}.pid")));
+    assert_eq!(
+        pid_files(ka_host, ka_inst),
+        expected,
+        "keepalived's pid files"
+    );
+    assert_eq!(pid_files(our_host, our_inst), expected, "our pid files");
+    let our_pid = std::fs::read_to_string(pid_dir(our_host).join(format!("vrrp_{our_inst}.pid")));
     assert_eq!(our_pid.unwrap().trim(), ours.child.id().to_string());
 
     // Let the script start (it then runs for a minute).
     std::thread::sleep(Duration::from_secs(2));
-    let ka_dump = ka.data_dump(&format!("keepalived.{}_{ka_inst}.data", ka_host.ns));
-    let our_dump = ours.data_dump(&format!("keepalived.{}_{our_inst}.data", our_host.ns));
+    let ka_dump = data_dump(&ka, ka_host, ka_inst);
+    let our_dump = data_dump(&ours, our_host, our_inst);
     for (dump, host, inst) in [
         (&ka_dump, ka_host, ka_inst),
         (&our_dump, our_host, our_inst),
@@ -250,20 +164,21 @@ fn namespace_and_instance_name_pid_files_dumps_and_run_inside_the_namespace() {
         "--- keepalived ---\n{ka_dump}\n--- ours ---\n{our_dump}"
     );
     assert!(line(&ka_dump, "Smtp HELO name").is_some(), "{ka_dump}");
-    let metrics = scrape(our_host);
+    let metrics = our_host.scrape_metrics(PORT).unwrap_or_default();
     assert!(
         metrics.contains("keepalived_script_state{name=\"chk_slow\"} 1"),
         "{metrics}"
     );
 
     // Stopped, both take their pid files away.
-    assert_eq!(ka.stop(), Some(0), "{}", ka.log_text());
-    assert_eq!(ours.stop(), Some(0), "{}", ours.log_text());
-    assert_eq!(ka.pid_files(ka_inst), BTreeSet::new());
-    assert_eq!(ours.pid_files(our_inst), BTreeSet::new());
+    let stopping = Duration::from_secs(10);
+    assert_eq!(ka.stop(stopping), Some(0), "{}", ka.log_text());
+    assert_eq!(ours.stop(stopping), Some(0), "{}", ours.log_text());
+    assert_eq!(pid_files(ka_host, ka_inst), BTreeSet::new());
+    assert_eq!(pid_files(our_host, our_inst), BTreeSet::new());
     assert_eq!(
-        ours.pid_dir.exists(),
-        ka.pid_dir.exists(),
+        pid_dir(our_host).exists(),
+        pid_dir(ka_host).exists(),
         "namespace pid directory left behind by one of them"
     );
 }

@@ -13,7 +13,7 @@ mod vip_probe;
 use std::net::Ipv4Addr;
 use std::time::Duration;
 
-use lab::{wait_for, Daemon, Lab};
+use lab::{expect_within, wait_for, Daemon, Lab};
 use mariadb::{MariaDb, MariaDbOptions, TEST_PASSWORD, TEST_USER};
 use vip_probe::VipProbe;
 
@@ -46,13 +46,11 @@ fn mysql_pair_fails_over_on_mysqld_death_and_daemon_stop_with_read_only_followin
     let creds_b = db_b.credentials_file(TEST_USER, TEST_PASSWORD);
     let mut a = Daemon::start(na, BIN.as_ref(), &config(101, &creds_a));
     let b = Daemon::start(nb, BIN.as_ref(), &config(100, &creds_b));
-    assert!(
-        wait_for(Duration::from_secs(10), || na.has_address(VIP)
-            && !nb.has_address(VIP))
-        .is_some(),
-        "VIP never settled on a:\n{}\n{}",
-        a.log_text(),
-        b.log_text()
+    expect_within(
+        Duration::from_secs(10),
+        "VIP never settled on a",
+        &[&a, &b],
+        || na.has_address(VIP) && !nb.has_address(VIP),
     );
     assert!(
         wait_for(Duration::from_secs(3), || read_only(&db_a) == "0"

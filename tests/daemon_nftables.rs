@@ -17,11 +17,9 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
+use lab::side_by_side::{require_stock, OURS, STOCK};
 use lab::{wait_for, Daemon, Host, Lab};
-use nix::sys::signal::Signal;
 
-const BIN: &str = env!("CARGO_BIN_EXE_keepalived");
-const STOCK: &str = "/usr/sbin/keepalived";
 const VIP: Ipv4Addr = Ipv4Addr::new(198, 18, 0, 100);
 /// Long enough for a node to become master (3 adverts + skew) with room to spare.
 const SETTLE: Duration = Duration::from_secs(10);
@@ -105,8 +103,7 @@ fn observe(binary: &str) -> Observed {
     std::thread::sleep(Duration::from_millis(1500));
     let backup_at_start = ruleset(na);
 
-    peer.signal(Signal::SIGTERM);
-    assert_eq!(peer.wait_exit(SETTLE), Some(0), "{}", peer.log_text());
+    assert_eq!(peer.stop(SETTLE), Some(0), "{}", peer.log_text());
     let full = |r: &str| {
         r.contains("198.18.0.101") && r.contains("2001:db8:18::100") && r.contains("fe80::100")
     };
@@ -132,11 +129,9 @@ fn observe(binary: &str) -> Observed {
     std::thread::sleep(Duration::from_millis(500));
     let backup_again = ruleset(na);
 
-    a.signal(Signal::SIGTERM);
-    assert_eq!(a.wait_exit(SETTLE), Some(0), "{}", a.log_text());
+    assert_eq!(a.stop(SETTLE), Some(0), "{}", a.log_text());
     let stopped = ruleset(na);
-    peer.signal(Signal::SIGTERM);
-    peer.wait_exit(SETTLE);
+    peer.stop(SETTLE);
     Observed {
         backup_at_start,
         master,
@@ -150,10 +145,7 @@ fn observe(binary: &str) -> Observed {
 
 #[test]
 fn same_nftables_rules_as_keepalived_in_every_state_and_the_vip_answers_no_ping() {
-    assert!(
-        Path::new(STOCK).exists(),
-        "stock keepalived 2.2.7 is needed at {STOCK} (Debian package keepalived)"
-    );
+    require_stock();
     assert!(
         ["/usr/sbin/nft", "/sbin/nft"]
             .iter()
@@ -162,7 +154,7 @@ fn same_nftables_rules_as_keepalived_in_every_state_and_the_vip_answers_no_ping(
     );
     let (theirs, ours) = std::thread::scope(|s| {
         let theirs = s.spawn(|| observe(STOCK));
-        let ours = s.spawn(|| observe(BIN));
+        let ours = s.spawn(|| observe(OURS));
         (
             theirs.join().expect("stock run"),
             ours.join().expect("our run"),
@@ -236,8 +228,7 @@ fn observe_vmac(binary: &str) -> (String, String, String) {
     wait_for(SETTLE, || ready(&ruleset(node)));
     std::thread::sleep(Duration::from_millis(500));
     let running = ruleset(node);
-    d.signal(Signal::SIGTERM);
-    assert_eq!(d.wait_exit(SETTLE), Some(0), "{}", d.log_text());
+    assert_eq!(d.stop(SETTLE), Some(0), "{}", d.log_text());
     (running, ruleset(node), d.log_text())
 }
 
@@ -245,7 +236,7 @@ fn observe_vmac(binary: &str) -> (String, String, String) {
 fn same_vmac_multicast_rules_as_keepalived() {
     let (theirs, ours) = std::thread::scope(|s| {
         let theirs = s.spawn(|| observe_vmac(STOCK));
-        let ours = s.spawn(|| observe_vmac(BIN));
+        let ours = s.spawn(|| observe_vmac(OURS));
         (
             theirs.join().expect("stock run"),
             ours.join().expect("our run"),

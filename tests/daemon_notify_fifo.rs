@@ -11,10 +11,9 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::time::Duration;
 
-use lab::{wait_for, Daemon, Lab};
+use lab::side_by_side::{require_stock, OURS, STOCK};
+use lab::{expect_within, wait_for, Daemon, Lab};
 
-const OURS: &str = env!("CARGO_BIN_EXE_keepalived");
-const STOCK: &str = "/usr/sbin/keepalived";
 const VIP: Ipv4Addr = Ipv4Addr::new(198, 18, 0, 100);
 
 fn write_script(path: &Path, body: &str) {
@@ -90,13 +89,9 @@ fn fifo_lines_of(binary: &str) -> (String, String) {
     seen("MASTER_PRIORITY 106", 5);
     let before_stop = lines(&a.dir);
     daemon.signal(nix::sys::signal::Signal::SIGTERM);
-    assert!(
-        wait_for(Duration::from_secs(5), || daemon
-            .logged("Stopped Keepalived"))
-        .is_some(),
-        "{binary} did not stop:\n{}",
-        daemon.log_text()
-    );
+    let stopped = || daemon.logged("Stopped Keepalived");
+    let what = format!("{binary} did not stop");
+    expect_within(Duration::from_secs(5), &what, &[&daemon], stopped);
     std::thread::sleep(Duration::from_millis(300));
     (before_stop, lines(&a.dir))
 }
@@ -104,10 +99,7 @@ fn fifo_lines_of(binary: &str) -> (String, String) {
 #[test]
 fn priority_changes_reach_the_fifo_as_stock_keepalived_writes_them() {
     lab::require_root();
-    assert!(
-        Path::new(STOCK).exists(),
-        "{STOCK} is needed to compare against (Debian package keepalived)"
-    );
+    require_stock();
     let (ours, ours_after_stop) = fifo_lines_of(OURS);
     let (stock, stock_after_stop) = fifo_lines_of(STOCK);
     assert_eq!(ours, stock, "ours:\n{ours}\nkeepalived 2.2.7:\n{stock}");

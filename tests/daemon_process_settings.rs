@@ -19,10 +19,9 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use lab::side_by_side::{require_stock, OURS, STOCK};
 use lab::{wait_for, Daemon, Host, Lab};
 
-const BIN: &str = env!("CARGO_BIN_EXE_keepalived");
-const STOCK: &str = "/usr/sbin/keepalived";
 const VIP: Ipv4Addr = Ipv4Addr::new(198, 18, 0, 100);
 
 /// A root-owned directory only root can write (`enable_script_security` refuses scripts
@@ -111,9 +110,8 @@ fn scripts_and_scheduling(lab: &Lab, binary: &str, stock: bool) -> Seen {
     wait_for(Duration::from_secs(15), || a.has_address(VIP))
         .unwrap_or_else(|| panic!("{binary}: never became master:\n{}", d.log_text()));
     let scheduling = nice_and_cpus(vrrp_pid(&d));
-    d.signal(nix::sys::signal::Signal::SIGTERM);
     assert!(
-        d.wait_exit(Duration::from_secs(20)).is_some(),
+        d.stop(Duration::from_secs(20)).is_some(),
         "{binary} did not stop"
     );
     let mode = fs::metadata(&out).map_or(0, |m| m.permissions().mode() & 0o777);
@@ -141,21 +139,17 @@ fn startup_timeout(lab: &Lab, binary: &str, stock: bool) -> (Duration, String) {
     };
     let took = wait_for(Duration::from_secs(20), || a.has_address(VIP))
         .unwrap_or_else(|| panic!("{binary}: never became master:\n{}", d.log_text()));
-    d.signal(nix::sys::signal::Signal::SIGTERM);
-    d.wait_exit(Duration::from_secs(20));
+    d.stop(Duration::from_secs(20));
     (took, d.log_text())
 }
 
 #[test]
 fn startup_and_shutdown_scripts_and_scheduling_match_keepalived() {
     lab::require_root();
-    assert!(
-        Path::new(STOCK).exists(),
-        "{STOCK} is needed: install Debian's keepalived package (as .ci/run does)"
-    );
+    require_stock();
     let lab = Lab::new(&["a"], false);
     let theirs = scripts_and_scheduling(&lab, STOCK, true);
-    let ours = scripts_and_scheduling(&lab, BIN, false);
+    let ours = scripts_and_scheduling(&lab, OURS, false);
     let our_log = &ours.log;
     assert_eq!(
         theirs.lines, "startup vip=no\nshutdown vip=no\n",
@@ -183,7 +177,7 @@ fn startup_and_shutdown_scripts_and_scheduling_match_keepalived() {
     );
 
     let (their_took, their_log) = startup_timeout(&lab, STOCK, true);
-    let (our_took, our_log) = startup_timeout(&lab, BIN, false);
+    let (our_took, our_log) = startup_timeout(&lab, OURS, false);
     for (who, log) in [("keepalived", &their_log), ("ours", &our_log)] {
         assert!(log.contains("startup script timed out"), "{who}:\n{log}");
     }

@@ -8,11 +8,10 @@ mod lab;
 use std::net::Ipv4Addr;
 use std::time::Duration;
 
+use lab::side_by_side::{require_stock, OURS, STOCK};
 use lab::{wait_for, Daemon, Host, Lab};
 use nix::sys::signal::Signal;
 
-const BIN: &str = env!("CARGO_BIN_EXE_keepalived");
-const STOCK: &str = "/usr/sbin/keepalived";
 const VIP: Ipv4Addr = Ipv4Addr::new(198, 18, 0, 100);
 /// Long enough for a lone node to become master (3 adverts + skew) with room to spare.
 const SETTLE: Duration = Duration::from_secs(10);
@@ -127,8 +126,8 @@ fn virtual_routes_follow_the_master_and_static_ones_live_with_the_daemon() {
         "protocol",
         "keepalived",
     ]);
-    let mut a = Daemon::start(na, BIN.as_ref(), &config(101));
-    let mut b = Daemon::start(nb, BIN.as_ref(), &config(100));
+    let mut a = Daemon::start(na, OURS.as_ref(), &config(101));
+    let mut b = Daemon::start(nb, OURS.as_ref(), &config(100));
     let settled = wait_for(SETTLE, || {
         na.has_address(VIP) && installed(na) == both(expected_virtual(), expected_static())
     });
@@ -150,8 +149,7 @@ fn virtual_routes_follow_the_master_and_static_ones_live_with_the_daemon() {
     );
 
     // a stops: its routes and rules, virtual and static, go; b takes them over.
-    a.signal(Signal::SIGTERM);
-    let code = a.wait_exit(Duration::from_secs(5));
+    let code = a.stop(Duration::from_secs(5));
     assert_eq!(code, Some(0), "{}", logs(&a, &b));
     assert!(installed(na).is_empty(), "a left {:#?}", installed(na));
     let moved = wait_for(SETTLE, || {
@@ -164,8 +162,7 @@ fn virtual_routes_follow_the_master_and_static_ones_live_with_the_daemon() {
         logs(&a, &b)
     );
     println!("failover: routes and rules on b after {moved:?}");
-    b.signal(Signal::SIGTERM);
-    assert_eq!(b.wait_exit(Duration::from_secs(5)), Some(0));
+    assert_eq!(b.stop(Duration::from_secs(5)), Some(0));
     assert!(installed(nb).is_empty(), "b left {:#?}", installed(nb));
 }
 
@@ -186,19 +183,15 @@ fn run_alone(binary: &str, stock: bool) -> (Vec<String>, Vec<String>, String) {
     // Whatever is still coming would come within an advert.
     std::thread::sleep(Duration::from_millis(1200));
     let running = installed(node);
-    d.signal(Signal::SIGTERM);
-    d.wait_exit(Duration::from_secs(10));
+    d.stop(Duration::from_secs(10));
     (running, installed(node), d.log_text())
 }
 
 #[test]
 fn same_routes_and_rules_as_keepalived() {
-    assert!(
-        std::path::Path::new(STOCK).exists(),
-        "stock keepalived 2.2.7 is needed at {STOCK} (Debian package keepalived)"
-    );
+    require_stock();
     let (theirs, theirs_after, their_log) = run_alone(STOCK, true);
-    let (ours, ours_after, our_log) = run_alone(BIN, false);
+    let (ours, ours_after, our_log) = run_alone(OURS, false);
     assert_eq!(
         ours, theirs,
         "installed while master differs\n--- keepalived ---\n{their_log}\n--- ours ---\n{our_log}"
@@ -212,7 +205,7 @@ fn same_routes_and_rules_as_keepalived() {
 fn reload_keeps_unchanged_routes_and_applies_the_differences() {
     let lab = Lab::new(&["a"], false);
     let node = lab.node("a");
-    let d = Daemon::start(node, BIN.as_ref(), &config(100));
+    let d = Daemon::start(node, OURS.as_ref(), &config(100));
     let full = both(expected_virtual(), expected_static());
     let settled = wait_for(SETTLE, || installed(node) == full);
     assert!(

@@ -9,14 +9,13 @@
 
 mod lab;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use lab::{wait_for, Daemon, Lab};
+use lab::side_by_side::{require_stock, OURS, STOCK};
+use lab::{expect_within, wait_for, Daemon, Lab};
 
-const OURS: &str = env!("CARGO_BIN_EXE_keepalived");
-const STOCK: &str = "/usr/sbin/keepalived";
 /// Debian's interpreter, which has python3-aiosmtpd (a `python3` earlier on PATH may not).
 const PYTHON: &str = "/usr/bin/python3";
 const SINK: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/smtp_support/sink.py");
@@ -217,13 +216,9 @@ fn alerts_of(binary: &str) -> Phases {
         ("VRRP Instance VI_3 - Entering MASTER state", 2),
     ]);
     daemon.signal(nix::sys::signal::Signal::SIGTERM);
-    assert!(
-        wait_for(Duration::from_secs(5), || daemon
-            .logged("Stopped Keepalived"))
-        .is_some(),
-        "{binary} did not stop:\n{}",
-        daemon.log_text()
-    );
+    let stopped = || daemon.logged("Stopped Keepalived");
+    let what = format!("{binary} did not stop");
+    expect_within(Duration::from_secs(5), &what, &[&daemon], stopped);
     let stop = phase(&[]);
     Phases {
         start,
@@ -236,10 +231,7 @@ fn alerts_of(binary: &str) -> Phases {
 #[test]
 fn alerts_reach_the_smtp_server_as_stock_keepalived_sends_them() {
     lab::require_root();
-    assert!(
-        Path::new(STOCK).exists(),
-        "{STOCK} is needed to compare against (Debian package keepalived)"
-    );
+    require_stock();
     assert!(
         Command::new(PYTHON)
             .args(["-c", "import aiosmtpd"])

@@ -26,8 +26,8 @@ mod snmpd;
 use std::path::Path;
 use std::time::Duration;
 
-use lab::{wait_for, Daemon, Host, Lab};
-use snmpd::{walk, Snmpd};
+use lab::{wait_for, Daemon, Host};
+use snmpd::{labs_with_snmpd, walk};
 
 const OURS: &str = env!("CARGO_BIN_EXE_keepalived");
 const STOCK: &str = "/usr/sbin/keepalived";
@@ -233,10 +233,8 @@ fn settled_walk(host: &Host, who: &str) -> Vec<String> {
 
 #[test]
 fn keepalived_mib_walk_matches_stock_keepalived() {
-    let stock_lab = Lab::new(&["a"], false);
-    let ours_lab = Lab::new(&["a"], false);
+    let [(stock_lab, _stock_snmpd), (ours_lab, _ours_snmpd)] = labs_with_snmpd(false);
     let (stock_host, ours_host) = (stock_lab.node("a"), ours_lab.node("a"));
-    let _snmpds = (Snmpd::start(stock_host), Snmpd::start(ours_host));
     for host in [stock_host, ours_host] {
         std::fs::write(host.dir.join("track_file"), "0\n").unwrap();
     }

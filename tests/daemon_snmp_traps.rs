@@ -20,11 +20,10 @@ mod snmpd;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use lab::side_by_side::{OURS, STOCK};
 use lab::{wait_for, Daemon, Host, Lab};
 use snmpd::{traps_file, Snmpd, Snmptrapd};
 
-const OURS: &str = env!("CARGO_BIN_EXE_keepalived");
-const STOCK: &str = "/usr/sbin/keepalived";
 const TRAP_OID: &str = ".1.3.6.1.6.3.1.1.4.1.0";
 
 fn config(host: &Host) -> String {
@@ -228,11 +227,8 @@ fn scenario(lab: &Lab, start: impl FnOnce(&Host) -> Daemon) -> BTreeMap<String, 
     );
     // The peer stops: its priority-0 advert makes VI_2 master again, for RFC 6527's
     // reason "priority" (1).
-    peer.signal(nix::sys::signal::Signal::SIGTERM);
-    assert!(
-        peer.wait_exit(Duration::from_secs(10)).is_some(),
-        "peer: no exit"
-    );
+    let stopping = Duration::from_secs(10);
+    assert!(peer.stop(stopping).is_some(), "peer: no exit");
     let again = wait_for(Duration::from_secs(10), || {
         has(
             &received(a),
@@ -245,11 +241,7 @@ fn scenario(lab: &Lab, start: impl FnOnce(&Host) -> Daemon) -> BTreeMap<String, 
         shown(&received(a)),
         daemon.log_text()
     );
-    daemon.signal(nix::sys::signal::Signal::SIGTERM);
-    assert!(
-        daemon.wait_exit(Duration::from_secs(10)).is_some(),
-        "no exit"
-    );
+    assert!(daemon.stop(stopping).is_some(), "no exit");
     std::thread::sleep(Duration::from_secs(1));
     received(a)
 }

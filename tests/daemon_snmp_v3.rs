@@ -12,11 +12,10 @@ mod snmpd;
 
 use std::time::Duration;
 
-use lab::{wait_for, Daemon, Host, Lab};
-use snmpd::{walk, Snmpd};
+use lab::side_by_side::start_both;
+use lab::Host;
+use snmpd::{assert_same_walks, labs_with_snmpd, MibWalk};
 
-const OURS: &str = env!("CARGO_BIN_EXE_keepalived");
-const STOCK: &str = "/usr/sbin/keepalived";
 const VRRPV3_MIB: &str = ".1.3.6.1.2.1.207";
 
 fn config(host: &Host) -> String {
@@ -89,60 +88,26 @@ fn normalised(line: &str) -> String {
     format!("{} = {value}", parts.join("."))
 }
 
-fn normalised_walk(text: &str) -> Vec<String> {
-    text.lines()
-        .filter(|l| !l.is_empty())
-        .map(normalised)
-        .collect()
-}
-
-/// Waits until `host`'s walk shows VI_1 MASTER and VI_2's address; returns the walk.
-fn settled_walk(host: &Host, who: &str) -> String {
-    let mut last = String::new();
-    let settled = wait_for(Duration::from_secs(20), || {
-        last = walk(host, VRRPV3_MIB);
-        let n = normalised_walk(&last);
-        n.iter()
-            .any(|l| l == ".1.3.6.1.2.1.207.1.1.1.1.6.IFX.51.1 = INTEGER: 3")
-            && n.iter()
-                .any(|l| l.starts_with(".1.3.6.1.2.1.207.1.1.2.1.2.IFX.52.1.198.18.0.102 "))
-    });
-    assert!(
-        settled.is_some(),
-        "{who}: walk never showed VI_1 MASTER and VI_2's address:\n{last}"
-    );
-    last
-}
+/// VRRPv3-MIB, settled once VI_1 is MASTER and VI_2's address is in the table.
+const MIB: MibWalk = MibWalk {
+    subtree: VRRPV3_MIB,
+    normalise: normalised,
+    settled: (
+        ".1.3.6.1.2.1.207.1.1.1.1.6.IFX.51.1 = INTEGER: 3",
+        ".1.3.6.1.2.1.207.1.1.2.1.2.IFX.52.1.198.18.0.102 ",
+    ),
+};
 
 #[test]
 fn vrrpv3_mib_walk_matches_stock_keepalived() {
-    let stock_lab = Lab::new(&["a"], false);
-    let ours_lab = Lab::new(&["a"], false);
-    let stock_host = stock_lab.node("a");
-    let ours_host = ours_lab.node("a");
-    let _stock_snmpd = Snmpd::start(stock_host);
-    let _ours_snmpd = Snmpd::start(ours_host);
-    let _stock = Daemon::start_stock(stock_host, STOCK.as_ref(), &config(stock_host));
-    let mut ours = Daemon::start(ours_host, OURS.as_ref(), &config(ours_host));
+    let [(stock_lab, _stock_snmpd), (ours_lab, _ours_snmpd)] = labs_with_snmpd(false);
+    let (stock_host, ours_host) = (stock_lab.node("a"), ours_lab.node("a"));
+    let (_stock, mut ours) = start_both(stock_host, ours_host, config);
 
-    let stock_walk = settled_walk(stock_host, "stock keepalived");
-    let ours_walk = settled_walk(ours_host, "ours");
-    let (s, o) = (normalised_walk(&stock_walk), normalised_walk(&ours_walk));
-    for (i, (sl, ol)) in s.iter().zip(&o).enumerate() {
-        assert_eq!(
-            ol, sl,
-            "line {i} differs\nstock:\n{stock_walk}\nours:\n{ours_walk}"
-        );
-    }
-    assert_eq!(
-        o.len(),
-        s.len(),
-        "walk lengths differ\nstock:\n{stock_walk}\nours:\n{ours_walk}"
-    );
-    assert!(
-        s.len() >= 40,
-        "stock walk is too short to mean anything:\n{stock_walk}"
-    );
+    let stock_walk = MIB.settled_walk(stock_host, "stock keepalived");
+    let ours_walk = MIB.settled_walk(ours_host, "ours");
+    let (s, o) = (MIB.normalised(&stock_walk), MIB.normalised(&ours_walk));
+    assert_same_walks((&s, &stock_walk), (&o, &ours_walk), 40);
     assert!(
         o.iter().any(|l| l.contains(".IFX.53.")),
         "the VRRPv2 instance is not in VRRPv3-MIB:\n{ours_walk}"

@@ -13,10 +13,9 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use lab::{run, wait_for, Daemon, Lab};
+use lab::side_by_side::start_both;
+use lab::{expect_within, run, Lab};
 
-const OURS: &str = env!("CARGO_BIN_EXE_keepalived");
-const STOCK: &str = "/usr/sbin/keepalived";
 const VIP: &str = "198.18.0.181";
 
 fn config(dir: &Path) -> String {
@@ -58,26 +57,14 @@ fn saved(dir: &Path) -> BTreeSet<String> {
 
 #[test]
 fn a_reload_happens_at_the_time_written_in_the_reload_time_file() {
-    assert!(
-        Path::new(STOCK).exists(),
-        "{STOCK} is missing: install Debian's keepalived"
-    );
-    let lab = Lab::new(&["ka", "ours"], false);
+    let lab = Lab::side_by_side();
     let (ka_host, our_host) = (lab.node("ka"), lab.node("ours"));
-    lab.set_isolated(ka_host, true);
-    lab.set_isolated(our_host, true);
-    let ka = Daemon::start_stock(ka_host, STOCK.as_ref(), &config(&ka_host.dir));
-    let ours = Daemon::start(our_host, OURS.as_ref(), &config(&our_host.dir));
+    let (ka, ours) = start_both(ka_host, our_host, |h| config(&h.dir));
+    let both = [&ka, &ours];
     let vip = VIP.parse().unwrap();
-    let up = wait_for(Duration::from_secs(15), || {
+    expect_within(Duration::from_secs(15), "not MASTER on both", &both, || {
         ka_host.has_address(vip) && our_host.has_address(vip)
     });
-    assert!(
-        up.is_some(),
-        "not MASTER on both:\n{}\n---\n{}",
-        ka.log_text(),
-        ours.log_text()
-    );
     let daemons = [(&ka, ka_host), (&ours, our_host)];
 
     // A date in the past: refused by both.
@@ -85,15 +72,9 @@ fn a_reload_happens_at_the_time_written_in_the_reload_time_file() {
         std::fs::write(h.dir.join("reload-at"), "2020-01-01 00:00:00\n").unwrap();
     }
     let past = "Reload time 2020-01-01 00:00:00 is in the past - ignoring";
-    let refused = wait_for(Duration::from_secs(5), || {
+    expect_within(Duration::from_secs(5), past, &both, || {
         ka.logged(past) && ours.logged(past)
     });
-    assert!(
-        refused.is_some(),
-        "{}\n---\n{}",
-        ka.log_text(),
-        ours.log_text()
-    );
 
     // Three seconds from now, as a time of day.
     let now = SystemTime::now()
@@ -105,29 +86,17 @@ fn a_reload_happens_at_the_time_written_in_the_reload_time_file() {
         std::fs::write(h.dir.join("reload-at"), local(at, "%H:%M:%S") + "\n").unwrap();
     }
     let announced = format!("Scheduling reload for {}", local(at, "%Y-%m-%d %H:%M:%S"));
-    let scheduled = wait_for(Duration::from_secs(5), || {
+    expect_within(Duration::from_secs(5), &announced, &both, || {
         ka.logged(&announced) && ours.logged(&announced)
     });
-    assert!(
-        scheduled.is_some(),
-        "{announced:?}\n--- keepalived ---\n{}\n--- ours ---\n{}",
-        ka.log_text(),
-        ours.log_text()
-    );
     assert!(
         !ours.logged("Reloading"),
         "reloaded early:\n{}",
         ours.log_text()
     );
-    let reloaded = wait_for(Duration::from_secs(8), || {
+    expect_within(Duration::from_secs(8), "no reload", &both, || {
         ka.logged("Reloading") && ours.logged("Reload complete")
     });
-    assert!(
-        reloaded.is_some(),
-        "no reload\n--- keepalived ---\n{}\n--- ours ---\n{}",
-        ka.log_text(),
-        ours.log_text()
-    );
     let when = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap()

@@ -11,7 +11,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::time::Duration;
 
-use lab::{wait_for, Daemon, Lab};
+use lab::{expect_within, wait_for, Daemon, Lab};
 
 const BIN: &str = env!("CARGO_BIN_EXE_keepalived");
 const VIP: Ipv4Addr = Ipv4Addr::new(198, 18, 0, 100);
@@ -55,13 +55,11 @@ fn failing_script_moves_the_vip_and_notifies_run_with_keepalived_arguments() {
     let (na, nb) = (lab.node("a"), lab.node("b"));
     let a = Daemon::start(na, BIN.as_ref(), &config(101, &na.dir));
     let b = Daemon::start(nb, BIN.as_ref(), &config(100, &nb.dir));
-    assert!(
-        wait_for(Duration::from_secs(10), || na.has_address(VIP)
-            && !nb.has_address(VIP))
-        .is_some(),
-        "VIP never settled on a:\n{}\n{}",
-        a.log_text(),
-        b.log_text()
+    expect_within(
+        Duration::from_secs(10),
+        "VIP never settled on a",
+        &[&a, &b],
+        || na.has_address(VIP) && !nb.has_address(VIP),
     );
     let notes = na.dir.join("notes");
     assert!(

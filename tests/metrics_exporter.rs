@@ -13,15 +13,13 @@ mod exporter_support;
 mod lab;
 
 use std::collections::BTreeMap;
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::path::Path;
 use std::time::Duration;
 
-use lab::{wait_for, Daemon, Host, Lab};
+use lab::side_by_side::start_both;
+use lab::{expect_within, Lab};
+use nix::sys::signal::Signal;
 
-const BIN: &str = env!("CARGO_BIN_EXE_keepalived");
-const STOCK: &str = "/usr/sbin/keepalived";
 const PORT: u16 = 9651;
 
 /// Families whose values depend on when the daemon was read.
@@ -62,22 +60,6 @@ fn config(dir: &Path) -> String {
     )
 }
 
-/// GET /metrics on 127.0.0.1:PORT inside `host`'s namespace.
-fn scrape(host: &Host) -> Option<String> {
-    host.in_namespace(move || {
-        let mut s = TcpStream::connect(("127.0.0.1", PORT)).ok()?;
-        s.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
-        write!(
-            s,
-            "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
-        )
-        .unwrap();
-        let mut out = String::new();
-        let _ = s.read_to_string(&mut out);
-        Some(out.split_once("\r\n\r\n")?.1.to_string())
-    })
-}
-
 /// `name{labels} value` lines of a Prometheus text exposition.
 fn samples(text: &str) -> BTreeMap<String, f64> {
     text.lines()
@@ -89,53 +71,24 @@ fn samples(text: &str) -> BTreeMap<String, f64> {
         .collect()
 }
 
-/// Asks stock keepalived for its data and stats dumps (SIGUSR1, SIGUSR2; written to
-/// `TMPDIR`, the host dir) and returns them once both are complete.
-fn stock_dumps(daemon: &Daemon) -> (String, String) {
-    let data = daemon.dir.join("keepalived.data");
-    let stats = daemon.dir.join("keepalived.stats");
-    let _ = std::fs::remove_file(&data);
-    let _ = std::fs::remove_file(&stats);
-    daemon.signal(nix::sys::signal::Signal::SIGUSR1);
-    daemon.signal(nix::sys::signal::Signal::SIGUSR2);
-    let read = |p: &Path| std::fs::read_to_string(p).unwrap_or_default();
-    let done = wait_for(Duration::from_secs(5), || {
-        read(&data).contains("VI_F") && read(&stats).contains("VI_F")
-    });
-    assert!(
-        done.is_some(),
-        "keepalived wrote no dumps in {:?}",
-        daemon.dir
-    );
-    (read(&data), read(&stats))
-}
-
 #[test]
 fn metrics_carry_every_family_keepalived_exporter_serves() {
-    assert!(
-        Path::new(STOCK).exists(),
-        "{STOCK} is missing: install Debian's keepalived"
-    );
-    let lab = Lab::new(&["ka", "ours"], false);
+    let lab = Lab::side_by_side();
     let (ka_host, our_host) = (lab.node("ka"), lab.node("ours"));
-    lab.set_isolated(ka_host, true);
-    lab.set_isolated(our_host, true);
-    let ka = Daemon::start_stock(ka_host, STOCK.as_ref(), &config(&ka_host.dir));
-    let ours = Daemon::start(our_host, BIN.as_ref(), &config(&our_host.dir));
+    let (ka, ours) = start_both(ka_host, our_host, |h| config(&h.dir));
     let vip = "198.18.0.100".parse().unwrap();
-    let masters = wait_for(Duration::from_secs(15), || {
-        ka_host.has_address(vip) && our_host.has_address(vip)
-    });
-    assert!(
-        masters.is_some(),
-        "VI_M never became MASTER on both:\nkeepalived:\n{}\nours:\n{}",
-        ka.log_text(),
-        ours.log_text()
+    expect_within(
+        Duration::from_secs(15),
+        "VI_M never became MASTER on both",
+        &[&ka, &ours],
+        || ka_host.has_address(vip) && our_host.has_address(vip),
     );
     // Let the scripts report and the FAULT settle on both.
     std::thread::sleep(Duration::from_secs(3));
 
-    let (data, stats) = stock_dumps(&ka);
+    // keepalived's data and stats dumps, once both are complete.
+    let data = ka.dump(Signal::SIGUSR1, "keepalived.data", "VI_F");
+    let stats = ka.dump(Signal::SIGUSR2, "keepalived.stats", "VI_F");
     let mut expected = exporter_support::exporter_samples(&data, &stats).unwrap();
     expected.extend(exporter_support::exporter_script_samples(&data).unwrap());
     let states: Vec<f64> = ["VI_M", "VI_B", "VI_F"]
@@ -150,7 +103,7 @@ fn metrics_carry_every_family_keepalived_exporter_serves() {
         .collect();
     assert_eq!(states, [2.0, 1.0, 3.0], "keepalived's states:\n{data}");
 
-    let text = scrape(our_host).expect("ours serves /metrics");
+    let text = our_host.scrape_metrics(PORT).expect("ours serves /metrics");
     let ours_samples = samples(&text);
     let mut problems = Vec::new();
     for (key, want) in &expected {

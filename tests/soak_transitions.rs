@@ -30,11 +30,10 @@ use std::time::{Duration, Instant};
 
 use keepalived_rs::vrrp::advert::{encode, AdvertFields};
 use keepalived_rs::vrrp::{InstanceConfig, Version};
+use lab::side_by_side::{require_stock, OURS, STOCK};
 use lab::{fds_and_rss, wait_for, Daemon, Host, Lab};
-use socket2::{Domain, Protocol, SockAddr, Socket, Type};
+use socket2::SockAddr;
 
-const OURS: &str = env!("CARGO_BIN_EXE_keepalived");
-const STOCK: &str = "/usr/sbin/keepalived";
 const VIP: Ipv4Addr = Ipv4Addr::new(198, 18, 0, 100);
 const VRID: u8 = 61;
 /// Transitions between samples.
@@ -177,13 +176,8 @@ fn storm(name: &'static str, binary: &Path, stock: bool, target: usize) -> Outco
 /// `cycles` rounds of (priority 254, 4 ms, priority 0, 16 ms) from the client's namespace.
 fn rival_burst(client: &Host, cycles: usize) {
     client.in_namespace(move || {
-        // IPPROTO_RAW: the packet carries its own IP header (TTL 255, our source).
-        let sock = Socket::new(
-            Domain::IPV4,
-            Type::RAW,
-            Some(Protocol::from(libc::IPPROTO_RAW)),
-        )
-        .expect("raw socket");
+        // The packet carries its own IP header (TTL 255, our source).
+        let sock = Host::raw_ipv4_socket();
         let to = SockAddr::from(SocketAddrV4::new(Ipv4Addr::new(224, 0, 0, 18), 0));
         let (win, resign) = (rival_advert(254), rival_advert(0));
         for _ in 0..cycles {
@@ -199,10 +193,7 @@ fn rival_burst(client: &Host, cycles: usize) {
 #[test]
 fn descriptors_and_memory_stay_flat_over_ten_thousand_transitions() {
     lab::require_root();
-    assert!(
-        Path::new(STOCK).exists(),
-        "stock keepalived is needed at {STOCK} (apt-get install keepalived)"
-    );
+    require_stock();
     let target: usize = std::env::var("TRANSITIONS")
         .ok()
         .and_then(|t| t.parse().ok())

@@ -6,11 +6,11 @@
 //! dropped. Needs the packages snmpd, snmptrapd and snmp; panics without them.
 #![allow(dead_code)]
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use crate::lab::{wait_for, Host};
+use crate::lab::{wait_for, Host, Lab};
 
 const SNMPD: &str = "/usr/sbin/snmpd";
 const SNMPTRAPD: &str = "/usr/sbin/snmptrapd";
@@ -24,9 +24,19 @@ pub struct NetSnmpProcess {
 }
 
 impl NetSnmpProcess {
-    fn spawn(host: &Host, program: &str, args: &[String]) -> NetSnmpProcess {
+    /// Runs `program` in `host` in the foreground on `conf` alone (`-f -C -c`: nothing of
+    /// the system's Net-SNMP configuration) with `args`, and waits for `ready` to exist.
+    fn spawn(
+        host: &Host,
+        program: &str,
+        conf: &Path,
+        args: &[&str],
+        ready: &Path,
+    ) -> NetSnmpProcess {
         let child = Command::new("ip")
             .args(["netns", "exec", &host.ns, program])
+            .args(["-f", "-C", "-c"])
+            .arg(conf)
             .args(args)
             .env("SNMP_PERSISTENT_DIR", &host.dir)
             .env("MIBS", "")
@@ -35,6 +45,12 @@ impl NetSnmpProcess {
             .stderr(Stdio::null())
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {program}: {e}"));
+        let up = wait_for(Duration::from_secs(10), || ready.exists());
+        assert!(
+            up.is_some(),
+            "{program} did not start: no {}",
+            ready.display()
+        );
         NetSnmpProcess { child }
     }
 
@@ -88,26 +104,10 @@ impl Snmpd {
             ),
         )
         .unwrap();
-        let args = [
-            "-f",
-            "-C",
-            "-c",
-            &conf.display().to_string(),
-            "-Lf",
-            &dir.join("snmpd.log").display().to_string(),
-            "-p",
-            &dir.join("snmpd.pid").display().to_string(),
-        ]
-        .map(String::from);
-        let d = NetSnmpProcess::spawn(host, SNMPD, &args);
-        let socket = dir.join("agentx");
-        let up = wait_for(Duration::from_secs(10), || socket.exists());
-        assert!(
-            up.is_some(),
-            "snmpd made no AgentX socket at {}",
-            socket.display()
-        );
-        d
+        let log = dir.join("snmpd.log").display().to_string();
+        let pid = dir.join("snmpd.pid").display().to_string();
+        let args = ["-Lf", &log, "-p", &pid];
+        NetSnmpProcess::spawn(host, SNMPD, &conf, &args, &dir.join("agentx"))
     }
 
     /// The AgentX address of the snmpd of `host`, as `snmp_socket` and `-A` take it.
@@ -131,28 +131,14 @@ impl Snmptrapd {
             "disableAuthorization yes\ndoNotRetainNotificationLogs yes\n",
         )
         .unwrap();
-        let args = [
-            "-f",
-            "-C",
-            "-c",
-            &conf.display().to_string(),
-            "-On",
-            "-m",
-            "",
-            "-F",
-            "%v\n",
-            "-Lf",
-            &traps_file(host).display().to_string(),
-            "-p",
-            &dir.join("snmptrapd.pid").display().to_string(),
-            &format!("udp:127.0.0.1:{TRAP_PORT}"),
-        ]
-        .map(String::from);
-        let d = NetSnmpProcess::spawn(host, SNMPTRAPD, &args);
+        let log = traps_file(host).display().to_string();
         let pid = dir.join("snmptrapd.pid");
-        let up = wait_for(Duration::from_secs(10), || pid.exists());
-        assert!(up.is_some(), "snmptrapd did not start");
-        d
+        let pid_arg = pid.display().to_string();
+        let listen = format!("udp:127.0.0.1:{TRAP_PORT}");
+        let args = [
+            "-On", "-m", "", "-F", "%v\n", "-Lf", &log, "-p", &pid_arg, &listen,
+        ];
+        NetSnmpProcess::spawn(host, SNMPTRAPD, &conf, &args, &pid)
     }
 }
 
@@ -180,4 +166,81 @@ pub fn query(host: &Host, tool: &str, oids: &[&str]) -> String {
 /// `snmpwalk` of `subtree` in `host`.
 pub fn walk(host: &Host, subtree: &str) -> String {
     query(host, "snmpwalk", &[subtree])
+}
+
+/// The two labs of a side-by-side SNMP comparison, stock keepalived's first: node `a` in
+/// each (and a client, if asked) runs an snmpd of its own, so each daemon has its own
+/// master agent and the two walks can be compared OID for OID.
+pub fn labs_with_snmpd(with_client: bool) -> [(Lab, NetSnmpProcess); 2] {
+    [(); 2].map(|()| {
+        let lab = Lab::new(&["a"], with_client);
+        let snmpd = Snmpd::start(lab.node("a"));
+        (lab, snmpd)
+    })
+}
+
+/// What a side-by-side test of a VRRP MIB knows of it: where it is in the tree, what in
+/// a walk legitimately differs between two daemons, and which lines show a walk settled.
+pub struct MibWalk {
+    /// The MIB's subtree, as `snmpwalk` takes it.
+    pub subtree: &'static str,
+    /// One walk line with what legitimately differs (interface indexes, MACs,
+    /// TimeTicks…) replaced by placeholders.
+    pub normalise: fn(&str) -> String,
+    /// Normalised: the MASTER instance's state line, and the start of the BACKUP
+    /// instance's address row.
+    pub settled: (&'static str, &'static str),
+}
+
+impl MibWalk {
+    /// The non-empty lines of `walk`, normalised.
+    pub fn normalised(&self, walk: &str) -> Vec<String> {
+        walk.lines()
+            .filter(|l| !l.is_empty())
+            .map(self.normalise)
+            .collect()
+    }
+
+    /// Walks the MIB in `host` until it shows [`MibWalk::settled`]'s lines, for up to
+    /// 20 s: a daemon registers and reaches its states a while after it starts, and only
+    /// a settled walk can be compared. Returns that walk; panics with the last one.
+    pub fn settled_walk(&self, host: &Host, who: &str) -> String {
+        let (master, address) = self.settled;
+        let mut last = String::new();
+        let done = wait_for(Duration::from_secs(20), || {
+            last = walk(host, self.subtree);
+            let n = self.normalised(&last);
+            n.iter().any(|l| l == master) && n.iter().any(|l| l.starts_with(address))
+        });
+        assert!(
+            done.is_some(),
+            "{who}: walk never showed VI_1 MASTER and VI_2's address:\n{last}"
+        );
+        last
+    }
+}
+
+/// Asserts that two normalised walks are the same line for line (the first difference
+/// shown with both walks whole), and that stock keepalived's has at least `at_least`
+/// lines, so that two empty walks cannot pass.
+pub fn assert_same_walks(
+    (stock, stock_walk): (&[String], &str),
+    (ours, ours_walk): (&[String], &str),
+    at_least: usize,
+) {
+    for (i, (sl, ol)) in stock.iter().zip(ours).enumerate() {
+        assert_eq!(
+            ol, sl,
+            "line {i} differs\nstock:\n{stock_walk}\nours:\n{ours_walk}"
+        );
+    }
+    assert_eq!(
+        ours.len(),
+        stock.len(),
+        "walk lengths differ\nstock:\n{stock_walk}\nours:\n{ours_walk}"
+    );
+    assert!(
+        stock.len() >= at_least,
+        "stock walk is too short to mean anything:\n{stock_walk}"
+    );
 }

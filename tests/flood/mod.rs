@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use keepalived_rs::vrrp::{password_bytes, AuthConfig, InstanceConfig};
 use rand::SeedableRng;
-use socket2::{Domain, Protocol, SockAddr, Socket, Type};
+use socket2::SockAddr;
 
 use crate::lab::{wait_for, Daemon, Host, Lab};
 
@@ -134,13 +134,8 @@ pub fn run(imp: &Implementation, per_kind: Duration, rate: u32) -> Report {
 fn flood(client: &Host, packets: &[Vec<u8>], length: Duration, rate: u32) -> u64 {
     let packets = packets.to_vec();
     client.in_namespace(move || {
-        // IPPROTO_RAW: we write the IP header (TTL, spoofed source) ourselves.
-        let sock = Socket::new(
-            Domain::IPV4,
-            Type::RAW,
-            Some(Protocol::from(libc::IPPROTO_RAW)),
-        )
-        .expect("raw socket");
+        // We write the IP header (TTL, spoofed source) ourselves.
+        let sock = Host::raw_ipv4_socket();
         let gap = Duration::from_secs(1) / rate;
         let t0 = Instant::now();
         let mut sent = 0u64;

@@ -15,6 +15,9 @@
 //! link-local addresses — and with them whole adverts — are the same in every run.
 #![allow(dead_code)]
 
+mod metrics;
+pub mod side_by_side;
+
 use std::fs;
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
@@ -115,11 +118,7 @@ impl Host {
 
     /// Whether `addr` is configured on this host's eth0.
     pub fn has_address(&self, addr: Ipv4Addr) -> bool {
-        let out = Command::new("ip")
-            .args(["-n", &self.ns, "-4", "-o", "addr", "show", "dev", "eth0"])
-            .output()
-            .expect("ip addr show");
-        String::from_utf8_lossy(&out.stdout).contains(&format!("inet {addr}/"))
+        self.has_address_on("eth0", addr.into())
     }
 
     /// Runs `f` on a thread of its own inside this host's network namespace (`setns`
@@ -132,6 +131,19 @@ impl Host {
         })
         .join()
         .expect("namespace thread")
+    }
+
+    /// A raw IPv4 socket for whole packets (IPPROTO_RAW: the caller writes the IP header,
+    /// so TTL and source are the test's own, spoofed ones included). A socket belongs to
+    /// the namespace of the thread that makes it: call this inside
+    /// [`Host::in_namespace`] to send from that host.
+    pub fn raw_ipv4_socket() -> socket2::Socket {
+        socket2::Socket::new(
+            socket2::Domain::IPV4,
+            socket2::Type::RAW,
+            Some(socket2::Protocol::from(libc::IPPROTO_RAW)),
+        )
+        .expect("raw socket")
     }
 
     /// MAC address of eth0.
@@ -183,26 +195,10 @@ impl Lab {
         };
         for seg in 0..segments {
             let br = format!("br{seg}");
-            run(
-                "ip",
-                &["-n", &bridge_ns, "link", "add", &br, "type", "bridge"],
-            );
+            lab.bridge_ip(&["link", "add", &br, "type", "bridge"]);
             // No forwarding delay: ports forward as soon as they are up.
-            run(
-                "ip",
-                &[
-                    "-n",
-                    &bridge_ns,
-                    "link",
-                    "set",
-                    &br,
-                    "type",
-                    "bridge",
-                    "forward_delay",
-                    "0",
-                ],
-            );
-            run("ip", &["-n", &bridge_ns, "link", "set", &br, "up"]);
+            lab.bridge_ip(&["link", "set", &br, "type", "bridge", "forward_delay", "0"]);
+            lab.bridge_ip(&["link", "set", &br, "up"]);
         }
         for (i, role) in roles.iter().enumerate() {
             let host = lab.add_host(&id, role, Ipv4Addr::new(198, 18, 0, i as u8 + 1));
@@ -270,19 +266,7 @@ impl Lab {
                 ns,
             ],
         );
-        run(
-            "ip",
-            &[
-                "-n",
-                &self.bridge_ns,
-                "link",
-                "set",
-                port,
-                "master",
-                bridge,
-                "up",
-            ],
-        );
+        self.bridge_ip(&["link", "set", port, "master", bridge, "up"]);
     }
 
     /// Adds `eth{seg}` (198.18.SEG.N/24) to `host`, on bridge `br{seg}`.
@@ -295,6 +279,13 @@ impl Lab {
         host.ip(&["link", "set", &dev, "up"]);
     }
 
+    /// `ip -n <bridge namespace> ARGS…`: every cable and port change happens there.
+    fn bridge_ip(&self, args: &[&str]) -> String {
+        let mut full = vec!["-n", self.bridge_ns.as_str()];
+        full.extend_from_slice(args);
+        run("ip", &full)
+    }
+
     /// Cuts or restores `host`'s cable on segment `seg` (0 = eth0).
     pub fn set_segment_cable(&self, host: &Host, seg: u8, connected: bool) {
         let port = if seg == 0 {
@@ -302,17 +293,8 @@ impl Lab {
         } else {
             segment_port(&host.role, seg)
         };
-        run(
-            "ip",
-            &[
-                "-n",
-                &self.bridge_ns,
-                "link",
-                "set",
-                &port,
-                if connected { "up" } else { "down" },
-            ],
-        );
+        let state = if connected { "up" } else { "down" };
+        self.bridge_ip(&["link", "set", &port, state]);
     }
 
     /// Takes `host`'s first port out of its bridge (or puts it back): the node is alone
@@ -323,9 +305,9 @@ impl Lab {
         } else {
             &["nomaster"]
         };
-        let mut args = vec!["-n", self.bridge_ns.as_str(), "link", "set", &host.port];
+        let mut args = vec!["link", "set", host.port.as_str()];
         args.extend_from_slice(master);
-        run("ip", &args);
+        self.bridge_ip(&args);
     }
 
     /// Deletes `host`'s interface on segment `seg` (≥ 1) and both ends of its cable.
@@ -342,21 +324,17 @@ impl Lab {
     /// cannot reach each other but still reach the others (the client), and carrier
     /// stays up — a partition between nodes that no link monitor can see.
     pub fn set_isolated(&self, host: &Host, isolated: bool) {
-        run(
-            "ip",
-            &[
-                "-n",
-                &self.bridge_ns,
-                "link",
-                "set",
-                "dev",
-                &host.port,
-                "type",
-                "bridge_slave",
-                "isolated",
-                if isolated { "on" } else { "off" },
-            ],
-        );
+        let state = if isolated { "on" } else { "off" };
+        self.bridge_ip(&[
+            "link",
+            "set",
+            "dev",
+            &host.port,
+            "type",
+            "bridge_slave",
+            "isolated",
+            state,
+        ]);
     }
 
     /// Every namespace of the lab (bridge last).
@@ -385,17 +363,7 @@ impl Lab {
     /// Cuts (or restores) a host's cable: its bridge port goes down, so its eth0 loses
     /// carrier, as when a switch port or cable fails.
     pub fn set_cable(&self, host: &Host, connected: bool) {
-        run(
-            "ip",
-            &[
-                "-n",
-                &self.bridge_ns,
-                "link",
-                "set",
-                &host.port,
-                if connected { "up" } else { "down" },
-            ],
-        );
+        self.set_segment_cable(host, 0, connected);
     }
 }
 
@@ -452,6 +420,21 @@ pub fn wait_for(limit: Duration, mut cond: impl FnMut() -> bool) -> Option<Durat
     cond().then(|| start.elapsed())
 }
 
+/// Waits up to `limit` for `cond`; otherwise panics with `what` and the log of each of
+/// `daemons`, so that a side-by-side test that times out shows what every daemon did.
+pub fn expect_within(limit: Duration, what: &str, daemons: &[&Daemon], cond: impl FnMut() -> bool) {
+    if wait_for(limit, cond).is_none() {
+        let logs: String = daemons
+            .iter()
+            .map(|d| format!("\n--- {} ---\n{}", d.name(), d.log_text()))
+            .collect();
+        panic!("{what} (waited {limit:?}){logs}");
+    }
+}
+
+/// Where [`Daemon`] writes the configuration it starts with, in the host's directory.
+const CONFIG_FILE: &str = "keepalived.conf";
+
 /// A daemon (ours or stock keepalived) running in a lab host, in the foreground with
 /// console logging into `<host dir>/<name>.log`, dumps in the host dir (`TMPDIR`).
 pub struct Daemon {
@@ -487,9 +470,38 @@ impl Daemon {
         )
     }
 
+    /// Starts `binary` from the test's own network namespace instead of inside `host`'s,
+    /// with `args` and `-f` only: for a configuration that names its namespace itself
+    /// (`net_namespace`), and for tests of where the daemon puts its pid files when it is
+    /// not told (no `-p`/`-r`). Its files still go to `host`'s directory.
+    pub fn start_outside(host: &Host, binary: &Path, config: &str, args: &[&str]) -> Daemon {
+        let mut command = Command::new(binary);
+        command.args(args).arg("-f").arg(host.dir.join(CONFIG_FILE));
+        Daemon::spawn(host, binary, config, command)
+    }
+
     fn launch(host: &Host, binary: &Path, config: &str, args: &[&str], extra: &[String]) -> Daemon {
+        let dir = &host.dir;
+        let mut command = Command::new("ip");
+        command
+            .args(["netns", "exec", &host.ns])
+            .arg(binary)
+            .args(args)
+            .arg("-f")
+            .arg(dir.join(CONFIG_FILE))
+            .arg("-p")
+            .arg(dir.join("keepalived.pid"))
+            .arg("-r")
+            .arg(dir.join("vrrp.pid"))
+            .args(extra);
+        Daemon::spawn(host, binary, config, command)
+    }
+
+    /// Writes `config` where `command` reads it, then runs `command` with the host dir as
+    /// `TMPDIR` (where dumps go) and its output appended to the host's log.
+    fn spawn(host: &Host, binary: &Path, config: &str, mut command: Command) -> Daemon {
         let dir = host.dir.clone();
-        let conf = dir.join("keepalived.conf");
+        let conf = dir.join(CONFIG_FILE);
         fs::write(&conf, config).expect("write config");
         let log = dir.join("daemon.log");
         let out = fs::OpenOptions::new()
@@ -497,17 +509,7 @@ impl Daemon {
             .append(true)
             .open(&log)
             .expect("log file");
-        let child = Command::new("ip")
-            .args(["netns", "exec", &host.ns])
-            .arg(binary)
-            .args(args)
-            .arg("-f")
-            .arg(&conf)
-            .arg("-p")
-            .arg(dir.join("keepalived.pid"))
-            .arg("-r")
-            .arg(dir.join("vrrp.pid"))
-            .args(extra)
+        let child = command
             .env("TMPDIR", &dir)
             .stdin(Stdio::null())
             .stdout(out.try_clone().expect("dup log"))
@@ -520,6 +522,43 @@ impl Daemon {
             config: conf,
             dir,
         }
+    }
+
+    /// The role of the host it runs in (`a`, `ka`, `ours`…), to tell logs apart.
+    pub fn name(&self) -> String {
+        self.dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    }
+
+    /// SIGTERM, then waits up to `limit` for the exit; returns its exit code, as
+    /// [`Daemon::wait_exit`] does.
+    pub fn stop(&mut self, limit: Duration) -> Option<i32> {
+        self.signal(nix::sys::signal::Signal::SIGTERM);
+        self.wait_exit(limit)
+    }
+
+    /// Asks for a dump with `signal` (SIGUSR1: `keepalived.data`, SIGUSR2:
+    /// `keepalived.stats`, written to the daemon's `TMPDIR`, its dir) and returns the file
+    /// `name` once it holds `until`. The old dump is removed first, so it cannot pass for
+    /// the new one, and a file that merely exists may still be half written. Panics when
+    /// no complete dump comes within 5 s.
+    pub fn dump(&self, signal: nix::sys::signal::Signal, name: &str, until: &str) -> String {
+        let path = self.dir.join(name);
+        let _ = fs::remove_file(&path);
+        self.signal(signal);
+        let read = || fs::read_to_string(&path).unwrap_or_default();
+        wait_for(Duration::from_secs(5), || read().contains(until));
+        let text = read();
+        assert!(
+            text.contains(until),
+            "no complete {name} (with {until:?}) in {}: {:?}\n{}",
+            self.dir.display(),
+            fs::read_dir(&self.dir).map(|d| d.flatten().map(|e| e.file_name()).collect::<Vec<_>>()),
+            self.log_text()
+        );
+        text
     }
 
     /// Sends `signal` to the daemon (`ip netns exec` execs it, so the child pid is
