@@ -57,6 +57,10 @@ const ROUTES: &str = "static_routes {
   blackhole 198.19.9.0/24 no_track
   unreachable default table 9
   198.19.9.0/24 nexthop via 198.18.0.1 nexthop via 198.18.0.2
+  198.19.9.0/24 dev lo nexthop via 198.18.0.1 dev lo weight 0 nexthop via 198.18.0.2
+  198.19.9.0/24 dev lo nexthop via 198.18.0.1 dev lo weight 3 onlink bogus
+  198.19.9.0/24 dev lo nexthop via inet6 2001:db8::1 dev lo
+  198.19.9.0/24 dev lo nexthop via 198.18.0.1 dev nosuch1
   198.19.9.0/24 via 198.18.0.1 mtu 1400
   198.19.9.0/24 via 198.18.0.1 src 198.18.0.9 protocol 4
   198.19.9.0/24 via 198.18.0.1 dev lo

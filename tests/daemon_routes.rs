@@ -16,7 +16,8 @@ const VIP: Ipv4Addr = Ipv4Addr::new(198, 18, 0, 100);
 /// Long enough for a lone node to become master (3 adverts + skew) with room to spare.
 const SETTLE: Duration = Duration::from_secs(10);
 
-/// One instance with routes and rules of every kind the daemon installs, plus static ones.
+/// One instance with routes and rules of every kind the daemon installs (a multipath
+/// route included), plus static ones.
 fn config(priority: u8) -> String {
     format!(
         "static_ipaddress {{\n    198.19.250.1/32 dev eth0\n    198.19.250.2/32\n}}\n\
@@ -27,7 +28,8 @@ fn config(priority: u8) -> String {
          virtual_routes {{\n        198.19.10.0/24 via 198.18.0.254 dev eth0 metric 5\n        \
          blackhole 198.19.11.0/24 table 100\n        \
          198.19.12.0/24 dev eth0 src 198.18.0.100 scope link table 100\n        \
-         unreachable 198.19.13.0/24 no_track\n    }}\n    \
+         unreachable 198.19.13.0/24 no_track\n        \
+         198.19.17.0/24 nexthop via 198.19.0.251 dev eth0 onlink weight 2 nexthop via 198.19.0.252 dev eth0 onlink\n    }}\n    \
          virtual_rules {{\n        from 198.18.0.100/32 table 100 preference 2000\n        \
          to 198.19.14.0/24 iif eth0 table 100 preference 2001\n        \
          from 198.19.15.0/24 blackhole preference 2002 no_track\n        \
@@ -60,6 +62,9 @@ fn expected_virtual() -> Vec<String> {
         "blackhole 198.19.11.0/24 table 100 proto keepalived",
         "198.19.12.0/24 dev eth0 table 100 proto keepalived scope link src 198.18.0.100",
         "unreachable 198.19.13.0/24 proto keepalived",
+        "198.19.17.0/24 proto keepalived",
+        "nexthop via 198.19.0.251 dev eth0 weight 2 onlink",
+        "nexthop via 198.19.0.252 dev eth0 weight 1 onlink",
         "2000: from 198.18.0.100 lookup 100 proto keepalived",
         "2001: from all to 198.19.14.0/24 iif eth0 lookup 100 proto keepalived",
         "2002: from 198.19.15.0/24 blackhole",

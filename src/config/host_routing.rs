@@ -113,21 +113,28 @@ fn keep_routes(
 ) -> bool {
     let mut missing = false;
     let mut index = 0;
-    routes.retain(|r| {
+    routes.retain_mut(|r| {
         let span = line_span(cx, owner, keyword, index);
         index += 1;
-        match r.dev.as_deref().filter(|d| !exists(d)) {
-            None => true,
-            Some(dev) => {
-                report(
-                    cx,
-                    span,
-                    format!("WARNING - interface {dev} for VROUTE nexthop doesn't exist"),
-                );
-                missing = true;
-                false
-            }
+        let message =
+            |dev: &str| format!("WARNING - interface {dev} for VROUTE nexthop doesn't exist");
+        if let Some(dev) = r.dev.as_deref().filter(|d| !exists(d)) {
+            report(cx, span, message(dev));
+            missing = true;
+            return false;
         }
+        // keepalived drops a path on a missing interface, and the paths after it.
+        let gone = r
+            .nexthops
+            .iter()
+            .position(|h| h.dev.as_deref().is_some_and(|d| !exists(d)));
+        if let Some(k) = gone {
+            let dev = r.nexthops[k].dev.clone().unwrap_or_default();
+            report(cx, span, message(&dev));
+            missing = true;
+            r.nexthops.truncate(k);
+        }
+        true
     });
     missing
 }

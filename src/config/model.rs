@@ -633,7 +633,7 @@ pub struct IpAddress {
 /// route and rule it installs unless the entry is `no_track` with its own `protocol`.
 pub const RTPROT_KEEPALIVED: u8 = 18;
 
-/// A route or rule line with an option this build cannot install (`nexthop`, `encap`,
+/// A route or rule line with an option this build cannot install (`encap`, `realms`,
 /// `mtu`, `fwmark`, …): kept as written so `-d` prints it back, reported once at `-t` and
 /// at start-up, never installed.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -678,7 +678,21 @@ pub struct Route {
     /// own, [`RTPROT_KEEPALIVED`]).
     pub protocol: Option<u8>,
     pub no_track: bool,
+    /// The paths of a multipath route (`nexthop …`, written after the route's own
+    /// options); empty for a single path.
+    pub nexthops: Vec<NextHop>,
     pub unsupported: Option<UnsupportedLine>,
+}
+
+/// One path of a multipath route: `nexthop [via [inet|inet6] ADDR] [dev IF] [weight W]
+/// [onlink]`.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct NextHop {
+    pub via: Option<IpAddr>,
+    pub dev: Option<String>,
+    /// 1 to 256; `None` when not written (the kernel's 1).
+    pub weight: Option<u16>,
+    pub onlink: bool,
 }
 
 impl Route {

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::config::model::{Route, RouteType, Rule, RuleAction};
-use crate::sys::{Netlink, RouteKind, RouteSpec, RuleSpec, RuleTarget, Scope};
+use crate::sys::{Netlink, NextHopSpec, RouteKind, RouteSpec, RuleSpec, RuleTarget, Scope};
 
 /// The routes and rules of one owner (an instance, or the static blocks), the lines this
 /// build cannot install left out (the configuration check reported them).
@@ -67,31 +67,34 @@ pub async fn apply(netlink: &Netlink, owner: Option<&str>, set: &RoutingSet, add
         }
         let mut indexes: HashMap<&str, Option<u32>> = HashMap::new();
         for route in &set.routes {
-            let ifindex = match route.dev.as_deref() {
-                None => None,
-                Some(dev) => match indexes.get(dev) {
-                    Some(known) => *known,
-                    None => {
-                        let found = netlink.interface(dev).await.ok().map(|i| i.index);
-                        indexes.insert(dev, found);
-                        found
-                    }
-                },
-            };
-            if route.dev.is_some() && ifindex.is_none() {
+            let devs = route
+                .dev
+                .iter()
+                .chain(route.nexthops.iter().filter_map(|h| h.dev.as_ref()));
+            let mut missing = None;
+            for dev in devs {
+                if !indexes.contains_key(dev.as_str()) {
+                    let found = netlink.interface(dev).await.ok().map(|i| i.index);
+                    indexes.insert(dev, found);
+                }
+                if indexes[dev.as_str()].is_none() {
+                    missing = missing.or(Some(dev));
+                }
+            }
+            if let Some(dev) = missing {
                 log::error!(
-                    "{}cannot {} route {}: interface {} not found",
+                    "{}cannot {} route {}: interface {dev} not found",
                     prefix(owner),
                     if add { "add" } else { "remove" },
                     shown(route),
-                    route.dev.as_deref().unwrap_or_default()
                 );
                 continue;
             }
+            let index_of = |dev: &Option<String>| dev.as_deref().and_then(|d| indexes[d]);
             report(
                 owner,
                 add,
-                change(netlink, &route_spec(route, ifindex), add).await,
+                change(netlink, &route_spec(route, &index_of), add).await,
             );
         }
     };
@@ -141,19 +144,30 @@ fn shown(route: &Route) -> String {
     crate::config::keywords::route::route_words(route).join(" ")
 }
 
-/// The kernel request for `route` (`ifindex` is its `dev`'s index). Like keepalived:
-/// protocol 18 unless the route is `no_track` with a protocol of its own, and scope
-/// global unless written (no link scope derived from `dev`).
-pub fn route_spec(route: &Route, ifindex: Option<u32>) -> RouteSpec {
+/// The kernel request for `route` (`index_of` gives a `dev`'s interface index). Like
+/// keepalived: protocol 18 unless the route is `no_track` with a protocol of its own, and
+/// scope global unless written (no link scope derived from `dev`).
+pub fn route_spec(route: &Route, index_of: &dyn Fn(&Option<String>) -> Option<u32>) -> RouteSpec {
     let unspecified = if route.ipv6 {
         std::net::IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED)
     } else {
         std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED)
     };
     let (destination, prefix_len) = route.destination.unwrap_or((unspecified, 0));
+    let next_hops = route
+        .nexthops
+        .iter()
+        .map(|h| NextHopSpec {
+            via: h.via,
+            ifindex: index_of(&h.dev),
+            weight: h.weight,
+            onlink: h.onlink,
+        })
+        .collect();
     RouteSpec {
         via: route.via,
-        ifindex,
+        ifindex: index_of(&route.dev),
+        next_hops,
         source: route.src,
         table: route.table,
         metric: route.metric,

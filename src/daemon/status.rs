@@ -358,6 +358,9 @@ pub struct InstanceView {
     pub evips: Vec<String>,
     pub vroutes: Vec<String>,
     pub vrules: Vec<String>,
+    /// The virtual rules typed (KEEPALIVED-MIB's rule table).
+    #[serde(skip)]
+    pub rules: Vec<crate::config::model::Rule>,
     pub trackers: Vec<InstanceTracker>,
     pub vmac_ifname: Option<String>,
     /// `use_vmac_addr` (data dump only).
@@ -612,6 +615,7 @@ fn capture_instance(
         evips: written.rare().evips.clone(),
         vroutes: written.rare().vroutes.clone(),
         vrules: written.rare().vrules.clone(),
+        rules: written.rare().rules.clone(),
         trackers: instance_trackers(core, trackers),
         vmac_ifname: written.rare().vmac_ifname.clone(),
         use_vmac_addr: written.use_vmac_addr,

@@ -55,7 +55,7 @@ pub use netlink::{
     Change, InterfaceAddress, InterfaceInfo, KernelEntry, Netlink, NetlinkError, Scope,
 };
 pub use netlink_addr::AddressSpec;
-pub use netlink_route::{RouteKind, RouteSpec, RuleSpec, RuleTarget};
+pub use netlink_route::{NextHopSpec, RouteKind, RouteSpec, RuleSpec, RuleTarget};
 pub use netlink_watch::{NetEvent, NetlinkWatcher};
 pub use packet_socket::PacketSocket;
 pub use rcvbuf::{ReceiveBuffer, SocketHandles};

@@ -7,7 +7,8 @@
 use std::net::IpAddr;
 
 use netlink_packet_route::route::{
-    RouteAddress, RouteAttribute, RouteHeader, RouteMessage, RouteProtocol, RouteScope, RouteType,
+    RouteAddress, RouteAttribute, RouteHeader, RouteMessage, RouteNextHop, RouteNextHopFlags,
+    RouteProtocol, RouteScope, RouteType,
 };
 use netlink_packet_route::rule::{RuleAction, RuleAttribute, RuleFlags, RuleMessage};
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
@@ -26,6 +27,36 @@ pub enum RouteKind {
     Unreachable,
     /// Discard with ICMP prohibited (`prohibit`).
     Prohibit,
+}
+
+/// One path of a multipath route (`nexthop via GW dev IF weight W onlink`).
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct NextHopSpec {
+    pub via: Option<IpAddr>,
+    pub ifindex: Option<u32>,
+    /// Relative weight, 1 to 256 (`None`: the kernel's 1).
+    pub weight: Option<u16>,
+    /// Take the gateway as directly reachable on the interface.
+    pub onlink: bool,
+}
+
+impl NextHopSpec {
+    fn to_attribute(&self) -> RouteNextHop {
+        let mut hop = RouteNextHop::default();
+        if let Some(via) = self.via {
+            hop.attributes
+                .push(RouteAttribute::Gateway(RouteAddress::from(via)));
+        }
+        hop.interface_index = self.ifindex.unwrap_or(0);
+        // The kernel counts hops from 0: weight W is carried as W - 1.
+        hop.hops = self
+            .weight
+            .map_or(0, |w| w.saturating_sub(1).min(255) as u8);
+        if self.onlink {
+            hop.flags = RouteNextHopFlags::Onlink;
+        }
+        hop
+    }
 }
 
 /// One route.
@@ -53,6 +84,8 @@ pub struct RouteSpec {
     /// Routing protocol number (`proto`): 3 (boot, what `ip route` uses) unless set;
     /// keepalived installs its routes with 18 (`proto keepalived`).
     pub protocol: u8,
+    /// The paths of a multipath route (empty for a single path).
+    pub next_hops: Vec<NextHopSpec>,
 }
 
 impl RouteSpec {
@@ -69,6 +102,7 @@ impl RouteSpec {
             scope: None,
             kind: RouteKind::Unicast,
             protocol: u8::from(RouteProtocol::Boot),
+            next_hops: Vec::new(),
         }
     }
 
@@ -123,6 +157,12 @@ impl RouteSpec {
         }
         if let Some(metric) = self.metric {
             message.attributes.push(RouteAttribute::Priority(metric));
+        }
+        if !self.next_hops.is_empty() {
+            let hops = self.next_hops.iter().map(NextHopSpec::to_attribute);
+            message
+                .attributes
+                .push(RouteAttribute::MultiPath(hops.collect()));
         }
         message
     }

@@ -251,6 +251,7 @@ mod buffers;
 pub mod global;
 pub mod instance;
 pub mod lvs;
+pub mod nexthop;
 pub mod objects;
 mod process;
 mod process_contract;

@@ -1,6 +1,7 @@
 //! A line of `virtual_routes` / `static_routes`, read as keepalived 2.2.7 reads it (same
 //! options, same messages, same lines dropped), into a typed [`Route`].
 
+use super::nexthop::{self, Hops};
 use super::routing_words::{self as words, Words};
 use crate::config::dump::Dumper;
 use crate::config::lower::Lower;
@@ -38,8 +39,8 @@ const UNSUPPORTED_LOCKABLE: &[&str] = &[
     "rto_min",
     "congctl",
 ];
-/// The same, taking the rest of the line (next hops, encapsulation, MPLS).
-const UNSUPPORTED_REST: &[&str] = &["nexthop", "or", "encap", "as"];
+/// The same, taking the rest of the line (the old multipath form, encapsulation, MPLS).
+const UNSUPPORTED_REST: &[&str] = &["or", "encap", "as"];
 
 /// Reads one route line; `None` (after keepalived's message) for a line keepalived drops.
 pub fn route_line(cx: &mut Lower, node: &Node) -> Option<Route> {
@@ -56,6 +57,7 @@ pub fn route_line(cx: &mut Lower, node: &Node) -> Option<Route> {
         scope: None,
         protocol: None,
         no_track: false,
+        nexthops: Vec::new(),
         unsupported: None,
     };
     let mut family: Option<bool> = None;
@@ -96,6 +98,13 @@ pub fn route_line(cx: &mut Lower, node: &Node) -> Option<Route> {
             }
             "dev" | "oif" => r.dev = Some(w.value(cx)?.text.to_string()),
             "no_track" => r.no_track = true,
+            "nexthop" => {
+                match nexthop::hops(cx, &mut w, &mut family) {
+                    Hops::Read(hops) => r.nexthops = hops,
+                    Hops::Unsupported => r.unsupported = r.unsupported.or(Some(w.unsupported())),
+                }
+                w.i = w.all.len();
+            }
             "add" | "prepend" => {}
             "onlink" | "append" => r.unsupported = r.unsupported.or(Some(w.unsupported())),
             o if UNSUPPORTED_WITH_VALUE.contains(&o) => {
@@ -301,6 +310,7 @@ pub fn route_words(r: &Route) -> Vec<String> {
     if r.no_track {
         out.push("no_track".into());
     }
+    out.extend(r.nexthops.iter().flat_map(nexthop::hop_words));
     out
 }
 

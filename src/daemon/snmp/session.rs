@@ -8,7 +8,7 @@ use super::traps::{self, TrapEvent, TrapSettings};
 use super::view::MibView;
 use super::vrrp_mib::{self, VRRP_MIB};
 use super::vrrpv3_mib::{self, VRRPV3_MIB};
-use crate::config::model::Config;
+use crate::config::model::{Config, TrackProcess};
 use crate::daemon::status::Snapshot;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -76,6 +76,14 @@ impl Mibs {
     }
 }
 
+/// How many running processes `p` matches now (KEEPALIVED-MIB's `vrrpProcessCurProc`),
+/// counted when a request needs the view, on the subagent's task.
+fn process_count(p: &TrackProcess) -> usize {
+    crate::track::process::ProcessMatcher::from_config(p).map_or(0, |m| {
+        crate::track::process::count_matching(std::path::Path::new("/proc"), &m)
+    })
+}
+
 /// What the subagent serves, and from which snapshots.
 pub struct Served {
     pub snapshots: watch::Receiver<Arc<Snapshot>>,
@@ -136,6 +144,7 @@ impl Served {
                     config,
                     snap: &latest,
                     facts: &facts,
+                    process_count: &process_count,
                 };
                 keepalived_mib::add(&mut view, &inputs);
             }

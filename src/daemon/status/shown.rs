@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 
-use crate::config::model::{Config, IpAddress, VrrpInstance};
+use crate::config::model::{Config, IpAddress, Rule, VrrpInstance};
 use crate::vrrp::{InstanceConfig, Router};
 
 use super::{format_address, quoted_command, NotifyView};
@@ -98,6 +98,9 @@ pub(super) struct RareShown {
     pub evips: Vec<String>,
     pub vroutes: Vec<String>,
     pub vrules: Vec<String>,
+    /// The same rules typed (KEEPALIVED-MIB's rule table shows what the words leave out,
+    /// such as a preference keepalived assigned).
+    pub rules: Vec<Rule>,
     pub vmac_ifname: Option<String>,
     pub notify: Vec<NotifyView>,
     /// VIPs and eVIPs marked `no_track`.
@@ -109,6 +112,7 @@ static NONE_RARE: RareShown = RareShown {
     evips: Vec::new(),
     vroutes: Vec::new(),
     vrules: Vec::new(),
+    rules: Vec::new(),
     vmac_ifname: None,
     notify: Vec::new(),
     no_track: Vec::new(),
@@ -146,6 +150,7 @@ impl InstanceShown {
                 .iter()
                 .map(|r| crate::config::keywords::rule::rule_words(r).join(" "))
                 .collect(),
+            rules: mc.virtuals.virtual_rules.clone(),
             vmac_ifname: mc
                 .use_vmac
                 .as_ref()

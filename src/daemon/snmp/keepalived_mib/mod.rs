@@ -16,14 +16,17 @@
 mod address;
 mod global;
 mod instance;
+mod next_hop;
+mod process;
 mod route;
+mod rule;
 mod sync_group;
 mod tracked;
 
 use super::pdu::{Oid, Value};
 use super::view::MibView;
 use super::vrrp_mib::InterfaceFacts;
-use crate::config::model::Config;
+use crate::config::model::{Config, TrackProcess};
 use crate::daemon::status::Snapshot;
 use crate::vrrp::action::State;
 use std::net::IpAddr;
@@ -41,6 +44,8 @@ pub struct Inputs<'a> {
     pub snap: &'a Snapshot,
     /// Looks an interface up by name (its ifIndex).
     pub facts: &'a dyn Fn(&str) -> Option<InterfaceFacts>,
+    /// How many running processes a `vrrp_track_process` matches now.
+    pub process_count: &'a dyn Fn(&TrackProcess) -> usize,
 }
 
 /// Adds KEEPALIVED-MIB's global and VRRP parts to `view`.
@@ -51,6 +56,9 @@ pub fn add(view: &mut MibView, inputs: &Inputs<'_>) {
     tracked::add(view, inputs);
     address::add(view, inputs);
     route::add(view, inputs);
+    next_hop::add(view, inputs);
+    rule::add(view, inputs);
+    process::add(view, inputs);
 }
 
 /// One table of the VRRP subtree: `VRRP.table.1`, its cells added by column and index.

@@ -4,9 +4,11 @@
 //! Routes are read back from the words the status views keep of them (`[TYPE] DEST
 //! [via GW] [dev IF] [src A] [table N] [metric M] [scope S] [protocol P] [no_track]`).
 //! keepalived shows a tracked route's protocol (its own, 18) and a `no_track` route's only
-//! when written; ECN and quick-ack are always there (false: this build sets neither).
+//! when written; ECN and quick-ack are always there (false: this build sets neither). A
+//! multipath route's paths are in `vrrpRouteNextHopTable` (next_hop.rs).
 
 use super::address::scope;
+use super::next_hop::hops;
 use super::{address_bytes, address_type, text, truth, Inputs, Table};
 use crate::config::keywords::route::route_words;
 use crate::daemon::snmp::pdu::Value;
@@ -65,6 +67,8 @@ fn parse(line: &str) -> RouteLine {
     };
     while let Some(word) = words.next() {
         match word {
+            // The paths (next_hop.rs) end the route's own options.
+            "nexthop" => break,
             "no_track" => r.no_track = true,
             key => {
                 let Some(v) = words.next() else { break };
@@ -97,10 +101,17 @@ fn row(t: &mut Table<'_>, inputs: &Inputs<'_>, idx: &[u32], line: &str, set: boo
         t.cell(4, idx, Value::Gauge32(u32::from(len)));
     }
     t.maybe(5, idx, r.via.as_ref().map(address_bytes));
+    // keepalived shows a lone path's gateway as the secondary one.
+    let paths = hops(line);
+    if let [only] = paths.as_slice() {
+        t.maybe(6, idx, only.via.as_ref().map(address_bytes));
+    }
     t.maybe(7, idx, r.src.as_ref().map(address_bytes));
     t.cell(8, idx, Value::Gauge32(r.metric));
     t.cell(9, idx, Value::Integer(scope(&r.scope)));
-    t.cell(10, idx, Value::Integer(r.kind));
+    // A multipath route's type reads multipath(2) whatever its kernel type.
+    let kind = if paths.is_empty() { r.kind } else { 2 };
+    t.cell(10, idx, Value::Integer(kind));
     if let Some(dev) = &r.dev {
         let index = (inputs.facts)(dev).map_or(0, |f| f.index);
         t.cell(11, idx, Value::Integer(index as i32));

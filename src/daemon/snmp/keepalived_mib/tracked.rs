@@ -1,10 +1,11 @@
 //! The tracking tables: what each instance tracks (`vrrpTrackedInterfaceTable` `.2.4`,
-//! `vrrpTrackedScriptTable` `.2.5`, `vrrpTrackedFileTable` `.2.12`), what each sync group
-//! tracks (`.2.14`, `.2.15`, `.2.16`) and the tracked objects themselves
-//! (`vrrpScriptTable` `.2.9`, `vrrpFileTable` `.2.13`).
+//! `vrrpTrackedScriptTable` `.2.5`, `vrrpTrackedFileTable` `.2.12`,
+//! `vrrpTrackedProcessTable` `.2.20`), what each sync group tracks (`.2.14`, `.2.15`,
+//! `.2.16`, `.2.22`) and the tracked objects themselves (`vrrpScriptTable` `.2.9`,
+//! `vrrpFileTable` `.2.13`; the processes' `.2.21` is in `process.rs`).
 
 use super::{text, truth, Inputs, Table};
-use crate::config::model::SyncGroup;
+use crate::config::model::{SyncGroup, TrackRef};
 use crate::daemon::snmp::pdu::Value;
 use crate::daemon::snmp::view::MibView;
 use crate::daemon::status::{InstanceTracker, InstanceView, TrackerKind, TrackerSnapshot};
@@ -123,21 +124,46 @@ fn scripts(view: &mut MibView, inputs: &Inputs<'_>) {
     }
 }
 
-/// `vrrpTrackedFileTable` shows the file's own weight and direction (as keepalived does),
-/// not the instance's override.
-fn tracked_files(view: &mut MibView, inputs: &Inputs<'_>) {
-    let mut t = Table::vrrp(view, 12, &[2, 3, 4]);
+/// A tracked object's own weight and direction, by name (`None`: no such object).
+type OwnWeight<'a> = dyn Fn(&str) -> Option<(i32, bool)> + 'a;
+
+/// `vrrpTrackedFileTable` and `vrrpTrackedProcessTable` show the object's own weight and
+/// direction (as keepalived does), not the instance's override.
+fn tracked_objects(
+    view: &mut MibView,
+    inputs: &Inputs<'_>,
+    (table, kind): (u32, TrackerKind),
+    own: &OwnWeight<'_>,
+) {
+    let mut t = Table::vrrp(view, table, &[2, 3, 4]);
     for (n, i) in (1..).zip(&inputs.snap.instances) {
-        for (m, e) in (1..).zip(own_of_kind(inputs, i, TrackerKind::File)) {
-            let Some(f) = inputs.config.track_files.iter().find(|f| f.name == e.name) else {
+        for (m, e) in (1..).zip(own_of_kind(inputs, i, kind)) {
+            let Some((weight, reverse)) = own(&e.name) else {
                 continue;
             };
             let idx = [n, m];
-            t.cell(2, &idx, text(&f.name));
-            t.cell(3, &idx, Value::Integer(f.weight));
-            t.cell(4, &idx, truth(f.weight_reverse));
+            t.cell(2, &idx, text(&e.name));
+            t.cell(3, &idx, Value::Integer(weight));
+            t.cell(4, &idx, truth(reverse));
         }
     }
+}
+
+/// A file's own weight and direction.
+fn file_weight(inputs: &Inputs<'_>, name: &str) -> Option<(i32, bool)> {
+    let f = inputs.config.track_files.iter().find(|f| f.name == name)?;
+    Some((f.weight, f.weight_reverse))
+}
+
+/// A process's own weight (never reversed: this build reads no `reverse` for one);
+/// keepalived drops a process without its `process` line.
+fn process_weight(inputs: &Inputs<'_>, name: &str) -> Option<(i32, bool)> {
+    let p = inputs
+        .config
+        .track_processes
+        .iter()
+        .find(|p| p.name == name && p.process.is_some())?;
+    Some((p.weight, false))
 }
 
 fn files(view: &mut MibView, inputs: &Inputs<'_>) {
@@ -180,8 +206,16 @@ fn per_group(
     }
 }
 
+/// A group's entries with each object's own weight and direction (unknown ones left out).
+fn with_own_weights(list: &[TrackRef], own: &OwnWeight<'_>) -> Vec<(String, i32, bool)> {
+    list.iter()
+        .filter_map(|r| own(&r.name).map(|(w, rev)| (r.name.clone(), w, rev)))
+        .collect()
+}
+
 /// The sync groups' tracking tables: an interface weighs 0 unless given a weight, a
-/// script its own weight and direction unless given others, a file shows its own.
+/// script its own weight and direction unless given others, a file or a process shows
+/// its own.
 fn groups(view: &mut MibView, inputs: &Inputs<'_>) {
     let config = inputs.config;
     per_group(view, inputs, (14, 1), &|g| {
@@ -205,13 +239,10 @@ fn groups(view: &mut MibView, inputs: &Inputs<'_>) {
             .collect()
     });
     per_group(view, inputs, (16, 2), &|g| {
-        g.track_file
-            .iter()
-            .filter_map(|r| {
-                let f = config.track_files.iter().find(|f| f.name == r.name)?;
-                Some((f.name.clone(), f.weight, f.weight_reverse))
-            })
-            .collect()
+        with_own_weights(&g.track_file, &|n| file_weight(inputs, n))
+    });
+    per_group(view, inputs, (22, 2), &|g| {
+        with_own_weights(&g.track_process, &|n| process_weight(inputs, n))
     });
 }
 
@@ -220,6 +251,11 @@ pub(super) fn add(view: &mut MibView, inputs: &Inputs<'_>) {
     per_instance(view, inputs, 4, 1, TrackerKind::Interface);
     per_instance(view, inputs, 5, 2, TrackerKind::Script);
     scripts(view, inputs);
-    tracked_files(view, inputs);
+    tracked_objects(view, inputs, (12, TrackerKind::File), &|n| {
+        file_weight(inputs, n)
+    });
     files(view, inputs);
+    tracked_objects(view, inputs, (20, TrackerKind::Process), &|n| {
+        process_weight(inputs, n)
+    });
 }
