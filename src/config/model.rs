@@ -817,6 +817,8 @@ pub struct TrackProcess {
     pub process: Option<String>,
     pub param_match: Option<String>,
     pub weight: i32,
+    /// `weight W reverse`: the weight applies the other way round, as a script's.
+    pub weight_reverse: bool,
     pub quorum: u32,
     pub quorum_max: Option<u32>,
     pub delay: Option<Duration>,
@@ -838,6 +840,7 @@ impl TrackProcess {
             process: None,
             param_match: None,
             weight: 0,
+            weight_reverse: false,
             quorum: 1,
             quorum_max: None,
             delay: None,

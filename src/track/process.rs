@@ -183,7 +183,9 @@ pub struct Processes;
 
 impl TrackedKind for Processes {
     fn declared(&self, cfg: &Config) -> Vec<Declared> {
-        declared_in(&cfg.track_processes, |p| (&p.name, p.weight, false))
+        declared_in(&cfg.track_processes, |p| {
+            (&p.name, p.weight, p.weight_reverse)
+        })
     }
 
     fn instance_entries<'a>(&self, inst: &'a VrrpInstance) -> &'a [TrackRef] {

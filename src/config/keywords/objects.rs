@@ -10,10 +10,22 @@ use crate::config::model::{MysqlCheck, Script, SyncGroup, TrackFile, TrackProces
 use crate::config::syntax::Node;
 use std::collections::BTreeMap;
 
-/// `weight W [reverse]` of a tracked object.
-fn weight(cx: &mut Lower, n: &Node, min: i64, max: i64) -> Option<(i32, bool)> {
+/// `weight W [reverse]` of a tracked object; `owner` names it in a finding as keepalived
+/// does (`vrrp_script chk`). Any word but `reverse` after the weight is reported and
+/// ignored, as keepalived ignores it.
+fn weight(cx: &mut Lower, n: &Node, min: i64, max: i64, owner: &str) -> Option<(i32, bool)> {
     let w = cx.int_arg(n, 0, min, max)? as i32;
-    let reverse = n.args.get(1).is_some_and(|a| a.text == "reverse");
+    let reverse = match n.args.get(1) {
+        Some(a) if a.text == "reverse" => true,
+        Some(a) => {
+            cx.push(Diagnostic::error(
+                a.span,
+                format!("{owner} unknown weight option {}", a.text),
+            ));
+            false
+        }
+        None => false,
+    };
     Some((w, reverse))
 }
 
@@ -27,13 +39,15 @@ fn dump_weight(d: &mut Dumper, w: i32, reverse: bool) {
 
 /// `weight W [reverse]` into `weight` and `weight_reverse`.
 macro_rules! weight {
-    ($usage:literal, $min:expr, $max:expr, $default:literal, $doc:literal) => {
+    ($block:literal, $usage:literal, $min:expr, $max:expr, $default:literal, $doc:literal) => {
         keyword!(
             "weight",
             $usage,
             $default,
             $doc,
-            |cx, t, n| if let Some((w, r)) = weight(cx, n, $min, $max) {
+            |cx, t, n| if let Some((w, r)) =
+                weight(cx, n, $min, $max, &format!("{} {}", $block, t.name))
+            {
                 t.weight = w;
                 t.weight_reverse = r
             },
@@ -98,6 +112,7 @@ pub static SCRIPT: &[Keyword<VrrpScript>] = &[
         "A run lasting longer counts as failed."
     ),
     weight!(
+        "vrrp_script",
         "-253..253 [reverse]",
         -253,
         253,
@@ -256,6 +271,7 @@ pub static TRACK_FILE: &[Keyword<TrackFile>] = &[
         |t, d| d.kv("file", &t.file)
     ),
     weight!(
+        "track_file",
         "-254..254 [reverse]",
         -254,
         254,
@@ -319,13 +335,13 @@ pub static TRACK_PROCESS: &[Keyword<TrackProcess>] = &[
         param_match,
         "How arguments are matched."
     ),
-    int!(
-        "weight",
-        weight,
+    weight!(
+        "vrrp_track_process",
+        "-254..254 [reverse]",
         -254,
         254,
         "0",
-        "Priority change while the process is missing (0 = FAULT)."
+        "Priority change while the process is missing (0 = FAULT); reverse: while it runs."
     ),
     int!(
         "quorum",

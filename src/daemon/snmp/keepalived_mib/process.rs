@@ -52,7 +52,7 @@ fn row(t: &mut Table<'_>, inputs: &Inputs<'_>, idx: &[u32], p: &TrackProcess, li
         (4, text(&params)),
         (5, Value::Integer(param_match(p, has_params))),
         (6, Value::Integer(p.weight)),
-        (7, truth(false)),
+        (7, truth(p.weight_reverse)),
         (8, Value::Gauge32(p.quorum)),
         (9, Value::Integer(quorum_max)),
         (10, micros(p.fork_delay.or(p.delay))),

@@ -155,15 +155,15 @@ fn file_weight(inputs: &Inputs<'_>, name: &str) -> Option<(i32, bool)> {
     Some((f.weight, f.weight_reverse))
 }
 
-/// A process's own weight (never reversed: this build reads no `reverse` for one);
-/// keepalived drops a process without its `process` line.
+/// A process's own weight and direction; keepalived drops a process without its
+/// `process` line.
 fn process_weight(inputs: &Inputs<'_>, name: &str) -> Option<(i32, bool)> {
     let p = inputs
         .config
         .track_processes
         .iter()
         .find(|p| p.name == name && p.process.is_some())?;
-    Some((p.weight, false))
+    Some((p.weight, p.weight_reverse))
 }
 
 fn files(view: &mut MibView, inputs: &Inputs<'_>) {
