@@ -45,11 +45,7 @@ fn wait_logged(d: &Daemon, from: usize, line: &str, who: &str, limit: Duration) 
 }
 
 /// One loss of link and its return, on both nodes at once: `set(host, up)` makes it.
-fn flap(
-    daemons: &[(&str, &Host, Daemon)],
-    what: &str,
-    set: impl Fn(&Host, bool),
-) {
+fn flap(daemons: &[(&str, &Host, Daemon)], what: &str, set: impl Fn(&Host, bool)) {
     for (up, word, state) in [(false, "down", "FAULT"), (true, "up", "BACKUP")] {
         let marks: Vec<usize> = daemons.iter().map(|(_, _, d)| d.log_text().len()).collect();
         let start = Instant::now();
@@ -58,7 +54,13 @@ fn flap(
         }
         for ((who, _, d), &mark) in daemons.iter().zip(&marks) {
             let limit = DETECTION_LIMIT.saturating_sub(start.elapsed()) + Duration::from_millis(1);
-            wait_logged(d, mark, &format!("Linkbeat reports eth0 {word}"), who, limit);
+            wait_logged(
+                d,
+                mark,
+                &format!("Linkbeat reports eth0 {word}"),
+                who,
+                limit,
+            );
             wait_logged(
                 d,
                 mark,
@@ -87,12 +89,26 @@ fn run_side_by_side(head: &str, expect_at_start: &[String]) {
             stock,
             Daemon::start_stock(stock, STOCK.as_ref(), &config(head, 1)),
         ),
-        ("ours", ours, Daemon::start(ours, BIN.as_ref(), &config(head, 2))),
+        (
+            "ours",
+            ours,
+            Daemon::start(ours, BIN.as_ref(), &config(head, 2)),
+        ),
     ];
     for (who, _, d) in &daemons {
-        wait_logged(d, 0, "(VI_L) Entering MASTER STATE", who, Duration::from_secs(10));
+        wait_logged(
+            d,
+            0,
+            "(VI_L) Entering MASTER STATE",
+            who,
+            Duration::from_secs(10),
+        );
         for line in expect_at_start {
-            assert!(logged_after(d, 0, line), "{who}: no '{line}' at start:\n{}", d.log_text());
+            assert!(
+                logged_after(d, 0, line),
+                "{who}: no '{line}' at start:\n{}",
+                d.log_text()
+            );
         }
     }
     flap(&daemons, "cable", |host, up| lab.set_cable(host, up));
@@ -101,7 +117,10 @@ fn run_side_by_side(head: &str, expect_at_start: &[String]) {
     });
     for (_, _, d) in &mut daemons {
         d.signal(Signal::SIGTERM);
-        assert!(d.wait_exit(Duration::from_secs(10)).is_some(), "daemon stops");
+        assert!(
+            d.wait_exit(Duration::from_secs(10)).is_some(),
+            "daemon stops"
+        );
     }
 }
 

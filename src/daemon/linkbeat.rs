@@ -114,7 +114,11 @@ struct Polled {
 
 /// The thread: polls every interface now and then every second, until the owner drops
 /// its end of `stop`.
-fn poll_forever(chosen: Vec<PolledInterface>, tx: &mpsc::Sender<Report>, stop: &std_mpsc::Receiver<()>) {
+fn poll_forever(
+    chosen: Vec<PolledInterface>,
+    tx: &mpsc::Sender<Report>,
+    stop: &std_mpsc::Receiver<()>,
+) {
     let probe = match LinkProbe::open() {
         Ok(p) => p,
         Err(e) => {
@@ -226,7 +230,11 @@ fn mii(probe: &LinkProbe, name: &str) -> Option<bool> {
             0xffff
         })
     };
-    let bmsr = if read(MII_BMCR) == 0xffff { 0 } else { read(MII_BMSR) };
+    let bmsr = if read(MII_BMCR) == 0xffff {
+        0
+    } else {
+        read(MII_BMSR)
+    };
     if bmsr == 0 {
         log::error!("No MII transceiver present for {name} !!!");
         return None;

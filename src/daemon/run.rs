@@ -709,7 +709,10 @@ impl Running {
             return;
         }
         *known = up;
-        log::info!("{reporter} reports {name} {}", if up { "up" } else { "down" });
+        log::info!(
+            "{reporter} reports {name} {}",
+            if up { "up" } else { "down" }
+        );
         self.router.handle_interface(now, name, up);
         if let Some(id) = self.tracking.interface(name) {
             let event = TrackerEvent {

@@ -50,13 +50,7 @@ impl LinkProbe {
     /// Opens the datagram socket (in the calling thread's network namespace).
     pub fn open() -> io::Result<LinkProbe> {
         // SAFETY: plain socket(2) call; the result is checked before it is owned.
-        let fd = unsafe {
-            libc::socket(
-                libc::AF_INET,
-                libc::SOCK_DGRAM | libc::SOCK_CLOEXEC,
-                0,
-            )
-        };
+        let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
         if fd < 0 {
             return Err(io::Error::last_os_error());
         }

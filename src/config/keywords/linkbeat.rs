@@ -92,7 +92,11 @@ pub fn check_interfaces(cfg: &mut Config, cx: &mut Lower, host: &dyn Host) {
             cfg.linkbeat.interfaces.push(line);
             continue;
         }
-        let at = cx.spans.routing_lines.get(&(String::new(), BLOCK, i)).copied();
+        let at = cx
+            .spans
+            .routing_lines
+            .get(&(String::new(), BLOCK, i))
+            .copied();
         cx.push(
             Diagnostic::new(
                 Severity::Fatal,
