@@ -154,3 +154,34 @@ fn extra_link_keywords_dump_to_an_equal_model() {
         "dump was:\n{dumped}"
     );
 }
+
+/// Link polling (issue 14): the top-level flag, the block with and without methods (an
+/// unknown method is kept as no method, as keepalived polls that line) and the instance's
+/// deprecated flag dump back to the same model.
+#[test]
+fn linkbeat_keywords_dump_to_an_equal_model() {
+    use keepalived_rs::config::model::LinkMethod;
+    let text = "linkbeat_use_polling\nlinkbeat_interfaces {\n eth0 MII\n eth1\n eth2 IOCTL\n eth3 FOO\n}\n\
+                linkbeat_interfaces {\n eth4 ETHTOOL\n}\n\
+                vrrp_instance A {\n interface eth0\n virtual_router_id 1\n linkbeat_use_polling\n}\n";
+    let first = reparse(text);
+    assert!(first.linkbeat.use_polling && first.instances[0].linkbeat_use_polling);
+    let methods: Vec<Option<LinkMethod>> =
+        first.linkbeat.interfaces.iter().map(|l| l.method).collect();
+    assert_eq!(
+        methods,
+        [
+            Some(LinkMethod::Mii),
+            None,
+            Some(LinkMethod::Ioctl),
+            None,
+            Some(LinkMethod::Ethtool)
+        ]
+    );
+    let dumped = dump(&first);
+    assert_eq!(
+        comparable(first),
+        comparable(reparse(&dumped)),
+        "dump was:\n{dumped}"
+    );
+}

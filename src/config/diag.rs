@@ -77,6 +77,9 @@ pub struct Diagnostic {
     /// About a part of the file this VRRP-only build checks but never runs (LVS, checkers,
     /// BFD): it counts for `-t`'s exit code, but is no reason to refuse a reload.
     pub not_run: bool,
+    /// keepalived grades it fatal for `-t` (exit 4) but its daemon carries on without the
+    /// line concerned (an unknown `linkbeat_interfaces` interface).
+    pub runs_anyway: bool,
     /// An included file an include check (`includea`…, `include_check`, `-e`) requires is
     /// missing or unreadable: keepalived stops right after reading, `-t` and daemon alike,
     /// with status 6 (its `KEEPALIVED_EXIT_NO_CONFIG`).
@@ -94,6 +97,7 @@ impl Diagnostic {
             aborts: false,
             stops_daemon: false,
             not_run: false,
+            runs_anyway: false,
             file_error: false,
         }
     }
@@ -120,6 +124,10 @@ impl Diagnostic {
     }
     pub fn stopping_daemon(mut self) -> Self {
         self.stops_daemon = true;
+        self
+    }
+    pub fn running_anyway(mut self) -> Self {
+        self.runs_anyway = true;
         self
     }
     pub fn not_run(mut self) -> Self {

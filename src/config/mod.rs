@@ -16,6 +16,7 @@ pub mod keywords;
 pub mod lower;
 pub mod lvs;
 pub mod model;
+pub mod model_linkbeat;
 pub mod process_settings;
 pub mod source;
 pub mod span;
@@ -132,6 +133,7 @@ fn finish_check(
     }
     let stopped = match host {
         Some(h) if !cx.aborted => {
+            keywords::linkbeat::check_interfaces(&mut config, &mut cx, h);
             host::reject_loopback(&mut config, &mut cx, h);
             host::check_interfaces(&mut config, &mut cx, h)
         }

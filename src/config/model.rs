@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::Duration;
 
+pub use super::model_linkbeat::{LinkMethod, Linkbeat, LinkbeatInterface, PolledInterface};
 pub use super::process_settings::{ProcessSettings, ReloadFile};
 /// The protocol core's vocabulary, used here as is: a configured version, family,
 /// authentication type or GARP schedule is the same value the core runs with.
@@ -35,6 +36,8 @@ pub struct Config {
     /// Top-level blocks this VRRP-only build recognises but does not run (LVS, BFD…), by
     /// keyword, in order of appearance.
     pub unsupported: Vec<String>,
+    /// Link polling: `linkbeat_use_polling`, `linkbeat_interfaces { … }`.
+    pub linkbeat: Linkbeat,
 }
 
 /// `global_defs { … }`. Every setting the daemon acts on is a field; keywords it does not
@@ -493,6 +496,8 @@ pub struct VrrpInstance {
     pub kernel_rx_buf_size: u32,
     /// Our extension (opt-in MySQL-safe failover): set `read_only` with the role.
     pub mysql_read_only: Option<String>,
+    /// `linkbeat_use_polling` (deprecated in an instance): its interface's link is polled.
+    pub linkbeat_use_polling: bool,
     /// Other known instance keywords: keyword → arguments as written.
     pub other: BTreeMap<String, Vec<String>>,
 }
@@ -531,6 +536,7 @@ impl VrrpInstance {
             kernel_rx_buf_size: 0,
             track_src_ip: false,
             mysql_read_only: None,
+            linkbeat_use_polling: false,
             other: BTreeMap::new(),
         }
     }

@@ -208,6 +208,8 @@ pub struct Running {
     /// A reload's route and rule changes, queued after the actions it caused (a new
     /// route may use a new VIP as its source).
     pending_routing: Vec<Effect>,
+    /// Link polling (`linkbeat_interfaces`, `linkbeat_use_polling`).
+    pub linkbeat: super::linkbeat::Linkbeat,
 }
 
 /// The interfaces (and families) gratuitous ARPs / NAs go out on for these VIPs.
@@ -308,6 +310,7 @@ impl Running {
         let wire = Wire::open(&plan, !config.global.log_unknown_vrids)?;
         tracking.start(tracker_tx.clone());
         let links = watched_links(&plan, &tracking, &HashMap::new());
+        let linkbeat = super::linkbeat::Linkbeat::start(&config, &links, &vmac_names(&plan));
         let read_only = read_only_controllers(&config, &HashMap::new());
         // Instances start as BACKUP: make sure no server is left writable (a restarted
         // mysqld comes back writable).
@@ -370,6 +373,7 @@ impl Running {
             send_errors: 0,
             outgoing: Vec::new(),
             release_pending: false,
+            linkbeat,
         })
     }
 
@@ -665,6 +669,11 @@ impl Running {
     }
 
     fn handle_net_event(&mut self, now: Instant, event: NetEvent) {
+        if let NetEvent::LinkChanged { name, .. } = &event {
+            if self.linkbeat.polls(name) {
+                return;
+            }
+        }
         if self.replan.as_mut().is_some_and(|r| r.note(&event)) {
             if let NetEvent::LinkChanged {
                 name, up, running, ..
@@ -679,8 +688,8 @@ impl Running {
         match event {
             NetEvent::LinkChanged {
                 name, up, running, ..
-            } => self.link_state(now, &name, up && running),
-            NetEvent::LinkRemoved { name, .. } => self.link_state(now, &name, false),
+            } => self.link_state(now, &name, up && running, "Netlink"),
+            NetEvent::LinkRemoved { name, .. } => self.link_state(now, &name, false, "Netlink"),
             NetEvent::AddressRemoved { address, .. } => {
                 self.router.handle_source_address(now, address, false);
                 self.vip_removed(address)
@@ -691,7 +700,8 @@ impl Running {
         }
     }
 
-    fn link_state(&mut self, now: Instant, name: &str, up: bool) {
+    /// A link change `reporter` (netlink, or the link poller) saw.
+    pub(super) fn link_state(&mut self, now: Instant, name: &str, up: bool, reporter: &str) {
         let Some(known) = self.links.get_mut(name) else {
             return;
         };
@@ -699,7 +709,10 @@ impl Running {
             return;
         }
         *known = up;
-        log::info!("Netlink reports {name} {}", if up { "up" } else { "down" });
+        log::info!(
+            "{reporter} reports {name} {}",
+            if up { "up" } else { "down" }
+        );
         self.router.handle_interface(now, name, up);
         if let Some(id) = self.tracking.interface(name) {
             let event = TrackerEvent {
@@ -782,6 +795,7 @@ impl Running {
         let old = std::mem::replace(&mut self.vips, plan.vips.clone());
         self.retired_vips = old.into_iter().flatten().map(|s| (s.addr, s)).collect();
         self.links = watched_links(&plan, &tracking, &self.links);
+        self.linkbeat = super::linkbeat::Linkbeat::start(&config, &self.links, &vmac_names(&plan));
         self.wire = wire;
         self.tracking.stop();
         tracking.start(self.tracker_tx.clone());
@@ -829,6 +843,11 @@ impl Running {
             let _ = rx.await;
         }
     }
+}
+
+/// The VMACs and ipvlans the plan makes (netlink's link events work for them).
+fn vmac_names(plan: &Plan) -> Vec<String> {
+    plan.vmacs.iter().map(|v| v.name.clone()).collect()
 }
 
 /// Interfaces whose link state matters (instance interfaces, VIP devices, tracked
@@ -1005,6 +1024,9 @@ pub async fn event_loop(mut running: Running, mut inputs: Inputs, host: &mut dyn
                 replan_if_due(&mut running, host).await;
             }
             Some(t) = inputs.trackers.recv() => running.handle_tracker(Instant::now(), t),
+            Some((name, up)) = running.linkbeat.next_report() => {
+                running.link_state(Instant::now(), &name, up, "Linkbeat");
+            }
             _ = refresh.tick() => {
                 host.tick(&running);
                 host.refresh(&running);

@@ -12,7 +12,8 @@
 //! * [`process`]: starting scripts in their own process group with dropped privileges;
 //! * [`nftables`]: the `nft` program, for the strict-mode firewall;
 //! * [`recv_batch`]: `recvmmsg` of every queued advert into reused buffers;
-//! * [`vrid_filter`]: the classic BPF filter that keeps other clusters' VRIDs in the kernel.
+//! * [`vrid_filter`]: the classic BPF filter that keeps other clusters' VRIDs in the kernel;
+//! * [`linkbeat`]: the MII, ethtool and interface-flag ioctls of link polling.
 //!
 //! All sockets belong to the network namespace of the thread that opens them.
 #![allow(unsafe_code)]
@@ -25,6 +26,7 @@ pub mod deadline;
 pub mod fd_limit;
 pub mod inotify;
 pub mod interface_id;
+pub mod linkbeat;
 pub mod memory;
 pub mod ndisc;
 pub mod netlink;

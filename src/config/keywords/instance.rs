@@ -460,7 +460,16 @@ pub static INSTANCE: &[Keyword<VrrpInstance>] = &[
             d.kv("kernel_rx_buf_size", t.kernel_rx_buf_size)
         }
     ),
-    inert!(NotImplemented "linkbeat_use_polling" => "Poll link state."),
+    keyword!(
+        "linkbeat_use_polling",
+        "",
+        "off",
+        "Deprecated (keepalived says so): poll this instance's interface's link state; prefer linkbeat_interfaces.",
+        super::linkbeat::instance_use_polling,
+        |t, d| if t.linkbeat_use_polling {
+            d.line::<&str>("linkbeat_use_polling", &[])
+        }
+    ),
     keyword!("native_ipv6", "", "off", "The instance is IPv6 (VRRPv3): IPv4 VIPs are refused.",
         super::vmac::native_ipv6,
         |t, d| if t.native_ipv6 { d.line::<&str>("native_ipv6", &[]) }),

@@ -250,6 +250,7 @@ mod apply;
 mod buffers;
 pub mod global;
 pub mod instance;
+pub mod linkbeat;
 pub mod lvs;
 pub mod nexthop;
 pub mod objects;

@@ -20,7 +20,6 @@ use std::time::Duration;
 /// skipped whole and noted once each (keepalived built without LVS does the same, louder).
 pub const UNSUPPORTED_BLOCKS: &[&str] = &[
     "real_server",
-    "linkbeat_interfaces",
     "interface_up_down_delays",
     "track_group",
     "SSL",
@@ -336,7 +335,16 @@ macro_rules! static_lines {
 
 /// The top-level table.
 pub static TOP: &[Keyword<Config>] = &[
-    inert!(global NotImplemented "linkbeat_use_polling" => "Poll link state instead of netlink."),
+    keyword!(
+        "linkbeat_use_polling",
+        "",
+        "off",
+        "Poll the link state of every instance's interface each second (MII, else ETHTOOL, else the interface flags) instead of following netlink's link events.",
+        |_cx, cfg, _n| cfg.linkbeat.use_polling = true,
+        |cfg, d| if cfg.linkbeat.use_polling {
+            d.line::<&str>("linkbeat_use_polling", &[])
+        }
+    ),
     keyword!(
         "net_namespace",
         "NAME",
@@ -501,7 +509,14 @@ pub static TOP: &[Keyword<Config>] = &[
         |_t, _d| {}
     ),
     unsupported_block!(Lvs "real_server"),
-    unsupported_block!(NotImplemented "linkbeat_interfaces"),
+    keyword!(
+        "linkbeat_interfaces",
+        "{ IFNAME [MII|ETHTOOL|IOCTL] … }",
+        "none",
+        "Poll these interfaces' link state each second instead of following netlink's link events, trying the method named first (a driver without it falls back: MII and ETHTOOL to each other, then the interface flags); only interfaces an instance uses are polled.",
+        super::linkbeat::interfaces_block,
+        super::linkbeat::dump_interfaces_block
+    ),
     unsupported_block!(NotImplemented "interface_up_down_delays"),
     unsupported_block!(NotImplemented "track_group"),
     unsupported_block!(Lvs "SSL"),

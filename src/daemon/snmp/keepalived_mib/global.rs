@@ -97,8 +97,13 @@ pub(super) fn add(view: &mut MibView, inputs: &Inputs<'_>) {
     // smtp_alert_checker: an LVS setting this build keeps no value of (always unset).
     scalar(view, &[3, 10], Some(tri_state(None)));
     scalar(view, &[4], Some(truth(g.snmp.traps)));
-    // linkBeat: netlink (1); polling (`linkbeat_use_polling`) is not implemented.
-    scalar(view, &[5], Some(Value::Integer(1)));
+    // linkBeat: netlink (1), or polling (2) with the top-level `linkbeat_use_polling`.
+    let polling = inputs.config.linkbeat.use_polling;
+    scalar(
+        view,
+        &[5],
+        Some(Value::Integer(if polling { 2 } else { 1 })),
+    );
     // lvsFlush: false; LVS 64-bit statistics: keepalived is built with them.
     scalar(view, &[6], Some(truth(false)));
     scalar(view, &[7], Some(truth(true)));

@@ -51,6 +51,12 @@ fn advert_int(i: &InstanceView) -> u32 {
     }
 }
 
+/// keepalived clears an instance's `linkbeat_use_polling` when it has no interface.
+fn linkbeat_flag(inputs: &Inputs<'_>, name: &str) -> bool {
+    let config = inputs.config.instances.iter().find(|c| c.name == name);
+    config.is_some_and(|c| c.linkbeat_use_polling && c.interface.is_some())
+}
+
 pub(super) fn add(view: &mut MibView, inputs: &Inputs<'_>) {
     let columns: Vec<u32> = (2..=35).collect();
     let mut t = Table::vrrp(view, 3, &columns);
@@ -95,8 +101,8 @@ pub(super) fn add(view: &mut MibView, inputs: &Inputs<'_>) {
         let cells = [
             (27, accept),
             (28, truth(i.promote_secondaries)),
-            // Link state by polling (`linkbeat_use_polling`) is not implemented.
-            (29, truth(false)),
+            // The instance's own (deprecated) `linkbeat_use_polling`, as keepalived shows it.
+            (29, truth(linkbeat_flag(inputs, &i.name))),
             (30, Value::Integer(i32::from(i.version.number()))),
             (33, truth(i.notify_deleted)),
         ];
