@@ -81,6 +81,10 @@ pub struct Diagnostic {
     /// missing or unreadable: keepalived stops right after reading, `-t` and daemon alike,
     /// with status 6 (its `KEEPALIVED_EXIT_NO_CONFIG`).
     pub file_error: bool,
+    /// A fatal finding keepalived's daemon runs on regardless (it drops the line
+    /// concerned, as for an unknown interface in `interface_up_down_delays`): `-t` exits
+    /// 4 for it, but it stops no daemon and refuses no reload.
+    pub daemon_runs_on: bool,
 }
 
 impl Diagnostic {
@@ -95,6 +99,7 @@ impl Diagnostic {
             stops_daemon: false,
             not_run: false,
             file_error: false,
+            daemon_runs_on: false,
         }
     }
     pub fn error(span: Span, message: impl Into<String>) -> Self {
@@ -120,6 +125,10 @@ impl Diagnostic {
     }
     pub fn stopping_daemon(mut self) -> Self {
         self.stops_daemon = true;
+        self
+    }
+    pub fn daemon_runs_on(mut self) -> Self {
+        self.daemon_runs_on = true;
         self
     }
     pub fn not_run(mut self) -> Self {

@@ -133,6 +133,7 @@ fn finish_check(
     let stopped = match host {
         Some(h) if !cx.aborted => {
             host::reject_loopback(&mut config, &mut cx, h);
+            keywords::up_down_delays::check_interfaces(&mut config, &mut cx, h);
             host::check_interfaces(&mut config, &mut cx, h)
         }
         _ => false,

@@ -40,8 +40,10 @@ impl Refusal {
 
 /// Findings in the LVS blocks this build checks but never runs ([`Diagnostic::not_run`])
 /// decide nothing: keepalived's VRRP process does not read those blocks either.
+/// Neither does a fatal finding keepalived's daemon runs past ([`Diagnostic::daemon_runs_on`]).
 fn decides(d: &Diagnostic) -> bool {
-    (d.aborts || d.stops_daemon || d.severity == Severity::Fatal) && !d.not_run
+    let fatal = d.severity == Severity::Fatal && !d.daemon_runs_on;
+    (d.aborts || d.stops_daemon || fatal) && !d.not_run
 }
 
 impl Checked {

@@ -21,6 +21,7 @@ use std::time::Instant;
 use tokio::sync::{mpsc, oneshot};
 
 use super::effects::Effect;
+use super::link_delay::LinkDelays;
 use super::observe::{Cause, Event, InstanceIndex, Observer, Settings, StatusFeed};
 use super::plan::{self, Plan, VipSpec};
 use super::replan::Replan;
@@ -56,6 +57,8 @@ pub struct Prepared {
     pub plan: Plan,
     pub init: RouterInit,
     pub tracking: Tracking,
+    /// `interface_up_down_delays` as this plan runs them.
+    pub link_delays: LinkDelays,
 }
 
 /// The result of [`Host::prepare`].
@@ -182,6 +185,8 @@ pub struct Running {
     effects: mpsc::UnboundedSender<Effect>,
     /// Last known `up && running` of every interface we watch.
     links: HashMap<String, bool>,
+    /// Link changes held back by `interface_up_down_delays`.
+    link_delays: LinkDelays,
     pub tracking: Tracking,
     tracker_tx: TrackerTx,
     /// `mysql_read_only` controllers by instance name.
@@ -303,7 +308,10 @@ impl Running {
         tracker_tx: TrackerTx,
     ) -> Result<Running, crate::sys::SocketError> {
         let Prepared {
-            plan, mut tracking, ..
+            plan,
+            mut tracking,
+            link_delays,
+            ..
         } = prepared;
         let wire = Wire::open(&plan, !config.global.log_unknown_vrids)?;
         tracking.start(tracker_tx.clone());
@@ -364,6 +372,7 @@ impl Running {
             wire,
             effects,
             links,
+            link_delays,
             tracking,
             tracker_tx,
             read_only,
@@ -678,9 +687,20 @@ impl Running {
         }
         match event {
             NetEvent::LinkChanged {
-                name, up, running, ..
-            } => self.link_state(now, &name, up && running),
-            NetEvent::LinkRemoved { name, .. } => self.link_state(now, &name, false),
+                name,
+                up,
+                running,
+                flags,
+                ..
+            } => {
+                if self.link_delays.changed(now, &name, flags) {
+                    self.link_state(now, &name, up && running)
+                }
+            }
+            NetEvent::LinkRemoved { name, .. } => {
+                self.link_delays.removed(&name);
+                self.link_state(now, &name, false)
+            }
             NetEvent::AddressRemoved { address, .. } => {
                 self.router.handle_source_address(now, address, false);
                 self.vip_removed(address)
@@ -711,6 +731,13 @@ impl Running {
                 },
             };
             self.handle_tracker(now, event);
+        }
+    }
+
+    /// Link changes whose `interface_up_down_delays` delay has run out.
+    fn delayed_links_due(&mut self, now: Instant) {
+        for (name, up) in self.link_delays.due(now) {
+            self.link_state(now, &name, up);
         }
     }
 
@@ -758,6 +785,7 @@ impl Running {
             plan,
             init,
             mut tracking,
+            mut link_delays,
         } = prepared;
         let wire = Wire::open(&plan, !loaded.config.global.log_unknown_vrids)?;
         let now = Instant::now();
@@ -782,6 +810,8 @@ impl Running {
         let old = std::mem::replace(&mut self.vips, plan.vips.clone());
         self.retired_vips = old.into_iter().flatten().map(|s| (s.addr, s)).collect();
         self.links = watched_links(&plan, &tracking, &self.links);
+        link_delays.carry_over(&self.link_delays);
+        self.link_delays = link_delays;
         self.wire = wire;
         self.tracking.stop();
         tracking.start(self.tracker_tx.clone());
@@ -952,10 +982,8 @@ pub async fn event_loop(mut running: Running, mut inputs: Inputs, host: &mut dyn
         }
         let deadline = running.router.poll_timeout();
         let rest_until = running.wire.rest_until();
-        let wake_at = match (deadline, rest_until) {
-            (Some(d), Some(r)) => Some(d.min(r)),
-            (d, r) => d.or(r),
-        };
+        let link_due = running.link_delays.next_due();
+        let wake_at = [deadline, rest_until, link_due].into_iter().flatten().min();
         let sleep = async {
             match (wake_at, timer.as_mut()) {
                 (Some(d), Some(t)) => {
@@ -993,6 +1021,9 @@ pub async fn event_loop(mut running: Running, mut inputs: Inputs, host: &mut dyn
                 }
                 if deadline.is_some_and(|d| d <= now) {
                     running.router.handle_timeout(now);
+                }
+                if link_due.is_some_and(|d| d <= now) {
+                    running.delayed_links_due(now);
                 }
             }
             interface = std::future::poll_fn(|cx| running.wire.poll_receive(cx, &mut batch)) => {

@@ -21,7 +21,6 @@ use std::time::Duration;
 pub const UNSUPPORTED_BLOCKS: &[&str] = &[
     "real_server",
     "linkbeat_interfaces",
-    "interface_up_down_delays",
     "track_group",
     "SSL",
     "ssl",
@@ -502,7 +501,14 @@ pub static TOP: &[Keyword<Config>] = &[
     ),
     unsupported_block!(Lvs "real_server"),
     unsupported_block!(NotImplemented "linkbeat_interfaces"),
-    unsupported_block!(NotImplemented "interface_up_down_delays"),
+    keyword!(
+        "interface_up_down_delays",
+        "{ IF DOWN [UP] … }",
+        "none",
+        "Per interface, seconds (0-255, decimals allowed; UP defaults to 0) a link must stay down or up before its instances react; a change reverted within the delay is ignored. Each delay must be under (down_timer_adverts - 1) adverts of every instance on the interface, else it is reduced to that with a log line.",
+        super::up_down_delays::read,
+        super::up_down_delays::dump
+    ),
     unsupported_block!(NotImplemented "track_group"),
     unsupported_block!(Lvs "SSL"),
 ];
