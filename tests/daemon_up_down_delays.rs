@@ -48,7 +48,10 @@ fn count(log: &str, needle: &str) -> usize {
 fn delay_lines(d: &Daemon) -> Vec<String> {
     d.log_text()
         .lines()
-        .filter_map(|l| l.find("eth0: Adding flags change").map(|i| l[i..].to_string()))
+        .filter_map(|l| {
+            l.find("eth0: Adding flags change")
+                .map(|i| l[i..].to_string())
+        })
         .collect()
 }
 
@@ -91,7 +94,10 @@ fn link_changes_wait_for_their_delays_and_short_flaps_are_ignored_as_in_keepaliv
     );
     let lab = Lab::new(&["a", "b"], false);
     let (na, nb) = (lab.node("a"), lab.node("b"));
-    let (vip_a, vip_b) = (Ipv4Addr::new(198, 18, 0, 100), Ipv4Addr::new(198, 18, 0, 101));
+    let (vip_a, vip_b) = (
+        Ipv4Addr::new(198, 18, 0, 100),
+        Ipv4Addr::new(198, 18, 0, 101),
+    );
     let ours = Daemon::start(na, BIN.as_ref(), &config(61, vip_a));
     let stock = Daemon::start_stock(nb, STOCK.as_ref(), &config(62, vip_b));
     let logs = || {
@@ -121,12 +127,20 @@ fn link_changes_wait_for_their_delays_and_short_flaps_are_ignored_as_in_keepaliv
     cables(false);
     let flap = Instant::now();
     while flap.elapsed() < Duration::from_secs(1) {
-        assert!(masters(), "a flap within the delay dropped a VIP\n{}", logs());
+        assert!(
+            masters(),
+            "a flap within the delay dropped a VIP\n{}",
+            logs()
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     cables(true);
     while flap.elapsed() < DOWN_DELAY + Duration::from_secs(1) {
-        assert!(masters(), "a flap within the delay dropped a VIP\n{}", logs());
+        assert!(
+            masters(),
+            "a flap within the delay dropped a VIP\n{}",
+            logs()
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     assert_eq!(counts("Netlink reports eth0 down"), down0, "{}", logs());
