@@ -136,7 +136,10 @@ mod tests {
     use crate::config::diag::Severity;
     use std::time::Duration;
 
-    fn delays(text: &str) -> (Vec<(String, u128, u128)>, Vec<(Severity, String)>) {
+    /// Each kept line as (interface, down ms, up ms).
+    type Kept = Vec<(String, u128, u128)>;
+
+    fn delays(text: &str) -> (Kept, Vec<(Severity, String)>) {
         let c = check_text(&format!("interface_up_down_delays {{\n{text}\n}}\n"));
         let d = c
             .config
