@@ -185,3 +185,26 @@ fn linkbeat_keywords_dump_to_an_equal_model() {
         "dump was:\n{dumped}"
     );
 }
+
+/// `interface_up_down_delays` (issue 14): both delays of every line dump back, a repeated
+/// interface keeps the later line, a missing up delay is 0.
+#[test]
+fn up_down_delays_dump_to_an_equal_model() {
+    let text = "interface_up_down_delays {\n eth0 2 3\n eth1 0.5\n eth0 1.25 254.999999\n}\n";
+    let first = reparse(text);
+    let delays: Vec<(&str, u128, u128)> = first
+        .up_down_delays
+        .iter()
+        .map(|e| (e.interface.as_str(), e.down.as_micros(), e.up.as_micros()))
+        .collect();
+    assert_eq!(
+        delays,
+        [("eth0", 1_250_000, 254_999_999), ("eth1", 500_000, 0)]
+    );
+    let dumped = dump(&first);
+    assert_eq!(
+        comparable(first),
+        comparable(reparse(&dumped)),
+        "dump was:\n{dumped}"
+    );
+}

@@ -78,7 +78,8 @@ pub struct Diagnostic {
     /// BFD): it counts for `-t`'s exit code, but is no reason to refuse a reload.
     pub not_run: bool,
     /// keepalived grades it fatal for `-t` (exit 4) but its daemon carries on without the
-    /// line concerned (an unknown `linkbeat_interfaces` interface).
+    /// line concerned (an unknown interface in `linkbeat_interfaces` or
+    /// `interface_up_down_delays`): it stops no daemon and refuses no reload.
     pub runs_anyway: bool,
     /// An included file an include check (`includea`…, `include_check`, `-e`) requires is
     /// missing or unreadable: keepalived stops right after reading, `-t` and daemon alike,

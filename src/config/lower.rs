@@ -35,6 +35,8 @@ pub struct Spans {
     /// Address lines naming a device (`… dev IFNAME`): for the host check that the
     /// interface exists.
     pub address_devices: Vec<AddressDevice>,
+    /// Interface → span of its `interface_up_down_delays` line (for the host check).
+    pub up_down_delays: Vec<(String, Span)>,
     /// First and last line of every skipped (unsupported or unknown) block.
     pub skipped_blocks: Vec<(Span, u32)>,
     /// `{ … }` blocks attached to a keyword that takes none: we read their lines in the

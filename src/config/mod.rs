@@ -135,6 +135,7 @@ fn finish_check(
         Some(h) if !cx.aborted => {
             keywords::linkbeat::check_interfaces(&mut config, &mut cx, h);
             host::reject_loopback(&mut config, &mut cx, h);
+            keywords::up_down_delays::check_interfaces(&mut config, &mut cx, h);
             host::check_interfaces(&mut config, &mut cx, h)
         }
         _ => false,

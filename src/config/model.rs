@@ -33,6 +33,9 @@ pub struct Config {
     pub garp_groups: Vec<GarpGroup>,
     /// Our extension: native MySQL checkers (`mysql_check NAME { … }`).
     pub mysql_checks: Vec<MysqlCheck>,
+    /// `interface_up_down_delays { IF DOWN [UP] … }`, one entry per interface in the order
+    /// first written (a repeated interface takes the later line's delays).
+    pub up_down_delays: Vec<UpDownDelays>,
     /// Top-level blocks this VRRP-only build recognises but does not run (LVS, BFD…), by
     /// keyword, in order of appearance.
     pub unsupported: Vec<String>,
@@ -856,6 +859,15 @@ impl TrackProcess {
             other: BTreeMap::new(),
         }
     }
+}
+
+/// One line of `interface_up_down_delays`: how long a link must stay down (up) before the
+/// instances on it see the change (keepalived's interface debounce timers, 0 to 255 s).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UpDownDelays {
+    pub interface: String,
+    pub down: Duration,
+    pub up: Duration,
 }
 
 /// `garp_group { … }`: GARP / NA pacing of its own for some interfaces (read by

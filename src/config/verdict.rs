@@ -40,6 +40,7 @@ impl Refusal {
 
 /// Findings in the LVS blocks this build checks but never runs ([`Diagnostic::not_run`])
 /// decide nothing: keepalived's VRRP process does not read those blocks either.
+/// Neither does a fatal finding keepalived's daemon runs past ([`Diagnostic::runs_anyway`]).
 fn decides(d: &Diagnostic) -> bool {
     (d.aborts || d.stops_daemon || d.severity == Severity::Fatal) && !d.not_run && !d.runs_anyway
 }

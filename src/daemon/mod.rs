@@ -21,6 +21,7 @@ pub mod effects;
 pub mod firewall;
 mod kernel_knobs;
 mod leftovers;
+pub mod link_delay;
 pub mod linkbeat;
 pub mod log;
 pub mod metrics;

@@ -21,6 +21,7 @@ use std::time::Instant;
 use tokio::sync::{mpsc, oneshot};
 
 use super::effects::Effect;
+use super::link_delay::LinkDelays;
 use super::observe::{Cause, Event, InstanceIndex, Observer, Settings, StatusFeed};
 use super::plan::{self, Plan, VipSpec};
 use super::replan::Replan;
@@ -56,6 +57,8 @@ pub struct Prepared {
     pub plan: Plan,
     pub init: RouterInit,
     pub tracking: Tracking,
+    /// `interface_up_down_delays` as this plan runs them.
+    pub link_delays: LinkDelays,
 }
 
 /// The result of [`Host::prepare`].
@@ -182,6 +185,8 @@ pub struct Running {
     effects: mpsc::UnboundedSender<Effect>,
     /// Last known `up && running` of every interface we watch.
     links: HashMap<String, bool>,
+    /// Link changes held back by `interface_up_down_delays`.
+    link_delays: LinkDelays,
     pub tracking: Tracking,
     tracker_tx: TrackerTx,
     /// `mysql_read_only` controllers by instance name.
@@ -305,7 +310,10 @@ impl Running {
         tracker_tx: TrackerTx,
     ) -> Result<Running, crate::sys::SocketError> {
         let Prepared {
-            plan, mut tracking, ..
+            plan,
+            mut tracking,
+            link_delays,
+            ..
         } = prepared;
         let wire = Wire::open(&plan, !config.global.log_unknown_vrids)?;
         tracking.start(tracker_tx.clone());
@@ -367,6 +375,7 @@ impl Running {
             wire,
             effects,
             links,
+            link_delays,
             tracking,
             tracker_tx,
             read_only,
@@ -687,9 +696,20 @@ impl Running {
         }
         match event {
             NetEvent::LinkChanged {
-                name, up, running, ..
-            } => self.link_state(now, &name, up && running, "Netlink"),
-            NetEvent::LinkRemoved { name, .. } => self.link_state(now, &name, false, "Netlink"),
+                name,
+                up,
+                running,
+                flags,
+                ..
+            } => {
+                if self.link_delays.changed(now, &name, flags) {
+                    self.link_state(now, &name, up && running, "Netlink")
+                }
+            }
+            NetEvent::LinkRemoved { name, .. } => {
+                self.link_delays.removed(&name);
+                self.link_state(now, &name, false, "Netlink")
+            }
             NetEvent::AddressRemoved { address, .. } => {
                 self.router.handle_source_address(now, address, false);
                 self.vip_removed(address)
@@ -724,6 +744,13 @@ impl Running {
                 },
             };
             self.handle_tracker(now, event);
+        }
+    }
+
+    /// Link changes whose `interface_up_down_delays` delay has run out.
+    fn delayed_links_due(&mut self, now: Instant) {
+        for (name, up) in self.link_delays.due(now) {
+            self.link_state(now, &name, up, "Netlink");
         }
     }
 
@@ -771,6 +798,7 @@ impl Running {
             plan,
             init,
             mut tracking,
+            mut link_delays,
         } = prepared;
         let wire = Wire::open(&plan, !loaded.config.global.log_unknown_vrids)?;
         let now = Instant::now();
@@ -796,6 +824,8 @@ impl Running {
         self.retired_vips = old.into_iter().flatten().map(|s| (s.addr, s)).collect();
         self.links = watched_links(&plan, &tracking, &self.links);
         self.linkbeat = super::linkbeat::Linkbeat::start(&config, &self.links, &vmac_names(&plan));
+        link_delays.carry_over(&self.link_delays);
+        self.link_delays = link_delays;
         self.wire = wire;
         self.tracking.stop();
         tracking.start(self.tracker_tx.clone());
@@ -971,10 +1001,8 @@ pub async fn event_loop(mut running: Running, mut inputs: Inputs, host: &mut dyn
         }
         let deadline = running.router.poll_timeout();
         let rest_until = running.wire.rest_until();
-        let wake_at = match (deadline, rest_until) {
-            (Some(d), Some(r)) => Some(d.min(r)),
-            (d, r) => d.or(r),
-        };
+        let link_due = running.link_delays.next_due();
+        let wake_at = [deadline, rest_until, link_due].into_iter().flatten().min();
         let sleep = async {
             match (wake_at, timer.as_mut()) {
                 (Some(d), Some(t)) => {
@@ -1012,6 +1040,9 @@ pub async fn event_loop(mut running: Running, mut inputs: Inputs, host: &mut dyn
                 }
                 if deadline.is_some_and(|d| d <= now) {
                     running.router.handle_timeout(now);
+                }
+                if link_due.is_some_and(|d| d <= now) {
+                    running.delayed_links_due(now);
                 }
             }
             interface = std::future::poll_fn(|cx| running.wire.poll_receive(cx, &mut batch)) => {

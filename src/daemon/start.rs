@@ -275,10 +275,15 @@ fn acquire_pid_files((main, vrrp): (PathBuf, PathBuf)) -> anyhow::Result<Vec<Pid
     Ok(files)
 }
 
-/// Interface facts for the plan, and every address of the host, from netlink.
+/// Interface facts for the plan, every address of the host and every link's flags, from
+/// netlink.
 async fn host_interfaces(
     netlink: &Netlink,
-) -> anyhow::Result<(HostInterfaces, std::collections::HashSet<std::net::IpAddr>)> {
+) -> anyhow::Result<(
+    HostInterfaces,
+    std::collections::HashSet<std::net::IpAddr>,
+    std::collections::HashMap<String, u32>,
+)> {
     let all = netlink
         .interfaces()
         .await
@@ -287,6 +292,7 @@ async fn host_interfaces(
         .iter()
         .flat_map(|i| i.addresses.iter().map(|a| a.address))
         .collect();
+    let flags = all.iter().map(|i| (i.name.clone(), i.flags)).collect();
     let facts = all
         .into_iter()
         .map(|i| {
@@ -303,7 +309,7 @@ async fn host_interfaces(
             )
         })
         .collect();
-    Ok((facts, addresses))
+    Ok((facts, addresses, flags))
 }
 
 /// Plans `config` on this host: trackers (carrying results from `previous`), the
@@ -314,7 +320,7 @@ async fn prepare(
     previous: Option<&Tracking>,
     saved_sysctls: &mut Vec<(String, String)>,
 ) -> anyhow::Result<Prepared> {
-    let (host, addresses) = host_interfaces(netlink).await?;
+    let (host, addresses, link_flags) = host_interfaces(netlink).await?;
     let mut tracking = Tracking::plan(config);
     if let Some(previous) = previous {
         tracking.carry_results(previous);
@@ -339,7 +345,10 @@ async fn prepare(
         interfaces_down: plan.interfaces_down.clone(),
         sources_missing,
     };
+    let (delays, notes) = super::link_delay::effective(config, &plan);
+    notes.iter().for_each(|n| log::info!("{n}"));
     Ok(Prepared {
+        link_delays: super::link_delay::LinkDelays::new(delays, &link_flags),
         plan,
         init,
         tracking,

@@ -153,6 +153,9 @@ pub struct InterfaceInfo {
     pub addresses: Vec<InterfaceAddress>,
     /// `IFLA_MTU` (0 when the kernel did not say).
     pub mtu: u32,
+    /// The link's flags as the kernel reports them (`ifi_flags`: `IFF_UP`, `IFF_RUNNING`,
+    /// `IFF_LOWER_UP`…), which keepalived's link-change log lines print.
+    pub flags: u32,
 }
 
 impl InterfaceInfo {
@@ -400,6 +403,7 @@ pub(crate) fn interface_from_link(
         ipv6_link_local,
         addresses,
         mtu,
+        flags: link.header.flags.bits(),
     }
 }
 

@@ -31,6 +31,8 @@ pub enum NetEvent {
         up: bool,
         /// `IFF_RUNNING`.
         running: bool,
+        /// All the link's flags (`ifi_flags`).
+        flags: u32,
     },
     /// A link disappeared (`RTM_DELLINK`).
     LinkRemoved {
@@ -147,6 +149,7 @@ pub(crate) fn event_from_message(message: NetlinkMessage<RouteNetlinkMessage>) -
                 name: info.name,
                 up: info.up,
                 running: info.running,
+                flags: info.flags,
             })
         }
         RouteNetlinkMessage::DelLink(link) => {

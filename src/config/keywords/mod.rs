@@ -260,6 +260,7 @@ pub mod route;
 pub mod routing_words;
 pub mod rule;
 pub mod top;
+pub mod up_down_delays;
 mod vmac;
 
 pub use top::TOP;

@@ -18,13 +18,7 @@ use std::time::Duration;
 
 /// Blocks keepalived's checker and BFD processes read. This build has neither, so they are
 /// skipped whole and noted once each (keepalived built without LVS does the same, louder).
-pub const UNSUPPORTED_BLOCKS: &[&str] = &[
-    "real_server",
-    "interface_up_down_delays",
-    "track_group",
-    "SSL",
-    "ssl",
-];
+pub const UNSUPPORTED_BLOCKS: &[&str] = &["real_server", "track_group", "SSL", "ssl"];
 
 /// Name argument of a named block (`vrrp_instance NAME {`); missing ⇒ keepalived aborts.
 fn block_name(cx: &mut Lower, n: &Node) -> Option<String> {
@@ -517,7 +511,14 @@ pub static TOP: &[Keyword<Config>] = &[
         super::linkbeat::interfaces_block,
         super::linkbeat::dump_interfaces_block
     ),
-    unsupported_block!(NotImplemented "interface_up_down_delays"),
+    keyword!(
+        "interface_up_down_delays",
+        "{ IF DOWN [UP] … }",
+        "none",
+        "Per interface, seconds (0-255, decimals allowed; UP defaults to 0) a link must stay down or up before its instances react; a change reverted within the delay is ignored. Each delay must be under (down_timer_adverts - 1) adverts of every instance on the interface, else it is reduced to that with a log line.",
+        super::up_down_delays::read,
+        super::up_down_delays::dump
+    ),
     unsupported_block!(NotImplemented "track_group"),
     unsupported_block!(Lvs "SSL"),
 ];

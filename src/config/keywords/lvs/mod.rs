@@ -10,7 +10,7 @@ pub mod bfd;
 pub mod checkers;
 mod group;
 pub mod server;
-mod values;
+pub(super) mod values;
 
 use super::Keyword;
 use crate::config::diag::{Diagnostic, Severity};

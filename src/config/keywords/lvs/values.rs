@@ -66,6 +66,18 @@ pub fn int(cx: &mut Lower, tok: &Token, min: i64, max: i64) -> Option<i64> {
 /// that is not a number is reported, but keepalived then keeps the digits it could read
 /// when they are in range (`3s` is 3 µs).
 pub fn timer(cx: &mut Lower, tok: &Token, min: u64, max: u64) -> Option<u64> {
+    timer_reported(cx, tok, min, max, finding)
+}
+
+/// [`timer`] with the findings made by `finding` (keepalived's `read_timer` is shared by
+/// its checker and VRRP sides; only how a finding counts differs).
+pub fn timer_reported(
+    cx: &mut Lower,
+    tok: &Token,
+    min: u64,
+    max: u64,
+    finding: fn(crate::config::span::Span, String) -> crate::config::diag::Diagnostic,
+) -> Option<u64> {
     let text = tok.text.as_str();
     if text.starts_with('-') {
         cx.push(finding(tok.span, format!("negative number '{text}'")));
