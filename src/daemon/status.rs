@@ -13,7 +13,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde::{Serialize, Serializer};
 
-mod format;
+pub(crate) mod format;
 mod process_view;
 mod shown;
 pub use format::{command_words, format_address, quoted_command};

@@ -258,6 +258,7 @@ pub mod route;
 pub mod routing_words;
 pub mod rule;
 pub mod top;
+pub mod track_group;
 mod vmac;
 
 pub use top::TOP;

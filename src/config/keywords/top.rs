@@ -1,9 +1,9 @@
 //! Top-level blocks.
 
-use super::address::{address_line, dump_address};
-use super::route::{dump_route, route_line};
+use super::address::{dump_address, static_address_line};
+use super::route::{dump_route, static_route_line};
 use super::routing_words::read_block;
-use super::rule::{dump_rule, rule_line};
+use super::rule::{dump_rule, static_rule_line};
 use super::{global, instance, objects, Keyword};
 use crate::config::diag::Diagnostic;
 use crate::config::dump::Dumper;
@@ -22,7 +22,6 @@ pub const UNSUPPORTED_BLOCKS: &[&str] = &[
     "real_server",
     "linkbeat_interfaces",
     "interface_up_down_delays",
-    "track_group",
     "SSL",
     "ssl",
 ];
@@ -383,13 +382,22 @@ pub static TOP: &[Keyword<Config>] = &[
             d
         )))
     ),
+    // Before the static lines: they name groups, which must be read (and printed) first.
+    keyword!(
+        "track_group",
+        "NAME { … }",
+        "",
+        "A static track group: the instances of its group go to FAULT while the interface of a static address, route or rule written with 'track_group NAME' is down, and the static entries on an interface are put back when it comes up.",
+        super::track_group::block,
+        super::track_group::dump
+    ),
     keyword!(
         "static_ipaddress",
         "{ ADDR… }",
         "",
         "Addresses added at start and kept.",
         |cx, cfg, n| for c in n.children() {
-            if let Some(a) = address_line(cx, c) {
+            if let Some(a) = static_address_line(cx, c) {
                 cfg.static_ipaddress.push(a)
             }
         },
@@ -403,7 +411,7 @@ pub static TOP: &[Keyword<Config>] = &[
         "static_routes",
         "{ ROUTE… }",
         "Routes added at start and kept.",
-        route_line,
+        static_route_line,
         dump_route,
         static_routes
     ),
@@ -411,7 +419,7 @@ pub static TOP: &[Keyword<Config>] = &[
         "static_rules",
         "{ RULE… }",
         "Rules added at start and kept.",
-        rule_line,
+        static_rule_line,
         dump_rule,
         static_rules
     ),
@@ -503,6 +511,5 @@ pub static TOP: &[Keyword<Config>] = &[
     unsupported_block!(Lvs "real_server"),
     unsupported_block!(NotImplemented "linkbeat_interfaces"),
     unsupported_block!(NotImplemented "interface_up_down_delays"),
-    unsupported_block!(NotImplemented "track_group"),
     unsupported_block!(Lvs "SSL"),
 ];
