@@ -395,7 +395,7 @@ pub static TOP: &[Keyword<Config>] = &[
         "static_ipaddress",
         "{ ADDR… }",
         "",
-        "Addresses added at start and kept.",
+        "Addresses added at start and kept: one deleted, or on an interface coming up, is put back unless no_track; 'track_group NAME' makes the group's instances track its interface.",
         |cx, cfg, n| for c in n.children() {
             if let Some(a) = static_address_line(cx, c) {
                 cfg.static_ipaddress.push(a)
@@ -410,7 +410,7 @@ pub static TOP: &[Keyword<Config>] = &[
     static_lines!(
         "static_routes",
         "{ ROUTE… }",
-        "Routes added at start and kept.",
+        "Routes added at start and kept: those with dev are put back when it comes up, unless no_track; 'track_group NAME' (with dev) makes the group's instances track dev.",
         static_route_line,
         dump_route,
         static_routes
@@ -418,7 +418,7 @@ pub static TOP: &[Keyword<Config>] = &[
     static_lines!(
         "static_rules",
         "{ RULE… }",
-        "Rules added at start and kept.",
+        "Rules added at start and kept; 'track_group NAME' (with iif/dev) makes the group's instances track that interface.",
         static_rule_line,
         dump_rule,
         static_rules
