@@ -5,7 +5,8 @@
 //! when the interface comes back the static address and route are put back (the kernel
 //! dropped the route with the link) and the instance returns to MASTER; a static address
 //! deleted behind the daemon's back is put back at once. Both daemons log the same
-//! `Restoring deleted static …` lines.
+//! `Restoring deleted static …` lines, and neither lists the group's interface among the
+//! instance's tracked interfaces in its data dump.
 //!
 //! Each daemon runs alone on its node (the VRIDs differ), so both instances become
 //! master. The static entries are the same on both nodes, so the log lines about them
@@ -97,6 +98,23 @@ fn a_static_entrys_interface_going_down_faults_the_group_like_keepalived() {
         has_static_address,
     );
     wait_both(&daemons, "the static route is installed", has_route);
+    // The data dump lists an instance's track_interface entries only, not what a track
+    // group makes it track.
+    for (who, _, d) in &daemons {
+        let dump = d.dir.join("keepalived.data");
+        let _ = std::fs::remove_file(&dump);
+        d.signal(Signal::SIGUSR1);
+        let read = || std::fs::read_to_string(&dump).unwrap_or_default();
+        let written = wait_for(Duration::from_secs(10), || {
+            read().contains("VRRP Instance = VI_U")
+        });
+        assert!(written.is_some(), "{who}: no data dump");
+        assert!(
+            !read().contains("Tracked interfaces"),
+            "{who}: the group's interface is not listed:\n{}",
+            read()
+        );
+    }
 
     // The static lines' interface goes down: the group's instance goes to FAULT.
     let at = marks(&daemons);
