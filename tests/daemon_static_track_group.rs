@@ -150,6 +150,14 @@ fn a_static_entrys_interface_going_down_faults_the_group_like_keepalived() {
         wait_logged(d, mark, ADDRESS_LINE, who);
         wait_logged(d, mark, ROUTE_LINE, who);
         wait_logged(d, mark, "(VI_T) Entering MASTER STATE", who);
+        // The instance leaves FAULT first, then the entries are put back.
+        let log = d.log_text()[mark..].to_string();
+        let left = log.find("(VI_T) Entering BACKUP STATE");
+        let restored = log.find(ADDRESS_LINE);
+        assert!(
+            left.is_some() && left < restored,
+            "{who}: BACKUP before the static entries come back:\n{log}"
+        );
     }
     wait_both(&daemons, "the static route is put back", has_route);
     wait_both(&daemons, "the static address stays", has_static_address);

@@ -464,6 +464,7 @@ impl Running {
         for effect in self.pending_routing.drain(..) {
             let _ = self.effects.send(effect);
         }
+        self.static_reinstate.flush(&self.effects);
         let changed = self.status.take_stale();
         self.release_pending |= changed;
         changed
@@ -695,14 +696,11 @@ impl Running {
                 name, up, running, ..
             } => {
                 self.link_state(now, &name, up && running);
-                let effects = &self.effects;
-                self.static_reinstate
-                    .link_changed(&name, up && running, effects);
+                self.static_reinstate.link_changed(&name, up && running);
             }
             NetEvent::LinkRemoved { name, .. } => {
                 self.link_state(now, &name, false);
-                let effects = &self.effects;
-                self.static_reinstate.link_changed(&name, false, effects);
+                self.static_reinstate.link_changed(&name, false);
             }
             NetEvent::AddressRemoved { index, address, .. } => {
                 self.router.handle_source_address(now, address, false);

@@ -34,6 +34,10 @@ pub struct StaticReinstate {
     routes: Vec<(String, Route)>,
     /// Interface → up (with carrier), for the interfaces of the entries above.
     links: HashMap<String, bool>,
+    /// What a link coming up puts back, with its log line, held until the state changes
+    /// the same event causes are out ([`StaticReinstate::flush`]): keepalived brings
+    /// the instances up before it restores the entries.
+    pending: Vec<(String, Effect)>,
 }
 
 impl StaticReinstate {
@@ -75,11 +79,13 @@ impl StaticReinstate {
             addresses,
             routes,
             links,
+            pending: Vec::new(),
         }
     }
 
-    /// A link changed: when an interface carrying static entries comes up, they go back.
-    pub fn link_changed(&mut self, name: &str, up: bool, effects: &UnboundedSender<Effect>) {
+    /// A link changed: when an interface carrying static entries comes up, they go back
+    /// at the next [`StaticReinstate::flush`].
+    pub fn link_changed(&mut self, name: &str, up: bool) {
         let Some(known) = self.links.get_mut(name) else {
             return;
         };
@@ -90,23 +96,29 @@ impl StaticReinstate {
         }
         let on_link = self.addresses.iter().filter(|(_, s)| &*s.interface == name);
         for (text, spec) in on_link {
-            restore_address(text, spec, effects);
+            self.pending.push(address_restore(text, spec));
         }
-        for (text, route) in self
-            .routes
-            .iter()
-            .filter(|(_, r)| r.dev.as_deref() == Some(name))
-        {
-            log::info!("Restoring deleted static route {text}");
+        let routes = self.routes.iter();
+        for (text, route) in routes.filter(|(_, r)| r.dev.as_deref() == Some(name)) {
             let set = RoutingSet {
                 routes: vec![route.clone()],
                 rules: Vec::new(),
             };
-            let _ = effects.send(Effect::Routing {
+            let effect = Effect::Routing {
                 owner: None,
                 set: Arc::new(set),
                 add: true,
-            });
+            };
+            let line = format!("Restoring deleted static route {text}");
+            self.pending.push((line, effect));
+        }
+    }
+
+    /// Logs and queues what links coming up put back.
+    pub fn flush(&mut self, effects: &UnboundedSender<Effect>) {
+        for (line, effect) in self.pending.drain(..) {
+            log::info!("{line}");
+            let _ = effects.send(effect);
         }
     }
 
@@ -117,18 +129,24 @@ impl StaticReinstate {
                 && crate::sys::InterfaceId::by_name(&s.interface).is_ok_and(|i| i.index == index)
         });
         if let Some((text, spec)) = found {
-            restore_address(text, spec, effects);
+            let (line, effect) = address_restore(text, spec);
+            log::info!("{line}");
+            let _ = effects.send(effect);
         }
     }
 }
 
-fn restore_address(text: &str, spec: &VipSpec, effects: &UnboundedSender<Effect>) {
-    log::info!("Restoring deleted static address {text} set");
-    let _ = effects.send(Effect::AddVips {
+/// keepalived's line for a static address put back, and the request.
+fn address_restore(text: &str, spec: &VipSpec) -> (String, Effect) {
+    let effect = Effect::AddVips {
         instance: "static_ipaddress".to_owned(),
         vips: vec![spec.clone()],
         read_only: None,
-    });
+    };
+    (
+        format!("Restoring deleted static address {text} set"),
+        effect,
+    )
 }
 
 /// A tracked static route as keepalived 2.2.7 formats it (`format_iproute`), for the
