@@ -208,3 +208,28 @@ fn up_down_delays_dump_to_an_equal_model() {
         "dump was:\n{dumped}"
     );
 }
+
+/// Static track groups and the static lines naming them (issue 14): the groups are
+/// printed before the lines, so the dump reads back to the same model.
+#[test]
+fn static_track_groups_dump_to_an_equal_model() {
+    let text = "static_ipaddress {\n 198.18.4.1/24 dev eth1\n}\n\
+                track_group TG {\n group {\n VI_1 VI_2\n }\n}\n\
+                track_group EMPTY {\n}\n\
+                static_ipaddress {\n 198.18.5.1/24 dev eth1 track_group TG\n}\n\
+                static_routes {\n 198.18.6.0/24 dev eth1 track_group TG\n}\n\
+                static_rules {\n from 198.18.9.0/24 table 100 iif eth1 track_group TG priority 10\n}\n\
+                vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 1\n virtual_ipaddress {\n 198.18.0.1/24\n }\n}\n";
+    let first = reparse(text);
+    assert_eq!(first.track_groups.len(), 2);
+    assert_eq!(first.track_groups[0].group, vec!["VI_1", "VI_2"]);
+    assert_eq!(first.static_ipaddress[1].track_group.as_deref(), Some("TG"));
+    assert_eq!(first.static_routes[0].track_group.as_deref(), Some("TG"));
+    assert_eq!(first.static_rules[0].track_group.as_deref(), Some("TG"));
+    let dumped = dump(&first);
+    assert_eq!(
+        comparable(first),
+        comparable(reparse(&dumped)),
+        "dump was:\n{dumped}"
+    );
+}

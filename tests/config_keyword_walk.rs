@@ -13,7 +13,9 @@ use std::path::Path;
 use std::process::Command;
 
 use keepalived_rs::config::diag::Severity;
-use keepalived_rs::config::keywords::{global, instance, objects, top, Inert, Keyword};
+use keepalived_rs::config::keywords::{
+    global, instance, objects, top, track_group, Inert, Keyword,
+};
 use keepalived_rs::config::source::{load_str, SourceOptions};
 use keepalived_rs::config::{check, Checked};
 
@@ -62,6 +64,11 @@ fn tables() -> Vec<Table> {
             file: |l| {
                 format!("{INSTANCE}}}\nvrrp_sync_group G {{\n group {{\n VI_1\n }}\n {l}\n}}\n")
             },
+        },
+        Table {
+            block: "track_group",
+            rows: rows(track_group::TRACK_GROUP),
+            file: |l| format!("track_group TG {{\n {l}\n}}\n{INSTANCE}}}\n"),
         },
         Table {
             block: "track_file",

@@ -41,6 +41,12 @@ const OPEN_EDGE: &[(&str, &str)] = &[
         "q4-braces-on-one-line.conf",
         "keepalived also reports the line's last '}' as an unknown keyword",
     ),
+    (
+        "t2-track-group-twice.conf",
+        "keepalived refuses the second group list by skipping a block too many, and then \
+         reports the track group's own closing '}' as an unknown keyword; we report the \
+         refused list only",
+    ),
 ];
 
 /// Runs `-t` on `file` in `ns` (from the file's directory, for relative includes); returns

@@ -27,6 +27,9 @@ pub struct Spans {
     pub scripts: FxHashMap<String, Span>,
     /// Sync group name → span.
     pub sync_groups: FxHashMap<String, Span>,
+    /// `track_group` name → span: the groups a static line may name (those written
+    /// before it).
+    pub track_groups: FxHashMap<String, Span>,
     /// (owner, block keyword, index in that list) → span of a route or rule line; the
     /// owner is the instance, empty for `static_routes` / `static_rules`.
     pub routing_lines: FxHashMap<(String, &'static str, usize), Span>,

@@ -27,6 +27,9 @@ pub struct Config {
     pub sync_groups: Vec<SyncGroup>,
     pub track_files: Vec<TrackFile>,
     pub track_processes: Vec<TrackProcess>,
+    /// `track_group NAME { group { … } }`: the instances that go to FAULT while the
+    /// interface of a static address, route or rule naming the group is down.
+    pub track_groups: Vec<StaticTrackGroup>,
     pub static_ipaddress: Vec<IpAddress>,
     pub static_routes: Vec<Route>,
     pub static_rules: Vec<Rule>,
@@ -634,8 +637,23 @@ pub struct IpAddress {
     pub peer: Option<String>,
     /// `no_track`: a VIP the daemon does not re-add when something else removes it.
     pub no_track: bool,
+    /// `track_group NAME` (static addresses only): the [`StaticTrackGroup`] whose
+    /// instances track this address's interface.
+    pub track_group: Option<String>,
     /// Remaining flags (`home`, `-nodad`, `preferred_lft N`, …) as written.
     pub flags: Vec<String>,
+}
+
+/// A `track_group NAME { group { VI_1 VI_2 } }` block (keepalived's static track
+/// group): the instances named in `group` track the interface of every static address,
+/// route and rule written with `track_group NAME`, with weight 0 (down puts them in
+/// FAULT), as keepalived 2.2.7 does.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StaticTrackGroup {
+    pub name: String,
+    /// The instance names of its `group { … }`, as written (unknown ones are logged and
+    /// skipped at start-up).
+    pub group: Vec<String>,
 }
 
 /// keepalived's own routing protocol number (`RTPROT_KEEPALIVED`): the protocol of every
@@ -690,6 +708,8 @@ pub struct Route {
     /// The paths of a multipath route (`nexthop …`, written after the route's own
     /// options); empty for a single path.
     pub nexthops: Vec<NextHop>,
+    /// `track_group NAME` (static routes only, with `dev`): its instances track `dev`.
+    pub track_group: Option<String>,
     pub unsupported: Option<UnsupportedLine>,
 }
 
@@ -746,6 +766,8 @@ pub struct Rule {
     /// `protocol`, kept only on a `no_track` rule.
     pub protocol: Option<u8>,
     pub no_track: bool,
+    /// `track_group NAME` (static rules only, with `iif`): its instances track `iif`.
+    pub track_group: Option<String>,
     pub unsupported: Option<UnsupportedLine>,
 }
 

@@ -41,6 +41,7 @@ pub mod signals;
 pub mod snmp;
 pub mod start;
 pub mod start_stop;
+mod static_reinstate;
 pub mod status;
 pub mod tracking;
 pub mod wire;

@@ -210,6 +210,9 @@ pub struct Running {
     /// to shutdown.
     static_routing: Arc<RoutingSet>,
     static_addresses: Vec<VipSpec>,
+    /// What goes back when deleted or when its link comes up (see
+    /// [`super::static_reinstate`]).
+    static_reinstate: super::static_reinstate::StaticReinstate,
     /// A reload's route and rule changes, queued after the actions it caused (a new
     /// route may use a new VIP as its source).
     pending_routing: Vec<Effect>,
@@ -359,7 +362,13 @@ impl Running {
         super::leftovers::release(&router, &plan.vips, &effects);
         send_static(&effects, &[], &static_routing, false);
         send_static(&effects, &static_addresses, &static_routing, true);
+        let static_reinstate = super::static_reinstate::StaticReinstate::of(
+            &config,
+            &static_addresses,
+            &Default::default(),
+        );
         Ok(Running {
+            static_reinstate,
             routes_set: vec![false; instance_routing.len()],
             routing: instance_routing,
             static_routing,
@@ -468,6 +477,7 @@ impl Running {
         for effect in self.pending_routing.drain(..) {
             let _ = self.effects.send(effect);
         }
+        self.static_reinstate.flush(&self.effects);
         let changed = self.status.take_stale();
         self.release_pending |= changed;
         changed
@@ -550,6 +560,11 @@ impl Running {
         let old_static = std::mem::replace(&mut self.static_routing, new_static.clone());
         routing_diff(&mut pending, None, &old_static, &new_static);
         let new_addresses = routing::static_addresses(config);
+        self.static_reinstate = super::static_reinstate::StaticReinstate::of(
+            config,
+            &new_addresses,
+            &self.static_reinstate,
+        );
         let old_addresses = std::mem::replace(&mut self.static_addresses, new_addresses.clone());
         for (from, to, add) in [
             (&old_addresses, &new_addresses, false),
@@ -703,16 +718,21 @@ impl Running {
                 ..
             } => {
                 if self.link_delays.changed(now, &name, flags) {
-                    self.link_state(now, &name, up && running, "Netlink")
+                    self.link_state(now, &name, up && running, "Netlink");
+                    self.static_reinstate.link_changed(&name, up && running);
                 }
             }
             NetEvent::LinkRemoved { name, .. } => {
                 self.link_delays.removed(&name);
-                self.link_state(now, &name, false, "Netlink")
+                self.link_state(now, &name, false, "Netlink");
+                self.static_reinstate.link_changed(&name, false);
             }
-            NetEvent::AddressRemoved { address, .. } => {
+            NetEvent::AddressRemoved { index, address, .. } => {
                 self.router.handle_source_address(now, address, false);
-                self.vip_removed(address)
+                self.vip_removed(address);
+                let effects = &self.effects;
+                self.static_reinstate
+                    .address_removed(index, address, effects);
             }
             NetEvent::AddressAdded { address, .. } => {
                 self.router.handle_source_address(now, address, true)

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde::{Serialize, Serializer};
 
-mod format;
+pub(crate) mod format;
 mod process_view;
 mod shown;
 pub use format::{command_words, format_address, quoted_command};
@@ -616,7 +616,7 @@ fn capture_instance(
         vroutes: written.rare().vroutes.clone(),
         vrules: written.rare().vrules.clone(),
         rules: written.rare().rules.clone(),
-        trackers: instance_trackers(core, trackers),
+        trackers: instance_trackers(core, trackers, &written.rare().group_interfaces),
         vmac_ifname: written.rare().vmac_ifname.clone(),
         use_vmac_addr: written.use_vmac_addr,
         extra_if_garp: core.extra_if_garp.is_on().then_some((
@@ -633,12 +633,21 @@ fn capture_instance(
     }
 }
 
-/// The trackers an instance references, with the weight in force for it.
-fn instance_trackers(core: &InstanceConfig, trackers: &[TrackerView]) -> Vec<InstanceTracker> {
+/// The trackers an instance references, with the weight in force for it, but for the
+/// interfaces only a static track group makes it track (`by_groups`), which keepalived
+/// leaves out of its views too.
+fn instance_trackers(
+    core: &InstanceConfig,
+    trackers: &[TrackerView],
+    by_groups: &[String],
+) -> Vec<InstanceTracker> {
     core.trackers
         .iter()
         .filter_map(|r| {
             let t = trackers.iter().find(|t| t.id == r.id)?;
+            if t.kind == TrackerKind::Interface && by_groups.contains(&t.name) {
+                return None;
+            }
             Some(InstanceTracker {
                 name: t.name.clone(),
                 kind: t.kind,

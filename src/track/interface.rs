@@ -12,8 +12,9 @@ use crate::config::model::{Config, SyncGroup, TrackRef, VrrpInstance};
 use crate::vrrp::{TrackerId, TrackerStatus};
 
 /// Tracked interfaces as a tracker kind (`track_interface` entries). The objects are the
-/// interfaces named by entries, in order of first mention (instances, then sync groups);
-/// their own weight is 0.
+/// interfaces named by entries, in order of first mention (instances, then sync groups,
+/// then the interfaces static track groups make their instances track,
+/// [`super::static_group`]); their own weight is 0.
 pub struct Interfaces;
 
 impl TrackedKind for Interfaces {
@@ -23,12 +24,14 @@ impl TrackedKind for Interfaces {
             .instances
             .iter()
             .flat_map(|i| &i.track.interface)
-            .chain(cfg.sync_groups.iter().flat_map(|g| &g.track_interface));
-        for t in entries {
-            if !out.iter().any(|d| d.name == t.name) {
+            .chain(cfg.sync_groups.iter().flat_map(|g| &g.track_interface))
+            .map(|t| t.name.clone());
+        let by_groups = super::static_group::tracked_interfaces(cfg, false);
+        for name in entries.chain(by_groups.into_values().flatten()) {
+            if !out.iter().any(|d| d.name == name) {
                 out.push(Declared {
                     index: out.len(),
-                    name: t.name.clone(),
+                    name,
                     weight: 0,
                     reverse: false,
                 });
@@ -98,7 +101,7 @@ impl TrackedKind for Interfaces {
 }
 
 /// keepalived's `IF_FLAGS_UP`: administratively up and running (carrier).
-fn link_is_up(name: &str) -> bool {
+pub(crate) fn link_is_up(name: &str) -> bool {
     if name.contains('/') || name == "." || name == ".." {
         return false;
     }

@@ -18,7 +18,8 @@
 //! * [`script`]: `vrrp_script` runners; [`command`] + [`argv`]: preparing any script
 //!   (word split, user, `$PATH`, script security), shared with notify scripts;
 //! * [`file`](mod@file): `track_file` via inotify; [`process`]: `vrrp_track_process`;
-//!   [`mysql`]: `mysql_check`; [`interface`]: `track_interface`.
+//!   [`mysql`]: `mysql_check`; [`interface`]: `track_interface`, and the interfaces
+//!   static track groups make instances track ([`static_group`]).
 //!
 //! # Adding a tracker kind
 //!
@@ -57,6 +58,7 @@ pub mod plan;
 pub mod process;
 pub mod running;
 pub mod script;
+pub mod static_group;
 pub mod table;
 
 pub use kind::{PlannedTracker, TrackerKind};

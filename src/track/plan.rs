@@ -45,6 +45,8 @@ pub struct TrackerPlan {
     groups: HashMap<String, Vec<String>>,
     /// Per tracker, every (weight, reverse) it is used with: picks a neutral start state.
     uses: BTreeMap<TrackerId, Vec<(i32, bool)>>,
+    /// Instance name → the interfaces its static track groups make it track (weight 0).
+    static_tracks: BTreeMap<String, Vec<TrackerId>>,
 }
 
 impl TrackerPlan {
@@ -92,12 +94,23 @@ impl TrackerPlan {
             .iter()
             .map(|g| (g.name.clone(), g.group.clone()))
             .collect();
+        let static_tracks = super::static_group::tracked_interfaces(cfg, true)
+            .into_iter()
+            .map(|(instance, devs)| {
+                let ids = devs
+                    .iter()
+                    .filter_map(|d| index.get(&(TrackerKind::Interface, d.clone())).copied())
+                    .collect();
+                (instance, ids)
+            })
+            .collect();
         let mut plan = TrackerPlan {
             all,
             index,
             members,
             groups,
             uses: BTreeMap::new(),
+            static_tracks,
         };
         plan.record_uses(cfg);
         plan
@@ -275,6 +288,18 @@ impl TrackerPlan {
                 if !out.iter().any(|o| o.id == r.id) {
                     out.push(r);
                 }
+            }
+        }
+        let by_groups = self.static_tracks.get(&inst.name).map(Vec::as_slice);
+        for &id in by_groups.unwrap_or_default() {
+            let unweighted = TrackerRef {
+                id,
+                weight: 0,
+                reverse: false,
+            };
+            match out.iter_mut().find(|o| o.id == id) {
+                Some(o) => *o = unweighted,
+                None => out.push(unweighted),
             }
         }
         out

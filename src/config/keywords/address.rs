@@ -17,7 +17,6 @@ const ADDR_VALUE_WORDS: &[&str] = &[
     "label",
     "peer",
     "preferred_lft",
-    "track_group",
 ];
 /// Flags keepalived 2.2.7 understands in an address line.
 const ADDR_FLAGS: &[&str] = &[
@@ -76,6 +75,15 @@ fn address_and_prefix(cx: &mut Lower, word: &crate::config::syntax::Token) -> Op
 /// One address line (the node's keyword is the address). `None` (with keepalived's
 /// "VRRP parsed invalid IP" error) when the address does not parse.
 pub fn address_line(cx: &mut Lower, node: &Node) -> Option<IpAddress> {
+    read_address(cx, node, false)
+}
+
+/// A line of `static_ipaddress`: an address line that may also name a `track_group`.
+pub fn static_address_line(cx: &mut Lower, node: &Node) -> Option<IpAddress> {
+    read_address(cx, node, true)
+}
+
+fn read_address(cx: &mut Lower, node: &Node, static_line: bool) -> Option<IpAddress> {
     let words: Vec<&crate::config::syntax::Token> = std::iter::once(&node.keyword)
         .chain(node.args.iter())
         .collect();
@@ -98,21 +106,24 @@ pub fn address_line(cx: &mut Lower, node: &Node) -> Option<IpAddress> {
         label: None,
         peer: None,
         no_track: false,
+        track_group: None,
         flags: Vec::new(),
     };
     let mut i = 1;
     while i < words.len() {
         let w = words[i].text.as_str();
-        if ADDR_VALUE_WORDS.contains(&w) {
+        if static_line && w == "track_group" {
             let Some(v) = words.get(i + 1) else {
-                // keepalived drops the whole address.
-                cx.push(
-                    Diagnostic::error(
-                        words[i].span,
-                        format!("No {w} parameter specified for {}", words[0].text),
-                    )
-                    .with_hint(format!("give '{w}' its value, or remove it")),
-                );
+                missing_value(cx, &words, i);
+                return None;
+            };
+            if !super::track_group::reference(cx, &mut a.track_group, v) {
+                break;
+            }
+            i += 2;
+        } else if ADDR_VALUE_WORDS.contains(&w) {
+            let Some(v) = words.get(i + 1) else {
+                missing_value(cx, &words, i);
                 return None;
             };
             let v = v.text.to_string();
@@ -158,12 +169,25 @@ pub fn address_line(cx: &mut Lower, node: &Node) -> Option<IpAddress> {
                     words[i].span,
                     format!("Unknown configuration entry '{w}' for ip address - ignoring"),
                 )
-                .with_hint("address options are brd, dev, scope, label, peer, home, -nodad, mngtmpaddr, noprefixroute, autojoin, no_track, preferred_lft, use_vmac, track_group"),
+                .with_hint("address options are brd, dev, scope, label, peer, home, -nodad, mngtmpaddr, noprefixroute, autojoin, no_track, preferred_lft, use_vmac, and track_group on static addresses"),
             );
             i += 1;
         }
     }
     Some(a)
+}
+
+/// The option at `words[i]` ends the line without its value: keepalived drops the
+/// whole address.
+fn missing_value(cx: &mut Lower, words: &[&crate::config::syntax::Token], i: usize) {
+    let w = &words[i].text;
+    cx.push(
+        Diagnostic::error(
+            words[i].span,
+            format!("No {w} parameter specified for {}", words[0].text),
+        )
+        .with_hint(format!("give '{w}' its value, or remove it")),
+    );
 }
 
 /// Prints an address line back.
@@ -185,6 +209,7 @@ pub fn dump_address(d: &mut Dumper, a: &IpAddress) {
     if a.no_track {
         words.push("no_track".into());
     }
+    words.extend(super::track_group::words(&a.track_group));
     d.line(&words[0], &words[1..]);
 }
 

@@ -260,6 +260,7 @@ pub mod route;
 pub mod routing_words;
 pub mod rule;
 pub mod top;
+pub mod track_group;
 pub mod up_down_delays;
 mod vmac;
 
@@ -323,6 +324,7 @@ pub fn all_keyword_names() -> impl Iterator<Item = &'static str> {
         .chain(objects::TRACK_FILE.iter().map(|k| k.name))
         .chain(objects::TRACK_PROCESS.iter().map(|k| k.name))
         .chain(objects::MYSQL_CHECK.iter().map(|k| k.name))
+        .chain(track_group::TRACK_GROUP.iter().map(|k| k.name))
 }
 
 /// The table's own `&'static str` for a keyword written in a file (any block, aliases
@@ -366,6 +368,7 @@ pub fn reference() -> Vec<Section> {
         section("vrrp_instance", instance::INSTANCE),
         section("vrrp_script", objects::SCRIPT),
         section("vrrp_sync_group", objects::SYNC_GROUP),
+        section("track_group", track_group::TRACK_GROUP),
         section("track_file", objects::TRACK_FILE),
         section("vrrp_track_process", objects::TRACK_PROCESS),
         section("mysql_check (extension)", objects::MYSQL_CHECK),

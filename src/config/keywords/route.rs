@@ -25,7 +25,6 @@ const UNSUPPORTED_WITH_VALUE: &[&str] = &[
     "fastopen_no_cookie",
     "realms",
     "vrf",
-    "track_group",
 ];
 /// The same, with an optional `lock` before the value.
 const UNSUPPORTED_LOCKABLE: &[&str] = &[
@@ -44,6 +43,15 @@ const UNSUPPORTED_REST: &[&str] = &["or", "encap", "as"];
 
 /// Reads one route line; `None` (after keepalived's message) for a line keepalived drops.
 pub fn route_line(cx: &mut Lower, node: &Node) -> Option<Route> {
+    read_route(cx, node, false)
+}
+
+/// A line of `static_routes`: a route line that may also name a `track_group`.
+pub fn static_route_line(cx: &mut Lower, node: &Node) -> Option<Route> {
+    read_route(cx, node, true)
+}
+
+fn read_route(cx: &mut Lower, node: &Node, static_line: bool) -> Option<Route> {
     let mut w = Words::of(node);
     let mut r = Route {
         ipv6: false,
@@ -58,6 +66,7 @@ pub fn route_line(cx: &mut Lower, node: &Node) -> Option<Route> {
         protocol: None,
         no_track: false,
         nexthops: Vec::new(),
+        track_group: None,
         unsupported: None,
     };
     let mut family: Option<bool> = None;
@@ -105,6 +114,14 @@ pub fn route_line(cx: &mut Lower, node: &Node) -> Option<Route> {
                 }
                 w.i = w.all.len();
             }
+            "track_group" if static_line => {
+                let v = w.value(cx)?;
+                if !super::track_group::reference(cx, &mut r.track_group, v) {
+                    // keepalived stops reading there and finds the rest left over.
+                    cx.error(v.span, format!("Route has trailing nonsense - {}", v.text));
+                    return None;
+                }
+            }
             "add" | "prepend" => {}
             "onlink" | "append" => r.unsupported = r.unsupported.or(Some(w.unsupported())),
             o if UNSUPPORTED_WITH_VALUE.contains(&o) => {
@@ -137,6 +154,14 @@ pub fn route_line(cx: &mut Lower, node: &Node) -> Option<Route> {
     };
     r.ipv6 = family.unwrap_or(false);
     tracking_checks(cx, node, &mut r, &destination);
+    let has_dev = r.dev.is_some();
+    super::track_group::needs_interface(
+        cx,
+        node,
+        &mut r.track_group,
+        has_dev,
+        "Static route cannot have track group if no oif specified",
+    );
     words::report_unsupported(cx, node, "route", &r.unsupported);
     Some(r)
 }
@@ -311,6 +336,7 @@ pub fn route_words(r: &Route) -> Vec<String> {
         out.push("no_track".into());
     }
     out.extend(r.nexthops.iter().flat_map(nexthop::hop_words));
+    out.extend(super::track_group::words(&r.track_group));
     out
 }
 

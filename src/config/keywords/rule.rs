@@ -22,7 +22,6 @@ const UNSUPPORTED_WITH_VALUE: &[&str] = &[
     "ipproto",
     "sport",
     "dport",
-    "track_group",
 ];
 
 /// The first preference keepalived gives a rule written without one (it counts down
@@ -32,6 +31,15 @@ pub const FIRST_ASSIGNED_PREFERENCE: u32 = 16384;
 /// Reads one rule line; `None` (after keepalived's message) for a line keepalived drops.
 /// Only a rule that is kept takes a preference from the count-down.
 pub fn rule_line(cx: &mut Lower, node: &Node) -> Option<Rule> {
+    read_rule(cx, node, false)
+}
+
+/// A line of `static_rules`: a rule line that may also name a `track_group`.
+pub fn static_rule_line(cx: &mut Lower, node: &Node) -> Option<Rule> {
+    read_rule(cx, node, true)
+}
+
+fn read_rule(cx: &mut Lower, node: &Node, static_line: bool) -> Option<Rule> {
     let mut w = Words::of(node);
     let mut r = Rule {
         ipv6: false,
@@ -45,6 +53,7 @@ pub fn rule_line(cx: &mut Lower, node: &Node) -> Option<Rule> {
         oif: None,
         protocol: None,
         no_track: false,
+        track_group: None,
         unsupported: None,
     };
     let mut family: Option<bool> = None;
@@ -116,6 +125,13 @@ pub fn rule_line(cx: &mut Lower, node: &Node) -> Option<Rule> {
             "dev" | "iif" => r.iif = Some(w.value(cx)?.text.to_string()),
             "oif" => r.oif = Some(w.value(cx)?.text.to_string()),
             "no_track" => r.no_track = true,
+            "track_group" if static_line => {
+                let v = w.value(cx)?;
+                if !super::track_group::reference(cx, &mut r.track_group, v) {
+                    // keepalived stops reading the line there and keeps the rule.
+                    break;
+                }
+            }
             "l3mdev" => {
                 r.unsupported = r.unsupported.take().or(Some(w.unsupported()));
                 set_action(cx, &mut action, RuleAction::Nop, tok, "/l3mdev")?;
@@ -138,6 +154,14 @@ pub fn rule_line(cx: &mut Lower, node: &Node) -> Option<Rule> {
             format!("Rule cannot be tracked if protocol is not RTPROT_KEEPALIVED({RTPROT_KEEPALIVED}), resetting protocol"),
         );
     }
+    let has_iif = r.iif.is_some();
+    super::track_group::needs_interface(
+        cx,
+        node,
+        &mut r.track_group,
+        has_iif,
+        "Static rule cannot have track_group if dev/iif not specified",
+    );
     r.ipv6 = family.unwrap_or(false);
     if r.preference_assigned {
         let next = if r.ipv6 {
@@ -288,6 +312,7 @@ pub fn rule_words(r: &Rule) -> Vec<String> {
     if r.no_track {
         out.push("no_track".into());
     }
+    out.extend(super::track_group::words(&r.track_group));
     out
 }
 

@@ -1,9 +1,9 @@
 //! Top-level blocks.
 
-use super::address::{address_line, dump_address};
-use super::route::{dump_route, route_line};
+use super::address::{dump_address, static_address_line};
+use super::route::{dump_route, static_route_line};
 use super::routing_words::read_block;
-use super::rule::{dump_rule, rule_line};
+use super::rule::{dump_rule, static_rule_line};
 use super::{global, instance, objects, Keyword};
 use crate::config::diag::Diagnostic;
 use crate::config::dump::Dumper;
@@ -18,7 +18,7 @@ use std::time::Duration;
 
 /// Blocks keepalived's checker and BFD processes read. This build has neither, so they are
 /// skipped whole and noted once each (keepalived built without LVS does the same, louder).
-pub const UNSUPPORTED_BLOCKS: &[&str] = &["real_server", "track_group", "SSL", "ssl"];
+pub const UNSUPPORTED_BLOCKS: &[&str] = &["real_server", "SSL", "ssl"];
 
 /// Name argument of a named block (`vrrp_instance NAME {`); missing ⇒ keepalived aborts.
 fn block_name(cx: &mut Lower, n: &Node) -> Option<String> {
@@ -385,13 +385,22 @@ pub static TOP: &[Keyword<Config>] = &[
             d
         )))
     ),
+    // Before the static lines: they name groups, which must be read (and printed) first.
+    keyword!(
+        "track_group",
+        "NAME { … }",
+        "",
+        "A static track group: the instances of its group go to FAULT while the interface of a static address, route or rule written with 'track_group NAME' is down, and the static entries on an interface are put back when it comes up.",
+        super::track_group::block,
+        super::track_group::dump
+    ),
     keyword!(
         "static_ipaddress",
         "{ ADDR… }",
         "",
-        "Addresses added at start and kept.",
+        "Addresses added at start and kept: one deleted, or on an interface coming up, is put back unless no_track; 'track_group NAME' makes the group's instances track its interface.",
         |cx, cfg, n| for c in n.children() {
-            if let Some(a) = address_line(cx, c) {
+            if let Some(a) = static_address_line(cx, c) {
                 cfg.static_ipaddress.push(a)
             }
         },
@@ -404,16 +413,16 @@ pub static TOP: &[Keyword<Config>] = &[
     static_lines!(
         "static_routes",
         "{ ROUTE… }",
-        "Routes added at start and kept.",
-        route_line,
+        "Routes added at start and kept: those with dev are put back when it comes up, unless no_track; 'track_group NAME' (with dev) makes the group's instances track dev.",
+        static_route_line,
         dump_route,
         static_routes
     ),
     static_lines!(
         "static_rules",
         "{ RULE… }",
-        "Rules added at start and kept.",
-        rule_line,
+        "Rules added at start and kept; 'track_group NAME' (with iif/dev) makes the group's instances track that interface.",
+        static_rule_line,
         dump_rule,
         static_rules
     ),
@@ -519,6 +528,5 @@ pub static TOP: &[Keyword<Config>] = &[
         super::up_down_delays::read,
         super::up_down_delays::dump
     ),
-    unsupported_block!(NotImplemented "track_group"),
     unsupported_block!(Lvs "SSL"),
 ];

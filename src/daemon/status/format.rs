@@ -104,6 +104,9 @@ pub fn format_address(a: &IpAddress, default_dev: &str) -> String {
     if a.no_track {
         out.push_str(" no_track");
     }
+    if let Some(g) = &a.track_group {
+        out.push_str(&format!(" track_group {g}"));
+    }
     if a.addr.is_ipv6() {
         let lft = a
             .flags
@@ -157,6 +160,7 @@ mod tests {
             label: None,
             peer: None,
             no_track: false,
+            track_group: None,
             flags: vec![],
         }
     }

@@ -27,6 +27,7 @@ impl ShownConfig {
     /// Keeps of `config` what the views show of `router`'s instances (which were built
     /// from it).
     pub fn of(mut config: Config, router: &Router) -> ShownConfig {
+        let by_groups = crate::track::static_group::tracked_interfaces(&config, false);
         let models = std::mem::take(&mut config.instances);
         let mut by_name: HashMap<&str, &VrrpInstance> = HashMap::new();
         for m in &models {
@@ -37,10 +38,13 @@ impl ShownConfig {
             .instances()
             .filter_map(|st| {
                 let core = router.instance_config(st.id)?;
-                Some(match by_name.get(core.name.as_str()) {
+                let mut shown = match by_name.get(core.name.as_str()) {
                     Some(model) => InstanceShown::of(model, core, st.vrid),
                     None => InstanceShown::of(&VrrpInstance::new(&core.name), core, st.vrid),
-                })
+                };
+                let own = by_name.get(core.name.as_str()).copied();
+                shown.note_group_interfaces(&config, own, by_groups.get(&core.name));
+                Some(shown)
             })
             .collect();
         ShownConfig { config, instances }
@@ -105,6 +109,9 @@ pub(super) struct RareShown {
     pub notify: Vec<NotifyView>,
     /// VIPs and eVIPs marked `no_track`.
     no_track: Vec<IpAddr>,
+    /// Interfaces tracked only because a static track group says so: keepalived lists
+    /// an instance's `track_interface` entries in its dumps, not these.
+    pub group_interfaces: Vec<String>,
 }
 
 static NONE_RARE: RareShown = RareShown {
@@ -116,6 +123,7 @@ static NONE_RARE: RareShown = RareShown {
     vmac_ifname: None,
     notify: Vec::new(),
     no_track: Vec::new(),
+    group_interfaces: Vec::new(),
 };
 
 impl InstanceShown {
@@ -164,6 +172,7 @@ impl InstanceShown {
                 .filter(|a| a.no_track)
                 .map(|a| a.addr)
                 .collect(),
+            group_interfaces: Vec::new(),
         };
         InstanceShown {
             source_from_config: mc.addressing.mcast_src_ip.is_some()
@@ -180,6 +189,33 @@ impl InstanceShown {
             use_vmac_addr: mc.use_vmac_addr,
             vips: mc.virtuals.virtual_ipaddress.iter().map(format).collect(),
             rare: (rare != RareShown::default()).then(|| Box::new(rare)),
+        }
+    }
+
+    /// Notes the interfaces a static track group makes the instance track (`by_groups`)
+    /// that neither its own `track_interface` (`model`) nor its sync group's names.
+    fn note_group_interfaces(
+        &mut self,
+        config: &Config,
+        model: Option<&VrrpInstance>,
+        by_groups: Option<&Vec<String>>,
+    ) {
+        let Some(by_groups) = by_groups else {
+            return;
+        };
+        let name = model.map(|m| m.name.as_str()).unwrap_or_default();
+        let named = |dev: &String| {
+            let own = model.is_some_and(|m| m.track.interface.iter().any(|t| &t.name == dev));
+            own || config.sync_groups.iter().any(|g| {
+                g.group.iter().any(|m| m == name)
+                    && g.track_interface.iter().any(|t| &t.name == dev)
+            })
+        };
+        let hidden: Vec<String> = by_groups.iter().filter(|d| !named(d)).cloned().collect();
+        if !hidden.is_empty() {
+            let mut rare = self.rare.take().map(|r| *r).unwrap_or_default();
+            rare.group_interfaces = hidden;
+            self.rare = Some(Box::new(rare));
         }
     }
 
