@@ -204,7 +204,12 @@ impl Diagnostic {
 }
 
 /// The `-t` exit code for a set of diagnostics, as keepalived computes it: 6 if an include
-/// check failed, 2 if parsing was aborted, else the code of the most severe class.
+/// check failed, 2 if parsing was aborted, else the code of the class keepalived keeps.
+///
+/// keepalived keeps one class for the whole file: each finding replaces it when its class
+/// comes later in keepalived's list, which runs fatal (exit 4), then the errors and
+/// warnings a daemon still runs with (exit 5), then script security (exit 6). So one
+/// ordinary error after, or before, a fatal finding makes the exit code 5, not 4.
 pub fn exit_code(diags: &[Diagnostic]) -> i32 {
     // keepalived looks at file errors first, right after reading.
     if diags.iter().any(|d| d.file_error) {
@@ -213,10 +218,16 @@ pub fn exit_code(diags: &[Diagnostic]) -> i32 {
     if diags.iter().any(|d| d.aborts) {
         return 2;
     }
+    let kept_by_keepalived = |s: &Severity| match s {
+        Severity::Info | Severity::Notice => 0,
+        Severity::Fatal => 1,
+        Severity::Warning | Severity::Error => 2,
+        Severity::Security => 3,
+    };
     diags
         .iter()
         .map(|d| d.severity)
-        .max()
+        .max_by_key(kept_by_keepalived)
         .map(Severity::exit_code)
         .unwrap_or(0)
 }
@@ -272,7 +283,7 @@ mod tests {
     }
 
     #[test]
-    fn exit_code_ranks_security_over_fatal_over_errors() {
+    fn exit_code_ranks_security_over_errors_over_fatal() {
         let sp = Span::new(FileId(0), 1, 1, 1);
         let w = Diagnostic::warning(sp, "w");
         let f = Diagnostic::new(Severity::Fatal, Some(sp), "f");
@@ -280,7 +291,10 @@ mod tests {
         assert_eq!(exit_code(&[]), 0);
         assert_eq!(exit_code(&[Diagnostic::info(None, "i")]), 0);
         assert_eq!(exit_code(std::slice::from_ref(&w)), 5);
-        assert_eq!(exit_code(&[w.clone(), f.clone()]), 4);
+        assert_eq!(exit_code(std::slice::from_ref(&f)), 4);
+        // keepalived keeps the class later in its list: an error outranks a fatal.
+        assert_eq!(exit_code(&[w.clone(), f.clone()]), 5);
+        assert_eq!(exit_code(&[f.clone(), w.clone()]), 5);
         assert_eq!(exit_code(&[f, s, w.clone()]), 6);
         assert_eq!(exit_code(&[w.aborting()]), 2);
     }
