@@ -12,6 +12,7 @@ pub mod dump;
 pub mod host;
 mod host_routing;
 pub mod host_scripts;
+mod host_vrf;
 pub mod keywords;
 pub mod lower;
 pub mod lvs;
@@ -133,6 +134,7 @@ fn finish_check(
     let stopped = match host {
         Some(h) if !cx.aborted => {
             host::reject_loopback(&mut config, &mut cx, h);
+            host_vrf::reject_loopback_vrf(&mut config, &mut cx, h);
             host::check_interfaces(&mut config, &mut cx, h)
         }
         _ => false,

@@ -491,6 +491,11 @@ pub struct VrrpInstance {
     /// `kernel_rx_buf_size`: bytes this instance adds to its receive socket's buffer
     /// (0 = derived from `vrrp_rx_bufs_policy`).
     pub kernel_rx_buf_size: u32,
+    /// `vrf IFNAME`: the VRF device a unicast instance without `interface` binds its
+    /// sockets to. keepalived 2.2.7 clears it when the instance has an interface, and
+    /// refuses an instance without one ("Unknown interface!"), so it never reaches a socket
+    /// there: the value is checked and kept for `-d`, as keepalived checks it.
+    pub vrf: Option<String>,
     /// Our extension (opt-in MySQL-safe failover): set `read_only` with the role.
     pub mysql_read_only: Option<String>,
     /// Other known instance keywords: keyword → arguments as written.
@@ -530,6 +535,7 @@ impl VrrpInstance {
             promote_secondaries: false,
             kernel_rx_buf_size: 0,
             track_src_ip: false,
+            vrf: None,
             mysql_read_only: None,
             other: BTreeMap::new(),
         }

@@ -16,10 +16,12 @@ use serde::{Serialize, Serializer};
 mod format;
 mod process_view;
 mod shown;
+mod tuning_view;
 pub use format::{command_words, format_address, quoted_command};
 pub use process_view::IdentityView;
 use shown::InstanceShown;
 pub use shown::ShownConfig;
+pub use tuning_view::TuningView;
 
 use crate::config::model::{Config, EmailAlerts, VrrpInstance};
 use crate::vrrp::packet::AuthType;
@@ -57,6 +59,9 @@ pub struct ProcessInfo {
     pub hostname: String,
     /// Namespace and instance name the daemon was started with (fixed for its life).
     pub identity: crate::daemon::process_files::Identity,
+    /// The umask applied at start-up (`-u`, else `umask`, else keepalived's 0177); it
+    /// stays across reloads, as keepalived's does. `None`: not applied by this process.
+    pub umask_at_start: Option<u32>,
 }
 
 impl ProcessInfo {
@@ -71,6 +76,7 @@ impl ProcessInfo {
                 .and_then(|h| h.into_string().ok())
                 .unwrap_or_default(),
             identity: Default::default(),
+            umask_at_start: None,
         }
     }
 }
@@ -202,6 +208,9 @@ pub struct GlobalView {
     /// Namespace, instance name, saved configurations, timed reloads.
     #[serde(skip)]
     pub process: IdentityView,
+    /// Scheduling, SNMP, D-Bus, socket buffers, umask (data dump only).
+    #[serde(skip)]
+    pub tuning: TuningView,
 }
 
 /// The notify FIFOs of `global_defs` as the views show them: paths only.
@@ -522,6 +531,7 @@ fn capture_global(config: &Config, process: &ProcessInfo) -> GlobalView {
                 .map(|_| crate::sys::canonical_name::local_name())
         }),
         process: IdentityView::capture(&g.process, &process.identity),
+        tuning: TuningView::capture(config, process.umask_at_start),
     }
 }
 

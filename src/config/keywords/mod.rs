@@ -259,6 +259,7 @@ pub mod routing_words;
 pub mod rule;
 pub mod top;
 mod vmac;
+mod vrf;
 
 pub use top::TOP;
 
