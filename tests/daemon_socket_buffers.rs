@@ -41,13 +41,14 @@ const SIZED: &str = " vrrp_rx_bufs_policy MTU\n vrrp_netlink_cmd_rcv_bufs 300000
                      disable_local_igmp\n no_email_faults\n vrrp_priority -5\n \
                      max_auto_priority 30\n min_auto_priority_delay 5000\n vrrp_cpu_affinity 0\n \
                      vrrp_rlimit_rttime 20000\n umask 022\n snmp_socket tcp:localhost:705\n \
-                     dbus_service_name org.example.Vrrp\n";
+                     dbus_service_name org.example.Vrrp\n vrrp_notify_fifo /tmp/krs-buffers.fifo nobody\n";
 
 /// The global lines of the data dump (SIGUSR1) that show these settings, among others
 /// keepalived prints for its VRRP process.
 const DUMPED_SETTINGS: &[&str] = &[
     "Send emails for fault transitions",
     "Disable local IGMP",
+    "VRRP notify fifo",
     "Gratuitous ARP for each secondary",
     "nftables with",
     "Max auto priority",
@@ -234,10 +235,12 @@ fn receive_buffers_match_keepalived() {
     let sized_dump = dumped_settings(&daemons[0]);
     assert_eq!(dumped_settings(&daemons[1]), sized_dump, "data dump, sized");
     assert!(sized_dump.len() >= 20, "{sized_dump:?}");
-    assert!(
-        sized_dump.contains(&" Disable local IGMP = yes".to_string()),
-        "{sized_dump:?}"
-    );
+    for line in [
+        " Disable local IGMP = yes",
+        " VRRP notify fifo = /tmp/krs-buffers.fifo, uid:gid 65534:65534",
+    ] {
+        assert!(sized_dump.contains(&line.to_string()), "{sized_dump:?}");
+    }
     let plain_dump = dumped_settings(&daemons[2]);
     assert_eq!(
         dumped_settings(&daemons[3]),

@@ -149,11 +149,12 @@ fn global_section(snap: &Snapshot, out: &mut String) {
     let _ = writeln!(out, " Default interface = {}", g.default_interface);
     let igmp = yes_no(g.tuning.disable_local_igmp, "yes", "no");
     let _ = writeln!(out, " Disable local IGMP = {igmp}");
+    let [(u, gid), (vu, vgid)] = g.tuning.fifo_ids;
     if let Some(f) = &g.fifos.notify_fifo {
-        let _ = writeln!(out, " Global notify fifo = {f}");
+        let _ = writeln!(out, " Global notify fifo = {f}, uid:gid {u}:{gid}");
     }
     if let Some(f) = &g.fifos.vrrp_notify_fifo {
-        let _ = writeln!(out, " VRRP notify fifo = {f}");
+        let _ = writeln!(out, " VRRP notify fifo = {f}, uid:gid {vu}:{vgid}");
     }
     let _ = writeln!(
         out,

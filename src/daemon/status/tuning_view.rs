@@ -36,6 +36,9 @@ pub struct TuningView {
     pub umask: u32,
     /// uid:gid of the user scripts run as by default (`None`: none can be used).
     pub default_script_ids: Option<(u32, u32)>,
+    /// uid:gid of `notify_fifo` and `vrrp_notify_fifo`: the user written on the line,
+    /// else root, as keepalived shows them.
+    pub fifo_ids: [(u32, u32); 2],
 }
 
 impl TuningView {
@@ -81,6 +84,16 @@ impl TuningView {
                 .or(g.umask)
                 .unwrap_or(crate::daemon::options::DEFAULT_UMASK),
             default_script_ids: default_script_ids(config),
+            fifo_ids: [
+                &g.notify_fifos.notify_fifo,
+                &g.notify_fifos.vrrp_notify_fifo,
+            ]
+            .map(|f| {
+                f.as_ref()
+                    .and_then(|f| f.user.as_ref())
+                    .and_then(|(u, grp)| lookup_ids(u, grp.as_deref()))
+                    .unwrap_or((0, 0))
+            }),
         }
     }
 }
@@ -89,16 +102,9 @@ impl TuningView {
 /// `keepalived_script` if it exists, else the daemon's own user unless script security
 /// forbids), looked up without the log lines of running a script.
 fn default_script_ids(config: &Config) -> Option<(u32, u32)> {
-    use nix::unistd::{Group, Uid, User};
+    use nix::unistd::Uid;
     let g = &config.global;
-    let lookup = |user: &str, group: Option<&str>| {
-        let pw = User::from_name(user).ok().flatten()?;
-        let gid = match group {
-            None => pw.gid.as_raw(),
-            Some(name) => Group::from_name(name).ok().flatten()?.gid.as_raw(),
-        };
-        Some((pw.uid.as_raw(), gid))
-    };
+    let lookup = lookup_ids;
     match &g.script_user {
         Some((user, group)) => lookup(user, group.as_deref()),
         None => lookup(crate::track::command::DEFAULT_SCRIPT_USER, None).or_else(|| {
@@ -110,4 +116,15 @@ fn default_script_ids(config: &Config) -> Option<(u32, u32)> {
             })
         }),
     }
+}
+
+/// uid and gid of `user` (its primary group, or `group`), without logging.
+fn lookup_ids(user: &str, group: Option<&str>) -> Option<(u32, u32)> {
+    use nix::unistd::{Group, User};
+    let pw = User::from_name(user).ok().flatten()?;
+    let gid = match group {
+        None => pw.gid.as_raw(),
+        Some(name) => Group::from_name(name).ok().flatten()?.gid.as_raw(),
+    };
+    Some((pw.uid.as_raw(), gid))
 }
