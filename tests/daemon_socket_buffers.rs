@@ -4,7 +4,8 @@
 //! sockets (`vrrp_netlink_cmd_rcv_bufs`, `vrrp_netlink_monitor_rcv_bufs` with `_force`),
 //! at start-up and after a reload that changes them; and without the global settings,
 //! the instance's own size alone, and on the netlink sockets keepalived's 64 KiB, ours the
-//! kernel's default where that is larger (DIFFERENCES D17).
+//! kernel's default where that is larger (DIFFERENCES D17). The data dump (SIGUSR1) shows
+//! these settings, and the VRRP process's other global ones, in keepalived's lines.
 //!
 //! The sizes are read the way root can read another process's: each socket of the daemon
 //! (found through `/proc/PID/net/{raw,netlink}` and `/proc/PID/fd`) is duplicated with
@@ -35,8 +36,65 @@ fn config(globals: &str) -> String {
 }
 
 const SIZED: &str = " vrrp_rx_bufs_policy MTU\n vrrp_netlink_cmd_rcv_bufs 300000\n \
-                     vrrp_netlink_monitor_rcv_bufs 400000\n vrrp_netlink_monitor_rcv_bufs_force\n";
-const RESIZED: &str = " vrrp_rx_bufs_policy ADVERT\n vrrp_rx_bufs_multiplier 10\n \
+                     vrrp_netlink_monitor_rcv_bufs 400000\n vrrp_netlink_monitor_rcv_bufs_force\n \
+                     process_monitor_rcv_bufs 100000\n process_monitor_rcv_bufs_force\n \
+                     disable_local_igmp\n no_email_faults\n vrrp_priority -5\n \
+                     dynamic_interfaces allow_if_changes\n \
+                     max_auto_priority 30\n min_auto_priority_delay 5000\n vrrp_cpu_affinity 0\n \
+                     vrrp_rlimit_rttime 20000\n umask 022\n snmp_socket tcp:localhost:705\n \
+                     dbus_service_name org.example.Vrrp\n vrrp_notify_fifo /tmp/krs-buffers.fifo nobody\n";
+
+/// The global lines of the data dump (SIGUSR1) that show these settings, among others
+/// keepalived prints for its VRRP process.
+const DUMPED_SETTINGS: &[&str] = &[
+    "Send emails for fault transitions",
+    "Dynamic interfaces",
+    "Allow interface changes",
+    "Disable local IGMP",
+    "VRRP notify fifo",
+    "Gratuitous ARP for each secondary",
+    "nftables with",
+    "Max auto priority",
+    "Min auto priority delay",
+    "VRRP process priority",
+    "VRRP don't swap",
+    "VRRP realtime priority",
+    "VRRP CPU Affinity",
+    "VRRP realtime limit",
+    "SNMP vrrp",
+    "SNMP RFCv",
+    "SNMP traps",
+    "SNMP socket",
+    "DBus",
+    "Default script uid:gid",
+    "vrrp_netlink_",
+    "process_monitor_rcv_bufs",
+    "rx_bufs_",
+    "umask",
+];
+
+/// The daemon's data dump, those lines only.
+fn dumped_settings(d: &Daemon) -> Vec<String> {
+    let data = d.dir.join("keepalived.data");
+    let _ = std::fs::remove_file(&data);
+    d.signal(Signal::SIGUSR1);
+    wait_for(Duration::from_secs(5), || {
+        std::fs::read_to_string(&data).is_ok_and(|t| t.contains("VRRP Topology"))
+    });
+    std::fs::read_to_string(&data)
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| {
+            DUMPED_SETTINGS
+                .iter()
+                .any(|k| l.trim_start().starts_with(k))
+        })
+        .map(str::to_string)
+        .collect()
+}
+/// (`disable_local_igmp` stays: keepalived refuses to change it at a reload.)
+const RESIZED: &str =
+    " vrrp_rx_bufs_policy ADVERT\n vrrp_rx_bufs_multiplier 10\n disable_local_igmp\n \
                        vrrp_netlink_cmd_rcv_bufs 200000\n vrrp_netlink_monitor_rcv_bufs 500000\n";
 
 /// `SO_RCVBUF` of socket `fd` of process `pid`.
@@ -177,6 +235,21 @@ fn receive_buffers_match_keepalived() {
         "stock keepalived, defaults"
     );
     assert_eq!(settle(ours_def, &ours_plain), ours_plain, "ours, defaults");
+    let sized_dump = dumped_settings(&daemons[0]);
+    assert_eq!(dumped_settings(&daemons[1]), sized_dump, "data dump, sized");
+    assert!(sized_dump.len() >= 20, "{sized_dump:?}");
+    for line in [
+        " Disable local IGMP = yes",
+        " VRRP notify fifo = /tmp/krs-buffers.fifo, uid:gid 65534:65534",
+    ] {
+        assert!(sized_dump.contains(&line.to_string()), "{sized_dump:?}");
+    }
+    let plain_dump = dumped_settings(&daemons[2]);
+    assert_eq!(
+        dumped_settings(&daemons[3]),
+        plain_dump,
+        "data dump, defaults"
+    );
 
     // A reload sizes the netlink sockets again and reopens the VRRP socket: ADVERT × 10
     // of two VRRPv2 adverts with one VIP each (40 bytes with the IP header) plus 50000.
@@ -191,6 +264,12 @@ fn receive_buffers_match_keepalived() {
         "stock keepalived, reloaded"
     );
     assert_eq!(settle(ours, &resized), resized, "ours, reloaded");
+    let resized_dump = dumped_settings(&daemons[0]);
+    assert_eq!(
+        dumped_settings(&daemons[1]),
+        resized_dump,
+        "data dump, reloaded"
+    );
 
     for d in &mut daemons {
         d.signal(Signal::SIGTERM);

@@ -136,14 +136,13 @@ fn complete_instance(inst: &mut VrrpInstance, nft: &mut Nftables, cx: &mut Lower
         );
         return;
     }
-    let unicast_with_src =
-        !inst.addressing.unicast_peer.is_empty() && inst.addressing.unicast_src_ip.is_some();
-    if inst.interface.is_none() && !unicast_with_src {
+    // keepalived 2.2.7 makes this check before it marks an instance unicast, so a unicast
+    // instance without an interface is refused too.
+    if inst.interface.is_none() {
         cx.push(
-            diag(Severity::Error, at, format!("({name}) Unknown interface!")).with_hint(
-                "add 'interface IFNAME' (required unless unicast_src_ip and unicast_peer are set)",
-            )
-            .stopping_daemon(),
+            diag(Severity::Error, at, format!("({name}) Unknown interface!"))
+                .with_hint("add 'interface IFNAME' (keepalived 2.2.7 requires one, unicast or not)")
+                .stopping_daemon(),
         );
     }
     derive_state_and_family(inst, cx);
@@ -181,6 +180,7 @@ fn complete_instance(inst: &mut VrrpInstance, nft: &mut Nftables, cx: &mut Lower
     complete_authentication(inst, cx);
     strict::early_checks(inst, cx);
     strict::first_ipv6_vip_link_local(inst, cx);
+    clear_vrf_unless_unicast_without_interface(inst, cx);
     complete_preemption(inst, cx);
     strict::late_checks(inst, nft, cx);
     if inst.virtuals.virtual_ipaddress.is_empty() {
@@ -202,6 +202,28 @@ fn complete_instance(inst: &mut VrrpInstance, nft: &mut Nftables, cx: &mut Lower
     drop_own_track_interface(inst, cx, at);
     vip_use_vmac_checks(inst, cx, at);
     ipvlan_address_check(inst, cx, at);
+}
+
+/// keepalived keeps `vrf` only for a unicast instance without an interface, and clears it
+/// with a warning otherwise.
+fn clear_vrf_unless_unicast_without_interface(inst: &mut VrrpInstance, cx: &mut Lower) {
+    if inst.vrf.is_none() || (inst.interface.is_none() && inst.is_unicast()) {
+        return;
+    }
+    let what = if inst.interface.is_some() {
+        "out interface"
+    } else {
+        " unicast"
+    };
+    let msg = format!(
+        "({}) vrf can only be specified with{what} - clearing",
+        inst.name
+    );
+    cx.push(
+        diag(Severity::Error, kw_span(cx, inst, "vrf"), msg)
+            .with_hint("the VRF of an instance with an interface is the interface's own VRF"),
+    );
+    inst.vrf = None;
 }
 
 /// An address's own `use_vmac` is redundant where the instance's `use_vmac` (for one of

@@ -177,8 +177,8 @@ fn check_address_devices(
 
 /// keepalived refuses a loopback device as an instance's interface while reading the file
 /// ("cannot use a loopback interface"), and forgets the interface, so the instance then
-/// fails its completion with "Unknown interface!" (unless it is unicast with a source
-/// address), which stops the daemon.
+/// fails its completion with "Unknown interface!", which stops the daemon. The same goes
+/// for a loopback `vrf` device ([`super::host_vrf`]).
 pub fn reject_loopback(cfg: &mut Config, cx: &mut Lower, host: &dyn Host) {
     for inst in &mut cfg.instances {
         let Some(ifname) = inst.interface.clone() else {
@@ -243,6 +243,7 @@ pub fn check_interfaces(cfg: &mut Config, cx: &mut Lower, host: &dyn Host) -> bo
                 missing = true;
             }
         }
+        missing |= super::host_vrf::missing_vrf_device(inst, cx, &mut exists);
         let name = inst.name.clone();
         let mut kept = Vec::new();
         for t in std::mem::take(&mut inst.track.interface) {

@@ -12,6 +12,7 @@ pub mod dump;
 pub mod host;
 mod host_routing;
 pub mod host_scripts;
+mod host_vrf;
 pub mod keywords;
 pub mod lower;
 pub mod lvs;
@@ -136,6 +137,7 @@ fn finish_check(
             keywords::linkbeat::check_interfaces(&mut config, &mut cx, h);
             host::reject_loopback(&mut config, &mut cx, h);
             keywords::up_down_delays::check_interfaces(&mut config, &mut cx, h);
+            host_vrf::reject_loopback_vrf(&mut config, &mut cx, h);
             host::check_interfaces(&mut config, &mut cx, h)
         }
         _ => false,

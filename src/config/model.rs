@@ -78,6 +78,9 @@ pub struct GlobalDefs {
     pub umask: Option<u32>,
     pub default_interface: Option<String>,
     pub dynamic_interfaces: bool,
+    /// `dynamic_interfaces allow_if_changes`: an interface may come back as another kind
+    /// (macvlan or not) or on another base.
+    pub allow_if_changes: bool,
     /// `reload_check_config [FILE]`: a reload must pass `-t` first, whose report is
     /// written to FILE (`/dev/null` when none is named).
     pub reload_check_config: Option<std::path::PathBuf>,
@@ -211,6 +214,7 @@ impl Default for GlobalDefs {
             umask: None,
             default_interface: None,
             dynamic_interfaces: false,
+            allow_if_changes: false,
             reload_check_config: None,
             vmac_prefix: None,
             vmac_addr_prefix: None,
@@ -500,6 +504,11 @@ pub struct VrrpInstance {
     /// `kernel_rx_buf_size`: bytes this instance adds to its receive socket's buffer
     /// (0 = derived from `vrrp_rx_bufs_policy`).
     pub kernel_rx_buf_size: u32,
+    /// `vrf IFNAME`: the VRF device a unicast instance without `interface` binds its
+    /// sockets to. keepalived 2.2.7 clears it when the instance has an interface, and
+    /// refuses an instance without one ("Unknown interface!"), so it never reaches a socket
+    /// there: the value is checked and kept for `-d`, as keepalived checks it.
+    pub vrf: Option<String>,
     /// Our extension (opt-in MySQL-safe failover): set `read_only` with the role.
     pub mysql_read_only: Option<String>,
     /// `linkbeat_use_polling` (deprecated in an instance): its interface's link is polled.
@@ -541,6 +550,7 @@ impl VrrpInstance {
             promote_secondaries: false,
             kernel_rx_buf_size: 0,
             track_src_ip: false,
+            vrf: None,
             mysql_read_only: None,
             linkbeat_use_polling: false,
             other: BTreeMap::new(),

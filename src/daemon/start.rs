@@ -481,6 +481,7 @@ async fn serve(opts: &Options, config: Config, identity: Identity) -> anyhow::Re
     }
     router.set_dont_release_vrrp(opts.release.dont_release_vrrp);
     router.set_log_unknown_vrids(config.global.log_unknown_vrids);
+    let umask_at_start = opts.effective_umask(config.global.umask);
     let running = Running::start(config, prepared, router, effects, tracker_tx)
         .map_err(|e| anyhow!("{e}"))?;
     let vmacs: Vec<String> = running_vmacs.clone();
@@ -492,6 +493,7 @@ async fn serve(opts: &Options, config: Config, identity: Identity) -> anyhow::Re
         netlink_sockets,
         process: ProcessInfo {
             identity,
+            umask_at_start: Some(umask_at_start),
             ..ProcessInfo::current(&opts.config_file)
         },
         reload_timer: None,

@@ -16,10 +16,12 @@ use serde::{Serialize, Serializer};
 pub(crate) mod format;
 mod process_view;
 mod shown;
+mod tuning_view;
 pub use format::{command_words, format_address, quoted_command};
 pub use process_view::IdentityView;
 use shown::InstanceShown;
 pub use shown::ShownConfig;
+pub use tuning_view::TuningView;
 
 use crate::config::model::{Config, EmailAlerts, VrrpInstance};
 use crate::vrrp::packet::AuthType;
@@ -57,6 +59,9 @@ pub struct ProcessInfo {
     pub hostname: String,
     /// Namespace and instance name the daemon was started with (fixed for its life).
     pub identity: crate::daemon::process_files::Identity,
+    /// The umask applied at start-up (`-u`, else `umask`, else keepalived's 0177); it
+    /// stays across reloads, as keepalived's does. `None`: not applied by this process.
+    pub umask_at_start: Option<u32>,
 }
 
 impl ProcessInfo {
@@ -71,6 +76,7 @@ impl ProcessInfo {
                 .and_then(|h| h.into_string().ok())
                 .unwrap_or_default(),
             identity: Default::default(),
+            umask_at_start: None,
         }
     }
 }
@@ -161,6 +167,8 @@ pub struct GlobalView {
     #[serde(flatten)]
     pub email: EmailAlerts,
     pub dynamic_interfaces: bool,
+    /// `dynamic_interfaces allow_if_changes`.
+    pub allow_if_changes: bool,
     pub default_interface: String,
     #[serde(flatten)]
     pub fifos: FifosView,
@@ -202,6 +210,9 @@ pub struct GlobalView {
     /// Namespace, instance name, saved configurations, timed reloads.
     #[serde(skip)]
     pub process: IdentityView,
+    /// Scheduling, SNMP, D-Bus, socket buffers, umask (data dump only).
+    #[serde(skip)]
+    pub tuning: TuningView,
 }
 
 /// The notify FIFOs of `global_defs` as the views show them: paths only.
@@ -487,6 +498,7 @@ fn capture_global(config: &Config, process: &ProcessInfo) -> GlobalView {
             .unwrap_or_else(|| process.hostname.clone()),
         email: g.email.clone(),
         dynamic_interfaces: g.dynamic_interfaces,
+        allow_if_changes: g.allow_if_changes,
         default_interface: g.default_interface.clone().unwrap_or_else(|| "eth0".into()),
         fifos: FifosView {
             notify_fifo: g.notify_fifos.notify_fifo.as_ref().map(|f| f.path.clone()),
@@ -525,6 +537,7 @@ fn capture_global(config: &Config, process: &ProcessInfo) -> GlobalView {
                 .map(|_| crate::sys::canonical_name::local_name())
         }),
         process: IdentityView::capture(&g.process, &process.identity),
+        tuning: TuningView::capture(config, process.umask_at_start),
     }
 }
 

@@ -134,6 +134,7 @@ impl Node {
                 config_path: dumps_dir().join(role).join("keepalived.conf"),
                 hostname: "testhost".into(),
                 identity: Default::default(),
+                umask_at_start: None,
             },
             running: true,
             actions: Vec::new(),

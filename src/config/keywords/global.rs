@@ -545,10 +545,27 @@ pub static GLOBAL: &[Keyword<GlobalDefs>] = &[
         default_interface,
         "Interface for static addresses without 'dev'."
     ),
-    flag!(
+    keyword!(
         "dynamic_interfaces",
-        dynamic_interfaces,
-        "Allow interfaces that do not exist yet."
+        "[allow_if_changes]",
+        "off",
+        "Allow interfaces that do not exist yet; allow_if_changes also lets a macvlan interface be created again with another type or base.",
+        |cx, t, n| {
+            // keepalived turns it on whatever follows, and reports any word but its one option.
+            t.dynamic_interfaces = true;
+            match n.args.first() {
+                Some(a) if a.text == "allow_if_changes" => t.allow_if_changes = true,
+                Some(a) => cx.push(Diagnostic::error(
+                    a.span,
+                    format!("Unknown dynamic_interfaces option '{}'", a.text),
+                )),
+                None => {}
+            }
+        },
+        |t, d| if t.dynamic_interfaces {
+            let option: &[&str] = if t.allow_if_changes { &["allow_if_changes"] } else { &[] };
+            d.line("dynamic_interfaces", option)
+        }
     ),
     word!(
         "vmac_prefix",

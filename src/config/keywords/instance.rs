@@ -29,7 +29,7 @@ impl OtherSettings for VrrpInstance {
 
 /// Records that an instance keyword was written (completion needs to know, e.g. whether a
 /// priority was given), at the span of its first argument.
-fn seen(cx: &mut Lower, t: &VrrpInstance, n: &Node) {
+pub(super) fn seen(cx: &mut Lower, t: &VrrpInstance, n: &Node) {
     let span = n.args.first().map_or(n.keyword.span, |a| a.span);
     let Some(keyword) = super::static_keyword_name(&n.keyword.text) else {
         return;
@@ -259,7 +259,7 @@ pub static INSTANCE: &[Keyword<VrrpInstance>] = &[
             seen(cx, t, n);
         },
         |t, d| d.kv("state", if t.state == InitialState::Master { "MASTER" } else { "BACKUP" })),
-    keyword!("interface", "IFNAME", "none (required unless unicast with a source address)", "Interface the instance runs on.",
+    keyword!("interface", "IFNAME", "none (required)", "Interface the instance runs on.",
         |cx, t, n| {
             let Some(a) = cx.arg(n, 0) else { return };
             let a = a.clone();
@@ -489,7 +489,8 @@ pub static INSTANCE: &[Keyword<VrrpInstance>] = &[
         |cx, t, n| { super::vmac::use_ipvlan(cx, t, n); seen(cx, t, n) },
         |t, d| if let Some(v) = &t.use_ipvlan { super::vmac::dump_ipvlan(d, v) }),
     flag!("use_vmac_addr", use_vmac_addr, "Put VIPs on other interfaces (or of the other family) on VMACs made there (named by vmac_addr_prefix)."),
-    inert!(NotImplemented "vrf" => "VRF of the instance."),
+    keyword!("vrf", "IFNAME", "none", "VRF device of a unicast instance without 'interface' (keepalived 2.2.7 clears it when the instance has an interface, and refuses an instance without one).",
+        super::vrf::apply, super::vrf::dump),
     Keyword {
         name: "garp_extra_if",
         aliases: &["vmac_garp_intvl"],

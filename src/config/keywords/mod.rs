@@ -34,14 +34,16 @@ pub struct Keyword<T: 'static> {
 /// itself where it is written, as a notice in `-t` and in the daemon's start-up log
 /// ("'KEYWORD' has no effect in this build: WHY"), without changing `-t`'s exit code
 /// (keepalived has no such finding). The keyword walk test holds every table to it.
+///
+/// There is deliberately no "not implemented yet": every VRRP-side keyword keepalived
+/// acts on is acted on here, and each variant names a reason the setting cannot or need
+/// not apply to this build.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Inert {
     /// LVS, IPVS and the health-checker process: this build runs VRRP only.
     Lvs,
     /// BFD: this build runs VRRP only.
     Bfd,
-    /// A VRRP-side setting keepalived acts on that this build does not implement yet.
-    NotImplemented,
     /// A setting of keepalived's parent or of the split into processes: this build is one
     /// process.
     OneProcess,
@@ -64,7 +66,6 @@ impl Inert {
         match self {
             Inert::Lvs => "LVS and the health checkers are not run by this VRRP-only build",
             Inert::Bfd => "BFD is not run by this VRRP-only build",
-            Inert::NotImplemented => "not implemented yet",
             Inert::OneProcess => {
                 "this build is one process, without keepalived's parent and child processes"
             }
@@ -263,6 +264,7 @@ pub mod top;
 pub mod track_group;
 pub mod up_down_delays;
 mod vmac;
+mod vrf;
 
 pub use top::TOP;
 

@@ -143,13 +143,21 @@ fn global_section(snap: &Snapshot, out: &mut String) {
     out.push_str(" No test config before reload\n");
     reload_lines(&g.process, out);
     let _ = writeln!(out, " Dynamic interfaces = {}", tf(g.dynamic_interfaces));
+    if g.dynamic_interfaces {
+        let _ = writeln!(out, " Allow interface changes = {}", tf(g.allow_if_changes));
+    }
+    if g.tuning.no_email_faults {
+        out.push_str(" Send emails for fault transitions = off\n");
+    }
     let _ = writeln!(out, " Default interface = {}", g.default_interface);
-    out.push_str(" Disable local IGMP = no\n");
+    let igmp = yes_no(g.tuning.disable_local_igmp, "yes", "no");
+    let _ = writeln!(out, " Disable local IGMP = {igmp}");
+    let [(u, gid), (vu, vgid)] = g.tuning.fifo_ids;
     if let Some(f) = &g.fifos.notify_fifo {
-        let _ = writeln!(out, " Global notify fifo = {f}");
+        let _ = writeln!(out, " Global notify fifo = {f}, uid:gid {u}:{gid}");
     }
     if let Some(f) = &g.fifos.vrrp_notify_fifo {
-        let _ = writeln!(out, " VRRP notify fifo = {f}");
+        let _ = writeln!(out, " VRRP notify fifo = {f}, uid:gid {vu}:{vgid}");
     }
     let _ = writeln!(
         out,
@@ -169,13 +177,9 @@ fn global_section(snap: &Snapshot, out: &mut String) {
         " Num adverts before down = {}",
         g.vrrp_down_timer_adverts
     );
-    // keepalived prints it with 0s too; written only when set, so that dumps of files
-    // without it stay as they were.
-    if g.garp_extra_if.interval > 0 {
-        let on = if g.garp_extra_if.all { "i/f" } else { "VMAC" };
-        let secs = g.garp_extra_if.interval;
-        let _ = writeln!(out, " Gratuitous ARP for each secondary {on} = {secs}s");
-    }
+    let on = if g.garp_extra_if.all { "i/f" } else { "VMAC" };
+    let secs = g.garp_extra_if.interval;
+    let _ = writeln!(out, " Gratuitous ARP for each secondary {on} = {secs}s");
     let _ = writeln!(
         out,
         " Send advert after receive lower priority advert = {}",
@@ -201,17 +205,22 @@ fn global_section(snap: &Snapshot, out: &mut String) {
         " VRRP default protocol version = {}",
         g.vrrp_version.number()
     );
-    // keepalived prints the counters line (and its libnftnl version) even without a
-    // table; we print it with the table only, so dumps without a firewall stay as they were.
     if let Some(nft) = &g.nftables {
         let table = nft.table.as_deref().unwrap_or_default();
         let _ = writeln!(out, " nftables table name = {table}");
         let _ = writeln!(out, " nftables base chain priority = {}", nft.priority);
         let dont = if nft.ifindex { "" } else { "don't " };
         let _ = writeln!(out, " nftables {dont}force use ifindex for link local IPv6");
-        let with = if nft.counters { "" } else { "out" };
-        let _ = writeln!(out, " nftables with{with} counters");
     }
+    // keepalived prints the counters line with or without a table, then the version of
+    // the libnftnl it links, which this build does not (it runs `nft`): that line is left
+    // out.
+    let with = if g.tuning.nftables_counters {
+        ""
+    } else {
+        "out"
+    };
+    let _ = writeln!(out, " nftables with{with} counters");
     let _ = writeln!(
         out,
         " VRRP check unicast_src = {}",
@@ -223,11 +232,13 @@ fn global_section(snap: &Snapshot, out: &mut String) {
         tf(g.vrrp_skip_check_adv_addr)
     );
     let _ = writeln!(out, " VRRP strict mode = {}", tf(g.vrrp_strict));
+    super::data_tuning::scheduling_and_services(&g.tuning, out);
     let _ = writeln!(
         out,
         " Script security {}",
         yes_no(g.enable_script_security, "enabled", "disabled")
     );
+    super::data_tuning::buffers_and_umask(&g.tuning, out);
     if !g.vrrp_startup_delay.is_zero() {
         let _ = writeln!(
             out,

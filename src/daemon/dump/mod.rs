@@ -7,6 +7,7 @@
 //! sees a half-written dump and no other user can open it while it is written.
 
 pub mod data;
+mod data_tuning;
 pub mod json;
 
 use std::fs::OpenOptions;
