@@ -1079,20 +1079,8 @@ pub async fn event_loop(mut running: Running, mut inputs: Inputs, host: &mut dyn
                 running.link_state(Instant::now(), &name, up, "Linkbeat");
             }
             _ = refresh.tick() => {
-                host.tick(&running);
-                host.refresh(&running);
-                // Bursts (many instances changing state, reloads) leave freed memory
-                // behind; hand it back now and then, not on every tick.
                 ticks += 1;
-                let transient = std::mem::take(&mut running.release_pending);
-                if transient || ticks % 60 == 0 {
-                    crate::sys::memory::release_free_memory();
-                }
-                if transient {
-                    // What a state change ran (address and ARP work, notifies, logging)
-                    // is not what the steady state runs: see `release_file_pages`.
-                    crate::sys::memory::release_file_pages();
-                }
+                every_second(&mut running, host, ticks);
             }
             loaded = reload_done => {
                 reloading = None;
@@ -1114,6 +1102,31 @@ pub async fn event_loop(mut running: Running, mut inputs: Inputs, host: &mut dyn
             }
         }
     }
+    shut_down(running, host).await;
+    Exit::Stopped
+}
+
+/// The once-a-second work: the host's periodic refresh, and handing freed memory back.
+fn every_second(running: &mut Running, host: &mut dyn Host, ticks: u64) {
+    host.tick(running);
+    host.refresh(running);
+    // Bursts (many instances changing state, reloads) leave freed memory behind; hand it
+    // back now and then, not on every tick.
+    let transient = std::mem::take(&mut running.release_pending);
+    if transient || ticks % 60 == 0 {
+        crate::sys::memory::release_free_memory();
+    }
+    if transient {
+        // What a state change ran (address and ARP work, notifies, logging) is not what
+        // the steady state runs: see `release_file_pages`.
+        crate::sys::memory::release_file_pages();
+    }
+}
+
+/// Stops as keepalived stops: trackers first, then every instance leaves (priority-0
+/// adverts, VIPs removed), the static entries go, and the effect queue gets a second to
+/// finish.
+async fn shut_down(mut running: Running, host: &mut dyn Host) {
     log::info!("Stopping");
     host.lifecycle(Lifecycle::Stopping);
     running.tracking.stop();
@@ -1136,5 +1149,4 @@ pub async fn event_loop(mut running: Running, mut inputs: Inputs, host: &mut dyn
     {
         let _ = finished.await;
     }
-    Exit::Stopped
 }
