@@ -4,31 +4,20 @@
 //! every one of these keywords passes both. Needs /usr/sbin/keepalived (run as root, as
 //! the suite is); panics without it.
 
-use std::path::Path;
-use std::process::Command;
+mod lab;
 
-const OURS: &str = env!("CARGO_BIN_EXE_keepalived");
-const STOCK: &str = "/usr/sbin/keepalived";
+use std::path::Path;
+
+use lab::side_by_side::{config_test, OURS, STOCK};
 
 const INSTANCE: &str = "vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n \
                         priority 100\n virtual_ipaddress {\n 198.18.0.1\n }\n}\n";
 
-/// `-t` of `binary` on `text` (written to `dir/name`): exit code and what it printed, with
-/// keepalived's own message format for ours.
+/// `-t` of `binary` on `text` (written to `dir/name`): exit code and what it printed.
 fn check(binary: &str, dir: &Path, name: &str, text: &str) -> (i32, String) {
     let path = dir.join(name);
     std::fs::write(&path, text).unwrap();
-    let mut cmd = Command::new(binary);
-    if binary == OURS {
-        cmd.arg("--format=keepalived");
-    } else {
-        // Console logging, so the findings can be read.
-        cmd.args(["-l", "-D"]);
-    }
-    let out = cmd.arg("-t").arg("-f").arg(&path).output().unwrap();
-    let text =
-        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
-    (out.status.code().unwrap_or(-1), text)
+    config_test(binary, None, &path)
 }
 
 fn both(dir: &Path, name: &str, text: &str) -> [(i32, String); 2] {
@@ -105,7 +94,7 @@ fn every_process_keyword_passes_both_checks() {
         assert_eq!(said, inert, "{kw}: {ours_out}");
     }
     // `-d` prints every one of them back.
-    let dump = Command::new(OURS)
+    let dump = std::process::Command::new(OURS)
         .arg("-d")
         .arg("-f")
         .arg(dir.path().join("all.conf"))

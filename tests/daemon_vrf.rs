@@ -7,13 +7,10 @@
 
 mod lab;
 
-use std::process::Command;
 use std::time::Duration;
 
+use lab::side_by_side::{config_test, OURS, STOCK};
 use lab::{Daemon, Host, Lab};
-
-const OURS: &str = env!("CARGO_BIN_EXE_keepalived");
-const STOCK: &str = "/usr/sbin/keepalived";
 
 /// A unicast instance (source and peer on eth0's subnet) with `lines` added.
 fn instance(lines: &str) -> String {
@@ -28,17 +25,7 @@ fn instance(lines: &str) -> String {
 fn check(host: &Host, binary: &str, text: &str) -> (i32, String) {
     let path = host.dir.join("check.conf");
     std::fs::write(&path, text).unwrap();
-    let mut cmd = Command::new("ip");
-    cmd.args(["netns", "exec", &host.ns, binary]);
-    if binary == OURS {
-        cmd.arg("--format=keepalived");
-    } else {
-        cmd.args(["-l", "-D"]);
-    }
-    let out = cmd.arg("-t").arg("-f").arg(&path).output().unwrap();
-    let text =
-        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
-    (out.status.code().unwrap_or(-1), text)
+    config_test(binary, Some(&host.ns), &path)
 }
 
 /// Starts `binary` on `text`: its exit code if it stopped within 3 s (`None`: it runs;

@@ -4,6 +4,7 @@
 //! ([`super::expect_within`] then waits for what both must reach).
 
 use std::path::Path;
+use std::process::Command;
 
 use super::{Daemon, Host, Lab};
 
@@ -43,4 +44,27 @@ pub fn start_both(
     let stock = Daemon::start_stock(stock_host, STOCK.as_ref(), &config(stock_host));
     let ours = Daemon::start(ours_host, OURS.as_ref(), &config(ours_host));
     (stock, ours)
+}
+
+/// `keepalived -t -f path` of `binary` (inside network namespace `netns` when given):
+/// its exit code and everything it printed. Ours reports in keepalived's own message
+/// format, stock logs to the console, so the two outputs compare line for line.
+pub fn config_test(binary: &str, netns: Option<&str>, path: &Path) -> (i32, String) {
+    let mut cmd = match netns {
+        Some(ns) => {
+            let mut c = Command::new("ip");
+            c.args(["netns", "exec", ns, binary]);
+            c
+        }
+        None => Command::new(binary),
+    };
+    if binary == OURS {
+        cmd.arg("--format=keepalived");
+    } else {
+        cmd.args(["-l", "-D"]);
+    }
+    let out = cmd.arg("-t").arg("-f").arg(path).output().unwrap();
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    (out.status.code().unwrap_or(-1), text)
 }
