@@ -20,6 +20,16 @@ fn reparse(text: &str) -> Config {
     .config
 }
 
+/// `config` dumped and read back is the same model.
+fn assert_dumps_back(config: Config) {
+    let dumped = dump(&config);
+    assert_eq!(
+        comparable(config),
+        comparable(reparse(&dumped)),
+        "dump was:\n{dumped}"
+    );
+}
+
 /// Model fields that dumping cannot carry are cleared before comparing (the list of
 /// skipped unsupported blocks is a note, not configuration).
 fn comparable(mut c: Config) -> Config {
@@ -147,12 +157,7 @@ fn extra_link_keywords_dump_to_an_equal_model() {
     assert_eq!(ipvlan.address, Some(("198.18.0.50".parse().unwrap(), 24)));
     assert!(b.garp_extra_if.is_some_and(|g| g.interval == 5 && g.all));
     assert!(c.native_ipv6);
-    let dumped = dump(&first);
-    assert_eq!(
-        comparable(first),
-        comparable(reparse(&dumped)),
-        "dump was:\n{dumped}"
-    );
+    assert_dumps_back(first);
 }
 
 /// Link polling (issue 14): the top-level flag, the block with and without methods (an
@@ -178,12 +183,7 @@ fn linkbeat_keywords_dump_to_an_equal_model() {
             Some(LinkMethod::Ethtool)
         ]
     );
-    let dumped = dump(&first);
-    assert_eq!(
-        comparable(first),
-        comparable(reparse(&dumped)),
-        "dump was:\n{dumped}"
-    );
+    assert_dumps_back(first);
 }
 
 /// `interface_up_down_delays` (issue 14): both delays of every line dump back, a repeated
@@ -201,12 +201,7 @@ fn up_down_delays_dump_to_an_equal_model() {
         delays,
         [("eth0", 1_250_000, 254_999_999), ("eth1", 500_000, 0)]
     );
-    let dumped = dump(&first);
-    assert_eq!(
-        comparable(first),
-        comparable(reparse(&dumped)),
-        "dump was:\n{dumped}"
-    );
+    assert_dumps_back(first);
 }
 
 /// Static track groups and the static lines naming them (issue 14): the groups are
@@ -226,10 +221,5 @@ fn static_track_groups_dump_to_an_equal_model() {
     assert_eq!(first.static_ipaddress[1].track_group.as_deref(), Some("TG"));
     assert_eq!(first.static_routes[0].track_group.as_deref(), Some("TG"));
     assert_eq!(first.static_rules[0].track_group.as_deref(), Some("TG"));
-    let dumped = dump(&first);
-    assert_eq!(
-        comparable(first),
-        comparable(reparse(&dumped)),
-        "dump was:\n{dumped}"
-    );
+    assert_dumps_back(first);
 }
