@@ -109,10 +109,10 @@ fn normalised(line: &str) -> String {
 const MIB: MibWalk = MibWalk {
     subtree: VRRP_MIB,
     normalise: normalised,
-    settled: (
+    settled: &[
         ".1.3.6.1.2.1.68.1.3.1.3.IFX.51 = INTEGER: 3",
         ".1.3.6.1.2.1.68.1.4.1.2.IFX.52.198.18.0.102 ",
-    ),
+    ],
 };
 
 /// Whether a normalised line is a vrrpOperTable or vrrpRouterStatsTable cell of VRID 52.

@@ -88,14 +88,17 @@ fn normalised(line: &str) -> String {
     format!("{} = {value}", parts.join("."))
 }
 
-/// VRRPv3-MIB, settled once VI_1 is MASTER and VI_2's address is in the table.
+/// VRRPv3-MIB, settled once VI_1 is MASTER with its own address as the master's
+/// (keepalived fills that in a moment after it enters MASTER) and VI_2's address is in
+/// the table.
 const MIB: MibWalk = MibWalk {
     subtree: VRRPV3_MIB,
     normalise: normalised,
-    settled: (
+    settled: &[
         ".1.3.6.1.2.1.207.1.1.1.1.6.IFX.51.1 = INTEGER: 3",
+        ".1.3.6.1.2.1.207.1.1.1.1.3.IFX.51.1 = Hex-STRING: C6 12 00 01",
         ".1.3.6.1.2.1.207.1.1.2.1.2.IFX.52.1.198.18.0.102 ",
-    ),
+    ],
 };
 
 #[test]

@@ -189,7 +189,7 @@ pub struct MibWalk {
     pub normalise: fn(&str) -> String,
     /// Normalised: the MASTER instance's state line, and the start of the BACKUP
     /// instance's address row.
-    pub settled: (&'static str, &'static str),
+    pub settled: &'static [&'static str],
 }
 
 impl MibWalk {
@@ -205,16 +205,18 @@ impl MibWalk {
     /// 20 s: a daemon registers and reaches its states a while after it starts, and only
     /// a settled walk can be compared. Returns that walk; panics with the last one.
     pub fn settled_walk(&self, host: &Host, who: &str) -> String {
-        let (master, address) = self.settled;
         let mut last = String::new();
         let done = wait_for(Duration::from_secs(20), || {
             last = walk(host, self.subtree);
             let n = self.normalised(&last);
-            n.iter().any(|l| l == master) && n.iter().any(|l| l.starts_with(address))
+            self.settled
+                .iter()
+                .all(|want| n.iter().any(|l| l.starts_with(want)))
         });
         assert!(
             done.is_some(),
-            "{who}: walk never showed VI_1 MASTER and VI_2's address:\n{last}"
+            "{who}: walk never showed {:?}:\n{last}",
+            self.settled
         );
         last
     }
